@@ -1,0 +1,90 @@
+/**
+ * Builds the CheckContext: the only door through which a check reaches the
+ * network, the database, the environment and the clock. The engine builds one
+ * per run from the checklist; tests build one directly from options.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createHttpProbe } from '../probes/http.js';
+import { createPostgresProbe } from '../probes/postgres.js';
+import { type AuthConfig, authSchema, type TargetConfig } from './checklist/schema.js';
+import { createSecretRedactor } from './secrets.js';
+import type { CheckContext, SecretRedactor } from './types.js';
+
+export interface ContextOptions {
+  target: Partial<TargetConfig> & { url: string; caPem?: string };
+  repoDir?: string;
+  baseDir?: string;
+  databaseUrl?: string | undefined;
+  /** Raw auth section (defaults are applied here, as the checklist loader does). */
+  auth?: unknown;
+  env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  now?: () => Date;
+  secrets?: SecretRedactor;
+}
+
+export interface OpenContext {
+  context: CheckContext;
+  /** Closes sockets and database pools. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function openCheckContext(options: ContextOptions): Promise<OpenContext> {
+  const baseDir = path.resolve(options.baseDir ?? process.cwd());
+  const timeoutMs = options.target.timeout_ms ?? 5_000;
+  const caFile = options.target.ca_file ? path.resolve(baseDir, options.target.ca_file) : undefined;
+  const caPem = options.target.caPem ?? (caFile ? await readFile(caFile, 'utf8') : undefined);
+  const signal = options.signal ?? new AbortController().signal;
+  const http = createHttpProbe({ caPem, timeoutMs, signal });
+  const db = options.databaseUrl ? createPostgresProbe(options.databaseUrl, timeoutMs) : undefined;
+  const auth: AuthConfig | undefined = options.auth === undefined ? undefined : authSchema.parse(options.auth);
+  const secrets = options.secrets ?? createSecretRedactor();
+  registerConfigSecrets(secrets, auth, options.databaseUrl);
+
+  const context: CheckContext = {
+    target: {
+      url: options.target.url,
+      http_url: options.target.http_url,
+      ca_file: caFile,
+      timeout_ms: timeoutMs,
+      caPem,
+    },
+    repoDir: path.resolve(baseDir, options.repoDir ?? '.'),
+    baseDir,
+    db,
+    database: options.databaseUrl ? { url: options.databaseUrl } : undefined,
+    auth,
+    http,
+    clock: { now: options.now ?? (() => new Date()) },
+    signal,
+    secrets,
+    env: Object.freeze({ ...(options.env ?? {}) }),
+  };
+  let closed = false;
+  return {
+    context,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([http.close(), db?.close()]);
+    },
+  };
+}
+
+/** Every credential the checklist hands to the gate is scrubbed from its output. */
+function registerConfigSecrets(secrets: SecretRedactor, auth: AuthConfig | undefined, databaseUrl?: string): void {
+  for (const account of [auth?.probe_account, auth?.no_mfa_account]) {
+    if (!account) continue;
+    secrets.register(account.password);
+    if (account.totp_secret) secrets.register(account.totp_secret);
+  }
+  if (databaseUrl) {
+    try {
+      const password = decodeURIComponent(new URL(databaseUrl).password);
+      if (password) secrets.register(password);
+    } catch {
+      // The schema already checked the URL's scheme; an unparsable password has nothing to scrub.
+    }
+  }
+}

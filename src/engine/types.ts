@@ -1,0 +1,159 @@
+/**
+ * The check contract. A check is a small declarative module (like an ESLint
+ * rule): metadata, a zod schema for its `with:` parameters, and one `run`
+ * function that probes and returns an outcome. A check never prints, never
+ * reads process.env and never exits; everything it may touch is in the context.
+ */
+import type { z } from 'zod';
+import type { AuthConfig, DatabaseConfig, TargetConfig } from './checklist/schema.js';
+
+/** JSON values, the only thing observations may carry (they go into signed evidence). */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** A verdict a check can reach by itself. */
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'skip';
+/** What the engine reports: a failed check covered by a valid waiver becomes `waived`. */
+export type FinalStatus = CheckStatus | 'waived';
+
+/**
+ * Side effects on the target. Checks with effects run after all others, one at
+ * a time, and undo what they did where the checklist gives them the means.
+ */
+export type CheckEffect = 'none' | 'locks-account' | 'blocks-ip' | 'runs-commands';
+
+/** A location in the repository, for findings that live in files (SARIF, annotations). */
+export interface SourceLocation {
+  path: string;
+  line?: number;
+  column?: number;
+  /** The commit the finding was seen in, for history findings. */
+  commit?: string;
+}
+
+/**
+ * One piece of evidence. A reviewer must be able to re-judge the verdict from
+ * the observations alone: what was sent, what came back, what was expected.
+ */
+export interface Observation {
+  /** What was probed, e.g. `GET https://localhost:8443/health` or `ClientHello TLSv1.1`. */
+  probe: string;
+  /** What the control requires. */
+  expected?: Json;
+  /** What was actually seen. Secrets appear only as fingerprints (see SecretRedactor). */
+  actual?: Json;
+  /** Whether this observation satisfies the control; omitted when it is context only. */
+  ok?: boolean;
+  /** A short human explanation, e.g. the reason a value is wrong. */
+  note?: string;
+  location?: SourceLocation;
+}
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  /** One line: what was found. Shown next to the check id. */
+  summary: string;
+  observations: Observation[];
+}
+
+/** The fingerprint that stands for a secret everywhere outside the process. */
+export interface SecretFingerprint {
+  length: number;
+  /** First 12 hex characters of the value's sha256. */
+  sha256: string;
+}
+
+export interface SecretRedactor {
+  /** Remember a value so that it is scrubbed from everything the engine writes. */
+  register(value: string): void;
+  /** The fingerprint to put in observations instead of the value. */
+  fingerprint(value: string): SecretFingerprint;
+  /** Replace every registered secret in a string by its fingerprint. */
+  redact(text: string): string;
+}
+
+export interface HttpRequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Local address to bind the client socket to (e.g. 127.0.0.9), for distinct client IPs. */
+  localAddress?: string;
+  /** Do not follow redirects (the default); kept explicit for readability. */
+  followRedirects?: false;
+  /** Per-request timeout; defaults to the target's timeout. */
+  timeoutMs?: number;
+  /** Read at most this many bytes of the body (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-cased header names; repeated headers keep every value. */
+  headers: Record<string, string | string[]>;
+  body: string;
+  /** Wall time from sending to the end of the body, in milliseconds. */
+  elapsedMs: number;
+}
+
+/** HTTP(S) with the checklist's trust anchor; never follows redirects. */
+export interface HttpProbe {
+  request(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>;
+}
+
+/** Read access to the service's database, for checks that verify the rows it writes. */
+export interface DatabaseProbe {
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Everything a check may use. Built by the engine (or by the test harness). */
+export interface CheckContext {
+  target: ResolvedTarget;
+  /** Absolute path of the git repository under verification. */
+  repoDir: string;
+  /** Absolute directory of the checklist file, for resolving relative paths. */
+  baseDir: string;
+  /** Present when the checklist names a database; otherwise checks that need it return `error`. */
+  db: DatabaseProbe | undefined;
+  database: DatabaseConfig | undefined;
+  auth: AuthConfig | undefined;
+  http: HttpProbe;
+  clock: Clock;
+  /** Aborted on timeout, SIGINT or SIGTERM. Pass it to every I/O call. */
+  signal: AbortSignal;
+  secrets: SecretRedactor;
+  /** The environment the checklist allows checks to see (never process.env directly). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedTarget extends TargetConfig {
+  /** PEM text of the trust anchor, when `ca_file` is given. */
+  caPem: string | undefined;
+}
+
+export interface CheckMeta<Params extends z.ZodType> {
+  /** Stable dotted id, `surface.control`, e.g. `tls.protocols`. */
+  id: string;
+  /** One sentence: the control this check proves. */
+  title: string;
+  /** Where the control comes from, e.g. `seed 002, checklist item 3`. */
+  source: string;
+  /** What to do when the check fails. */
+  remediation: string;
+  effects: CheckEffect;
+  /** Schema of the `with:` parameters; must be `.strict()` so unknown keys are errors. */
+  params: Params;
+  /** Why the control matters, for `secgate explain`. */
+  rationale?: string;
+}
+
+export interface CheckDefinition<Params extends z.ZodType = z.ZodType> extends CheckMeta<Params> {
+  run(ctx: CheckContext, params: z.output<Params>): Promise<CheckOutcome>;
+}
+
+/** Identity function that gives a check module its types (the ESLint `createRule` idea). */
+export function defineCheck<Params extends z.ZodType>(definition: CheckDefinition<Params>): CheckDefinition<Params> {
+  return definition;
+}

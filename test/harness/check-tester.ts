@@ -1,0 +1,105 @@
+/**
+ * The RuleTester of secgate: a check's test is a table of targets it must
+ * pass and fixtures it must fail, each failure with the observation it must
+ * name. A new check is then one module, one fixture and one table.
+ *
+ *   testCheck(tlsProtocols, {
+ *     valid:   [{ name: 'reference service', target: referenceTarget }],
+ *     invalid: [{ name: 'accepts TLS 1.0', target: tls10Fixture, expect: /TLSv1\b.*accepted/ }],
+ *   });
+ */
+import { describe, expect, it } from 'vitest';
+import { type ContextOptions, openCheckContext } from '../../src/engine/context.js';
+import type { CheckDefinition, CheckOutcome, CheckStatus, Observation } from '../../src/engine/types.js';
+
+/** A started target (fixture server, git repo, reference service) and how to stop it. */
+export interface TargetHandle {
+  context: ContextOptions;
+  close(): Promise<void>;
+}
+
+export interface ValidCase {
+  name: string;
+  target: () => Promise<TargetHandle>;
+  with?: Record<string, unknown>;
+}
+
+export interface InvalidCase extends ValidCase {
+  /** `fail` unless said otherwise; `error` for cases that must not reach a verdict. */
+  status?: Exclude<CheckStatus, 'pass'>;
+  /**
+   * Must match the summary or one observation that does not satisfy the
+   * control (ok === false), serialised as JSON. Be precise: name the value.
+   */
+  expect: RegExp;
+}
+
+export interface CheckCases {
+  valid: ValidCase[];
+  invalid: InvalidCase[];
+  /** Per-case timeout for vitest (network fixtures can be slow on 2 cores). */
+  timeoutMs?: number;
+}
+
+export async function runCheckOn(
+  check: CheckDefinition,
+  target: TargetHandle,
+  params: Record<string, unknown> = {},
+): Promise<CheckOutcome> {
+  const { context, close } = await openCheckContext(target.context);
+  try {
+    return await check.run(context, check.params.parse(params));
+  } finally {
+    await close();
+  }
+}
+
+function describeOutcome(outcome: CheckOutcome): string {
+  return JSON.stringify(outcome, null, 2);
+}
+
+function failingEvidence(outcome: CheckOutcome): string[] {
+  const failing = outcome.observations.filter((observation: Observation) => observation.ok === false);
+  return [outcome.summary, ...failing.map((observation) => JSON.stringify(observation))];
+}
+
+export function testCheck(check: CheckDefinition, cases: CheckCases): void {
+  const timeout = cases.timeoutMs ?? 30_000;
+  describe(check.id, () => {
+    it('declares its metadata', () => {
+      expect(check.id).toMatch(/^[a-z]+\.[a-z0-9.-]+$/);
+      expect(check.title.length).toBeGreaterThan(10);
+      expect(check.source).toMatch(/seed 00[02]|secgate/);
+      expect(check.remediation.length).toBeGreaterThan(10);
+    });
+    for (const validCase of cases.valid) {
+      it(`passes: ${validCase.name}`, { timeout }, async () => {
+        const target = await validCase.target();
+        try {
+          const outcome = await runCheckOn(check, target, validCase.with);
+          expect(outcome.status, describeOutcome(outcome)).toBe('pass');
+          expect(outcome.observations.length, 'a pass must carry evidence').toBeGreaterThan(0);
+        } finally {
+          await target.close();
+        }
+      });
+    }
+    for (const invalidCase of cases.invalid) {
+      const status = invalidCase.status ?? 'fail';
+      it(`${status}s: ${invalidCase.name}`, { timeout }, async () => {
+        const target = await invalidCase.target();
+        try {
+          const outcome = await runCheckOn(check, target, invalidCase.with);
+          expect(outcome.status, describeOutcome(outcome)).toBe(status);
+          const evidence = failingEvidence(outcome);
+          expect(
+            evidence.some((text) => invalidCase.expect.test(text)),
+            `no summary or failing observation matches ${invalidCase.expect}:\n${describeOutcome(outcome)}`,
+          ).toBe(true);
+        } finally {
+          await target.close();
+        }
+      });
+    }
+  });
+}
