@@ -1,0 +1,77 @@
+/**
+ * The evidence format: an in-toto Statement v1 whose predicate records the run,
+ * wrapped in a DSSE envelope. Reporters read only these types.
+ */
+import type { FinalStatus, Json, Observation } from '../engine/types.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const PREDICATE_TYPE = 'https://secgate.dev/evidence/v1';
+export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+export interface ResourceDescriptor {
+  name: string;
+  digest: Record<string, string>;
+  annotations?: Record<string, Json>;
+}
+
+export interface WaiverRecord {
+  check: string;
+  reason: string;
+  /** YYYY-MM-DD, valid until the end of that UTC day. */
+  expires: string;
+  /** `applied`: covered a failure; `expired`: past its date, so the check fails; `unused`: nothing to waive. */
+  state: 'applied' | 'expired' | 'unused';
+}
+
+export interface CheckRecord {
+  /** The entry's id (the check id, or the entry's own `id` when a check runs twice). */
+  id: string;
+  /** The check module id. */
+  check: string;
+  title: string;
+  source: string;
+  status: FinalStatus;
+  summary: string;
+  remediation: string;
+  durationMs: number;
+  observations: Observation[];
+  /** Present when a waiver covered (or failed to cover, being expired) this check. */
+  waiver?: WaiverRecord;
+}
+
+export type Verdict = 'pass' | 'fail' | 'error';
+
+export interface EvidencePredicate {
+  tool: { name: 'secgate'; version: string };
+  target: { url: string; http_url?: string; repo: string };
+  checklist: { path: string; sha256: string; baselineSha256?: string };
+  startedAt: string;
+  finishedAt: string;
+  /** `pass` ⇔ exit 0, `fail` ⇔ exit 1, `error` ⇔ exit 3. */
+  verdict: Verdict;
+  exitCode: 0 | 1 | 3;
+  counts: Record<FinalStatus, number>;
+  checks: CheckRecord[];
+  waivers: WaiverRecord[];
+  /** Set when the run was interrupted (SIGINT/SIGTERM) before every check finished. */
+  interrupted?: boolean;
+}
+
+export interface EvidenceStatement {
+  _type: typeof STATEMENT_TYPE;
+  subject: ResourceDescriptor[];
+  predicateType: typeof PREDICATE_TYPE;
+  predicate: EvidencePredicate;
+}
+
+export interface DsseSignature {
+  keyid: string;
+  sig: string;
+}
+
+export interface DsseEnvelope {
+  payloadType: string;
+  /** base64 of the statement's JSON bytes. */
+  payload: string;
+  signatures: DsseSignature[];
+}
