@@ -83,6 +83,8 @@ export interface HttpRequestOptions {
   timeoutMs?: number;
   /** Read at most this many bytes of the body (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Extra cancellation on top of the check's own signal. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {

@@ -43,6 +43,7 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
       const timeoutMs = requestOptions.timeoutMs ?? options.timeoutMs;
       const signals = [AbortSignal.timeout(timeoutMs)];
       if (options.signal) signals.push(options.signal);
+      if (requestOptions.signal) signals.push(requestOptions.signal);
       const started = performance.now();
       const response = await request(target, {
         method: (requestOptions.method ?? 'GET') as 'GET',

@@ -1,0 +1,54 @@
+/** `secgate evidence verify`: check an envelope's signature and show what it attests. */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Chalk } from 'chalk';
+import type { Command } from 'commander';
+import { verifyEnvelope } from '../evidence/dsse.js';
+import { loadPublicKey } from '../evidence/keys.js';
+import { formatCheckLine, formatVerdict } from '../report/text.js';
+import { type CliIo, UsageError } from './io.js';
+import { describeError } from './verify.js';
+
+export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): Command {
+  const evidence = program.command('evidence').description('Work with evidence envelopes');
+  evidence
+    .command('verify')
+    .description('Verify the signature of an evidence envelope and print its summary (exit 0 valid, 1 invalid)')
+    .argument('<envelope>', 'evidence JSON written by secgate verify --out')
+    .requiredOption('--key <pem>', 'public key of the signer')
+    .action(async (file: string, options: { key: string }) => {
+      const chalk = new Chalk({ level: io.stdout.isTTY && !io.env.NO_COLOR && io.env.CI !== 'true' ? 1 : 0 });
+      let publicKey: Awaited<ReturnType<typeof loadPublicKey>>;
+      try {
+        publicKey = await loadPublicKey(path.resolve(io.cwd, options.key));
+      } catch (error) {
+        throw new UsageError(`cannot use public key ${options.key}: ${describeError(error)}`);
+      }
+      let envelope: unknown;
+      try {
+        envelope = JSON.parse(await readFile(path.resolve(io.cwd, file), 'utf8'));
+      } catch (error) {
+        throw new UsageError(`cannot read evidence ${file}: ${describeError(error)}`);
+      }
+      const result = verifyEnvelope(envelope, publicKey);
+      if (!result.valid || !result.statement) {
+        io.stdout.write(`${chalk.red.bold('INVALID')} ${file}: ${result.reason}\n`);
+        setExitCode(1);
+        return;
+      }
+      const { predicate, subject } = result.statement;
+      io.stdout.write(`${chalk.green.bold('VALID')} signature by key ${result.keyid}\n`);
+      for (const item of subject) {
+        const [algorithm, digest] = Object.entries(item.digest)[0] ?? ['?', '?'];
+        io.stdout.write(`subject: ${item.name} ${algorithm}:${digest}\n`);
+      }
+      io.stdout.write(
+        `target:  ${predicate.target.url}  (secgate ${predicate.tool.version}, ${predicate.finishedAt})\n\n`,
+      );
+      const idWidth = Math.max(20, ...predicate.checks.map((record) => record.id.length)) + 1;
+      for (const record of predicate.checks) io.stdout.write(`${formatCheckLine(record, chalk, idWidth)}\n`);
+      io.stdout.write(`\n${formatVerdict(predicate, chalk)}\n`);
+      setExitCode(0);
+    });
+  return evidence;
+}

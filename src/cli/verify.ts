@@ -1,0 +1,245 @@
+/**
+ * `secgate verify`: load and validate the checklist (nothing is probed if it is
+ * invalid), run the checks, sign the evidence, report, and exit 0/1/2/3.
+ */
+import type { KeyObject } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Chalk } from 'chalk';
+import type { Command } from 'commander';
+import { execa } from 'execa';
+import { allChecks } from '../../checks/index.js';
+import { type LoadedChecklist, loadChecklist } from '../engine/checklist/load.js';
+import { closestMatches } from '../engine/checklist/suggest.js';
+import { openCheckContext } from '../engine/context.js';
+import { type CheckResult, runChecks } from '../engine/run.js';
+import { createSecretRedactor } from '../engine/secrets.js';
+import type { CheckDefinition } from '../engine/types.js';
+import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
+import { loadPrivateKey } from '../evidence/keys.js';
+import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
+import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import { formatDetails, formatVerdict } from '../report/text.js';
+import { type CliIo, EXIT, UsageError } from './io.js';
+import { VERSION } from './package-info.js';
+import { createProgressDisplay } from './progress.js';
+
+export interface VerifyOptions {
+  checklist: string;
+  only?: string[];
+  skip?: string[];
+  signKey?: string;
+  out?: string;
+  requireSignature?: boolean;
+  json?: boolean;
+  concurrency?: number;
+  /** Check registry; the CLI passes every check, tests may pass their own. */
+  registry?: readonly CheckDefinition[];
+  /** Cancels the run (the CLI wires SIGINT/SIGTERM to it). */
+  signal?: AbortSignal;
+}
+
+export interface VerifyOutcome {
+  exitCode: 0 | 1 | 2 | 3;
+  envelope?: DsseEnvelope;
+  statement?: EvidenceStatement;
+}
+
+export async function runVerify(options: VerifyOptions, io: CliIo): Promise<VerifyOutcome> {
+  const registry = options.registry ?? allChecks;
+  const color = new Chalk({ level: io.stderr.isTTY && !io.env.NO_COLOR && io.env.CI !== 'true' ? 1 : 0 });
+  // With --json, stdout carries only the evidence; everything for people goes to stderr.
+  const human = options.json ? io.stderr : io.stdout;
+  const say = (line = '') => human.write(`${line}\n`);
+
+  // 1. Everything that can be wrong with the invocation is found before anything is probed.
+  if (options.requireSignature && !options.signKey) {
+    throw new UsageError('--require-signature needs --sign-key <private-key.pem> (see secgate keygen)');
+  }
+  let signingKey: KeyObject | undefined;
+  if (options.signKey) {
+    try {
+      signingKey = await loadPrivateKey(path.resolve(io.cwd, options.signKey));
+    } catch (error) {
+      throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
+    }
+  }
+  const loaded = await loadChecklist(path.resolve(io.cwd, options.checklist), { env: io.env, registry });
+  validateSelection(loaded, options.only ?? [], '--only');
+  validateSelection(loaded, options.skip ?? [], '--skip');
+
+  const secrets = createSecretRedactor(loaded.secretValues);
+  const { checklist } = loaded;
+  const baseDir = path.dirname(loaded.file);
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  let opened: Awaited<ReturnType<typeof openCheckContext>>;
+  try {
+    opened = await openCheckContext({
+      target: checklist.target,
+      repoDir: checklist.repo,
+      baseDir,
+      databaseUrl: checklist.database?.url,
+      auth: checklist.auth,
+      env: io.env,
+      signal,
+      secrets,
+    });
+  } catch (error) {
+    throw new UsageError(`cannot prepare the run: ${secrets.redact(describeError(error))}`);
+  }
+
+  // 2. Probe.
+  if (!signingKey) {
+    io.stderr.write(
+      `${color.yellow.bold('WARNING: no --sign-key given: the evidence will be UNSIGNED and proves nothing to a reviewer.')}\n`,
+    );
+  }
+  const progress = createProgressDisplay(human, {
+    live: Boolean(human.isTTY) && io.env.CI !== 'true',
+    chalk: color,
+    idWidth: Math.max(20, ...loaded.entries.map((entry) => entry.id.length)) + 1,
+    redact: (text) => secrets.redact(text),
+  });
+  const startedAt = new Date();
+  let results: CheckResult[];
+  try {
+    results = await runChecks({
+      entries: loaded.entries,
+      context: opened.context,
+      signal,
+      concurrency: options.concurrency ?? checklist.settings.concurrency,
+      waivers: checklist.waivers,
+      only: options.only ?? [],
+      skip: options.skip ?? [],
+      onEvent: (event) => progress.onEvent(event),
+    });
+  } finally {
+    progress.stop();
+    await opened.close();
+  }
+  const finishedAt = new Date();
+
+  // 3. Evidence: built, scrubbed of every known secret, signed.
+  const commit = await gitCommit(opened.context.repoDir);
+  const statement = redactDeep(
+    buildStatement({
+      toolVersion: VERSION,
+      loaded,
+      checklistDisplayPath: displayPath(io.cwd, loaded.file),
+      results,
+      startedAt,
+      finishedAt,
+      commit: commit?.sha,
+      repoDisplayPath: displayPath(io.cwd, opened.context.repoDir),
+      interrupted: signal.aborted,
+    }),
+    secrets,
+  );
+  if (commit?.dirty && statement.subject[0]?.digest.gitCommit) {
+    statement.subject[0].annotations = { uncommittedChanges: true };
+  }
+  const payload = serializeStatement(statement);
+  const envelope = signingKey ? signPayload(payload, signingKey) : unsignedEnvelope(payload);
+  const exitCode = statement.predicate.exitCode;
+
+  // 4. Report. Writing files never changes the gate's exit code.
+  for (const line of formatDetails(statement.predicate.checks, color)) say(line);
+  say();
+  say(formatVerdict(statement.predicate, color));
+  if (options.out) {
+    const written = await writeReportFile(path.resolve(io.cwd, options.out), `${JSON.stringify(envelope, null, 2)}\n`);
+    if (written) say(`Evidence (${signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
+    else io.stderr.write(color.red(`could not write the evidence to ${options.out}\n`));
+  }
+  if (options.json) io.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
+  return { exitCode, envelope, statement };
+}
+
+function validateSelection(loaded: LoadedChecklist, ids: string[], flag: string): void {
+  const known = [...new Set(loaded.entries.flatMap((entry) => [entry.id, entry.check.id]))];
+  for (const id of ids) {
+    if (known.includes(id)) continue;
+    const suggestions = closestMatches(id, known);
+    const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(' or ')}?` : '';
+    throw new UsageError(`${flag} names '${id}', which is not a check in ${path.basename(loaded.file)}${hint}`);
+  }
+}
+
+async function gitCommit(repoDir: string): Promise<{ sha: string; dirty: boolean } | undefined> {
+  try {
+    const sha = (await execa('git', ['-C', repoDir, 'rev-parse', 'HEAD'])).stdout.trim();
+    const status = (await execa('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'])).stdout;
+    return { sha, dirty: status.trim().length > 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeReportFile(file: string, content: string): Promise<boolean> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, content);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function displayPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative === '' ? '.' : relative.startsWith('..') ? file : relative;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = 'code' in error && typeof error.code === 'string' ? ` (${error.code})` : '';
+    return `${error.message}${code}`;
+  }
+  return String(error);
+}
+
+const splitList = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+];
+
+export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  program
+    .command('verify')
+    .description('Probe the deployment and repository named in the checklist, then write signed evidence')
+    .option('-c, --checklist <file>', 'checklist to run', 'checklist.yaml')
+    .option('--only <ids>', 'run only these checks (comma-separated, repeatable)', splitList)
+    .option('--skip <ids>', 'do not run these checks (comma-separated, repeatable)', splitList)
+    .option('--sign-key <pem>', 'private key (Ed25519 or ECDSA P-256) that signs the evidence')
+    .option('--require-signature', 'refuse to run without --sign-key (exit 2)')
+    .option('-o, --out <file>', 'write the evidence envelope (DSSE JSON) to this file')
+    .option('--json', 'print the evidence envelope on stdout (human output goes to stderr)')
+    .option('--concurrency <n>', 'checks without side effects run this many at a time', (value) => {
+      const parsed = Number.parseInt(value, 10);
+      if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) throw new UsageError('--concurrency takes 1..64');
+      return parsed;
+    })
+    .action(async (options: VerifyOptions) => {
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = (signalName: NodeJS.Signals) => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(EXIT.couldNotVerify);
+        io.stderr.write(`\n${signalName}: stopping the checks that are running; press again to exit at once\n`);
+        controller.abort(new Error(signalName));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const outcome = await runVerify({ ...options, signal: controller.signal }, io);
+        setExitCode(outcome.exitCode);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,341 @@
+/**
+ * Loads checklist.yaml: YAML with source positions → `${VAR}` interpolation →
+ * zod validation (unknown keys rejected everywhere) → each check's own params.
+ * Every problem names file:line:column, the key path and what was expected.
+ * Nothing here touches the network: a checklist is fully validated before
+ * anything is probed.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import { z } from 'zod';
+import type { CheckDefinition } from '../types.js';
+import { ChecklistError, type ChecklistProblem } from './errors.js';
+import { type Checklist, checklistSchema } from './schema.js';
+import { closestMatches } from './suggest.js';
+
+export interface PlannedEntry {
+  /** The entry's id: its own `id`, or the check id. Unique within a checklist. */
+  id: string;
+  check: CheckDefinition;
+  params: unknown;
+  timeoutMs: number;
+}
+
+export interface LoadedChecklist {
+  /** Absolute path of the checklist file. */
+  file: string;
+  /** sha256 of the file's bytes, the evidence subject. */
+  sha256: string;
+  checklist: Checklist;
+  entries: PlannedEntry[];
+  /** Values interpolated from secret-looking variables, to scrub from all output. */
+  secretValues: string[];
+}
+
+export interface LoadOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  registry: readonly CheckDefinition[];
+}
+
+type KeyPath = (string | number)[];
+
+/** Variable names whose values must never be shown. */
+const SECRET_VARIABLE = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL|TOTP/i;
+const INTERPOLATION = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export async function loadChecklist(file: string, options: LoadOptions): Promise<LoadedChecklist> {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new ChecklistError([
+      { file: absolute, line: 1, column: 1, keyPath: '', message: `cannot read the checklist (${reason})` },
+    ]);
+  }
+  return parseChecklist(text, absolute, options);
+}
+
+export function parseChecklist(text: string, file: string, options: LoadOptions): LoadedChecklist {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined) => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { file, line, column: col };
+  };
+
+  const lines = text.split('\n');
+  const syntaxProblems = [...document.errors].map((error) => {
+    const position = at(error.pos[0]);
+    const sourceLine = lines[position.line - 1] ?? '';
+    // `{ url: ${VAR} }` is not valid YAML: the braces of ${...} end the flow mapping.
+    const hint = /\{[^}]*\$\{/.test(sourceLine) ? ' (inside { }, quote values that use ${VAR}: "${VAR}")' : '';
+    return { ...position, keyPath: '', message: describeYamlError(error.code, error.message) + hint };
+  });
+  if (syntaxProblems.length > 1) syntaxProblems.splice(1); // Later YAML errors are usually echoes of the first.
+  if (syntaxProblems.length > 0) throw new ChecklistError(syntaxProblems);
+
+  const locate = (keyPath: KeyPath, pointAtKey = false) => at(offsetOf(document, keyPath, pointAtKey));
+  const secretValues: string[] = [];
+  const interpolationProblems = interpolate(document, options.env, secretValues, locate);
+  if (interpolationProblems.length > 0) throw new ChecklistError(interpolationProblems);
+
+  const data: unknown = document.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ChecklistError([
+      { ...at(0), keyPath: '', message: 'expected a mapping with version, target and checks' },
+    ]);
+  }
+  const parsed = checklistSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new ChecklistError(zodProblems(parsed.error, checklistSchema, [], data, locate));
+  }
+  const checklist = parsed.data;
+  const problems: ChecklistProblem[] = [];
+  const entries = planEntries(checklist, options.registry, data, locate, problems);
+  problems.push(...waiverProblems(checklist, entries, locate));
+  if (problems.length > 0) throw new ChecklistError(problems);
+
+  return {
+    file,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    checklist,
+    entries,
+    secretValues,
+  };
+}
+
+type Locate = (keyPath: KeyPath, pointAtKey?: boolean) => { file: string; line: number; column: number };
+
+function planEntries(
+  checklist: Checklist,
+  registry: readonly CheckDefinition[],
+  data: object,
+  locate: Locate,
+  problems: ChecklistProblem[],
+): PlannedEntry[] {
+  const entries: PlannedEntry[] = [];
+  const seen = new Map<string, number>();
+  const knownIds = registry.map((check) => check.id);
+  checklist.checks.forEach((entry, index) => {
+    const check = registry.find((candidate) => candidate.id === entry.check);
+    if (!check) {
+      const suggestions = closestMatches(entry.check, knownIds);
+      const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((id) => `'${id}'`).join(' or ')}?` : '';
+      problems.push({
+        ...locate(['checks', index, 'check']),
+        keyPath: `checks[${index}].check`,
+        message: `unknown check '${entry.check}'${hint} (secgate list shows them all)`,
+      });
+      return;
+    }
+    const id = entry.id ?? entry.check;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      problems.push({
+        ...locate(['checks', index, entry.id ? 'id' : 'check']),
+        keyPath: `checks[${index}]`,
+        message: `duplicate id '${id}' (first used by checks[${first}]); give one of them a distinct 'id:'`,
+      });
+      return;
+    }
+    seen.set(id, index);
+    const params = check.params.safeParse(entry.with ?? {});
+    if (!params.success) {
+      problems.push(...zodProblems(params.error, check.params, ['checks', index, 'with'], data, locate));
+      return;
+    }
+    entries.push({
+      id,
+      check,
+      params: params.data,
+      timeoutMs: entry.timeout_ms ?? checklist.settings.check_timeout_ms,
+    });
+  });
+  return entries;
+}
+
+function waiverProblems(checklist: Checklist, entries: PlannedEntry[], locate: Locate): ChecklistProblem[] {
+  const problems: ChecklistProblem[] = [];
+  const ids = entries.map((entry) => entry.id);
+  checklist.waivers.forEach((waiver, index) => {
+    if (!isCalendarDate(waiver.expires)) {
+      problems.push({
+        ...locate(['waivers', index, 'expires']),
+        keyPath: `waivers[${index}].expires`,
+        message: `'${waiver.expires}' is not a calendar date; expected YYYY-MM-DD (UTC)`,
+      });
+    }
+    if (!ids.includes(waiver.check)) {
+      const suggestions = closestMatches(waiver.check, ids);
+      const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((id) => `'${id}'`).join(' or ')}?` : '';
+      problems.push({
+        ...locate(['waivers', index, 'check']),
+        keyPath: `waivers[${index}].check`,
+        message: `waiver names '${waiver.check}', which is not a check in this checklist${hint}`,
+      });
+    }
+  });
+  return problems;
+}
+
+export function isCalendarDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+/** Replaces `${VAR}` in every value scalar; `$$` stands for a literal `$`. */
+function interpolate(
+  document: Document,
+  env: LoadOptions['env'],
+  secretValues: string[],
+  locate: Locate,
+): ChecklistProblem[] {
+  const problems: ChecklistProblem[] = [];
+  visit(document, {
+    Scalar(key, node, ancestors) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const keyPath = pathOf(ancestors, node);
+      node.value = node.value.replace(INTERPOLATION, (match, name: string | undefined) => {
+        if (name === undefined) return '$';
+        const value = env[name];
+        if (value === undefined || value === '') {
+          problems.push({
+            ...locate(keyPath),
+            keyPath: formatKeyPath(keyPath),
+            message: `environment variable ${name} is not set (referenced as ${match})`,
+          });
+          return match;
+        }
+        if (SECRET_VARIABLE.test(name)) secretValues.push(value);
+        return value;
+      });
+    },
+  });
+  return problems;
+}
+
+/** Rebuilds the key path of a node from the visitor's ancestors. */
+function pathOf(ancestors: readonly unknown[], node: Node): KeyPath {
+  const keyPath: KeyPath = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isSeq(parent)) keyPath.push(parent.items.indexOf(child as Node));
+    if (isPair(parent) && isScalar(parent.key)) keyPath.push(String(parent.key.value));
+  }
+  return keyPath;
+}
+
+/** Offset of the node at keyPath, or of its nearest existing ancestor. */
+function offsetOf(document: Document, keyPath: KeyPath, pointAtKey: boolean): number {
+  for (let length = keyPath.length; length >= 0; length--) {
+    const prefix = keyPath.slice(0, length);
+    if (pointAtKey && length === keyPath.length && length > 0) {
+      const parent = prefix.length > 1 ? document.getIn(prefix.slice(0, -1), true) : document.contents;
+      if (isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === prefix[prefix.length - 1]);
+        const keyNode = pair?.key;
+        if (isScalar(keyNode) && keyNode.range) return keyNode.range[0];
+      }
+    }
+    const node = prefix.length === 0 ? document.contents : document.getIn(prefix, true);
+    if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
+      return node.range[0] as number;
+    }
+  }
+  return 0;
+}
+
+function formatKeyPath(keyPath: KeyPath): string {
+  return keyPath.reduce<string>((text, part) => {
+    if (typeof part === 'number') return `${text}[${part}]`;
+    return text ? `${text}.${part}` : part;
+  }, '');
+}
+
+function valueAt(data: unknown, keyPath: KeyPath): unknown {
+  let current: unknown = data;
+  for (const part of keyPath) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[part];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function zodProblems(
+  error: z.ZodError,
+  schema: z.ZodType,
+  prefix: KeyPath,
+  data: unknown,
+  locate: Locate,
+): ChecklistProblem[] {
+  const problems: ChecklistProblem[] = [];
+  for (const issue of error.issues) {
+    const keyPath: KeyPath = [...prefix, ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const keyPathOfKey = [...keyPath, key];
+        problems.push({
+          ...locate(keyPathOfKey, true),
+          keyPath: formatKeyPath(keyPathOfKey),
+          message: `unknown key '${key}'${allowedKeysHint(key, schemaAt(schema, issue.path))}`,
+        });
+      }
+      continue;
+    }
+    const value = valueAt(data, keyPath);
+    const message =
+      value === undefined && issue.code === 'invalid_type'
+        ? `missing required key '${String(keyPath[keyPath.length - 1])}' (expected ${issue.expected})`
+        : `${cleanZodMessage(issue.message)}, got ${describeValue(value)}`;
+    problems.push({ ...locate(keyPath), keyPath: formatKeyPath(keyPath), message });
+  }
+  return problems;
+}
+
+/** Follows a key path through object, array, optional and default wrappers. */
+function schemaAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): z.ZodType | undefined {
+  let current: z.ZodType | undefined = schema;
+  for (const part of [...keyPath, undefined]) {
+    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
+      current = current.unwrap() as z.ZodType;
+    }
+    if (part === undefined || current === undefined) break;
+    if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(part)];
+    else return undefined;
+  }
+  return current;
+}
+
+function allowedKeysHint(key: string, schema: z.ZodType | undefined): string {
+  if (!(schema instanceof z.ZodObject)) return '';
+  const allowed = Object.keys(schema.shape);
+  const suggestions = closestMatches(key, allowed, 1);
+  const didYouMean = suggestions.length > 0 ? `did you mean '${suggestions[0]}'? ` : '';
+  return ` (${didYouMean}expected one of: ${allowed.join(', ')})`;
+}
+
+function cleanZodMessage(message: string): string {
+  // zod says "Invalid input: expected string, received number"; we say what was expected, then what we got.
+  return message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
+}
+
+function describeYamlError(code: string, message: string): string {
+  if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
+  const firstLine = message.split('\n')[0] ?? message;
+  return `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`;
+}

@@ -1,0 +1,225 @@
+/**
+ * Plans and runs the checks. Checks without effects run concurrently in a
+ * bounded pool; checks with effects (locking an account, blocking an IP,
+ * running commands) run afterwards, one at a time, so they cannot disturb the
+ * others. Every check has a deadline; a check that throws, times out or is
+ * interrupted ends as `error`, which fails the gate.
+ */
+import type { WaiverRecord } from '../evidence/types.js';
+import type { PlannedEntry } from './checklist/load.js';
+import type { Waiver } from './checklist/schema.js';
+import type { CheckContext, CheckOutcome, FinalStatus } from './types.js';
+
+export interface CheckResult {
+  entry: PlannedEntry;
+  status: FinalStatus;
+  outcome: CheckOutcome;
+  durationMs: number;
+  waiver?: WaiverRecord;
+}
+
+export type RunEvent =
+  | { type: 'planned'; ids: string[] }
+  | { type: 'started'; id: string }
+  | { type: 'finished'; result: CheckResult };
+
+export interface RunOptions {
+  entries: PlannedEntry[];
+  context: CheckContext;
+  /** Aborted on SIGINT/SIGTERM: running checks are cancelled, pending ones are not started. */
+  signal: AbortSignal;
+  concurrency: number;
+  waivers: Waiver[];
+  /** Entry ids to run; all when empty. */
+  only?: string[];
+  /** Entry ids not to run. */
+  skip?: string[];
+  onEvent?: (event: RunEvent) => void;
+}
+
+export interface RunPlan {
+  /** Checks with no effects, run together. */
+  concurrent: PlannedEntry[];
+  /** Checks with effects, run last and one at a time, in checklist order. */
+  sequential: PlannedEntry[];
+  /** Checks left out by --only / --skip. */
+  deselected: PlannedEntry[];
+}
+
+export function planRun(entries: PlannedEntry[], only: string[] = [], skip: string[] = []): RunPlan {
+  const selected = (entry: PlannedEntry) =>
+    (only.length === 0 || only.includes(entry.id) || only.includes(entry.check.id)) &&
+    !skip.includes(entry.id) &&
+    !skip.includes(entry.check.id);
+  return {
+    concurrent: entries.filter((entry) => selected(entry) && entry.check.effects === 'none'),
+    sequential: entries.filter((entry) => selected(entry) && entry.check.effects !== 'none'),
+    deselected: entries.filter((entry) => !selected(entry)),
+  };
+}
+
+export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
+  const plan = planRun(options.entries, options.only, options.skip);
+  const order = [...plan.concurrent, ...plan.sequential];
+  options.onEvent?.({ type: 'planned', ids: order.map((entry) => entry.id) });
+  const results = new Map<string, CheckResult>();
+  const record = (result: CheckResult) => {
+    results.set(result.entry.id, result);
+    options.onEvent?.({ type: 'finished', result });
+  };
+
+  const runOne = async (entry: PlannedEntry) => {
+    if (options.signal.aborted) {
+      record(notRun(entry, 'not run: the gate was interrupted'));
+      return;
+    }
+    options.onEvent?.({ type: 'started', id: entry.id });
+    const result = await runWithDeadline(entry, options.context, options.signal);
+    record(applyWaiver(result, options.waivers, options.context.clock.now()));
+  };
+
+  await runPool(plan.concurrent, options.concurrency, runOne);
+  for (const entry of plan.sequential) await runOne(entry);
+
+  for (const entry of plan.deselected) {
+    results.set(entry.id, {
+      entry,
+      status: 'skip',
+      outcome: { status: 'skip', summary: 'not selected (--only / --skip)', observations: [] },
+      durationMs: 0,
+    });
+  }
+  // Report in checklist order, whatever order they finished in.
+  return options.entries.map((entry) => results.get(entry.id)).filter((result) => result !== undefined);
+}
+
+async function runPool<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await worker(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+function notRun(entry: PlannedEntry, summary: string): CheckResult {
+  return { entry, status: 'error', outcome: { status: 'error', summary, observations: [] }, durationMs: 0 };
+}
+
+/** Runs one check with its own abort signal, linked to the run's and to its deadline. */
+async function runWithDeadline(
+  entry: PlannedEntry,
+  baseContext: CheckContext,
+  runSignal: AbortSignal,
+): Promise<CheckResult> {
+  const controller = new AbortController();
+  const abortFromRun = () => controller.abort(runSignal.reason);
+  runSignal.addEventListener('abort', abortFromRun, { once: true });
+  const context: CheckContext = {
+    ...baseContext,
+    signal: controller.signal,
+    http: {
+      request: (url, requestOptions = {}) =>
+        baseContext.http.request(url, {
+          ...requestOptions,
+          signal: requestOptions.signal
+            ? AbortSignal.any([requestOptions.signal, controller.signal])
+            : controller.signal,
+        }),
+    },
+  };
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<CheckOutcome>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error('timeout'));
+      resolve({
+        status: 'error',
+        summary: `timed out after ${entry.timeoutMs} ms without reaching a verdict`,
+        observations: [{ probe: 'deadline', expected: `verdict within ${entry.timeoutMs} ms`, ok: false }],
+      });
+    }, entry.timeoutMs);
+  });
+  const interrupted = new Promise<CheckOutcome>((resolve) => {
+    const onAbort = () =>
+      resolve({ status: 'error', summary: 'interrupted before reaching a verdict', observations: [] });
+    if (runSignal.aborted) onAbort();
+    else runSignal.addEventListener('abort', onAbort, { once: true });
+  });
+  const running = runCheckSafely(entry, context);
+  try {
+    const outcome = await Promise.race([running, deadline, interrupted]);
+    return { entry, status: outcome.status, outcome, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    clearTimeout(timer);
+    runSignal.removeEventListener('abort', abortFromRun);
+    // Whatever the check still has in flight is cancelled once its verdict is in, and given a
+    // moment to close its sockets and child processes before the gate moves on or exits.
+    controller.abort(new Error('check finished'));
+    await Promise.race([running, sleep(CANCEL_GRACE_MS)]);
+  }
+}
+
+/** How long a cancelled check gets to release its sockets and child processes. */
+const CANCEL_GRACE_MS = 3_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** A check that throws has not observed anything: that is an error, never a pass. */
+async function runCheckSafely(entry: PlannedEntry, context: CheckContext): Promise<CheckOutcome> {
+  try {
+    const outcome = await entry.check.run(context, entry.params);
+    if (outcome.status === 'pass' && outcome.observations.length === 0) {
+      return { status: 'error', summary: 'the check reported pass without any observation', observations: [] };
+    }
+    return outcome;
+  } catch (error) {
+    const reason = context.secrets.redact(error instanceof Error ? error.message : String(error));
+    return {
+      status: 'error',
+      summary: `the check could not complete: ${reason}`,
+      observations: [{ probe: entry.check.id, note: reason, ok: false }],
+    };
+  }
+}
+
+/** End of the waiver's day, UTC. */
+export function waiverExpiry(waiver: Waiver): Date {
+  return new Date(`${waiver.expires}T23:59:59.999Z`);
+}
+
+/**
+ * A valid waiver turns a failure into `waived` (shown, never hidden). An
+ * expired waiver is itself a failure, whatever the check found, so stale
+ * exceptions cannot linger. Errors are never waived: they mean the control was
+ * not observed at all.
+ */
+export function applyWaiver(result: CheckResult, waivers: Waiver[], now: Date): CheckResult {
+  const waiver = waivers.find((candidate) => candidate.check === result.entry.id);
+  if (!waiver) return result;
+  const base = { check: waiver.check, reason: waiver.reason, expires: waiver.expires };
+  if (now > waiverExpiry(waiver)) {
+    return {
+      ...result,
+      status: 'fail',
+      outcome: {
+        ...result.outcome,
+        summary: `waiver expired on ${waiver.expires} (${waiver.reason}); check was ${result.outcome.status}: ${result.outcome.summary}`,
+      },
+      waiver: { ...base, state: 'expired' },
+    };
+  }
+  if (result.status === 'fail') return { ...result, status: 'waived', waiver: { ...base, state: 'applied' } };
+  return { ...result, waiver: { ...base, state: 'unused' } };
+}
+
+/** Exit code of the gate: 1 if any control failed, else 3 if any check could not decide, else 0. */
+export function exitCodeFor(results: CheckResult[]): 0 | 1 | 3 {
+  if (results.some((result) => result.status === 'fail')) return 1;
+  if (results.some((result) => result.status === 'error')) return 3;
+  return 0;
+}

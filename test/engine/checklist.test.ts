@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
+import { parseChecklist } from '../../src/engine/checklist/load.js';
+import { sampleRegistry } from './sample-checks.js';
+
+const FILE = '/repo/checklist.yaml';
+const env = {
+  DATABASE_URL: 'postgres://gate:s3cret-db-password@127.0.0.1:5432/app',
+  PROBE_PASSWORD: 'probe-password-123',
+};
+
+function problemsOf(text: string, environment: Record<string, string | undefined> = env): string[] {
+  try {
+    parseChecklist(text, FILE, { env: environment, registry: sampleRegistry });
+  } catch (error) {
+    if (error instanceof ChecklistError) return error.problems.map(formatProblem);
+    throw error;
+  }
+  throw new Error('expected the checklist to be rejected');
+}
+
+const valid = `version: 1
+target:
+  url: https://localhost:8443
+checks:
+  - check: sample.passing
+`;
+
+describe('checklist loading', () => {
+  it('accepts a minimal checklist and applies defaults', () => {
+    const loaded = parseChecklist(valid, FILE, { env, registry: sampleRegistry });
+    expect(loaded.entries.map((entry) => entry.id)).toEqual(['sample.passing']);
+    expect(loaded.entries[0]?.params).toEqual({ threshold: 5 });
+    expect(loaded.checklist.target.timeout_ms).toBe(5000);
+    expect(loaded.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('interpolates ${VAR} and remembers secret-looking values for redaction', () => {
+    const loaded = parseChecklist(`${valid}database:\n  url: \${DATABASE_URL}\n`, FILE, {
+      env,
+      registry: sampleRegistry,
+    });
+    expect(loaded.checklist.database?.url).toBe(env.DATABASE_URL);
+    expect(loaded.secretValues).toContain(env.DATABASE_URL);
+  });
+
+  it('keeps $$ as a literal dollar', () => {
+    const loaded = parseChecklist(valid.replace('https://localhost:8443', 'https://localhost:8443/$$x'), FILE, {
+      env,
+      registry: sampleRegistry,
+    });
+    expect(loaded.checklist.target.url).toBe('https://localhost:8443/$x');
+  });
+
+  // The table of broken checklists: each names the exact position and what was expected.
+  const broken: { name: string; text: string; env?: Record<string, string | undefined>; expected: string[] }[] = [
+    {
+      name: 'YAML indented with a tab',
+      text: 'version: 1\ntarget:\n\turl: https://x\n',
+      expected: ['/repo/checklist.yaml:3:1: invalid YAML: Tabs are not allowed as indentation'],
+    },
+    {
+      name: 'YAML with an unterminated quote',
+      text: 'version: 1\ntarget:\n  url: "https://localhost:8443\nchecks: []\n',
+      expected: ['/repo/checklist.yaml:5:1: invalid YAML: Missing closing "quote'],
+    },
+    {
+      name: 'unknown top-level key with a suggestion',
+      text: `${valid}waiver: []\n`,
+      expected: [
+        "/repo/checklist.yaml:6:1: waiver: unknown key 'waiver' (did you mean 'waivers'? expected one of: version, target, repo, database, auth, settings, checks, waivers)",
+      ],
+    },
+    {
+      name: 'unknown key inside target',
+      text: 'version: 1\ntarget:\n  url: https://localhost:8443\n  ca: ./ca.pem\nchecks:\n  - check: sample.passing\n',
+      expected: ["/repo/checklist.yaml:4:3: target.ca: unknown key 'ca' (did you mean 'ca_file'?"],
+    },
+    {
+      name: 'unknown key inside a check entry',
+      text: `${valid}    whith: { threshold: 3 }\n`,
+      expected: ["/repo/checklist.yaml:6:5: checks[0].whith: unknown key 'whith' (did you mean 'with'?"],
+    },
+    {
+      name: 'wrong type for version',
+      text: valid.replace('version: 1', 'version: "one"'),
+      expected: ["/repo/checklist.yaml:1:10: version: expected version: 1, got the string 'one'"],
+    },
+    {
+      name: 'missing target',
+      text: 'version: 1\nchecks:\n  - check: sample.passing\n',
+      expected: ["/repo/checklist.yaml:1:1: target: missing required key 'target' (expected object)"],
+    },
+    {
+      name: 'target url over plain http',
+      text: valid.replace('https://localhost:8443', 'http://localhost:8443'),
+      expected: [
+        "/repo/checklist.yaml:3:8: target.url: expected an https:// URL, got the string 'http://localhost:8443'",
+      ],
+    },
+    {
+      name: 'unset environment variable',
+      text: `${valid}database:\n  url: \${MISSING_DB_URL}\n`,
+      expected: [
+        '/repo/checklist.yaml:7:8: database.url: environment variable MISSING_DB_URL is not set (referenced as ${MISSING_DB_URL})',
+      ],
+    },
+    {
+      name: 'unquoted ${VAR} inside a flow mapping',
+      text: `${valid}database: { url: \${DATABASE_URL} }\n`,
+      expected: [
+        '/repo/checklist.yaml:6:19: invalid YAML: Unexpected flow-map-start at node end (inside { }, quote values that use ${VAR}: "${VAR}")',
+      ],
+    },
+    {
+      name: 'unknown check id with suggestion',
+      text: valid.replace('sample.passing', 'sample.pasing'),
+      expected: [
+        "/repo/checklist.yaml:5:12: checks[0].check: unknown check 'sample.pasing'; did you mean 'sample.passing'? (secgate list shows them all)",
+      ],
+    },
+    {
+      name: 'duplicate check ids',
+      text: `${valid}  - check: sample.passing\n`,
+      expected: [
+        "/repo/checklist.yaml:6:12: checks[1]: duplicate id 'sample.passing' (first used by checks[0]); give one of them a distinct 'id:'",
+      ],
+    },
+    {
+      name: 'duplicate YAML keys',
+      text: valid.replace('target:', 'version: 1\ntarget:'),
+      expected: ['/repo/checklist.yaml:2:1: duplicate key: each key may appear only once in a mapping'],
+    },
+    {
+      name: 'check params of the wrong type',
+      text: `${valid}    with: { threshold: "five" }\n`,
+      expected: ["/repo/checklist.yaml:6:24: checks[0].with.threshold: expected number, got the string 'five'"],
+    },
+    {
+      name: 'unknown check param',
+      text: `${valid}    with: { treshold: 3 }\n`,
+      expected: [
+        "/repo/checklist.yaml:6:13: checks[0].with.treshold: unknown key 'treshold' (did you mean 'threshold'?",
+      ],
+    },
+    {
+      name: 'waiver without reason',
+      text: `${valid}waivers:\n  - check: sample.passing\n    expires: 2026-12-31\n`,
+      expected: ["/repo/checklist.yaml:7:5: waivers[0].reason: missing required key 'reason' (expected string)"],
+    },
+    {
+      name: 'waiver with an impossible date',
+      text: `${valid}waivers:\n  - check: sample.passing\n    reason: CSP rollout, change CHG-1234\n    expires: 2026-02-30\n`,
+      expected: [
+        "/repo/checklist.yaml:9:14: waivers[0].expires: '2026-02-30' is not a calendar date; expected YYYY-MM-DD (UTC)",
+      ],
+    },
+    {
+      name: 'waiver with a badly formatted date',
+      text: `${valid}waivers:\n  - check: sample.passing\n    reason: CSP rollout, change CHG-1234\n    expires: 31/12/2026\n`,
+      expected: [
+        "/repo/checklist.yaml:9:14: waivers[0].expires: expected a date as YYYY-MM-DD (UTC), got the string '31/12/2026'",
+      ],
+    },
+    {
+      name: 'waiver for a check that is not in the checklist',
+      text: `${valid}waivers:\n  - check: sample.failing\n    reason: CSP rollout, change CHG-1234\n    expires: 2026-12-31\n`,
+      expected: [
+        "/repo/checklist.yaml:7:12: waivers[0].check: waiver names 'sample.failing', which is not a check in this checklist",
+      ],
+    },
+    {
+      name: 'no checks at all',
+      text: 'version: 1\ntarget:\n  url: https://localhost:8443\nchecks: []\n',
+      expected: ['/repo/checklist.yaml:4:9: checks: expected at least one check, got a list'],
+    },
+    {
+      name: 'document is a list',
+      text: '- version: 1\n',
+      expected: ['/repo/checklist.yaml:1:1: expected a mapping with version, target and checks'],
+    },
+  ];
+
+  for (const testCase of broken) {
+    it(`rejects: ${testCase.name}`, () => {
+      const problems = problemsOf(testCase.text, testCase.env ?? env);
+      for (const expected of testCase.expected) {
+        expect(
+          problems.some((problem) => problem.startsWith(expected)),
+          `expected a problem starting with\n  ${expected}\ngot\n  ${problems.join('\n  ')}`,
+        ).toBe(true);
+      }
+    });
+  }
+
+  it('never shows a secret value in an error', () => {
+    const problems = problemsOf(`${valid}database:\n  url: \${DATABASE_URL}\n  extra: 1\n`);
+    expect(problems.join('\n')).not.toContain('s3cret-db-password');
+  });
+});

@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PlannedEntry } from '../../src/engine/checklist/load.js';
+import { type OpenContext, openCheckContext } from '../../src/engine/context.js';
+import { applyWaiver, type CheckResult, exitCodeFor, planRun, runChecks } from '../../src/engine/run.js';
+import type { CheckDefinition } from '../../src/engine/types.js';
+import {
+  failingCheck,
+  hangingCheck,
+  lockingCheck,
+  passingCheck,
+  silentPassCheck,
+  throwingCheck,
+} from './sample-checks.js';
+
+function entry(check: CheckDefinition, id = check.id, timeoutMs = 5_000): PlannedEntry {
+  return { id, check, params: check.params.parse({}), timeoutMs };
+}
+
+let opened: OpenContext | undefined;
+async function context(signal?: AbortSignal) {
+  opened = await openCheckContext({ target: { url: 'https://127.0.0.1:1' }, ...(signal ? { signal } : {}) });
+  return opened.context;
+}
+afterEach(async () => {
+  await opened?.close();
+});
+
+describe('planning', () => {
+  it('runs checks with effects last, in checklist order, after the concurrent ones', () => {
+    const plan = planRun([
+      entry(lockingCheck),
+      entry(passingCheck),
+      entry(lockingCheck, 'sample.locking.2'),
+      entry(failingCheck),
+    ]);
+    expect(plan.concurrent.map((item) => item.id)).toEqual(['sample.passing', 'sample.failing']);
+    expect(plan.sequential.map((item) => item.id)).toEqual(['sample.locking', 'sample.locking.2']);
+  });
+
+  it('selects with --only and --skip by entry id or check id', () => {
+    const entries = [entry(passingCheck), entry(failingCheck), entry(lockingCheck)];
+    expect(planRun(entries, ['sample.failing']).deselected.map((item) => item.id)).toEqual([
+      'sample.passing',
+      'sample.locking',
+    ]);
+    expect(planRun(entries, [], ['sample.locking']).sequential).toEqual([]);
+  });
+});
+
+describe('running', () => {
+  it('turns a timeout into an error and cancels the check', async () => {
+    const started = Date.now();
+    const results = await runChecks({
+      entries: [entry(hangingCheck, 'sample.hanging', 150), entry(passingCheck)],
+      context: await context(),
+      signal: new AbortController().signal,
+      concurrency: 4,
+      waivers: [],
+    });
+    expect(results.map((result) => result.status)).toEqual(['error', 'pass']);
+    expect(results[0]?.outcome.summary).toBe('timed out after 150 ms without reaching a verdict');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(exitCodeFor(results)).toBe(3);
+  });
+
+  it('fails closed: a throwing check and a pass without evidence are errors', async () => {
+    const results = await runChecks({
+      entries: [entry(throwingCheck), entry(silentPassCheck)],
+      context: await context(),
+      signal: new AbortController().signal,
+      concurrency: 2,
+      waivers: [],
+    });
+    expect(results.map((result) => result.status)).toEqual(['error', 'error']);
+    expect(results[0]?.outcome.summary).toContain('ECONNREFUSED');
+    expect(results[1]?.outcome.summary).toBe('the check reported pass without any observation');
+  });
+
+  it('stops on interruption: running checks end as errors and pending ones are not started', async () => {
+    const controller = new AbortController();
+    const events: string[] = [];
+    setTimeout(() => controller.abort(new Error('SIGINT')), 100);
+    const results = await runChecks({
+      entries: [entry(hangingCheck, 'sample.hanging', 60_000), entry(lockingCheck)],
+      context: await context(controller.signal),
+      signal: controller.signal,
+      concurrency: 1,
+      waivers: [],
+      onEvent: (event) => events.push(event.type === 'finished' ? `finished ${event.result.entry.id}` : event.type),
+    });
+    expect(results.map((result) => [result.entry.id, result.status, result.outcome.summary])).toEqual([
+      ['sample.hanging', 'error', 'interrupted before reaching a verdict'],
+      ['sample.locking', 'error', 'not run: the gate was interrupted'],
+    ]);
+    expect(events).toEqual(['planned', 'started', 'finished sample.hanging', 'finished sample.locking']);
+  });
+
+  it('exit codes: 1 beats 3 beats 0', () => {
+    const result = (status: CheckResult['status']) =>
+      ({
+        status,
+        entry: entry(passingCheck),
+        outcome: { status: 'pass', summary: '', observations: [] },
+        durationMs: 0,
+      }) as CheckResult;
+    expect(exitCodeFor([result('pass'), result('waived'), result('skip')])).toBe(0);
+    expect(exitCodeFor([result('pass'), result('error')])).toBe(3);
+    expect(exitCodeFor([result('error'), result('fail')])).toBe(1);
+  });
+});
+
+describe('waivers', () => {
+  const failed: CheckResult = {
+    entry: entry(failingCheck),
+    status: 'fail',
+    outcome: { status: 'fail', summary: 'broken', observations: [] },
+    durationMs: 1,
+  };
+  const waiver = { check: 'sample.failing', reason: 'CSP rollout, change CHG-1234', expires: '2026-12-31' };
+
+  it('a valid waiver shows the failure as waived, with its reason', () => {
+    const result = applyWaiver(failed, [waiver], new Date('2026-12-31T23:59:59Z'));
+    expect(result.status).toBe('waived');
+    expect(result.waiver).toEqual({ ...waiver, state: 'applied' });
+  });
+
+  it('an expired waiver fails its check and says so', () => {
+    const result = applyWaiver(failed, [waiver], new Date('2027-01-01T00:00:00Z'));
+    expect(result.status).toBe('fail');
+    expect(result.outcome.summary).toBe(
+      'waiver expired on 2026-12-31 (CSP rollout, change CHG-1234); check was fail: broken',
+    );
+    expect(result.waiver?.state).toBe('expired');
+  });
+
+  it('an expired waiver fails even a passing check, so stale exceptions are cleaned up', () => {
+    const passed: CheckResult = {
+      ...failed,
+      status: 'pass',
+      outcome: { status: 'pass', summary: 'ok', observations: [] },
+    };
+    expect(applyWaiver(passed, [waiver], new Date('2027-01-02T00:00:00Z')).status).toBe('fail');
+  });
+
+  it('errors are never waived', () => {
+    const errored: CheckResult = {
+      ...failed,
+      status: 'error',
+      outcome: { status: 'error', summary: 'timeout', observations: [] },
+    };
+    expect(applyWaiver(errored, [waiver], new Date('2026-06-01T00:00:00Z')).status).toBe('error');
+  });
+});

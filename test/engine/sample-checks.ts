@@ -1,0 +1,86 @@
+/** Tiny checks that exercise the engine without any network. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineCheck } from '../../src/engine/types.js';
+
+const meta = {
+  source: 'secgate engine test',
+  remediation: 'nothing to fix: this is a test check',
+};
+
+export const passingCheck = defineCheck({
+  ...meta,
+  id: 'sample.passing',
+  title: 'A check that always observes a healthy value',
+  effects: 'none',
+  params: z.object({ threshold: z.number().int().min(1).default(5) }).strict(),
+  async run(_ctx, params) {
+    return {
+      status: 'pass',
+      summary: 'fine',
+      observations: [{ probe: 'constant', expected: params.threshold, actual: params.threshold, ok: true }],
+    };
+  },
+});
+
+export const failingCheck = defineCheck({
+  ...meta,
+  id: 'sample.failing',
+  title: 'A check that always observes a broken value',
+  effects: 'none',
+  params: z.object({}).strict(),
+  async run() {
+    return {
+      status: 'fail',
+      summary: 'broken',
+      observations: [{ probe: 'constant', expected: 1, actual: 2, ok: false }],
+    };
+  },
+});
+
+export const hangingCheck = defineCheck({
+  ...meta,
+  id: 'sample.hanging',
+  title: 'A check that never answers unless cancelled',
+  effects: 'none',
+  params: z.object({}).strict(),
+  async run(ctx) {
+    await sleep(3_600_000, undefined, { signal: ctx.signal }).catch(() => undefined);
+    return { status: 'pass', summary: 'should never be seen', observations: [{ probe: 'late', ok: true }] };
+  },
+});
+
+export const throwingCheck = defineCheck({
+  ...meta,
+  id: 'sample.throwing',
+  title: 'A check whose probe throws',
+  effects: 'none',
+  params: z.object({}).strict(),
+  async run() {
+    throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+  },
+});
+
+export const silentPassCheck = defineCheck({
+  ...meta,
+  id: 'sample.silent-pass',
+  title: 'A check that claims a pass with no evidence',
+  effects: 'none',
+  params: z.object({}).strict(),
+  async run() {
+    return { status: 'pass', summary: 'trust me', observations: [] };
+  },
+});
+
+export const lockingCheck = defineCheck({
+  ...meta,
+  id: 'sample.locking',
+  title: 'A check with side effects on the target',
+  effects: 'locks-account',
+  params: z.object({ attempts: z.number().int().min(1).default(5) }).strict(),
+  async run() {
+    return { status: 'pass', summary: 'locked and unlocked', observations: [{ probe: 'lock', ok: true }] };
+  },
+});
+
+export const sampleRegistry = [passingCheck, failingCheck, hangingCheck, throwingCheck, silentPassCheck, lockingCheck];
