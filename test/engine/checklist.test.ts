@@ -44,6 +44,14 @@ describe('checklist loading', () => {
     expect(loaded.secretValues).toContain(env.DATABASE_URL);
   });
 
+  it('uses ${VAR:-default} when the variable is unset or empty', () => {
+    const text = valid.replace('https://localhost:8443', '${TARGET_URL:-https://localhost:9443}');
+    const unset = parseChecklist(text, FILE, { env, registry: sampleRegistry });
+    expect(unset.checklist.target.url).toBe('https://localhost:9443');
+    const set = parseChecklist(text, FILE, { env: { TARGET_URL: 'https://gate.internal' }, registry: sampleRegistry });
+    expect(set.checklist.target.url).toBe('https://gate.internal');
+  });
+
   it('keeps $$ as a literal dollar', () => {
     const loaded = parseChecklist(valid.replace('https://localhost:8443', 'https://localhost:8443/$$x'), FILE, {
       env,

@@ -43,7 +43,8 @@ type KeyPath = (string | number)[];
 
 /** Variable names whose values must never be shown. */
 const SECRET_VARIABLE = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL|TOTP/i;
-const INTERPOLATION = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `${VAR}`, `${VAR:-default}` (default when unset or empty), and `$$` for a literal dollar. */
+const INTERPOLATION = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export async function loadChecklist(file: string, options: LoadOptions): Promise<LoadedChecklist> {
   const absolute = path.resolve(file);
@@ -199,20 +200,23 @@ function interpolate(
     Scalar(key, node, ancestors) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
       const keyPath = pathOf(ancestors, node);
-      node.value = node.value.replace(INTERPOLATION, (match, name: string | undefined) => {
-        if (name === undefined) return '$';
-        const value = env[name];
-        if (value === undefined || value === '') {
-          problems.push({
-            ...locate(keyPath),
-            keyPath: formatKeyPath(keyPath),
-            message: `environment variable ${name} is not set (referenced as ${match})`,
-          });
-          return match;
-        }
-        if (SECRET_VARIABLE.test(name)) secretValues.push(value);
-        return value;
-      });
+      node.value = node.value.replace(
+        INTERPOLATION,
+        (match, name: string | undefined, fallback: string | undefined) => {
+          if (name === undefined) return '$';
+          const value = env[name] || fallback;
+          if (value === undefined || value === '') {
+            problems.push({
+              ...locate(keyPath),
+              keyPath: formatKeyPath(keyPath),
+              message: `environment variable ${name} is not set (referenced as ${match})`,
+            });
+            return match;
+          }
+          if (SECRET_VARIABLE.test(name) && env[name]) secretValues.push(value);
+          return value;
+        },
+      );
     },
   });
   return problems;

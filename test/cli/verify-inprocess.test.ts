@@ -1,0 +1,99 @@
+/** The verify command end to end in-process, with engine test checks (no network). */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { runVerify } from '../../src/cli/verify.js';
+import { ChecklistError } from '../../src/engine/checklist/errors.js';
+import { decodeStatement } from '../../src/evidence/dsse.js';
+import { generateSigningKeyPair, writeKeyPair } from '../../src/evidence/keys.js';
+import { sampleRegistry } from '../engine/sample-checks.js';
+
+function capture(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return Object.assign(stream, { text: () => chunks.join('') });
+}
+
+async function workspace(checks: string, extra = '') {
+  const directory = await mkdtemp(path.join(tmpdir(), 'secgate-verify-'));
+  await writeFile(
+    path.join(directory, 'checklist.yaml'),
+    `version: 1\ntarget:\n  url: https://127.0.0.1:1\nrepo: .\nchecks:\n${checks}${extra}`,
+  );
+  const stdout = capture();
+  const stderr = capture();
+  const io: CliIo = { stdout, stderr, env: { PROBE_TOKEN: 'tok-abcdef-123456' }, cwd: directory };
+  return { directory, io, stdout, stderr };
+}
+
+describe('secgate verify (in-process)', () => {
+  it('exit 0 when every check passes, with unsigned evidence and a loud warning', async () => {
+    const { io, stderr, directory } = await workspace('  - check: sample.passing\n');
+    const outcome = await runVerify(
+      { checklist: 'checklist.yaml', out: 'evidence.json', registry: sampleRegistry },
+      io,
+    );
+    expect(outcome.exitCode).toBe(0);
+    expect(stderr.text()).toContain('WARNING: no --sign-key given: the evidence will be UNSIGNED');
+    const envelope = JSON.parse(await readFile(path.join(directory, 'evidence.json'), 'utf8'));
+    expect(envelope.signatures).toEqual([]);
+    expect(decodeStatement(envelope)?.predicate.checks[0]?.status).toBe('pass');
+  });
+
+  it('exit 1 when a control fails, exit 1 also beats errors; a waived failure is shown as waived', async () => {
+    const failing = await workspace('  - check: sample.failing\n  - check: sample.throwing\n');
+    expect((await runVerify({ checklist: 'checklist.yaml', registry: sampleRegistry }, failing.io)).exitCode).toBe(1);
+    expect(failing.stdout.text()).toContain('Fix: nothing to fix: this is a test check');
+
+    const waived = await workspace(
+      '  - check: sample.failing\n',
+      'waivers:\n  - check: sample.failing\n    reason: accepted until the fix ships, CHG-1\n    expires: 2999-12-31\n',
+    );
+    const outcome = await runVerify({ checklist: 'checklist.yaml', registry: sampleRegistry }, waived.io);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.statement?.predicate.checks[0]?.status).toBe('waived');
+    expect(outcome.statement?.predicate.waivers[0]?.state).toBe('applied');
+  });
+
+  it('exit 3 when no control failed but one could not be verified', async () => {
+    const { io, stdout } = await workspace('  - check: sample.passing\n  - check: sample.throwing\n');
+    expect((await runVerify({ checklist: 'checklist.yaml', registry: sampleRegistry }, io)).exitCode).toBe(3);
+    expect(stdout.text()).toContain('exit 3: at least one control could not be verified');
+  });
+
+  it('signs with --sign-key and records the checklist digest as a subject', async () => {
+    const { io, directory } = await workspace('  - check: sample.passing\n');
+    const pair = generateSigningKeyPair();
+    await writeKeyPair(pair, path.join(directory, 'k.key.pem'), path.join(directory, 'k.pub.pem'));
+    const outcome = await runVerify(
+      { checklist: 'checklist.yaml', signKey: 'k.key.pem', requireSignature: true, registry: sampleRegistry },
+      io,
+    );
+    expect(outcome.envelope?.signatures[0]?.keyid).toBe(pair.keyid);
+    const subject = outcome.statement?.subject.find((item) => item.name === 'checklist.yaml');
+    expect(subject?.digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('rejects invalid invocations before probing', async () => {
+    const { io } = await workspace('  - check: sample.passing\n');
+    await expect(
+      runVerify({ checklist: 'checklist.yaml', requireSignature: true, registry: sampleRegistry }, io),
+    ).rejects.toThrow('--require-signature needs --sign-key');
+    await expect(
+      runVerify({ checklist: 'checklist.yaml', only: ['sample.pasing'], registry: sampleRegistry }, io),
+    ).rejects.toThrow(
+      "--only names 'sample.pasing', which is not a check in checklist.yaml; did you mean sample.passing?",
+    );
+    await expect(runVerify({ checklist: 'missing.yaml', registry: sampleRegistry }, io)).rejects.toBeInstanceOf(
+      ChecklistError,
+    );
+  });
+});
