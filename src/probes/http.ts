@@ -3,7 +3,8 @@
  * trusts exactly the configured CA when one is given, can bind the client
  * socket to a chosen loopback address, and bounds both time and body size.
  */
-import { Agent, request } from 'undici';
+import type { Socket } from 'node:net';
+import { Agent, buildConnector, request } from 'undici';
 import type { HttpProbe, HttpRequestOptions, HttpResponse } from '../engine/types.js';
 
 export interface HttpProbeOptions {
@@ -17,17 +18,28 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(): Promise<void> } {
   const agents = new Map<string, Agent>();
+  // Every socket we open, so that close() can destroy even one stuck in a TLS handshake,
+  // which undici's Agent does not track until the handshake completes.
+  const sockets = new Set<Socket>();
   const agentFor = (localAddress: string | undefined): Agent => {
     const key = localAddress ?? '';
     let agent = agents.get(key);
     if (!agent) {
+      const connector = buildConnector({
+        ...(options.caPem ? { ca: options.caPem } : {}),
+        rejectUnauthorized: true,
+        ...(localAddress ? { localAddress } : {}),
+        timeout: options.timeoutMs,
+      });
       agent = new Agent({
-        connect: {
-          ...(options.caPem ? { ca: options.caPem } : {}),
-          rejectUnauthorized: true,
-          ...(localAddress ? { localAddress } : {}),
+        connect: (connectOptions, callback) => {
+          const socket = connector(connectOptions, callback) as unknown as Socket | undefined;
+          if (socket) {
+            sockets.add(socket);
+            socket.once('close', () => sockets.delete(socket));
+          }
+          return socket;
         },
-        connectTimeout: options.timeoutMs,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
         // Distinct-IP probes must not reuse a connection opened from another address.
@@ -44,39 +56,19 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
       const signals = [AbortSignal.timeout(timeoutMs)];
       if (options.signal) signals.push(options.signal);
       if (requestOptions.signal) signals.push(requestOptions.signal);
-      const started = performance.now();
-      const response = await request(target, {
-        method: (requestOptions.method ?? 'GET') as 'GET',
-        headers: requestOptions.headers ?? {},
-        body: requestOptions.body ?? null,
-        dispatcher: agentFor(requestOptions.localAddress),
-        signal: AbortSignal.any(signals),
-      });
-      const maxBytes = requestOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-      const chunks: Buffer[] = [];
-      let received = 0;
-      for await (const chunk of response.body) {
-        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        received += buffer.length;
-        if (received > maxBytes) {
-          response.body.destroy();
-          break;
-        }
-        chunks.push(buffer);
-      }
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined) headers[name.toLowerCase()] = value;
-      }
-      return {
-        status: response.statusCode,
-        headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        elapsedMs: performance.now() - started,
-      };
+      const signal = AbortSignal.any(signals);
+      const exchange = send(target, requestOptions, agentFor(requestOptions.localAddress), signal);
+      // undici does not honour the signal while a TLS handshake is pending, so a peer that
+      // accepts TCP and never answers would hold the check forever: race the signal ourselves.
+      // The abandoned socket is destroyed when the probe is closed.
+      exchange.catch(() => {});
+      return await Promise.race([exchange, rejectWhenAborted(signal)]);
     },
     async close() {
-      await Promise.all([...agents.values()].map((agent) => agent.close()));
+      // destroy, not close: after a run nothing may stay in flight, and a hung request must not hold the exit.
+      await Promise.all([...agents.values()].map((agent) => agent.destroy()));
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
       agents.clear();
     },
   };
@@ -86,4 +78,58 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
 export function headerValue(response: HttpResponse, name: string): string | undefined {
   const value = response.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
+}
+
+async function send(
+  target: string | URL,
+  requestOptions: HttpRequestOptions,
+  dispatcher: Agent,
+  signal: AbortSignal,
+): Promise<HttpResponse> {
+  const started = performance.now();
+  const response = await request(target, {
+    method: (requestOptions.method ?? 'GET') as 'GET',
+    headers: requestOptions.headers ?? {},
+    body: requestOptions.body ?? null,
+    dispatcher,
+    signal,
+  });
+  const maxBytes = requestOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of response.body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    received += buffer.length;
+    if (received > maxBytes) {
+      response.body.destroy();
+      break;
+    }
+    chunks.push(buffer);
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  return {
+    status: response.statusCode,
+    headers,
+    body: Buffer.concat(chunks).toString('utf8'),
+    elapsedMs: performance.now() - started,
+  };
+}
+
+/** Rejects with the signal's reason: a TimeoutError for deadlines, an AbortError otherwise. */
+function rejectWhenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => {
+      const reason: unknown = signal.reason;
+      if (reason instanceof Error && (reason.name === 'TimeoutError' || reason.name === 'AbortError')) reject(reason);
+      else
+        reject(
+          new DOMException(`request aborted (${reason instanceof Error ? reason.message : 'cancelled'})`, 'AbortError'),
+        );
+    };
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }
