@@ -1,0 +1,178 @@
+/**
+ * http.auth-required: authentication is enforced centrally (seed 000 item 5),
+ * so every protected path rejects a request with no credentials, a garbage
+ * bearer token and a tampered JWT; an unknown path under a protected prefix is
+ * also 401 (a 404 there means routing runs before authentication and the API
+ * surface can be enumerated); and the public paths stay reachable.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
+import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const methodSchema = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const pathSchema = z.string().regex(/^\//, { message: 'expected a path starting with /' });
+
+export interface Credential {
+  /** What the credential is, for evidence: never the token itself. */
+  label: string;
+  authorization: string | undefined;
+}
+
+function base64urlJson(value: Record<string, Json>): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/**
+ * The tokens a gate that checks signatures must refuse: random garbage, a
+ * well-formed HS256 JWT signed with a key the service cannot know (a token
+ * whose payload was modified after signing looks exactly like this to the
+ * verifier), and an unsigned `alg: none` JWT.
+ */
+export function forgedCredentials(now: Date): Credential[] {
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const claims = { sub: 'secgate-probe', role: 'admin', iat: issuedAt, exp: issuedAt + 600 };
+  const signedPart = `${base64urlJson({ alg: 'HS256', typ: 'JWT' })}.${base64urlJson(claims)}`;
+  const signature = createHmac('sha256', randomBytes(32)).update(signedPart).digest('base64url');
+  const unsigned = `${base64urlJson({ alg: 'none', typ: 'JWT' })}.${base64urlJson(claims)}.`;
+  return [
+    { label: 'no credentials', authorization: undefined },
+    { label: 'garbage bearer token', authorization: `Bearer secgate-garbage-${randomBytes(12).toString('hex')}` },
+    {
+      label: 'tampered JWT (HS256, signature from an unknown key)',
+      authorization: `Bearer ${signedPart}.${signature}`,
+    },
+    { label: 'tampered JWT (alg none, no signature)', authorization: `Bearer ${unsigned}` },
+  ];
+}
+
+interface PlannedProbe {
+  kind: 'protected' | 'unknown-sub-path' | 'public';
+  method: string;
+  path: string;
+  credential: Credential;
+  expected: number[];
+}
+
+export default defineCheck({
+  id: 'http.auth-required',
+  title: 'Protected paths answer 401 without valid credentials, unknown protected sub-paths too; public paths stay 200',
+  source: 'seed 000, item 5 (auth enforced centrally by path prefix); seed 002 verification 2',
+  remediation:
+    'Authenticate in one hook that runs for every request under the protected prefixes before routing (Fastify: an onRequest hook, so unknown routes answer 401, not 404), verify the JWT signature with a pinned algorithm, and reject everything else with 401.',
+  effects: 'none',
+  params: z
+    .object({
+      protected: z
+        .array(z.object({ path: pathSchema, methods: z.array(methodSchema).min(1).default(['GET']) }).strict())
+        .min(1)
+        .default([
+          { path: '/api/v1/users/me', methods: ['GET'] },
+          { path: '/api/v1/notes', methods: ['GET', 'POST'] },
+        ]),
+      /** Prefixes under which every path, even one that does not exist, must demand authentication. */
+      prefixes: z.array(pathSchema.regex(/\/$/, { message: 'expected a prefix ending with /' })).default(['/api/v1/']),
+      /** Paths that must stay reachable without credentials. */
+      public: z.array(pathSchema).default(['/health']),
+      /** Statuses that count as a rejection. */
+      rejection_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([401]),
+    })
+    .strict(),
+  async run(ctx, params) {
+    const credentials = forgedCredentials(ctx.clock.now());
+    const [noCredentials] = credentials;
+    if (noCredentials === undefined) throw new Error('forgedCredentials() returned no credentials');
+    const unknownSuffix = `secgate-unknown-${randomBytes(6).toString('hex')}`;
+    const planned: PlannedProbe[] = [
+      ...params.protected.flatMap((entry) =>
+        entry.methods.flatMap((method) =>
+          credentials.map((credential) => ({
+            kind: 'protected' as const,
+            method,
+            path: entry.path,
+            credential,
+            expected: params.rejection_statuses,
+          })),
+        ),
+      ),
+      ...params.prefixes.map((prefix) => ({
+        kind: 'unknown-sub-path' as const,
+        method: 'GET',
+        path: `${prefix}${unknownSuffix}`,
+        credential: noCredentials,
+        expected: params.rejection_statuses,
+      })),
+      ...params.public.map((path) => ({
+        kind: 'public' as const,
+        method: 'GET',
+        path,
+        credential: noCredentials,
+        expected: [200],
+      })),
+    ];
+
+    const results = await Promise.all(
+      planned.map(async (probe) => {
+        const url = targetUrl(ctx.target.url, probe.path);
+        const headers: Record<string, string> = {};
+        if (probe.credential.authorization) headers.authorization = probe.credential.authorization;
+        const hasBody = METHODS_WITH_BODY.has(probe.method);
+        if (hasBody) headers['content-type'] = 'application/json';
+        const attempt = await attemptRequest(ctx.http, url, {
+          method: probe.method,
+          headers,
+          ...(hasBody ? { body: '{}' } : {}),
+        });
+        return { probe, request: describeRequest(probe.method, url), attempt };
+      }),
+    );
+
+    const observations: Observation[] = [];
+    const failures: string[] = [];
+    const unobserved: string[] = [];
+    for (const { probe, request, attempt } of results) {
+      const credential: Json = probe.credential.authorization
+        ? {
+            kind: probe.credential.label,
+            ...ctx.secrets.fingerprint(probe.credential.authorization.replace(/^Bearer /, '')),
+          }
+        : probe.credential.label;
+      const base = {
+        probe: `${request} [${probe.kind}, ${probe.credential.label}]`,
+        expected: { status: probe.expected },
+      };
+      if (attempt.failure) {
+        observations.push({ ...base, actual: { credential, error: describeFailure(attempt.failure) }, ok: false });
+        unobserved.push(`${request}: ${describeFailure(attempt.failure)}`);
+        continue;
+      }
+      const status = attempt.response.status;
+      const ok = probe.expected.includes(status);
+      let note: string;
+      if (ok) note = probe.kind === 'public' ? 'public path reachable' : 'rejected';
+      else if (probe.kind === 'public') note = `public path ${probe.path} answered ${status}, expected 200`;
+      else if (probe.kind === 'unknown-sub-path') {
+        note =
+          status === 404
+            ? `unknown sub-path ${probe.path} answered 404 instead of 401: routing runs before authentication`
+            : `unknown sub-path ${probe.path} answered ${status} instead of 401`;
+      } else if (status >= 200 && status < 300) {
+        note = `${probe.method} ${probe.path} accepted ${probe.credential.label} (${status})`;
+      } else note = `${probe.method} ${probe.path} answered ${status} to ${probe.credential.label}, expected 401`;
+      observations.push({ ...base, actual: { credential, status }, ok, note });
+      if (!ok) failures.push(note);
+    }
+
+    if (failures.length > 0) return { status: 'fail', summary: failures.join('; '), observations };
+    if (unobserved.length > 0) {
+      return { status: 'error', summary: `could not observe: ${unobserved.join('; ')}`, observations };
+    }
+    const protectedCount = planned.filter((probe) => probe.kind !== 'public').length;
+    return {
+      status: 'pass',
+      summary: `${protectedCount} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}; ${params.public.length} public paths reachable`,
+      observations,
+    };
+  },
+});

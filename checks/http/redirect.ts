@@ -1,0 +1,156 @@
+/**
+ * http.redirect: the plain-HTTP endpoint never serves content. It either
+ * redirects permanently to https:// on the same host with the same path and
+ * query, or refuses the connection. A timeout proves nothing (a firewall that
+ * drops packets and a hung listener look alike), so it is `error`.
+ */
+import { z } from 'zod';
+import { defineCheck, type Observation } from '../../src/engine/types.js';
+import { headerValue } from '../../src/probes/http.js';
+import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+
+export interface RedirectJudgement {
+  ok: boolean;
+  note: string;
+}
+
+/**
+ * Pure: is `location` (as answered to `requested`) a redirect to HTTPS on an
+ * allowed host with the same path and query?
+ */
+export function judgeRedirect(requested: URL, location: string | undefined, allowedHosts: string[]): RedirectJudgement {
+  if (location === undefined || location === '') return { ok: false, note: 'redirect without a Location header' };
+  let destination: URL;
+  try {
+    destination = new URL(location, requested);
+  } catch {
+    return { ok: false, note: `Location ${JSON.stringify(location)} is not a URL` };
+  }
+  if (destination.protocol !== 'https:') {
+    return { ok: false, note: `redirects to ${destination.protocol}// instead of https://` };
+  }
+  if (!allowedHosts.includes(destination.hostname)) {
+    return {
+      ok: false,
+      note: `redirects to another host: ${destination.hostname} (expected ${allowedHosts.join(' or ')})`,
+    };
+  }
+  const wanted = `${requested.pathname}${requested.search}`;
+  const got = `${destination.pathname}${destination.search}`;
+  if (got !== wanted) return { ok: false, note: `redirect changes the path: ${wanted} became ${got}` };
+  return { ok: true, note: 'redirects to https:// on the same host, path and query kept' };
+}
+
+export default defineCheck({
+  id: 'http.redirect',
+  title: 'Plain HTTP redirects permanently to HTTPS on the same host and path, or is refused',
+  source: 'seed 002, checklist item 1 (curl http://…/health returns a redirect or is blocked)',
+  remediation:
+    'Serve nothing over plain HTTP: answer every request on the HTTP port with 301 or 308 to https://<same host><same path and query>, or close the port entirely.',
+  effects: 'none',
+  params: z
+    .object({
+      /** Paths requested over plain HTTP; include one with a query string. */
+      paths: z
+        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+        .min(1)
+        .default(['/', '/health', '/api/v1/users/me?secgate-probe=1']),
+      /** Redirect statuses that count; 302/307 are temporary and not cached by clients. */
+      statuses: z.array(z.number().int().min(300).max(399)).min(1).default([301, 308]),
+      /** A refused connection (no plain-HTTP listener at all) satisfies the control. */
+      allow_refused: z.boolean().default(true),
+      /** Hosts a redirect may point to besides the http_url and url hosts. */
+      allowed_hosts: z.array(z.string().min(1)).default([]),
+    })
+    .strict(),
+  async run(ctx, params) {
+    const httpUrl = ctx.target.http_url;
+    if (httpUrl === undefined) {
+      return {
+        status: 'error',
+        summary: 'target.http_url is not set, so the plain-HTTP endpoint cannot be probed',
+        observations: [
+          {
+            probe: 'checklist target.http_url',
+            expected: 'the plain-HTTP URL of the deployment (e.g. http://host:80)',
+            actual: null,
+            ok: false,
+          },
+        ],
+      };
+    }
+    const allowedHosts = [new URL(httpUrl).hostname, new URL(ctx.target.url).hostname, ...params.allowed_hosts].filter(
+      (host, index, hosts) => hosts.indexOf(host) === index,
+    );
+    const expected = {
+      status: params.statuses,
+      location: `https://{${allowedHosts.join('|')}}[:port]<same path and query>`,
+      ...(params.allow_refused ? { or: 'connection refused' } : {}),
+    };
+
+    const observations: Observation[] = [];
+    const unobserved: string[] = [];
+    const failures: string[] = [];
+    // In parallel: a listener that never answers costs one timeout, not one per path.
+    const attempts = await Promise.all(
+      params.paths.map(async (path) => {
+        const url = targetUrl(httpUrl, path);
+        return { path, url, attempt: await attemptRequest(ctx.http, url) };
+      }),
+    );
+    for (const { path, url, attempt } of attempts) {
+      const probe = describeRequest('GET', url);
+      if (attempt.failure) {
+        const refusedOk = attempt.failure.kind === 'refused' && params.allow_refused;
+        observations.push({
+          probe,
+          expected,
+          actual: { error: describeFailure(attempt.failure) },
+          ok: refusedOk,
+          note: refusedOk
+            ? 'connection refused: nothing listens for plain HTTP'
+            : attempt.failure.kind === 'refused'
+              ? 'connection refused, but allow_refused is false'
+              : `no answer to judge: ${attempt.failure.message}`,
+        });
+        if (attempt.failure.kind === 'refused' && !params.allow_refused) failures.push(`${path}: connection refused`);
+        else if (!refusedOk) unobserved.push(`${path}: ${describeFailure(attempt.failure)}`);
+        continue;
+      }
+      const { response } = attempt;
+      const location = headerValue(response, 'location');
+      const actual = { status: response.status, location: location ?? null };
+      if (!params.statuses.includes(response.status)) {
+        const note =
+          response.status >= 300 && response.status < 400
+            ? `redirect status ${response.status} is not one of ${params.statuses.join(', ')}`
+            : `served ${response.status} over plain HTTP instead of redirecting`;
+        observations.push({ probe, expected, actual, ok: false, note });
+        failures.push(`${path}: ${note}`);
+        continue;
+      }
+      const judgement = judgeRedirect(url, location, allowedHosts);
+      observations.push({ probe, expected, actual, ok: judgement.ok, note: judgement.note });
+      if (!judgement.ok) failures.push(`${path}: ${judgement.note}`);
+    }
+
+    if (failures.length > 0) {
+      return { status: 'fail', summary: `plain HTTP is not safely redirected: ${failures.join('; ')}`, observations };
+    }
+    if (unobserved.length > 0) {
+      return {
+        status: 'error',
+        summary: `could not observe the plain-HTTP endpoint: ${unobserved.join('; ')}`,
+        observations,
+      };
+    }
+    const refused = observations.every((observation) => observation.note?.startsWith('connection refused'));
+    return {
+      status: 'pass',
+      summary: refused
+        ? `plain HTTP refused on ${httpUrl}`
+        : `plain HTTP redirects to HTTPS on the same host and path (${params.paths.length} paths)`,
+      observations,
+    };
+  },
+});

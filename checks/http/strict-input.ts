@@ -1,0 +1,210 @@
+/**
+ * http.strict-input: the API validates request bodies strictly (seed 000
+ * item 3, `extra="forbid"`). On one JSON endpoint (the login by default):
+ * a body with an unknown field is rejected with 400/422 rather than being
+ * processed; a `__proto__` key is rejected too; malformed JSON is a 4xx; an
+ * oversized body is 413; a wrong content type is refused; nothing is a 5xx.
+ *
+ * Robustness: a 400 for the unknown-field body only proves strictness if the
+ * same body *without* that field is not rejected as invalid, so a baseline
+ * request is sent first. Against the login that baseline is one failed login
+ * for a user that does not exist — the only side effect of this check.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
+import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+
+type ProbeName =
+  | 'baseline'
+  | 'unknown field'
+  | 'prototype key'
+  | 'malformed JSON'
+  | 'oversized body'
+  | 'wrong content type';
+
+interface InputProbe {
+  name: ProbeName;
+  /** What the body was, for evidence (random filler and passwords described, not copied). */
+  sent: string;
+  body: string;
+  contentType: string;
+  /** Statuses that satisfy the control; for the baseline, statuses that must NOT come back. */
+  expected: number[];
+}
+
+export interface InputJudgement {
+  ok: boolean;
+  /** True when the answer makes the rest of the evidence unattributable (baseline rejected). */
+  inconclusive?: boolean;
+  note: string;
+}
+
+/** Pure: judges one probe's status. */
+export function judgeInputProbe(name: ProbeName, status: number, expected: number[]): InputJudgement {
+  if (status >= 500) return { ok: false, note: `${name} caused a server error (${status})` };
+  if (name === 'baseline') {
+    return expected.includes(status)
+      ? {
+          ok: false,
+          inconclusive: true,
+          note: `the baseline body without unknown fields is already rejected (${status}); set \`body\` to a valid request body`,
+        }
+      : { ok: true, note: `baseline body accepted for processing (${status})` };
+  }
+  if (expected.includes(status)) return { ok: true, note: `${name} rejected (${status})` };
+  if (name === 'unknown field' || name === 'prototype key') {
+    const processed = status >= 200 && status < 300 ? 'processed' : 'treated as a normal request';
+    return {
+      ok: false,
+      note: `${name} accepted: answered ${status} (${processed}), expected ${expected.join(' or ')}`,
+    };
+  }
+  return { ok: false, note: `${name} answered ${status}, expected ${expected.join(' or ')}` };
+}
+
+const FOUR_XX = Array.from({ length: 100 }, (_, index) => 400 + index);
+
+export default defineCheck({
+  id: 'http.strict-input',
+  title: 'Request bodies are validated strictly: unknown fields, malformed JSON, oversized and mistyped bodies are 4xx',
+  source: 'seed 000, item 3 (schema validation, extra="forbid")',
+  remediation:
+    'Declare a JSON schema for every route with additionalProperties: false (Pydantic: extra="forbid"), keep the JSON parser that rejects __proto__, set a body limit (Fastify bodyLimit, nginx client_max_body_size) and accept only application/json on JSON routes.',
+  effects: 'none',
+  params: z
+    .object({
+      /** The endpoint to probe; defaults to the checklist's auth.login.path. */
+      path: z.string().regex(/^\//, { message: 'expected a path starting with /' }).optional(),
+      method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+      /** A body the endpoint accepts as valid (it may still fail, e.g. 401); defaults to a login for a nonexistent user. */
+      body: z.record(z.string(), z.unknown()).optional(),
+      unknown_field: z.string().min(1).default('is_admin'),
+      /** Statuses that count as "rejected as invalid input". */
+      rejection_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([400, 422]),
+      content_type_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([400, 415, 422]),
+      oversize_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(2 * 1024 * 1024),
+    })
+    .strict(),
+  async run(ctx, params) {
+    const path = params.path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';
+    const usernameField = ctx.auth?.login.username_field ?? 'username';
+    const passwordField = ctx.auth?.login.password_field ?? 'password';
+    const randomPassword = randomBytes(18).toString('base64url');
+    ctx.secrets.register(randomPassword);
+    const body: Record<string, unknown> = params.body ?? {
+      [usernameField]: `secgate-strict-input-${randomBytes(4).toString('hex')}`,
+      [passwordField]: randomPassword,
+    };
+    /** The body as evidence: the random password is named, not copied. */
+    const describe = (text: string): string =>
+      text.split(randomPassword).join(`<random password, ${randomPassword.length} chars>`);
+    const json = JSON.stringify(body);
+    const withUnknown = JSON.stringify({ ...body, [params.unknown_field]: true });
+    // JSON.stringify drops __proto__ keys of object literals, so the text is built by hand.
+    const withPrototypeKey = `${json.slice(0, -1)}${json === '{}' ? '' : ','}"__proto__":{"${params.unknown_field}":true}}`;
+    const malformed = `${json.slice(0, -1)},`;
+    const filler = 'a'.repeat(params.oversize_bytes);
+    const oversized = JSON.stringify({ ...body, [usernameField]: filler });
+    const jsonType = 'application/json';
+
+    const probes: InputProbe[] = [
+      {
+        name: 'baseline',
+        sent: describe(json),
+        body: json,
+        contentType: jsonType,
+        expected: params.rejection_statuses,
+      },
+      {
+        name: 'unknown field',
+        sent: describe(withUnknown),
+        body: withUnknown,
+        contentType: jsonType,
+        expected: params.rejection_statuses,
+      },
+      {
+        name: 'prototype key',
+        sent: describe(withPrototypeKey),
+        body: withPrototypeKey,
+        contentType: jsonType,
+        expected: params.rejection_statuses,
+      },
+      { name: 'malformed JSON', sent: describe(malformed), body: malformed, contentType: jsonType, expected: FOUR_XX },
+      {
+        name: 'oversized body',
+        sent: `${Buffer.byteLength(oversized)} bytes of JSON (${usernameField} is ${params.oversize_bytes} × "a")`,
+        body: oversized,
+        contentType: jsonType,
+        expected: [413],
+      },
+      {
+        name: 'wrong content type',
+        sent: `${describe(json)} as text/plain`,
+        body: json,
+        contentType: 'text/plain',
+        expected: params.content_type_statuses,
+      },
+    ];
+
+    const url = targetUrl(ctx.target.url, path);
+    const request = describeRequest(params.method, url);
+    // One at a time: a service that rate-limits by IP must see the baseline before the rest.
+    const observations: Observation[] = [];
+    const failures: string[] = [];
+    const unobserved: string[] = [];
+    let inconclusive: string | undefined;
+    for (const probe of probes) {
+      const attempt = await attemptRequest(ctx.http, url, {
+        method: params.method,
+        headers: { 'content-type': probe.contentType },
+        body: probe.body,
+        maxBodyBytes: 64 * 1024,
+      });
+      const base = {
+        probe: `${request} [${probe.name}]`,
+        expected: (probe.name === 'baseline'
+          ? { status: `not ${probe.expected.join('/')} and not 5xx` }
+          : { status: probe.expected === FOUR_XX ? '4xx' : probe.expected }) as Json,
+      };
+      if (attempt.failure) {
+        observations.push({
+          ...base,
+          actual: { sent: probe.sent, error: describeFailure(attempt.failure) },
+          ok: false,
+          note: attempt.failure.message,
+        });
+        unobserved.push(`${probe.name}: ${describeFailure(attempt.failure)}`);
+        continue;
+      }
+      const status = attempt.response.status;
+      const judgement = judgeInputProbe(probe.name, status, probe.expected);
+      observations.push({
+        ...base,
+        actual: { sent: probe.sent, status, body_excerpt: ctx.secrets.redact(attempt.response.body.slice(0, 160)) },
+        ok: judgement.ok,
+        note: judgement.note,
+      });
+      if (judgement.inconclusive) inconclusive = judgement.note;
+      else if (!judgement.ok) failures.push(judgement.note);
+    }
+
+    if (failures.length > 0) return { status: 'fail', summary: failures.join('; '), observations };
+    if (inconclusive !== undefined) {
+      return { status: 'error', summary: `cannot attribute the rejections: ${inconclusive}`, observations };
+    }
+    if (unobserved.length > 0) {
+      return { status: 'error', summary: `could not observe ${request}: ${unobserved.join('; ')}`, observations };
+    }
+    return {
+      status: 'pass',
+      summary: `${request} rejects unknown fields, malformed, oversized and mistyped bodies without a 5xx`,
+      observations,
+    };
+  },
+});

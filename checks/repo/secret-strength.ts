@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { defineCheck, type Observation } from '../../src/engine/types.js';
+import { describeProblem, judgeSecret, type StrengthPolicy } from '../../src/secrets/strength.js';
+
+/**
+ * Seed 000 item 1: the secrets the service runs with are set, long and
+ * random — never the template's `default_secret` or `admin123`. The values
+ * come from the environment the checklist passes to the gate; only their
+ * length and fingerprint are recorded.
+ */
+export default defineCheck({
+  id: 'repo.secret-strength',
+  title: 'Named secrets are set, at least min_length characters, not a known default and not low-entropy',
+  source: 'seed 000, item 1 (override all default secrets); seed 002, secrets management',
+  remediation:
+    'Generate each secret from a CSPRNG (e.g. `openssl rand -base64 48`), store it in the secret manager and ' +
+    'inject it into the deployment environment; never reuse a template or documentation value.',
+  rationale:
+    'A default or guessable signing secret lets anyone who has read the code mint valid tokens for production.',
+  effects: 'none',
+  params: z
+    .object({
+      names: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1),
+      min_length: z.number().int().min(8).max(1024).default(32),
+      min_entropy: z.number().min(0).max(8).default(3),
+      min_distinct: z.number().int().min(1).max(256).default(10),
+    })
+    .strict(),
+  async run(ctx, params) {
+    const policy: StrengthPolicy = {
+      minLength: params.min_length,
+      minEntropy: params.min_entropy,
+      minDistinct: params.min_distinct,
+    };
+    const observations: Observation[] = [];
+    const weak: string[] = [];
+    for (const name of params.names) {
+      const value = ctx.env[name];
+      if (value) ctx.secrets.register(value);
+      const verdict = judgeSecret(value, policy);
+      const reasons = verdict.problems.map((problem) => describeProblem(problem, policy));
+      if (verdict.problems.length > 0) weak.push(`${name} ${reasons.join(', ')}`);
+      observations.push({
+        probe: `environment variable ${name}`,
+        expected: {
+          set: true,
+          min_length: policy.minLength,
+          min_entropy_bits_per_char: policy.minEntropy,
+          min_distinct_characters: policy.minDistinct,
+          known_default: false,
+        },
+        actual: value
+          ? {
+              set: true,
+              ...ctx.secrets.fingerprint(value),
+              entropy_bits_per_char: Math.round(verdict.entropy * 100) / 100,
+              distinct_characters: verdict.distinct,
+              problems: verdict.problems,
+            }
+          : { set: false },
+        ok: verdict.problems.length === 0,
+        note: verdict.problems.length === 0 ? `${name} is set and strong` : `${name} ${reasons.join('; ')}`,
+      });
+    }
+    if (weak.length > 0) {
+      return {
+        status: 'fail',
+        summary: `${weak.length} of ${params.names.length} secrets are weak: ${weak.join('; ')}`,
+        observations,
+      };
+    }
+    return { status: 'pass', summary: `${params.names.length} secrets are set, long and random`, observations };
+  },
+});

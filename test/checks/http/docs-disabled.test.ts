@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import httpDocsDisabled, { judgeDocsResponse } from '../../../checks/http/docs-disabled.js';
+import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
+import { testCheck } from '../../harness/check-tester.js';
+import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+
+testCheck(httpDocsDisabled, {
+  timeoutMs: CASE_TIMEOUT_MS,
+  valid: validTargets(),
+  invalid: [
+    {
+      name: 'Swagger UI and the OpenAPI document are served',
+      target: () => startHttpFixture({ flaw: 'docs-exposed' }),
+      expect: /docs exposed: \/docs served with 200; \/redoc served with 200; \/openapi\.json served with 200/,
+    },
+    {
+      name: 'GraphQL introspection answers',
+      target: () => startHttpFixture({ flaw: 'graphql-introspection' }),
+      expect: /\/graphql served with 200/,
+    },
+    {
+      name: 'a configured extra path is served',
+      target: () => startHttpFixture(),
+      with: { extra_paths: ['/health'] },
+      expect: /\/health served with 200/,
+    },
+    { name: 'target unreachable', target: startUnreachableTarget, status: 'error', expect: /\/docs: refused/ },
+  ],
+});
+
+describe('judgeDocsResponse', () => {
+  it('fails a redirect to a docs page and passes one to a login page', () => {
+    expect(judgeDocsResponse(302, '/docs/index.html')).toMatchObject({ ok: false });
+    expect(judgeDocsResponse(302, '/login?next=/docs')).toMatchObject({ ok: true });
+  });
+  it('accepts 401, 403 and 404 and rejects 5xx', () => {
+    for (const status of [401, 403, 404]) expect(judgeDocsResponse(status, undefined).ok).toBe(true);
+    expect(judgeDocsResponse(500, undefined).ok).toBe(false);
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import httpRedirect, { judgeRedirect } from '../../../checks/http/redirect.js';
+import { startHttpFixture } from '../../../fixtures/http/servers.js';
+import { testCheck } from '../../harness/check-tester.js';
+import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+
+testCheck(httpRedirect, {
+  timeoutMs: CASE_TIMEOUT_MS,
+  valid: [
+    ...validTargets(),
+    { name: 'no plain-HTTP listener (connection refused)', target: () => startHttpFixture({ plainHttp: 'refused' }) },
+  ],
+  invalid: [
+    {
+      name: 'plain HTTP serves 200',
+      target: () => startHttpFixture({ flaw: 'plain-http-serves-200' }),
+      expect: /served 200 over plain HTTP instead of redirecting/,
+    },
+    {
+      name: 'redirect to another host',
+      target: () => startHttpFixture({ flaw: 'redirect-to-other-host' }),
+      expect: /redirects to another host: evil\.example/,
+    },
+    {
+      name: 'redirect to http',
+      target: () => startHttpFixture({ flaw: 'redirect-to-http' }),
+      expect: /redirects to http:\/\/ instead of https:\/\//,
+    },
+    {
+      name: 'redirect drops the path and query',
+      target: () => startHttpFixture({ flaw: 'redirect-drops-path' }),
+      expect: /changes the path: \/api\/v1\/users\/me\?secgate-probe=1 became \/"/,
+    },
+    {
+      name: 'temporary redirect when only permanent ones are allowed',
+      target: () => startHttpFixture(),
+      with: { statuses: [308] },
+      expect: /redirect status 301 is not one of 308/,
+    },
+    {
+      name: 'refused connection when refusal is not allowed',
+      target: () => startHttpFixture({ plainHttp: 'refused' }),
+      with: { allow_refused: false },
+      expect: /connection refused/,
+    },
+    {
+      name: 'plain-HTTP listener that never answers',
+      target: () => startHttpFixture({ plainHttp: 'silent', timeoutMs: 500 }),
+      status: 'error',
+      expect: /could not observe the plain-HTTP endpoint: \/: timeout/,
+    },
+    {
+      name: 'no http_url in the checklist',
+      target: async () => {
+        const handle = await startHttpFixture();
+        const { http_url: _withoutHttpUrl, ...target } = handle.context.target;
+        return { ...handle, context: { ...handle.context, target } };
+      },
+      status: 'error',
+      expect: /target\.http_url is not set/,
+    },
+  ],
+});
+
+describe('judgeRedirect', () => {
+  const requested = new URL('http://app.example:8080/a/b?x=1');
+  it('accepts https on the same host with another port', () => {
+    expect(judgeRedirect(requested, 'https://app.example:8443/a/b?x=1', ['app.example']).ok).toBe(true);
+  });
+  it('rejects a relative Location, which stays on http', () => {
+    expect(judgeRedirect(requested, '/a/b?x=1', ['app.example']).note).toMatch(/http:\/\/ instead of https/);
+  });
+  it('rejects a redirect that drops the query', () => {
+    expect(judgeRedirect(requested, 'https://app.example/a/b', ['app.example']).note).toMatch(/became \/a\/b$/);
+  });
+  it('rejects a missing Location', () => {
+    expect(judgeRedirect(requested, undefined, ['app.example']).ok).toBe(false);
+  });
+});
