@@ -1,9 +1,14 @@
 /** The secgate command line: one file per sub-command, wired here. */
 import { Command, CommanderError } from 'commander';
+import { allChecks } from '../../checks/index.js';
 import { ChecklistError } from '../engine/checklist/errors.js';
 import { registerEvidenceCommand } from './evidence.js';
+import { registerEvidenceRenderCommand } from './evidence-render.js';
+import { registerExplainCommand } from './explain.js';
+import { registerInitCommand } from './init.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
 import { registerKeygenCommand } from './keygen.js';
+import { registerListCommand } from './list.js';
 import { VERSION } from './package-info.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -20,6 +25,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerVerifyCommand(program, io, setExitCode);
   registerKeygenCommand(program, io);
   registerEvidenceCommand(program, io, setExitCode);
+  registerEvidenceRenderCommand(program, { io, setExitCode });
+  registerListCommand(program, { io, checks: allChecks });
+  registerExplainCommand(program, { io, checks: allChecks });
+  registerInitCommand(program, { io, checks: allChecks });
   return program;
 }
 

@@ -8,17 +8,30 @@ import path from 'node:path';
 import { Chalk } from 'chalk';
 import type { Command } from 'commander';
 import { execa } from 'execa';
+import { z } from 'zod';
 import { allChecks } from '../../checks/index.js';
-import { type LoadedChecklist, loadChecklist } from '../engine/checklist/load.js';
+import {
+  BASELINE_CHECK_ID,
+  BASELINE_CHECK_SOURCE,
+  BASELINE_CHECK_TITLE,
+  BASELINE_REMEDIATION,
+  BaselineError,
+  baselineOutcome,
+  compareChecklists,
+  parseComparableChecklist,
+  readChecklistAtRef,
+} from '../baseline/index.js';
+import { type LoadedChecklist, loadChecklist, type PlannedEntry } from '../engine/checklist/load.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { openCheckContext } from '../engine/context.js';
 import { type CheckResult, runChecks } from '../engine/run.js';
 import { createSecretRedactor } from '../engine/secrets.js';
-import type { CheckDefinition } from '../engine/types.js';
+import { type CheckDefinition, type CheckOutcome, defineCheck } from '../engine/types.js';
 import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
 import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import { parseReportSpec, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 import { VERSION } from './package-info.js';
@@ -33,6 +46,10 @@ export interface VerifyOptions {
   requireSignature?: boolean;
   json?: boolean;
   concurrency?: number;
+  /** `format:path` report specs, e.g. `junit:secgate.xml`; `-` is stdout. */
+  report?: string[];
+  /** Compare checklist.yaml with the one on this git ref and fail if the gate was weakened. */
+  baselineRef?: string;
   /** Check registry; the CLI passes every check, tests may pass their own. */
   registry?: readonly CheckDefinition[];
   /** Cancels the run (the CLI wires SIGINT/SIGTERM to it). */
@@ -64,9 +81,14 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
       throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
     }
   }
+  const reportSpecs = parseReportSpecs(options.report ?? []);
   const loaded = await loadChecklist(path.resolve(io.cwd, options.checklist), { env: io.env, registry });
   validateSelection(loaded, options.only ?? [], '--only');
   validateSelection(loaded, options.skip ?? [], '--skip');
+  const baseline = options.baselineRef
+    ? await compareWithBaseline(loaded, options.baselineRef, registry, displayPath(io.cwd, loaded.file))
+    : undefined;
+  const entries = baseline ? [...loaded.entries, baseline.entry] : loaded.entries;
 
   const secrets = createSecretRedactor(loaded.secretValues);
   const { checklist } = loaded;
@@ -105,7 +127,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   let results: CheckResult[];
   try {
     results = await runChecks({
-      entries: loaded.entries,
+      entries,
       context: opened.context,
       signal,
       concurrency: options.concurrency ?? checklist.settings.concurrency,
@@ -133,6 +155,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
       commit: commit?.sha,
       repoDisplayPath: displayPath(io.cwd, opened.context.repoDir),
       interrupted: signal.aborted,
+      ...(baseline?.sha256 ? { baselineSha256: baseline.sha256 } : {}),
     }),
     secrets,
   );
@@ -152,8 +175,82 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
     if (written) say(`Evidence (${signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
     else io.stderr.write(color.red(`could not write the evidence to ${options.out}\n`));
   }
+  const signature = signingKey
+    ? { status: 'valid' as const, keyid: envelope.signatures[0]?.keyid ?? '' }
+    : { status: 'unsigned' as const };
+  for (const spec of reportSpecs) {
+    const text = reporters[spec.format]({ predicate: statement.predicate, envelope, signature });
+    if (spec.path === '-') io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    else if (await writeReportFile(path.resolve(io.cwd, spec.path), text)) say(`Report (${spec.format}): ${spec.path}`);
+    else io.stderr.write(color.red(`could not write the ${spec.format} report to ${spec.path}\n`));
+  }
+  // In GitHub Actions, failures also become annotations on the pull request's diff.
+  if (io.env.GITHUB_ACTIONS === 'true' && !reportSpecs.some((spec) => spec.format === 'github')) {
+    io.stdout.write(reporters.github({ predicate: statement.predicate, envelope, signature }));
+  }
   if (options.json) io.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
   return { exitCode, envelope, statement };
+}
+
+function parseReportSpecs(specs: string[]): ReportSpec[] {
+  try {
+    return specs.map(parseReportSpec);
+  } catch (error) {
+    if (error instanceof ReportSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The weakening guard runs before anything is probed (an unreadable base ref is
+ * an invalid invocation) and is recorded as the check `secgate.baseline`, so
+ * a waiver with a reason and an expiry can accept a deliberate weakening.
+ */
+async function compareWithBaseline(
+  loaded: LoadedChecklist,
+  ref: string,
+  registry: readonly CheckDefinition[],
+  checklistPath: string,
+): Promise<{ entry: PlannedEntry; sha256: string | undefined }> {
+  let outcome: CheckOutcome;
+  let sha256: string | undefined;
+  try {
+    const base = await readChecklistAtRef(
+      path.resolve(path.dirname(loaded.file), loaded.checklist.repo),
+      ref,
+      loaded.file,
+    );
+    if (!base) {
+      outcome = {
+        status: 'pass',
+        summary: `${checklistPath} does not exist at ${ref}: a new checklist weakens nothing`,
+        observations: [{ probe: `git show ${ref}:${checklistPath}`, actual: 'no such file', ok: true }],
+      };
+    } else {
+      sha256 = base.sha256;
+      const comparison = compareChecklists(
+        parseComparableChecklist(base.text, `${checklistPath} at ${ref}`),
+        loaded.checklist,
+        {
+          registry,
+        },
+      );
+      outcome = baselineOutcome({ comparison, ref, checklistPath, baseSha256: base.sha256, headSha256: loaded.sha256 });
+    }
+  } catch (error) {
+    if (error instanceof BaselineError) throw new UsageError(error.message);
+    throw error;
+  }
+  const check = defineCheck({
+    id: BASELINE_CHECK_ID,
+    title: BASELINE_CHECK_TITLE,
+    source: BASELINE_CHECK_SOURCE,
+    remediation: BASELINE_REMEDIATION,
+    effects: 'none',
+    params: z.object({}).strict(),
+    run: async () => outcome,
+  });
+  return { entry: { id: BASELINE_CHECK_ID, check, params: {}, timeoutMs: 60_000 }, sha256 };
 }
 
 function validateSelection(loaded: LoadedChecklist, ids: string[], flag: string): void {
@@ -218,6 +315,12 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
     .option('--require-signature', 'refuse to run without --sign-key (exit 2)')
     .option('-o, --out <file>', 'write the evidence envelope (DSSE JSON) to this file')
     .option('--json', 'print the evidence envelope on stdout (human output goes to stderr)')
+    .option(
+      '--report <format:path>',
+      'also write a report: junit, sarif, markdown, html or github (repeatable; path - is stdout)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--baseline-ref <ref>', 'fail if the checklist is weaker than on this git ref (e.g. origin/main)')
     .option('--concurrency <n>', 'checks without side effects run this many at a time', (value) => {
       const parsed = Number.parseInt(value, 10);
       if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) throw new UsageError('--concurrency takes 1..64');

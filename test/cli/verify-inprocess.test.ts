@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { runVerify } from '../../src/cli/verify.js';
@@ -95,5 +96,63 @@ describe('secgate verify (in-process)', () => {
     await expect(runVerify({ checklist: 'missing.yaml', registry: sampleRegistry }, io)).rejects.toBeInstanceOf(
       ChecklistError,
     );
+  });
+});
+
+describe('secgate verify --report and --baseline-ref', () => {
+  it('writes every requested report, and a bad report spec is an invalid invocation', async () => {
+    const { io, directory } = await workspace('  - check: sample.failing\n');
+    const outcome = await runVerify(
+      {
+        checklist: 'checklist.yaml',
+        report: ['junit:out/secgate.xml', 'sarif:out/secgate.sarif', 'markdown:out/summary.md'],
+        registry: sampleRegistry,
+      },
+      io,
+    );
+    expect(outcome.exitCode).toBe(1);
+    expect(await readFile(path.join(directory, 'out/secgate.xml'), 'utf8')).toContain('<testsuite');
+    const sarif = JSON.parse(await readFile(path.join(directory, 'out/secgate.sarif'), 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    expect(await readFile(path.join(directory, 'out/summary.md'), 'utf8')).toContain('sample.failing');
+    await expect(
+      runVerify({ checklist: 'checklist.yaml', report: ['pdf:out.pdf'], registry: sampleRegistry }, io),
+    ).rejects.toThrow("unknown format 'pdf'");
+  });
+
+  it('fails when the checklist is weaker than on the base ref, unless the weakening is waived', async () => {
+    const base = '  - check: sample.passing\n  - check: sample.locking\n    with: { attempts: 5 }\n';
+    const { io, directory } = await workspace(base);
+    const git = (...args: string[]) =>
+      execa('git', args, {
+        cwd: directory,
+        env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+      });
+    await git('init', '-q', '-b', 'main');
+    await git('add', 'checklist.yaml');
+    await git('commit', '-q', '-m', 'base');
+    const weakened = (await readFile(path.join(directory, 'checklist.yaml'), 'utf8')).replace(
+      'attempts: 5',
+      'attempts: 50',
+    );
+    await writeFile(path.join(directory, 'checklist.yaml'), weakened);
+    const failed = await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main', registry: sampleRegistry }, io);
+    expect(failed.exitCode).toBe(1);
+    const guard = failed.statement?.predicate.checks.find((record) => record.id === 'secgate.baseline');
+    expect(guard?.status).toBe('fail');
+    expect(guard?.summary).toMatch(/attempts/);
+    expect(failed.statement?.predicate.checklist.baselineSha256).toMatch(/^[0-9a-f]{64}$/);
+
+    await writeFile(
+      path.join(directory, 'checklist.yaml'),
+      `${weakened}waivers:\n  - check: secgate.baseline\n    reason: lockout relaxed for a load test, CHG-90\n    expires: 2999-12-31\n`,
+    );
+    const waived = await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main', registry: sampleRegistry }, io);
+    expect(waived.statement?.predicate.checks.find((record) => record.id === 'secgate.baseline')?.status).toBe(
+      'waived',
+    );
+    await expect(
+      runVerify({ checklist: 'checklist.yaml', baselineRef: 'no-such-branch', registry: sampleRegistry }, io),
+    ).rejects.toThrow("--baseline-ref 'no-such-branch' does not name a commit");
   });
 });

@@ -1,0 +1,91 @@
+/** Reads the checklist as it is on another ref (`origin/main`) with `git show`, and parses the parts the guard compares. */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { checkEntrySchema, waiverSchema } from '../engine/checklist/schema.js';
+import type { ComparableChecklist } from './compare.js';
+
+/** Why the base checklist could not be read; the CLI reports it as an invalid invocation. */
+export class BaselineError extends Error {
+  override name = 'BaselineError';
+}
+
+export interface BaselineChecklist {
+  text: string;
+  sha256: string;
+  ref: string;
+  /** The commit the ref resolved to. */
+  commit: string;
+}
+
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+
+async function git(repoDir: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const result = await execa('git', args, { cwd: repoDir, env: GIT_ENV, reject: false, stripFinalNewline: false });
+  return { ok: result.exitCode === 0, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The checklist at `ref`, or `undefined` when the ref exists but has no file
+ * at that path (the checklist is new: there is nothing to weaken).
+ * `checklistPath` is absolute or relative to `repoDir`.
+ */
+export async function readChecklistAtRef(
+  repoDir: string,
+  ref: string,
+  checklistPath: string,
+): Promise<BaselineChecklist | undefined> {
+  if (ref.trim() === '' || ref.startsWith('-') || /[\s:]/.test(ref)) {
+    throw new BaselineError(`--baseline-ref '${ref}' is not a git ref (e.g. origin/main)`);
+  }
+  const root = await git(repoDir, ['rev-parse', '--show-toplevel']);
+  if (!root.ok) throw new BaselineError(`${repoDir} is not a git repository, so there is no base checklist to compare`);
+  const resolved = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  if (!resolved.ok) {
+    throw new BaselineError(
+      `--baseline-ref '${ref}' does not name a commit in ${repoDir}; in CI, fetch it first (e.g. git fetch origin main, or actions/checkout with fetch-depth: 0)`,
+    );
+  }
+  const absolute = path.resolve(repoDir, checklistPath);
+  const relative = path.relative(root.stdout.trim(), absolute).split(path.sep).join('/');
+  if (relative.startsWith('..'))
+    throw new BaselineError(`${checklistPath} is outside the repository at ${root.stdout.trim()}`);
+  const commit = resolved.stdout.trim();
+  const shown = await git(repoDir, ['show', `${commit}:${relative}`]);
+  if (!shown.ok) {
+    if (/does not exist|exists on disk, but not in/.test(shown.stderr)) return undefined;
+    throw new BaselineError(`cannot read ${relative} at ${ref}: ${shown.stderr.trim()}`);
+  }
+  return { text: shown.stdout, sha256: createHash('sha256').update(shown.stdout).digest('hex'), ref, commit };
+}
+
+const comparableSchema = z.object({
+  checks: z.array(checkEntrySchema),
+  waivers: z.array(waiverSchema).default([]),
+});
+
+/**
+ * The checks and waivers of a checklist text, without interpolating `${VAR}`
+ * or validating the rest: the base branch's target or credentials may differ,
+ * but only these two lists decide how strict the gate is.
+ */
+export function parseComparableChecklist(text: string, label: string): ComparableChecklist {
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (error) {
+    throw new BaselineError(`${label} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = comparableSchema.safeParse(
+    data !== null && typeof data === 'object' && !Array.isArray(data)
+      ? { checks: (data as Record<string, unknown>).checks, waivers: (data as Record<string, unknown>).waivers ?? [] }
+      : {},
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BaselineError(`${label}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape'}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,21 @@
+/** The checklist-weakening guard (`secgate verify --baseline-ref <ref>`). */
+export {
+  BASELINE_CHECK_ID,
+  type ChecklistChange,
+  type ChecklistComparison,
+  type ComparableChecklist,
+  type CompareOptions,
+  compareChecklists,
+  type Direction,
+  ORDERED_PARAMS,
+  PARAM_DIRECTIONS,
+  type WeakeningKind,
+} from './compare.js';
+export { type BaselineChecklist, BaselineError, parseComparableChecklist, readChecklistAtRef } from './git.js';
+export {
+  BASELINE_CHECK_SOURCE,
+  BASELINE_CHECK_TITLE,
+  BASELINE_REMEDIATION,
+  type BaselineOutcomeInput,
+  baselineOutcome,
+} from './outcome.js';

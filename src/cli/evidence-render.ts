@@ -1,0 +1,117 @@
+/**
+ * `secgate evidence render evidence.json [--key pub.pem] [--out report.html]`:
+ * one self-contained HTML page from a DSSE evidence envelope, with the
+ * signature checked when a public key is given. The page is written even when
+ * the signature is invalid (it says so at the top), and the exit code tells
+ * CI: 0 rendered, 1 the signature does not verify, 2 the input is unusable.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { decodeStatement, isEnvelope, verifyEnvelope } from '../evidence/dsse.js';
+import { loadPublicKey } from '../evidence/keys.js';
+import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import { renderHtml } from '../report/html.js';
+import type { SignatureInfo } from '../report/input.js';
+import { checkPredicate } from '../report/predicate-shape.js';
+import { type CliIo, UsageError } from './io.js';
+
+export interface EvidenceRenderDeps {
+  io: CliIo;
+  setExitCode: (code: number) => void;
+}
+
+export interface RenderedEvidence {
+  html: string;
+  signature: SignatureInfo;
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Reads, verifies (when a key is given) and renders; throws UsageError for input that cannot be rendered. */
+export async function renderEvidenceFile(envelopeFile: string, keyFile: string | undefined): Promise<RenderedEvidence> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(envelopeFile, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read evidence ${envelopeFile}: ${reasonOf(error)}`);
+  }
+  if (!isEnvelope(parsed)) {
+    throw new UsageError(
+      `${envelopeFile} is not a DSSE envelope (expected payloadType, payload and signatures): write it with secgate verify --out`,
+    );
+  }
+  const envelope: DsseEnvelope = parsed;
+  let signature: SignatureInfo;
+  let statement: EvidenceStatement | undefined;
+  if (keyFile) {
+    let publicKey: Awaited<ReturnType<typeof loadPublicKey>>;
+    try {
+      publicKey = await loadPublicKey(keyFile);
+    } catch (error) {
+      throw new UsageError(`cannot use public key ${keyFile}: ${reasonOf(error)}`);
+    }
+    const verification = verifyEnvelope(envelope, publicKey);
+    signature = verification.valid
+      ? { status: 'valid', keyid: verification.keyid }
+      : {
+          status: 'invalid',
+          keyid: verification.keyid,
+          reason: verification.reason ?? 'the signature does not verify',
+        };
+    // An invalid envelope is still shown (clearly labelled) so the reader sees what was claimed.
+    statement = verification.statement ?? decodeStatement(envelope);
+  } else {
+    const first = envelope.signatures[0];
+    signature = first ? { status: 'unverified', keyid: first.keyid } : { status: 'unsigned' };
+    statement = decodeStatement(envelope);
+  }
+  if (!statement) throw new UsageError(`${envelopeFile}: the payload is not an in-toto Statement v1`);
+  const checked = checkPredicate(statement.predicate);
+  if (!checked.ok) throw new UsageError(`${envelopeFile}: ${checked.problem}`);
+  return { html: renderHtml({ predicate: checked.predicate, envelope, signature }), signature };
+}
+
+const SIGNATURE_LINES: Record<SignatureInfo['status'], string> = {
+  valid: 'signature valid',
+  invalid: 'signature INVALID',
+  unsigned: 'UNSIGNED evidence',
+  unverified: 'signature not checked (pass --key <public.pem> to check it)',
+};
+
+export function registerEvidenceRenderCommand(program: Command, deps: EvidenceRenderDeps): Command {
+  // `secgate evidence` is the lead's command group (evidence verify); render joins it, or creates it when alone.
+  const group =
+    program.commands.find((command) => command.name() === 'evidence') ??
+    program.command('evidence').description('Work with evidence envelopes');
+  return group
+    .command('render')
+    .description('Render an evidence envelope as one self-contained HTML page for reviewers and auditors')
+    .argument('<envelope>', 'evidence JSON written by secgate verify --out')
+    .option('--key <pem>', 'public key of the signer; without it the page says the signature was not checked')
+    .option('-o, --out <file>', 'where to write the page (default: the envelope name with .html)')
+    .action(async (file: string, options: { key?: string; out?: string }) => {
+      const { io } = deps;
+      const envelopeFile = path.resolve(io.cwd, file);
+      const keyFile = options.key ? path.resolve(io.cwd, options.key) : undefined;
+      const rendered = await renderEvidenceFile(envelopeFile, keyFile);
+      const out = options.out ?? `${file.replace(/\.json$/i, '')}.html`;
+      await writeOutput(io, path.resolve(io.cwd, out), rendered.html);
+      io.stdout.write(`Evidence page: ${out} (${SIGNATURE_LINES[rendered.signature.status]})\n`);
+      if (rendered.signature.status === 'invalid') {
+        io.stderr.write(`secgate: the signature of ${file} does not verify: ${rendered.signature.reason ?? ''}\n`);
+        deps.setExitCode(1);
+        return;
+      }
+      deps.setExitCode(0);
+    });
+}
+
+async function writeOutput(io: CliIo, file: string, content: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, content);
+  } catch (error) {
+    throw new UsageError(`cannot write ${path.relative(io.cwd, file) || file}: ${reasonOf(error)}`);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Words and small derivations every reporter shares, so that JUnit, SARIF,
+ * Markdown, annotations and the HTML page say the same thing the same way.
+ */
+import path from 'node:path';
+import type { FinalStatus, Json, Observation, SourceLocation } from '../engine/types.js';
+import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
+
+/** What a status means, for people who never read secgate's documentation. */
+export const STATUS_WORDS: Record<FinalStatus, string> = {
+  pass: 'Passed',
+  fail: 'Failed',
+  error: 'Could not verify',
+  skip: 'Skipped',
+  waived: 'Waived',
+};
+
+export function verdictSentence(predicate: EvidencePredicate): string {
+  switch (predicate.verdict) {
+    case 'pass':
+      return 'Gate passed: every control was proven or validly waived.';
+    case 'fail':
+      return 'Gate failed: at least one control was observed to be broken.';
+    case 'error':
+      return 'Gate failed: no control was observed to be broken, but at least one could not be verified.';
+  }
+}
+
+export function countsSentence(predicate: EvidencePredicate): string {
+  const { counts } = predicate;
+  return `${counts.pass} passed, ${counts.fail} failed, ${counts.error} could not be verified, ${counts.waived} waived, ${counts.skip} skipped`;
+}
+
+/** A JSON value as one readable string: strings as themselves, everything else as compact JSON. */
+export function formatValue(value: Json | undefined): string {
+  if (value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function describeLocation(location: SourceLocation): string {
+  const position = location.line ? `:${location.line}${location.column ? `:${location.column}` : ''}` : '';
+  const commit = location.commit ? ` (commit ${location.commit.slice(0, 12)})` : '';
+  return `${location.path}${position}${commit}`;
+}
+
+/** The observations that explain a verdict: those that broke the control, or all of them when none is marked. */
+export function explainingObservations(record: CheckRecord): Observation[] {
+  const broken = record.observations.filter((observation) => observation.ok === false);
+  return broken.length > 0 ? broken : record.observations;
+}
+
+/** A check counts against the gate (fail or error), or is a failure covered by a waiver. */
+export function isNoteworthy(record: CheckRecord): boolean {
+  return record.status === 'fail' || record.status === 'error' || record.status === 'waived';
+}
+
+/** `tls.protocols` → `tls`. */
+export function surfaceOf(checkId: string): string {
+  return checkId.split('.')[0] ?? checkId;
+}
+
+/**
+ * A repository finding's path relative to the working directory secgate ran
+ * in (the checkout root in CI), with forward slashes, so SARIF and
+ * annotations point at the right file when the verified repo is a subfolder.
+ */
+export function workspacePath(predicate: EvidencePredicate, location: SourceLocation): string {
+  const repo = predicate.target.repo.replace(/\\/g, '/');
+  const file = location.path.replace(/\\/g, '/');
+  if (path.posix.isAbsolute(file) || path.posix.isAbsolute(repo) || repo === '' || repo === '.') return file;
+  return path.posix.normalize(path.posix.join(repo, file));
+}
+
+export function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,90 @@
+/**
+ * GitHub Actions workflow commands: one annotation per failed, unverifiable or
+ * waived check, printed on stdout when `GITHUB_ACTIONS=true`. Repository
+ * findings are annotated at their file and line; everything else at the
+ * checklist. Every value is escaped so evidence text can never end the
+ * command early or start another one.
+ */
+import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
+import {
+  describeLocation,
+  explainingObservations,
+  formatValue,
+  isNoteworthy,
+  oneLine,
+  workspacePath,
+} from './describe.js';
+import { escapeWorkflowData, escapeWorkflowProperty } from './escape.js';
+import type { ReportInput } from './input.js';
+
+/** GitHub shows at most 10 errors per step and 50 per job; more only adds noise to the log. */
+const MAX_ANNOTATIONS = 50;
+
+interface Annotation {
+  level: 'error' | 'warning' | 'notice';
+  file: string;
+  line?: number;
+  column?: number;
+  title: string;
+  message: string;
+}
+
+function command({ level, file, line, column, title, message }: Annotation): string {
+  const properties = [`file=${escapeWorkflowProperty(file)}`];
+  if (line) properties.push(`line=${line}`);
+  if (column) properties.push(`col=${column}`);
+  properties.push(`title=${escapeWorkflowProperty(title)}`);
+  return `::${level} ${properties.join(',')}::${escapeWorkflowData(message)}`;
+}
+
+function annotationsFor(record: CheckRecord, predicate: EvidencePredicate): Annotation[] {
+  const level = record.status === 'waived' ? 'notice' : 'error';
+  const verb =
+    record.status === 'error' ? 'could not verify' : record.status === 'waived' ? 'waived failure' : 'failed';
+  const title = `secgate ${record.id} ${verb}`;
+  const fix =
+    record.status === 'error'
+      ? 'The control was not observed; fix the cause and run again.'
+      : `Fix: ${record.remediation}`;
+  const waiver =
+    record.status === 'waived' && record.waiver
+      ? `\nWaived until ${record.waiver.expires}: ${record.waiver.reason}`
+      : '';
+  const located = record.observations.filter((observation) => observation.ok === false && observation.location);
+  if (located.length > 0) {
+    return located.map((observation) => {
+      const where = observation.location;
+      const seen = [formatValue(observation.actual), observation.note].filter(Boolean).join(' — ');
+      return {
+        level,
+        file: where ? workspacePath(predicate, where) : predicate.checklist.path,
+        ...(where?.line ? { line: where.line } : {}),
+        ...(where?.column ? { column: where.column } : {}),
+        title,
+        message: `${record.title}: ${oneLine(seen, 500)}${where?.commit ? ` (${describeLocation(where)})` : ''}\n${fix}${waiver}`,
+      };
+    });
+  }
+  const evidence = explainingObservations(record)
+    .slice(0, 3)
+    .map((observation) => {
+      const seen = [formatValue(observation.actual), observation.note].filter(Boolean).join(' — ');
+      return `- ${observation.probe}: expected ${formatValue(observation.expected)}, got ${oneLine(seen, 300)}`;
+    });
+  return [
+    {
+      level,
+      file: predicate.checklist.path,
+      title,
+      message: [`${record.title}: ${oneLine(record.summary, 500)}`, ...evidence, fix].join('\n') + waiver,
+    },
+  ];
+}
+
+export function renderGithubAnnotations({ predicate }: ReportInput): string {
+  const annotations = predicate.checks
+    .filter(isNoteworthy)
+    .flatMap((record) => annotationsFor(record, predicate))
+    .slice(0, MAX_ANNOTATIONS);
+  return annotations.map((annotation) => `${command(annotation)}\n`).join('');
+}

@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  BASELINE_CHECK_ID,
+  baselineOutcome,
+  type ComparableChecklist,
+  compareChecklists,
+  parseComparableChecklist,
+} from '../../src/baseline/index.js';
+import { defineCheck } from '../../src/engine/types.js';
+
+const BASE_YAML = `
+version: 1
+target: { url: https://localhost:8443 }
+database:
+  url: \${DATABASE_URL}
+checks:
+  - check: tls.protocols
+    with: { minimum: TLSv1.2 }
+  - check: http.headers
+    with: { max_age: 31536000, allowed_frame_options: [DENY] }
+  - check: auth.lockout
+    with: { attempts: 5 }
+  - check: http.status
+    id: http.status.health
+    with: { path: /health }
+  - check: repo.secrets
+    with: { history: true, paths: [src, deploy] }
+waivers:
+  - check: http.status.health
+    reason: health endpoint moves in CHG-42
+    expires: 2026-12-01
+`;
+
+const base = parseComparableChecklist(BASE_YAML, 'checklist.yaml at origin/main');
+
+function edit(change: (checklist: ComparableChecklist) => void): ComparableChecklist {
+  const copy = structuredClone(base);
+  change(copy);
+  return copy;
+}
+
+function withParams(checklist: ComparableChecklist, id: string, params: Record<string, unknown>): void {
+  const entry = checklist.checks.find((candidate) => (candidate.id ?? candidate.check) === id);
+  if (!entry) throw new Error(`no entry ${id}`);
+  entry.with = { ...entry.with, ...params };
+}
+
+describe('compareChecklists', () => {
+  it('finds nothing when the checklist is unchanged or stricter', () => {
+    expect(compareChecklists(base, base)).toEqual({ changes: [], weakenings: [] });
+    const stricter = edit((checklist) => {
+      withParams(checklist, 'tls.protocols', { minimum: 'TLSv1.3' });
+      withParams(checklist, 'auth.lockout', { attempts: 3 });
+      withParams(checklist, 'http.headers', { max_age: 63072000 });
+      checklist.checks.push({ check: 'auth.ip-block' });
+      checklist.waivers = [];
+    });
+    expect(compareChecklists(base, stricter).weakenings).toEqual([]);
+  });
+
+  it('reports a removed check', () => {
+    const head = edit((checklist) => {
+      checklist.checks = checklist.checks.filter((entry) => entry.check !== 'auth.lockout');
+    });
+    expect(compareChecklists(base, head).weakenings).toEqual([
+      expect.objectContaining({
+        kind: 'check-removed',
+        entry: 'auth.lockout',
+        message: 'auth.lockout: check auth.lockout removed from the checklist',
+      }),
+    ]);
+  });
+
+  it('reports an id that now runs a different check as removed', () => {
+    const head = edit((checklist) => {
+      const entry = checklist.checks.find((candidate) => candidate.id === 'http.status.health');
+      if (entry) entry.check = 'http.redirect';
+    });
+    expect(compareChecklists(base, head).weakenings[0]?.message).toBe(
+      'http.status.health: check http.status removed from the checklist (the id now runs http.redirect instead of http.status)',
+    );
+  });
+
+  it.each([
+    ['auth.lockout', 'attempts', 10, "auth.lockout: 'attempts' loosened from 5 to 10"],
+    ['http.headers', 'max_age', 86400, "http.headers: 'max_age' loosened from 31536000 to 86400"],
+    ['tls.protocols', 'minimum', 'TLSv1.1', `tls.protocols: 'minimum' loosened from "TLSv1.2" to "TLSv1.1"`],
+    ['repo.secrets', 'history', false, "repo.secrets: 'history' loosened from true to false"],
+    ['repo.secrets', 'paths', ['src'], `repo.secrets: 'paths' loosened from ["src","deploy"] to ["src"]`],
+    [
+      'http.headers',
+      'allowed_frame_options',
+      ['DENY', 'SAMEORIGIN'],
+      `http.headers: 'allowed_frame_options' loosened from ["DENY"] to ["DENY","SAMEORIGIN"]`,
+    ],
+  ])('reports %s %s loosened', (id, param, value, message) => {
+    const head = edit((checklist) => withParams(checklist, id, { [param]: value }));
+    expect(compareChecklists(base, head).weakenings).toEqual([
+      expect.objectContaining({ kind: 'threshold-loosened', entry: id, param, blocking: true, message }),
+    ]);
+  });
+
+  it('fails closed on a numeric parameter whose direction it does not know', () => {
+    const head = edit((checklist) => withParams(checklist, 'auth.lockout', { window_seconds: 60 }));
+    const headChanged = edit((checklist) => withParams(checklist, 'auth.lockout', { window_seconds: 30 }));
+    const [weakening] = compareChecklists(head, headChanged).weakenings;
+    expect(weakening?.message).toBe(
+      "auth.lockout: 'window_seconds' changed from 60 to 30, and secgate does not know which way is stronger; treated as loosened",
+    );
+  });
+
+  it('lists a renamed path for review without failing the gate', () => {
+    const head = edit((checklist) => withParams(checklist, 'http.status.health', { path: '/healthz' }));
+    const comparison = compareChecklists(base, head);
+    expect(comparison.weakenings).toEqual([]);
+    expect(comparison.changes).toEqual([
+      expect.objectContaining({
+        kind: 'param-changed',
+        blocking: false,
+        message: `http.status.health: 'path' changed from "/health" to "/healthz"`,
+      }),
+    ]);
+  });
+
+  it('reports waivers added or extended, but not one that accepts the weakening itself', () => {
+    const head = edit((checklist) => {
+      checklist.waivers = [
+        { check: 'http.status.health', reason: 'health endpoint moves in CHG-42', expires: '2027-06-01' },
+        { check: 'tls.protocols', reason: 'legacy client until Q3, CHG-77', expires: '2026-09-30' },
+        { check: BASELINE_CHECK_ID, reason: 'lockout relaxed for load test, CHG-90', expires: '2026-12-31' },
+      ];
+    });
+    expect(compareChecklists(base, head).weakenings.map((change) => change.message)).toEqual([
+      'http.status.health: waiver extended from 2026-12-01 to 2027-06-01 (health endpoint moves in CHG-42)',
+      'tls.protocols: waiver added until 2026-09-30 (legacy client until Q3, CHG-77)',
+    ]);
+  });
+
+  it('with the registry, dropping a parameter compares against the check default', () => {
+    const lockout = defineCheck({
+      id: 'auth.lockout',
+      title: 'Repeated wrong passwords lock the account',
+      source: 'seed 002, checklist item 6',
+      remediation: 'Lock the account after N failures.',
+      effects: 'locks-account',
+      params: z.object({ attempts: z.number().int().default(10) }).strict(),
+      async run() {
+        return { status: 'pass', summary: 'unused', observations: [] };
+      },
+    });
+    const head = edit((checklist) => {
+      const entry = checklist.checks.find((candidate) => candidate.check === 'auth.lockout');
+      if (entry) delete entry.with;
+    });
+    expect(compareChecklists(base, head, { registry: [lockout] }).weakenings[0]?.message).toBe(
+      "auth.lockout: 'attempts' loosened from 5 to 10",
+    );
+    // Without the registry the default is unknown, and a vanished number fails closed.
+    expect(compareChecklists(base, head).weakenings[0]?.message).toMatch(
+      /'attempts' changed from 5 to \(not set\).*treated as loosened/,
+    );
+  });
+});
+
+describe('baselineOutcome', () => {
+  const input = {
+    ref: 'origin/main',
+    checklistPath: 'checklist.yaml',
+    baseSha256: 'a'.repeat(64),
+    headSha256: 'b'.repeat(64),
+  };
+
+  it('fails naming every weakening, each as a failing observation at the checklist', () => {
+    const head = edit((checklist) => {
+      withParams(checklist, 'auth.lockout', { attempts: 50 });
+      checklist.checks = checklist.checks.filter((entry) => entry.check !== 'repo.secrets');
+    });
+    const outcome = baselineOutcome({ ...input, comparison: compareChecklists(base, head) });
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toBe(
+      "2 weakenings against origin/main: auth.lockout: 'attempts' loosened from 5 to 50; repo.secrets: check repo.secrets removed from the checklist",
+    );
+    expect(outcome.observations.filter((observation) => observation.ok === false)).toEqual([
+      expect.objectContaining({ ok: false }),
+      expect.objectContaining({
+        probe: 'threshold-loosened auth.lockout.with.attempts',
+        expected: 5,
+        actual: 50,
+        location: { path: 'checklist.yaml' },
+      }),
+      expect.objectContaining({ probe: 'check-removed repo.secrets', ok: false }),
+    ]);
+  });
+
+  it('passes with evidence of both digests when nothing weakened', () => {
+    const outcome = baselineOutcome({ ...input, comparison: compareChecklists(base, base) });
+    expect(outcome.status).toBe('pass');
+    expect(outcome.observations[0]?.actual).toEqual({
+      baseSha256: 'a'.repeat(64),
+      headSha256: 'b'.repeat(64),
+      changes: 0,
+    });
+  });
+});
+
+describe('parseComparableChecklist', () => {
+  it('reads checks and waivers without needing the environment', () => {
+    expect(base.checks.map((entry) => entry.id ?? entry.check)).toEqual([
+      'tls.protocols',
+      'http.headers',
+      'auth.lockout',
+      'http.status.health',
+      'repo.secrets',
+    ]);
+  });
+
+  it('names what is wrong with a malformed base checklist', () => {
+    expect(() => parseComparableChecklist('checks: [ {check: 1} ]', 'checklist.yaml at origin/main')).toThrow(
+      /^checklist\.yaml at origin\/main: checks\.0\.check: /,
+    );
+    expect(() => parseComparableChecklist('checks: [', 'base')).toThrow(/^base is not valid YAML/);
+  });
+});

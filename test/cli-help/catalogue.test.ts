@@ -1,0 +1,194 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allChecks } from '../../checks/index.js';
+import { registerExplainCommand } from '../../src/cli/explain.js';
+import { registerInitCommand, renderStarterChecklist } from '../../src/cli/init.js';
+import { UsageError } from '../../src/cli/io.js';
+import { registerListCommand } from '../../src/cli/list.js';
+import { parseChecklist } from '../../src/engine/checklist/load.js';
+import { runProgram } from './cli-io.js';
+import { sampleChecks } from './sample-checks.js';
+
+let workdir: string;
+beforeAll(async () => {
+  workdir = await mkdtemp(path.join(os.tmpdir(), 'secgate-cli-help-'));
+});
+afterAll(async () => {
+  await rm(workdir, { recursive: true, force: true });
+});
+
+const catalogue = (checks = sampleChecks) => ({
+  register: (
+    program: Parameters<typeof registerListCommand>[0],
+    io: Parameters<typeof registerListCommand>[1]['io'],
+  ) => {
+    registerListCommand(program, { io, checks });
+    registerExplainCommand(program, { io, checks });
+    registerInitCommand(program, { io, checks });
+  },
+});
+
+describe('secgate list', () => {
+  it('shows every check grouped by surface, with its seed control and effects', async () => {
+    const { stdout, error } = await runProgram(workdir, ['list'], catalogue().register);
+    expect(error).toBeUndefined();
+    expect(stdout).toContain('tls:\n  tls.protocols  TLS 1.2 is the minimum; SSLv3, TLS 1.0 and 1.1 are refused\n');
+    expect(stdout).toContain(
+      '  auth.lockout   Repeated wrong passwords lock the account [locks-account]\n                 control: seed 002, checklist item 6',
+    );
+    expect(stdout).toContain('5 checks.');
+    expect(stdout.indexOf('auth:')).toBeLessThan(stdout.indexOf('command:'));
+  });
+
+  it('prints JSON with --json', async () => {
+    const { stdout } = await runProgram(workdir, ['list', '--json'], catalogue().register);
+    expect(JSON.parse(stdout)).toContainEqual({
+      id: 'repo.secrets',
+      title: 'No credentials are committed',
+      source: 'seed 002, checklist item 9',
+      effects: 'none',
+    });
+  });
+
+  it('lists the real registry, every check naming a seed control', async () => {
+    const { stdout } = await runProgram(
+      workdir,
+      ['list', '--json'],
+      catalogue(allChecks as typeof sampleChecks).register,
+    );
+    const listed = JSON.parse(stdout) as { id: string; source: string }[];
+    expect(listed.map((check) => check.id).sort()).toEqual(allChecks.map((check) => check.id).sort());
+    for (const check of listed) expect(check.source).toMatch(/seed 00[02]|secgate/);
+  });
+});
+
+describe('secgate explain', () => {
+  it('says what the check verifies, why, its parameters, and how to fix it', async () => {
+    const { stdout } = await runProgram(workdir, ['explain', 'tls.protocols'], catalogue().register);
+    expect(stdout).toBe(
+      [
+        'tls.protocols: TLS 1.2 is the minimum; SSLv3, TLS 1.0 and 1.1 are refused',
+        '',
+        'Control:      seed 002, checklist item 3',
+        'Side effects: none: it only observes',
+        '',
+        'Why it matters:',
+        '  SSLv3 and TLS 1.0/1.1 are cryptographically broken.',
+        '',
+        'How to fix a failure:',
+        '  Set ssl_protocols TLSv1.2 TLSv1.3 on the proxy.',
+        '',
+        'Parameters (under with:):',
+        '  minimum: "TLSv1.2" | "TLSv1.3", default "TLSv1.2" — lowest protocol accepted',
+        '',
+        'In checklist.yaml:',
+        '  - check: tls.protocols',
+        '    with:',
+        '      minimum: TLSv1.2',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shows required parameters as placeholders', async () => {
+    const { stdout } = await runProgram(workdir, ['explain', 'command.gates'], catalogue().register);
+    expect(stdout).toContain('  commands: list of string, required\n');
+    expect(stdout).toContain('  - check: command.gates\n    with:\n      commands: <list of string>\n');
+    expect(stdout).toMatch(/Side effects: runs the commands/);
+  });
+
+  it('suggests the closest id for a typo', async () => {
+    const { error } = await runProgram(workdir, ['explain', 'tls.protocol'], catalogue().register);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      "unknown check 'tls.protocol'; did you mean tls.protocols? (secgate list shows every check)",
+    );
+  });
+
+  it('explains every check of the real registry', async () => {
+    for (const check of allChecks) {
+      const { stdout, error } = await runProgram(
+        workdir,
+        ['explain', check.id],
+        catalogue(allChecks as typeof sampleChecks).register,
+      );
+      expect(error).toBeUndefined();
+      expect(stdout).toContain(check.remediation);
+      expect(stdout).toContain(`  - check: ${check.id}`);
+    }
+  });
+});
+
+describe('secgate init', () => {
+  it('writes a commented starter checklist that the real loader accepts', async () => {
+    const { stdout, error } = await runProgram(
+      workdir,
+      [
+        'init',
+        '--url',
+        'https://node-1.example.internal:8443',
+        '--http-url',
+        'http://node-1.example.internal:8080',
+        '--out',
+        'starter.yaml',
+      ],
+      catalogue().register,
+    );
+    expect(error).toBeUndefined();
+    expect(stdout).toMatch(
+      /^Wrote starter\.yaml\. Next: review it, then run {2}secgate verify --checklist starter\.yaml/,
+    );
+    const text = await readFile(path.join(workdir, 'starter.yaml'), 'utf8');
+    const loaded = parseChecklist(text, path.join(workdir, 'starter.yaml'), { env: {}, registry: sampleChecks });
+    expect(loaded.checklist.target).toEqual({
+      url: 'https://node-1.example.internal:8443',
+      http_url: 'http://node-1.example.internal:8080',
+      timeout_ms: 5000,
+    });
+    // Runnable as written: only the checks that need nothing but the target and the repo.
+    expect(loaded.entries.map((entry) => entry.id)).toEqual(['repo.secrets', 'tls.protocols']);
+    expect(text).toContain(
+      '  # (locks the probe account on purpose: needs auth.probe_account and auth.cleanup)\n  # - check: auth.lockout',
+    );
+    expect(text).toContain('  # (needs the auth: and database: sections above)\n  # - check: auth.required');
+    expect(text).toContain('  # (runs commands in the repository: list them under with:)\n  # - check: command.gates');
+    expect(text).toContain('  # control: seed 002, checklist item 3\n  - check: tls.protocols');
+  });
+
+  it('refuses to overwrite an existing file unless --force', async () => {
+    await writeFile(path.join(workdir, 'existing.yaml'), 'keep me\n');
+    const refused = await runProgram(
+      workdir,
+      ['init', '--url', 'https://a.example', '--out', 'existing.yaml'],
+      catalogue().register,
+    );
+    expect((refused.error as Error).message).toBe('existing.yaml already exists; pass --force to overwrite it');
+    expect(await readFile(path.join(workdir, 'existing.yaml'), 'utf8')).toBe('keep me\n');
+    const forced = await runProgram(
+      workdir,
+      ['init', '--url', 'https://a.example', '--out', 'existing.yaml', '--force'],
+      catalogue().register,
+    );
+    expect(forced.error).toBeUndefined();
+    expect(await readFile(path.join(workdir, 'existing.yaml'), 'utf8')).toMatch(/^# secgate checklist for a\.example/);
+  });
+
+  it('rejects a target that is not https', async () => {
+    const { error } = await runProgram(
+      workdir,
+      ['init', '--url', 'http://a.example', '--out', 'x.yaml'],
+      catalogue().register,
+    );
+    expect((error as Error).message).toBe("--url must be an https:// URL, got 'http://a.example'");
+    expect(() => renderStarterChecklist({ url: 'not a url' }, sampleChecks)).toThrow(/--url 'not a url' is not a URL/);
+  });
+
+  it('writes a starter for the real registry that the real loader accepts', () => {
+    const text = renderStarterChecklist({ url: 'https://localhost:8443', caFile: '.secgate/pki/ca.crt' }, allChecks);
+    const loaded = parseChecklist(text, path.join(workdir, 'real.yaml'), { env: {}, registry: allChecks });
+    expect(loaded.entries.length).toBeGreaterThan(0);
+    for (const check of allChecks) expect(text).toContain(`- check: ${check.id}`);
+  });
+});
