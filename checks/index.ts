@@ -11,9 +11,13 @@ import httpRedirect from './http/redirect.js';
 import httpStatus from './http/status.js';
 import httpStrictInput from './http/strict-input.js';
 import repoSecretStrength from './repo/secret-strength.js';
+import tlsCertificate from './tls/certificate.js';
+import tlsProtocols from './tls/protocols.js';
 
 export const allChecks: readonly CheckDefinition[] = [
   // What any client sees from the network.
+  tlsProtocols,
+  tlsCertificate,
   httpStatus,
   httpRedirect,
   httpHeaders,

@@ -1,0 +1,163 @@
+/**
+ * tls.protocols — seed 002, checklist item 3: TLS 1.2 is the minimum; SSLv3,
+ * TLS 1.0 and 1.1 are refused; and (seed 002, "TLS version policy") the TLS 1.2
+ * suites are forward-secret AEAD suites.
+ *
+ * Every version is tested with a ClientHello secgate builds itself, so the
+ * verdict does not depend on which versions the local OpenSSL will offer.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
+import { PROTOCOL_VERSIONS, type ProtocolVersion } from '../../src/probes/tls-hello.js';
+import {
+  enumerateSuites,
+  probeVersion,
+  type ScanTarget,
+  type SuiteEnumeration,
+  type VersionVerdict,
+} from '../../src/probes/tls-scan.js';
+import { SUITE_WEAKNESSES, type SuiteWeakness, suiteWeaknesses } from '../../src/probes/tls-suites.js';
+
+export const protocolsParams = z
+  .object({
+    /** Lowest version that must be accepted; every version below it must be refused. */
+    minimum: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** Suite properties that fail the check when any accepted TLS 1.2 suite has them. */
+    forbid: z.array(z.enum(SUITE_WEAKNESSES)).default([...SUITE_WEAKNESSES]),
+    /** IANA suite names accepted despite `forbid` (a documented exception, e.g. for an old client). */
+    allow_suites: z.array(z.string().regex(/^TLS_[A-Z0-9_]+$/, { message: 'expected an IANA suite name' })).default([]),
+  })
+  .strict();
+export type ProtocolsParams = z.output<typeof protocolsParams>;
+
+/** `host:port` and SNI name from the target URL. */
+export function scanTargetFromUrl(url: string, timeoutMs: number, signal?: AbortSignal): ScanTarget {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return {
+    host,
+    port: parsed.port ? Number(parsed.port) : 443,
+    // SNI carries host names only (RFC 6066 §3).
+    serverName: isIP(host) ? undefined : host,
+    timeoutMs,
+    signal,
+  };
+}
+
+function versionRank(version: ProtocolVersion): number {
+  return PROTOCOL_VERSIONS.indexOf(version);
+}
+
+function describeVerdict(verdict: VersionVerdict): string {
+  switch (verdict.state) {
+    case 'accepted':
+      return `accepted (${verdict.cipherSuite}${verdict.helloRetryRequest ? ', after HelloRetryRequest' : ''})`;
+    case 'refused':
+      return `refused (${verdict.answer})`;
+    case 'unknown':
+      return `no verdict (${verdict.reason})`;
+  }
+}
+
+/** What the policy requires of one version. */
+function expectationFor(version: ProtocolVersion, minimum: ProtocolVersion): 'accepted' | 'refused' | 'either' {
+  if (version === minimum) return 'accepted';
+  return versionRank(version) < versionRank(minimum) ? 'refused' : 'either';
+}
+
+/**
+ * The verdict from the hello answers. Pure: everything it judges is in its
+ * arguments, and every judgement becomes an observation.
+ */
+export function assessProtocols(
+  endpoint: string,
+  verdicts: readonly VersionVerdict[],
+  suites: SuiteEnumeration,
+  params: ProtocolsParams,
+): CheckOutcome {
+  const observations: Observation[] = [];
+  const problems: string[] = [];
+  const unknowns: string[] = [];
+
+  for (const verdict of verdicts) {
+    const expected = expectationFor(verdict.version, params.minimum);
+    const ok = verdict.state === 'unknown' ? false : expected === 'either' || verdict.state === expected;
+    observations.push({
+      probe: `ClientHello ${verdict.version} to ${endpoint}`,
+      expected: expected === 'either' ? 'accepted or refused' : expected,
+      actual: describeVerdict(verdict),
+      ok,
+      note: `${verdict.elapsedMs} ms`,
+    });
+    if (verdict.state === 'unknown') unknowns.push(`${verdict.version}: ${verdict.reason}`);
+    else if (!ok) {
+      problems.push(
+        verdict.state === 'refused'
+          ? `${verdict.version} refused (${verdict.answer}) but it must be accepted`
+          : `${verdict.version} accepted (minimum is ${params.minimum})`,
+      );
+    }
+  }
+
+  const forbidden = new Set<SuiteWeakness>(params.forbid);
+  const allowed = new Set(params.allow_suites);
+  const weakSuites: string[] = [];
+  for (const name of suites.accepted) {
+    const weaknesses = suiteWeaknesses(name).filter((weakness) => forbidden.has(weakness));
+    if (weaknesses.length === 0) continue;
+    const waived = allowed.has(name);
+    observations.push({
+      probe: `ClientHello ${suites.version} to ${endpoint} offering ${name}`,
+      expected: `no accepted suite with: ${[...forbidden].join(', ')}`,
+      actual: `${name} accepted (${weaknesses.join(', ')})`,
+      ok: waived,
+      ...(waived ? { note: 'listed in allow_suites' } : {}),
+    });
+    if (!waived) weakSuites.push(name);
+  }
+  observations.push({
+    probe: `${suites.version} cipher-suite enumeration on ${endpoint} (${suites.hellos} hellos)`,
+    actual: suites.accepted,
+    ok: suites.error === undefined,
+    ...(suites.error ? { note: `enumeration incomplete: ${suites.error}` } : {}),
+  });
+  if (suites.error) unknowns.push(`${suites.version} suite enumeration: ${suites.error}`);
+  if (weakSuites.length > 0) {
+    problems.push(`${suites.version} accepts ${weakSuites.length} weak suite(s): ${weakSuites.join(', ')}`);
+  }
+
+  // A violation seen for certain outranks a probe that got no answer: both fail the gate, but `fail` says why.
+  if (problems.length > 0) return { status: 'fail', summary: problems.join('; '), observations };
+  if (unknowns.length > 0) {
+    return { status: 'error', summary: `could not observe ${endpoint}: ${unknowns.join('; ')}`, observations };
+  }
+  const accepted = verdicts.filter((verdict) => verdict.state === 'accepted').map((verdict) => verdict.version);
+  return {
+    status: 'pass',
+    summary: `accepts ${accepted.join(', ')}; refuses everything below ${params.minimum}; ${suites.accepted.length} ${suites.version} suite(s), none weak`,
+    observations,
+  };
+}
+
+export default defineCheck({
+  id: 'tls.protocols',
+  title: 'TLS 1.2 is the minimum; SSLv3, TLS 1.0 and 1.1 are refused; TLS 1.2 suites are forward-secret and AEAD',
+  source: 'seed 002, checklist item 3 and "TLS version policy"',
+  remediation:
+    'Allow only TLS 1.2 and 1.3 on the TLS endpoint (nginx: ssl_protocols TLSv1.2 TLSv1.3; Caddy: protocols tls1.2 tls1.3) and restrict TLS 1.2 to ECDHE suites with AES-GCM or ChaCha20-Poly1305.',
+  rationale:
+    'SSLv3, TLS 1.0 and 1.1 are broken (POODLE, BEAST, no AEAD); suites without ephemeral key exchange let a stolen key decrypt recorded traffic, and CBC/RC4/3DES suites have practical attacks.',
+  effects: 'none',
+  params: protocolsParams,
+  async run(ctx, params) {
+    const target = scanTargetFromUrl(ctx.target.url, ctx.target.timeout_ms, ctx.signal);
+    const endpoint = `${target.host}:${target.port}`;
+    // All hellos in parallel: versions and the TLS 1.2 suite enumeration are independent.
+    const [verdicts, suites] = await Promise.all([
+      Promise.all(PROTOCOL_VERSIONS.map((version) => probeVersion(target, version))),
+      enumerateSuites(target, 'TLSv1.2'),
+    ]);
+    return assessProtocols(endpoint, verdicts, suites, params);
+  },
+});

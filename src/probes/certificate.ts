@@ -1,0 +1,179 @@
+/**
+ * Fetches the certificate chain a TLS server presents, with OpenSSL's verdict
+ * on it against the configured trust anchor (or Node's default CA store).
+ * The handshake itself accepts anything (security level 0, TLS 1.0+, no
+ * verification abort) so that a weak or broken certificate is observed and
+ * judged, not hidden behind a handshake error.
+ *
+ * Also the pure certificate facts the check needs and X509Certificate does not
+ * expose on Node 20: the signature algorithm.
+ */
+import { X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import forge from 'node-forge';
+
+export interface PresentedChain {
+  /** Leaf first, then each issuer as OpenSSL built the path (may end at the trust anchor). */
+  chain: X509Certificate[];
+  /** OpenSSL's chain verification against the trust anchor. */
+  verified: boolean;
+  /** OpenSSL's reason when not verified, e.g. DEPTH_ZERO_SELF_SIGNED_CERT. */
+  verificationError: string | undefined;
+  protocol: string | null;
+  cipher: string;
+}
+
+export interface ChainRequest {
+  host: string;
+  port: number;
+  servername: string | undefined;
+  caPem: string | undefined;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Walks getPeerCertificate(true)'s issuer links, stopping at a self-issued certificate. */
+function chainFrom(peer: tls.DetailedPeerCertificate): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  const seen = new Set<string>();
+  let current: tls.DetailedPeerCertificate | undefined = peer;
+  while (current?.raw && !seen.has(current.fingerprint256)) {
+    seen.add(current.fingerprint256);
+    chain.push(new X509Certificate(current.raw));
+    current = current.issuerCertificate;
+  }
+  return chain;
+}
+
+export function fetchPresentedChain(request: ChainRequest): Promise<PresentedChain> {
+  return new Promise((resolve, reject) => {
+    const endpoint = `${request.host}:${request.port}`;
+    if (request.signal?.aborted) {
+      reject(new Error(`TLS handshake with ${endpoint} aborted`));
+      return;
+    }
+    const socket = tls.connect({
+      host: request.host,
+      port: request.port,
+      ...(request.servername ? { servername: request.servername } : {}),
+      ...(request.caPem ? { ca: request.caPem } : {}),
+      rejectUnauthorized: false,
+      // Host name matching is judged by the check itself, so `verified` speaks of the chain alone.
+      checkServerIdentity: () => undefined,
+      minVersion: 'TLSv1',
+      ciphers: 'ALL:@SECLEVEL=0',
+    });
+    const settle = (outcome: () => void): void => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      outcome();
+    };
+    const onAbort = (): void => settle(() => reject(new Error(`TLS handshake with ${endpoint} aborted`)));
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`TLS handshake with ${endpoint} timed out after ${request.timeoutMs} ms`))),
+      request.timeoutMs,
+    );
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('secureConnect', () => {
+      const result: PresentedChain = {
+        chain: chainFrom(socket.getPeerCertificate(true)),
+        verified: socket.authorized,
+        verificationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+        protocol: socket.getProtocol(),
+        cipher: socket.getCipher().standardName,
+      };
+      settle(() => resolve(result));
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      settle(() => reject(new Error(`TLS handshake with ${endpoint} failed: ${error.code ?? error.message}`)));
+    });
+  });
+}
+
+/** Signature algorithm OIDs and the digest each uses. */
+const SIGNATURE_ALGORITHMS: Record<string, { name: string; digest: string }> = {
+  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', digest: 'md5' },
+  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', digest: 'sha1' },
+  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256' },
+  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384' },
+  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512' },
+  '1.2.840.113549.1.1.10': { name: 'rsassaPss', digest: 'pss' },
+  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', digest: 'sha1' },
+  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256' },
+  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384' },
+  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512' },
+  '1.2.840.10040.4.3': { name: 'dsa-with-sha1', digest: 'sha1' },
+  '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-sha256', digest: 'sha256' },
+  '1.3.101.112': { name: 'Ed25519', digest: 'intrinsic' },
+  '1.3.101.113': { name: 'Ed448', digest: 'intrinsic' },
+};
+
+const PSS_HASH_OIDS: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+
+export interface SignatureAlgorithm {
+  oid: string;
+  name: string;
+  /** sha256, sha1, … or `intrinsic` for EdDSA. */
+  digest: string;
+}
+
+/** The RSASSA-PSS hash from the AlgorithmIdentifier parameters; SHA-1 when absent (RFC 4055 default). */
+function pssDigest(parameters: forge.asn1.Asn1 | undefined): string {
+  const fields = Array.isArray(parameters?.value) ? parameters.value : [];
+  const hashField = fields.find((field) => field.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && field.type === 0);
+  const hashAlgorithm = Array.isArray(hashField?.value) ? hashField.value[0] : undefined;
+  const hashOid = Array.isArray(hashAlgorithm?.value) ? hashAlgorithm.value[0] : undefined;
+  if (!hashOid || typeof hashOid.value !== 'string') return 'sha1';
+  return PSS_HASH_OIDS[forge.asn1.derToOid(hashOid.value)] ?? 'unknown';
+}
+
+/**
+ * Reads Certificate.signatureAlgorithm from the DER. node-forge's certificate
+ * parser rejects non-RSA keys, so the ASN.1 is read directly:
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm AlgorithmIdentifier, signature }.
+ */
+export function signatureAlgorithmOf(der: Uint8Array): SignatureAlgorithm {
+  const certificate = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')));
+  const fields = Array.isArray(certificate.value) ? certificate.value : [];
+  const algorithmIdentifier = fields[1];
+  const parts = Array.isArray(algorithmIdentifier?.value) ? algorithmIdentifier.value : [];
+  const oidField = parts[0];
+  if (!oidField || typeof oidField.value !== 'string') throw new Error('certificate has no signature algorithm');
+  const oid = forge.asn1.derToOid(oidField.value);
+  const known = SIGNATURE_ALGORITHMS[oid];
+  if (!known) return { oid, name: oid, digest: 'unknown' };
+  if (known.digest === 'pss') return { oid, name: known.name, digest: pssDigest(parts[1]) };
+  return { oid, ...known };
+}
+
+export interface PublicKeyFacts {
+  /** rsa, ec, ed25519, … */
+  type: string;
+  /** RSA modulus bits, or the EC curve's field size in bits. */
+  bits: number | undefined;
+  /** EC named curve, e.g. prime256v1. */
+  curve: string | undefined;
+}
+
+const CURVE_BITS: Record<string, number> = {
+  prime256v1: 256,
+  secp384r1: 384,
+  secp521r1: 521,
+  secp256k1: 256,
+  secp224r1: 224,
+  prime192v1: 192,
+};
+
+export function publicKeyFacts(certificate: X509Certificate): PublicKeyFacts {
+  const key = certificate.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  const curve = details.namedCurve;
+  const bits = details.modulusLength ?? (curve ? CURVE_BITS[curve] : undefined);
+  return { type: key.asymmetricKeyType ?? 'unknown', bits, curve };
+}

@@ -1,0 +1,135 @@
+/**
+ * Protocol and cipher-suite scanning on top of the raw hello probe: which
+ * versions a server accepts (one hello per version, all in parallel) and which
+ * TLS 1.2 suites it accepts (repeat the hello without the suite it chose).
+ * Knows nothing of checks or policy.
+ */
+import {
+  alertName,
+  buildClientHello,
+  type HelloResult,
+  type HelloTarget,
+  type ProtocolVersion,
+  sendClientHello,
+  versionCode,
+  versionName,
+} from './tls-hello.js';
+import { cipherSuiteName, LEGACY_SUITES, TLS13_SUITES } from './tls-suites.js';
+
+export type VersionVerdict =
+  | { version: ProtocolVersion; state: 'accepted'; cipherSuite: string; helloRetryRequest: boolean; elapsedMs: number }
+  /** `answer` says how: the alert, the close, or the (other) version the server answered with. */
+  | { version: ProtocolVersion; state: 'refused'; answer: string; elapsedMs: number }
+  | { version: ProtocolVersion; state: 'unknown'; reason: string; elapsedMs: number };
+
+/** What a server's answer to a hello for `version` says about that version. Pure. */
+export function judgeVersion(version: ProtocolVersion, result: HelloResult): VersionVerdict {
+  const { elapsedMs } = result;
+  switch (result.outcome) {
+    case 'server-hello': {
+      if (result.version === versionCode(version)) {
+        return {
+          version,
+          state: 'accepted',
+          cipherSuite: cipherSuiteName(result.cipherSuite),
+          helloRetryRequest: result.helloRetryRequest,
+          elapsedMs,
+        };
+      }
+      return { version, state: 'refused', answer: `server answered with ${versionName(result.version)}`, elapsedMs };
+    }
+    case 'alert':
+      return {
+        version,
+        state: 'refused',
+        answer: `alert ${alertName(result.description)} (${result.description})`,
+        elapsedMs,
+      };
+    case 'closed':
+      return { version, state: 'refused', answer: `connection ${result.reason}`, elapsedMs };
+    case 'error':
+      return { version, state: 'unknown', reason: result.reason, elapsedMs };
+  }
+}
+
+export interface ScanTarget extends HelloTarget {
+  /** SNI name; undefined for IP literals. */
+  serverName: string | undefined;
+}
+
+function suitesFor(version: ProtocolVersion): number[] {
+  return (version === 'TLSv1.3' ? TLS13_SUITES : LEGACY_SUITES).map((suite) => suite.code);
+}
+
+/** Offers every known suite for `version` and judges the answer. */
+export async function probeVersion(target: ScanTarget, version: ProtocolVersion): Promise<VersionVerdict> {
+  const hello = buildClientHello({ version, cipherSuites: suitesFor(version), serverName: target.serverName });
+  return judgeVersion(version, await sendClientHello(target, hello));
+}
+
+export interface SuiteEnumeration {
+  version: ProtocolVersion;
+  /** IANA names of accepted suites, in the order the server chose them. */
+  accepted: string[];
+  /** Hellos sent. */
+  hellos: number;
+  /** Set when a hello got no usable answer: the list may be incomplete. */
+  error?: string;
+}
+
+/**
+ * Offers `offered`, records the suite the server picks, removes it and asks
+ * again until the server refuses. The result does not depend on whether the
+ * server or the client order wins.
+ */
+async function enumerateGroup(
+  target: ScanTarget,
+  version: ProtocolVersion,
+  offered: number[],
+): Promise<SuiteEnumeration> {
+  const remaining = [...offered];
+  const accepted: string[] = [];
+  let hellos = 0;
+  while (remaining.length > 0) {
+    hellos += 1;
+    const hello = buildClientHello({ version, cipherSuites: remaining, serverName: target.serverName });
+    const result = await sendClientHello(target, hello);
+    if (result.outcome === 'error') return { version, accepted, hellos, error: result.reason };
+    if (result.outcome !== 'server-hello' || result.version !== versionCode(version)) break;
+    const index = remaining.indexOf(result.cipherSuite);
+    if (index < 0) {
+      return {
+        version,
+        accepted,
+        hellos,
+        error: `server chose ${cipherSuiteName(result.cipherSuite)}, which was not offered`,
+      };
+    }
+    accepted.push(cipherSuiteName(result.cipherSuite));
+    remaining.splice(index, 1);
+  }
+  return { version, accepted, hellos };
+}
+
+/**
+ * Accepted suites for `version`. The known suites are split into `groups`
+ * interleaved slices enumerated in parallel: a suite the server accepts is
+ * found in whichever slice holds it, so the union is the full answer while the
+ * wall time drops to the longest slice.
+ */
+export async function enumerateSuites(
+  target: ScanTarget,
+  version: ProtocolVersion,
+  groups = 4,
+): Promise<SuiteEnumeration> {
+  const codes = suitesFor(version);
+  const slices = Array.from({ length: groups }, (_, slice) => codes.filter((_, index) => index % groups === slice));
+  const results = await Promise.all(slices.map((slice) => enumerateGroup(target, version, slice)));
+  const error = results.find((result) => result.error)?.error;
+  return {
+    version,
+    accepted: results.flatMap((result) => result.accepted),
+    hellos: results.reduce((total, result) => total + result.hellos, 0),
+    ...(error ? { error } : {}),
+  };
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import tlsProtocols, { assessProtocols, protocolsParams, scanTargetFromUrl } from '../../../checks/tls/protocols.js';
+import {
+  acceptsTls11,
+  closedPort,
+  legacyProtocols,
+  plainTcpServer,
+  silentTcpServer,
+  tls13Only,
+  weakTls12Suites,
+  wellConfigured,
+} from '../../../fixtures/tls/servers.js';
+import type { VersionVerdict } from '../../../src/probes/tls-scan.js';
+import { runCheckOn, testCheck } from '../../harness/check-tester.js';
+import { startReferenceTarget } from '../../support/reference-service.js';
+
+testCheck(tlsProtocols, {
+  valid: [
+    { name: 'TLS 1.2 + 1.3 with ECDHE/AEAD suites (fixture)', target: wellConfigured },
+    { name: 'TLS 1.3 only, with minimum TLSv1.3', target: tls13Only, with: { minimum: 'TLSv1.3' } },
+    {
+      name: 'CBC and RSA-key-exchange suites listed in allow_suites',
+      target: weakTls12Suites,
+      with: {
+        allow_suites: [
+          'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+          'TLS_RSA_WITH_AES_128_CBC_SHA256',
+          'TLS_RSA_WITH_AES_256_GCM_SHA384',
+        ],
+      },
+    },
+    { name: 'reference service', target: () => startReferenceTarget() },
+  ],
+  invalid: [
+    { name: 'accepts TLS 1.0 and 1.1', target: legacyProtocols, expect: /TLSv1\.0 accepted.*TLSv1\.1 accepted/ },
+    {
+      name: 'accepts TLS 1.1 (observation names it)',
+      target: acceptsTls11,
+      expect: /"probe":"ClientHello TLSv1\.1 to 127\.0\.0\.1:\d+","expected":"refused","actual":"accepted \(TLS_/,
+    },
+    {
+      name: 'accepts a CBC suite',
+      target: weakTls12Suites,
+      expect: /TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA accepted \(cbc\)/,
+    },
+    {
+      name: 'accepts RSA key exchange (no forward secrecy)',
+      target: weakTls12Suites,
+      expect: /TLS_RSA_WITH_AES_256_GCM_SHA384 accepted \(no-forward-secrecy\)/,
+    },
+    {
+      name: 'refuses TLS 1.2',
+      target: tls13Only,
+      expect: /TLSv1\.2 refused \(alert protocol_version \(70\)\) but it must be accepted/,
+    },
+    {
+      name: 'minimum TLSv1.3 but TLS 1.2 accepted',
+      target: wellConfigured,
+      with: { minimum: 'TLSv1.3' },
+      expect: /TLSv1\.2 accepted \(minimum is TLSv1\.3\)/,
+    },
+    {
+      name: 'connection refused',
+      target: closedPort,
+      status: 'error',
+      expect: /could not observe 127\.0\.0\.1:\d+: SSLv3: connect to 127\.0\.0\.1:\d+ failed: ECONNREFUSED/,
+    },
+    {
+      name: 'server that never answers',
+      target: silentTcpServer,
+      status: 'error',
+      expect: /could not observe 127\.0\.0\.1:\d+: .*TLSv1\.2: no answer within 300 ms/,
+    },
+    {
+      name: 'not a TLS server',
+      target: plainTcpServer,
+      status: 'error',
+      expect: /unexpected answer: not a TLS record \(first bytes 485454502f\)/,
+    },
+  ],
+  // The reference service starts PostgreSQL and the whole app: give it room on two loaded cores.
+  timeoutMs: 90_000,
+});
+
+describe('tls.protocols details', () => {
+  it('finishes well under a second on a local host, hellos in parallel', async () => {
+    const target = await legacyProtocols();
+    try {
+      // Best of three: CI shares two cores with other suites, and the question is what the check costs, not the noise.
+      const elapsed: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const started = performance.now();
+        const outcome = await runCheckOn(tlsProtocols, target);
+        elapsed.push(performance.now() - started);
+        expect(outcome.status).toBe('fail');
+      }
+      expect(Math.min(...elapsed)).toBeLessThan(1_000);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('lists every accepted weak suite of a legacy server, one observation each', async () => {
+    const target = await legacyProtocols();
+    try {
+      const outcome = await runCheckOn(tlsProtocols, target);
+      const weak = outcome.observations.filter((observation) => / offering TLS_/.test(observation.probe));
+      expect(weak.length).toBeGreaterThan(10);
+      expect(weak.every((observation) => observation.ok === false)).toBe(true);
+      expect(JSON.stringify(weak)).toMatch(
+        /TLS_DH_anon_WITH_AES_128_GCM_SHA256 accepted \(no-forward-secrecy, anonymous\)/,
+      );
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('judges from its inputs alone: a policy that forbids only RC4 passes a CBC suite', () => {
+    const verdicts: VersionVerdict[] = [
+      { version: 'SSLv3', state: 'refused', answer: 'alert handshake_failure (40)', elapsedMs: 1 },
+      { version: 'TLSv1.0', state: 'refused', answer: 'alert protocol_version (70)', elapsedMs: 1 },
+      { version: 'TLSv1.1', state: 'refused', answer: 'alert protocol_version (70)', elapsedMs: 1 },
+      {
+        version: 'TLSv1.2',
+        state: 'accepted',
+        cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+        helloRetryRequest: false,
+        elapsedMs: 1,
+      },
+      { version: 'TLSv1.3', state: 'refused', answer: 'server answered with TLSv1.2', elapsedMs: 1 },
+    ];
+    const suites = { version: 'TLSv1.2' as const, accepted: ['TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA'], hellos: 2 };
+    const onlyRc4 = protocolsParams.parse({ forbid: ['rc4'] });
+    expect(assessProtocols('h:443', verdicts, suites, onlyRc4).status).toBe('pass');
+    const outcome = assessProtocols('h:443', verdicts, suites, protocolsParams.parse({}));
+    expect(outcome.status).toBe('fail');
+    expect(outcome.summary).toBe('TLSv1.2 accepts 1 weak suite(s): TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+  });
+
+  it('a violation seen outranks a probe without an answer; no answer alone is an error', () => {
+    const suites = { version: 'TLSv1.2' as const, accepted: [], hellos: 1, error: 'no answer within 5 ms' };
+    const params = protocolsParams.parse({});
+    const withViolation: VersionVerdict[] = [
+      {
+        version: 'TLSv1.0',
+        state: 'accepted',
+        cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
+        helloRetryRequest: false,
+        elapsedMs: 1,
+      },
+      { version: 'TLSv1.2', state: 'unknown', reason: 'no answer within 5 ms', elapsedMs: 5 },
+    ];
+    expect(assessProtocols('h:443', withViolation, suites, params).status).toBe('fail');
+    expect(assessProtocols('h:443', withViolation.slice(1), suites, params)).toMatchObject({ status: 'error' });
+  });
+
+  it('rejects unknown parameters and suite names that are not IANA names', () => {
+    expect(() => protocolsParams.parse({ minimum: 'TLSv1.1' })).toThrow();
+    expect(() => protocolsParams.parse({ allow_suites: ['AES128-SHA'] })).toThrow();
+    expect(() => protocolsParams.parse({ minimun: 'TLSv1.2' })).toThrow();
+  });
+
+  it('sends SNI for host names only', () => {
+    expect(scanTargetFromUrl('https://localhost:8443', 1000)).toMatchObject({
+      host: 'localhost',
+      port: 8443,
+      serverName: 'localhost',
+    });
+    expect(scanTargetFromUrl('https://127.0.0.1', 1000)).toMatchObject({
+      host: '127.0.0.1',
+      port: 443,
+      serverName: undefined,
+    });
+    expect(scanTargetFromUrl('https://[::1]:9443', 1000)).toMatchObject({
+      host: '::1',
+      port: 9443,
+      serverName: undefined,
+    });
+  });
+});
