@@ -6,9 +6,7 @@
  *
  * Build and run (Node 20 runs no TypeScript, so the bench is compiled first):
  *
- *   npx tsc --outDir dist/bench-tls --rootDir . --module NodeNext --moduleResolution NodeNext \
- *     --target ES2022 --lib ES2023 --types node --strict --skipLibCheck --esModuleInterop bench/tls-protocols.ts
- *   node dist/bench-tls/bench/tls-protocols.js --reps 5
+ *   npm run bench:tls      (= npm run build && node dist/bench/tls-protocols.js --reps 5)
  *
  * secgate is timed twice: in-process (the check as the engine runs it) and as
  * a fresh `node` process that loads the check and runs it once (`--probe URL`),
@@ -27,10 +25,10 @@ import type { ProtocolVerdicts, ScannerRun } from './tls-scanners.js';
 
 const execFileAsync = promisify(execFile);
 /** Node 20 runs no TypeScript: the bench is compiled with the repository's own tsc first. */
-const BUILD_COMMAND =
-  'npx tsc --outDir dist/bench-tls --rootDir . --module NodeNext --moduleResolution NodeNext --target ES2022 --lib ES2023 --types node --strict --skipLibCheck --esModuleInterop bench/tls-protocols.ts';
+const BUILD_COMMAND = 'npm run build';
 const thisFile = fileURLToPath(import.meta.url);
-const repoRoot = path.resolve(path.dirname(thisFile), '..', '..', '..');
+// dist/bench/tls-protocols.js → the repository root.
+const repoRoot = path.resolve(path.dirname(thisFile), '..', '..');
 
 function verdictsOf(outcome: CheckOutcome): ProtocolVerdicts {
   const verdicts: ProtocolVerdicts = {};
@@ -233,7 +231,7 @@ async function main(argv: string[]): Promise<void> {
     await benchTarget('legacy server (accepts TLS 1.0 – 1.3)', 'legacyProtocols', reps, { sslscan, testssl }),
     await benchTarget('well-configured server (TLS 1.2 + 1.3)', 'wellConfigured', reps, { sslscan, testssl }),
   ];
-  const commandLine = `node dist/bench-tls/bench/tls-protocols.js --reps ${reps}`;
+  const commandLine = `node dist/bench/tls-protocols.js --reps ${reps}`;
   const markdown = report(results, reps, commandLine, versions);
   const output = path.join(repoRoot, 'bench', 'results', 'tls-protocols.md');
   await mkdir(path.dirname(output), { recursive: true });
