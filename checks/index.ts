@@ -3,6 +3,14 @@
  * one import and one entry here.
  */
 import type { CheckDefinition } from '../src/engine/types.js';
+import authFailureEvents from './auth/failure-events.js';
+import authIpBlock from './auth/ip-block.js';
+import authLockout from './auth/lockout.js';
+import authMfaEnforced from './auth/mfa-enforced.js';
+import authNoEnumeration from './auth/no-enumeration.js';
+import authRefreshRotation from './auth/refresh-rotation.js';
+import authTokenTransport from './auth/token-transport.js';
+import authTokenValidation from './auth/token-validation.js';
 import httpAuthRequired from './http/auth-required.js';
 import httpCors from './http/cors.js';
 import httpDocsDisabled from './http/docs-disabled.js';
@@ -25,6 +33,15 @@ export const allChecks: readonly CheckDefinition[] = [
   httpDocsDisabled,
   httpCors,
   httpStrictInput,
+  // How the auth system behaves, verified against the rows it writes (effectful ones run last).
+  authMfaEnforced,
+  authTokenValidation,
+  authTokenTransport,
+  authRefreshRotation,
+  authLockout,
+  authIpBlock,
+  authFailureEvents,
+  authNoEnumeration,
   // What the repository holds.
   repoSecretStrength,
 ];

@@ -32,6 +32,8 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
         timeout: options.timeoutMs,
       });
       agent = new Agent({
+        // undici hands the Agent's own localAddress to the connector, overriding the connector's.
+        ...(localAddress ? { localAddress } : {}),
         connect: (connectOptions, callback) => {
           const socket = connector(connectOptions, callback) as unknown as Socket | undefined;
           if (socket) {

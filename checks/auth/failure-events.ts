@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
+import { databaseNow, failureEventsSince, runCleanup } from '../../src/probes/auth-audit.js';
+import { createAuthClient, probeValue, type RequestRoute, totpCode } from '../../src/probes/auth-client.js';
+import { decodeJwt, signedToken } from '../../src/probes/auth-tokens.js';
+import { brokenNotes, errorOutcome, verdict } from './outcome.js';
+import { eventTypesParam, REJECTION_PATHS, type RejectionPath, sourceAddress, sourceAddressParam } from './params.js';
+
+/** One rejection the check provoked, and how its audit row must look. */
+interface Provoked {
+  path: RejectionPath;
+  probe: string;
+  status: number;
+  ip: string | null;
+  /** The username the row must carry; undefined for token paths, where services record the subject or nothing. */
+  username: string | undefined;
+}
+
+/** A wrong TOTP code that is valid in no nearby time step. */
+function wrongTotpCode(secret: string, at: Date): string {
+  const nearby = new Set([-30_000, 0, 30_000].map((offset) => totpCode(secret, new Date(at.getTime() + offset))));
+  for (let candidate = 0; ; candidate++) {
+    const code = String((Number(totpCode(secret, at)) + 500_000 + candidate) % 1_000_000).padStart(6, '0');
+    if (!nearby.has(code)) return code;
+  }
+}
+
+/** A well-formed JWT the service cannot have signed. */
+function invalidToken(): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub: 'secgate-invalid', exp: 4_102_444_800 })}.${randomBytes(256).toString('base64url')}`;
+}
+
+export default defineCheck({
+  id: 'auth.failure-events',
+  title: 'Every rejection path writes one audit row with the right type, address and time',
+  source: 'seed 002, checklist item 8',
+  remediation:
+    'Call the failure recorder on every rejection branch before answering (unknown user, wrong password, wrong TOTP, expired and invalid token, locked account, blocked address), on its own connection so the row commits even when the request rolls back.',
+  rationale: 'A rejection path that writes no row is dark: the detector that blocks credential stuffing never sees it.',
+  effects: 'blocks-ip',
+  params: z
+    .object({
+      events: z
+        .array(z.enum(REJECTION_PATHS as [RejectionPath, ...RejectionPath[]]))
+        .min(1)
+        .default([...REJECTION_PATHS]),
+      event_types: eventTypesParam(),
+      /** Every audited path is provoked from this address, so its rows are attributable. */
+      source_address: sourceAddressParam('127.0.0.11'),
+      /** The extra wrong passwords that lock the probe account come from here, to stay under the IP threshold. */
+      lock_source_address: sourceAddressParam('127.0.0.10'),
+      /** Blocked on purpose for the blocked_ip path, then lifted. */
+      blocked_source_address: sourceAddress.default('127.0.0.12'),
+      lockout_attempts: z.number().int().min(1).max(50).default(5),
+      ip_block_threshold: z.number().int().min(1).max(200).default(10),
+      health_path: z.string().regex(/^\//).default('/health'),
+      /** ctx.env variable holding the service's test signing key (PEM, or the secret for HS*): needed for expired_token. */
+      signing_key_env: z.string().min(1).optional(),
+      signing_alg: z.string().min(2).optional(),
+    })
+    .strict(),
+  async run(ctx, params) {
+    if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
+    const db = ctx.db;
+    const client = createAuthClient(ctx);
+    const probe = client.mapping.probe_account;
+    const wanted = new Set(params.events);
+    const needsProbe = ['bad_password', 'bad_totp', 'expired_token', 'locked_account'].some((path) =>
+      wanted.has(path as RejectionPath),
+    );
+    if (needsProbe && !probe) {
+      return errorOutcome(ctx, 'the account rejection paths: the checklist gives no auth.probe_account', undefined);
+    }
+    const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
+    // The key is a secret like any other: scrubbed from everything the run writes.
+    if (signingKey) ctx.secrets.register(signingKey);
+    if (wanted.has('expired_token') && !signingKey) {
+      return errorOutcome(
+        ctx,
+        `the expired_token path: no test signing key (set with.signing_key_env to a variable the checklist passes${params.signing_key_env ? `; ${params.signing_key_env} is unset` : ''}, or leave expired_token out of with.events)`,
+        undefined,
+      );
+    }
+    if ((wanted.has('bad_totp') || wanted.has('expired_token')) && !probe?.totp_secret) {
+      return errorOutcome(ctx, 'the bad_totp / expired_token paths: auth.probe_account has no totp_secret', undefined);
+    }
+
+    const route: RequestRoute = { localAddress: params.source_address ?? undefined };
+    const provoked: Provoked[] = [];
+    const observations: Observation[] = [];
+    let lockedProbe = false;
+    let blockedAddress = false;
+    try {
+      const since = await databaseNow(db);
+      const record = (path: RejectionPath, probeText: string, status: number, username: string | undefined) =>
+        provoked.push({ path, probe: probeText, status, ip: params.source_address, username });
+
+      // The probe account's paths, in order: a real login first (while unlocked), then the failures that lock it.
+      const accountLane = async (): Promise<void> => {
+        if (!probe) return;
+        if (wanted.has('expired_token') && signingKey && probe.totp_secret) {
+          const pair = await client.obtainTokens(probe, route);
+          const real = decodeJwt(pair.accessToken);
+          if (!real) throw new Error('the expired_token path: the access token is not a JWT');
+          const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
+          const expired = await signedToken(
+            { ...real.payload, iat: nowSeconds - 7_200, exp: nowSeconds - 3_600 },
+            real.header,
+            params.signing_alg ?? String(real.header.alg),
+            signingKey,
+          );
+          ctx.secrets.register(expired);
+          const response = await client.getWithBearer(client.mapping.me_path, expired, route);
+          record(
+            'expired_token',
+            `GET ${client.mapping.me_path} with a token expired an hour ago`,
+            response.status,
+            undefined,
+          );
+        }
+        if (wanted.has('bad_totp') && probe.totp_secret) {
+          const login = await client.login(probe.username, probe.password, route);
+          if (!login.mfaChallenge) {
+            throw new Error(`the bad_totp path: the probe login gave no MFA challenge (${login.response.status})`);
+          }
+          const verify = await client.verifyMfa(
+            login.mfaChallenge,
+            wrongTotpCode(probe.totp_secret, ctx.clock.now()),
+            route,
+          );
+          record(
+            'bad_totp',
+            `POST ${client.mapping.mfa_verify.path} with a wrong TOTP code`,
+            verify.response.status,
+            probe.username,
+          );
+        }
+        if (!wanted.has('bad_password') && !wanted.has('locked_account')) return;
+        lockedProbe = true;
+        let wrongSent = 0;
+        if (wanted.has('bad_password')) {
+          const answer = await client.login(probe.username, probeValue('wrong'), route);
+          record(
+            'bad_password',
+            `POST ${client.mapping.login.path} as ${probe.username} with a wrong password`,
+            answer.response.status,
+            probe.username,
+          );
+          wrongSent = 1;
+        }
+        if (wanted.has('locked_account')) {
+          const lockRoute = { localAddress: params.lock_source_address ?? undefined };
+          for (; wrongSent < params.lockout_attempts; wrongSent++) {
+            await client.login(probe.username, probeValue('wrong'), lockRoute);
+          }
+          const answer = await client.login(probe.username, probe.password, route);
+          record(
+            'locked_account',
+            `POST ${client.mapping.login.path} as ${probe.username} with the correct password after ${params.lockout_attempts} wrong ones`,
+            answer.response.status,
+            probe.username,
+          );
+        }
+      };
+
+      // Paths that touch no account: independent of the lane above, so they run beside it.
+      const anonymousLane = async (): Promise<void> => {
+        if (wanted.has('invalid_token')) {
+          const response = await client.getWithBearer(client.mapping.me_path, invalidToken(), route);
+          record(
+            'invalid_token',
+            `GET ${client.mapping.me_path} with a token the service did not sign`,
+            response.status,
+            undefined,
+          );
+        }
+        if (wanted.has('unknown_user')) {
+          const username = probeValue('secgate-unknown');
+          const answer = await client.login(username, probeValue('wrong'), route);
+          record(
+            'unknown_user',
+            `POST ${client.mapping.login.path} as unknown user ${username}`,
+            answer.response.status,
+            username,
+          );
+        }
+      };
+
+      const blockedLane = async (): Promise<void> => {
+        if (!wanted.has('blocked_ip')) return;
+        blockedAddress = true;
+        const blockedRoute = { localAddress: params.blocked_source_address };
+        await Promise.all(
+          Array.from({ length: params.ip_block_threshold + 1 }, () =>
+            client.login(probeValue('secgate-unknown'), probeValue('wrong'), blockedRoute),
+          ),
+        );
+        const response = await client.get(params.health_path, blockedRoute);
+        provoked.push({
+          path: 'blocked_ip',
+          probe: `GET ${params.health_path} from ${params.blocked_source_address} after ${params.ip_block_threshold + 1} failures`,
+          status: response.status,
+          ip: params.blocked_source_address,
+          username: undefined,
+        });
+      };
+
+      const lanes = await Promise.allSettled([accountLane(), anonymousLane(), blockedLane()]);
+      const failedLane = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+      if (failedLane) throw failedLane.reason;
+      provoked.sort((a, b) => REJECTION_PATHS.indexOf(a.path) - REJECTION_PATHS.indexOf(b.path));
+      const rows = await failureEventsSince(db, client.mapping, since);
+      for (const event of provoked) {
+        const eventType = params.event_types[event.path];
+        const fromAddress = rows.filter((row) => event.ip === null || row.ip === event.ip);
+        const matching = fromAddress.filter(
+          (row) => row.eventType === eventType && (event.username === undefined || row.username === event.username),
+        );
+        const expected: Record<string, Json> = { event_type: eventType, ip_address: event.ip };
+        if (event.username !== undefined) expected.username = event.username;
+        observations.push({
+          probe: event.probe,
+          expected: { ...expected, created_at_from: since, rows_at_least: 1 },
+          actual: {
+            status: event.status,
+            matching_rows: matching.length,
+            event_types_seen_from_address: [...new Set(fromAddress.map((row) => row.eventType))],
+          },
+          ok: matching.length >= 1,
+          note:
+            matching.length >= 1
+              ? `${eventType} row written`
+              : `no ${eventType} row for the ${event.path} path (${event.probe} answered ${event.status})`,
+        });
+      }
+    } catch (error) {
+      return errorOutcome(ctx, 'the rejection paths', error, observations);
+    } finally {
+      if (lockedProbe && probe) {
+        observations.push(
+          await runCleanup(db, 'unlock_account_sql', client.mapping.cleanup?.unlock_account_sql, probe.username),
+        );
+      }
+      if (blockedAddress) {
+        observations.push(
+          await runCleanup(db, 'unblock_ip_sql', client.mapping.cleanup?.unblock_ip_sql, params.blocked_source_address),
+        );
+      }
+    }
+    return verdict(
+      observations,
+      `${provoked.length} rejection paths each wrote an audit row with the right type and address`,
+      brokenNotes(observations),
+    );
+  },
+});

@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  databaseNow,
+  eventRowJson,
+  failureEventsSince,
+  ipBlocksSince,
+  runCleanup,
+} from '../../src/probes/auth-audit.js';
+import { createAuthClient, describeResponse, probeValue, type RequestRoute } from '../../src/probes/auth-client.js';
+import { brokenNotes, errorOutcome, verdict } from './outcome.js';
+import { eventTypesParam, sourceAddress } from './params.js';
+
+export default defineCheck({
+  id: 'auth.ip-block',
+  title:
+    'More failures than the threshold from one address block exactly that address, with 403 on every path before any auth work',
+  source: 'seed 002, checklist item 7',
+  remediation:
+    'Count failures per client address across usernames, write an ip_blocks row atomically once the threshold is crossed, and answer 403 from the first request hook on every path. Take the client address from the socket, and from X-Forwarded-For only when the peer is a configured proxy.',
+  rationale: 'Lockout stops brute force on one account; IP blocking stops credential stuffing across accounts.',
+  effects: 'blocks-ip',
+  params: z
+    .object({
+      /** The address that gets blocked; the client socket is bound to it (never a spoofed header). */
+      source_address: sourceAddress.default('127.0.0.9'),
+      /** The service blocks after more than this many failures; the check sends one more. */
+      threshold: z.number().int().min(1).max(200).default(10),
+      /** Distinct (unknown) usernames the failures are spread over. */
+      usernames: z.number().int().min(1).max(20).default(3),
+      blocked_status: z.number().int().min(400).max(499).default(403),
+      health_path: z.string().regex(/^\//).default('/health'),
+      /** Client that is not a trusted proxy and sends X-Forwarded-For: its real address must be recorded. */
+      untrusted_source_address: sourceAddress.default('127.0.0.13'),
+      forwarded_address: sourceAddress.default('203.0.113.77'),
+      event_types: eventTypesParam(),
+    })
+    .strict(),
+  async run(ctx, params) {
+    if (!ctx.db) return errorOutcome(ctx, 'the ip_blocks rows: the checklist names no database', undefined);
+    const db = ctx.db;
+    const client = createAuthClient(ctx);
+    const probe = client.mapping.probe_account;
+    if (!probe)
+      return errorOutcome(
+        ctx,
+        'a valid login from the blocked address: the checklist gives no auth.probe_account',
+        undefined,
+      );
+    const blockedRoute: RequestRoute = { localAddress: params.source_address };
+    const observations: Observation[] = [];
+    const loginTypes = new Set([
+      params.event_types.bad_password,
+      params.event_types.unknown_user,
+      params.event_types.bad_totp,
+      params.event_types.locked_account,
+    ]);
+    let effectStarted = false;
+    try {
+      const since = await databaseNow(db);
+      // Independent of the block, so started now and awaited later: a valid token from the default
+      // address (to show that even valid credentials are stopped), and the forwarded-header sub-test.
+      const tokenPromise = probe.totp_secret
+        ? client.obtainTokens(probe).then(
+            (pair) => pair.accessToken,
+            () => undefined,
+          )
+        : Promise.resolve(undefined);
+      const forwardedUser = probeValue('secgate-forwarded');
+      const forwardedPromise = client.login(forwardedUser, probeValue('wrong'), {
+        localAddress: params.untrusted_source_address,
+        headers: { 'x-forwarded-for': params.forwarded_address },
+      });
+      // Awaited below; until then a failure must not surface as an unhandled rejection.
+      forwardedPromise.catch(() => {});
+      // Judged by behaviour, not by a table layout: an address refused already cannot show a fresh block.
+      const before = await client.get(params.health_path, blockedRoute);
+      if (before.status === params.blocked_status) {
+        await Promise.allSettled([tokenPromise, forwardedPromise]);
+        return errorOutcome(
+          ctx,
+          `a fresh block: ${params.source_address} already gets ${before.status} on ${params.health_path} before the check; lift it (auth.cleanup.unblock_ip_sql) or wait for it to expire`,
+          undefined,
+        );
+      }
+
+      effectStarted = true;
+      const usernames = Array.from({ length: params.usernames }, () => probeValue('secgate-unknown'));
+      const failures = await Promise.all(
+        Array.from({ length: params.threshold + 1 }, (_, index) =>
+          client.login(usernames[index % usernames.length] ?? 'secgate-unknown', probeValue('wrong'), blockedRoute),
+        ),
+      );
+      const token = await tokenPromise;
+      observations.push({
+        probe: `${params.threshold + 1} failed logins from ${params.source_address} across ${params.usernames} usernames`,
+        actual: failures.map((answer) => answer.response.status),
+        note: 'the failures that must trigger the block',
+      });
+
+      const blocks = (await ipBlocksSince(db, client.mapping, since)).filter((row) => row.ip === params.source_address);
+      observations.push({
+        probe: `SELECT from ${client.mapping.tables.ip_blocks} WHERE ip = ${params.source_address} AND blocked_at >= ${since}`,
+        expected: { rows_at_least: 1 },
+        actual: {
+          rows: blocks.length,
+          blocks: blocks.map((row) => ({ ip_address: row.ip, blocked_at: row.blockedAt, expires_at: row.expiresAt })),
+        },
+        ok: blocks.length > 0,
+        note:
+          blocks.length > 0
+            ? `${params.source_address} is blocked`
+            : `no ip_blocks row for ${params.source_address} after ${params.threshold + 1} failures`,
+      });
+
+      const afterBlock = await databaseNow(db);
+      const blockedProbes = [
+        {
+          probe: `POST ${client.mapping.login.path} with valid credentials from ${params.source_address}`,
+          send: () =>
+            client.postJson(
+              client.mapping.login.path,
+              {
+                [client.mapping.login.username_field]: probe.username,
+                [client.mapping.login.password_field]: probe.password,
+              },
+              blockedRoute,
+            ),
+        },
+        {
+          probe: `GET ${client.mapping.me_path} ${token ? 'with a valid bearer token' : 'without a token'} from ${params.source_address}`,
+          send: () =>
+            token
+              ? client.getWithBearer(client.mapping.me_path, token, blockedRoute)
+              : client.get(client.mapping.me_path, blockedRoute),
+        },
+        {
+          probe: `GET ${params.health_path} from ${params.source_address}`,
+          send: () => client.get(params.health_path, blockedRoute),
+        },
+      ];
+      const blockedResponses = await Promise.all(blockedProbes.map((blockedProbe) => blockedProbe.send()));
+      for (const [index, blockedProbe] of blockedProbes.entries()) {
+        const response = blockedResponses[index];
+        if (!response) continue;
+        const ok = response.status === params.blocked_status;
+        observations.push({
+          probe: blockedProbe.probe,
+          expected: { status: params.blocked_status },
+          actual: describeResponse(ctx, response),
+          ok,
+          note: ok
+            ? 'refused by the block'
+            : `blocked address not refused: ${blockedProbe.probe.split(' from ')[0]} answered ${response.status}, expected ${params.blocked_status}`,
+        });
+      }
+      const loginRowsAfterBlock = (await failureEventsSince(db, client.mapping, afterBlock)).filter(
+        (row) => row.ip === params.source_address && loginTypes.has(row.eventType),
+      );
+      observations.push({
+        probe: `SELECT from ${client.mapping.tables.failure_events} WHERE ip = ${params.source_address} AND event_type IN (${[...loginTypes].join(', ')}) AND created_at >= ${afterBlock}`,
+        expected: { rows: 0 },
+        actual: { rows: loginRowsAfterBlock.length, events: loginRowsAfterBlock.slice(0, 10).map(eventRowJson) },
+        ok: loginRowsAfterBlock.length === 0,
+        note:
+          loginRowsAfterBlock.length === 0
+            ? 'no auth logic ran for the blocked address'
+            : `auth logic ran before the block: ${loginRowsAfterBlock.length} login failure rows written for the blocked address`,
+      });
+
+      // The forwarded-header sub-test: an ordinary client may not choose the address it is recorded under.
+      const forwarded = await forwardedPromise;
+      const forwardedRows = (await failureEventsSince(db, client.mapping, since)).filter(
+        (row) => row.username === forwardedUser,
+      );
+      const addresses = forwardedRows.map((row) => row.ip);
+      const recordedReal =
+        addresses.length > 0 && addresses.every((address) => address === params.untrusted_source_address);
+      observations.push({
+        probe: `POST ${client.mapping.login.path} from ${params.untrusted_source_address} with X-Forwarded-For: ${params.forwarded_address}`,
+        expected: { ip_address: params.untrusted_source_address },
+        actual: { status: forwarded.response.status, recorded_ip_addresses: addresses },
+        ok: recordedReal,
+        note: recordedReal
+          ? 'the untrusted header was ignored'
+          : addresses.includes(params.forwarded_address)
+            ? `failure recorded under the X-Forwarded-For address ${params.forwarded_address}, not the real ${params.untrusted_source_address}: a client can choose which address gets blocked`
+            : `no failure row under ${params.untrusted_source_address} for the forwarded-header login (recorded: ${addresses.join(', ') || 'none'})`,
+      });
+    } catch (error) {
+      return errorOutcome(ctx, 'the IP block', error, observations);
+    } finally {
+      if (effectStarted) {
+        observations.push(
+          await runCleanup(db, 'unblock_ip_sql', client.mapping.cleanup?.unblock_ip_sql, params.source_address),
+        );
+      }
+    }
+    return verdict(
+      observations,
+      `${params.source_address} blocked after ${params.threshold + 1} failures; login, ${client.mapping.me_path} and ${params.health_path} got ${params.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
+      brokenNotes(observations),
+    );
+  },
+});

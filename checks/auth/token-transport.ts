@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
+import { createAuthClient, describeResponse } from '../../src/probes/auth-client.js';
+import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
+import { refusedStatusesParam, sourceAddressParam } from './params.js';
+
+/** Query parameters that, in a Location, betray a credential in a URL. */
+const TOKEN_IN_URL = /[?&#;](access_token|refresh_token|id_token|token|jwt|session|mfa_challenge_id)=/i;
+/** Cookie names that carry a credential even when the value is opaque. */
+const CREDENTIAL_COOKIE = /token|session|jwt|auth|sid/i;
+/** Anti-CSRF cookies are meant to be read by scripts (double-submit): not credentials. */
+const CSRF_COOKIE = /csrf|xsrf/i;
+
+function headerValues(response: HttpResponse, name: string): string[] {
+  const value = response.headers[name];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** What a Set-Cookie line lacks of HttpOnly, Secure and SameSite (Lax or Strict; None only with Secure). */
+export function missingCookieFlags(setCookie: string): string[] {
+  const attributes = setCookie
+    .split(';')
+    .slice(1)
+    .map((attribute) => attribute.trim().toLowerCase());
+  const missing: string[] = [];
+  if (!attributes.includes('httponly')) missing.push('HttpOnly');
+  if (!attributes.includes('secure')) missing.push('Secure');
+  if (!attributes.some((attribute) => /^samesite=(lax|strict|none)$/.test(attribute))) missing.push('SameSite');
+  return missing;
+}
+
+export default defineCheck({
+  id: 'auth.token-transport',
+  title:
+    'Tokens travel only in response bodies, Authorization headers or HttpOnly Secure SameSite cookies, never in URLs',
+  source: 'seed 002, checklist item 12',
+  remediation:
+    'Return tokens in the JSON body or in cookies flagged HttpOnly; Secure; SameSite, never in a redirect URL, and read them only from the Authorization header (or that cookie), never from ?token= or ?access_token=.',
+  rationale: 'URLs end up in access logs, browser history and Referer headers; a token there is a leaked token.',
+  effects: 'none',
+  params: z
+    .object({
+      source_address: sourceAddressParam('127.0.0.28'),
+      query_parameters: z
+        .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
+        .min(1)
+        .default(['token', 'access_token']),
+      refused_statuses: refusedStatusesParam,
+    })
+    .strict(),
+  async run(ctx, params) {
+    const client = createAuthClient(ctx);
+    const probe = client.mapping.probe_account;
+    if (!probe) return errorOutcome(ctx, 'a token flow: the checklist gives no auth.probe_account', undefined);
+    const route = { localAddress: params.source_address ?? undefined };
+    const observations: Observation[] = [];
+    try {
+      const pair = await client.obtainTokens(probe, route);
+      const responses = [...pair.responses];
+      if (pair.refreshToken) {
+        const refreshed = await client.refresh(pair.refreshToken, route);
+        responses.push({ step: 'refresh', response: refreshed.response });
+      }
+      const secretsSeen = [pair.accessToken, pair.refreshToken].filter((value): value is string => Boolean(value));
+      for (const { step, response } of responses) {
+        const locations = headerValues(response, 'location');
+        const leakingLocation = locations.find(
+          (location) => TOKEN_IN_URL.test(location) || secretsSeen.some((secret) => location.includes(secret)),
+        );
+        observations.push({
+          probe: `${step} response: Location header`,
+          expected: 'no token in a URL',
+          actual: locations.map((location) => ctx.secrets.redact(location)),
+          ok: leakingLocation === undefined,
+          note: leakingLocation
+            ? `token in a URL: the ${step} response redirects to ${ctx.secrets.redact(leakingLocation)}`
+            : 'no credential in a redirect',
+        });
+        for (const cookie of headerValues(response, 'set-cookie')) {
+          const [nameValue = ''] = cookie.split(';');
+          const name = nameValue.split('=')[0]?.trim() ?? '';
+          const carriesToken =
+            secretsSeen.some((secret) => nameValue.includes(secret)) ||
+            (CREDENTIAL_COOKIE.test(name) && !CSRF_COOKIE.test(name));
+          if (!carriesToken) continue;
+          const missing = missingCookieFlags(cookie);
+          observations.push({
+            probe: `${step} response: Set-Cookie ${name}`,
+            expected: ['HttpOnly', 'Secure', 'SameSite'],
+            actual: ctx.secrets.redact(cookie.split(';').slice(1).join(';').trim()),
+            ok: missing.length === 0,
+            note:
+              missing.length === 0
+                ? 'credential cookie is HttpOnly, Secure and SameSite'
+                : `credential cookie ${name} lacks ${missing.join(', ')}`,
+          });
+        }
+      }
+      const header = await client.getWithBearer(client.mapping.me_path, pair.accessToken, route);
+      observations.push({
+        probe: `GET ${client.mapping.me_path} with the token in the Authorization header`,
+        actual: { status: header.status },
+        note: 'the baseline: the token works where it belongs',
+      });
+      if (header.status < 200 || header.status > 299) {
+        return errorOutcome(
+          ctx,
+          `a working baseline: the real token got ${header.status} in the Authorization header`,
+          undefined,
+          observations,
+        );
+      }
+      for (const parameter of params.query_parameters) {
+        const url = client.url(client.mapping.me_path);
+        url.searchParams.set(parameter, pair.accessToken);
+        const response = await ctx.http.request(url, {
+          headers: { accept: 'application/json' },
+          localAddress: params.source_address ?? undefined,
+        });
+        const refused = isRefused(response.status, params.refused_statuses);
+        observations.push({
+          probe: `GET ${client.mapping.me_path}?${parameter}=${JSON.stringify(ctx.secrets.fingerprint(pair.accessToken))} without Authorization`,
+          expected: { status: params.refused_statuses },
+          actual: describeResponse(ctx, response),
+          ok: refused,
+          note: refused
+            ? 'a token in the URL is ignored'
+            : `token accepted from the URL query ?${parameter}= (${response.status})`,
+        });
+      }
+    } catch (error) {
+      return errorOutcome(ctx, 'token transport', error, observations);
+    }
+    return verdict(
+      observations,
+      'tokens only in bodies or protected cookies; none in a URL; a token in the query string is refused',
+      brokenNotes(observations),
+    );
+  },
+});

@@ -1,0 +1,124 @@
+/**
+ * Reads what an auth service wrote in its own database: failure events and IP
+ * blocks, with table and column names from the checklist's `auth:` mapping.
+ * Time windows use the database's clock (`now()`), never the local one, and
+ * addresses are compared in one normal form whatever the column type.
+ */
+import type { AuthConfig } from '../engine/checklist/schema.js';
+import type { DatabaseProbe, Json, Observation } from '../engine/types.js';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** A safely quoted identifier; `schema.table` is allowed. Throws on anything else. */
+export function sqlIdentifier(name: string): string {
+  const parts = name.split('.');
+  if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+    throw new Error(`"${name}" is not a plain SQL identifier (expected ${IDENTIFIER} or schema.name)`);
+  }
+  return parts.map((part) => `"${part}"`).join('.');
+}
+
+/** `127.0.0.9/32`, `::ffff:127.0.0.9` and `127.0.0.9` are the same client. */
+export function normaliseAddress(value: string | null): string | null {
+  if (value === null) return null;
+  let address = value.trim();
+  if (address.endsWith('/32') || address.endsWith('/128')) address = address.slice(0, address.lastIndexOf('/'));
+  if (address.toLowerCase().startsWith('::ffff:') && address.includes('.')) address = address.slice('::ffff:'.length);
+  return address;
+}
+
+/** The database's current time as text, exact to the microsecond, to start a window. */
+export async function databaseNow(db: DatabaseProbe): Promise<string> {
+  const rows = await db.query<{ now: string }>('SELECT now()::text AS now');
+  const now = rows[0]?.now;
+  if (!now) throw new Error('SELECT now() returned no row');
+  return now;
+}
+
+export interface FailureEventRow {
+  createdAt: string;
+  eventType: string;
+  username: string | null;
+  ip: string | null;
+}
+
+const ROW_LIMIT = 5_000;
+
+/** Every failure event written since `since` (database time), oldest first. */
+export async function failureEventsSince(
+  db: DatabaseProbe,
+  auth: AuthConfig,
+  since: string,
+): Promise<FailureEventRow[]> {
+  const c = auth.columns;
+  const rows = await db.query<{ created_at: string; event_type: string; username: string | null; ip: string | null }>(
+    `SELECT ${sqlIdentifier(c.created_at)}::text AS created_at, ${sqlIdentifier(c.event_type)}::text AS event_type,
+            ${sqlIdentifier(c.username)}::text AS username, ${sqlIdentifier(c.ip_address)}::text AS ip
+       FROM ${sqlIdentifier(auth.tables.failure_events)}
+      WHERE ${sqlIdentifier(c.created_at)} >= $1::timestamptz
+      ORDER BY ${sqlIdentifier(c.created_at)} LIMIT ${ROW_LIMIT}`,
+    [since],
+  );
+  return rows.map((row) => ({
+    createdAt: row.created_at,
+    eventType: row.event_type,
+    username: row.username,
+    ip: normaliseAddress(row.ip),
+  }));
+}
+
+export interface IpBlockRow {
+  ip: string | null;
+  blockedAt: string;
+  expiresAt: string | null;
+}
+
+/** Blocks written since `since` (database time), oldest first. */
+export async function ipBlocksSince(db: DatabaseProbe, auth: AuthConfig, since: string): Promise<IpBlockRow[]> {
+  const c = auth.columns;
+  const blockedAt = sqlIdentifier(c.blocked_at);
+  const rows = await db.query<{ ip: string | null; blocked_at: string; expires_at: string | null }>(
+    `SELECT ${sqlIdentifier(c.ip_address)}::text AS ip, ${blockedAt}::text AS blocked_at,
+            ${sqlIdentifier(c.expires_at)}::text AS expires_at
+       FROM ${sqlIdentifier(auth.tables.ip_blocks)}
+      WHERE ${blockedAt} >= $1::timestamptz
+      ORDER BY ${blockedAt} LIMIT ${ROW_LIMIT}`,
+    [since],
+  );
+  return rows.map((row) => ({ ip: normaliseAddress(row.ip), blockedAt: row.blocked_at, expiresAt: row.expires_at }));
+}
+
+export function eventRowJson(row: FailureEventRow): Json {
+  return { created_at: row.createdAt, event_type: row.eventType, username: row.username, ip_address: row.ip };
+}
+
+/**
+ * Runs one configured cleanup statement (`$1` = the username or address) and
+ * says in an observation whether it ran, so the evidence shows what was undone.
+ */
+export async function runCleanup(
+  db: DatabaseProbe,
+  what: 'unlock_account_sql' | 'unblock_ip_sql',
+  sql: string | undefined,
+  value: string,
+): Promise<Observation> {
+  const probe = `cleanup ${what} for ${value}`;
+  if (!sql) {
+    return {
+      probe,
+      expected: `auth.cleanup.${what}`,
+      actual: 'not configured',
+      note: `nothing was undone: ${value} stays ${what === 'unlock_account_sql' ? 'locked' : 'blocked'} until it expires`,
+    };
+  }
+  try {
+    await db.query(sql, [value]);
+    return { probe, actual: 'ran', note: 'the effect of this check was undone' };
+  } catch (error) {
+    return {
+      probe,
+      actual: `failed: ${error instanceof Error ? error.message : String(error)}`,
+      note: `cleanup failed: ${value} may stay ${what === 'unlock_account_sql' ? 'locked' : 'blocked'}`,
+    };
+  }
+}

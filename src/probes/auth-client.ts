@@ -1,0 +1,222 @@
+/**
+ * A small client for a service's login / MFA / refresh flow, driven entirely by
+ * the checklist's `auth:` mapping (paths, field names, response fields), so the
+ * same checks verify the reference service and a service secgate did not build.
+ * It only speaks HTTP through the context's probe; it judges nothing.
+ */
+import { Secret, TOTP } from 'otpauth';
+import type { AccountConfig, AuthConfig } from '../engine/checklist/schema.js';
+import type { CheckContext, HttpResponse, Json } from '../engine/types.js';
+
+export interface RequestRoute {
+  /** Client socket address (e.g. 127.0.0.9), so the service sees a distinct IP. */
+  localAddress?: string | undefined;
+  headers?: Record<string, string>;
+}
+
+export interface LoginAnswer {
+  response: HttpResponse;
+  accessToken: string | undefined;
+  refreshToken: string | undefined;
+  mfaRequired: boolean;
+  mfaChallenge: string | undefined;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string | undefined;
+  /** Every response of the flow, in order, for checks that inspect transport. */
+  responses: { step: string; response: HttpResponse }[];
+}
+
+/** A flow step that did not go as the contract says; carries what was seen. */
+export class AuthFlowError extends Error {
+  constructor(
+    message: string,
+    readonly step: string,
+    readonly response: HttpResponse | undefined,
+  ) {
+    super(message);
+    this.name = 'AuthFlowError';
+  }
+}
+
+/** The `auth:` mapping with its defaults, even when the checklist has no `auth:` section. */
+export function authMapping(ctx: CheckContext): AuthConfig {
+  return (
+    ctx.auth ?? {
+      login: { path: '/api/v1/auth/login', username_field: 'username', password_field: 'password' },
+      mfa_verify: { path: '/api/v1/auth/mfa/verify', challenge_field: 'mfa_challenge_id', code_field: 'code' },
+      refresh: { path: '/api/v1/auth/refresh', token_field: 'refresh_token' },
+      me_path: '/api/v1/users/me',
+      response_fields: {
+        access_token: 'access_token',
+        refresh_token: 'refresh_token',
+        mfa_required: 'mfa_required',
+        mfa_challenge: 'mfa_challenge_id',
+      },
+      tables: { failure_events: 'auth_failure_events', ip_blocks: 'ip_blocks' },
+      columns: {
+        created_at: 'created_at',
+        event_type: 'event_type',
+        username: 'username',
+        ip_address: 'ip_address',
+        blocked_at: 'blocked_at',
+        expires_at: 'expires_at',
+      },
+    }
+  );
+}
+
+/** The current TOTP code (RFC 6238, SHA-1, 6 digits, 30 s) for a base32 secret. */
+export function totpCode(base32Secret: string, at: Date): string {
+  return new TOTP({ secret: Secret.fromBase32(base32Secret), digits: 6, period: 30 }).generate({
+    timestamp: at.getTime(),
+  });
+}
+
+function parseJsonObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-empty string field of a JSON body (empty strings count as absent, as the seed's login returns ""). */
+export function bodyToken(body: string, field: string): string | undefined {
+  const value = parseJsonObject(body)?.[field];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+const SHOWN_BODY_CHARS = 300;
+
+/**
+ * A response as evidence: status and a bounded body in which every secret the
+ * run knows (passwords, tokens it obtained) is replaced by its fingerprint.
+ */
+export function describeResponse(ctx: CheckContext, response: HttpResponse): Json {
+  const body = ctx.secrets.redact(response.body);
+  return {
+    status: response.status,
+    body: body.length > SHOWN_BODY_CHARS ? `${body.slice(0, SHOWN_BODY_CHARS)}…` : body,
+  };
+}
+
+export interface AuthClient {
+  mapping: AuthConfig;
+  url(path: string): URL;
+  postJson(path: string, body: Record<string, string>, route?: RequestRoute): Promise<HttpResponse>;
+  get(path: string, route?: RequestRoute): Promise<HttpResponse>;
+  getWithBearer(path: string, token: string, route?: RequestRoute): Promise<HttpResponse>;
+  login(username: string, password: string, route?: RequestRoute): Promise<LoginAnswer>;
+  verifyMfa(challenge: string, code: string, route?: RequestRoute): Promise<LoginAnswer>;
+  refresh(refreshToken: string, route?: RequestRoute): Promise<LoginAnswer>;
+  /** Password, then TOTP when asked: a real token pair, or an AuthFlowError saying which step broke. */
+  obtainTokens(account: AccountConfig, route?: RequestRoute): Promise<TokenPair>;
+}
+
+export function createAuthClient(ctx: CheckContext): AuthClient {
+  const mapping = authMapping(ctx);
+  const fields = mapping.response_fields;
+  const url = (path: string): URL => new URL(path, ctx.target.url);
+
+  /** Reads the answer's tokens and registers them, so no later output can carry them. */
+  const readAnswer = (response: HttpResponse): LoginAnswer => {
+    const accessToken = bodyToken(response.body, fields.access_token);
+    const refreshToken = bodyToken(response.body, fields.refresh_token);
+    const mfaChallenge = bodyToken(response.body, fields.mfa_challenge);
+    for (const token of [accessToken, refreshToken, mfaChallenge]) if (token) ctx.secrets.register(token);
+    const mfaRequired = parseJsonObject(response.body)?.[fields.mfa_required] === true;
+    return { response, accessToken, refreshToken, mfaRequired, mfaChallenge };
+  };
+
+  const client: AuthClient = {
+    mapping,
+    url,
+    postJson(path, body, route = {}) {
+      return ctx.http.request(url(path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...route.headers },
+        body: JSON.stringify(body),
+        localAddress: route.localAddress,
+      });
+    },
+    get(path, route = {}) {
+      return ctx.http.request(url(path), {
+        headers: { accept: 'application/json', ...route.headers },
+        localAddress: route.localAddress,
+      });
+    },
+    getWithBearer(path, token, route = {}) {
+      return client.get(path, { ...route, headers: { ...route.headers, authorization: `Bearer ${token}` } });
+    },
+    async login(username, password, route) {
+      const body = { [mapping.login.username_field]: username, [mapping.login.password_field]: password };
+      return readAnswer(await client.postJson(mapping.login.path, body, route));
+    },
+    async verifyMfa(challenge, code, route) {
+      const body = { [mapping.mfa_verify.challenge_field]: challenge, [mapping.mfa_verify.code_field]: code };
+      return readAnswer(await client.postJson(mapping.mfa_verify.path, body, route));
+    },
+    async refresh(refreshToken, route) {
+      return readAnswer(
+        await client.postJson(mapping.refresh.path, { [mapping.refresh.token_field]: refreshToken }, route),
+      );
+    },
+    async obtainTokens(account, route) {
+      const responses: TokenPair['responses'] = [];
+      const login = await client.login(account.username, account.password, route);
+      responses.push({ step: 'login', response: login.response });
+      if (login.accessToken) {
+        return { accessToken: login.accessToken, refreshToken: login.refreshToken, responses };
+      }
+      if (!login.mfaChallenge) {
+        throw new AuthFlowError(
+          `login of ${account.username} gave neither a token nor an MFA challenge`,
+          'login',
+          login.response,
+        );
+      }
+      if (!account.totp_secret) {
+        throw new AuthFlowError(
+          `login of ${account.username} asks for MFA but the checklist gives no totp_secret`,
+          'login',
+          login.response,
+        );
+      }
+      const verified = await client.verifyMfa(
+        login.mfaChallenge,
+        totpCode(account.totp_secret, ctx.clock.now()),
+        route,
+      );
+      responses.push({ step: 'mfa_verify', response: verified.response });
+      if (!verified.accessToken) {
+        throw new AuthFlowError(
+          `MFA verification of ${account.username} with the current TOTP code gave no access token`,
+          'mfa_verify',
+          verified.response,
+        );
+      }
+      return { accessToken: verified.accessToken, refreshToken: verified.refreshToken, responses };
+    },
+  };
+  return client;
+}
+
+/** Random printable value for wrong passwords and unknown usernames (never a real credential). */
+export function probeValue(prefix: string): string {
+  const bytes = new Uint8Array(9);
+  crypto.getRandomValues(bytes);
+  return `${prefix}-${Buffer.from(bytes).toString('base64url')}`;
+}
+
+/** A message for an unexpected exception, never carrying more than the error's own text. */
+export function describeError(error: unknown): string {
+  if (error instanceof AuthFlowError) return `${error.step}: ${error.message}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

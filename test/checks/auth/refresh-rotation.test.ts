@@ -1,0 +1,28 @@
+import refreshRotation from '../../../checks/auth/refresh-rotation.js';
+import { testCheck } from '../../harness/check-tester.js';
+import { authFixture, referenceService, unreachableTarget } from './support/auth-fixture-target.js';
+
+testCheck(refreshRotation, {
+  valid: [
+    { name: 'reference service', target: referenceService() },
+    { name: 'auth fixture, correct mode', target: authFixture() },
+    {
+      name: 'auth fixture, correct mode, access token revoked too',
+      target: authFixture(),
+      with: { expect_access_revoked: true },
+    },
+  ],
+  invalid: [
+    {
+      name: 'target refuses connections',
+      target: unreachableTarget(),
+      status: 'error',
+      expect: /could not observe refresh rotation: .*ECONNREFUSED/,
+    },
+    {
+      name: 'refresh reuse allowed',
+      target: authFixture({ flaws: ['refresh-reuse-allowed'] }),
+      expect: /reused refresh token accepted \(200\): a stolen refresh token stays usable/,
+    },
+  ],
+});
