@@ -18,6 +18,7 @@ import httpHeaders from './http/headers.js';
 import httpRedirect from './http/redirect.js';
 import httpStatus from './http/status.js';
 import httpStrictInput from './http/strict-input.js';
+import logsNoCredentials from './logs/no-credentials.js';
 import repoSecretStrength from './repo/secret-strength.js';
 import tlsCertificate from './tls/certificate.js';
 import tlsProtocols from './tls/protocols.js';
@@ -33,6 +34,7 @@ export const allChecks: readonly CheckDefinition[] = [
   httpDocsDisabled,
   httpCors,
   httpStrictInput,
+  logsNoCredentials,
   // How the auth system behaves, verified against the rows it writes (effectful ones run last).
   authMfaEnforced,
   authTokenValidation,

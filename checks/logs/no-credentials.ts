@@ -1,0 +1,229 @@
+/**
+ * logs.no-credentials: the service never writes credentials to its logs
+ * (seed 000, item 4). The check sends unique canary credentials in every place
+ * a careless logger picks them up — the Authorization header, a cookie, a
+ * password in a JSON body, a token in the query string — then reads what the
+ * service logged since, and fails if any canary is there. It first proves it
+ * is reading the right log: the probe's own request must appear in it.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
+import { attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
+
+const params = z
+  .object({
+    /** The service's log file, relative to the checklist's directory. */
+    log_file: z.string().min(1).optional(),
+    /** Or a command that prints the logs (argv), e.g. [docker, logs, --since, 5m, api]. */
+    log_command: z.array(z.string().min(1)).min(1).optional(),
+    /** Loopback address the canary requests come from, so they never count against the gate's own address. */
+    source_address: z.string().default('127.0.0.30'),
+    /** How long to wait for the service to flush its log. */
+    settle_ms: z.number().int().positive().max(60_000).default(3_000),
+  })
+  .strict()
+  .refine((value) => (value.log_file === undefined) !== (value.log_command === undefined), {
+    message: 'expected exactly one of log_file or log_command',
+  });
+
+type Params = z.output<typeof params>;
+
+interface Canary {
+  kind: string;
+  value: string;
+}
+
+/** A canary is unique to this run, so finding it anywhere can only mean it was logged. */
+function canary(label: string): string {
+  return `secgate-canary-${label}-${randomBytes(12).toString('hex')}`;
+}
+
+/** Where each canary occurs in the log text, as 1-based line numbers (the lines themselves are never copied). */
+export function findCanaries(logText: string, canaries: Canary[]): Map<string, number[]> {
+  const found = new Map<string, number[]>();
+  const lines = logText.split('\n');
+  for (const item of canaries) {
+    const forms = [item.value, encodeURIComponent(item.value), Buffer.from(item.value).toString('base64')];
+    const hits = lines.flatMap((line, index) => (forms.some((form) => line.includes(form)) ? [index + 1] : []));
+    if (hits.length > 0) found.set(item.kind, hits);
+  }
+  return found;
+}
+
+interface LogReader {
+  describe: string;
+  /** Log text written since the reader was created (file) or the whole output (command). */
+  read(): Promise<string>;
+}
+
+async function openLogReader(ctx: CheckContext, options: Params): Promise<LogReader> {
+  if (options.log_file) {
+    const file = path.resolve(ctx.baseDir, options.log_file);
+    const startSize = (await stat(file)).size;
+    return {
+      describe: `log file ${options.log_file}`,
+      async read() {
+        const handle = await open(file, 'r');
+        try {
+          const { size } = await handle.stat();
+          // A rotated (shorter) file is read from its start.
+          const from = size < startSize ? 0 : startSize;
+          const buffer = Buffer.alloc(Math.min(size - from, 16 * 1024 * 1024));
+          await handle.read(buffer, 0, buffer.length, from);
+          return buffer.toString('utf8');
+        } finally {
+          await handle.close();
+        }
+      },
+    };
+  }
+  const [command, ...args] = options.log_command ?? [];
+  if (!command) throw new Error('no log source configured');
+  return {
+    describe: `log command ${[command, ...args].join(' ')}`,
+    async read() {
+      const result = await execa(command, args, {
+        cwd: ctx.baseDir,
+        cancelSignal: ctx.signal,
+        timeout: 30_000,
+        stripFinalNewline: false,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return `${result.stdout}\n${result.stderr}`;
+    },
+  };
+}
+
+export default defineCheck({
+  id: 'logs.no-credentials',
+  title: 'Credentials sent to the service never appear in its logs',
+  source: 'seed 000, control 4 (never log authentication credentials)',
+  remediation:
+    'Log operational context only (request id, method, path without query string, status, duration); never the Authorization header, cookies, request bodies or query strings, and keep diagnose/traceback-locals logging off in production.',
+  rationale:
+    'Whatever a log captures travels to aggregators and backups and outlives credential rotation; a logged token is a leaked token.',
+  effects: 'none',
+  params,
+  async run(ctx, options) {
+    let reader: LogReader;
+    try {
+      reader = await openLogReader(ctx, options);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        status: 'error',
+        summary: `cannot read the service's logs: ${ctx.secrets.redact(reason)}`,
+        observations: [{ probe: 'open log source', ok: false, note: ctx.secrets.redact(reason) }],
+      };
+    }
+
+    const marker = canary('marker');
+    const canaries: Canary[] = [
+      { kind: 'Authorization bearer token', value: canary('bearer') },
+      { kind: 'cookie value', value: canary('cookie') },
+      { kind: 'password in a JSON body', value: canary('password') },
+      { kind: 'token in the query string', value: canary('query') },
+    ];
+    for (const item of canaries) ctx.secrets.register(item.value);
+    const [bearer, cookie, password, query] = canaries.map((item) => item.value);
+
+    const loginPath = ctx.auth?.login.path ?? '/api/v1/auth/login';
+    const usernameField = ctx.auth?.login.username_field ?? 'username';
+    const passwordField = ctx.auth?.login.password_field ?? 'password';
+    const probePath = `/api/v1/${marker}`;
+    const requests = [
+      attemptRequest(ctx.http, targetUrl(ctx.target.url, `${probePath}?access_token=${query}`), {
+        headers: { authorization: `Bearer ${bearer}`, cookie: `session=${cookie}` },
+        localAddress: options.source_address,
+      }),
+      attemptRequest(ctx.http, targetUrl(ctx.target.url, loginPath), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ [usernameField]: `${marker}-user`, [passwordField]: password }),
+        localAddress: options.source_address,
+      }),
+    ];
+    const attempts = await Promise.all(requests);
+    const observations: Observation[] = [];
+    for (const [index, attempt] of attempts.entries()) {
+      const probe =
+        index === 0
+          ? `GET ${probePath}?access_token=<canary> with bearer and cookie canaries`
+          : `POST ${loginPath} with a canary password`;
+      if (attempt.failure) {
+        return {
+          status: 'error',
+          summary: `could not send the canary requests: ${describeFailure(attempt.failure)}`,
+          observations: [{ probe, ok: false, actual: { error: describeFailure(attempt.failure) } }],
+        };
+      }
+      observations.push({ probe, actual: { status: attempt.response.status } });
+    }
+
+    // Wait until the service has logged the probe's own request: proof that this is the right log.
+    const deadline = Date.now() + options.settle_ms;
+    let text = '';
+    let markerSeen = false;
+    try {
+      while (true) {
+        text = await reader.read();
+        markerSeen = text.includes(marker);
+        if (markerSeen || Date.now() >= deadline) break;
+        await sleep(100, undefined, { signal: ctx.signal });
+      }
+    } catch (error) {
+      const reason = ctx.secrets.redact(error instanceof Error ? error.message : String(error));
+      return { status: 'error', summary: `cannot read ${reader.describe}: ${reason}`, observations };
+    }
+    if (!markerSeen) {
+      observations.push({
+        probe: `read ${reader.describe}`,
+        expected: `a log line for the probe request ${probePath}`,
+        actual: `${text.length} characters logged since the probe started, none mentioning it`,
+        ok: false,
+      });
+      return {
+        status: 'error',
+        summary: `${reader.describe} shows none of the probe's requests within ${options.settle_ms} ms: is it the service's log?`,
+        observations,
+      };
+    }
+    observations.push({
+      probe: `read ${reader.describe}`,
+      expected: `a log line for the probe request ${probePath}`,
+      actual: `found among ${text.split('\n').length} lines`,
+      ok: true,
+    });
+
+    const found = findCanaries(text, canaries);
+    for (const item of canaries) {
+      const lines = found.get(item.kind);
+      observations.push({
+        probe: `search ${reader.describe} for the ${item.kind} canary`,
+        expected: 'absent',
+        actual: lines
+          ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})`
+          : 'absent',
+        ok: lines === undefined,
+        ...(lines ? { note: `the service logged a ${item.kind}` } : {}),
+      });
+    }
+    if (found.size > 0) {
+      return {
+        status: 'fail',
+        summary: `the service logged credentials: ${[...found.keys()].join(', ')}`,
+        observations,
+      };
+    }
+    return {
+      status: 'pass',
+      summary: `none of ${canaries.length} canary credentials appears in ${reader.describe}`,
+      observations,
+    };
+  },
+});
