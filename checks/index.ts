@@ -3,6 +3,8 @@
  * one import and one entry here.
  */
 import type { CheckDefinition } from '../src/engine/types.js';
+import commandRun from './command/run.js';
+import commandRunbook from './command/runbook.js';
 import authFailureEvents from './auth/failure-events.js';
 import authIpBlock from './auth/ip-block.js';
 import authLockout from './auth/lockout.js';
@@ -19,6 +21,8 @@ import httpRedirect from './http/redirect.js';
 import httpStatus from './http/status.js';
 import httpStrictInput from './http/strict-input.js';
 import logsNoCredentials from './logs/no-credentials.js';
+import repoCommittedSecrets from './repo/committed-secrets.js';
+import repoHistory from './repo/history.js';
 import repoSecretStrength from './repo/secret-strength.js';
 import tlsCertificate from './tls/certificate.js';
 import tlsProtocols from './tls/protocols.js';
@@ -46,6 +50,11 @@ export const allChecks: readonly CheckDefinition[] = [
   authNoEnumeration,
   // What the repository holds.
   repoSecretStrength,
+  repoCommittedSecrets,
+  repoHistory,
+  // What ran on it before merge.
+  commandRun,
+  commandRunbook,
 ];
 
 export function findCheck(id: string): CheckDefinition | undefined {

@@ -9,6 +9,7 @@ import { registerInitCommand } from './init.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
 import { registerKeygenCommand } from './keygen.js';
 import { registerListCommand } from './list.js';
+import { registerServiceCommand } from './service.js';
 import { VERSION } from './package-info.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerListCommand(program, { io, checks: allChecks });
   registerExplainCommand(program, { io, checks: allChecks });
   registerInitCommand(program, { io, checks: allChecks });
+  registerServiceCommand(program);
   return program;
 }
 

@@ -1,0 +1,349 @@
+/**
+ * Bench: the repo.history scan on a large generated history, against the
+ * physical limit (`git cat-file --batch-all-objects --batch`, which only reads
+ * every object) and against the naive `git log -p --all | grep -E …`.
+ * Records MB/s of unique blob content, the ratios and peak RSS at two history
+ * sizes (to show memory stays flat as the history grows) in
+ * bench/results/history-scan.md.
+ *
+ * Build and run (Node 20 runs no TypeScript, so the bench is compiled first):
+ *
+ *   npx tsc --outDir dist/bench-history --rootDir . --module NodeNext --moduleResolution NodeNext \
+ *     --target ES2022 --lib ES2023 --types node --strict --skipLibCheck --esModuleInterop bench/history-scan.ts
+ *   node dist/bench-history/bench/history-scan.js --commits 4000 --reps 3
+ *
+ * The history is written with `git fast-import` into a temp directory and
+ * removed afterwards. Each scan runs in a fresh node process so that its peak
+ * RSS is its own.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import repoHistory from '../checks/repo/history.js';
+import { alphabets, randomString, seededRandom } from '../fixtures/secrets-corpus/random.js';
+import { openCheckContext } from '../src/engine/context.js';
+
+const thisFile = fileURLToPath(import.meta.url);
+const repoRoot = path.resolve(path.dirname(thisFile), '..', '..', '..');
+
+const gitEnv = {
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@bench.invalid',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@bench.invalid',
+};
+
+/** Lines typical of application source, so the generic rule's keywords fire as they would in real code. */
+const SOURCE_LINES = [
+  "import { createHash } from 'node:crypto';",
+  'export async function handler(request: Request): Promise<Response> {',
+  "  const key = cache.get(request.url + ':v2');",
+  "  if (!key) return fetch(request, { headers: { accept: 'application/json' } });",
+  '  // Tokens are validated by the middleware before this handler runs.',
+  "  const password = await vault.read('app/db/password');",
+  '  return new Response(JSON.stringify({ ok: true, items: rows.map((row) => row.id) }));',
+  '}',
+  'const retries = Number(process.env.RETRIES ?? 3);',
+  '  for (const entry of entries) total += entry.amount * entry.quantity;',
+  "      throw new Error('unexpected status ' + response.status + ' from ' + url);",
+  '  private readonly queue: Array<() => Promise<void>> = [];',
+];
+
+interface GeneratedHistory {
+  dir: string;
+  commits: number;
+  blobBytes: number;
+  plantedSecrets: number;
+}
+
+/** Streams a fast-import script: `commits` commits, each rewriting `filesPerCommit` files of ~`blobBytes` bytes. */
+async function generateHistory(commits: number, filesPerCommit: number, blobBytes: number): Promise<GeneratedHistory> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-bench-history-'));
+  await execa('git', ['init', '--quiet', '--initial-branch=main'], { cwd: dir, env: gitEnv });
+  const importer = execa('git', ['fast-import', '--quiet', '--done'], { cwd: dir, env: gitEnv, stdin: 'pipe' });
+  const random = seededRandom(42);
+  const write = async (text: string | Buffer): Promise<void> => {
+    if (!importer.stdin.write(text)) await new Promise<void>((resolve) => importer.stdin.once('drain', resolve));
+  };
+  let totalBlobBytes = 0;
+  let planted = 0;
+  for (let commit = 1; commit <= commits; commit++) {
+    const files: { path: string; content: Buffer }[] = [];
+    for (let file = 0; file < filesPerCommit; file++) {
+      const lines: string[] = [`// module ${commit}-${file} revision ${randomString(random, alphabets.hex, 12)}`];
+      let size = lines[0]?.length ?? 0;
+      while (size < blobBytes) {
+        const line = SOURCE_LINES[Math.floor(random() * SOURCE_LINES.length)] ?? '';
+        lines.push(line);
+        size += line.length + 1;
+      }
+      // One blob in 500 carries a secret, so the scan has findings to report.
+      if (random() < 0.002) {
+        lines.splice(10, 0, `const API_TOKEN = '${randomString(random, alphabets.alphanumeric, 40)}';`);
+        planted++;
+      }
+      const content = Buffer.from(`${lines.join('\n')}\n`);
+      totalBlobBytes += content.length;
+      files.push({ path: `src/module-${(commit * filesPerCommit + file) % 400}.ts`, content });
+    }
+    const message = `change ${commit}`;
+    await write(`commit refs/heads/main\ncommitter Bench <bench@bench.invalid> ${1_767_225_600 + commit * 60} +0000\n`);
+    await write(`data ${Buffer.byteLength(message)}\n${message}\n`);
+    for (const file of files) {
+      await write(`M 100644 inline ${file.path}\ndata ${file.content.length}\n`);
+      await write(file.content);
+      await write('\n');
+    }
+  }
+  await write('done\n');
+  importer.stdin.end();
+  await importer;
+  return { dir, commits, blobBytes: totalBlobBytes, plantedSecrets: planted };
+}
+
+interface Timing {
+  seconds: number;
+  /** user + sys CPU of every process the shell waited for (git, grep, node), from the shell's `times`. */
+  cpuSeconds: number;
+}
+
+/** `times` prints the shell's own and its children's user/sys times: "0m1.234s 0m0.100s". */
+function childrenCpuSeconds(timesOutput: string): number {
+  const lines = timesOutput.trim().split('\n');
+  const children = lines[lines.length - 1] ?? '';
+  let total = 0;
+  for (const match of children.matchAll(/(\d+)m([\d.]+)s/g)) total += Number(match[1]) * 60 + Number(match[2]);
+  return total;
+}
+
+async function timeShell(script: string, cwd: string): Promise<Timing & { stdout: string }> {
+  const started = performance.now();
+  // The grep pattern travels in the environment: it holds quotes that a shell string would break on.
+  const result = await execa('sh', ['-c', `${script}\nstatus=$?\necho '--times--'\ntimes\nexit $status`], {
+    cwd,
+    env: { ...gitEnv, PATH: process.env.PATH ?? '', SECGATE_GREP_PATTERN: GREP_PATTERN },
+    reject: false,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  // grep exits 1 when nothing matches; anything above that is a broken measurement.
+  if ((result.exitCode ?? 2) > 1) throw new Error(`${script} failed: ${result.stderr}`);
+  const [stdout = '', times = ''] = result.stdout.split('--times--');
+  return { seconds, cpuSeconds: childrenCpuSeconds(times), stdout };
+}
+
+/** Child mode: run repo.history once on `dir` and print timing and peak RSS as JSON. */
+async function scanOnce(dir: string): Promise<void> {
+  const { context, close } = await openCheckContext({
+    target: { url: 'https://127.0.0.1:9' },
+    repoDir: dir,
+    baseDir: dir,
+  });
+  // CPU of the scan itself, not of node's start-up and module loading.
+  const before = process.resourceUsage();
+  const started = performance.now();
+  const outcome = await repoHistory.run(context, repoHistory.params.parse({ max_blob_bytes: 64 * 1024 * 1024 }));
+  const seconds = (performance.now() - started) / 1000;
+  const usage = process.resourceUsage();
+  await close();
+  const stats = outcome.observations.find((observation) => observation.probe.startsWith('git log --all'))?.actual;
+  process.stdout.write(
+    JSON.stringify({
+      seconds,
+      maxRssMb: usage.maxRSS / 1024,
+      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1e6,
+      status: outcome.status,
+      findings: outcome.observations.filter((observation) => observation.ok === false).length,
+      stats,
+    }),
+  );
+}
+
+interface ScanTiming {
+  seconds: number;
+  maxRssMb: number;
+  cpuSeconds: number;
+  totalCpuSeconds: number;
+  findings: number;
+  scannedBytes: number;
+  status: string;
+}
+
+async function timeScan(dir: string): Promise<ScanTiming> {
+  const timing = await timeShell(`"${process.execPath}" "${thisFile}" --scan "${dir}"`, dir);
+  const result = JSON.parse(timing.stdout) as {
+    seconds: number;
+    maxRssMb: number;
+    cpuSeconds: number;
+    status: string;
+    findings: number;
+    stats: { scanned_bytes: number };
+  };
+  return {
+    ...result,
+    // Node's own CPU, and node plus its git children as the shell saw them.
+    totalCpuSeconds: timing.cpuSeconds,
+    scannedBytes: result.stats.scanned_bytes,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** The run with the median wall time (its CPU time travels with it). */
+function medianTiming(timings: Timing[]): Timing {
+  const seconds = median(timings.map((timing) => timing.seconds));
+  return timings.find((timing) => timing.seconds === seconds) ?? { seconds, cpuSeconds: Number.NaN };
+}
+
+function argument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  const value = index === -1 ? undefined : Number(process.argv[index + 1]);
+  return value !== undefined && Number.isFinite(value) ? value : fallback;
+}
+
+const GREP_PATTERN = `(AKIA[A-Z2-7]{16}|gh[pousr]_[A-Za-z0-9]{36}|-----BEGIN [A-Z ]*PRIVATE KEY|(SECRET|KEY|PASSWORD|TOKEN)[A-Z_]* *= *['"][^'"]{12,})`;
+
+interface SizeResult {
+  history: GeneratedHistory;
+  scan: ScanTiming;
+  raw: Timing;
+  /** `--unordered`: pack order, the cheapest way git can read every object. */
+  rawUnordered: Timing;
+  grep: Timing;
+  diskMb: number;
+}
+
+async function measureSize(commits: number, reps: number): Promise<SizeResult> {
+  process.stderr.write(`generating ${commits} commits…\n`);
+  const history = await generateHistory(commits, 3, 18 * 1024);
+  try {
+    const { stdout: du } = await execa('du', ['-sk', path.join(history.dir, '.git')]);
+    const diskMb = Number(du.split('\t')[0]) / 1024;
+    const scans = [];
+    const raws: Timing[] = [];
+    const rawsUnordered: Timing[] = [];
+    const greps: Timing[] = [];
+    await timeShell('git cat-file --batch-all-objects --batch > /dev/null', history.dir); // warm the page cache
+    for (let rep = 0; rep < reps; rep++) {
+      process.stderr.write(`  rep ${rep + 1}/${reps}\n`);
+      raws.push(await timeShell('git cat-file --batch-all-objects --batch > /dev/null', history.dir));
+      rawsUnordered.push(
+        await timeShell('git cat-file --batch-all-objects --unordered --batch > /dev/null', history.dir),
+      );
+      scans.push(await timeScan(history.dir));
+      greps.push(await timeShell('git log -p --all | grep -E "$SECGATE_GREP_PATTERN" > /dev/null', history.dir));
+    }
+    const scanSeconds = median(scans.map((scan) => scan.seconds));
+    const scan = scans.find((candidate) => candidate.seconds === scanSeconds) ?? scans[0];
+    if (!scan) throw new Error('no scan');
+    return {
+      history,
+      scan: { ...scan, maxRssMb: Math.max(...scans.map((candidate) => candidate.maxRssMb)) },
+      raw: medianTiming(raws),
+      rawUnordered: medianTiming(rawsUnordered),
+      grep: medianTiming(greps),
+      diskMb,
+    };
+  } finally {
+    await rm(history.dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const scanIndex = process.argv.indexOf('--scan');
+  if (scanIndex !== -1) {
+    await scanOnce(process.argv[scanIndex + 1] ?? '.');
+    return;
+  }
+  const commits = argument('--commits', 4000);
+  const reps = argument('--reps', 3);
+  const sizes = [Math.round(commits / 2), commits];
+  const results: SizeResult[] = [];
+  for (const size of sizes) results.push(await measureSize(size, reps));
+
+  const mb = (bytes: number) => bytes / 1e6;
+  const lines = [
+    '# repo.history scan bench',
+    '',
+    `Produced by \`node dist/bench-history/bench/history-scan.js --commits ${commits} --reps ${reps}\` on ${new Date().toISOString()}.`,
+    '',
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, load average at start ${os
+      .loadavg()
+      .map((load) => load.toFixed(1))
+      .join(' / ')}, ${(await execa('git', ['--version'])).stdout}.`,
+    '',
+    'History: generated with `git fast-import`; every commit rewrites 3 TypeScript-like files of ~18 KB (unique content, lines that',
+    "contain the generic rule's keywords `key`, `token`, `password`, so the regex stage really runs), one blob in 500 carries a secret.",
+    'MB/s is unique blob content (what `repo.history` scans) divided by wall time. Medians of the repetitions; the scan runs in a',
+    'fresh node process each time (`--scan DIR`), and its peak RSS is that process’s `maxRSS` (git child processes not included).',
+    '',
+    'Wall times are what a user waits; CPU times (user + sys, from the shell’s `times`) are robust to other load on the machine',
+    'and say what one core can do. "node CPU" is the scanning process during the scan (stream parsing, prefilter, regexes; start-up',
+    'excluded), "total CPU" is the whole process including start-up plus',
+    'its git children (`git log --raw`, `git cat-file --batch`: decompression). The raw read is measured in both orders:',
+    '`--batch-all-objects` alone reads in object-id order, which on a `fast-import` pack with long delta chains re-inflates',
+    'delta bases again and again; `--unordered` reads in pack order. The ratio uses the faster of the two. repo.history asks for',
+    'blobs in history order (the order `git log --reverse` introduced them), which is close to pack order.',
+    '',
+    '| commits | unique blob MB | .git MB | raw read wall s / CPU s | raw read `--unordered` wall s / CPU s | repo.history wall s / total CPU s / node CPU s | MB/s wall | MB per node-CPU s | × faster raw read (wall / CPU) | grep wall s / CPU s | × faster than grep (wall / CPU) | peak RSS MB | findings |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const result of results) {
+    const scannedMb = mb(result.scan.scannedBytes);
+    const scan = result.scan;
+    // The limit is whichever way of reading every object git does faster on this pack.
+    const limit = result.rawUnordered.seconds < result.raw.seconds ? result.rawUnordered : result.raw;
+    lines.push(
+      `| ${result.history.commits} | ${scannedMb.toFixed(0)} | ${result.diskMb.toFixed(0)} | ${result.raw.seconds.toFixed(2)} / ${result.raw.cpuSeconds.toFixed(2)} | ` +
+        `${result.rawUnordered.seconds.toFixed(2)} / ${result.rawUnordered.cpuSeconds.toFixed(2)} | ` +
+        `${scan.seconds.toFixed(2)} / ${scan.totalCpuSeconds.toFixed(2)} / ${scan.cpuSeconds.toFixed(2)} | ${(scannedMb / scan.seconds).toFixed(0)} | ` +
+        `${(scannedMb / scan.cpuSeconds).toFixed(0)} | ${(scan.seconds / limit.seconds).toFixed(2)} / ${(scan.totalCpuSeconds / limit.cpuSeconds).toFixed(2)} | ` +
+        `${result.grep.seconds.toFixed(2)} / ${result.grep.cpuSeconds.toFixed(2)} | ${(result.grep.seconds / scan.seconds).toFixed(1)} / ${(result.grep.cpuSeconds / scan.totalCpuSeconds).toFixed(1)} | ` +
+        `${scan.maxRssMb.toFixed(0)} | ${scan.findings} (planted ${result.history.plantedSecrets}) |`,
+    );
+  }
+  lines.push(
+    '',
+    `grep pattern: \`${GREP_PATTERN}\` — it reads every diff of every commit (so each blob many times as context) and knows nothing of`,
+    'entropy, placeholders, commits or line numbers; it is the floor a team would otherwise use.',
+    '',
+  );
+  // The issue's goals, judged on the largest history.
+  const largest = results[results.length - 1];
+  const smallest = results[0];
+  if (largest && smallest) {
+    const scannedMb = mb(largest.scan.scannedBytes);
+    const limit = largest.rawUnordered.seconds < largest.raw.seconds ? largest.rawUnordered : largest.raw;
+    const perCore = scannedMb / largest.scan.cpuSeconds;
+    const wall = scannedMb / largest.scan.seconds;
+    const ratio = largest.scan.seconds / limit.seconds;
+    const rssGrowth = largest.scan.maxRssMb / smallest.scan.maxRssMb;
+    const verdict = (met: boolean) => (met ? 'met' : '**not met**');
+    lines.push(
+      '## Against the goals (largest history)',
+      '',
+      `- ≥ 100 MB/s on one core: ${perCore.toFixed(0)} MB per CPU-second of the scanning process, ${wall.toFixed(0)} MB/s wall — ` +
+        `${verdict(perCore >= 100)} per core, ${verdict(wall >= 100)} in wall time at this machine's load.`,
+      `- Within 2× of the raw read: ${ratio.toFixed(1)}× the fastest raw read in wall time — ${verdict(ratio <= 2)}. The raw read only`,
+      '  inflates objects; the scan also runs the keyword automaton over every byte in JavaScript (about 2 ns per byte here),',
+      '  decodes and runs the regexes. Next steps if this matters: scan in a worker thread so git inflation and scanning overlap',
+      '  beyond the 64 KiB pipe, or a native multi-pattern matcher for the prefilter.',
+      `- Flat memory: peak RSS ${smallest.scan.maxRssMb.toFixed(0)} MB → ${largest.scan.maxRssMb.toFixed(0)} MB while the history doubles ` +
+        `(× ${rssGrowth.toFixed(2)}) — ${verdict(rssGrowth < 1.2)}. Memory holds one blob at a time plus one map entry per unique blob.`,
+      '',
+    );
+  }
+  const output = path.join(repoRoot, 'bench', 'results', 'history-scan.md');
+  await mkdir(path.dirname(output), { recursive: true });
+  await writeFile(output, `${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n\nwritten to ${output}\n`);
+}
+
+await main();

@@ -1,0 +1,59 @@
+/**
+ * Parameters shared by command.run and command.runbook: what to run, where,
+ * with which environment. The child sees only the variables named here or in
+ * `inherit_env` (taken from the environment the checklist lets the gate see).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { CheckContext } from '../../src/engine/types.js';
+import type { CommandSpec } from '../../src/probes/process.js';
+
+export const commandParams = {
+  command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]),
+  /** Run `command` (a string) through /bin/sh; an argv array never needs a shell. */
+  shell: z.boolean().default(false),
+  /** Working directory relative to the repository. */
+  cwd: z.string().default('.'),
+  /** Explicit environment for the command. */
+  env: z.record(z.string(), z.string()).default({}),
+  /** Variables copied from the gate's environment when set there (PATH is needed to find programs). */
+  inherit_env: z.array(z.string()).default(['PATH', 'HOME', 'LANG', 'TMPDIR']),
+};
+
+export interface CommandParamValues {
+  command: string[] | string;
+  shell: boolean;
+  cwd: string;
+  env: Record<string, string>;
+  inherit_env: string[];
+}
+
+export type SpecResult = { spec: CommandSpec; display: string } | { problem: string };
+
+export function buildCommandSpec(ctx: CheckContext, params: CommandParamValues): SpecResult {
+  if (typeof params.command === 'string' && !params.shell) {
+    return { problem: 'command is a string: pass an argv array, or set shell: true to run it through /bin/sh' };
+  }
+  const cwd = path.resolve(ctx.repoDir, params.cwd);
+  const relative = path.relative(ctx.repoDir, cwd);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    return { problem: `cwd ${params.cwd} is outside the repository` };
+  }
+  const env: Record<string, string> = {};
+  for (const name of params.inherit_env) {
+    const value = ctx.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, params.env);
+  const display = typeof params.command === 'string' ? params.command : params.command.map(quoteArgument).join(' ');
+  return { spec: { command: params.command, shell: params.shell, cwd, env }, display: ctx.secrets.redact(display) };
+}
+
+function quoteArgument(argument: string): string {
+  return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Values given in `env` are treated as secrets: scrubbed from every output tail. */
+export function registerEnvSecrets(ctx: CheckContext, env: Record<string, string>): void {
+  for (const value of Object.values(env)) ctx.secrets.register(value);
+}

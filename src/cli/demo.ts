@@ -1,0 +1,121 @@
+/**
+ * `npm run demo`: starts the reference service on an embedded PostgreSQL,
+ * provisions the gate's probe accounts, runs `secgate verify` with the default
+ * checklist.yaml as a separate process (as an operator would), writes the
+ * signed evidence and the public key to .secgate/demo/, stops everything and
+ * exits with the gate's exit code.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { generateSigningKeyPair } from '../evidence/keys.js';
+import { provisionAccount, signingKeyPem, startReferenceService } from '../service/index.js';
+import { PACKAGE_ROOT } from './package-info.js';
+
+const DEMO_DIR = path.join(PACKAGE_ROOT, '.secgate', 'demo');
+
+/** A strong random secret, as `openssl rand -base64 48` would give. */
+function randomSecret(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+async function ensureSigningKey(): Promise<{ privatePath: string; publicPath: string }> {
+  const privatePath = path.join(DEMO_DIR, 'signing.key.pem');
+  const publicPath = path.join(DEMO_DIR, 'signing.pub.pem');
+  if (!existsSync(privatePath) || !existsSync(publicPath)) {
+    const pair = generateSigningKeyPair('ed25519');
+    await writeFile(privatePath, pair.privatePem, { mode: 0o600 });
+    await writeFile(publicPath, pair.publicPem);
+  }
+  return { privatePath, publicPath };
+}
+
+export async function runDemo(): Promise<number> {
+  await mkdir(DEMO_DIR, { recursive: true, mode: 0o700 });
+  const keys = await ensureSigningKey();
+  const serviceSecrets = { SECGATE_JWT_SECRET: randomSecret() };
+  // A fresh database every run: lockouts and IP blocks left by an earlier run must not decide this one.
+  const stateDir = path.join(DEMO_DIR, 'state');
+  await rm(path.join(stateDir, 'pg'), { recursive: true, force: true });
+  const logPath = path.join(DEMO_DIR, 'service.log');
+  const log = createWriteStream(logPath, { flags: 'w', mode: 0o600 });
+  process.stdout.write('secgate demo: starting the reference service on an embedded PostgreSQL …\n');
+  const service = await startReferenceService({
+    dataDir: stateDir,
+    httpsPort: 0,
+    httpPort: 0,
+    env: { ...serviceSecrets },
+    logger: log,
+  });
+  try {
+    const probe = { username: 'secgate-probe', password: randomSecret() };
+    const noMfa = { username: 'secgate-nomfa', password: randomSecret() };
+    const { totpSecret } = await provisionAccount(service.databaseUrl, { ...probe, mfa: 'totp' });
+    await provisionAccount(service.databaseUrl, { ...noMfa, mfa: 'none' });
+    if (!totpSecret) throw new Error('the probe account was provisioned without a TOTP secret');
+    process.stdout.write(`secgate demo: service at ${service.httpsUrl} (plain HTTP ${service.httpUrl})\n\n`);
+
+    const evidencePath = path.join(DEMO_DIR, 'evidence.json');
+    const gate = await execa(
+      process.execPath,
+      [
+        path.join(PACKAGE_ROOT, 'bin', 'secgate'),
+        'verify',
+        '--checklist',
+        path.join(PACKAGE_ROOT, 'checklist.yaml'),
+        '--sign-key',
+        keys.privatePath,
+        '--out',
+        evidencePath,
+      ],
+      {
+        cwd: PACKAGE_ROOT,
+        reject: false,
+        stdio: 'inherit',
+        env: {
+          ...serviceSecrets,
+          SECGATE_TARGET_URL: service.httpsUrl,
+          SECGATE_TARGET_HTTP_URL: service.httpUrl,
+          SECGATE_CA_FILE: service.caFile,
+          DATABASE_URL: service.databaseUrl,
+          SECGATE_PROBE_PASSWORD: probe.password,
+          SECGATE_PROBE_TOTP_SECRET: totpSecret,
+          SECGATE_NOMFA_PASSWORD: noMfa.password,
+          SECGATE_SERVICE_LOG: logPath,
+          // The demo is a test environment: the gate may mint expired and claim-less tokens with the real key.
+          SECGATE_TEST_SIGNING_KEY: signingKeyPem(serviceSecrets.SECGATE_JWT_SECRET),
+          PATH: process.env.PATH ?? '',
+        },
+        extendEnv: false,
+      },
+    );
+    const exitCode = gate.exitCode ?? 3;
+    process.stdout.write(
+      `\nsecgate demo: evidence   ${path.relative(process.cwd(), evidencePath)}\n` +
+        `secgate demo: public key ${path.relative(process.cwd(), keys.publicPath)}\n` +
+        `secgate demo: check it:  npx secgate evidence verify ${path.relative(process.cwd(), evidencePath)} --key ${path.relative(process.cwd(), keys.publicPath)}\n`,
+    );
+    await readFile(evidencePath).catch(() => process.stdout.write('secgate demo: no evidence was written\n'));
+    return exitCode;
+  } finally {
+    await service.stop();
+    log.end();
+  }
+}
+
+const isEntryPoint =
+  process.argv[1] !== undefined && path.resolve(process.argv[1]).endsWith(path.join('cli', 'demo.js'));
+if (isEntryPoint) {
+  runDemo().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`secgate demo: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Git probe: read-only access to a repository through the git CLI. Small
+ * answers (tracked files, refs, ignore rules) are read whole; the history is
+ * streamed (see git-history.ts). Probes know nothing of checks.
+ */
+import { execa } from 'execa';
+
+export interface GitOptions {
+  signal?: AbortSignal;
+}
+
+/** Environment for every git call: no pager, no prompts, no user or system config surprises. */
+export const gitEnvironment: Readonly<Record<string, string>> = {
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_PAGER: 'cat',
+  GIT_CONFIG_NOSYSTEM: '1',
+  LC_ALL: 'C',
+};
+
+export async function runGit(repoDir: string, args: string[], options: GitOptions = {}): Promise<string> {
+  const result = await execa('git', args, {
+    cwd: repoDir,
+    env: gitEnvironment,
+    stripFinalNewline: false,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  return result.stdout;
+}
+
+/** Paths of every file git tracks in the index, exactly as stored (NUL-separated, no quoting). */
+export async function listTrackedFiles(repoDir: string, options: GitOptions = {}): Promise<string[]> {
+  const output = await runGit(repoDir, ['ls-files', '-z', '--cached'], options);
+  return output.split('\0').filter((entry) => entry.length > 0);
+}
+
+export async function headCommit(repoDir: string, options: GitOptions = {}): Promise<string | undefined> {
+  try {
+    return (await runGit(repoDir, ['rev-parse', '--verify', '--quiet', 'HEAD'], options)).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether git's ignore rules (.gitignore, info/exclude, core.excludesFile) exclude the path. */
+export async function isIgnored(repoDir: string, relativePath: string, options: GitOptions = {}): Promise<boolean> {
+  const result = await execa('git', ['check-ignore', '--quiet', '--', relativePath], {
+    cwd: repoDir,
+    env: gitEnvironment,
+    reject: false,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  if (result.exitCode === 0) return true;
+  if (result.exitCode === 1) return false;
+  throw new Error(`git check-ignore ${relativePath} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+}
+
+export interface GitRef {
+  name: string;
+  commit: string;
+}
+
+/** Every ref: branches, tags, remote-tracking refs, notes and the stash. */
+export async function listRefs(repoDir: string, options: GitOptions = {}): Promise<GitRef[]> {
+  const output = await runGit(repoDir, ['for-each-ref', '--format=%(refname)%00%(objectname)'], options);
+  return output
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [name = '', commit = ''] = line.split('\0');
+      return { name, commit };
+    });
+}
+
+/** Blobs no ref or reflog reaches (dropped stashes, amended commits, deleted branches). */
+export async function listUnreachableBlobs(repoDir: string, options: GitOptions = {}): Promise<string[]> {
+  const output = await runGit(repoDir, ['fsck', '--unreachable', '--no-reflogs', '--no-progress'], options);
+  const blobs: string[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^unreachable blob ([0-9a-f]{40,64})$/.exec(line.trim());
+    if (match?.[1]) blobs.push(match[1]);
+  }
+  return blobs;
+}

@@ -1,0 +1,117 @@
+/**
+ * Finds values given to configured secret names in a file: `NAME=value`
+ * (.env, shell), `NAME: value` (YAML, compose), `"NAME": "value"` (JSON),
+ * `NAME = "value"` (code) and code defaults such as
+ * `os.getenv("NAME", "default_secret")` or `process.env.NAME ?? 'dev'`
+ * (seed 000 item 1). Pure and line-aware.
+ */
+import path from 'node:path';
+
+export interface NamedAssignment {
+  name: string;
+  line: number;
+  column: number;
+  /** The assigned value (never leaves the process; callers fingerprint it). */
+  value: string;
+  form: 'assignment' | 'code-default';
+}
+
+const CODE_EXTENSIONS = new Set([
+  '.ts',
+  '.tsx',
+  '.js',
+  '.jsx',
+  '.mjs',
+  '.cjs',
+  '.py',
+  '.go',
+  '.java',
+  '.kt',
+  '.rb',
+  '.rs',
+  '.cs',
+  '.php',
+  '.swift',
+  '.scala',
+]);
+
+/** In code an unquoted right-hand side is an expression (a variable, a call), not a literal secret. */
+export function isCodeFile(filePath: string): boolean {
+  return CODE_EXTENSIONS.has(path.extname(filePath).toLowerCase());
+}
+
+const EXAMPLE_BASENAME = /(?:^|[._-])(?:example|sample|template|dist|defaults?)(?:$|[._-])/i;
+
+/** `.env.example`, `.env.sample`, `example.env`, `config.example.yml`: files meant to hold placeholders. */
+export function isExampleFile(filePath: string): boolean {
+  return EXAMPLE_BASENAME.test(path.basename(filePath));
+}
+
+/** `.env`, `.env.production`, `prod.env`, but not `.env.example` and friends. */
+export function isEnvFile(filePath: string): boolean {
+  const base = path.basename(filePath).toLowerCase();
+  const envLike = base === '.env' || base.startsWith('.env.') || base.endsWith('.env');
+  return envLike && !isExampleFile(base);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  return starts;
+}
+
+function positionOf(starts: number[], offset: number): { line: number; column: number } {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((starts[middle] ?? 0) <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return { line: low + 1, column: offset - (starts[low] ?? 0) + 1 };
+}
+
+export function findNamedAssignments(text: string, names: readonly string[], filePath: string): NamedAssignment[] {
+  if (names.length === 0) return [];
+  const present = names.filter((name) => text.includes(name));
+  if (present.length === 0) return [];
+  const alternation = present.map(escapeRegex).join('|');
+  const code = isCodeFile(filePath);
+  const found: NamedAssignment[] = [];
+  let starts: number[] | undefined;
+  const record = (name: string, value: string, offset: number, form: NamedAssignment['form']): void => {
+    starts ??= lineStarts(text);
+    found.push({ name, value, form, ...positionOf(starts, offset) });
+  };
+
+  // NAME = value | NAME: value | "NAME": "value" | export NAME=value; quoted values may hold spaces.
+  const assignment = new RegExp(
+    String.raw`(?<![A-Za-z0-9_])(${alternation})(?![A-Za-z0-9_])["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|\x60([^\x60\n]*)\x60|([^\s#;,]*))`,
+    'g',
+  );
+  for (let match = assignment.exec(text); match !== null; match = assignment.exec(text)) {
+    const name = match[1] ?? '';
+    const quoted = match[2] ?? match[3] ?? match[4];
+    const bare = match[5];
+    if (quoted === undefined && (code || bare === undefined || bare === '')) continue;
+    const value = quoted ?? bare ?? '';
+    if (value === '') continue;
+    record(name, value, match.index + match[0].length - value.length - (quoted === undefined ? 0 : 1), 'assignment');
+  }
+
+  // getenv("NAME", "fallback"), environ.get('NAME', 'fallback'), process.env.NAME ?? 'fallback', || "fallback".
+  const codeDefault = new RegExp(
+    String.raw`(?:["'](${alternation})["']\s*,\s*(?:default\s*=\s*)?["']([^"'\n]+)["']|env(?:\.|\[["'])(${alternation})(?:["']\])?\s*(?:\?\?|\|\|)\s*["']([^"'\n]+)["'])`,
+    'g',
+  );
+  for (let match = codeDefault.exec(text); match !== null; match = codeDefault.exec(text)) {
+    const name = match[1] ?? match[3] ?? '';
+    const value = match[2] ?? match[4] ?? '';
+    record(name, value, match.index + match[0].lastIndexOf(value), 'code-default');
+  }
+  return found.sort((left, right) => left.line - right.line || left.column - right.column);
+}

@@ -1,0 +1,176 @@
+/**
+ * Secret detection rules as data (gitleaks style). Each rule names the token
+ * format it finds, the keywords that must occur (case-insensitively) before
+ * its regex is even run, the regex with the secret in a capture group, an
+ * optional entropy floor and an allowlist. Every rule is proven by a table
+ * test against samples that must and must not match
+ * (test/secrets/rules.test.ts, fixtures/secrets-corpus/).
+ */
+
+export interface SecretRule {
+  /** Stable id, reported with every finding and used in baselines. */
+  id: string;
+  description: string;
+  /** Lower-case substrings; the rule runs only on content containing at least one. */
+  keywords: readonly string[];
+  /** Must carry the `g` flag; the secret is capture group `secretGroup`. */
+  regex: RegExp;
+  /** Capture group holding the secret value (0 = the whole match). */
+  secretGroup: number;
+  /** Minimum Shannon entropy (bits/char) of the secret; below it the match is ignored. */
+  minEntropy?: number;
+  /** Extra patterns that, when they match the secret, make the match a false positive. */
+  allowlist?: readonly RegExp[];
+  /** Whether the shared placeholder list (`changeme`, `<…>`, `${…}`) applies. Default true. */
+  placeholdersAllowed?: boolean;
+}
+
+/**
+ * Words that mark a value as a test or documentation value rather than a live
+ * secret (`probe-password-123`, `s3cret-db-password`, `tok-abcdef-123456`).
+ * Only for the generic rules: a token format with a fixed prefix is reported
+ * whatever it contains.
+ */
+const TEST_VALUE_WORDS = /passw(?:or)?d|secret|token|example|dummy|fake|test|sample|abcdef|123456|qwerty|localdev/i;
+
+/** A regular expression literal, e.g. `const SECRET_NAMES = /PASS|SECRET|TOKEN/i`. */
+const REGEX_LITERAL = /^\/.+\/[dgimsuvy]*$/;
+
+/** Characters that end an unquoted value in config files and code. */
+const valueChars = String.raw`[^\s"'\`;,()<>{}\[\]]`;
+
+export const secretRules: readonly SecretRule[] = [
+  {
+    id: 'private-key',
+    description: 'PEM-encoded private key (RSA, EC, DSA, OpenSSH, PKCS#8, PGP)',
+    keywords: ['private key'],
+    regex:
+      /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----\s*?[\r\n]+([A-Za-z0-9+/=\s:,-]{64,}?)[\r\n]+-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g,
+    secretGroup: 1,
+    // A truncated key in documentation (`MIIE...`) is not a key.
+    allowlist: [/\.\.\./],
+    placeholdersAllowed: false,
+  },
+  {
+    id: 'aws-access-key-id',
+    description: 'AWS access key id (AKIA/ASIA/ABIA/ACCA + 16 base32 characters)',
+    keywords: ['akia', 'asia', 'abia', 'acca'],
+    regex: /\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'aws-secret-access-key',
+    description: 'AWS secret access key assigned to an aws_secret_access_key-like name',
+    keywords: ['aws'],
+    regex: /aws_?secret_?(?:access_?)?key["']?\s*(?::=|=>|=|:)\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    secretGroup: 1,
+    minEntropy: 4,
+  },
+  {
+    id: 'github-token',
+    description: 'GitHub personal access, OAuth, app or refresh token (ghp_, gho_, ghu_, ghs_, ghr_)',
+    keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
+    regex: /\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,251})\b/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'github-fine-grained-token',
+    description: 'GitHub fine-grained personal access token (github_pat_)',
+    keywords: ['github_pat_'],
+    regex: /\b(github_pat_[A-Za-z0-9_]{82})\b/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'gitlab-token',
+    description: 'GitLab personal, project or group access token (glpat-)',
+    keywords: ['glpat-'],
+    regex: /\b(glpat-[A-Za-z0-9_-]{20,})\b/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'slack-token',
+    description: 'Slack bot, user, app or configuration token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xapp-)',
+    keywords: ['xoxb-', 'xoxp-', 'xoxa-', 'xoxr-', 'xoxs-', 'xoxe-', 'xapp-'],
+    regex: /\b((?:xox[bpares]|xoxe\.xox[bp])-[0-9]{6,}-[0-9A-Za-z-]{10,}|xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,})\b/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'slack-webhook',
+    description: 'Slack incoming webhook URL',
+    keywords: ['hooks.slack.com'],
+    regex: /(https:\/\/hooks\.slack\.com\/(?:services|workflows)\/[A-Za-z0-9+/]{43,56})/g,
+    secretGroup: 1,
+  },
+  {
+    id: 'stripe-key',
+    description: 'Stripe secret or restricted key (sk_live_, sk_test_, rk_live_, rk_test_)',
+    keywords: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
+    regex: /\b((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,247})\b/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'npm-token',
+    description: 'npm access token (npm_)',
+    keywords: ['npm_'],
+    regex: /\b(npm_[A-Za-z0-9]{36})\b/g,
+    secretGroup: 1,
+    minEntropy: 3.5,
+  },
+  {
+    id: 'google-api-key',
+    description: 'Google API key (AIza + 35 characters)',
+    keywords: ['aiza'],
+    regex: /\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/g,
+    secretGroup: 1,
+    minEntropy: 3,
+  },
+  {
+    id: 'connection-string-password',
+    description: 'Database or broker URL with an inline password (postgres://user:password@host)',
+    keywords: ['://'],
+    regex:
+      /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver):\/\/[^:\s/@'"`]+:([^@\s'"`/]+)@[^\s'"`]+/gi,
+    secretGroup: 1,
+    allowlist: [TEST_VALUE_WORDS],
+  },
+  {
+    id: 'jwt',
+    description: 'JSON Web Token (three base64url parts, header and payload starting with eyJ)',
+    keywords: ['eyj'],
+    regex: /\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})(?![A-Za-z0-9_-])/g,
+    secretGroup: 1,
+  },
+  {
+    id: 'generic-secret-assignment',
+    description: 'High-entropy value assigned to a name containing SECRET, KEY, PASSWORD, TOKEN or CREDENTIAL',
+    keywords: ['secret', 'key', 'passw', 'pwd', 'token', 'credential'],
+    regex: new RegExp(
+      String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*["'\`]?(${valueChars}{12,200})`,
+      'gi',
+    ),
+    secretGroup: 1,
+    minEntropy: 3.5,
+    allowlist: [
+      TEST_VALUE_WORDS,
+      REGEX_LITERAL,
+      // Code, not a value: a property path (process.env.JWT_SECRET, settings.api_key) or a call.
+      /^[A-Za-z_$][\w$]*(?:\??\.[\w$]+)+!?$/,
+      // A plain identifier or word without digits or symbols (getSecretKey, ReadOnlyToken).
+      /^[A-Za-z_]+$/,
+      // File paths (ending in an extension, or under a system directory) and URLs without credentials.
+      /^\.{0,2}\/(?:[\w.-]+\/)*[\w-]+\.[A-Za-z]{1,5}$/,
+      /^\/(?:etc|var|run|home|usr|opt|srv|tmp)\//,
+      /^(?:https?:\/\/|file:)/,
+    ],
+  },
+];
+
+export function findRule(id: string): SecretRule | undefined {
+  return secretRules.find((rule) => rule.id === id);
+}

@@ -1,0 +1,146 @@
+/**
+ * The secret scanner: runs the rules over one buffer. Pure and synchronous so
+ * that the history scan can call it on each blob as it streams past. A rule's
+ * regex runs only when one of its keywords occurs in the content (the cheap
+ * prefilter); line numbers are computed only for content that has a finding.
+ */
+import { shannonEntropy } from './entropy.js';
+import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
+import { isPlaceholder } from './placeholders.js';
+import { type SecretRule, secretRules } from './rules.js';
+
+export interface SecretMatch {
+  ruleId: string;
+  /** 1-based line and column of the secret value. */
+  line: number;
+  column: number;
+  /**
+   * The secret itself. It never leaves the process: callers turn it into a
+   * fingerprint (ctx.secrets.fingerprint) before building observations.
+   */
+  value: string;
+}
+
+/** Git's own heuristic: a NUL byte in the first 8000 bytes makes a file binary. */
+const BINARY_PROBE_BYTES = 8000;
+
+export function looksBinary(content: Uint8Array): boolean {
+  // indexOf is a native memchr; a JS loop over 8000 bytes per blob would cost more than the scan.
+  return content.subarray(0, BINARY_PROBE_BYTES).indexOf(0) !== -1;
+}
+
+/** Maps offsets to 1-based lines, built once per content and only when needed. */
+class LineIndex {
+  private starts: number[] | undefined;
+  constructor(private readonly text: string) {}
+
+  position(offset: number): { line: number; column: number } {
+    if (!this.starts) {
+      const starts = [0];
+      let at = this.text.indexOf('\n');
+      while (at !== -1) {
+        starts.push(at + 1);
+        at = this.text.indexOf('\n', at + 1);
+      }
+      this.starts = starts;
+    }
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((this.starts[middle] ?? 0) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - (this.starts[low] ?? 0) + 1 };
+  }
+}
+
+/** Whether a regex match is a real finding under the rule's entropy floor and allowlists. */
+export function acceptsSecret(rule: SecretRule, value: string): boolean {
+  if (rule.minEntropy !== undefined && shannonEntropy(value) < rule.minEntropy) return false;
+  if (rule.allowlist?.some((pattern) => pattern.test(value))) return false;
+  if (rule.placeholdersAllowed !== false && isPlaceholder(value)) return false;
+  return true;
+}
+
+/** Offset of capture group `group` inside the match, for exact line/column reporting. */
+function groupOffset(match: RegExpExecArray, group: number): number {
+  if (group === 0) return match.index;
+  const whole = match[0];
+  const value = match[group] ?? '';
+  // The secret is the last group in every rule, so searching from the end finds the right copy.
+  const inside = whole.lastIndexOf(value);
+  return match.index + Math.max(inside, 0);
+}
+
+const filters = new WeakMap<readonly SecretRule[], KeywordFilter[]>();
+
+/** One automaton per 32 rules, built once per rule list. */
+function filtersFor(rules: readonly SecretRule[]): KeywordFilter[] {
+  let built = filters.get(rules);
+  if (!built) {
+    built = [];
+    for (let start = 0; start < rules.length; start += 32) {
+      built.push(buildKeywordFilter(rules.slice(start, start + 32).map((rule) => rule.keywords)));
+    }
+    filters.set(rules, built);
+  }
+  return built;
+}
+
+/** The rules whose keywords occur in the content, in rule order. */
+export function triggeredRules(content: Uint8Array | string, rules: readonly SecretRule[] = secretRules): SecretRule[] {
+  const triggered: SecretRule[] = [];
+  filtersFor(rules).forEach((filter, chunk) => {
+    const mask = filter.match(content);
+    if (mask === 0) return;
+    for (let index = 0; index < filter.ruleCount; index++) {
+      const rule = rules[chunk * 32 + index];
+      if (rule && mask & (1 << index)) triggered.push(rule);
+    }
+  });
+  return triggered;
+}
+
+function runRules(text: string, rules: readonly SecretRule[]): SecretMatch[] {
+  const matches: SecretMatch[] = [];
+  const lines = new LineIndex(text);
+  for (const rule of rules) {
+    // A fresh regex per call: the rules are shared and `lastIndex` is state.
+    const regex = new RegExp(rule.regex.source, rule.regex.flags);
+    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+      if (match[0].length === 0) regex.lastIndex++;
+      const value = match[rule.secretGroup];
+      if (value === undefined || !acceptsSecret(rule, value)) continue;
+      const { line, column } = lines.position(groupOffset(match, rule.secretGroup));
+      matches.push({ ruleId: rule.id, line, column, value });
+    }
+  }
+  return matches.sort((left, right) => left.line - right.line || left.column - right.column);
+}
+
+export function scanText(text: string, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
+  const triggered = triggeredRules(text, rules);
+  return triggered.length === 0 ? [] : runRules(text, triggered);
+}
+
+/** A latin1 string's characters are the original bytes; re-read them as the UTF-8 the value really was. */
+function utf8FromBytes(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is "any byte >= 0x80"
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * Scans a file or blob. Binary content is not scanned (the caller reports it
+ * as skipped); content without any rule's keyword is never decoded. The bytes
+ * are decoded as latin1 (one byte, one character: a copy, not a UTF-8 decode)
+ * because every rule matches ASCII; values are turned back into their UTF-8
+ * text before fingerprinting, and columns count bytes.
+ */
+export function scanBuffer(content: Uint8Array, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
+  if (looksBinary(content)) return [];
+  const triggered = triggeredRules(content, rules);
+  if (triggered.length === 0) return [];
+  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
+  return runRules(text, triggered).map((match) => ({ ...match, value: utf8FromBytes(match.value) }));
+}

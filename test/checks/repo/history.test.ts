@@ -1,0 +1,166 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import repoHistory from '../../../checks/repo/history.js';
+import {
+  cleanRepo,
+  envDeletedOnSideBranch,
+  keyOnlyReachableFromTag,
+  type RepoScenario,
+  secretInRenamedFile,
+  secretOnlyInStash,
+  secretOnlyOnRemoteTrackingRef,
+} from '../../../fixtures/repos/scenarios.js';
+import { runCheckOn, testCheck } from '../../harness/check-tester.js';
+import { repoTarget } from './repo-target.js';
+
+/** Commit ids are only known once a fixture is built; the expectations read them lazily. */
+const built = new Map<string, RepoScenario>();
+const remember = (key: string) => (scenario: RepoScenario) => built.set(key, scenario);
+const commitOf = (key: string, role: string): string => built.get(key)?.commits[role] ?? 'not-built';
+
+/** A RegExp whose source is resolved at match time, after the fixture exists. */
+function lazy(build: () => RegExp): RegExp {
+  const placeholder = /(?:)/;
+  Object.defineProperty(placeholder, 'test', { value: (text: string) => build().test(text) });
+  return placeholder;
+}
+
+testCheck(repoHistory, {
+  timeoutMs: 60_000,
+  valid: [{ name: 'clean repository (ignored .env never committed)', target: repoTarget(cleanRepo) }],
+  invalid: [
+    {
+      name: '.env committed then deleted on a side branch',
+      target: repoTarget(envDeletedOnSideBranch, remember('side')),
+      expect: lazy(() => new RegExp(`\\.env file \\.env committed in ${commitOf('side', 'envAdded')}`)),
+    },
+    {
+      name: 'secret inside the .env on the side branch, named by commit, path and line',
+      target: repoTarget(envDeletedOnSideBranch, remember('side2')),
+      expect: lazy(
+        () => new RegExp(`generic-secret-assignment in \\.env:1 introduced by commit ${commitOf('side2', 'envAdded')}`),
+      ),
+    },
+    {
+      name: 'private key reachable only from a tag',
+      target: repoTarget(keyOnlyReachableFromTag, remember('tag')),
+      expect: lazy(
+        () => new RegExp(`private-key in deploy/id_ecdsa\\.pem:2 introduced by commit ${commitOf('tag', 'keyAdded')}`),
+      ),
+    },
+    {
+      name: 'Stripe key in a file later renamed and cleaned (named at its original path and commit)',
+      target: repoTarget(secretInRenamedFile, remember('renamed')),
+      expect: lazy(
+        () =>
+          new RegExp(`stripe-key in config/settings\\.py:2 introduced by commit ${commitOf('renamed', 'secretAdded')}`),
+      ),
+    },
+    {
+      name: 'GitLab token reachable only from a remote-tracking ref',
+      target: repoTarget(secretOnlyOnRemoteTrackingRef, remember('remote')),
+      expect: lazy(
+        () => new RegExp(`gitlab-token in ci/clone\\.sh:1 introduced by commit ${commitOf('remote', 'tokenAdded')}`),
+      ),
+    },
+    {
+      name: 'secret only in the stash',
+      target: repoTarget(secretOnlyInStash, remember('stash')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `generic-secret-assignment in src/config\\.ts:7 introduced by commit ${commitOf('stash', 'stash')}`,
+          ),
+      ),
+    },
+  ],
+});
+
+describe('repo.history baseline and limits', () => {
+  it('reports a baselined finding as accepted, never hidden, and passes when every finding is baselined', async () => {
+    const scenario = await keyOnlyReachableFromTag();
+    const baselineDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-baseline-'));
+    try {
+      const target = {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir, baseDir: baselineDir },
+        close: async () => {},
+      };
+      const first = await runCheckOn(repoHistory, target);
+      expect(first.status).toBe('fail');
+      const finding = first.observations.find((observation) => observation.ok === false);
+      const fingerprint = (finding?.actual as { fingerprint?: string } | undefined)?.fingerprint;
+      expect(fingerprint).toMatch(/^[0-9a-f]{12}$/);
+
+      await writeFile(
+        path.join(baselineDir, 'baseline.json'),
+        JSON.stringify({
+          findings: [{ fingerprint, rule: 'private-key', reason: 'throwaway key from the test CA, revoked' }],
+        }),
+      );
+      const second = await runCheckOn(repoHistory, target, { baseline: 'baseline.json' });
+      expect(second.status, JSON.stringify(second, null, 2)).toBe('pass');
+      const accepted = second.observations.find((observation) => observation.note?.startsWith('baselined:'));
+      expect(accepted?.ok).toBe(true);
+      expect(accepted?.note).toMatch(
+        /baselined: throwaway key from the test CA, revoked \(private-key in deploy\/id_ecdsa\.pem:2/,
+      );
+      expect(second.summary).toMatch(/1 baselined/);
+    } finally {
+      await scenario.fixture.cleanup();
+      await rm(baselineDir, { recursive: true, force: true });
+    }
+  });
+
+  it('skips blobs over max_blob_bytes with an observation naming them', async () => {
+    const scenario = await cleanRepo();
+    try {
+      await scenario.fixture.commit('vendor a bundle', { 'vendor/bundle.js': 'x'.repeat(4096) });
+      const outcome = await runCheckOn(
+        repoHistory,
+        { context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir }, close: async () => {} },
+        { max_blob_bytes: 1024 },
+      );
+      expect(outcome.status).toBe('pass');
+      expect(
+        outcome.observations.some((observation) =>
+          /not scanned: 4096 bytes exceeds max_blob_bytes \(vendor\/bundle\.js/.test(observation.note ?? ''),
+        ),
+      ).toBe(true);
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('finds secrets in unreachable blobs when asked (a dropped stash)', async () => {
+    const scenario = await secretOnlyInStash();
+    try {
+      await scenario.fixture.git('stash', 'drop', '--quiet');
+      const target = {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir },
+        close: async () => {},
+      };
+      expect((await runCheckOn(repoHistory, target)).status).toBe('pass');
+      const outcome = await runCheckOn(repoHistory, target, { include_unreachable: true });
+      expect(outcome.status).toBe('fail');
+      expect(outcome.summary).toMatch(/generic-secret-assignment in \(unreachable blob [0-9a-f]{12}\):7/);
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('errors (fails closed) on a directory that is not a git repository', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-not-git-'));
+    try {
+      const outcome = await runCheckOn(repoHistory, {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: dir },
+        close: async () => {},
+      });
+      expect(outcome.status).toBe('error');
+      expect(outcome.summary).toMatch(/could not walk the git history/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

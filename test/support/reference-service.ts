@@ -1,0 +1,148 @@
+/**
+ * A running reference service on a fresh database, as a TargetHandle for
+ * check tests (`testCheck(..., { valid: [{ name: 'reference service', target: startReferenceTarget }] })`).
+ *
+ * With DATABASE_URL set (CI), a uniquely named database and a login role with
+ * a strong random password are created on that server and dropped by close().
+ * Without it, the service starts its own embedded PostgreSQL in a temporary
+ * directory. Probe accounts: `secgate-probe` (TOTP) and `secgate-nomfa` (none).
+ * The context also carries the cleanup SQL (unlock / unblock) and, in
+ * `env.SECGATE_TEST_SIGNING_KEY`, the signing key for checks that mint expired tokens.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { ContextOptions } from '../../src/engine/context.js';
+import {
+  provisionAccount,
+  type ReferenceServiceOptions,
+  type RunningService,
+  signingKeyPem,
+  startReferenceService,
+  UNBLOCK_IP_SQL,
+  UNLOCK_ACCOUNT_SQL,
+} from '../../src/service/index.js';
+import type { TargetHandle } from '../harness/check-tester.js';
+
+export const PROBE_USERNAME = 'secgate-probe';
+/** The env variable of the context that holds the service's signing key (PEM), for `with: { signing_key_env }`. */
+export const SIGNING_KEY_ENV = 'SECGATE_TEST_SIGNING_KEY';
+export const NO_MFA_USERNAME = 'secgate-nomfa';
+
+export interface ReferenceTarget extends TargetHandle {
+  service: RunningService;
+  /** The secret the service signs tokens with (tests forge tokens with it). */
+  jwtSecret: string;
+  context: ContextOptions & {
+    databaseUrl: string;
+    auth: {
+      probe_account: { username: string; password: string; totp_secret: string };
+      no_mfa_account: { username: string; password: string };
+      cleanup: { unlock_account_sql: string; unblock_ip_sql: string };
+    };
+    env: Record<string, string | undefined>;
+  };
+}
+
+function randomSecret(): string {
+  return randomBytes(36).toString('base64url');
+}
+
+interface ScratchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A database and an owning role on the server of DATABASE_URL, both removed by drop(). */
+async function createScratchDatabase(adminUrl: string): Promise<ScratchDatabase> {
+  const suffix = randomBytes(6).toString('hex');
+  const name = `secgate_service_${suffix}`;
+  const role = `secgate_service_${suffix}`;
+  const password = randomSecret();
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.username = role;
+  url.password = password;
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await client.query(`DROP ROLE IF EXISTS ${role}`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export async function startReferenceTarget(overrides: ReferenceServiceOptions = {}): Promise<ReferenceTarget> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-service-'));
+  // The embedded PostgreSQL runs as the `postgres` user, which must traverse this directory.
+  await chmod(dataDir, 0o755);
+  const adminUrl = process.env.DATABASE_URL;
+  const scratch = adminUrl ? await createScratchDatabase(adminUrl) : undefined;
+  // A test may set its own (e.g. weak, in development mode); the context must carry the effective one.
+  const jwtSecret = overrides.env?.SECGATE_JWT_SECRET ?? randomSecret();
+  let service: RunningService | undefined;
+  try {
+    service = await startReferenceService({
+      dataDir,
+      httpsPort: 0,
+      httpPort: 0,
+      logger: () => {},
+      ...overrides,
+      ...(scratch ? { databaseUrl: scratch.url } : {}),
+      env: { ...(overrides.env ?? {}), SECGATE_JWT_SECRET: jwtSecret },
+    });
+    const probePassword = randomSecret();
+    const noMfaPassword = randomSecret();
+    const probe = await provisionAccount(service.databaseUrl, {
+      username: PROBE_USERNAME,
+      password: probePassword,
+      mfa: 'totp',
+    });
+    await provisionAccount(service.databaseUrl, { username: NO_MFA_USERNAME, password: noMfaPassword, mfa: 'none' });
+    if (!probe.totpSecret) throw new Error('provisioning the probe account returned no TOTP secret');
+    const running = service;
+    let closed = false;
+    return {
+      service: running,
+      jwtSecret,
+      context: {
+        target: { url: running.httpsUrl, http_url: running.httpUrl, caPem: running.caPem },
+        databaseUrl: running.databaseUrl,
+        auth: {
+          probe_account: { username: PROBE_USERNAME, password: probePassword, totp_secret: probe.totpSecret },
+          no_mfa_account: { username: NO_MFA_USERNAME, password: noMfaPassword },
+          cleanup: { unlock_account_sql: UNLOCK_ACCOUNT_SQL, unblock_ip_sql: UNBLOCK_IP_SQL },
+        },
+        env: { [SIGNING_KEY_ENV]: signingKeyPem(jwtSecret) },
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await running.stop();
+        await scratch?.drop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await service?.stop().catch(() => {});
+    await scratch?.drop().catch(() => {});
+    await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    throw error;
+  }
+}
