@@ -3,8 +3,6 @@
  * one import and one entry here.
  */
 import type { CheckDefinition } from '../src/engine/types.js';
-import commandRun from './command/run.js';
-import commandRunbook from './command/runbook.js';
 import authFailureEvents from './auth/failure-events.js';
 import authIpBlock from './auth/ip-block.js';
 import authLockout from './auth/lockout.js';
@@ -13,6 +11,8 @@ import authNoEnumeration from './auth/no-enumeration.js';
 import authRefreshRotation from './auth/refresh-rotation.js';
 import authTokenTransport from './auth/token-transport.js';
 import authTokenValidation from './auth/token-validation.js';
+import commandRun from './command/run.js';
+import commandRunbook from './command/runbook.js';
 import httpAuthRequired from './http/auth-required.js';
 import httpCors from './http/cors.js';
 import httpDocsDisabled from './http/docs-disabled.js';

@@ -154,7 +154,9 @@ export default defineCheck({
         // `changeme` is a fine placeholder in .env.example, but a live default in code or compose files.
         const placeholderValue = isPlaceholder(assignment.value);
         const knownDefault = isKnownDefaultSecret(assignment.value) && !(example && placeholderValue);
-        const placeholder = !knownDefault && placeholderValue && assignment.form === 'assignment';
+        // In code, a default is live (getenv("X", "changeme")) unless it is only another variable's name.
+        const variableName = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(assignment.value);
+        const placeholder = !knownDefault && placeholderValue && (assignment.form === 'assignment' || variableName);
         const location = { path: file, line: assignment.line, column: assignment.column };
         const fingerprint = ctx.secrets.fingerprint(assignment.value);
         const actual = { name: assignment.name, form: assignment.form, ...fingerprint };

@@ -6,9 +6,8 @@
  * exits with the gate's exit code.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { generateSigningKeyPair } from '../evidence/keys.js';
@@ -34,7 +33,11 @@ async function ensureSigningKey(): Promise<{ privatePath: string; publicPath: st
 }
 
 export async function runDemo(): Promise<number> {
-  await mkdir(DEMO_DIR, { recursive: true, mode: 0o700 });
+  // Traversable (0755): when run as root, the embedded PostgreSQL runs as its own user below this directory.
+  // The private key and the log are 0600 themselves.
+  await mkdir(DEMO_DIR, { recursive: true, mode: 0o755 });
+  await chmod(path.dirname(DEMO_DIR), 0o711);
+  await chmod(DEMO_DIR, 0o755);
   const keys = await ensureSigningKey();
   const serviceSecrets = { SECGATE_JWT_SECRET: randomSecret() };
   // A fresh database every run: lockouts and IP blocks left by an earlier run must not decide this one.

@@ -9,8 +9,8 @@ import { registerInitCommand } from './init.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
 import { registerKeygenCommand } from './keygen.js';
 import { registerListCommand } from './list.js';
-import { registerServiceCommand } from './service.js';
 import { VERSION } from './package-info.js';
+import { registerServiceCommand } from './service.js';
 import { registerVerifyCommand } from './verify.js';
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {

@@ -3,6 +3,7 @@
  * invalid), run the checks, sign the evidence, report, and exit 0/1/2/3.
  */
 import type { KeyObject } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Chalk } from 'chalk';
@@ -95,6 +96,8 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   const baseDir = path.dirname(loaded.file);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // Every check links its own signal to this one.
+  setMaxListeners(0, signal);
   let opened: Awaited<ReturnType<typeof openCheckContext>>;
   try {
     opened = await openCheckContext({

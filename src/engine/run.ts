@@ -5,6 +5,7 @@
  * others. Every check has a deadline; a check that throws, times out or is
  * interrupted ends as `error`, which fails the gate.
  */
+import { setMaxListeners } from 'node:events';
 import type { WaiverRecord } from '../evidence/types.js';
 import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
@@ -115,6 +116,8 @@ async function runWithDeadline(
   runSignal: AbortSignal,
 ): Promise<CheckResult> {
   const controller = new AbortController();
+  // A check may have dozens of requests in flight, each listening for cancellation.
+  setMaxListeners(0, controller.signal);
   const abortFromRun = () => controller.abort(runSignal.reason);
   runSignal.addEventListener('abort', abortFromRun, { once: true });
   const context: CheckContext = {

@@ -64,7 +64,12 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
       // accepts TCP and never answers would hold the check forever: race the signal ourselves.
       // The abandoned socket is destroyed when the probe is closed.
       exchange.catch(() => {});
-      return await Promise.race([exchange, rejectWhenAborted(signal)]);
+      const cancelled = rejectWhenAborted(signal);
+      try {
+        return await Promise.race([exchange, cancelled.promise]);
+      } finally {
+        cancelled.dispose();
+      }
     },
     async close() {
       // destroy, not close: after a run nothing may stay in flight, and a hung request must not hold the exit.
@@ -121,9 +126,10 @@ async function send(
 }
 
 /** Rejects with the signal's reason: a TimeoutError for deadlines, an AbortError otherwise. */
-function rejectWhenAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => {
+function rejectWhenAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let fail = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    fail = () => {
       const reason: unknown = signal.reason;
       if (reason instanceof Error && (reason.name === 'TimeoutError' || reason.name === 'AbortError')) reject(reason);
       else
@@ -134,4 +140,6 @@ function rejectWhenAborted(signal: AbortSignal): Promise<never> {
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener('abort', fail) };
 }

@@ -14,7 +14,10 @@ export const placeholderPatterns: readonly RegExp[] = [
   /changeme|change[-_]me/i,
   /x{3,}/i, // xxx, XXXXXXXX
   /\*{3,}/, // ****
-  /\.{3}/, // sk_live_...
+  /\.{3}|…/, // sk_live_..., postgres://…
+  /\$\{?[A-Z_][A-Z0-9_]{2,}\}?/, // postgres://app:$DB_PASSWORD@db/app: built from an environment reference
+  /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/, // POSTGRES_PASSWORD: a variable's name, not its value
+  /^[.~]?[\w.-]*(?:\/[\w.-]+)+\.[a-z]{2,5}$/, // .secgate/pki/server.key: a file path
   /example/i,
   /placeholder/i,
   /^your[-_]/i,
