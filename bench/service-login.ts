@@ -211,6 +211,7 @@ async function timing(): Promise<{ lines: string[]; withinTenPercent: boolean }>
 }
 
 async function main(): Promise<void> {
+  const usesServer = Boolean(process.env.DATABASE_URL);
   const startedAt = new Date().toISOString();
   const loadAverage = os
     .loadavg()
@@ -221,9 +222,9 @@ async function main(): Promise<void> {
   const report = [
     '# Reference service: rejected logins',
     '',
-    `Produced by \`${process.env.DATABASE_URL ? '(with DATABASE_URL set) ' : ''}node dist/bench-service/bench/service-login.js\` on ${startedAt} (build command in \`bench/service-login.ts\`).`,
+    `Produced by \`${usesServer ? '(with DATABASE_URL set) ' : ''}node dist/bench-service/bench/service-login.js\` on ${startedAt} (build command in \`bench/service-login.ts\`).`,
     '',
-    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}; PostgreSQL: ${process.env.DATABASE_URL ? 'server from DATABASE_URL' : 'embedded'}. Load average at start: ${loadAverage} (shared machine: other test suites were running).`,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}; PostgreSQL: ${usesServer ? 'the server named by the environment' : 'embedded'}. Load average at start: ${loadAverage} (shared machine: other test suites were running).`,
     'Client and service share the machine, so the numbers are a floor, not a capacity estimate.',
     '',
     ...sections,
