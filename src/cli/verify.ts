@@ -25,7 +25,7 @@ import {
 import { type LoadedChecklist, loadChecklist, type PlannedEntry } from '../engine/checklist/load.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { openCheckContext } from '../engine/context.js';
-import { type CheckResult, runChecks } from '../engine/run.js';
+import { type CheckResult, DESELECTED_SUMMARY, runChecks } from '../engine/run.js';
 import { createSecretRedactor } from '../engine/secrets.js';
 import { type CheckDefinition, type CheckOutcome, defineCheck } from '../engine/types.js';
 import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
@@ -51,6 +51,8 @@ export interface VerifyOptions {
   report?: string[];
   /** Compare checklist.yaml with the one on this git ref and fail if the gate was weakened. */
   baselineRef?: string;
+  /** Let a run with --only / --skip pass (recorded in the evidence); without it a partial run exits 3. */
+  allowPartial?: boolean;
   /** Check registry; the CLI passes every check, tests may pass their own. */
   registry?: readonly CheckDefinition[];
   /** Cancels the run (the CLI wires SIGINT/SIGTERM to it). */
@@ -82,7 +84,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
       throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
     }
   }
-  const reportSpecs = parseReportSpecs(options.report ?? []);
+  const reportSpecs = parseReportSpecs(options.report ?? [], options.json === true);
   const loaded = await loadChecklist(path.resolve(io.cwd, options.checklist), { env: io.env, registry });
   validateSelection(loaded, options.only ?? [], '--only');
   validateSelection(loaded, options.skip ?? [], '--skip');
@@ -144,6 +146,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
     await opened.close();
   }
   const finishedAt = new Date();
+  const deselected = results.filter((result) => result.outcome.summary === DESELECTED_SUMMARY).map((r) => r.entry.id);
 
   // 3. Evidence: built, scrubbed of every known secret, signed.
   const commit = await gitCommit(opened.context.repoDir);
@@ -159,6 +162,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
       repoDisplayPath: displayPath(io.cwd, opened.context.repoDir),
       interrupted: signal.aborted,
       ...(baseline?.sha256 ? { baselineSha256: baseline.sha256 } : {}),
+      ...(deselected.length > 0 ? { partial: { deselected, allowed: options.allowPartial === true } } : {}),
     }),
     secrets,
   );
@@ -172,6 +176,15 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   // 4. Report. Writing files never changes the gate's exit code.
   for (const line of formatDetails(statement.predicate.checks, color)) say(line);
   say();
+  if (deselected.length > 0) {
+    say(
+      options.allowPartial
+        ? color.yellow(`Partial run (--allow-partial): ${deselected.length} check(s) not run: ${deselected.join(', ')}`)
+        : color.magenta(
+            `Partial run: ${deselected.length} check(s) left out by --only/--skip, so the gate cannot pass (exit 3); --allow-partial accepts that for local iteration.`,
+          ),
+    );
+  }
   say(formatVerdict(statement.predicate, color));
   if (options.out) {
     const written = await writeReportFile(path.resolve(io.cwd, options.out), `${JSON.stringify(envelope, null, 2)}\n`);
@@ -187,17 +200,21 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
     else if (await writeReportFile(path.resolve(io.cwd, spec.path), text)) say(`Report (${spec.format}): ${spec.path}`);
     else io.stderr.write(color.red(`could not write the ${spec.format} report to ${spec.path}\n`));
   }
-  // In GitHub Actions, failures also become annotations on the pull request's diff.
+  // In GitHub Actions, failures also become annotations on the pull request's diff (on stderr with
+  // --json, which keeps stdout for the evidence alone; GitHub reads workflow commands from both).
   if (io.env.GITHUB_ACTIONS === 'true' && !reportSpecs.some((spec) => spec.format === 'github')) {
-    io.stdout.write(reporters.github({ predicate: statement.predicate, envelope, signature }));
+    human.write(reporters.github({ predicate: statement.predicate, envelope, signature }));
   }
   if (options.json) io.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
   return { exitCode, envelope, statement };
 }
 
-function parseReportSpecs(specs: string[]): ReportSpec[] {
+function parseReportSpecs(specs: string[], json: boolean): ReportSpec[] {
   try {
-    return specs.map(parseReportSpec);
+    const parsed = specs.map(parseReportSpec);
+    const toStdout = parsed.filter((spec) => spec.path === '-').length + (json ? 1 : 0);
+    if (toStdout > 1) throw new UsageError('only one of --json and --report format:- may write to stdout');
+    return parsed;
   } catch (error) {
     if (error instanceof ReportSpecError) throw new UsageError(error.message);
     throw error;
@@ -253,7 +270,7 @@ async function compareWithBaseline(
     params: z.object({}).strict(),
     run: async () => outcome,
   });
-  return { entry: { id: BASELINE_CHECK_ID, check, params: {}, timeoutMs: 60_000 }, sha256 };
+  return { entry: { id: BASELINE_CHECK_ID, check, params: {}, timeoutMs: 60_000, alwaysRun: true }, sha256 };
 }
 
 function validateSelection(loaded: LoadedChecklist, ids: string[], flag: string): void {
@@ -323,6 +340,7 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
       'also write a report: junit, sarif, markdown, html or github (repeatable; path - is stdout)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option('--allow-partial', 'let a run with --only/--skip pass (recorded in the evidence); otherwise it exits 3')
     .option('--baseline-ref <ref>', 'fail if the checklist is weaker than on this git ref (e.g. origin/main)')
     .option('--concurrency <n>', 'checks without side effects run this many at a time', (value) => {
       const parsed = Number.parseInt(value, 10);

@@ -11,6 +11,8 @@ import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
 import type { CheckContext, CheckOutcome, FinalStatus } from './types.js';
 
+export const DESELECTED_SUMMARY = 'not selected (--only / --skip)';
+
 export interface CheckResult {
   entry: PlannedEntry;
   status: FinalStatus;
@@ -49,9 +51,10 @@ export interface RunPlan {
 
 export function planRun(entries: PlannedEntry[], only: string[] = [], skip: string[] = []): RunPlan {
   const selected = (entry: PlannedEntry) =>
-    (only.length === 0 || only.includes(entry.id) || only.includes(entry.check.id)) &&
-    !skip.includes(entry.id) &&
-    !skip.includes(entry.check.id);
+    entry.alwaysRun === true ||
+    ((only.length === 0 || only.includes(entry.id) || only.includes(entry.check.id)) &&
+      !skip.includes(entry.id) &&
+      !skip.includes(entry.check.id));
   return {
     concurrent: entries.filter((entry) => selected(entry) && entry.check.effects === 'none'),
     sequential: entries.filter((entry) => selected(entry) && entry.check.effects !== 'none'),
@@ -86,7 +89,7 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
     results.set(entry.id, {
       entry,
       status: 'skip',
-      outcome: { status: 'skip', summary: 'not selected (--only / --skip)', observations: [] },
+      outcome: { status: 'skip', summary: DESELECTED_SUMMARY, observations: [] },
       durationMs: 0,
     });
   }

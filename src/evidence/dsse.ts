@@ -6,7 +6,13 @@
  * both verify with plain `openssl`.
  */
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { DSSE_PAYLOAD_TYPE, type DsseEnvelope, type EvidenceStatement, STATEMENT_TYPE } from './types.js';
+import {
+  DSSE_PAYLOAD_TYPE,
+  type DsseEnvelope,
+  type EvidenceStatement,
+  PREDICATE_TYPE,
+  STATEMENT_TYPE,
+} from './types.js';
 
 export function preAuthEncoding(payloadType: string, body: Buffer): Buffer {
   const header = `DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${body.length} `;
@@ -88,7 +94,11 @@ export function verifyEnvelope(envelope: unknown, publicKey: KeyObject): Envelop
     return { valid: false, keyid, reason: 'the signed payload is not JSON' };
   }
   if (!isStatement(statement))
-    return { valid: false, keyid, reason: 'the signed payload is not an in-toto Statement v1' };
+    return {
+      valid: false,
+      keyid,
+      reason: 'the signed payload is not a secgate evidence statement (in-toto Statement v1)',
+    };
   return { valid: true, keyid, statement };
 }
 

@@ -25,12 +25,16 @@ export interface StatementInput {
   repoDisplayPath: string;
   interrupted: boolean;
   baselineSha256?: string;
+  /** Entry ids left out by --only / --skip, and whether --allow-partial accepted that. */
+  partial?: { deselected: string[]; allowed: boolean };
 }
 
 const VERDICTS: Record<0 | 1 | 3, Verdict> = { 0: 'pass', 1: 'fail', 3: 'error' };
 
 export function buildStatement(input: StatementInput): EvidenceStatement {
-  const exitCode = input.interrupted && exitCodeFor(input.results) === 0 ? 3 : exitCodeFor(input.results);
+  // An interrupted run, or one that left checks out, has not verified every control: it cannot pass.
+  const incomplete = input.interrupted || (input.partial !== undefined && !input.partial.allowed);
+  const exitCode = incomplete && exitCodeFor(input.results) === 0 ? 3 : exitCodeFor(input.results);
   const counts: Record<FinalStatus, number> = { pass: 0, fail: 0, error: 0, skip: 0, waived: 0 };
   for (const result of input.results) counts[result.status] += 1;
 
@@ -69,6 +73,7 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
       counts,
       checks: input.results.map(toCheckRecord),
       waivers,
+      ...(input.partial ? { partial: input.partial } : {}),
       ...(input.interrupted ? { interrupted: true } : {}),
     },
   };

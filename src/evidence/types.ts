@@ -53,6 +53,8 @@ export interface EvidencePredicate {
   counts: Record<FinalStatus, number>;
   checks: CheckRecord[];
   waivers: WaiverRecord[];
+  /** Set when --only / --skip left checks out: such a run cannot pass the gate unless --allow-partial. */
+  partial?: { deselected: string[]; allowed: boolean };
   /** Set when the run was interrupted (SIGINT/SIGTERM) before every check finished. */
   interrupted?: boolean;
 }

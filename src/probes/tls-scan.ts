@@ -93,9 +93,24 @@ async function enumerateGroup(
   while (remaining.length > 0) {
     hellos += 1;
     const hello = buildClientHello({ version, cipherSuites: remaining, serverName: target.serverName });
-    const result = await sendClientHello(target, hello);
+    let result = await sendClientHello(target, hello);
+    // A reset or an unexpected alert is not "none of the rest is accepted": ask once more, then give up
+    // with an error rather than a verdict, so a transient failure cannot hide a weak suite.
+    if (!endsEnumeration(result)) {
+      hellos += 1;
+      result = await sendClientHello(target, hello);
+    }
     if (result.outcome === 'error') return { version, accepted, hellos, error: result.reason };
-    if (result.outcome !== 'server-hello' || result.version !== versionCode(version)) break;
+    if (result.outcome === 'server-hello' && result.version !== versionCode(version)) break;
+    if (result.outcome !== 'server-hello') {
+      if (endsEnumeration(result)) break;
+      return {
+        version,
+        accepted,
+        hellos,
+        error: `the server answered ${result.outcome === 'alert' ? `alert ${alertName(result.description)}` : 'by closing the connection'} instead of choosing a suite or refusing with handshake_failure`,
+      };
+    }
     const index = remaining.indexOf(result.cipherSuite);
     if (index < 0) {
       return {
@@ -132,4 +147,15 @@ export async function enumerateSuites(
     hellos: results.reduce((total, result) => total + result.hellos, 0),
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * handshake_failure (40) and insufficient_security (71) mean "no acceptable suite among those
+ * offered"; protocol_version (70) means the version itself is refused, so there is none either.
+ */
+const NO_SHARED_SUITE_ALERTS = new Set([40, 70, 71]);
+
+function endsEnumeration(result: Awaited<ReturnType<typeof sendClientHello>>): boolean {
+  if (result.outcome === 'server-hello' || result.outcome === 'error') return true;
+  return result.outcome === 'alert' && NO_SHARED_SUITE_ALERTS.has(result.description);
 }

@@ -156,3 +156,28 @@ describe('secgate verify --report and --baseline-ref', () => {
     ).rejects.toThrow("--baseline-ref 'no-such-branch' does not name a commit");
   });
 });
+
+describe('partial runs', () => {
+  it('a run that leaves checks out cannot pass the gate unless --allow-partial says so', async () => {
+    const { io } = await workspace('  - check: sample.passing\n  - check: sample.failing\n');
+    const partial = await runVerify(
+      { checklist: 'checklist.yaml', skip: ['sample.failing'], registry: sampleRegistry },
+      io,
+    );
+    expect(partial.exitCode).toBe(3);
+    expect(partial.statement?.predicate.partial).toEqual({ deselected: ['sample.failing'], allowed: false });
+    const allowed = await runVerify(
+      { checklist: 'checklist.yaml', only: ['sample.passing'], allowPartial: true, registry: sampleRegistry },
+      io,
+    );
+    expect(allowed.exitCode).toBe(0);
+    expect(allowed.statement?.predicate.partial?.allowed).toBe(true);
+  });
+
+  it('only one output may claim stdout', async () => {
+    const { io } = await workspace('  - check: sample.passing\n');
+    await expect(
+      runVerify({ checklist: 'checklist.yaml', json: true, report: ['sarif:-'], registry: sampleRegistry }, io),
+    ).rejects.toThrow('only one of --json and --report format:- may write to stdout');
+  });
+});

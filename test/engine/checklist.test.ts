@@ -201,6 +201,14 @@ describe('checklist loading', () => {
     });
   }
 
+  it('never echoes a value that came from the environment', () => {
+    const problems = problemsOf(`${valid}database:\n  url: \${DATABASE_URL}\n`, {
+      DATABASE_URL: 'host=db user=app password=Sup3rS3cretPassw0rd',
+    });
+    expect(problems.join('\n')).toContain('got a value from the environment (not shown)');
+    expect(problems.join('\n')).not.toContain('Sup3r');
+  });
+
   it('never shows a secret value in an error', () => {
     const problems = problemsOf(`${valid}database:\n  url: \${DATABASE_URL}\n  extra: 1\n`);
     expect(problems.join('\n')).not.toContain('s3cret-db-password');

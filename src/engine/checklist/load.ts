@@ -21,6 +21,8 @@ export interface PlannedEntry {
   check: CheckDefinition;
   params: unknown;
   timeoutMs: number;
+  /** Never left out by --only / --skip (the weakening guard). */
+  alwaysRun?: boolean;
 }
 
 export interface LoadedChecklist {
@@ -81,7 +83,9 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
 
   const locate = (keyPath: KeyPath, pointAtKey = false) => at(offsetOf(document, keyPath, pointAtKey));
   const secretValues: string[] = [];
-  const interpolationProblems = interpolate(document, options.env, secretValues, locate);
+  // Key paths whose value came from the environment: error messages never echo those values.
+  const interpolated = new Set<string>();
+  const interpolationProblems = interpolate(document, options.env, secretValues, locate, interpolated);
   if (interpolationProblems.length > 0) throw new ChecklistError(interpolationProblems);
 
   const data: unknown = document.toJS();
@@ -92,11 +96,11 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
   }
   const parsed = checklistSchema.safeParse(data);
   if (!parsed.success) {
-    throw new ChecklistError(zodProblems(parsed.error, checklistSchema, [], data, locate));
+    throw new ChecklistError(zodProblems(parsed.error, checklistSchema, [], data, locate, interpolated));
   }
   const checklist = parsed.data;
   const problems: ChecklistProblem[] = [];
-  const entries = planEntries(checklist, options.registry, data, locate, problems);
+  const entries = planEntries(checklist, options.registry, data, locate, problems, interpolated);
   problems.push(...waiverProblems(checklist, entries, locate));
   if (problems.length > 0) throw new ChecklistError(problems);
 
@@ -117,6 +121,7 @@ function planEntries(
   data: object,
   locate: Locate,
   problems: ChecklistProblem[],
+  interpolated: ReadonlySet<string>,
 ): PlannedEntry[] {
   const entries: PlannedEntry[] = [];
   const seen = new Map<string, number>();
@@ -146,7 +151,7 @@ function planEntries(
     seen.set(id, index);
     const params = check.params.safeParse(entry.with ?? {});
     if (!params.success) {
-      problems.push(...zodProblems(params.error, check.params, ['checks', index, 'with'], data, locate));
+      problems.push(...zodProblems(params.error, check.params, ['checks', index, 'with'], data, locate, interpolated));
       return;
     }
     entries.push({
@@ -195,6 +200,7 @@ function interpolate(
   env: LoadOptions['env'],
   secretValues: string[],
   locate: Locate,
+  interpolated: Set<string>,
 ): ChecklistProblem[] {
   const problems: ChecklistProblem[] = [];
   visit(document, {
@@ -215,6 +221,7 @@ function interpolate(
             return match;
           }
           if (SECRET_VARIABLE.test(name) && env[name]) secretValues.push(value);
+          interpolated.add(formatKeyPath(keyPath));
           return value;
         },
       );
@@ -286,6 +293,7 @@ function zodProblems(
   prefix: KeyPath,
   data: unknown,
   locate: Locate,
+  interpolated: ReadonlySet<string>,
 ): ChecklistProblem[] {
   const problems: ChecklistProblem[] = [];
   for (const issue of error.issues) {
@@ -305,7 +313,9 @@ function zodProblems(
     const message =
       value === undefined && issue.code === 'invalid_type'
         ? `missing required key '${String(keyPath[keyPath.length - 1])}' (expected ${issue.expected})`
-        : `${cleanZodMessage(issue.message)}, got ${describeValue(value)}`;
+        : `${cleanZodMessage(issue.message)}, got ${
+            interpolated.has(formatKeyPath(keyPath)) ? 'a value from the environment (not shown)' : describeValue(value)
+          }`;
     problems.push({ ...locate(keyPath), keyPath: formatKeyPath(keyPath), message });
   }
   return problems;
