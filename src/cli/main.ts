@@ -63,6 +63,13 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `secgate … | head` closes the pipe early: that is the reader's choice, not a crash.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const code = await runCli(argv);
   process.exitCode = code;
 }
