@@ -169,6 +169,13 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   if (commit?.dirty && statement.subject[0]?.digest.gitCommit) {
     statement.subject[0].annotations = { uncommittedChanges: true };
   }
+  if (!commit) {
+    // DESIGN: the commit verified is a subject. Say loudly when the evidence cannot name one.
+    io.stderr.write(
+      `${color.yellow.bold(`WARNING: ${statement.predicate.target.repo} is not a readable git checkout: the evidence names no commit.`)}\n`,
+    );
+    statement.predicate.target.commit = null;
+  }
   const payload = serializeStatement(statement);
   const envelope = signingKey ? signPayload(payload, signingKey) : unsignedEnvelope(payload);
   const exitCode = statement.predicate.exitCode;
@@ -286,7 +293,8 @@ function validateSelection(loaded: LoadedChecklist, ids: string[], flag: string)
 async function gitCommit(repoDir: string): Promise<{ sha: string; dirty: boolean } | undefined> {
   try {
     const sha = (await execa('git', ['-C', repoDir, 'rev-parse', 'HEAD'])).stdout.trim();
-    const status = (await execa('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no'])).stdout;
+    // Untracked files count: the repository checks scan the work tree, not only the commit.
+    const status = (await execa('git', ['-C', repoDir, 'status', '--porcelain'])).stdout;
     return { sha, dirty: status.trim().length > 0 };
   } catch {
     return undefined;

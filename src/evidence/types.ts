@@ -43,7 +43,8 @@ export type Verdict = 'pass' | 'fail' | 'error';
 
 export interface EvidencePredicate {
   tool: { name: 'secgate'; version: string };
-  target: { url: string; http_url?: string; repo: string };
+  /** `commit: null` when the repository was not a readable git checkout (no commit subject then). */
+  target: { url: string; http_url?: string; repo: string; commit?: string | null };
   checklist: { path: string; sha256: string; baselineSha256?: string };
   startedAt: string;
   finishedAt: string;

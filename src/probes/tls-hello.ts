@@ -270,6 +270,9 @@ export function parseServerResponse(bytes: Buffer): ServerResponse {
     if (record.type !== RECORD_HANDSHAKE && handshake.length > 0) break;
     if (record.type === RECORD_ALERT) {
       if (record.fragment.length < 2) return { kind: 'malformed', reason: 'alert record shorter than 2 bytes' };
+      // A warning (level 1) other than close_notify, such as Apache's unrecognized_name before its
+      // ServerHello, is not an answer: keep reading.
+      if (record.fragment.readUInt8(0) === 1 && record.fragment.readUInt8(1) !== 0) continue;
       return { kind: 'alert', level: record.fragment.readUInt8(0), description: record.fragment.readUInt8(1) };
     }
     if (record.type !== RECORD_HANDSHAKE) {

@@ -64,6 +64,9 @@ function suitesFor(version: ProtocolVersion): number[] {
 /** Offers every known suite for `version` and judges the answer. */
 export async function probeVersion(target: ScanTarget, version: ProtocolVersion): Promise<VersionVerdict> {
   const hello = buildClientHello({ version, cipherSuites: suitesFor(version), serverName: target.serverName });
+  const first = await sendClientHello(target, hello);
+  // A bare close may be a refusal or a transient reset under load: only a second close confirms it.
+  if (first.outcome !== 'closed') return judgeVersion(version, first);
   return judgeVersion(version, await sendClientHello(target, hello));
 }
 

@@ -275,3 +275,11 @@ describe('sendClientHello (the I/O edge)', () => {
     expect(result).toMatchObject({ outcome: 'error', reason: 'aborted' });
   });
 });
+
+describe('warning alerts', () => {
+  it('skips a warning alert (unrecognized_name) and reads the fatal alert after it', () => {
+    const warning = Buffer.from([21, 3, 3, 0, 2, 1, 112]);
+    const fatal = Buffer.from([21, 3, 3, 0, 2, 2, 40]);
+    expect(parseServerResponse(Buffer.concat([warning, fatal]))).toEqual({ kind: 'alert', level: 2, description: 40 });
+  });
+});
