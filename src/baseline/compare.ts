@@ -91,6 +91,9 @@ const NOT_A_THRESHOLD = /(^|_)status$|(^|_)(timeout|interval)_ms$/;
 /** Names of lists and switches that grant exceptions: more of them, or `true`, is weaker. */
 const EXCEPTION_NAME = /(^|_)(allow|allowed|ignore|ignored|skip|exclude|excluded|except|exempt|disable|insecure)(_|$)/;
 
+/** Lists of answers the check accepts (`rejection_statuses`, `statuses`, `public`): growing them lets more pass. */
+const ACCEPTED_LIST_NAME = /(^|_)(status|statuses|public|trusted|accepted?)(_|$)/;
+
 export type WeakeningKind =
   | 'check-removed'
   | 'threshold-loosened'
@@ -174,15 +177,13 @@ function judgeParam(name: string, before: unknown, after: unknown, options: Comp
     const afterItems = new Set(after.map((item) => JSON.stringify(item)));
     const removed = [...beforeItems].some((item) => !afterItems.has(item));
     const added = [...afterItems].some((item) => !beforeItems.has(item));
-    // Fewer things verified is weaker; more exceptions granted is weaker.
-    if (grantsExceptions ? added : removed) return 'weaker';
-    return 'other';
+    // Fewer things verified is weaker; more exceptions granted, or more answers accepted, is weaker.
+    if (grantsExceptions || ACCEPTED_LIST_NAME.test(name)) return added ? 'weaker' : 'stronger';
+    return removed ? 'weaker' : 'stronger';
   }
-  if (before === undefined || after === undefined) {
-    // Without the registry a parameter that appears or disappears cannot be judged: the default is unknown.
-    return typeof (before ?? after) === 'number' ? 'unknown' : 'other';
-  }
-  return 'other';
+  // Anything else (a mode, a path, an object, a parameter appearing or disappearing without the
+  // registry's defaults) cannot be judged by its type: fail closed, a waiver accepts it.
+  return 'unknown';
 }
 
 function compareParams(base: CheckEntry, head: CheckEntry, options: CompareOptions): ChecklistChange[] {

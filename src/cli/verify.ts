@@ -248,10 +248,18 @@ async function compareWithBaseline(
       loaded.file,
     );
     if (!base) {
+      // Renaming or moving the checklist must not slip past the guard: its absence is itself a finding.
       outcome = {
-        status: 'pass',
-        summary: `${checklistPath} does not exist at ${ref}: a new checklist weakens nothing`,
-        observations: [{ probe: `git show ${ref}:${checklistPath}`, actual: 'no such file', ok: true }],
+        status: 'fail',
+        summary: `${checklistPath} does not exist at ${ref}, so nothing shows this gate is as strict as the base branch's; if the checklist is new or moved, accept that with a waiver on secgate.baseline`,
+        observations: [
+          {
+            probe: `git show ${ref}:${checklistPath}`,
+            expected: 'the base checklist',
+            actual: 'no such file',
+            ok: false,
+          },
+        ],
       };
     } else {
       sha256 = base.sha256;

@@ -110,17 +110,21 @@ describe('compareChecklists', () => {
     );
   });
 
-  it('lists a renamed path for review without failing the gate', () => {
+  it('fails closed on a change it cannot judge, such as a probed path moved elsewhere', () => {
     const head = edit((checklist) => withParams(checklist, 'http.status.health', { path: '/healthz' }));
     const comparison = compareChecklists(base, head);
-    expect(comparison.weakenings).toEqual([]);
-    expect(comparison.changes).toEqual([
+    expect(comparison.weakenings).toEqual([
       expect.objectContaining({
-        kind: 'param-changed',
-        blocking: false,
-        message: `http.status.health: 'path' changed from "/health" to "/healthz"`,
+        kind: 'threshold-loosened',
+        blocking: true,
+        message: `http.status.health: 'path' changed from "/health" to "/healthz", and secgate does not know which way is stronger; treated as loosened`,
       }),
     ]);
+  });
+
+  it('treats a wider list of accepted answers as weaker', () => {
+    const head = edit((checklist) => withParams(checklist, 'http.status.health', { status: [200, 503] }));
+    expect(compareChecklists(base, head).weakenings.map((change) => change.param)).toEqual(['status']);
   });
 
   it('reports waivers added or extended, but not one that accepts the weakening itself', () => {
