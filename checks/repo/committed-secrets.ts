@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { isIgnored, listTrackedFiles } from '../../src/probes/git.js';
 import { findNamedAssignments, isEnvFile, isExampleFile } from '../../src/secrets/assignments.js';
-import { acceptedBy, type BaselineEntry, parseBaseline } from '../../src/secrets/baseline.js';
+import { acceptedBy, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { pathMatches } from '../../src/secrets/paths.js';
 import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
 import { looksBinary, scanText } from '../../src/secrets/scanner.js';
@@ -57,15 +57,12 @@ export default defineCheck({
     const observations: Observation[] = [];
     const findings: FileFinding[] = [];
 
-    let baseline: BaselineEntry[] = [];
-    if (params.baseline) {
-      const baselinePath = path.resolve(ctx.baseDir, params.baseline);
-      try {
-        baseline = parseBaseline(await readFile(baselinePath, 'utf8'));
-      } catch (error) {
-        return { status: 'error', summary: `could not read baseline ${baselinePath}: ${String(error)}`, observations };
-      }
+    const loadedBaseline = await loadBaselineFile(ctx.baseDir, params.baseline);
+    if (loadedBaseline.observation) observations.push(loadedBaseline.observation);
+    if (loadedBaseline.problem !== undefined) {
+      return { status: 'error', summary: loadedBaseline.problem, observations };
     }
+    const baseline = loadedBaseline.entries;
 
     let tracked: string[];
     try {

@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
 import { type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
 import { isEnvFile } from '../../src/secrets/assignments.js';
-import { acceptedBy, type BaselineEntry, parseBaseline } from '../../src/secrets/baseline.js';
+import { acceptedBy, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { looksBinary, scanBuffer } from '../../src/secrets/scanner.js';
 
 const MAX_FINDING_OBSERVATIONS = 200;
@@ -53,16 +51,12 @@ export default defineCheck({
     const observations: Observation[] = [];
     const started = performance.now();
 
-    let baseline: BaselineEntry[] = [];
-    if (params.baseline) {
-      const baselinePath = path.resolve(ctx.baseDir, params.baseline);
-      try {
-        baseline = parseBaseline(await readFile(baselinePath, 'utf8'));
-      } catch (error) {
-        return { status: 'error', summary: `could not read baseline ${baselinePath}: ${String(error)}`, observations };
-      }
-      observations.push({ probe: `baseline ${params.baseline}`, actual: { entries: baseline.length } });
+    const loadedBaseline = await loadBaselineFile(ctx.baseDir, params.baseline);
+    if (loadedBaseline.observation) observations.push(loadedBaseline.observation);
+    if (loadedBaseline.problem !== undefined) {
+      return { status: 'error', summary: loadedBaseline.problem, observations };
     }
+    const baseline = loadedBaseline.entries;
 
     let refs: Awaited<ReturnType<typeof listRefs>>;
     let walk: Awaited<ReturnType<typeof walkHistory>>;

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { allChecks } from '../../checks/index.js';
 import { ChecklistError } from '../engine/checklist/errors.js';
+import { secretLookingValues } from '../engine/checklist/load.js';
+import { createSecretRedactor } from '../engine/secrets.js';
 import { registerEvidenceCommand } from './evidence.js';
 import { registerEvidenceRenderCommand } from './evidence-render.js';
 import { registerExplainCommand } from './explain.js';
@@ -56,8 +58,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr.write(`secgate: ${error.message}\n`);
       return EXIT.invalidInvocation;
     }
-    // An unexpected failure of secgate itself: the gate could not reach a verdict.
-    io.stderr.write(`secgate: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    // An unexpected failure of secgate itself: the gate could not reach a verdict. The message may
+    // quote anything, so every secret-looking environment value is scrubbed from it first.
+    const redactor = createSecretRedactor(secretLookingValues(io.env));
+    io.stderr.write(
+      `secgate: internal error: ${redactor.redact(error instanceof Error ? error.message : String(error))}\n`,
+    );
     return EXIT.couldNotVerify;
   }
 }

@@ -202,7 +202,16 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
     ? { status: 'valid' as const, keyid: envelope.signatures[0]?.keyid ?? '' }
     : { status: 'unsigned' as const };
   for (const spec of reportSpecs) {
-    const text = reporters[spec.format]({ predicate: statement.predicate, envelope, signature });
+    let text: string;
+    try {
+      text = reporters[spec.format]({ predicate: statement.predicate, envelope, signature });
+    } catch (error) {
+      // A broken reporter loses one report, never the verdict or the evidence.
+      io.stderr.write(
+        color.red(`could not render the ${spec.format} report: ${secrets.redact(describeError(error))}\n`),
+      );
+      continue;
+    }
     if (spec.path === '-') io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     else if (await writeReportFile(path.resolve(io.cwd, spec.path), text)) say(`Report (${spec.format}): ${spec.path}`);
     else io.stderr.write(color.red(`could not write the ${spec.format} report to ${spec.path}\n`));

@@ -175,14 +175,32 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
+/**
+ * The engine's own sanity rules on a check's verdict, so that a bug in one
+ * check cannot turn into a pass: a pass must carry evidence, and no evidence
+ * of a pass may itself say the control was broken.
+ */
+export function judgeOutcome(outcome: CheckOutcome): CheckOutcome {
+  if (outcome.status !== 'pass') return outcome;
+  if (outcome.observations.length === 0) {
+    return { status: 'error', summary: 'the check reported pass without any observation', observations: [] };
+  }
+  const broken = outcome.observations.filter((observation) => observation.ok === false);
+  if (broken.length > 0) {
+    return {
+      ...outcome,
+      status: 'error',
+      summary: `the check reported pass, yet ${broken.length} of its observations break the control; not trusted: ${outcome.summary}`,
+    };
+  }
+  return outcome;
+}
+
 /** A check that throws has not observed anything: that is an error, never a pass. */
 async function runCheckSafely(entry: PlannedEntry, context: CheckContext): Promise<CheckOutcome> {
   try {
     const outcome = await entry.check.run(context, entry.params);
-    if (outcome.status === 'pass' && outcome.observations.length === 0) {
-      return { status: 'error', summary: 'the check reported pass without any observation', observations: [] };
-    }
-    return outcome;
+    return judgeOutcome(outcome);
   } catch (error) {
     const reason = context.secrets.redact(error instanceof Error ? error.message : String(error));
     return {

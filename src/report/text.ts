@@ -4,8 +4,9 @@
  * predicate; colour is decided by the caller (chalk instance).
  */
 import type { ChalkInstance } from 'chalk';
-import type { FinalStatus, Json, Observation } from '../engine/types.js';
+import type { FinalStatus, Observation } from '../engine/types.js';
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
+import { oneLine as flattenLine, formatValue } from './describe.js';
 
 const LABELS: Record<FinalStatus, string> = {
   pass: 'PASS ',
@@ -30,6 +31,7 @@ function paint(chalk: ChalkInstance, status: FinalStatus, text: string): string 
   }
 }
 
+/** Compact (`12ms`, `1.4s`) so the terminal's duration column stays narrow. */
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
@@ -43,21 +45,21 @@ export function formatCheckLine(record: CheckRecord, chalk: ChalkInstance, idWid
   return `${paint(chalk, record.status, LABELS[record.status])} ${record.id.padEnd(idWidth)} ${chalk.dim(duration)}  ${oneLine(record.summary)}${waiverNote}`;
 }
 
+/**
+ * One terminal line. Text that comes from the target (headers, bodies, summaries quoting them)
+ * may carry escape sequences; control characters are shown as `?` so a probed server cannot
+ * rewrite the operator's screen or forge a verdict line.
+ */
 function oneLine(text: string, max = 160): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-export function formatJsonValue(value: Json | undefined): string {
-  if (value === undefined) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return flattenLine(text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?'), max);
 }
 
 export function formatObservation(observation: Observation, chalk: ChalkInstance): string {
   const mark = observation.ok === false ? chalk.red('✗') : observation.ok === true ? chalk.green('✓') : chalk.dim('·');
   const parts = [`${mark} ${observation.probe}`];
-  if (observation.expected !== undefined) parts.push(`expected ${formatJsonValue(observation.expected)}`);
-  if (observation.actual !== undefined) parts.push(`got ${formatJsonValue(observation.actual)}`);
+  if (observation.expected !== undefined) parts.push(`expected ${formatValue(observation.expected)}`);
+  if (observation.actual !== undefined) parts.push(`got ${formatValue(observation.actual)}`);
   if (observation.note) parts.push(observation.note);
   if (observation.location) {
     const { path, line, commit } = observation.location;

@@ -4,7 +4,10 @@
  * value's sha256, as shown in every finding) and never used to hide a finding:
  * an accepted finding is still reported, with its reason.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
+import type { Observation } from '../engine/types.js';
 
 const entrySchema = z
   .object({
@@ -37,4 +40,26 @@ export function acceptedBy(
       (entry.rule === undefined || entry.rule === finding.rule) &&
       (entry.path === undefined || entry.path === finding.path),
   );
+}
+
+export type LoadedBaseline =
+  | { entries: BaselineEntry[]; observation?: Observation; problem?: undefined }
+  | { entries?: undefined; problem: string; observation: Observation };
+
+/**
+ * Reads the baseline a repository check names (relative to the checklist's
+ * directory). No file configured means no accepted findings; a file that is
+ * configured but unreadable or invalid is a problem, never an empty baseline.
+ */
+export async function loadBaselineFile(baseDir: string, relative: string | undefined): Promise<LoadedBaseline> {
+  if (relative === undefined) return { entries: [] };
+  const file = path.resolve(baseDir, relative);
+  const probe = `baseline ${relative}`;
+  try {
+    const entries = parseBaseline(await readFile(file, 'utf8'));
+    return { entries, observation: { probe, actual: { entries: entries.length } } };
+  } catch (error) {
+    const problem = `could not read baseline ${file}: ${error instanceof Error ? error.message : String(error)}`;
+    return { problem, observation: { probe, expected: 'a readable JSON baseline', ok: false, note: problem } };
+  }
 }

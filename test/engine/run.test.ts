@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlannedEntry } from '../../src/engine/checklist/load.js';
 import { type OpenContext, openCheckContext } from '../../src/engine/context.js';
-import { applyWaiver, type CheckResult, exitCodeFor, planRun, runChecks } from '../../src/engine/run.js';
+import { applyWaiver, type CheckResult, exitCodeFor, judgeOutcome, planRun, runChecks } from '../../src/engine/run.js';
 import type { CheckDefinition } from '../../src/engine/types.js';
 import {
   failingCheck,
@@ -149,5 +149,29 @@ describe('waivers', () => {
       outcome: { status: 'error', summary: 'timeout', observations: [] },
     };
     expect(applyWaiver(errored, [waiver], new Date('2026-06-01T00:00:00Z')).status).toBe('error');
+  });
+});
+
+describe('judging outcomes', () => {
+  it('does not trust a pass whose own evidence says the control is broken', () => {
+    const judged = judgeOutcome({
+      status: 'pass',
+      summary: 'all good',
+      observations: [
+        { probe: 'a', ok: true },
+        { probe: 'b', ok: false },
+      ],
+    });
+    expect(judged.status).toBe('error');
+    expect(judged.summary).toBe(
+      'the check reported pass, yet 1 of its observations break the control; not trusted: all good',
+    );
+  });
+
+  it('keeps passes whose evidence agrees, and every non-pass as it is', () => {
+    const pass = { status: 'pass' as const, summary: 'ok', observations: [{ probe: 'a', ok: true }, { probe: 'b' }] };
+    expect(judgeOutcome(pass)).toBe(pass);
+    const fail = { status: 'fail' as const, summary: 'no', observations: [{ probe: 'a', ok: false }] };
+    expect(judgeOutcome(fail)).toBe(fail);
   });
 });

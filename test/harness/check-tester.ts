@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type ContextOptions, openCheckContext } from '../../src/engine/context.js';
+import { judgeOutcome } from '../../src/engine/run.js';
 import type { CheckDefinition, CheckOutcome, CheckStatus, Observation } from '../../src/engine/types.js';
 
 /** A started target (fixture server, git repo, reference service) and how to stop it. */
@@ -48,7 +49,8 @@ export async function runCheckOn(
 ): Promise<CheckOutcome> {
   const { context, close } = await openCheckContext(target.context);
   try {
-    return await check.run(context, check.params.parse(params));
+    // The engine's sanity rules apply here too, so a table case sees what a real run would report.
+    return judgeOutcome(await check.run(context, check.params.parse(params)));
   } finally {
     await close();
   }

@@ -48,6 +48,11 @@ const SECRET_VARIABLE = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL|TOTP/i;
 /** `${VAR}`, `${VAR:-default}` (default when unset or empty), and `$$` for a literal dollar. */
 const INTERPOLATION = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** Values of every environment variable whose name marks it as a secret. */
+export function secretLookingValues(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(env).flatMap(([name, value]) => (value && SECRET_VARIABLE.test(name) ? [value] : []));
+}
+
 export async function loadChecklist(file: string, options: LoadOptions): Promise<LoadedChecklist> {
   const absolute = path.resolve(file);
   let text: string;

@@ -24,6 +24,13 @@ testCheck(committedSecrets, {
     { name: 'key only reachable from a tag', target: repoTarget(keyOnlyReachableFromTag) },
   ],
   invalid: [
+    {
+      name: 'a configured baseline that cannot be read is an error, not an empty baseline',
+      target: repoTarget(cleanRepo),
+      with: { baseline: 'no-such-baseline.json' },
+      status: 'error',
+      expect: /could not read baseline .*no-such-baseline\.json: ENOENT/,
+    },
     { name: '.env not ignored', target: repoTarget(envNotIgnored), expect: /\.env is not ignored by \.gitignore/ },
     {
       name: 'POSTGRES_PASSWORD value in docker-compose.yml',

@@ -32,6 +32,13 @@ testCheck(repoHistory, {
   valid: [{ name: 'clean repository (ignored .env never committed)', target: repoTarget(cleanRepo) }],
   invalid: [
     {
+      name: 'a configured baseline that cannot be read is an error, not an empty baseline',
+      target: repoTarget(cleanRepo),
+      with: { baseline: 'no-such-baseline.json' },
+      status: 'error',
+      expect: /could not read baseline .*no-such-baseline\.json: ENOENT/,
+    },
+    {
       name: '.env committed then deleted on a side branch',
       target: repoTarget(envDeletedOnSideBranch, remember('side')),
       expect: lazy(() => new RegExp(`\\.env file \\.env committed in ${commitOf('side', 'envAdded')}`)),
