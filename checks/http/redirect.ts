@@ -59,6 +59,11 @@ export default defineCheck({
       statuses: z.array(z.number().int().min(300).max(399)).min(1).default([301, 308]),
       /** A refused connection (no plain-HTTP listener at all) satisfies the control. */
       allow_refused: z.boolean().default(true),
+      /**
+       * When http_url names another port and refuses, this port is probed too: a refusal on a
+       * port nobody uses proves nothing about the port browsers actually try.
+       */
+      standard_port: z.number().int().min(1).max(65535).default(80),
       /** Hosts a redirect may point to besides the http_url and url hosts. */
       allowed_hosts: z.array(z.string().min(1)).default([]),
     })
@@ -98,7 +103,7 @@ export default defineCheck({
         return { path, url, attempt: await attemptRequest(ctx.http, url) };
       }),
     );
-    for (const { path, url, attempt } of attempts) {
+    const record = (path: string, url: URL, attempt: (typeof attempts)[number]['attempt']) => {
       const probe = describeRequest('GET', url);
       if (attempt.failure) {
         const refusedOk = attempt.failure.kind === 'refused' && params.allow_refused;
@@ -115,7 +120,7 @@ export default defineCheck({
         });
         if (attempt.failure.kind === 'refused' && !params.allow_refused) failures.push(`${path}: connection refused`);
         else if (!refusedOk) unobserved.push(`${path}: ${describeFailure(attempt.failure)}`);
-        continue;
+        return;
       }
       const { response } = attempt;
       const location = headerValue(response, 'location');
@@ -127,11 +132,26 @@ export default defineCheck({
             : `served ${response.status} over plain HTTP instead of redirecting`;
         observations.push({ probe, expected, actual, ok: false, note });
         failures.push(`${path}: ${note}`);
-        continue;
+        return;
       }
       const judgement = judgeRedirect(url, location, allowedHosts);
       observations.push({ probe, expected, actual, ok: judgement.ok, note: judgement.note });
       if (!judgement.ok) failures.push(`${path}: ${judgement.note}`);
+    };
+    for (const { path, url, attempt } of attempts) record(path, url, attempt);
+
+    const configuredPort = new URL(httpUrl).port;
+    const allRefused = attempts.every(({ attempt }) => attempt.failure?.kind === 'refused');
+    if (
+      params.allow_refused &&
+      allRefused &&
+      configuredPort !== '' &&
+      Number(configuredPort) !== params.standard_port
+    ) {
+      const standard = new URL(httpUrl);
+      standard.port = String(params.standard_port);
+      const url = targetUrl(standard.origin, '/');
+      record(`/ on standard port ${params.standard_port}`, url, await attemptRequest(ctx.http, url));
     }
 
     if (failures.length > 0) {

@@ -1,7 +1,30 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import httpRedirect, { judgeRedirect } from '../../../checks/http/redirect.js';
 import { startHttpFixture } from '../../../fixtures/http/servers.js';
-import { testCheck } from '../../harness/check-tester.js';
+import { type TargetHandle, testCheck } from '../../harness/check-tester.js';
+
+/**
+ * http_url names a port that refuses, while the port browsers try (here a random port standing
+ * in for 80) serves the application over plain HTTP.
+ */
+let standardPort = 0;
+async function refusedButStandardPortServes(): Promise<TargetHandle> {
+  const fixture = await startHttpFixture({ plainHttp: 'refused' });
+  const plain = createServer((_request, response) => response.end('served over plain HTTP'));
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  standardPort = (plain.address() as AddressInfo).port;
+  return {
+    context: fixture.context,
+    async close() {
+      plain.closeAllConnections();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+      await fixture.close();
+    },
+  };
+}
+
 import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
 
 testCheck(httpRedirect, {
@@ -11,6 +34,14 @@ testCheck(httpRedirect, {
     { name: 'no plain-HTTP listener (connection refused)', target: () => startHttpFixture({ plainHttp: 'refused' }) },
   ],
   invalid: [
+    {
+      name: 'http_url refuses, but the standard port serves plain HTTP',
+      target: refusedButStandardPortServes,
+      get with() {
+        return { standard_port: standardPort };
+      },
+      expect: /\/ on standard port \d+: served 200 over plain HTTP instead of redirecting/,
+    },
     {
       name: 'plain HTTP serves 200',
       target: () => startHttpFixture({ flaw: 'plain-http-serves-200' }),
