@@ -91,25 +91,38 @@ export default defineCheck({
       const batch = params.lockout_attempts - 1;
       let wrongSinceUnlock = 0;
       lockedProbe = true;
-      for (let index = 0; index < params.samples; index++) {
-        if (wrongSinceUnlock === batch && canUnlock && ctx.db) {
-          await ctx.db.query(unlockSql ?? '', [probe.username]);
-          wrongSinceUnlock = 0;
+      const takeSamples = async (rounds: number) => {
+        for (let index = 0; index < rounds; index++) {
+          if (wrongSinceUnlock === batch && canUnlock && ctx.db) {
+            await ctx.db.query(unlockSql ?? '', [probe.username]);
+            wrongSinceUnlock = 0;
+          }
+          const takeWrong = wrongSinceUnlock < batch;
+          if (takeWrong) wrongSinceUnlock++;
+          // Paired samples: one of each class per round, so drift in the target's load affects both alike.
+          const unknownRequest = () => client.login(probeValue('secgate-unknown'), probeValue('wrong'), nextRoute());
+          const wrongRequest = () => client.login(probe.username, probeValue('wrong'), nextRoute());
+          if (params.concurrent_pairs && takeWrong) {
+            const [unknown, wrong] = await Promise.all([unknownRequest(), wrongRequest()]);
+            samples['unknown user'].push(unknown.response);
+            samples['wrong password'].push(wrong.response);
+          } else {
+            samples['unknown user'].push((await unknownRequest()).response);
+            if (takeWrong) samples['wrong password'].push((await wrongRequest()).response);
+          }
         }
-        const takeWrong = wrongSinceUnlock < batch;
-        if (takeWrong) wrongSinceUnlock++;
-        // Paired samples: one of each class per round, so drift in the target's load affects both alike.
-        const unknownRequest = () => client.login(probeValue('secgate-unknown'), probeValue('wrong'), nextRoute());
-        const wrongRequest = () => client.login(probe.username, probeValue('wrong'), nextRoute());
-        if (params.concurrent_pairs && takeWrong) {
-          const [unknown, wrong] = await Promise.all([unknownRequest(), wrongRequest()]);
-          samples['unknown user'].push(unknown.response);
-          samples['wrong password'].push(wrong.response);
-        } else {
-          samples['unknown user'].push((await unknownRequest()).response);
-          if (takeWrong) samples['wrong password'].push((await wrongRequest()).response);
-        }
-      }
+      };
+      const judgeTiming = () => {
+        const unknownMedian = median(samples['unknown user'].map((response) => response.elapsedMs));
+        const wrongMedian = median(samples['wrong password'].map((response) => response.elapsedMs));
+        const difference = Math.abs(unknownMedian - wrongMedian);
+        const bound = Math.max(params.tolerance_ms, params.max_difference_ratio * Math.max(unknownMedian, wrongMedian));
+        return { unknownMedian, wrongMedian, difference, bound, ok: difference <= bound };
+      };
+      await takeSamples(params.samples);
+      // A load spike on a shared machine can skew one batch; a real difference survives a second
+      // batch of the same size, judged together with the first.
+      if (!judgeTiming().ok) await takeSamples(params.samples);
       for (let sent = wrongSinceUnlock; sent < params.lockout_attempts; sent++) {
         await client.login(probe.username, probeValue('wrong'), nextRoute());
       }
@@ -144,12 +157,8 @@ export default defineCheck({
                 .join(' | ')}`,
       });
 
-      const unknownMedian = median(samples['unknown user'].map((response) => response.elapsedMs));
-      const wrongMedian = median(samples['wrong password'].map((response) => response.elapsedMs));
+      const { unknownMedian, wrongMedian, difference, bound, ok: timingOk } = judgeTiming();
       const lockedMedian = median(samples['locked account'].map((response) => response.elapsedMs));
-      const difference = Math.abs(unknownMedian - wrongMedian);
-      const bound = Math.max(params.tolerance_ms, params.max_difference_ratio * Math.max(unknownMedian, wrongMedian));
-      const timingOk = difference <= bound;
       observations.push({
         probe: 'median response time, unknown user vs wrong password',
         expected: { max_difference_ms: round(bound) },
@@ -169,11 +178,11 @@ export default defineCheck({
         actual: { locked_account_median_ms: round(lockedMedian), samples: samples['locked account'].length },
         note: 'context: the locked answer is compared by content above',
       });
-      if (samples['wrong password'].length < params.samples) {
+      if (samples['wrong password'].length < samples['unknown user'].length) {
         observations.push({
           probe: 'wrong-password sample count',
           actual: samples['wrong password'].length,
-          note: `only ${samples['wrong password'].length} wrong-password samples before the lockout: give auth.cleanup.unlock_account_sql (and a database) for ${params.samples}`,
+          note: `only ${samples['wrong password'].length} wrong-password samples before the lockout: give auth.cleanup.unlock_account_sql (and a database) for ${samples['unknown user'].length}`,
         });
       }
     } catch (error) {
