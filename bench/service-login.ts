@@ -25,25 +25,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonResult } from 'autocannon';
-import pg from 'pg';
 import { Agent, request } from 'undici';
 import type { ReferenceServiceOptions } from '../src/service/index.js';
-import { type ReferenceTarget, startReferenceTarget } from '../test/support/reference-service.js';
+import { queryService, type ReferenceTarget, startReferenceTarget } from '../test/support/reference-service.js';
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10);
 const TIMING_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/results/service-login.md');
-
-async function rows<Row extends Record<string, unknown>>(target: ReferenceTarget, sql: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: target.service.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<Row>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function withTarget<T>(
   options: ReferenceServiceOptions,
@@ -94,14 +83,14 @@ function rejectedPerSecond(result: AutocannonResult): number {
 async function stuffing(): Promise<string[]> {
   return withTarget({}, async (target) => {
     const result = await load(target, (index) => ({ username: `stuffed-${index}`, password: 'Summer2026!' }));
-    const [block] = await rows<{ count: number; before: number }>(
+    const [block] = await queryService<{ count: number; before: number }>(
       target,
       `SELECT (SELECT count(*)::int FROM ip_blocks WHERE ip_address = '127.0.0.1') AS count,
               (SELECT count(*)::int FROM auth_failure_events
                 WHERE event_type <> 'blocked_ip'
                   AND created_at <= (SELECT min(blocked_at) FROM ip_blocks WHERE ip_address = '127.0.0.1')) AS before`,
     );
-    const [events] = await rows<{ total: number; blocked: number }>(
+    const [events] = await queryService<{ total: number; blocked: number }>(
       target,
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE event_type = 'blocked_ip')::int AS blocked FROM auth_failure_events`,
     );
@@ -125,12 +114,12 @@ async function passwordPath(): Promise<string[]> {
   return withTarget({ ipBlockThreshold: 1_000_000_000 }, async (target) => {
     const username = target.context.auth.probe_account.username;
     const result = await load(target, () => ({ username, password: 'wrong-password-guess' }));
-    const events = await rows<{ event_type: string; count: number }>(
+    const events = await queryService<{ event_type: string; count: number }>(
       target,
       `SELECT event_type, count(*)::int AS count FROM auth_failure_events WHERE username = $1 GROUP BY 1 ORDER BY 1`,
       [username],
     );
-    const [user] = await rows<{ failed_login_count: number; locked: boolean }>(
+    const [user] = await queryService<{ failed_login_count: number; locked: boolean }>(
       target,
       'SELECT failed_login_count, locked_until > now() AS locked FROM users WHERE username = $1',
       [username],

@@ -32,6 +32,9 @@ function invalidToken(): string {
   return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub: 'secgate-invalid', exp: 4_102_444_800 })}.${randomBytes(256).toString('base64url')}`;
 }
 
+/** Rejection paths that need the probe account's real credentials to reach. */
+const ACCOUNT_PATHS: readonly RejectionPath[] = ['bad_password', 'bad_totp', 'expired_token', 'locked_account'];
+
 export default defineCheck({
   id: 'auth.failure-events',
   title: 'Every rejection path writes one audit row with the right type, address and time',
@@ -61,15 +64,15 @@ export default defineCheck({
       signing_alg: z.string().min(2).optional(),
     })
     .strict(),
+  requires: (params) =>
+    params.events.some((path) => ACCOUNT_PATHS.includes(path)) ? ['database', 'auth.probe_account'] : ['database'],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
     const db = ctx.db;
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;
     const wanted = new Set(params.events);
-    const needsProbe = ['bad_password', 'bad_totp', 'expired_token', 'locked_account'].some((path) =>
-      wanted.has(path as RejectionPath),
-    );
+    const needsProbe = ACCOUNT_PATHS.some((path) => wanted.has(path));
     if (needsProbe && !probe) {
       return errorOutcome(ctx, 'the account rejection paths: the checklist gives no auth.probe_account', undefined);
     }

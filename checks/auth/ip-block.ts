@@ -36,6 +36,7 @@ export default defineCheck({
       event_types: eventTypesParam(),
     })
     .strict(),
+  requires: () => ['database', 'auth.probe_account'],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the ip_blocks rows: the checklist names no database', undefined);
     const db = ctx.db;

@@ -23,6 +23,7 @@ export default defineCheck({
       event_types: eventTypesParam(),
     })
     .strict(),
+  requires: (params) => [`auth.${params.account}`, 'database'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const account = client.mapping[params.account];

@@ -18,6 +18,7 @@ export default defineCheck({
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
+  requires: () => ['auth.no_mfa_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const { probe_account: probe, no_mfa_account: noMfa } = client.mapping;

@@ -20,6 +20,7 @@ export default defineCheck({
       expect_access_revoked: z.boolean().default(false),
     })
     .strict(),
+  requires: () => ['auth.probe_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;

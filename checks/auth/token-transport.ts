@@ -49,6 +49,7 @@ export default defineCheck({
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
+  requires: () => ['auth.probe_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;

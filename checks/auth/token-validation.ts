@@ -44,6 +44,7 @@ export default defineCheck({
       required_claims: z.array(z.string().min(1)).default(['exp', 'sub']),
     })
     .strict(),
+  requires: () => ['auth.probe_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;

@@ -9,6 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
 import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { httpVerdict } from './outcome.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const methodSchema = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -164,15 +165,9 @@ export default defineCheck({
       if (!ok) failures.push(note);
     }
 
-    if (failures.length > 0) return { status: 'fail', summary: failures.join('; '), observations };
-    if (unobserved.length > 0) {
-      return { status: 'error', summary: `could not observe: ${unobserved.join('; ')}`, observations };
-    }
     const protectedCount = planned.filter((probe) => probe.kind !== 'public').length;
-    return {
-      status: 'pass',
-      summary: `${protectedCount} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}; ${params.public.length} public paths reachable`,
-      observations,
-    };
+    return httpVerdict({ failures, unobserved }, observations, {
+      pass: `${protectedCount} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}; ${params.public.length} public paths reachable`,
+    });
   },
 });

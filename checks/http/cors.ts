@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { httpVerdict } from './outcome.js';
 
 interface CorsProbe {
   kind: 'preflight' | 'simple request';
@@ -118,14 +119,8 @@ export default defineCheck({
       if (!judgement.ok) failures.push(`${request.kind} ${request.method} ${request.path}: ${judgement.note}`);
     }
 
-    if (failures.length > 0) return { status: 'fail', summary: failures.join('; '), observations };
-    if (unobserved.length > 0) {
-      return { status: 'error', summary: `could not observe: ${unobserved.join('; ')}`, observations };
-    }
-    return {
-      status: 'pass',
-      summary: `no foreign origin granted access on ${params.paths.length} paths (${requests.length} requests)`,
-      observations,
-    };
+    return httpVerdict({ failures, unobserved }, observations, {
+      pass: `no foreign origin granted access on ${params.paths.length} paths (${requests.length} requests)`,
+    });
   },
 });

@@ -3,12 +3,15 @@
  * not served to anonymous clients (seed 002: docs_url=None, openapi_url=None).
  * They are an endpoint inventory handed to an attacker. Each well-known path
  * must answer 404, 401 or 403 (any 4xx is accepted); a 2xx fails, and so does
- * a redirect that lands on a docs page.
+ * a redirect that lands on a docs page — unless the 2xx is byte for byte the
+ * page a path that cannot exist also gets (a single-page app's catch-all).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { httpVerdict } from './outcome.js';
 
 export const WELL_KNOWN_DOCS_PATHS = [
   '/docs',
@@ -26,7 +29,11 @@ export const WELL_KNOWN_DOCS_PATHS = [
 export const INTROSPECTION_QUERY =
   '{"query":"query SecgateIntrospection { __schema { queryType { name } types { name } } }"}';
 
+/** Words every documentation page or schema carries (Swagger UI, ReDoc, an OpenAPI document, GraphiQL, introspection). */
+const DOCS_CONTENT_PATTERN = /swagger|redoc|openapi|graphiql|__schema/i;
 const DOCS_LOCATION_PATTERN = /docs|swagger|redoc|openapi|graphiql|graphql|api-docs/i;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export interface DocsJudgement {
   ok: boolean;
@@ -79,6 +86,10 @@ export default defineCheck({
         ? []
         : [{ method: 'POST', path: params.graphql_path, body: INTROSPECTION_QUERY }]),
     ];
+    // A path that cannot exist: what a single-page app's catch-all serves for any unknown route. A docs
+    // path answering 200 with exactly that page is the app shell, not documentation.
+    const controlPath = `/secgate-no-such-page-${randomBytes(6).toString('hex')}`;
+    const controlRequest = attemptRequest(ctx.http, targetUrl(ctx.target.url, controlPath));
     const results = await Promise.all(
       requests.map(async (request) => {
         const url = targetUrl(ctx.target.url, request.path);
@@ -92,8 +103,24 @@ export default defineCheck({
       }),
     );
 
+    const control = await controlRequest;
+    // Only an ordinary page earns the exemption: a catch-all that is itself a docs page exposes docs everywhere.
+    const catchAllDigest =
+      control.response &&
+      control.response.status >= 200 &&
+      control.response.status < 300 &&
+      !DOCS_CONTENT_PATTERN.test(control.response.body)
+        ? sha256(control.response.body)
+        : undefined;
     const expected = 'a 4xx (404, 401 or 403), or a redirect that does not lead to docs';
     const observations: Observation[] = [];
+    if (catchAllDigest !== undefined && control.response) {
+      observations.push({
+        probe: `GET ${controlPath} (a path that cannot exist)`,
+        actual: { status: control.response.status, body_sha256: catchAllDigest },
+        note: 'the target answers unknown paths with a page (a single-page-app catch-all); a docs path that gets exactly this page is not documentation',
+      });
+    }
     const exposed: string[] = [];
     const unobserved: string[] = [];
     for (const { request, label, attempt } of results) {
@@ -104,7 +131,13 @@ export default defineCheck({
         continue;
       }
       const location = headerValue(attempt.response, 'location');
-      const judgement = judgeDocsResponse(attempt.response.status, location);
+      const sameAsCatchAll = catchAllDigest !== undefined && sha256(attempt.response.body) === catchAllDigest;
+      const judgement = sameAsCatchAll
+        ? {
+            ok: true,
+            note: `served the catch-all page (${attempt.response.status}), the same as a path that cannot exist: no documentation`,
+          }
+        : judgeDocsResponse(attempt.response.status, location);
       observations.push({
         probe,
         expected,
@@ -115,14 +148,9 @@ export default defineCheck({
       if (!judgement.ok) exposed.push(`${request.path} ${judgement.note}`);
     }
 
-    if (exposed.length > 0) return { status: 'fail', summary: `docs exposed: ${exposed.join('; ')}`, observations };
-    if (unobserved.length > 0) {
-      return { status: 'error', summary: `could not observe: ${unobserved.join('; ')}`, observations };
-    }
-    return {
-      status: 'pass',
-      summary: `none of ${requests.length} documentation endpoints is served`,
-      observations,
-    };
+    return httpVerdict({ failures: exposed, unobserved }, observations, {
+      pass: `none of ${requests.length} documentation endpoints is served`,
+      failPrefix: 'docs exposed: ',
+    });
   },
 });

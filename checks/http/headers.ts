@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { httpVerdict } from './outcome.js';
 
 export interface HeaderPolicy {
   hstsMinMaxAge: number;
@@ -263,19 +264,11 @@ export default defineCheck({
       }
     }
 
-    if (problems.size > 0) {
-      const described = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
-      return { status: 'fail', summary: described.join('; '), observations };
-    }
-    if (unobserved.length > 0) {
-      return { status: 'error', summary: `could not observe: ${unobserved.join('; ')}`, observations };
-    }
-    return {
-      status: 'pass',
-      summary: `security headers present on all ${probes.length} responses (${attempts
+    const failures = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
+    return httpVerdict({ failures, unobserved }, observations, {
+      pass: `security headers present on all ${probes.length} responses (${attempts
         .map(({ attempt }) => attempt.response?.status)
         .join(', ')})`,
-      observations,
-    };
+    });
   },
 });

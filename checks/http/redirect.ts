@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { httpVerdict } from './outcome.js';
 
 export interface RedirectJudgement {
   ok: boolean;
@@ -68,6 +69,7 @@ export default defineCheck({
       allowed_hosts: z.array(z.string().min(1)).default([]),
     })
     .strict(),
+  requires: () => ['target.http_url'],
   async run(ctx, params) {
     const httpUrl = ctx.target.http_url;
     if (httpUrl === undefined) {
@@ -154,23 +156,13 @@ export default defineCheck({
       record(`/ on standard port ${params.standard_port}`, url, await attemptRequest(ctx.http, url));
     }
 
-    if (failures.length > 0) {
-      return { status: 'fail', summary: `plain HTTP is not safely redirected: ${failures.join('; ')}`, observations };
-    }
-    if (unobserved.length > 0) {
-      return {
-        status: 'error',
-        summary: `could not observe the plain-HTTP endpoint: ${unobserved.join('; ')}`,
-        observations,
-      };
-    }
     const refused = observations.every((observation) => observation.note?.startsWith('connection refused'));
-    return {
-      status: 'pass',
-      summary: refused
+    return httpVerdict({ failures, unobserved }, observations, {
+      pass: refused
         ? `plain HTTP refused on ${httpUrl}`
         : `plain HTTP redirects to HTTPS on the same host and path (${params.paths.length} paths)`,
-      observations,
-    };
+      failPrefix: 'plain HTTP is not safely redirected: ',
+      unobservedPrefix: 'could not observe the plain-HTTP endpoint: ',
+    });
   },
 });

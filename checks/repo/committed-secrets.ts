@@ -4,13 +4,12 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { isIgnored, listTrackedFiles } from '../../src/probes/git.js';
 import { findNamedAssignments, isEnvFile, isExampleFile } from '../../src/secrets/assignments.js';
-import { acceptedBy, loadBaselineFile } from '../../src/secrets/baseline.js';
+import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { pathMatches } from '../../src/secrets/paths.js';
 import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
 import { looksBinary, scanText } from '../../src/secrets/scanner.js';
 
 /** Cap on finding observations, so a repository full of findings still yields readable evidence. */
-const MAX_FINDING_OBSERVATIONS = 200;
 
 interface FileFinding {
   observation: Observation;
@@ -229,22 +228,14 @@ export default defineCheck({
       }
       return { ...finding.observation, ok: true, note: `baselined: ${accepted.reason} (${finding.observation.note})` };
     });
-    findingObservations.sort((left, right) => Number(left.ok) - Number(right.ok));
-    observations.push(...findingObservations.slice(0, MAX_FINDING_OBSERVATIONS));
-    if (findingObservations.length > MAX_FINDING_OBSERVATIONS) {
-      observations.push({
-        probe: 'findings not listed',
-        ok: open <= MAX_FINDING_OBSERVATIONS,
-        note: `${findingObservations.length - MAX_FINDING_OBSERVATIONS} further findings omitted`,
-      });
-    }
+    observations.push(...listedFindings(findingObservations, open));
 
     const problems = notIgnored + open;
     const accepted = findings.length - open;
     if (problems > 0) {
       const first =
         observations.find((observation) => observation.probe.startsWith('git check-ignore') && !observation.ok)?.note ??
-        findingObservations[0]?.note ??
+        findingObservations.find((observation) => !observation.ok)?.note ??
         '';
       return {
         status: 'fail',

@@ -1,12 +1,12 @@
+import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
 import { type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
 import { isEnvFile } from '../../src/secrets/assignments.js';
-import { acceptedBy, loadBaselineFile } from '../../src/secrets/baseline.js';
+import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { looksBinary, scanBuffer } from '../../src/secrets/scanner.js';
 
-const MAX_FINDING_OBSERVATIONS = 200;
 const MAX_LISTED_SKIPS = 50;
 
 interface HistoryFinding {
@@ -59,14 +59,12 @@ export default defineCheck({
     const baseline = loadedBaseline.entries;
 
     let refs: Awaited<ReturnType<typeof listRefs>>;
-    let walk: Awaited<ReturnType<typeof walkHistory>>;
     try {
       refs = await listRefs(ctx.repoDir, { signal: ctx.signal });
-      walk = await walkHistory(ctx.repoDir, { signal: ctx.signal });
     } catch (error) {
       return {
         status: 'error',
-        summary: `could not walk the git history of ${ctx.repoDir}: ${String(error)}`,
+        summary: `could not walk the git history of ${ctx.repoDir} (listing its refs): ${String(error)}`,
         observations,
       };
     }
@@ -76,8 +74,91 @@ export default defineCheck({
       note: `history walked from ${refs.length} refs (branches, tags, remote-tracking refs, stash)`,
     });
 
+    // Every unique blob, once, read while the walk is still finding them: the walk writes each new
+    // blob id into `blobIds`, the reader sends them on to `git cat-file --batch` as they come.
+    const origins = new Map<string, BlobIntroduction | undefined>();
+    const blobIds = new PassThrough({ objectMode: true });
+    const walking = (async () => {
+      const walk = await walkHistory(ctx.repoDir, {
+        signal: ctx.signal,
+        onNewBlob: (sha, introduction) => {
+          origins.set(sha, introduction);
+          blobIds.write(sha);
+        },
+      });
+      if (params.include_unreachable) {
+        let unreachable: string[];
+        try {
+          unreachable = await listUnreachableBlobs(ctx.repoDir, { signal: ctx.signal });
+        } catch (error) {
+          throw new Error(`git fsck --unreachable failed: ${String(error)}`);
+        }
+        for (const blob of unreachable) {
+          if (origins.has(blob)) continue;
+          origins.set(blob, undefined);
+          blobIds.write(blob);
+        }
+      }
+      blobIds.end();
+      return walk;
+    })();
+    // A failed walk ends the id stream with its error, which stops the reader too.
+    walking.catch((error: unknown) => blobIds.destroy(error instanceof Error ? error : new Error(String(error))));
+
+    const blobFindings: HistoryFinding[] = [];
+    let binaryBlobs = 0;
+    const largeBlobs: Observation[] = [];
+    const reading = readBlobs(
+      ctx.repoDir,
+      blobIds as AsyncIterable<string>,
+      { maxBlobBytes: params.max_blob_bytes, signal: ctx.signal },
+      (blob) => {
+        const origin = origins.get(blob.sha);
+        const where = origin ? `${origin.path} @ ${origin.commit.slice(0, 12)}` : 'unreachable object';
+        if (blob.kind === 'missing') throw new Error(`blob ${blob.sha} is missing from the object store`);
+        if (blob.kind === 'too-large') {
+          largeBlobs.push({
+            probe: `git cat-file blob ${blob.sha.slice(0, 12)}`,
+            actual: { size: blob.size, path: origin?.path ?? null, commit: origin?.commit ?? null },
+            note: `not scanned: ${blob.size} bytes exceeds max_blob_bytes (${where})`,
+          });
+          return;
+        }
+        if (looksBinary(blob.content)) {
+          binaryBlobs++;
+          return;
+        }
+        for (const match of scanBuffer(blob.content)) {
+          const fingerprint = ctx.secrets.fingerprint(match.value);
+          blobFindings.push({
+            rule: match.ruleId,
+            fingerprint: fingerprint.sha256,
+            length: fingerprint.length,
+            commit: origin?.commit ?? 'unreachable',
+            path: origin?.path ?? `(unreachable blob ${blob.sha.slice(0, 12)})`,
+            line: match.line,
+            blob: blob.sha,
+          });
+        }
+      },
+    );
+    const [walked, read] = await Promise.allSettled([walking, reading]);
+    // The walk's own failure explains a reader stopped for lack of ids, so it is reported first.
+    if (walked.status === 'rejected') {
+      return {
+        status: 'error',
+        summary: `could not walk the git history of ${ctx.repoDir}: ${String(walked.reason)}`,
+        observations,
+      };
+    }
+    if (read.status === 'rejected') {
+      return { status: 'error', summary: `could not read blobs: ${String(read.reason)}`, observations };
+    }
+    const walk = walked.value;
+    const totals = read.value;
+
     const findings: HistoryFinding[] = [];
-    // 1. .env-like files, ever added on any ref, even if later deleted or renamed.
+    // .env-like files, ever added on any ref, even if later deleted or renamed.
     for (const introduced of walk.paths.values()) {
       if (!isEnvFile(introduced.path)) continue;
       findings.push({
@@ -90,59 +171,7 @@ export default defineCheck({
         blob: introduced.blob,
       });
     }
-
-    // 2. Every unique blob, once.
-    const origins = new Map<string, BlobIntroduction | undefined>(walk.blobs);
-    if (params.include_unreachable) {
-      try {
-        for (const blob of await listUnreachableBlobs(ctx.repoDir, { signal: ctx.signal })) {
-          if (!origins.has(blob)) origins.set(blob, undefined);
-        }
-      } catch (error) {
-        return { status: 'error', summary: `git fsck --unreachable failed: ${String(error)}`, observations };
-      }
-    }
-    let binaryBlobs = 0;
-    const largeBlobs: Observation[] = [];
-    let totals: { blobs: number; bytes: number };
-    try {
-      totals = await readBlobs(
-        ctx.repoDir,
-        origins.keys(),
-        { maxBlobBytes: params.max_blob_bytes, signal: ctx.signal },
-        (blob) => {
-          const origin = origins.get(blob.sha);
-          const where = origin ? `${origin.path} @ ${origin.commit.slice(0, 12)}` : 'unreachable object';
-          if (blob.kind === 'missing') throw new Error(`blob ${blob.sha} is missing from the object store`);
-          if (blob.kind === 'too-large') {
-            largeBlobs.push({
-              probe: `git cat-file blob ${blob.sha.slice(0, 12)}`,
-              actual: { size: blob.size, path: origin?.path ?? null, commit: origin?.commit ?? null },
-              note: `not scanned: ${blob.size} bytes exceeds max_blob_bytes (${where})`,
-            });
-            return;
-          }
-          if (looksBinary(blob.content)) {
-            binaryBlobs++;
-            return;
-          }
-          for (const match of scanBuffer(blob.content)) {
-            const fingerprint = ctx.secrets.fingerprint(match.value);
-            findings.push({
-              rule: match.ruleId,
-              fingerprint: fingerprint.sha256,
-              length: fingerprint.length,
-              commit: origin?.commit ?? 'unreachable',
-              path: origin?.path ?? `(unreachable blob ${blob.sha.slice(0, 12)})`,
-              line: match.line,
-              blob: blob.sha,
-            });
-          }
-        },
-      );
-    } catch (error) {
-      return { status: 'error', summary: `could not read blobs: ${String(error)}`, observations };
-    }
+    findings.push(...blobFindings);
     const seconds = (performance.now() - started) / 1000;
     observations.push({
       probe: 'git log --all --raw + git cat-file --batch',
@@ -188,20 +217,11 @@ export default defineCheck({
         },
       });
     }
-    // Open findings first, so the cap never drops one in favour of an accepted one.
-    findingObservations.sort((left, right) => Number(left.ok) - Number(right.ok));
-    observations.push(...findingObservations.slice(0, MAX_FINDING_OBSERVATIONS));
-    if (findingObservations.length > MAX_FINDING_OBSERVATIONS) {
-      observations.push({
-        probe: 'findings not listed',
-        ok: open <= MAX_FINDING_OBSERVATIONS,
-        note: `${findingObservations.length - MAX_FINDING_OBSERVATIONS} further findings omitted`,
-      });
-    }
+    observations.push(...listedFindings(findingObservations, open));
 
     const accepted = findings.length - open;
     if (open > 0) {
-      const first = findingObservations[0]?.note ?? '';
+      const first = findingObservations.find((observation) => !observation.ok)?.note ?? '';
       return {
         status: 'fail',
         summary: `${open} secret finding${open === 1 ? '' : 's'} in git history (${accepted} baselined), first: ${first}`,

@@ -15,7 +15,26 @@ import type { CheckDefinition, Json } from '../engine/types.js';
 export interface ComparableChecklist {
   checks: CheckEntry[];
   waivers: Waiver[];
+  /**
+   * What the checks verify and how (`target`, `database`, `auth`, `repo`,
+   * `settings`), as written — `${VAR}` references uninterpolated, so the
+   * same text compares equal whatever the environment holds.
+   */
+  scope?: Record<string, Json | undefined>;
 }
+
+/**
+ * Top-level keys that decide what is verified: pointing `target.url` at
+ * another service, `database` at another database, `auth` at other tables or
+ * `repo` at another directory makes every check pass on something else.
+ * `settings` (concurrency, default timeout) only changes how fast: listed, not
+ * blocking.
+ */
+export const SCOPE_KEYS = ['target', 'database', 'auth', 'repo', 'settings'] as const;
+const NON_BLOCKING_SCOPE = new Set<string>(['settings']);
+
+/** Keys whose values are never shown in a message, in case a checklist holds a credential inline. */
+const SECRET_KEY = /pass(word)?|secret|token|credential|(^|_)key$/i;
 
 /** The id a waiver uses to accept a weakening on purpose (with a reason and an expiry, like any waiver). */
 export const BASELINE_CHECK_ID = 'secgate.baseline';
@@ -95,6 +114,7 @@ const EXCEPTION_NAME = /(^|_)(allow|allowed|ignore|ignored|skip|exclude|excluded
 const ACCEPTED_LIST_NAME = /(^|_)(status|statuses|public|trusted|accepted?)(_|$)/;
 
 export type WeakeningKind =
+  | 'scope-changed'
   | 'check-removed'
   | 'threshold-loosened'
   | 'param-changed'
@@ -253,12 +273,54 @@ function compareWaivers(base: Waiver[], head: Waiver[]): ChecklistChange[] {
   return changes;
 }
 
+/** Leaf values of a JSON tree by dotted path (`target.url`, `auth.tables.ip_blocks`). */
+function leaves(value: Json | undefined, prefix: string, into: Map<string, Json | undefined>): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+    for (const [key, child] of Object.entries(value)) leaves(child, `${prefix}.${key}`, into);
+    return;
+  }
+  into.set(prefix, value);
+}
+
+function compareScope(
+  base: Record<string, Json | undefined> | undefined,
+  head: Record<string, Json | undefined> | undefined,
+): ChecklistChange[] {
+  // Only comparable when both sides were read as written (a caller without the raw text passes none).
+  if (!base || !head) return [];
+  const changes: ChecklistChange[] = [];
+  for (const key of SCOPE_KEYS) {
+    const before = new Map<string, Json | undefined>();
+    const after = new Map<string, Json | undefined>();
+    leaves(base[key], key, before);
+    leaves(head[key], key, after);
+    for (const path of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+      const from = before.get(path);
+      const to = after.get(path);
+      if (JSON.stringify(from) === JSON.stringify(to)) continue;
+      const hidden = SECRET_KEY.test(path.split('.').pop() ?? '');
+      const values = hidden ? '(values not shown)' : `from ${show(from)} to ${show(to)}`;
+      const blocking = !NON_BLOCKING_SCOPE.has(key);
+      changes.push({
+        kind: 'scope-changed',
+        entry: path,
+        ...(hidden ? {} : { before: from, after: to }),
+        blocking,
+        message: blocking
+          ? `${path} changed ${values}: the checks would verify something other than the base branch's configuration`
+          : `${path} changed ${values}`,
+      });
+    }
+  }
+  return changes;
+}
+
 export function compareChecklists(
   base: ComparableChecklist,
   head: ComparableChecklist,
   options: CompareOptions = {},
 ): ChecklistComparison {
-  const changes: ChecklistChange[] = [];
+  const changes: ChecklistChange[] = compareScope(base.scope, head.scope);
   for (const baseEntry of base.checks) {
     const id = entryId(baseEntry);
     const headEntry = head.checks.find((candidate) => entryId(candidate) === id);

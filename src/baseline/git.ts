@@ -5,7 +5,8 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { checkEntrySchema, waiverSchema } from '../engine/checklist/schema.js';
-import type { ComparableChecklist } from './compare.js';
+import type { Json } from '../engine/types.js';
+import { type ComparableChecklist, SCOPE_KEYS } from './compare.js';
 
 /** Why the base checklist could not be read; the CLI reports it as an invalid invocation. */
 export class BaselineError extends Error {
@@ -67,9 +68,9 @@ const comparableSchema = z.object({
 });
 
 /**
- * The checks and waivers of a checklist text, without interpolating `${VAR}`
- * or validating the rest: the base branch's target or credentials may differ,
- * but only these two lists decide how strict the gate is.
+ * The checks, waivers and scope (target, database, auth, repo, settings) of a
+ * checklist text as written, without interpolating `${VAR}` or validating the
+ * rest: the environment may differ between the two runs, the text may not.
  */
 export function parseComparableChecklist(text: string, label: string): ComparableChecklist {
   let data: unknown;
@@ -87,5 +88,10 @@ export function parseComparableChecklist(text: string, label: string): Comparabl
     const issue = parsed.error.issues[0];
     throw new BaselineError(`${label}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape'}`);
   }
-  return parsed.data;
+  const record = data as Record<string, unknown>;
+  const scope: Record<string, Json | undefined> = {};
+  for (const key of SCOPE_KEYS) {
+    if (record[key] !== undefined) scope[key] = JSON.parse(JSON.stringify(record[key])) as Json;
+  }
+  return { ...parsed.data, scope };
 }

@@ -9,6 +9,7 @@ export {
   type Direction,
   ORDERED_PARAMS,
   PARAM_DIRECTIONS,
+  SCOPE_KEYS,
   type WeakeningKind,
 } from './compare.js';
 export { type BaselineChecklist, BaselineError, parseComparableChecklist, readChecklistAtRef } from './git.js';

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import type { CheckDefinition } from '../engine/types.js';
+import type { CheckDefinition, ChecklistRequirement } from '../engine/types.js';
 import { UsageError } from './io.js';
 import type { CatalogueDeps } from './list.js';
 
@@ -39,19 +39,22 @@ function validateUrl(value: string, scheme: 'https:' | 'http:', flag: string): U
 }
 
 /** Why a check starts commented out, or undefined when it can run as written. */
-function reasonToWait(check: CheckDefinition): string | undefined {
+function reasonToWait(check: CheckDefinition, provided: ReadonlySet<ChecklistRequirement>): string | undefined {
   const surface = check.id.split('.')[0] ?? '';
   if (check.effects === 'locks-account')
     return 'locks the probe account on purpose: needs auth.probe_account and auth.cleanup';
   if (check.effects === 'blocks-ip') return 'gets a probe IP blocked on purpose: needs auth and auth.cleanup';
   if (check.effects === 'runs-commands') return 'runs commands in the repository: list them under with:';
-  if (!check.params.safeParse({}).success) return 'needs parameters under with: (secgate explain shows them)';
+  const defaults = check.params.safeParse({});
+  if (!defaults.success) return 'needs parameters under with: (secgate explain shows them)';
+  const missing = (check.requires?.(defaults.data) ?? []).filter((requirement) => !provided.has(requirement));
+  if (missing.length > 0) return `needs ${missing.join(' and ')} set above`;
   if (!SELF_CONTAINED_SURFACES.has(surface)) return 'needs the auth: and database: sections above';
   return undefined;
 }
 
-function entryLines(check: CheckDefinition): string[] {
-  const reason = reasonToWait(check);
+function entryLines(check: CheckDefinition, provided: ReadonlySet<ChecklistRequirement>): string[] {
+  const reason = reasonToWait(check, provided);
   const header = [`  # ${check.title}`, `  # control: ${check.source}`];
   if (!reason) return [...header, `  - check: ${check.id}`, ''];
   return [...header, `  # (${reason})`, `  # - check: ${check.id}`, ''];
@@ -115,8 +118,10 @@ export function renderStarterChecklist(options: StarterOptions, checks: readonly
       '  []',
     );
   } else {
-    const active = sorted.filter((check) => reasonToWait(check) === undefined);
-    for (const check of sorted) lines.push(...entryLines(check));
+    // Only what this starter sets: the auth and database sections are written commented out.
+    const provided = new Set<ChecklistRequirement>(httpUrl ? ['target.http_url'] : []);
+    const active = sorted.filter((check) => reasonToWait(check, provided) === undefined);
+    for (const check of sorted) lines.push(...entryLines(check, provided));
     // A checklist needs at least one check: with none runnable as written, the file says what to do first.
     if (active.length === 0)
       lines.push('  # Uncomment at least one check above: the checklist does not load without one.', '  []');

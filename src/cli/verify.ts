@@ -4,7 +4,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Chalk } from 'chalk';
 import type { Command } from 'commander';
@@ -22,7 +23,12 @@ import {
   parseComparableChecklist,
   readChecklistAtRef,
 } from '../baseline/index.js';
-import { type LoadedChecklist, loadChecklist, type PlannedEntry } from '../engine/checklist/load.js';
+import {
+  type LoadedChecklist,
+  loadChecklist,
+  type PlannedEntry,
+  secretLookingValues,
+} from '../engine/checklist/load.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { openCheckContext } from '../engine/context.js';
 import { type CheckResult, DESELECTED_SUMMARY, runChecks } from '../engine/run.js';
@@ -88,12 +94,18 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   const loaded = await loadChecklist(path.resolve(io.cwd, options.checklist), { env: io.env, registry });
   validateSelection(loaded, options.only ?? [], '--only');
   validateSelection(loaded, options.skip ?? [], '--skip');
+  // An unwritable output is found now, before anything is probed, not after a run whose evidence is lost.
+  if (options.out) await ensureWritable(path.resolve(io.cwd, options.out), '--out');
+  for (const spec of reportSpecs) {
+    if (spec.path !== '-') await ensureWritable(path.resolve(io.cwd, spec.path), `--report ${spec.format}`);
+  }
   const baseline = options.baselineRef
     ? await compareWithBaseline(loaded, options.baselineRef, registry, displayPath(io.cwd, loaded.file))
     : undefined;
   const entries = baseline ? [...loaded.entries, baseline.entry] : loaded.entries;
 
-  const secrets = createSecretRedactor(loaded.secretValues);
+  // What the checklist interpolated, and every secret-looking variable a check could read through ctx.env.
+  const secrets = createSecretRedactor([...loaded.secretValues, ...secretLookingValues(io.env)]);
   const { checklist } = loaded;
   const baseDir = path.dirname(loaded.file);
   const controller = new AbortController();
@@ -178,9 +190,9 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   }
   const payload = serializeStatement(statement);
   const envelope = signingKey ? signPayload(payload, signingKey) : unsignedEnvelope(payload);
-  const exitCode = statement.predicate.exitCode;
+  let exitCode = statement.predicate.exitCode;
 
-  // 4. Report. Writing files never changes the gate's exit code.
+  // 4. Report. A report file that cannot be written never changes the exit code; the evidence can (below).
   for (const line of formatDetails(statement.predicate.checks, color)) say(line);
   say();
   if (deselected.length > 0) {
@@ -196,7 +208,11 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   if (options.out) {
     const written = await writeReportFile(path.resolve(io.cwd, options.out), `${JSON.stringify(envelope, null, 2)}\n`);
     if (written) say(`Evidence (${signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
-    else io.stderr.write(color.red(`could not write the evidence to ${options.out}\n`));
+    else {
+      // Asked-for evidence that does not exist proves nothing: a passing run cannot exit 0 without it.
+      io.stderr.write(color.red(`could not write the evidence to ${options.out}\n`));
+      if (exitCode === 0) exitCode = 3;
+    }
   }
   const signature = signingKey
     ? { status: 'valid' as const, keyid: envelope.signatures[0]?.keyid ?? '' }
@@ -272,12 +288,12 @@ async function compareWithBaseline(
       };
     } else {
       sha256 = base.sha256;
+      // The checks as loaded (their defaults applied), the scope as written (no `${VAR}` interpolated).
+      const headAsWritten = parseComparableChecklist(await readFile(loaded.file, 'utf8'), checklistPath);
       const comparison = compareChecklists(
         parseComparableChecklist(base.text, `${checklistPath} at ${ref}`),
-        loaded.checklist,
-        {
-          registry,
-        },
+        { ...loaded.checklist, scope: headAsWritten.scope },
+        { registry },
       );
       outcome = baselineOutcome({ comparison, ref, checklistPath, baseSha256: base.sha256, headSha256: loaded.sha256 });
     }
@@ -315,6 +331,19 @@ async function gitCommit(repoDir: string): Promise<{ sha: string; dirty: boolean
     return { sha, dirty: status.trim().length > 0 };
   } catch {
     return undefined;
+  }
+}
+
+/** Creates the output's directory and proves the file can be written, without creating the file. */
+async function ensureWritable(file: string, flag: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    const existing = await stat(file).catch(() => undefined);
+    if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    await access(existing ? file : path.dirname(file), constants.W_OK);
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : describeError(error);
+    throw new UsageError(`${flag} ${file} cannot be written (${reason}); nothing was probed`);
   }
 }
 

@@ -149,7 +149,17 @@ export interface CheckMeta<Params extends z.ZodType> {
   params: Params;
   /** Why the control matters, for `secgate explain`. */
   rationale?: string;
+  /**
+   * Parts of the checklist the check cannot run without, given its
+   * parameters. Verified when the checklist loads, so a missing one is an
+   * invalid checklist (exit 2, naming the entry), not an error met while
+   * probing (exit 3).
+   */
+  requires?: (params: z.output<Params>) => readonly ChecklistRequirement[];
 }
+
+/** A checklist section or setting a check may need (see CheckMeta.requires). */
+export type ChecklistRequirement = 'database' | 'target.http_url' | 'auth.probe_account' | 'auth.no_mfa_account';
 
 export interface CheckDefinition<Params extends z.ZodType = z.ZodType> extends CheckMeta<Params> {
   run(ctx: CheckContext, params: z.output<Params>): Promise<CheckOutcome>;

@@ -6,13 +6,7 @@
  * both verify with plain `openssl`.
  */
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import {
-  DSSE_PAYLOAD_TYPE,
-  type DsseEnvelope,
-  type EvidenceStatement,
-  PREDICATE_TYPE,
-  STATEMENT_TYPE,
-} from './types.js';
+import { DSSE_PAYLOAD_TYPE, type DsseEnvelope, type EvidenceStatement, STATEMENT_TYPE } from './types.js';
 
 export function preAuthEncoding(payloadType: string, body: Buffer): Buffer {
   const header = `DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${body.length} `;

@@ -1,6 +1,6 @@
 /** Signing keys: generated as PEM pairs, loaded with a clear error when unusable. */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { assertSupportedKey, keyIdOf } from './dsse.js';
 
 export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256';
@@ -24,7 +24,13 @@ export function generateSigningKeyPair(algorithm: KeyAlgorithm = 'ed25519'): Gen
 export async function writeKeyPair(pair: GeneratedKeyPair, privatePath: string, publicPath: string): Promise<void> {
   // The private key is readable by its owner only; refuse to overwrite an existing key.
   await writeFile(privatePath, pair.privatePem, { mode: 0o600, flag: 'wx' });
-  await writeFile(publicPath, pair.publicPem, { mode: 0o644, flag: 'wx' });
+  try {
+    await writeFile(publicPath, pair.publicPem, { mode: 0o644, flag: 'wx' });
+  } catch (error) {
+    // No half pair left behind: a private key whose public half was never written is a key nobody can use.
+    await unlink(privatePath).catch(() => {});
+    throw error;
+  }
 }
 
 export async function loadPrivateKey(file: string): Promise<KeyObject> {

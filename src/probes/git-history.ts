@@ -8,6 +8,9 @@
  *  2. `git cat-file --batch` reads each unique blob once; the caller sees one
  *     blob at a time, and blobs above the size limit are drained without being
  *     held, so memory stays bounded by the largest scanned blob.
+ *
+ * The two run at the same time: the walk hands each new blob id to the reader
+ * as soon as it meets it, so git inflates blobs while the walk goes on.
  */
 import { execa } from 'execa';
 import { gitEnvironment } from './git.js';
@@ -49,7 +52,17 @@ async function* nulTokens(stream: AsyncIterable<Uint8Array>): AsyncGenerator<str
   if (carry.length > 0) yield carry.toString('utf8');
 }
 
-export async function walkHistory(repoDir: string, options: { signal?: AbortSignal } = {}): Promise<HistoryWalk> {
+export interface WalkOptions {
+  signal?: AbortSignal;
+  /**
+   * Called once per unique blob, as soon as the walk meets it, so that its
+   * content can be read while the walk goes on (the history check feeds these
+   * straight into `readBlobs`).
+   */
+  onNewBlob?: (sha: string, introduction: BlobIntroduction) => void;
+}
+
+export async function walkHistory(repoDir: string, options: WalkOptions = {}): Promise<HistoryWalk> {
   const subprocess = execa(
     'git',
     [
@@ -84,7 +97,11 @@ export async function walkHistory(repoDir: string, options: { signal?: AbortSign
       const change = expectingPath;
       expectingPath = undefined;
       if (change === 'skip') continue;
-      if (!blobs.has(change.blob)) blobs.set(change.blob, { commit, path: token });
+      if (!blobs.has(change.blob)) {
+        const introduction = { commit, path: token };
+        blobs.set(change.blob, introduction);
+        options.onNewBlob?.(change.blob, introduction);
+      }
       if (!paths.has(token)) paths.set(token, { commit, path: token, blob: change.blob });
       continue;
     }
@@ -102,6 +119,19 @@ export async function walkHistory(repoDir: string, options: { signal?: AbortSign
   return { blobs, paths, commits };
 }
 
+/** Resolves when a full pipe drains, or when it closes and never will. */
+function drainedOrClosed(stream: NodeJS.WritableStream & { off: NodeJS.EventEmitter['off'] }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
 export type BlobRead =
   | { sha: string; kind: 'text-or-binary'; size: number; content: Buffer }
   | { sha: string; kind: 'too-large'; size: number }
@@ -116,15 +146,17 @@ export interface ReadBlobsOptions {
 /**
  * Reads blobs through one `git cat-file --batch` process. `onBlob` runs
  * synchronously for each blob in input order, while the next bytes are still
- * arriving; nothing but the current blob is held.
+ * arriving; nothing but the current blob is held. `shas` may be an async
+ * iterable that is still growing (a history walk in progress): ids are sent
+ * to git as they come, and if it fails, git is stopped and the error thrown.
  */
 export async function readBlobs(
   repoDir: string,
-  shas: Iterable<string>,
+  shas: Iterable<string> | AsyncIterable<string>,
   options: ReadBlobsOptions,
   onBlob: (blob: BlobRead) => void,
 ): Promise<{ blobs: number; bytes: number }> {
-  const subprocess = execa('git', ['cat-file', '--batch'], {
+  const subprocess = execa('git', ['cat-file', '--batch', '--buffer'], {
     cwd: repoDir,
     env: gitEnvironment,
     stdin: 'pipe',
@@ -133,15 +165,26 @@ export async function readBlobs(
   });
   const writer = (async () => {
     const { stdin } = subprocess;
-    for (const sha of shas) {
-      if (
-        !stdin.write(`${sha}
-`)
-      )
-        await new Promise<void>((resolve) => stdin.once('drain', resolve));
+    // Ids that arrive together (a walk yields hundreds per chunk of its output) go to git in one
+    // write: corked until the current burst is over, instead of one system call per id.
+    let corked = false;
+    for await (const sha of shas) {
+      // git gone (killed, crashed): stop feeding it; the read loop and `await subprocess` report why.
+      if (stdin.destroyed) return;
+      if (!corked) {
+        corked = true;
+        stdin.cork();
+        setImmediate(() => {
+          corked = false;
+          stdin.uncork();
+        });
+      }
+      if (!stdin.write(`${sha}\n`)) await drainedOrClosed(stdin);
     }
     stdin.end();
   })();
+  // The ids' source failed: stop git, so that the read loop below ends and the failure surfaces.
+  writer.catch(() => subprocess.kill());
 
   let blobs = 0;
   let bytes = 0;
@@ -189,10 +232,19 @@ export async function readBlobs(
           continue;
         }
         const size = Number(sizeText);
+        const scannable = type === 'blob' && size <= options.maxBlobBytes;
+        // The whole blob (and its LF) already in this chunk: hand out a view of it, no copy.
+        if (scannable && chunk.length - offset > size) {
+          blobs++;
+          bytes += size;
+          onBlob({ sha, kind: 'text-or-binary', size, content: chunk.subarray(offset, offset + size) });
+          offset += size + 1;
+          continue;
+        }
         current = {
           sha,
           size,
-          content: type === 'blob' && size <= options.maxBlobBytes ? Buffer.allocUnsafe(size) : undefined,
+          content: scannable ? Buffer.allocUnsafe(size) : undefined,
           filled: 0,
         };
         remaining = size + 1;
@@ -202,9 +254,16 @@ export async function readBlobs(
     // The consumer gave up (or the stream broke): stop git rather than leave it writing into a full pipe.
     subprocess.kill();
     await subprocess.catch(() => {});
+    await writer.catch(() => {});
     throw error;
   }
-  await writer;
+  try {
+    await writer;
+  } catch (error) {
+    // The ids' source failed and git was stopped for it: that failure, not git's SIGTERM, is the news.
+    await subprocess.catch(() => {});
+    throw error;
+  }
   await subprocess;
   return { blobs, bytes };
 }

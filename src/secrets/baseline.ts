@@ -63,3 +63,24 @@ export async function loadBaselineFile(baseDir: string, relative: string | undef
     return { problem, observation: { probe, expected: 'a readable JSON baseline', ok: false, note: problem } };
   }
 }
+
+/** Findings listed one by one in the evidence; the rest are counted. */
+const MAX_LISTED_FINDINGS = 200;
+
+/**
+ * The finding observations a repository check reports: open ones first, so
+ * the cap never drops an open finding in favour of an accepted one, then one
+ * line counting the rest (itself failing if any open finding is among them).
+ */
+export function listedFindings(findings: readonly Observation[], open: number): Observation[] {
+  const ordered = [...findings].sort((left, right) => Number(left.ok) - Number(right.ok));
+  const listed = ordered.slice(0, MAX_LISTED_FINDINGS);
+  if (ordered.length > MAX_LISTED_FINDINGS) {
+    listed.push({
+      probe: 'findings not listed',
+      ok: open <= MAX_LISTED_FINDINGS,
+      note: `${ordered.length - MAX_LISTED_FINDINGS} further findings omitted`,
+    });
+  }
+  return listed;
+}

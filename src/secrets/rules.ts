@@ -23,6 +23,14 @@ export interface SecretRule {
   allowlist?: readonly RegExp[];
   /** Whether the shared placeholder list (`changeme`, `<…>`, `${…}`) applies. Default true. */
   placeholdersAllowed?: boolean;
+  /**
+   * Every match begins with one of the keywords (case-insensitively), so the
+   * regex is tried only where a keyword starts instead of at every offset of
+   * the content — the difference between a regex pass over every byte and a
+   * few short tries. Only true when the regex itself starts with the keyword;
+   * test/secrets/rules.test.ts proves both ways of scanning agree on the corpus.
+   */
+  startsAtKeyword?: boolean;
 }
 
 /**
@@ -55,6 +63,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'aws-access-key-id',
     description: 'AWS access key id (AKIA/ASIA/ABIA/ACCA + 16 base32 characters)',
     keywords: ['akia', 'asia', 'abia', 'acca'],
+    startsAtKeyword: true,
     regex: /\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b/g,
     secretGroup: 1,
     minEntropy: 3,
@@ -63,6 +72,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'aws-secret-access-key',
     description: 'AWS secret access key assigned to an aws_secret_access_key-like name',
     keywords: ['aws'],
+    startsAtKeyword: true,
     regex: /aws_?secret_?(?:access_?)?key["']?\s*(?::=|=>|=|:)\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
     secretGroup: 1,
     minEntropy: 4,
@@ -71,6 +81,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'github-token',
     description: 'GitHub personal access, OAuth, app or refresh token (ghp_, gho_, ghu_, ghs_, ghr_)',
     keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
+    startsAtKeyword: true,
     regex: /\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,251})\b/g,
     secretGroup: 1,
     minEntropy: 3,
@@ -79,6 +90,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'github-fine-grained-token',
     description: 'GitHub fine-grained personal access token (github_pat_)',
     keywords: ['github_pat_'],
+    startsAtKeyword: true,
     regex: /\b(github_pat_[A-Za-z0-9_]{82})\b/g,
     secretGroup: 1,
     minEntropy: 3,
@@ -87,6 +99,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'gitlab-token',
     description: 'GitLab personal, project or group access token (glpat-)',
     keywords: ['glpat-'],
+    startsAtKeyword: true,
     regex: /\b(glpat-[A-Za-z0-9_-]{20,})\b/g,
     secretGroup: 1,
     minEntropy: 3,
@@ -110,6 +123,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'stripe-key',
     description: 'Stripe secret or restricted key (sk_live_, sk_test_, rk_live_, rk_test_)',
     keywords: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
+    startsAtKeyword: true,
     regex: /\b((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,247})\b/g,
     secretGroup: 1,
     minEntropy: 3,
@@ -118,6 +132,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'npm-token',
     description: 'npm access token (npm_)',
     keywords: ['npm_'],
+    startsAtKeyword: true,
     regex: /\b(npm_[A-Za-z0-9]{36})\b/g,
     secretGroup: 1,
     minEntropy: 3.5,
@@ -126,6 +141,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'google-api-key',
     description: 'Google API key (AIza + 35 characters)',
     keywords: ['aiza'],
+    startsAtKeyword: true,
     regex: /\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/g,
     secretGroup: 1,
     minEntropy: 3,
@@ -143,6 +159,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'jwt',
     description: 'JSON Web Token (three base64url parts, header and payload starting with eyJ)',
     keywords: ['eyj'],
+    startsAtKeyword: true,
     regex: /\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})(?![A-Za-z0-9_-])/g,
     secretGroup: 1,
   },
@@ -150,6 +167,7 @@ export const secretRules: readonly SecretRule[] = [
     id: 'generic-secret-assignment',
     description: 'High-entropy value assigned to a name containing SECRET, KEY, PASSWORD, TOKEN or CREDENTIAL',
     keywords: ['secret', 'key', 'passw', 'pwd', 'token', 'credential'],
+    startsAtKeyword: true,
     regex: new RegExp(
       String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*["'\`]?(${valueChars}{12,200})`,
       'gi',

@@ -2,7 +2,9 @@
  * The secret scanner: runs the rules over one buffer. Pure and synchronous so
  * that the history scan can call it on each blob as it streams past. A rule's
  * regex runs only when one of its keywords occurs in the content (the cheap
- * prefilter); line numbers are computed only for content that has a finding.
+ * prefilter), and a rule whose matches begin with a keyword is tried only
+ * where one starts; line numbers are computed only for content that has a
+ * finding.
  */
 import { shannonEntropy } from './entropy.js';
 import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
@@ -75,41 +77,101 @@ function groupOffset(match: RegExpExecArray, group: number): number {
 
 const filters = new WeakMap<readonly SecretRule[], KeywordFilter[]>();
 
-/** One automaton per 32 rules, built once per rule list. */
+/** One automaton per 32 rules, built once per rule list; it locates the keywords of rules that start with one. */
 function filtersFor(rules: readonly SecretRule[]): KeywordFilter[] {
   let built = filters.get(rules);
   if (!built) {
     built = [];
     for (let start = 0; start < rules.length; start += 32) {
-      built.push(buildKeywordFilter(rules.slice(start, start + 32).map((rule) => rule.keywords)));
+      const chunk = rules.slice(start, start + 32);
+      built.push(
+        buildKeywordFilter(
+          chunk.map((rule) => rule.keywords),
+          { locate: chunk.map((rule) => rule.startsAtKeyword === true) },
+        ),
+      );
     }
     filters.set(rules, built);
   }
   return built;
 }
 
-/** The rules whose keywords occur in the content, in rule order. */
-export function triggeredRules(content: Uint8Array | string, rules: readonly SecretRule[] = secretRules): SecretRule[] {
-  const triggered: SecretRule[] = [];
+/** A rule whose keywords occur in the content, with where they start when the rule is anchored at them. */
+interface TriggeredRule {
+  rule: SecretRule;
+  keywordStarts: readonly number[] | undefined;
+}
+
+function triggered(content: Uint8Array | string, rules: readonly SecretRule[]): TriggeredRule[] {
+  const result: TriggeredRule[] = [];
   filtersFor(rules).forEach((filter, chunk) => {
-    const mask = filter.match(content);
+    const { rules: mask, starts } = filter.scan(content);
     if (mask === 0) return;
     for (let index = 0; index < filter.ruleCount; index++) {
       const rule = rules[chunk * 32 + index];
-      if (rule && mask & (1 << index)) triggered.push(rule);
+      if (rule && mask & (1 << index))
+        result.push({ rule, keywordStarts: rule.startsAtKeyword ? starts[index] : undefined });
     }
   });
-  return triggered;
+  return result;
 }
 
-function runRules(text: string, rules: readonly SecretRule[]): SecretMatch[] {
+/** The rules whose keywords occur in the content, in rule order. */
+export function triggeredRules(content: Uint8Array | string, rules: readonly SecretRule[] = secretRules): SecretRule[] {
+  return triggered(content, rules).map((entry) => entry.rule);
+}
+
+/**
+ * The rule's regex as the scan needs it, compiled once: global to walk the
+ * whole text, sticky to try one offset. Both are stateful (`lastIndex`), which
+ * is safe because a scan sets it before every use and never yields midway.
+ */
+const compiled = new WeakMap<SecretRule, { global: RegExp; sticky: RegExp }>();
+function regexesFor(rule: SecretRule): { global: RegExp; sticky: RegExp } {
+  let regexes = compiled.get(rule);
+  if (!regexes) {
+    const flags = rule.regex.flags.replace('g', '');
+    regexes = {
+      global: new RegExp(rule.regex.source, `${flags}g`),
+      sticky: new RegExp(rule.regex.source, `${flags}y`),
+    };
+    compiled.set(rule, regexes);
+  }
+  return regexes;
+}
+
+/**
+ * Every match of the rule, in order. Without keyword offsets the global regex
+ * tries every offset; with them only those are tried, skipping any inside the
+ * previous match — exactly the matches the global walk finds when every match
+ * begins with a keyword (`startsAtKeyword`).
+ */
+function* ruleMatches(text: string, rule: SecretRule, keywordStarts: readonly number[] | undefined) {
+  const { global, sticky } = regexesFor(rule);
+  if (keywordStarts === undefined) {
+    global.lastIndex = 0;
+    for (let match = global.exec(text); match !== null; match = global.exec(text)) {
+      if (match[0].length === 0) global.lastIndex++;
+      yield match;
+    }
+    return;
+  }
+  let after = 0;
+  for (const start of keywordStarts) {
+    if (start < after) continue;
+    sticky.lastIndex = start;
+    const match = sticky.exec(text);
+    if (match === null) continue;
+    after = match[0].length === 0 ? start + 1 : sticky.lastIndex;
+    yield match;
+  }
+}
+
+function runRules(text: string, rules: readonly TriggeredRule[]): SecretMatch[] {
   const matches: SecretMatch[] = [];
   const lines = new LineIndex(text);
-  for (const rule of rules) {
-    // A fresh regex per call: the rules are shared and `lastIndex` is state.
-    const regex = new RegExp(rule.regex.source, rule.regex.flags);
-    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-      if (match[0].length === 0) regex.lastIndex++;
+  for (const { rule, keywordStarts } of rules) {
+    for (const match of ruleMatches(text, rule, keywordStarts)) {
       const value = match[rule.secretGroup];
       if (value === undefined || !acceptsSecret(rule, value)) continue;
       const { line, column } = lines.position(groupOffset(match, rule.secretGroup));
@@ -120,8 +182,8 @@ function runRules(text: string, rules: readonly SecretRule[]): SecretMatch[] {
 }
 
 export function scanText(text: string, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
-  const triggered = triggeredRules(text, rules);
-  return triggered.length === 0 ? [] : runRules(text, triggered);
+  const candidates = triggered(text, rules);
+  return candidates.length === 0 ? [] : runRules(text, candidates);
 }
 
 /** A latin1 string's characters are the original bytes; re-read them as the UTF-8 the value really was. */
@@ -139,8 +201,8 @@ function utf8FromBytes(value: string): string {
  */
 export function scanBuffer(content: Uint8Array, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
   if (looksBinary(content)) return [];
-  const triggered = triggeredRules(content, rules);
-  if (triggered.length === 0) return [];
+  const candidates = triggered(content, rules);
+  if (candidates.length === 0) return [];
   const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
-  return runRules(text, triggered).map((match) => ({ ...match, value: utf8FromBytes(match.value) }));
+  return runRules(text, candidates).map((match) => ({ ...match, value: utf8FromBytes(match.value) }));
 }

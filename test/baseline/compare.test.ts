@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` is literal checklist text under test
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -164,6 +165,62 @@ describe('compareChecklists', () => {
     expect(compareChecklists(base, head).weakenings[0]?.message).toMatch(
       /'attempts' changed from 5 to \(not set\).*treated as loosened/,
     );
+  });
+});
+
+describe('compareChecklists: what the checks verify (scope)', () => {
+  const withScope = (yaml: string) => parseComparableChecklist(yaml, 'checklist.yaml');
+  const cases: { name: string; from: string; to: string; blocking: boolean; message: RegExp }[] = [
+    {
+      name: 'the target moved to another service',
+      from: 'https://localhost:8443',
+      to: 'https://staging.invalid',
+      blocking: true,
+      message: /^target\.url changed from "https:\/\/localhost:8443" to "https:\/\/staging\.invalid": the checks/,
+    },
+    {
+      name: 'the database pointed elsewhere',
+      from: 'url: ${DATABASE_URL}',
+      to: 'url: postgres://fake@127.0.0.1/empty',
+      blocking: true,
+      message: /^database\.url changed/,
+    },
+  ];
+  it.each(cases.map((testCase) => [testCase.name, testCase] as const))('%s', (_name, testCase) => {
+    const head = withScope(BASE_YAML.replace(testCase.from, testCase.to));
+    const [change] = compareChecklists(base, head).changes;
+    expect(change?.kind).toBe('scope-changed');
+    expect(change?.blocking).toBe(testCase.blocking);
+    expect(change?.message).toMatch(testCase.message);
+  });
+
+  it('blocks auth tables and repo moved, lists settings, and compares ${VAR} as written', () => {
+    const head = withScope(
+      `${BASE_YAML}repo: ./elsewhere\nauth:\n  tables: { ip_blocks: fake_blocks }\nsettings: { concurrency: 2 }\n`,
+    );
+    const changes = compareChecklists(base, head).changes;
+    expect(changes.map((change) => [change.entry, change.blocking])).toEqual([
+      ['auth.tables.ip_blocks', true],
+      ['repo', true],
+      ['settings.concurrency', false],
+    ]);
+    // The environment is not consulted: the same text is the same scope, whatever DATABASE_URL holds.
+    expect(compareChecklists(base, withScope(BASE_YAML)).changes).toEqual([]);
+  });
+
+  it('never shows the value of a credential-looking key', () => {
+    const head = withScope(
+      BASE_YAML.replace('url: ${DATABASE_URL}', 'url: ${DATABASE_URL}\n  password: hunter2-secret'),
+    );
+    const [change] = compareChecklists(base, head).changes;
+    expect(change?.entry).toBe('database.password');
+    expect(change?.message).not.toContain('hunter2');
+    expect(JSON.stringify(change)).not.toContain('hunter2');
+  });
+
+  it('without the text as written on one side (no scope), compares checks and waivers only', () => {
+    const { scope: _scope, ...withoutScope } = withScope(BASE_YAML.replace('localhost:8443', 'other:1'));
+    expect(compareChecklists(base, withoutScope).changes).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The verify command end to end in-process, with engine test checks (no network). */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -99,6 +99,42 @@ describe('secgate verify (in-process)', () => {
   });
 });
 
+describe('outputs that cannot be written', () => {
+  it('are an invalid invocation found before anything is probed', async () => {
+    const { io, directory } = await workspace('  - check: sample.passing\n');
+    await mkdir(path.join(directory, 'evidence-dir'));
+    await expect(
+      runVerify({ checklist: 'checklist.yaml', out: 'evidence-dir', registry: sampleRegistry }, io),
+    ).rejects.toThrow(/--out .*evidence-dir cannot be written \(EISDIR\); nothing was probed/);
+    await expect(
+      runVerify(
+        { checklist: 'checklist.yaml', report: ['junit:checklist.yaml/secgate.xml'], registry: sampleRegistry },
+        io,
+      ),
+    ).rejects.toThrow(/--report junit .*checklist\.yaml\/secgate\.xml cannot be written \((ENOTDIR|EEXIST)\)/);
+  });
+});
+
+describe('secrets in the environment', () => {
+  it('scrubs a secret-looking variable a check read, even one the checklist never interpolated', async () => {
+    const { io, stdout, directory } = await workspace(
+      '  - check: sample.env-echo\n    with: { name: APP_SIGNING_KEY }\n',
+    );
+    const key = 'k3y-Material-9f8e7d6c5b4a';
+    const outcome = await runVerify(
+      { checklist: 'checklist.yaml', out: 'evidence.json', registry: sampleRegistry },
+      { ...io, env: { ...io.env, APP_SIGNING_KEY: key } },
+    );
+    // A check that threw is an error, and an error fails the gate (exit 3).
+    expect(outcome.exitCode).toBe(3);
+    const envelope = JSON.parse(await readFile(path.join(directory, 'evidence.json'), 'utf8'));
+    const statement = Buffer.from(envelope.payload, 'base64').toString('utf8');
+    expect(statement).toContain('could not parse key [redacted len=');
+    expect(statement).not.toContain(key);
+    expect(stdout.text()).not.toContain(key);
+  });
+});
+
 describe('secgate verify --report and --baseline-ref', () => {
   it('writes every requested report, and a bad report spec is an invalid invocation', async () => {
     const { io, directory } = await workspace('  - check: sample.failing\n');
@@ -154,6 +190,21 @@ describe('secgate verify --report and --baseline-ref', () => {
     await expect(
       runVerify({ checklist: 'checklist.yaml', baselineRef: 'no-such-branch', registry: sampleRegistry }, io),
     ).rejects.toThrow("--baseline-ref 'no-such-branch' does not name a commit");
+
+    // Same checks, but pointed at another service: the gate would pass on something else.
+    await writeFile(path.join(directory, 'checklist.yaml'), weakened.replace('attempts: 50', 'attempts: 5'));
+    expect(
+      (await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main', registry: sampleRegistry }, io)).exitCode,
+    ).toBe(0);
+    await writeFile(
+      path.join(directory, 'checklist.yaml'),
+      weakened.replace('attempts: 50', 'attempts: 5').replace('https://127.0.0.1:1', 'https://127.0.0.9:1'),
+    );
+    const moved = await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main', registry: sampleRegistry }, io);
+    expect(moved.exitCode).toBe(1);
+    const movedGuard = moved.statement?.predicate.checks.find((record) => record.id === 'secgate.baseline');
+    expect(movedGuard?.status).toBe('fail');
+    expect(movedGuard?.summary).toContain('target.url changed from "https://127.0.0.1:1" to "https://127.0.0.9:1"');
   });
 });
 

@@ -1,6 +1,12 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` is literal checklist text under test
+import { createHash } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { allChecks } from '../../checks/index.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
-import { parseChecklist } from '../../src/engine/checklist/load.js';
+import { loadChecklist, parseChecklist } from '../../src/engine/checklist/load.js';
 import { sampleRegistry } from './sample-checks.js';
 
 const FILE = '/repo/checklist.yaml';
@@ -212,5 +218,52 @@ describe('checklist loading', () => {
   it('never shows a secret value in an error', () => {
     const problems = problemsOf(`${valid}database:\n  url: \${DATABASE_URL}\n  extra: 1\n`);
     expect(problems.join('\n')).not.toContain('s3cret-db-password');
+  });
+});
+
+describe('what a check needs from the checklist (requires), verified at load', () => {
+  const problemsWith = (text: string) => {
+    try {
+      parseChecklist(text, FILE, { env: {}, registry: allChecks });
+    } catch (error) {
+      if (error instanceof ChecklistError) return error.problems.map(formatProblem);
+      throw error;
+    }
+    return [];
+  };
+  const head = 'version: 1\ntarget:\n  url: https://localhost:8443\n';
+
+  it('names each entry that needs a section the checklist does not set (exit 2, not an error while probing)', () => {
+    expect(
+      problemsWith(
+        `${head}checks:\n  - check: http.redirect\n  - check: auth.lockout\n    with: { account: no_mfa_account }\n`,
+      ),
+    ).toEqual([
+      '/repo/checklist.yaml:5:12: checks[0]: http.redirect needs target.http_url in the checklist, which does not set it',
+      '/repo/checklist.yaml:6:12: checks[1]: auth.lockout needs auth.no_mfa_account in the checklist, which does not set it',
+      '/repo/checklist.yaml:6:12: checks[1]: auth.lockout needs database in the checklist, which does not set it',
+    ]);
+  });
+
+  it('accepts the same entries once the checklist provides what they need', () => {
+    const complete =
+      'version: 1\ntarget:\n  url: https://localhost:8443\n  http_url: http://localhost:8080\n' +
+      'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n' +
+      'auth:\n  no_mfa_account: { username: nomfa, password: nomfa-password-123 }\n' +
+      'checks:\n  - check: http.redirect\n  - check: auth.lockout\n    with: { account: no_mfa_account }\n';
+    expect(problemsWith(complete)).toEqual([]);
+  });
+});
+
+describe('the checklist digest in the evidence', () => {
+  it('is the sha256 of the file bytes as stored, even bytes that are not valid UTF-8', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'secgate-digest-'));
+    const file = path.join(directory, 'checklist.yaml');
+    // A Latin-1 "é" in a comment: decoding turns it into U+FFFD, which a digest of the text would hide.
+    const bytes = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from(`\n${valid}`)]);
+    await writeFile(file, bytes);
+    const loaded = await loadChecklist(file, { env: {}, registry: sampleRegistry });
+    expect(loaded.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(loaded.sha256).not.toBe(createHash('sha256').update(bytes.toString('utf8')).digest('hex'));
   });
 });

@@ -83,4 +83,24 @@ export const lockingCheck = defineCheck({
   },
 });
 
-export const sampleRegistry = [passingCheck, failingCheck, hangingCheck, throwingCheck, silentPassCheck, lockingCheck];
+/** A careless check: its probe error quotes an environment value (as a library error might quote a key). */
+export const envEchoingCheck = defineCheck({
+  ...meta,
+  id: 'sample.env-echo',
+  title: 'A check whose error message quotes an environment variable',
+  effects: 'none',
+  params: z.object({ name: z.string() }).strict(),
+  async run(ctx, params) {
+    throw new Error(`could not parse key ${ctx.env[params.name] ?? '(unset)'}`);
+  },
+});
+
+export const sampleRegistry = [
+  passingCheck,
+  failingCheck,
+  hangingCheck,
+  throwingCheck,
+  silentPassCheck,
+  lockingCheck,
+  envEchoingCheck,
+];

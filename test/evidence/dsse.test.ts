@@ -1,11 +1,11 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { preAuthEncoding, signPayload, verifyEnvelope } from '../../src/evidence/dsse.js';
-import { generateSigningKeyPair, type KeyAlgorithm } from '../../src/evidence/keys.js';
+import { generateSigningKeyPair, type KeyAlgorithm, writeKeyPair } from '../../src/evidence/keys.js';
 import { DSSE_PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from '../../src/evidence/types.js';
 
 const statement = {
@@ -92,4 +92,22 @@ ${verifyCommand}`;
       });
     });
   }
+});
+
+describe('writeKeyPair', () => {
+  it('refuses to overwrite either half, and leaves no private key without its public half', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'secgate-keys-'));
+    const privatePath = path.join(directory, 'signing.key.pem');
+    const publicPath = path.join(directory, 'signing.pub.pem');
+    await writeFile(publicPath, 'an unrelated public key\n');
+    await expect(writeKeyPair(generateSigningKeyPair(), privatePath, publicPath)).rejects.toThrow(/EEXIST/);
+    await expect(access(privatePath)).rejects.toThrow(/ENOENT/);
+    expect(await readFile(publicPath, 'utf8')).toBe('an unrelated public key\n');
+
+    await writeFile(privatePath, 'an existing private key\n');
+    await expect(
+      writeKeyPair(generateSigningKeyPair(), privatePath, path.join(directory, 'other.pub.pem')),
+    ).rejects.toThrow(/EEXIST/);
+    expect(await readFile(privatePath, 'utf8')).toBe('an existing private key\n');
+  });
 });

@@ -4,7 +4,7 @@ import { buildCorpus } from '../../fixtures/secrets-corpus/corpus.js';
 import { distinctCharacters, repeatingUnitLength, shannonEntropy } from '../../src/secrets/entropy.js';
 import { buildKeywordFilter } from '../../src/secrets/keyword-filter.js';
 import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
-import { secretRules } from '../../src/secrets/rules.js';
+import { type SecretRule, secretRules } from '../../src/secrets/rules.js';
 import { looksBinary, scanBuffer, scanText, triggeredRules } from '../../src/secrets/scanner.js';
 
 const corpus = buildCorpus({ truePositives: 120 });
@@ -123,6 +123,51 @@ describe('keyword filter (Aho-Corasick prefilter)', () => {
     expect(filter.match(Buffer.from('sec\u00e9ret secret'))).toBe(0b010);
   });
 
+  it('locates where the keywords of the located rules start, ascending, once each', () => {
+    // "pass" and "passw" start at 5, "ss" at 7 but ends before "passw" does: sorted and deduplicated.
+    const locating = buildKeywordFilter([['ghp_'], ['passw', 'pass', 'ss'], ['key']], { locate: [false, true, true] });
+    const { rules, starts } = locating.scan('ghp_ PASSWD keykey');
+    expect(rules).toBe(0b111);
+    expect(starts).toEqual([[], [5, 7], [12, 15]]);
+    expect(locating.scan(Buffer.from('ghp_ PASSWD keykey')).starts).toEqual(starts);
+    expect(locating.match('ghp_ PASSWD keykey')).toBe(0b111);
+  });
+
+  it('finds every keyword wherever it falls, including across the middle where the two walks meet', () => {
+    // Bytes walk the content in two halves at once; a keyword across the middle, at either end or
+    // repeated must be located exactly as a plain search finds it, at every length and offset.
+    const keywords = [['github_pat_'], ['key', 'passw'], ['token']];
+    const locating = buildKeywordFilter(keywords, { locate: [true, true, true] });
+    const reference = (text: string): number[][] =>
+      keywords.map((ruleKeywords) => {
+        const lowered = text.toLowerCase();
+        const starts = new Set<number>();
+        for (const keyword of ruleKeywords) {
+          for (let at = lowered.indexOf(keyword); at !== -1; at = lowered.indexOf(keyword, at + 1)) starts.add(at);
+        }
+        return [...starts].sort((left, right) => left - right);
+      });
+    const pieces = ['GitHub_PAT_', 'KEY', 'passw', 'Token', 'x', '\n', 'ke', 'y', 'github_pa', 't_'];
+    let checked = 0;
+    for (let length = 0; length <= 60; length++) {
+      for (let seed = 0; seed < 12; seed++) {
+        let text = '';
+        for (let index = 0; text.length < length; index++)
+          text += pieces[(seed * 7 + index * (seed + 3)) % pieces.length];
+        text = text.slice(0, length);
+        const expected = reference(text);
+        const mask = expected.reduce((bits, starts, rule) => (starts.length > 0 ? bits | (1 << rule) : bits), 0);
+        const fromBytes = locating.scan(Buffer.from(text));
+        expect(fromBytes.starts, JSON.stringify(text)).toEqual(expected);
+        expect(fromBytes.rules, JSON.stringify(text)).toBe(mask);
+        expect(locating.scan(text).starts, JSON.stringify(text)).toEqual(expected);
+        expect(locating.match(Buffer.from(text)), JSON.stringify(text)).toBe(mask);
+        checked++;
+      }
+    }
+    expect(checked).toBe(61 * 12);
+  });
+
   it('agrees with plain includes on the whole corpus', () => {
     for (const sample of [...corpus.secrets, ...corpus.benign]) {
       const lowered = sample.text.toLowerCase();
@@ -130,6 +175,48 @@ describe('keyword filter (Aho-Corasick prefilter)', () => {
       expect(triggeredRules(sample.text).map((rule) => rule.id)).toEqual(expected.map((rule) => rule.id));
       expect(triggeredRules(Buffer.from(sample.text)).map((rule) => rule.id)).toEqual(expected.map((rule) => rule.id));
     }
+  });
+});
+
+describe('rules anchored at their keywords (startsAtKeyword)', () => {
+  /** The same rule, tried at every offset instead of only where a keyword starts. */
+  const unanchored = (rule: SecretRule): SecretRule => ({ ...rule, startsAtKeyword: false });
+  // Overlapping and repeated keywords, mixed case, a keyword inside an earlier match.
+  const edgeCases = [
+    'secretkey = "Xq8Zt2LmW9xVb4RnK7pYc3Hd"',
+    'PASSWORD_KEY="Xq8Zt2LmW9xVb4RnK7pYc3Hd" api_token: Q8Zt2LmW9xVb4RnK7pYc3HdF',
+    'passwd=Zt2LmW9xVb4RnK7pYc3Hq8 pwd=Zt2LmW9xVb4RnK7pYc3Hq8x',
+    'key=key=key=Zt2LmW9xVb4RnK7pYc3Hq8',
+    'TOKEN_TOKEN_TOKEN: "Zt2LmW9xVb4RnK7pYc3Hq8"',
+  ];
+
+  it('finds exactly what a scan at every offset finds, on the whole corpus and the edge cases', () => {
+    const anchored = secretRules.filter((rule) => rule.startsAtKeyword);
+    expect(anchored.map((rule) => rule.id)).toContain('generic-secret-assignment');
+    const texts = [...corpus.secrets, ...corpus.benign].map((sample) => sample.text).concat(edgeCases);
+    for (const rule of anchored) {
+      for (const text of texts) {
+        const expected = scanText(text, [unanchored(rule)]);
+        expect(scanText(text, [rule]), `${rule.id} on ${JSON.stringify(text.slice(0, 60))}`).toEqual(expected);
+        expect(scanBuffer(Buffer.from(text), [rule]), rule.id).toEqual(
+          scanBuffer(Buffer.from(text), [unanchored(rule)]),
+        );
+      }
+    }
+    expect(scanText(edgeCases.join('\n')).length).toBeGreaterThanOrEqual(edgeCases.length);
+  });
+
+  it('would get a match wrong that does not begin with a keyword, which is why the flag is proven per rule', () => {
+    // slack-token is not anchored: "xoxe.xoxb-…" begins before its keyword "xoxb-", so a scan anchored
+    // at the keyword reports a shorter value than the one in the file (and a different fingerprint).
+    const slack = secretRules.find((rule) => rule.id === 'slack-token');
+    expect(slack?.startsAtKeyword).toBeUndefined();
+    if (!slack) return;
+    const text = `SLACK=xoxe.xoxb-1234567890-${'Ab1'.repeat(8)}`;
+    expect(scanText(text, [slack]).map((match) => match.value)).toEqual([`xoxe.xoxb-1234567890-${'Ab1'.repeat(8)}`]);
+    expect(scanText(text, [{ ...slack, startsAtKeyword: true }]).map((match) => match.value)).toEqual([
+      `xoxb-1234567890-${'Ab1'.repeat(8)}`,
+    ]);
   });
 });
 

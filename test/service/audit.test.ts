@@ -3,10 +3,10 @@
  * row with the right event type, username, IP, method and path; credential
  * rejections all answer the identical 401 body.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { currentCode } from '../../src/service/auth/totp.js';
 import { provisionAccount } from '../../src/service/index.js';
-import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
+import type { ReferenceTarget } from '../support/reference-service.js';
 import {
   type FailureRow,
   failureRows,
@@ -14,7 +14,7 @@ import {
   queryService,
   type Reply,
   type ServiceClient,
-  serviceClient,
+  useReferenceService,
 } from './client.js';
 
 const INVALID = { error: 'invalid_credentials', message: 'Invalid username, password or code' };
@@ -22,9 +22,11 @@ const PASSWORD = 'correct horse battery staple';
 let target: ReferenceTarget;
 let client: ServiceClient;
 
+useReferenceService((service) => {
+  target = service.target;
+  client = service.client;
+});
 beforeAll(async () => {
-  target = await startReferenceTarget();
-  client = serviceClient(target);
   await provisionAccount(target.service.databaseUrl, { username: 'audit-user', password: PASSWORD, mfa: 'totp' });
   await provisionAccount(target.service.databaseUrl, { username: 'inactive-user', password: PASSWORD, mfa: 'totp' });
   await queryService(target, `UPDATE users SET is_active = false WHERE username = 'inactive-user'`);
@@ -33,10 +35,6 @@ beforeAll(async () => {
     target,
     `UPDATE users SET locked_until = now() + interval '1 hour' WHERE username = 'locked-user'`,
   );
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
 });
 
 /** Runs one rejected request and returns its reply and the rows it added. */

@@ -1,19 +1,15 @@
 /** Login, MFA, tokens, refresh rotation and logout against the running service on real PostgreSQL. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { currentCode } from '../../src/service/auth/totp.js';
-import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
-import { failureRows, loginWithMfa, type ServiceClient, serviceClient } from './client.js';
+import type { ReferenceTarget } from '../support/reference-service.js';
+import { failureRows, loginWithMfa, type ServiceClient, useReferenceService } from './client.js';
 
 let target: ReferenceTarget;
 let client: ServiceClient;
 
-beforeAll(async () => {
-  target = await startReferenceTarget();
-  client = serviceClient(target);
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
+useReferenceService((service) => {
+  target = service.target;
+  client = service.client;
 });
 
 describe('login with MFA', () => {

@@ -4,23 +4,19 @@
  * (unknown account, bad address, wrong code) with their exit codes.
  */
 import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { registerServiceCommand } from '../../src/cli/service.js';
 import { currentCode } from '../../src/service/auth/totp.js';
 import { provisionAccount } from '../../src/service/index.js';
-import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
-import { loginWithMfa, queryService, type ServiceClient, serviceClient } from './client.js';
+import type { ReferenceTarget } from '../support/reference-service.js';
+import { loginWithMfa, queryService, type ServiceClient, useReferenceService } from './client.js';
 
 let target: ReferenceTarget;
 let client: ServiceClient;
 
-beforeAll(async () => {
-  target = await startReferenceTarget();
-  client = serviceClient(target);
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
+useReferenceService((service) => {
+  target = service.target;
+  client = service.client;
 });
 afterEach(() => {
   process.exitCode = undefined;

@@ -4,10 +4,12 @@
  * login flow, and read access to the service's tables.
  */
 
-import pg from 'pg';
 import { Agent, request } from 'undici';
+import { afterAll, beforeAll } from 'vitest';
 import { currentCode } from '../../src/service/auth/totp.js';
-import type { ReferenceTarget } from '../support/reference-service.js';
+import { queryService, type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
+
+export { queryService };
 
 export interface Reply {
   status: number;
@@ -102,20 +104,6 @@ export async function loginWithMfa(client: ServiceClient, target: ReferenceTarge
   return { access_token: String(second.json.access_token), refresh_token: String(second.json.refresh_token) };
 }
 
-export async function queryService<Row extends Record<string, unknown>>(
-  target: ReferenceTarget,
-  sql: string,
-  params: unknown[] = [],
-): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: target.service.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<Row>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 export interface FailureRow extends Record<string, unknown> {
   event_type: string;
   username: string | null;
@@ -130,4 +118,25 @@ export function failureRows(target: ReferenceTarget): Promise<FailureRow[]> {
     target,
     'SELECT event_type, username, host(ip_address) AS ip_address, method, path, detail FROM auth_failure_events ORDER BY id',
   );
+}
+
+/**
+ * Starts one reference service (on its own database) before the file's tests
+ * and stops it, with its client, after them. `onStarted` hands the two to the
+ * file; hooks the file registers afterwards run once the service is up.
+ */
+export function useReferenceService(
+  onStarted: (service: { target: ReferenceTarget; client: ServiceClient }) => void,
+  options?: Parameters<typeof startReferenceTarget>[0],
+): void {
+  let started: { target: ReferenceTarget; client: ServiceClient } | undefined;
+  beforeAll(async () => {
+    const target = await startReferenceTarget(options);
+    started = { target, client: serviceClient(target) };
+    onStarted(started);
+  });
+  afterAll(async () => {
+    await started?.client.close();
+    await started?.target.close();
+  });
 }

@@ -4,23 +4,24 @@
  * of every body-taking route never yields a 5xx or a stack trace.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
-import { loginWithMfa, type ServiceClient, serviceClient } from './client.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ReferenceTarget } from '../support/reference-service.js';
+import { loginWithMfa, type ServiceClient, useReferenceService } from './client.js';
 
 let target: ReferenceTarget;
 let client: ServiceClient;
 let accessToken: string;
 
+// Fuzzing sends many failed logins from one address; keep the IP block out of the way here.
+useReferenceService(
+  (service) => {
+    target = service.target;
+    client = service.client;
+  },
+  { ipBlockThreshold: 1_000_000, lockoutThreshold: 1_000_000 },
+);
 beforeAll(async () => {
-  // Fuzzing sends many failed logins from one address; keep the IP block out of the way here.
-  target = await startReferenceTarget({ ipBlockThreshold: 1_000_000, lockoutThreshold: 1_000_000 });
-  client = serviceClient(target);
   accessToken = (await loginWithMfa(client, target)).access_token;
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
 });
 
 const json = { 'content-type': 'application/json' };

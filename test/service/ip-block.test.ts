@@ -5,22 +5,18 @@
  * address gets 403 on every path before any auth work; other addresses are
  * unaffected; concurrency still yields exactly one block at the threshold.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unblockIp } from '../../src/service/auth/accounts.js';
 import { createPool } from '../../src/service/db/pool.js';
-import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
-import { failureRows, queryService, type ServiceClient, serviceClient } from './client.js';
+import type { ReferenceTarget } from '../support/reference-service.js';
+import { failureRows, queryService, type ServiceClient, useReferenceService } from './client.js';
 
 let target: ReferenceTarget;
 let client: ServiceClient;
 
-beforeAll(async () => {
-  target = await startReferenceTarget();
-  client = serviceClient(target);
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
+useReferenceService((service) => {
+  target = service.target;
+  client = service.client;
 });
 
 const blocksOf = (ip: string) =>

@@ -5,22 +5,18 @@
  * Each attempt comes from its own loopback address, so the IP block (a
  * separate control) never interferes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { provisionAccount } from '../../src/service/index.js';
-import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
-import { failureRows, loginWithMfa, queryService, type ServiceClient, serviceClient } from './client.js';
+import type { ReferenceTarget } from '../support/reference-service.js';
+import { failureRows, loginWithMfa, queryService, type ServiceClient, useReferenceService } from './client.js';
 
 const INVALID = { error: 'invalid_credentials', message: 'Invalid username, password or code' };
 let target: ReferenceTarget;
 let client: ServiceClient;
 
-beforeAll(async () => {
-  target = await startReferenceTarget();
-  client = serviceClient(target);
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
+useReferenceService((service) => {
+  target = service.target;
+  client = service.client;
 });
 
 async function eventsFor(username: string): Promise<Record<string, number>> {

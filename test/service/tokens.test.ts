@@ -6,10 +6,17 @@
  */
 import { createSecretKey } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveSigningKeys, REQUIRED_CLAIMS, type SigningKeys } from '../../src/service/auth/tokens.js';
 import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
-import { failureRows, loginWithMfa, queryService, type ServiceClient, serviceClient } from './client.js';
+import {
+  failureRows,
+  loginWithMfa,
+  queryService,
+  type ServiceClient,
+  serviceClient,
+  useReferenceService,
+} from './client.js';
 
 let target: ReferenceTarget;
 let client: ServiceClient;
@@ -17,16 +24,14 @@ let keys: SigningKeys;
 let claims: Record<string, unknown>;
 let realToken: string;
 
+useReferenceService((service) => {
+  target = service.target;
+  client = service.client;
+});
 beforeAll(async () => {
-  target = await startReferenceTarget();
-  client = serviceClient(target);
   keys = deriveSigningKeys(target.jwtSecret);
   realToken = (await loginWithMfa(client, target)).access_token;
   claims = JSON.parse(Buffer.from(realToken.split('.')[1] ?? '', 'base64url').toString());
-});
-afterAll(async () => {
-  await client?.close();
-  await target?.close();
 });
 
 function sign(

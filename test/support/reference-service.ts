@@ -146,3 +146,18 @@ export async function startReferenceTarget(overrides: ReferenceServiceOptions = 
     throw error;
   }
 }
+
+/** Rows from the service's own database (read what it wrote, or set up a state the test needs). */
+export async function queryService<Row extends Record<string, unknown>>(
+  target: ReferenceTarget,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: target.service.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<Row>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

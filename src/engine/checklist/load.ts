@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
-import type { CheckDefinition } from '../types.js';
+import type { CheckDefinition, ChecklistRequirement } from '../types.js';
 import { ChecklistError, type ChecklistProblem } from './errors.js';
 import { type Checklist, checklistSchema } from './schema.js';
 import { closestMatches } from './suggest.js';
@@ -55,17 +55,20 @@ export function secretLookingValues(env: Readonly<Record<string, string | undefi
 
 export async function loadChecklist(file: string, options: LoadOptions): Promise<LoadedChecklist> {
   const absolute = path.resolve(file);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(absolute, 'utf8');
+    bytes = await readFile(absolute);
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
     throw new ChecklistError([
       { file: absolute, line: 1, column: 1, keyPath: '', message: `cannot read the checklist (${reason})` },
     ]);
   }
-  return parseChecklist(text, absolute, options);
+  // The evidence names the file's bytes, not their decoding (a BOM or an invalid sequence would differ).
+  return { ...parseChecklist(bytes.toString('utf8'), absolute, options), sha256: sha256Hex(bytes) };
 }
+
+const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 export function parseChecklist(text: string, file: string, options: LoadOptions): LoadedChecklist {
   const lineCounter = new LineCounter();
@@ -80,6 +83,7 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
     const position = at(error.pos[0]);
     const sourceLine = lines[position.line - 1] ?? '';
     // `{ url: ${VAR} }` is not valid YAML: the braces of ${...} end the flow mapping.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint quotes checklist syntax, not a JS template
     const hint = /\{[^}]*\$\{/.test(sourceLine) ? ' (inside { }, quote values that use ${VAR}: "${VAR}")' : '';
     return { ...position, keyPath: '', message: describeYamlError(error.code, error.message) + hint };
   });
@@ -111,7 +115,7 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
 
   return {
     file,
-    sha256: createHash('sha256').update(text).digest('hex'),
+    sha256: sha256Hex(text),
     checklist,
     entries,
     secretValues,
@@ -159,6 +163,14 @@ function planEntries(
       problems.push(...zodProblems(params.error, check.params, ['checks', index, 'with'], data, locate, interpolated));
       return;
     }
+    for (const requirement of check.requires?.(params.data) ?? []) {
+      if (isProvided(checklist, requirement)) continue;
+      problems.push({
+        ...locate(['checks', index, 'check']),
+        keyPath: `checks[${index}]`,
+        message: `${id} needs ${requirement} in the checklist, which does not set it`,
+      });
+    }
     entries.push({
       id,
       check,
@@ -167,6 +179,19 @@ function planEntries(
     });
   });
   return entries;
+}
+
+function isProvided(checklist: Checklist, requirement: ChecklistRequirement): boolean {
+  switch (requirement) {
+    case 'database':
+      return checklist.database !== undefined;
+    case 'target.http_url':
+      return checklist.target.http_url !== undefined;
+    case 'auth.probe_account':
+      return checklist.auth?.probe_account !== undefined;
+    case 'auth.no_mfa_account':
+      return checklist.auth?.no_mfa_account !== undefined;
+  }
 }
 
 function waiverProblems(checklist: Checklist, entries: PlannedEntry[], locate: Locate): ChecklistProblem[] {

@@ -6,8 +6,24 @@ import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
 
 testCheck(httpDocsDisabled, {
   timeoutMs: CASE_TIMEOUT_MS,
-  valid: validTargets(),
+  valid: [
+    ...validTargets(),
+    {
+      name: 'a single-page app answers every unknown path, /docs included, with its shell page',
+      target: () => startHttpFixture({ spaCatchAll: true }),
+    },
+  ],
   invalid: [
+    {
+      name: 'a catch-all that is itself Swagger UI: docs on every path',
+      target: () => startHttpFixture({ spaCatchAll: 'swagger-ui' }),
+      expect: /docs exposed: \/docs served with 200/,
+    },
+    {
+      name: 'real docs behind a single-page app: a page other than the shell',
+      target: () => startHttpFixture({ flaw: 'docs-exposed', spaCatchAll: true }),
+      expect: /docs exposed: \/docs served with 200; \/redoc served with 200; \/openapi\.json served with 200/,
+    },
     {
       name: 'Swagger UI and the OpenAPI document are served',
       target: () => startHttpFixture({ flaw: 'docs-exposed' }),

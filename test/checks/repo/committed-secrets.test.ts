@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import committedSecrets from '../../../checks/repo/committed-secrets.js';
@@ -10,6 +9,7 @@ import {
   envNotIgnored,
   keyOnlyReachableFromTag,
   knownDefaultInCode,
+  notAGitRepository,
   realValueInEnvExample,
   secretValueInComposeFile,
 } from '../../../fixtures/repos/scenarios.js';
@@ -130,16 +130,13 @@ describe('repo.committed-secrets evidence', () => {
   });
 
   it('errors (fails closed) outside a git repository', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-not-git-'));
+    const target = await notAGitRepository();
     try {
-      const outcome = await runCheckOn(committedSecrets, {
-        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: dir },
-        close: async () => {},
-      });
+      const outcome = await runCheckOn(committedSecrets, target);
       expect(outcome.status).toBe('error');
       expect(outcome.summary).toMatch(/could not list tracked files/);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await target.close();
     }
   });
 });

@@ -74,6 +74,33 @@ describe('readBlobs', () => {
     }
   });
 
+  it('reads ids from a stream that is still growing, and stops git when that stream fails', async () => {
+    const fixture = await GitFixture.create('blobs-stream');
+    try {
+      const commit = await fixture.commit('files', { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+      const ids = await Promise.all(['a.txt', 'b.txt'].map((file) => fixture.git('rev-parse', `${commit}:${file}`)));
+      async function* slowly(failAfter?: number) {
+        for (const [index, id] of ids.entries()) {
+          if (index === failAfter) throw new Error('walk failed');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          yield id;
+        }
+      }
+      const seen: string[] = [];
+      const collect = (blob: BlobRead) => {
+        if (blob.kind === 'text-or-binary') seen.push(blob.content.toString());
+      };
+      await expect(readBlobs(fixture.dir, slowly(), { maxBlobBytes: 1024 }, collect)).resolves.toEqual({
+        blobs: 2,
+        bytes: 4,
+      });
+      expect(seen).toEqual(['a\n', 'b\n']);
+      await expect(readBlobs(fixture.dir, slowly(1), { maxBlobBytes: 1024 }, collect)).rejects.toThrow('walk failed');
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+
   it('stops git when the consumer throws', async () => {
     const fixture = await GitFixture.create('blobs-throw');
     try {

@@ -7,6 +7,7 @@ import {
   cleanRepo,
   envDeletedOnSideBranch,
   keyOnlyReachableFromTag,
+  notAGitRepository,
   type RepoScenario,
   secretInRenamedFile,
   secretOnlyInStash,
@@ -158,16 +159,13 @@ describe('repo.history baseline and limits', () => {
   });
 
   it('errors (fails closed) on a directory that is not a git repository', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-not-git-'));
+    const target = await notAGitRepository();
     try {
-      const outcome = await runCheckOn(repoHistory, {
-        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: dir },
-        close: async () => {},
-      });
+      const outcome = await runCheckOn(repoHistory, target);
       expect(outcome.status).toBe('error');
       expect(outcome.summary).toMatch(/could not walk the git history/);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await target.close();
     }
   });
 });
