@@ -228,8 +228,16 @@ function argument(name: string, fallback: number): number {
 
 const GREP_PATTERN = `(AKIA[A-Z2-7]{16}|gh[pousr]_[A-Za-z0-9]{36}|-----BEGIN [A-Z ]*PRIVATE KEY|(SECRET|KEY|PASSWORD|TOKEN)[A-Z_]* *= *['"][^'"]{12,})`;
 
+/**
+ * How the history's objects are packed. `fast-import` is how the generator leaves them (long delta
+ * chains in import order); `gc` is after `git repack -adf`, the deltas `git gc` computes — what a
+ * real repository that was committed to and garbage-collected holds, and the fairer limit.
+ */
+type Packing = 'fast-import' | 'gc';
+
 interface SizeResult {
   history: GeneratedHistory;
+  packing: Packing;
   scan: ScanTiming;
   raw: Timing;
   /** `--unordered`: pack order, the cheapest way git can read every object. */
@@ -240,10 +248,24 @@ interface SizeResult {
   diskMb: number;
 }
 
-async function measureSize(commits: number, reps: number): Promise<SizeResult> {
+/** Both packings of one generated history: as fast-import left it, then repacked as `git gc` would. */
+async function measureSize(commits: number, reps: number): Promise<SizeResult[]> {
   process.stderr.write(`generating ${commits} commits…\n`);
   const history = await generateHistory(commits, 3, 18 * 1024);
   try {
+    const asImported = await measurePacking(history, 'fast-import', reps);
+    process.stderr.write('  repacking (git repack -adf)…\n');
+    await execa('git', ['repack', '-adf', '-q'], { cwd: history.dir });
+    const repacked = await measurePacking(history, 'gc', reps);
+    return [asImported, repacked];
+  } finally {
+    await rm(history.dir, { recursive: true, force: true });
+  }
+}
+
+async function measurePacking(history: GeneratedHistory, packing: Packing, reps: number): Promise<SizeResult> {
+  process.stderr.write(`  ${packing} pack\n`);
+  {
     const { stdout: du } = await execa('du', ['-sk', path.join(history.dir, '.git')]);
     const diskMb = Number(du.split('\t')[0]) / 1024;
     const scans = [];
@@ -271,6 +293,7 @@ async function measureSize(commits: number, reps: number): Promise<SizeResult> {
     if (!scan) throw new Error('no scan');
     return {
       history,
+      packing,
       scan: { ...scan, maxRssMb: Math.max(...scans.map((candidate) => candidate.maxRssMb)) },
       raw: medianTiming(raws),
       rawUnordered: medianTiming(rawsUnordered),
@@ -278,8 +301,6 @@ async function measureSize(commits: number, reps: number): Promise<SizeResult> {
       pipeRead: medianTiming(pipeReads),
       diskMb,
     };
-  } finally {
-    await rm(history.dir, { recursive: true, force: true });
   }
 }
 
@@ -303,7 +324,7 @@ async function main(): Promise<void> {
   const reps = argument('--reps', 3);
   const sizes = [Math.round(commits / 2), commits];
   const results: SizeResult[] = [];
-  for (const size of sizes) results.push(await measureSize(size, reps));
+  for (const size of sizes) results.push(...(await measureSize(size, reps)));
 
   const mb = (bytes: number) => bytes / 1e6;
   const lines = [
@@ -316,7 +337,8 @@ async function main(): Promise<void> {
       .map((load) => load.toFixed(1))
       .join(' / ')}, ${(await execa('git', ['--version'])).stdout}.`,
     '',
-    'History: generated with `git fast-import`; every commit rewrites 3 TypeScript-like files of ~18 KB (unique content, lines that',
+    'History: generated with `git fast-import`, measured as imported and again after `git repack -adf` (the deltas `git gc`',
+    'computes, as in a repository that was committed to and collected: the fairer limit); every commit rewrites 3 TypeScript-like files of ~18 KB (unique content, lines that',
     "contain the generic rule's keywords `key`, `token`, `password`, so the regex stage really runs), one blob in 500 carries a secret.",
     'MB/s is unique blob content (what `repo.history` scans) divided by wall time. Medians of the repetitions; the scan runs in a',
     'fresh node process each time (`--scan DIR`), and its peak RSS is that process’s `maxRSS` (git child processes not included).',
@@ -329,8 +351,8 @@ async function main(): Promise<void> {
     'delta bases again and again; `--unordered` reads in pack order. The ratio uses the faster of the two. repo.history asks for',
     'blobs in history order (the order `git log --reverse` introduced them), which is close to pack order.',
     '',
-    '| commits | unique blob MB | .git MB | raw read wall s / CPU s | raw read `--unordered` wall s / CPU s | repo.history wall s / total CPU s / node CPU s | MB/s wall | MB per node-CPU s | × faster raw read (wall / CPU) | grep wall s / CPU s | × faster than grep (wall / CPU) | peak RSS MB | findings |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| commits | pack | unique blob MB | .git MB | raw read wall s / CPU s | raw read `--unordered` wall s / CPU s | repo.history wall s / total CPU s / node CPU s | MB/s wall | MB per node-CPU s | × faster raw read (wall / CPU) | grep wall s / CPU s | × faster than grep (wall / CPU) | peak RSS MB | findings |',
+    '|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const result of results) {
     const scannedMb = mb(result.scan.scannedBytes);
@@ -338,7 +360,7 @@ async function main(): Promise<void> {
     // The limit is whichever way of reading every object git does faster on this pack.
     const limit = result.rawUnordered.seconds < result.raw.seconds ? result.rawUnordered : result.raw;
     lines.push(
-      `| ${result.history.commits} | ${scannedMb.toFixed(0)} | ${result.diskMb.toFixed(0)} | ${result.raw.seconds.toFixed(2)} / ${result.raw.cpuSeconds.toFixed(2)} | ` +
+      `| ${result.history.commits} | ${result.packing} | ${scannedMb.toFixed(0)} | ${result.diskMb.toFixed(0)} | ${result.raw.seconds.toFixed(2)} / ${result.raw.cpuSeconds.toFixed(2)} | ` +
         `${result.rawUnordered.seconds.toFixed(2)} / ${result.rawUnordered.cpuSeconds.toFixed(2)} | ` +
         `${scan.seconds.toFixed(2)} / ${scan.totalCpuSeconds.toFixed(2)} / ${scan.cpuSeconds.toFixed(2)} | ${(scannedMb / scan.seconds).toFixed(0)} | ` +
         `${(scannedMb / scan.cpuSeconds).toFixed(0)} | ${(scan.seconds / limit.seconds).toFixed(2)} / ${(scan.totalCpuSeconds / limit.cpuSeconds).toFixed(2)} | ` +
@@ -352,29 +374,35 @@ async function main(): Promise<void> {
     'entropy, placeholders, commits or line numbers; it is the floor a team would otherwise use.',
     '',
   );
-  // The issue's goals, judged on the largest history.
-  const largest = results[results.length - 1];
-  const smallest = results[0];
-  if (largest && smallest) {
+  // The issue's goals, judged on the largest history as `git gc` packs it (the realistic case).
+  const gcResults = results.filter((result) => result.packing === 'gc');
+  const largest = gcResults[gcResults.length - 1];
+  const smallest = gcResults[0];
+  const largestImported = results.filter((result) => result.packing === 'fast-import').at(-1);
+  if (largest && smallest && largestImported) {
     const scannedMb = mb(largest.scan.scannedBytes);
-    const limit = largest.rawUnordered.seconds < largest.raw.seconds ? largest.rawUnordered : largest.raw;
+    const fastest = (result: SizeResult) =>
+      result.rawUnordered.seconds < result.raw.seconds ? result.rawUnordered : result.raw;
+    const limit = fastest(largest);
     const perCore = scannedMb / largest.scan.cpuSeconds;
     const wall = scannedMb / largest.scan.seconds;
     const ratio = largest.scan.seconds / limit.seconds;
+    const importedRatio = largestImported.scan.seconds / fastest(largestImported).seconds;
     const rssGrowth = largest.scan.maxRssMb / smallest.scan.maxRssMb;
     const verdict = (met: boolean) => (met ? 'met' : '**not met**');
     lines.push(
-      '## Against the goals (largest history)',
+      '## Against the goals (largest history, gc pack)',
       '',
       `- ≥ 100 MB/s on one core: ${perCore.toFixed(0)} MB per CPU-second of the scanning process, ${wall.toFixed(0)} MB/s wall — ` +
         `${verdict(perCore >= 100)} per core, ${verdict(wall >= 100)} in wall time at this machine's load.`,
-      `- Within 2× of the raw read: ${ratio.toFixed(1)}× the fastest raw read in wall time — ${verdict(ratio <= 2)}; ` +
-        `${(largest.scan.seconds / largest.raw.seconds).toFixed(2)}× the issue's own command (\`git cat-file --batch-all-objects --batch\`, object-id order).`,
-      '  The raw read writes to /dev/null; the scan must also carry every byte through a pipe into node (about 0.2 CPU-s of',
-      '  stream handling here), run the keyword automaton (two interleaved walks, about 1.2 ns per byte), and try the regexes',
-      '  only where a keyword starts. The walk and the blob reader run at the same time.',
-      `  The same raw read piped into a node process that only counts the bytes takes ${largest.pipeRead.seconds.toFixed(2)} s: ` +
-        `the scan is ${(largest.scan.seconds / largest.pipeRead.seconds).toFixed(1)}× that floor for a scanner in node.`,
+      `- Within 2× of the raw read: ${ratio.toFixed(1)}× the fastest raw read in wall time — ${verdict(ratio <= 2)} ` +
+        `(${(largest.scan.seconds / largest.raw.seconds).toFixed(1)}× the issue's own command, \`git cat-file --batch-all-objects --batch\`). ` +
+        `On the fast-import pack ${importedRatio.toFixed(1)}× the fastest read and ` +
+        `${(largestImported.scan.seconds / largestImported.raw.seconds).toFixed(2)}× the issue's command, which there is slow only because id order re-inflates long delta chains: not counted.`,
+      `  Why: the same raw read piped into a node process that only counts the bytes already takes ${largest.pipeRead.seconds.toFixed(2)} s ` +
+        `(${(largest.pipeRead.seconds / limit.seconds).toFixed(1)}× the read to /dev/null: node takes the pipe in chunks of some tens of KB, each through its stream machinery).`,
+      `  The scan is ${(largest.scan.seconds / largest.pipeRead.seconds).toFixed(1)}× that floor: on top come the keyword automaton`,
+      '  (two interleaved walks over every byte, about as long as git’s whole read), the regexes where a keyword starts, and the walk.',
       `- Flat memory: peak RSS ${smallest.scan.maxRssMb.toFixed(0)} MB → ${largest.scan.maxRssMb.toFixed(0)} MB while the history doubles ` +
         `(× ${rssGrowth.toFixed(2)}) — ${verdict(rssGrowth < 1.2)}. Memory holds one blob at a time plus one map entry per unique blob.`,
       '',

@@ -13,7 +13,7 @@ import {
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
 } from '../../../fixtures/repos/scenarios.js';
-import { runCheckOn, testCheck } from '../../harness/check-tester.js';
+import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
 import { repoTarget } from './repo-target.js';
 
 /** Commit ids are only known once a fixture is built; the expectations read them lazily. */
@@ -86,15 +86,28 @@ testCheck(repoHistory, {
   ],
 });
 
+/**
+ * Runs `use` on a scenario's repository with an empty directory for a baseline file (the
+ * checklist's directory), and removes both afterwards.
+ */
+async function withBaselineDir(
+  build: () => Promise<RepoScenario>,
+  use: (target: TargetHandle, baselineDir: string) => Promise<void>,
+): Promise<void> {
+  const scenario = await build();
+  const baselineDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-baseline-'));
+  try {
+    const context = { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir, baseDir: baselineDir };
+    await use({ context, close: async () => {} }, baselineDir);
+  } finally {
+    await scenario.fixture.cleanup();
+    await rm(baselineDir, { recursive: true, force: true });
+  }
+}
+
 describe('repo.history baseline and limits', () => {
   it('reports a baselined finding as accepted, never hidden, and passes when every finding is baselined', async () => {
-    const scenario = await keyOnlyReachableFromTag();
-    const baselineDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-baseline-'));
-    try {
-      const target = {
-        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir, baseDir: baselineDir },
-        close: async () => {},
-      };
+    await withBaselineDir(keyOnlyReachableFromTag, async (target, baselineDir) => {
       const first = await runCheckOn(repoHistory, target);
       expect(first.status).toBe('fail');
       const finding = first.observations.find((observation) => observation.ok === false);
@@ -115,10 +128,27 @@ describe('repo.history baseline and limits', () => {
         /baselined: throwaway key from the test CA, revoked \(private-key in deploy\/id_ecdsa\.pem:2/,
       );
       expect(second.summary).toMatch(/1 baselined/);
-    } finally {
-      await scenario.fixture.cleanup();
-      await rm(baselineDir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('names an open finding, not an accepted one, as the first in its summary', async () => {
+    await withBaselineDir(envDeletedOnSideBranch, async (target, baselineDir) => {
+      const first = await runCheckOn(repoHistory, target);
+      const findings = first.observations.filter((observation) => observation.ok === false);
+      expect(findings.length, JSON.stringify(first, null, 2)).toBeGreaterThanOrEqual(2);
+      const [acceptedFinding, openFinding] = findings;
+      const actual = acceptedFinding?.actual as { fingerprint?: string; rule?: string } | undefined;
+      await writeFile(
+        path.join(baselineDir, 'baseline.json'),
+        JSON.stringify({
+          findings: [{ fingerprint: actual?.fingerprint, rule: actual?.rule, reason: 'accepted in test' }],
+        }),
+      );
+      const second = await runCheckOn(repoHistory, target, { baseline: 'baseline.json' });
+      expect(second.status).toBe('fail');
+      expect(second.summary).toContain(`first: ${openFinding?.note}`);
+      expect(second.summary).not.toContain('baselined: accepted in test');
+    });
   });
 
   it('skips blobs over max_blob_bytes with an observation naming them', async () => {
