@@ -156,6 +156,14 @@ export default defineCheck({
     }
     const walk = walked.value;
     const totals = read.value;
+    // Every id sent must have come back as a blob: fewer would mean content never scanned.
+    if (totals.blobs !== origins.size) {
+      return {
+        status: 'error',
+        summary: `git cat-file answered ${totals.blobs} of ${origins.size} blobs the walk found: the history was not fully read`,
+        observations,
+      };
+    }
 
     const findings: HistoryFinding[] = [];
     // .env-like files, ever added on any ref, even if later deleted or renamed.

@@ -273,6 +273,14 @@ function compareWaivers(base: Waiver[], head: Waiver[]): ChecklistChange[] {
   return changes;
 }
 
+/**
+ * A value as a message may show it: the password of any `scheme://user:password@host` URL
+ * replaced by `***`. An inline credential under a plain key (`database.url`) is a credential too.
+ */
+function withoutUrlPasswords(value: Json | undefined): Json | undefined {
+  return typeof value === 'string' ? value.replace(/(\/\/[^/@:\s]*:)[^@/\s]+@/g, '$1***@') : value;
+}
+
 /** Leaf values of a JSON tree by dotted path (`target.url`, `auth.tables.ip_blocks`). */
 function leaves(value: Json | undefined, prefix: string, into: Map<string, Json | undefined>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
@@ -299,12 +307,13 @@ function compareScope(
       const to = after.get(path);
       if (JSON.stringify(from) === JSON.stringify(to)) continue;
       const hidden = SECRET_KEY.test(path.split('.').pop() ?? '');
-      const values = hidden ? '(values not shown)' : `from ${show(from)} to ${show(to)}`;
+      const [shownFrom, shownTo] = [withoutUrlPasswords(from), withoutUrlPasswords(to)];
+      const values = hidden ? '(values not shown)' : `from ${show(shownFrom)} to ${show(shownTo)}`;
       const blocking = !NON_BLOCKING_SCOPE.has(key);
       changes.push({
         kind: 'scope-changed',
         entry: path,
-        ...(hidden ? {} : { before: from, after: to }),
+        ...(hidden ? {} : { before: shownFrom, after: shownTo }),
         blocking,
         message: blocking
           ? `${path} changed ${values}: the checks would verify something other than the base branch's configuration`

@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Chalk } from 'chalk';
 import type { Command } from 'commander';
@@ -289,7 +289,7 @@ async function compareWithBaseline(
     } else {
       sha256 = base.sha256;
       // The checks as loaded (their defaults applied), the scope as written (no `${VAR}` interpolated).
-      const headAsWritten = parseComparableChecklist(await readFile(loaded.file, 'utf8'), checklistPath);
+      const headAsWritten = parseComparableChecklist(loaded.text, checklistPath);
       const comparison = compareChecklists(
         parseComparableChecklist(base.text, `${checklistPath} at ${ref}`),
         { ...loaded.checklist, scope: headAsWritten.scope },

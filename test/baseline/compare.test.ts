@@ -218,6 +218,15 @@ describe('compareChecklists: what the checks verify (scope)', () => {
     expect(JSON.stringify(change)).not.toContain('hunter2');
   });
 
+  it('never shows the password inside a URL, and still blocks the change', () => {
+    const head = withScope(BASE_YAML.replace('url: ${DATABASE_URL}', 'url: postgres://app:hunter2-secret@db/app'));
+    const [change] = compareChecklists(base, head).changes;
+    expect(change?.entry).toBe('database.url');
+    expect(change?.blocking).toBe(true);
+    expect(change?.message).toContain('postgres://app:***@db/app');
+    expect(JSON.stringify(change)).not.toContain('hunter2');
+  });
+
   it('without the text as written on one side (no scope), compares checks and waivers only', () => {
     const { scope: _scope, ...withoutScope } = withScope(BASE_YAML.replace('localhost:8443', 'other:1'));
     expect(compareChecklists(base, withoutScope).changes).toEqual([]);

@@ -30,6 +30,8 @@ export interface LoadedChecklist {
   file: string;
   /** sha256 of the file's bytes, the evidence subject. */
   sha256: string;
+  /** The text as written, before `${VAR}` interpolation (what the weakening guard compares). */
+  text: string;
   checklist: Checklist;
   entries: PlannedEntry[];
   /** Values interpolated from secret-looking variables, to scrub from all output. */
@@ -116,6 +118,7 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
   return {
     file,
     sha256: sha256Hex(text),
+    text,
     checklist,
     entries,
     secretValues,
