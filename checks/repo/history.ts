@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
-import { type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
+import { BlobIdQueue, type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
 import { isEnvFile } from '../../src/secrets/assignments.js';
 import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { looksBinary, scanBuffer } from '../../src/secrets/scanner.js';
@@ -77,13 +76,13 @@ export default defineCheck({
     // Every unique blob, once, read while the walk is still finding them: the walk writes each new
     // blob id into `blobIds`, the reader sends them on to `git cat-file --batch` as they come.
     const origins = new Map<string, BlobIntroduction | undefined>();
-    const blobIds = new PassThrough({ objectMode: true });
+    const blobIds = new BlobIdQueue();
     const walking = (async () => {
       const walk = await walkHistory(ctx.repoDir, {
         signal: ctx.signal,
         onNewBlob: (sha, introduction) => {
           origins.set(sha, introduction);
-          blobIds.write(sha);
+          blobIds.push(sha);
         },
       });
       if (params.include_unreachable) {
@@ -96,21 +95,21 @@ export default defineCheck({
         for (const blob of unreachable) {
           if (origins.has(blob)) continue;
           origins.set(blob, undefined);
-          blobIds.write(blob);
+          blobIds.push(blob);
         }
       }
       blobIds.end();
       return walk;
     })();
     // A failed walk ends the id stream with its error, which stops the reader too.
-    walking.catch((error: unknown) => blobIds.destroy(error instanceof Error ? error : new Error(String(error))));
+    walking.catch((error: unknown) => blobIds.fail(error));
 
     const blobFindings: HistoryFinding[] = [];
     let binaryBlobs = 0;
     const largeBlobs: Observation[] = [];
     const reading = readBlobs(
       ctx.repoDir,
-      blobIds as AsyncIterable<string>,
+      blobIds,
       { maxBlobBytes: params.max_blob_bytes, signal: ctx.signal },
       (blob) => {
         const origin = origins.get(blob.sha);

@@ -12,6 +12,11 @@
  * The two run at the same time: the walk hands each new blob id to the reader
  * as soon as it meets it, so git inflates blobs while the walk goes on.
  */
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { gitEnvironment } from './git.js';
 
@@ -137,119 +142,317 @@ export type BlobRead =
   | { sha: string; kind: 'too-large'; size: number }
   | { sha: string; kind: 'missing'; size: 0 };
 
+/**
+ * Parses `git cat-file --batch` output, fed in chunks of any size: a header
+ * line `<id> <type> <size>` (or `<id> missing`), then the content and a LF.
+ * Each blob goes to `onBlob` as soon as its last byte arrives. The content
+ * is a view that is only valid during the call: a blob inside one chunk is
+ * handed out where it lies, one spread over several chunks is assembled in
+ * one buffer that is reused (grown to the largest blob read, no more).
+ */
+export class CatFileParser {
+  blobs = 0;
+  bytes = 0;
+  private header: Buffer = Buffer.alloc(0);
+  /** The blob being received: its metadata, and its content so far when it is scanned. */
+  private current: { sha: string; size: number; scannable: boolean; filled: number } | undefined;
+  /** Bytes of the current blob still to come, its trailing LF included. */
+  private remaining = 0;
+  private assembly: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly maxBlobBytes: number,
+    private readonly onBlob: (blob: BlobRead) => void,
+  ) {}
+
+  /** Whether the output so far ended exactly after a blob (anything else: it was cut short). */
+  get complete(): boolean {
+    return this.current === undefined && this.header.length === 0;
+  }
+
+  push(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const current = this.current;
+      if (current) {
+        const take = Math.min(this.remaining, chunk.length - offset);
+        const contentBytes = Math.min(take, current.size - current.filled);
+        if (current.scannable && contentBytes > 0)
+          chunk.copy(this.assembly, current.filled, offset, offset + contentBytes);
+        current.filled += contentBytes;
+        this.remaining -= take;
+        offset += take;
+        if (this.remaining === 0) this.finish(current);
+        continue;
+      }
+      const newline = chunk.indexOf(10, offset);
+      if (newline === -1) {
+        this.header = Buffer.concat([this.header, chunk.subarray(offset)]);
+        return;
+      }
+      const line = (
+        this.header.length > 0
+          ? Buffer.concat([this.header, chunk.subarray(offset, newline)])
+          : chunk.subarray(offset, newline)
+      ).toString('latin1');
+      this.header = Buffer.alloc(0);
+      offset = newline + 1;
+      const [sha = '', type = '', sizeText = ''] = line.split(' ');
+      if (type === 'missing' || sizeText === '') {
+        this.onBlob({ sha, kind: 'missing', size: 0 });
+        continue;
+      }
+      const size = Number(sizeText);
+      const scannable = type === 'blob' && size <= this.maxBlobBytes;
+      // The whole blob (and its LF) already in this chunk: hand out a view of it, no copy.
+      if (scannable && chunk.length - offset > size) {
+        this.blobs++;
+        this.bytes += size;
+        this.onBlob({ sha, kind: 'text-or-binary', size, content: chunk.subarray(offset, offset + size) });
+        offset += size + 1;
+        continue;
+      }
+      if (scannable && this.assembly.length < size)
+        this.assembly = Buffer.allocUnsafe(Math.max(size, Math.min(2 * this.assembly.length, this.maxBlobBytes)));
+      this.current = { sha, size, scannable, filled: 0 };
+      this.remaining = size + 1;
+    }
+  }
+
+  private finish(current: { sha: string; size: number; scannable: boolean }): void {
+    this.current = undefined;
+    this.blobs++;
+    this.bytes += current.size;
+    if (current.scannable)
+      this.onBlob({
+        sha: current.sha,
+        kind: 'text-or-binary',
+        size: current.size,
+        content: this.assembly.subarray(0, current.size),
+      });
+    else this.onBlob({ sha: current.sha, kind: 'too-large', size: current.size });
+  }
+}
+
+/** The byte stream `git cat-file` writes into, and where its output is read. */
+interface BatchOutput {
+  /** What the child's stdout is given: a FIFO's write end, or a pipe node makes. */
+  stdout: number | 'pipe';
+  /** Called once git is spawned: closes the parent's copy of the write end. */
+  spawned(): void;
+  /** Reads everything into `onChunk` until git's end closes; `stdoutStream` is used for a pipe. */
+  read(stdoutStream: NodeJS.ReadableStream | null, onChunk: (chunk: Buffer) => void): Promise<void>;
+}
+
+/** How blob content travels from git to this process (see `readBlobs`). */
+export type BlobTransport = 'fifo' | 'pipe';
+
+const READ_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * A named pipe read into one reused buffer (`net.Socket` with `onread`):
+ * node's stdout pipe allocates a new buffer for every read and passes each
+ * through the stream machinery, which cost more CPU than git's whole read
+ * (bench/results/history-scan.md). The FIFO lives in a private temporary
+ * directory only until both ends are open.
+ */
+async function fifoOutput(): Promise<BatchOutput> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-cat-file-'));
+  try {
+    const fifo = path.join(dir, 'blobs');
+    await execa('mkfifo', ['-m', '600', fifo]);
+    // Read-write: opening a FIFO's write end alone would wait for a reader. git only writes to it.
+    const writeEnd = openSync(fifo, 'r+');
+    let readEnd: number;
+    try {
+      readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      closeSync(writeEnd);
+      throw error;
+    }
+    return {
+      stdout: writeEnd,
+      // git holds the write end now; the read end sees end-of-file when git's copy closes.
+      spawned: () => closeSync(writeEnd),
+      read: (_stdoutStream, onChunk) =>
+        new Promise<void>((resolve, reject) => {
+          let failure: unknown;
+          // `onread` works for a socket made from a file descriptor too (Node 12+); @types/node lists it for connect only.
+          const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+            fd: readEnd,
+            readable: true,
+            writable: false,
+            onread: {
+              buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+              callback: (bytes: number, buffer: Uint8Array) => {
+                if (failure !== undefined) return false;
+                try {
+                  onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+                  return true;
+                } catch (error) {
+                  failure = error;
+                  socket.destroy();
+                  reject(error);
+                  return false;
+                }
+              },
+            },
+          };
+          const socket = new net.Socket(options);
+          socket.on('end', () => resolve());
+          socket.on('close', () => (failure === undefined ? resolve() : undefined));
+          socket.on('error', (error) => reject(error));
+        }),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function pipeOutput(): BatchOutput {
+  return {
+    stdout: 'pipe',
+    spawned: () => {},
+    read: async (stdoutStream, onChunk) => {
+      if (!stdoutStream) throw new Error('git cat-file has no stdout');
+      for await (const chunk of stdoutStream as AsyncIterable<Buffer>) onChunk(chunk);
+    },
+  };
+}
+
+/**
+ * Blob ids handed to `readBlobs` while a walk is still finding them. Each id
+ * goes straight to git's stdin (no async iteration per id, which cost more
+ * than the id itself); ids pushed before `readBlobs` starts are kept.
+ */
+export class BlobIdQueue {
+  private pending: string[] = [];
+  private outcome: { ended: true } | { error: unknown } | undefined;
+  private sink: { id(sha: string): void; end(): void; fail(error: unknown): void } | undefined;
+
+  push(sha: string): void {
+    if (this.sink) this.sink.id(sha);
+    else this.pending.push(sha);
+  }
+
+  end(): void {
+    this.outcome = { ended: true };
+    this.sink?.end();
+  }
+
+  /** The walk failed: `readBlobs` stops git and throws this error. */
+  fail(error: unknown): void {
+    this.outcome = { error };
+    this.sink?.fail(error);
+  }
+
+  attach(sink: { id(sha: string): void; end(): void; fail(error: unknown): void }): void {
+    this.sink = sink;
+    for (const sha of this.pending) sink.id(sha);
+    this.pending = [];
+    if (this.outcome && 'error' in this.outcome) sink.fail(this.outcome.error);
+    else if (this.outcome) sink.end();
+  }
+}
+
+/**
+ * Writes ids to git's stdin. Ids that arrive together (a walk yields hundreds
+ * per chunk of its output) go in one write: corked until the current burst is
+ * over, instead of one system call per id.
+ */
+function corkedWriter(stdin: NodeJS.WritableStream & { cork(): void; uncork(): void }): (sha: string) => boolean {
+  let corked = false;
+  return (sha) => {
+    if (!corked) {
+      corked = true;
+      stdin.cork();
+      setImmediate(() => {
+        corked = false;
+        stdin.uncork();
+      });
+    }
+    return stdin.write(`${sha}\n`);
+  };
+}
+
+type GitStdin = NodeJS.WritableStream & {
+  cork(): void;
+  uncork(): void;
+  destroyed: boolean;
+  off: NodeJS.EventEmitter['off'];
+};
+
+async function feed(stdin: GitStdin, shas: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  const write = corkedWriter(stdin);
+  for await (const sha of shas) {
+    // git gone (killed, crashed): stop feeding it; the read loop and `await subprocess` report why.
+    if (stdin.destroyed) return;
+    if (!write(sha)) await drainedOrClosed(stdin);
+  }
+  stdin.end();
+}
+
+/** A queue is not awaited per id: what git has not taken yet waits in the stream's buffer (41 bytes an id). */
+function feedFromQueue(stdin: GitStdin, queue: BlobIdQueue): Promise<void> {
+  const write = corkedWriter(stdin);
+  return new Promise<void>((resolve, reject) => {
+    queue.attach({
+      id: (sha) => {
+        if (!stdin.destroyed) write(sha);
+      },
+      end: () => {
+        if (!stdin.destroyed) stdin.end();
+        resolve();
+      },
+      fail: reject,
+    });
+  });
+}
+
 export interface ReadBlobsOptions {
   /** Blobs larger than this are drained unread and reported as `too-large`. */
   maxBlobBytes: number;
   signal?: AbortSignal;
+  /** `fifo` (default where it can be made) or `pipe` (node's child stdout; the fallback). */
+  transport?: BlobTransport;
 }
 
 /**
  * Reads blobs through one `git cat-file --batch` process. `onBlob` runs
  * synchronously for each blob in input order, while the next bytes are still
- * arriving; nothing but the current blob is held. `shas` may be an async
- * iterable that is still growing (a history walk in progress): ids are sent
- * to git as they come, and if it fails, git is stopped and the error thrown.
+ * arriving; nothing but the current blob is held, and its content is only
+ * valid during the call. `shas` may still be growing (a history walk in
+ * progress: an async iterable, or a BlobIdQueue): ids are sent to git as
+ * they come, and if the source fails, git is stopped and the error thrown.
  */
 export async function readBlobs(
   repoDir: string,
-  shas: Iterable<string> | AsyncIterable<string>,
+  shas: Iterable<string> | AsyncIterable<string> | BlobIdQueue,
   options: ReadBlobsOptions,
   onBlob: (blob: BlobRead) => void,
-): Promise<{ blobs: number; bytes: number }> {
-  const subprocess = execa('git', ['cat-file', '--batch', '--buffer'], {
-    cwd: repoDir,
-    env: gitEnvironment,
-    stdin: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-  });
-  const writer = (async () => {
-    const { stdin } = subprocess;
-    // Ids that arrive together (a walk yields hundreds per chunk of its output) go to git in one
-    // write: corked until the current burst is over, instead of one system call per id.
-    let corked = false;
-    for await (const sha of shas) {
-      // git gone (killed, crashed): stop feeding it; the read loop and `await subprocess` report why.
-      if (stdin.destroyed) return;
-      if (!corked) {
-        corked = true;
-        stdin.cork();
-        setImmediate(() => {
-          corked = false;
-          stdin.uncork();
-        });
-      }
-      if (!stdin.write(`${sha}\n`)) await drainedOrClosed(stdin);
-    }
-    stdin.end();
-  })();
+): Promise<{ blobs: number; bytes: number; transport: BlobTransport }> {
+  let output: BatchOutput;
+  let transport: BlobTransport = options.transport ?? 'fifo';
+  try {
+    output = transport === 'fifo' ? await fifoOutput() : pipeOutput();
+  } catch {
+    // No mkfifo, or a file system without FIFOs: the plain pipe reads the same bytes, only slower.
+    transport = 'pipe';
+    output = pipeOutput();
+  }
+  let subprocess: ReturnType<typeof spawnCatFile>;
+  try {
+    subprocess = spawnCatFile(repoDir, output.stdout, options.signal);
+  } finally {
+    output.spawned();
+  }
+  const writer = shas instanceof BlobIdQueue ? feedFromQueue(subprocess.stdin, shas) : feed(subprocess.stdin, shas);
   // The ids' source failed: stop git, so that the read loop below ends and the failure surfaces.
   writer.catch(() => subprocess.kill());
 
-  let blobs = 0;
-  let bytes = 0;
-  let header = Buffer.alloc(0);
-  // The blob being received: its metadata, the bytes still expected (content + trailing LF).
-  let current: { sha: string; size: number; content: Buffer | undefined; filled: number } | undefined;
-  let remaining = 0;
-
-  const finishBlob = (): void => {
-    if (!current) return;
-    blobs++;
-    bytes += current.size;
-    if (current.content)
-      onBlob({ sha: current.sha, kind: 'text-or-binary', size: current.size, content: current.content });
-    else onBlob({ sha: current.sha, kind: 'too-large', size: current.size });
-    current = undefined;
-  };
-
+  const parser = new CatFileParser(options.maxBlobBytes, onBlob);
   try {
-    for await (const chunk of subprocess.stdout as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        if (current) {
-          const take = Math.min(remaining, chunk.length - offset);
-          const contentBytes = Math.min(take, current.size - current.filled);
-          if (current.content && contentBytes > 0)
-            chunk.copy(current.content, current.filled, offset, offset + contentBytes);
-          current.filled += contentBytes;
-          remaining -= take;
-          offset += take;
-          if (remaining === 0) finishBlob();
-          continue;
-        }
-        const newline = chunk.indexOf(10, offset);
-        if (newline === -1) {
-          header = Buffer.concat([header, chunk.subarray(offset)]);
-          break;
-        }
-        const line = Buffer.concat([header, chunk.subarray(offset, newline)]).toString('utf8');
-        header = Buffer.alloc(0);
-        offset = newline + 1;
-        const [sha = '', type = '', sizeText = ''] = line.split(' ');
-        if (type === 'missing' || sizeText === '') {
-          onBlob({ sha, kind: 'missing', size: 0 });
-          continue;
-        }
-        const size = Number(sizeText);
-        const scannable = type === 'blob' && size <= options.maxBlobBytes;
-        // The whole blob (and its LF) already in this chunk: hand out a view of it, no copy.
-        if (scannable && chunk.length - offset > size) {
-          blobs++;
-          bytes += size;
-          onBlob({ sha, kind: 'text-or-binary', size, content: chunk.subarray(offset, offset + size) });
-          offset += size + 1;
-          continue;
-        }
-        current = {
-          sha,
-          size,
-          content: scannable ? Buffer.allocUnsafe(size) : undefined,
-          filled: 0,
-        };
-        remaining = size + 1;
-      }
-    }
+    await output.read(subprocess.stdout, (chunk) => parser.push(chunk));
   } catch (error) {
     // The consumer gave up (or the stream broke): stop git rather than leave it writing into a full pipe.
     subprocess.kill();
@@ -265,5 +468,20 @@ export async function readBlobs(
     throw error;
   }
   await subprocess;
-  return { blobs, bytes };
+  // git exited cleanly, yet its output stopped inside a header or a blob: never count that as read.
+  if (!parser.complete) throw new Error('git cat-file output ended inside a blob');
+  return { blobs: parser.blobs, bytes: parser.bytes, transport };
+}
+
+function spawnCatFile(repoDir: string, stdout: number | 'pipe', signal: AbortSignal | undefined) {
+  return execa('git', ['cat-file', '--batch', '--buffer'], {
+    cwd: repoDir,
+    env: gitEnvironment,
+    stdin: 'pipe',
+    // execa hands any descriptor number to spawn as it is (a "native" stdio value), but its types
+    // list only 3–9: the FIFO's descriptor is typed as one of those.
+    stdout: stdout as 'pipe' | 3,
+    buffer: { stdout: false, stderr: true },
+    ...(signal ? { cancelSignal: signal } : {}),
+  });
 }

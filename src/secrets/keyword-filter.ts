@@ -1,13 +1,20 @@
 /**
- * The keyword prefilter as one pass over the bytes: an Aho-Corasick automaton
- * over every rule's keywords (ASCII, case-folded on the fly) that answers
- * "which rules have at least one keyword in this content" and, for the rules
- * it is asked to locate, "where does each of their keywords start". Forty
- * separate `includes` calls would read the content forty times; this reads it
- * once, and works on the raw buffer, so content that triggers no rule is never
- * even decoded. The start offsets let the scanner try a rule whose matches
- * always begin with a keyword only there, instead of at every offset.
+ * The keyword prefilter as one pass over the content: it answers "which rules
+ * have at least one keyword in this content" and, for the rules it is asked to
+ * locate, "where does each of their keywords start". Forty separate
+ * `includes` calls would read the content forty times; this reads it once,
+ * and works on the raw buffer, so content that triggers no rule is never even
+ * decoded. The start offsets let the scanner try a rule whose matches always
+ * begin with a keyword only there, instead of at every offset.
+ *
+ * Two engines give the same answers: bytes (every blob of a history scan) go
+ * through the SIMD scan of keyword-scan.wat, 16 offsets at a time; strings,
+ * and bytes where WebAssembly SIMD is unavailable, through an Aho-Corasick
+ * automaton over the keywords (ASCII, case-folded on the fly), one table
+ * load per character. test/secrets/keyword-filter.test.ts holds them to
+ * each other and to a plain search.
  */
+import { buildSimdKeywordScan } from './keyword-scan-simd.js';
 
 const ALPHABET = 128;
 
@@ -26,12 +33,21 @@ export interface KeywordFilter {
   match(content: Uint8Array | string): number;
   /** The mask, plus where the located rules' keywords start. */
   scan(content: Uint8Array | string): KeywordScan;
+  /**
+   * The mask, calling `visit(offset, rule)` for every start of a located
+   * rule's keyword, each rule's starts ascending and once each (different
+   * rules' visits may interleave). No lists are built: the history scan
+   * tries its regexes right there.
+   */
+  visitStarts(content: Uint8Array, visit: (offset: number, rule: number) => void): number;
   ruleCount: number;
 }
 
 export interface KeywordFilterOptions {
   /** `locate[i]`: record where rule i's keywords start (see KeywordScan.starts). */
   locate?: readonly boolean[];
+  /** `automaton`: bytes too go through the portable automaton (the reference the SIMD scan is tested against). */
+  bytes?: 'simd' | 'automaton';
 }
 
 /** `keywordsByRule[i]` are rule i's keywords (lower-case ASCII). At most 32 rules per filter. */
@@ -122,8 +138,6 @@ export function buildKeywordFilter(
     }
   }
 
-  const longest = Math.max(1, ...keywordsByRule.flat().map((keyword) => keyword.length));
-
   // The located keyword ends per state, flattened: state s owns endList[endIndex[s] .. endIndex[s + 1]).
   const endIndex = new Int32Array(stateCount + 1);
   const endList = new Int32Array(ends.reduce((count, list) => count + list.length, 0));
@@ -148,7 +162,7 @@ export function buildKeywordFilter(
   };
 
   /**
-   * Strings (working-tree files): one table load per character. Without
+   * The automaton's walk: one table load per character. Without
    * `starts` it stops as soon as every rule has been seen. The loops keep
    * their state in locals (no closure writes) so that V8 keeps it in registers.
    */
@@ -167,79 +181,72 @@ export function buildKeywordFilter(
     return found;
   };
 
-  /**
-   * Bytes (every blob of a history scan), in two halves at once. Each byte's
-   * table load depends on the previous one, so a single walk waits on memory
-   * latency; two independent walks in one loop let the CPU overlap them
-   * (about 1.6× faster here, bench/results/history-scan.md).
-   *
-   * Walk A reads [0, middle + longest - 1) and keeps keywords starting before
-   * the middle; walk B reads [middle, length) from the root and keeps the
-   * rest. A keyword is at most `longest` bytes, so each lies wholly in the
-   * span of the walk that keeps it. B's starts go to `startsB`, so that each
-   * list stays in order: all of A's come before all of B's.
-   */
-  const runBytes = (content: Uint8Array, starts: number[][] | undefined, startsB: number[][] | undefined): number => {
-    const length = content.length;
-    const middle = length >> 1;
-    let rowA = 0;
-    let rowB = 0;
+  // The SIMD scan reports (offset, keyword) hits in offset order; keyword i belongs to rule ruleOfKeyword[i].
+  const flatKeywords = keywordsByRule.flat();
+  const ruleOfKeyword = Int32Array.from(keywordsByRule.flatMap((keywords, rule) => keywords.map(() => rule)));
+  const locatedRule = keywordsByRule.map((_keywords, rule) => options.locate?.[rule] === true);
+  const simd = options.bytes === 'automaton' ? undefined : buildSimdKeywordScan(flatKeywords);
+
+  const runBytes = (content: Uint8Array, starts: number[][] | undefined): number => {
+    // Without SIMD: the automaton, over the bytes as latin1 (one byte, one character, same offsets).
+    if (!simd)
+      return runString(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1'), starts);
     let found = 0;
-    // Content too short to split is walked by A alone, from the start to the end.
-    let singleFrom = 0;
-    let singleTo = length;
-    let keepABefore = length;
-    if (middle >= longest) {
-      const lockstep = length - middle;
-      for (let index = 0; index < lockstep; index++) {
-        const entryA = table[rowA + (content[index] as number)] as number;
-        const entryB = table[rowB + (content[middle + index] as number)] as number;
-        rowA = entryA & ~0xff;
-        rowB = entryB & ~0xff;
-        if (((entryA | entryB) & 1) === 0) continue;
-        found |= (output[entryA >>> 8] as number) | (output[entryB >>> 8] as number);
-        if (starts && startsB) {
-          if (entryA & 1) recordStarts(entryA >>> 8, index, starts, middle);
-          if (entryB & 1) recordStarts(entryB >>> 8, middle + index, startsB, length);
-        } else if (found === everything) return found;
+    simd.scan(content, (hits, count) => {
+      for (let hit = 0; hit < count; hit++) {
+        const offset = hits[2 * hit] as number;
+        const rule = ruleOfKeyword[hits[2 * hit + 1] as number] as number;
+        found |= 1 << rule;
+        if (!starts || !locatedRule[rule]) continue;
+        // Two keywords of one rule can start at the same offset (`pass`, `passw`): keep it once.
+        const list = starts[rule] as number[];
+        if (list[list.length - 1] !== offset) list.push(offset);
       }
-      // Then A's last few bytes past B's start, for keywords that cross the middle.
-      singleFrom = lockstep;
-      singleTo = Math.min(length, middle + longest - 1);
-      keepABefore = middle;
-    }
-    for (let index = singleFrom; index < singleTo; index++) {
-      const entry = table[rowA + (content[index] as number)] as number;
-      rowA = entry & ~0xff;
-      if ((entry & 1) === 0) continue;
-      found |= output[entry >>> 8] as number;
-      if (starts) recordStarts(entry >>> 8, index, starts, keepABefore);
-    }
+    });
     return found;
   };
 
   const noStarts = (): number[][] => keywordsByRule.map(() => []);
 
+  const visitStarts = (content: Uint8Array, visit: (offset: number, rule: number) => void): number => {
+    if (!simd) {
+      const starts = noStarts();
+      const rules = runString(
+        Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1'),
+        starts,
+      );
+      starts.forEach((offsets, rule) => {
+        for (const offset of sortedUnique(offsets)) visit(offset, rule);
+      });
+      return rules >>> 0;
+    }
+    let found = 0;
+    const lastStart = new Int32Array(keywordsByRule.length).fill(-1);
+    simd.scan(content, (hits, count) => {
+      for (let hit = 0; hit < count; hit++) {
+        const offset = hits[2 * hit] as number;
+        const rule = ruleOfKeyword[hits[2 * hit + 1] as number] as number;
+        found |= 1 << rule;
+        // Hits come in offset order; two keywords of one rule at one offset are one start.
+        if (!locatedRule[rule] || lastStart[rule] === offset) continue;
+        lastStart[rule] = offset;
+        visit(offset, rule);
+      }
+    });
+    return found >>> 0;
+  };
+
+  const match = (content: Uint8Array | string): number =>
+    (typeof content === 'string' ? runString(content, undefined) : runBytes(content, undefined)) >>> 0;
+
   return {
     ruleCount: keywordsByRule.length,
-    match: (content) =>
-      (typeof content === 'string' ? runString(content, undefined) : runBytes(content, undefined, undefined)) >>> 0,
+    match,
+    visitStarts,
     scan(content) {
-      if (!locating) {
-        const rules =
-          typeof content === 'string' ? runString(content, undefined) : runBytes(content, undefined, undefined);
-        return { rules: rules >>> 0, starts: noStarts() };
-      }
+      if (!locating) return { rules: match(content), starts: noStarts() };
       const starts = noStarts();
-      let rules: number;
-      if (typeof content === 'string') rules = runString(content, starts);
-      else {
-        const startsB = noStarts();
-        rules = runBytes(content, starts, startsB);
-        startsB.forEach((offsets, rule) => {
-          if (offsets.length > 0) starts[rule] = [...sortedUnique(starts[rule] ?? []), ...sortedUnique(offsets)];
-        });
-      }
+      const rules = typeof content === 'string' ? runString(content, starts) : runBytes(content, starts);
       // Keywords of different lengths can end in one order and start in another; overlaps repeat a start.
       return { rules: rules >>> 0, starts: starts.map(sortedUnique) };
     },

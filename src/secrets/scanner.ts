@@ -99,6 +99,8 @@ function filtersFor(rules: readonly SecretRule[]): KeywordFilter[] {
 /** A rule whose keywords occur in the content, with where they start when the rule is anchored at them. */
 interface TriggeredRule {
   rule: SecretRule;
+  /** The rule's index in the rule list. */
+  index: number;
   keywordStarts: readonly number[] | undefined;
 }
 
@@ -110,7 +112,11 @@ function triggered(content: Uint8Array | string, rules: readonly SecretRule[]): 
     for (let index = 0; index < filter.ruleCount; index++) {
       const rule = rules[chunk * 32 + index];
       if (rule && mask & (1 << index))
-        result.push({ rule, keywordStarts: rule.startsAtKeyword ? starts[index] : undefined });
+        result.push({
+          rule,
+          index: chunk * 32 + index,
+          keywordStarts: rule.startsAtKeyword ? starts[index] : undefined,
+        });
     }
   });
   return result;
@@ -140,6 +146,26 @@ function regexesFor(rule: SecretRule): { global: RegExp; sticky: RegExp } {
   return regexes;
 }
 
+const stickyByChunk = new WeakMap<readonly SecretRule[], (RegExp | undefined)[][]>();
+
+/** The sticky regexes of one filter chunk's rules, by index within the chunk (undefined: not anchored). */
+function stickyRegexes(rules: readonly SecretRule[], chunk: number, count: number): (RegExp | undefined)[] {
+  let chunks = stickyByChunk.get(rules);
+  if (!chunks) {
+    chunks = [];
+    stickyByChunk.set(rules, chunks);
+  }
+  let stickies = chunks[chunk];
+  if (!stickies) {
+    stickies = Array.from({ length: count }, (_unused, index) => {
+      const rule = rules[chunk * 32 + index];
+      return rule?.startsAtKeyword ? regexesFor(rule).sticky : undefined;
+    });
+    chunks[chunk] = stickies;
+  }
+  return stickies;
+}
+
 /**
  * Every match of the rule, in order. Without keyword offsets the global regex
  * tries every offset; with them only those are tried, skipping any inside the
@@ -167,18 +193,25 @@ function* ruleMatches(text: string, rule: SecretRule, keywordStarts: readonly nu
   }
 }
 
+/** Findings in reading order; at one position, in rule order (both scans agree on the order). */
+function inReadingOrder(matches: (SecretMatch & { rule: number })[]): SecretMatch[] {
+  return matches
+    .sort((left, right) => left.line - right.line || left.column - right.column || left.rule - right.rule)
+    .map(({ rule: _rule, ...match }) => match);
+}
+
 function runRules(text: string, rules: readonly TriggeredRule[]): SecretMatch[] {
-  const matches: SecretMatch[] = [];
+  const matches: (SecretMatch & { rule: number })[] = [];
   const lines = new LineIndex(text);
-  for (const { rule, keywordStarts } of rules) {
+  for (const { rule, index, keywordStarts } of rules) {
     for (const match of ruleMatches(text, rule, keywordStarts)) {
       const value = match[rule.secretGroup];
       if (value === undefined || !acceptsSecret(rule, value)) continue;
       const { line, column } = lines.position(groupOffset(match, rule.secretGroup));
-      matches.push({ ruleId: rule.id, line, column, value });
+      matches.push({ ruleId: rule.id, line, column, value, rule: index });
     }
   }
-  return matches.sort((left, right) => left.line - right.line || left.column - right.column);
+  return inReadingOrder(matches);
 }
 
 export function scanText(text: string, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
@@ -198,11 +231,55 @@ function utf8FromBytes(value: string): string {
  * are decoded as latin1 (one byte, one character: a copy, not a UTF-8 decode)
  * because every rule matches ASCII; values are turned back into their UTF-8
  * text before fingerprinting, and columns count bytes.
+ *
+ * One pass: a rule anchored at its keywords is tried the moment the
+ * prefilter reports a start (skipping starts inside its previous match), so
+ * no list of starts is built; the other triggered rules then run over the
+ * whole text. The findings are exactly scanText's on the same characters
+ * (test/secrets/rules.test.ts).
  */
 export function scanBuffer(content: Uint8Array, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
   if (looksBinary(content)) return [];
-  const candidates = triggered(content, rules);
-  if (candidates.length === 0) return [];
-  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
-  return runRules(text, candidates).map((match) => ({ ...match, value: utf8FromBytes(match.value) }));
+  let text: string | undefined;
+  const decoded = (): string => {
+    text ??= Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
+    return text;
+  };
+  const found: { rule: number; match: RegExpExecArray }[] = [];
+  const unanchored: number[] = [];
+  filtersFor(rules).forEach((filter, chunk) => {
+    const first = chunk * 32;
+    // Per rule of this chunk: the offset its previous match ended at; starts before it lie inside that match.
+    const after = new Int32Array(filter.ruleCount);
+    const stickies = stickyRegexes(rules, chunk, filter.ruleCount);
+    const mask = filter.visitStarts(content, (offset, index) => {
+      if (offset < (after[index] as number)) return;
+      const sticky = stickies[index];
+      if (!sticky) return;
+      sticky.lastIndex = offset;
+      const match = sticky.exec(decoded());
+      if (match === null) return;
+      after[index] = match[0].length === 0 ? offset + 1 : sticky.lastIndex;
+      found.push({ rule: first + index, match });
+    });
+    for (let index = 0; index < filter.ruleCount; index++) {
+      if (mask & (1 << index) && !rules[first + index]?.startsAtKeyword) unanchored.push(first + index);
+    }
+  });
+  if (found.length === 0 && unanchored.length === 0) return [];
+  for (const index of unanchored) {
+    const rule = rules[index];
+    if (!rule) continue;
+    for (const match of ruleMatches(decoded(), rule, undefined)) found.push({ rule: index, match });
+  }
+  const lines = new LineIndex(decoded());
+  const matches: (SecretMatch & { rule: number })[] = [];
+  for (const { rule: index, match } of found) {
+    const rule = rules[index];
+    const value = rule ? match[rule.secretGroup] : undefined;
+    if (!rule || value === undefined || !acceptsSecret(rule, value)) continue;
+    const { line, column } = lines.position(groupOffset(match, rule.secretGroup));
+    matches.push({ ruleId: rule.id, line, column, value: utf8FromBytes(value), rule: index });
+  }
+  return inReadingOrder(matches);
 }

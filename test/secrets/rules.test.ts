@@ -221,6 +221,20 @@ describe('rules anchored at their keywords (startsAtKeyword)', () => {
 });
 
 describe('scanBuffer decoding', () => {
+  it('finds in bytes exactly what scanText finds in the same text, on the whole corpus', () => {
+    // scanBuffer tries anchored rules as the SIMD prefilter reports each start; scanText collects the
+    // starts first. Same findings, same order, same values.
+    const texts = [...corpus.secrets, ...corpus.benign].map((sample) => sample.text);
+    texts.push(texts.join('\n'));
+    let findings = 0;
+    for (const text of texts) {
+      const fromText = scanText(text);
+      expect(scanBuffer(Buffer.from(text, 'utf8')), JSON.stringify(text.slice(0, 60))).toEqual(fromText);
+      findings += fromText.length;
+    }
+    expect(findings).toBeGreaterThan(corpus.secrets.length);
+  });
+
   it('fingerprints the UTF-8 value of a non-ASCII secret exactly as scanText does', () => {
     const line = 'DB_PASSWORD="Zürich-Passwort-9x7Q2m4KpL"';
     const fromText = scanText(line);

@@ -1,8 +1,17 @@
+import { readdir } from 'node:fs/promises';
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import { secretInRenamedFile } from '../../../fixtures/repos/scenarios.js';
 import { listRefs } from '../../../src/probes/git.js';
-import { type BlobRead, readBlobs, walkHistory } from '../../../src/probes/git-history.js';
+import {
+  BlobIdQueue,
+  type BlobRead,
+  type BlobTransport,
+  CatFileParser,
+  readBlobs,
+  walkHistory,
+} from '../../../src/probes/git-history.js';
 
 describe('walkHistory', () => {
   it('names the first commit and path that introduced each blob, through renames', async () => {
@@ -49,6 +58,63 @@ describe('walkHistory', () => {
   });
 });
 
+/** A blob as the test keeps it: content is only valid during onBlob, so it is copied there. */
+function kept(blob: BlobRead): BlobRead {
+  return blob.kind === 'text-or-binary' ? { ...blob, content: Buffer.from(blob.content) } : blob;
+}
+
+describe('CatFileParser', () => {
+  const blobs = [
+    { sha: 'a'.repeat(40), content: Buffer.from('first\n') },
+    { sha: 'b'.repeat(40), content: Buffer.alloc(0) },
+    { sha: 'c'.repeat(40), content: Buffer.from('x'.repeat(5000)) },
+    { sha: 'd'.repeat(40), content: Buffer.from('large '.repeat(100)) },
+    { sha: 'e'.repeat(40), content: Buffer.from('last, after a missing id') },
+  ];
+  const output = Buffer.concat([
+    ...blobs
+      .slice(0, 4)
+      .flatMap(({ sha, content }) => [Buffer.from(`${sha} blob ${content.length}\n`), content, Buffer.from('\n')]),
+    Buffer.from(`${'f'.repeat(40)} missing\n`),
+    Buffer.from(`${blobs[4]?.sha} blob ${blobs[4]?.content.length}\n`),
+    blobs[4]?.content ?? Buffer.alloc(0),
+    Buffer.from('\n'),
+  ]);
+
+  it('reads the same blobs whatever the chunks are cut at', () => {
+    const expected: BlobRead[] = [];
+    const whole = new CatFileParser(1000, (blob) => expected.push(kept(blob)));
+    whole.push(output);
+    expect(whole.complete).toBe(true);
+    expect(expected.map((blob) => blob.kind)).toEqual([
+      'text-or-binary',
+      'text-or-binary',
+      'too-large',
+      'text-or-binary',
+      'missing',
+      'text-or-binary',
+    ]);
+    expect(expected[0]?.kind === 'text-or-binary' && expected[0].content.toString()).toBe('first\n');
+    expect(whole.blobs).toBe(5);
+    expect(whole.bytes).toBe(blobs.reduce((total, blob) => total + blob.content.length, 0));
+    for (const chunkSize of [1, 2, 3, 7, 41, 42, 43, 100, 4999, 5001, 5050]) {
+      const seen: BlobRead[] = [];
+      const parser = new CatFileParser(1000, (blob) => seen.push(kept(blob)));
+      for (let at = 0; at < output.length; at += chunkSize) parser.push(output.subarray(at, at + chunkSize));
+      expect(seen, `chunks of ${chunkSize}`).toEqual(expected);
+      expect(parser.complete).toBe(true);
+    }
+  });
+
+  it('knows output cut short inside a header or a blob', () => {
+    for (const cut of [10, 50, 60, output.length - 1]) {
+      const parser = new CatFileParser(1000, () => {});
+      parser.push(output.subarray(0, cut));
+      expect(parser.complete, `cut at ${cut}`).toBe(false);
+    }
+  });
+});
+
 describe('readBlobs', () => {
   it('streams blobs in order, drains large ones unread and reports missing ids', async () => {
     const fixture = await GitFixture.create('blobs');
@@ -62,13 +128,17 @@ describe('readBlobs', () => {
         ['small.txt', 'large.bin', 'empty.txt'].map((file) => fixture.git('rev-parse', `${commit}:${file}`)),
       );
       const missing = 'f'.repeat(40);
-      const seen: BlobRead[] = [];
-      const totals = await readBlobs(fixture.dir, [...ids, missing], { maxBlobBytes: 1024 }, (blob) => seen.push(blob));
-      expect(seen.map((blob) => blob.kind)).toEqual(['text-or-binary', 'too-large', 'text-or-binary', 'missing']);
-      expect(seen[0]?.kind === 'text-or-binary' && seen[0].content.toString()).toBe('hello\n');
-      expect(seen[1]?.size).toBe(300_000);
-      expect(seen[2]?.size).toBe(0);
-      expect(totals).toEqual({ blobs: 3, bytes: 300_006 });
+      for (const transport of ['fifo', 'pipe'] satisfies BlobTransport[]) {
+        const seen: BlobRead[] = [];
+        const totals = await readBlobs(fixture.dir, [...ids, missing], { maxBlobBytes: 1024, transport }, (blob) =>
+          seen.push(kept(blob)),
+        );
+        expect(seen.map((blob) => blob.kind)).toEqual(['text-or-binary', 'too-large', 'text-or-binary', 'missing']);
+        expect(seen[0]?.kind === 'text-or-binary' && seen[0].content.toString()).toBe('hello\n');
+        expect(seen[1]?.size).toBe(300_000);
+        expect(seen[2]?.size).toBe(0);
+        expect(totals).toEqual({ blobs: 3, bytes: 300_006, transport });
+      }
     } finally {
       await fixture.cleanup();
     }
@@ -93,9 +163,63 @@ describe('readBlobs', () => {
       await expect(readBlobs(fixture.dir, slowly(), { maxBlobBytes: 1024 }, collect)).resolves.toEqual({
         blobs: 2,
         bytes: 4,
+        transport: 'fifo',
       });
       expect(seen).toEqual(['a\n', 'b\n']);
       await expect(readBlobs(fixture.dir, slowly(1), { maxBlobBytes: 1024 }, collect)).rejects.toThrow('walk failed');
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+
+  it('takes ids from a queue filled before and while it reads, and stops git when the queue fails', async () => {
+    const fixture = await GitFixture.create('blobs-queue');
+    try {
+      const files = { 'a.txt': 'a\n', 'b.txt': 'bb\n', 'c.txt': 'ccc\n' };
+      const commit = await fixture.commit('files', files);
+      const ids = await Promise.all(Object.keys(files).map((file) => fixture.git('rev-parse', `${commit}:${file}`)));
+      const queue = new BlobIdQueue();
+      queue.push(ids[0] ?? '');
+      const seen: string[] = [];
+      const reading = readBlobs(fixture.dir, queue, { maxBlobBytes: 1024 }, (blob) => {
+        if (blob.kind === 'text-or-binary') seen.push(blob.content.toString());
+      });
+      setTimeout(() => {
+        queue.push(ids[1] ?? '');
+        queue.push(ids[2] ?? '');
+        queue.end();
+      }, 20);
+      await expect(reading).resolves.toMatchObject({ blobs: 3, bytes: 9 });
+      expect(seen).toEqual(['a\n', 'bb\n', 'ccc\n']);
+
+      const failing = new BlobIdQueue();
+      const stopped = readBlobs(fixture.dir, failing, { maxBlobBytes: 1024 }, () => {});
+      failing.push(ids[0] ?? '');
+      setTimeout(() => failing.fail(new Error('walk failed')), 20);
+      await expect(stopped).rejects.toThrow('walk failed');
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+
+  it('leaves no FIFO behind and reads large blobs that span many reads', async () => {
+    const fixture = await GitFixture.create('blobs-fifo');
+    try {
+      // 3 MiB of text: more than the 1 MiB read buffer and far more than a pipe holds.
+      const big = Array.from({ length: 60_000 }, (_unused, line) => `line ${line} of a large file, some text\n`).join(
+        '',
+      );
+      const commit = await fixture.commit('big', { 'big.txt': big });
+      const id = await fixture.git('rev-parse', `${commit}:big.txt`);
+      const before = (await readdir(os.tmpdir())).filter((name) => name.startsWith('secgate-cat-file-'));
+      let content = '';
+      const totals = await readBlobs(fixture.dir, [id], { maxBlobBytes: 8 * 1024 * 1024 }, (blob) => {
+        if (blob.kind === 'text-or-binary') content = blob.content.toString();
+      });
+      expect(totals).toEqual({ blobs: 1, bytes: Buffer.byteLength(big), transport: 'fifo' });
+      expect(content).toBe(big);
+      const after = (await readdir(os.tmpdir())).filter((name) => name.startsWith('secgate-cat-file-'));
+      expect(after).toEqual(before);
     } finally {
       await fixture.cleanup();
     }
