@@ -124,7 +124,8 @@ function slotOf(keyword: string): number {
 /** `keywords` are lower-case ASCII, 1–255 characters (the caller has checked). */
 export function buildSimdKeywordScan(keywords: readonly string[]): SimdKeywordScan | undefined {
   const module = keywordScanModule();
-  if (!module || keywords.length === 0) return undefined;
+  // One offset can yield a hit per keyword, and a call must have room for at least one offset's hits.
+  if (!module || keywords.length === 0 || keywords.length > HIT_CAPACITY) return undefined;
   let exports: KeywordScanExports;
   try {
     exports = new WebAssembly.Instance(module, {}).exports as unknown as KeywordScanExports;

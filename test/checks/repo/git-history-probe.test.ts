@@ -1,5 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import { secretInRenamedFile } from '../../../fixtures/repos/scenarios.js';
@@ -205,21 +206,29 @@ describe('readBlobs', () => {
   it('leaves no FIFO behind and reads large blobs that span many reads', async () => {
     const fixture = await GitFixture.create('blobs-fifo');
     try {
-      // 3 MiB of text: more than the 1 MiB read buffer and far more than a pipe holds.
+      // 2.4 MB of text: more than the 1 MiB read buffer and far more than a pipe holds.
       const big = Array.from({ length: 60_000 }, (_unused, line) => `line ${line} of a large file, some text\n`).join(
         '',
       );
       const commit = await fixture.commit('big', { 'big.txt': big });
       const id = await fixture.git('rev-parse', `${commit}:big.txt`);
-      const before = (await readdir(os.tmpdir())).filter((name) => name.startsWith('secgate-cat-file-'));
+      // A private TMPDIR for this call (os.tmpdir() reads it each time), so other tests' FIFOs cannot interfere.
+      const privateTmp = await mkdtemp(path.join(os.tmpdir(), 'secgate-test-tmp-'));
+      const savedTmp = process.env.TMPDIR;
+      process.env.TMPDIR = privateTmp;
       let content = '';
-      const totals = await readBlobs(fixture.dir, [id], { maxBlobBytes: 8 * 1024 * 1024 }, (blob) => {
-        if (blob.kind === 'text-or-binary') content = blob.content.toString();
-      });
-      expect(totals).toEqual({ blobs: 1, bytes: Buffer.byteLength(big), transport: 'fifo' });
+      try {
+        const totals = await readBlobs(fixture.dir, [id], { maxBlobBytes: 8 * 1024 * 1024 }, (blob) => {
+          if (blob.kind === 'text-or-binary') content = blob.content.toString();
+        });
+        expect(totals).toEqual({ blobs: 1, bytes: Buffer.byteLength(big), transport: 'fifo' });
+      } finally {
+        if (savedTmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = savedTmp;
+      }
       expect(content).toBe(big);
-      const after = (await readdir(os.tmpdir())).filter((name) => name.startsWith('secgate-cat-file-'));
-      expect(after).toEqual(before);
+      expect(await readdir(privateTmp)).toEqual([]);
+      await rm(privateTmp, { recursive: true, force: true });
     } finally {
       await fixture.cleanup();
     }
