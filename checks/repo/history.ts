@@ -77,9 +77,15 @@ export default defineCheck({
     // blob id into `blobIds`, the reader sends them on to `git cat-file --batch` as they come.
     const origins = new Map<string, BlobIntroduction | undefined>();
     const blobIds = new BlobIdQueue();
+    // The walk is stopped when the check is, and when reading fails (its ids would go nowhere).
+    const walkStop = new AbortController();
+    const stopWalk = (): void => walkStop.abort();
+    ctx.signal.addEventListener('abort', stopWalk, { once: true });
+    let readFailed = false;
+    let walkFailed = false;
     const walking = (async () => {
       const walk = await walkHistory(ctx.repoDir, {
-        signal: ctx.signal,
+        signal: walkStop.signal,
         onNewBlob: (sha, introduction) => {
           origins.set(sha, introduction);
           blobIds.push(sha);
@@ -88,7 +94,7 @@ export default defineCheck({
       if (params.include_unreachable) {
         let unreachable: string[];
         try {
-          unreachable = await listUnreachableBlobs(ctx.repoDir, { signal: ctx.signal });
+          unreachable = await listUnreachableBlobs(ctx.repoDir, { signal: walkStop.signal });
         } catch (error) {
           throw new Error(`git fsck --unreachable failed: ${String(error)}`);
         }
@@ -102,7 +108,10 @@ export default defineCheck({
       return walk;
     })();
     // A failed walk ends the id stream with its error, which stops the reader too.
-    walking.catch((error: unknown) => blobIds.fail(error));
+    walking.catch((error: unknown) => {
+      if (!readFailed) walkFailed = true;
+      blobIds.fail(error);
+    });
 
     const blobFindings: HistoryFinding[] = [];
     let binaryBlobs = 0;
@@ -141,18 +150,25 @@ export default defineCheck({
         }
       },
     );
+    reading.catch(() => {
+      if (walkFailed) return;
+      readFailed = true;
+      stopWalk();
+    });
     const [walked, read] = await Promise.allSettled([walking, reading]);
-    // The walk's own failure explains a reader stopped for lack of ids, so it is reported first.
-    if (walked.status === 'rejected') {
-      return {
-        status: 'error',
-        summary: `could not walk the git history of ${ctx.repoDir}: ${String(walked.reason)}`,
-        observations,
-      };
-    }
+    ctx.signal.removeEventListener('abort', stopWalk);
+    // The walk's own failure explains a reader stopped for lack of ids, so it is reported first; a walk
+    // stopped because reading failed is not news.
+    const walkError = (reason: unknown) => ({
+      status: 'error' as const,
+      summary: `could not walk the git history of ${ctx.repoDir}: ${String(reason)}`,
+      observations,
+    });
+    if (walked.status === 'rejected' && !readFailed) return walkError(walked.reason);
     if (read.status === 'rejected') {
       return { status: 'error', summary: `could not read blobs: ${String(read.reason)}`, observations };
     }
+    if (walked.status === 'rejected') return walkError(walked.reason);
     const walk = walked.value;
     const totals = read.value;
     // Every id sent must have come back as a blob: fewer would mean content never scanned.

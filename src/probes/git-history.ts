@@ -144,20 +144,20 @@ export type BlobRead =
 
 /**
  * Parses `git cat-file --batch` output, fed in chunks of any size: a header
- * line `<id> <type> <size>` (or `<id> missing`), then the content and a LF.
+ * line `<id> blob <size>` (or `<id> missing`), then the content and a LF.
  * Each blob goes to `onBlob` as soon as its last byte arrives. The content
  * is a view that is only valid during the call: a blob inside one chunk is
  * handed out where it lies, one spread over several chunks is assembled in
- * one buffer that is reused (grown to the largest blob read, no more).
+ * one reused buffer (at most twice the largest blob read, never more than
+ * `maxBlobBytes`). Anything that is not that shape throws: a scan must never
+ * go on from output it does not understand.
  */
 export class CatFileParser {
   blobs = 0;
   bytes = 0;
   private header: Buffer = Buffer.alloc(0);
-  /** The blob being received: its metadata, and its content so far when it is scanned. */
+  /** The blob being received; `filled` counts its content bytes so far (its LF comes after). */
   private current: { sha: string; size: number; scannable: boolean; filled: number } | undefined;
-  /** Bytes of the current blob still to come, its trailing LF included. */
-  private remaining = 0;
   private assembly: Buffer = Buffer.alloc(0);
 
   constructor(
@@ -175,14 +175,16 @@ export class CatFileParser {
     while (offset < chunk.length) {
       const current = this.current;
       if (current) {
-        const take = Math.min(this.remaining, chunk.length - offset);
-        const contentBytes = Math.min(take, current.size - current.filled);
-        if (current.scannable && contentBytes > 0)
-          chunk.copy(this.assembly, current.filled, offset, offset + contentBytes);
-        current.filled += contentBytes;
-        this.remaining -= take;
-        offset += take;
-        if (this.remaining === 0) this.finish(current);
+        if (current.filled < current.size) {
+          const take = Math.min(current.size - current.filled, chunk.length - offset);
+          if (current.scannable) chunk.copy(this.assembly, current.filled, offset, offset + take);
+          current.filled += take;
+          offset += take;
+          continue;
+        }
+        expectNewline(chunk, offset, current.sha);
+        offset++;
+        this.finish(current);
         continue;
       }
       const newline = chunk.indexOf(10, offset);
@@ -197,15 +199,16 @@ export class CatFileParser {
       ).toString('latin1');
       this.header = Buffer.alloc(0);
       offset = newline + 1;
-      const [sha = '', type = '', sizeText = ''] = line.split(' ');
-      if (type === 'missing' || sizeText === '') {
-        this.onBlob({ sha, kind: 'missing', size: 0 });
+      const header = parseHeader(line);
+      if (header.kind === 'missing') {
+        this.onBlob({ sha: header.sha, kind: 'missing', size: 0 });
         continue;
       }
-      const size = Number(sizeText);
-      const scannable = type === 'blob' && size <= this.maxBlobBytes;
+      const { sha, size } = header;
+      const scannable = size <= this.maxBlobBytes;
       // The whole blob (and its LF) already in this chunk: hand out a view of it, no copy.
       if (scannable && chunk.length - offset > size) {
+        expectNewline(chunk, offset + size, sha);
         this.blobs++;
         this.bytes += size;
         this.onBlob({ sha, kind: 'text-or-binary', size, content: chunk.subarray(offset, offset + size) });
@@ -215,7 +218,6 @@ export class CatFileParser {
       if (scannable && this.assembly.length < size)
         this.assembly = Buffer.allocUnsafe(Math.max(size, Math.min(2 * this.assembly.length, this.maxBlobBytes)));
       this.current = { sha, size, scannable, filled: 0 };
-      this.remaining = size + 1;
     }
   }
 
@@ -234,6 +236,23 @@ export class CatFileParser {
   }
 }
 
+/** `<id> blob <size>` (SHA-1 or SHA-256 ids) or `<id> missing`; anything else is an error. */
+const BLOB_HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) blob (\d{1,15})$/;
+const MISSING_HEADER = /^(\S+) missing$/;
+
+function parseHeader(line: string): { kind: 'blob'; sha: string; size: number } | { kind: 'missing'; sha: string } {
+  const blob = BLOB_HEADER.exec(line);
+  if (blob) return { kind: 'blob', sha: blob[1] ?? '', size: Number(blob[2]) };
+  const missing = MISSING_HEADER.exec(line);
+  if (missing) return { kind: 'missing', sha: missing[1] ?? '' };
+  // Only ids and types reach the message: git's header line holds no content.
+  throw new Error(`git cat-file answered an unexpected header: ${JSON.stringify(line.slice(0, 120))}`);
+}
+
+function expectNewline(chunk: Buffer, at: number, sha: string): void {
+  if (chunk[at] !== 10) throw new Error(`git cat-file output for blob ${sha} does not end where its size says`);
+}
+
 /** The byte stream `git cat-file` writes into, and where its output is read. */
 interface BatchOutput {
   /** What the child's stdout is given: a FIFO's write end, or a pipe node makes. */
@@ -242,6 +261,8 @@ interface BatchOutput {
   spawned(): void;
   /** Reads everything into `onChunk` until git's end closes; `stdoutStream` is used for a pipe. */
   read(stdoutStream: NodeJS.ReadableStream | null, onChunk: (chunk: Buffer) => void): Promise<void>;
+  /** Closes what `read` has not taken over (git could not be started). */
+  dispose(): void;
 }
 
 /** How blob content travels from git to this process (see `readBlobs`). */
@@ -258,61 +279,70 @@ const READ_BUFFER_BYTES = 1024 * 1024;
  */
 async function fifoOutput(): Promise<BatchOutput> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-cat-file-'));
+  let writeEnd: number | undefined;
+  let readEnd: number | undefined;
   try {
     const fifo = path.join(dir, 'blobs');
     await execa('mkfifo', ['-m', '600', fifo]);
     // Read-write: opening a FIFO's write end alone would wait for a reader. git only writes to it.
-    const writeEnd = openSync(fifo, 'r+');
-    let readEnd: number;
-    try {
-      readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      closeSync(writeEnd);
-      throw error;
-    }
-    return {
-      stdout: writeEnd,
-      // git holds the write end now; the read end sees end-of-file when git's copy closes.
-      spawned: () => closeSync(writeEnd),
-      read: (_stdoutStream, onChunk) =>
-        new Promise<void>((resolve, reject) => {
-          let failure: unknown;
-          // `onread` works for a socket made from a file descriptor too (Node 12+); @types/node lists it for connect only.
-          const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
-            fd: readEnd,
-            readable: true,
-            writable: false,
-            onread: {
-              buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-              callback: (bytes: number, buffer: Uint8Array) => {
-                if (failure !== undefined) return false;
-                try {
-                  onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
-                  return true;
-                } catch (error) {
-                  failure = error;
-                  socket.destroy();
-                  reject(error);
-                  return false;
-                }
-              },
-            },
-          };
-          const socket = new net.Socket(options);
-          socket.on('end', () => resolve());
-          socket.on('close', () => (failure === undefined ? resolve() : undefined));
-          socket.on('error', (error) => reject(error));
-        }),
-    };
-  } finally {
+    writeEnd = openSync(fifo, 'r+');
+    readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Both ends are open: the name is no longer needed, and nothing is left behind whatever happens next.
     await rm(dir, { recursive: true, force: true });
+  } catch (error) {
+    for (const descriptor of [writeEnd, readEnd]) if (descriptor !== undefined) closeSync(descriptor);
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    throw error;
   }
+  const gitEnd = writeEnd;
+  let ourEnd: number | undefined = readEnd;
+  return {
+    stdout: gitEnd,
+    // git holds the write end now; the read end sees end-of-file when git's copy closes.
+    spawned: () => closeSync(gitEnd),
+    dispose: () => {
+      if (ourEnd !== undefined) closeSync(ourEnd);
+      ourEnd = undefined;
+    },
+    read: (_stdoutStream, onChunk) =>
+      new Promise<void>((resolve, reject) => {
+        let failure: unknown;
+        // `onread` works for a socket made from a file descriptor too (Node 12+); @types/node lists it for connect only.
+        const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+          fd: ourEnd,
+          readable: true,
+          writable: false,
+          onread: {
+            buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+            callback: (bytes: number, buffer: Uint8Array) => {
+              if (failure !== undefined) return false;
+              try {
+                onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+                return true;
+              } catch (error) {
+                failure = error;
+                socket.destroy();
+                reject(error);
+                return false;
+              }
+            },
+          },
+        };
+        // The socket owns the descriptor from here on and closes it.
+        ourEnd = undefined;
+        const socket = new net.Socket(options);
+        socket.on('end', () => resolve());
+        socket.on('close', () => (failure === undefined ? resolve() : undefined));
+        socket.on('error', (error) => reject(error));
+      }),
+  };
 }
 
 function pipeOutput(): BatchOutput {
   return {
     stdout: 'pipe',
     spawned: () => {},
+    dispose: () => {},
     read: async (stdoutStream, onChunk) => {
       if (!stdoutStream) throw new Error('git cat-file has no stdout');
       for await (const chunk of stdoutStream as AsyncIterable<Buffer>) onChunk(chunk);
@@ -382,23 +412,26 @@ type GitStdin = NodeJS.WritableStream & {
   off: NodeJS.EventEmitter['off'];
 };
 
-async function feed(stdin: GitStdin, shas: Iterable<string> | AsyncIterable<string>): Promise<void> {
+async function feed(stdin: GitStdin, shas: Iterable<string> | AsyncIterable<string>, sent: string[]): Promise<void> {
   const write = corkedWriter(stdin);
   for await (const sha of shas) {
     // git gone (killed, crashed): stop feeding it; the read loop and `await subprocess` report why.
     if (stdin.destroyed) return;
+    sent.push(sha);
     if (!write(sha)) await drainedOrClosed(stdin);
   }
   stdin.end();
 }
 
 /** A queue is not awaited per id: what git has not taken yet waits in the stream's buffer (41 bytes an id). */
-function feedFromQueue(stdin: GitStdin, queue: BlobIdQueue): Promise<void> {
+function feedFromQueue(stdin: GitStdin, queue: BlobIdQueue, sent: string[]): Promise<void> {
   const write = corkedWriter(stdin);
   return new Promise<void>((resolve, reject) => {
     queue.attach({
       id: (sha) => {
-        if (!stdin.destroyed) write(sha);
+        if (stdin.destroyed) return;
+        sent.push(sha);
+        write(sha);
       },
       end: () => {
         if (!stdin.destroyed) stdin.end();
@@ -443,31 +476,57 @@ export async function readBlobs(
   let subprocess: ReturnType<typeof spawnCatFile>;
   try {
     subprocess = spawnCatFile(repoDir, output.stdout, options.signal);
+  } catch (error) {
+    output.dispose();
+    throw error;
   } finally {
     output.spawned();
   }
-  const writer = shas instanceof BlobIdQueue ? feedFromQueue(subprocess.stdin, shas) : feed(subprocess.stdin, shas);
+  // git's failure is awaited below, after the read: until then it must not count as unhandled (it would end
+  // the whole process), whatever fails first.
+  subprocess.catch(() => {});
+  // Every id written, in order: git must answer each, in the same order, and nothing else.
+  const sent: string[] = [];
+  let answered = 0;
+  const writer =
+    shas instanceof BlobIdQueue ? feedFromQueue(subprocess.stdin, shas, sent) : feed(subprocess.stdin, shas, sent);
   // The ids' source failed: stop git, so that the read loop below ends and the failure surfaces.
   writer.catch(() => subprocess.kill());
 
-  const parser = new CatFileParser(options.maxBlobBytes, onBlob);
+  const parser = new CatFileParser(options.maxBlobBytes, (blob) => {
+    const expected = sent[answered];
+    if (blob.sha !== expected)
+      throw new Error(`git cat-file answered ${blob.sha} where ${expected ?? 'nothing'} was asked for`);
+    // Keep the list short: drop answered ids now and then, not on every blob.
+    if (++answered > 4096 && answered * 2 > sent.length) {
+      sent.splice(0, answered);
+      answered = 0;
+    }
+    onBlob(blob);
+  });
   try {
     await output.read(subprocess.stdout, (chunk) => parser.push(chunk));
   } catch (error) {
-    // The consumer gave up (or the stream broke): stop git rather than leave it writing into a full pipe.
+    // The consumer gave up (or the output broke): stop git rather than leave it writing into a full pipe.
+    // The writer is not waited for: a walk still feeding it only finds git gone.
     subprocess.kill();
     await subprocess.catch(() => {});
-    await writer.catch(() => {});
+    writer.catch(() => {});
     throw error;
   }
   try {
+    // git's output has ended, so git has exited or is exiting. If it failed (killed, aborted, could not
+    // start), that is the news now: an id source still open (a walk) must not keep this read waiting.
+    await Promise.race([writer, subprocess]);
     await writer;
   } catch (error) {
-    // The ids' source failed and git was stopped for it: that failure, not git's SIGTERM, is the news.
+    // Or the ids' source failed and git was stopped for it: then that failure, not git's SIGTERM, is the news.
     await subprocess.catch(() => {});
     throw error;
   }
   await subprocess;
+  if (answered !== sent.length)
+    throw new Error(`git cat-file answered ${answered} of the ${sent.length} ids it was sent`);
   // git exited cleanly, yet its output stopped inside a header or a blob: never count that as read.
   if (!parser.complete) throw new Error('git cat-file output ended inside a blob');
   return { blobs: parser.blobs, bytes: parser.bytes, transport };

@@ -75,6 +75,8 @@ export function buildKeywordFilter(
       for (const character of keyword) {
         const code = character.charCodeAt(0);
         if (code >= ALPHABET) throw new Error(`keyword ${keyword} is not ASCII`);
+        // Both engines fold the content to lower case, so an upper-case keyword could never match.
+        if (code >= 65 && code <= 90) throw new Error(`keyword ${keyword} is not lower-case`);
         const slot = state * ALPHABET + code;
         let next = gotoTable[slot] ?? -1;
         if (next === -1) {
@@ -188,11 +190,8 @@ export function buildKeywordFilter(
   const simd = options.bytes === 'automaton' ? undefined : buildSimdKeywordScan(flatKeywords);
 
   const runBytes = (content: Uint8Array, starts: number[][] | undefined): number => {
-    // Without SIMD: the automaton, over the bytes as latin1 (one byte, one character, same offsets).
-    if (!simd)
-      return runString(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1'), starts);
     let found = 0;
-    simd.scan(content, (hits, count) => {
+    const scanned = simd?.scan(content, (hits, count) => {
       for (let hit = 0; hit < count; hit++) {
         const offset = hits[2 * hit] as number;
         const rule = ruleOfKeyword[hits[2 * hit + 1] as number] as number;
@@ -203,26 +202,18 @@ export function buildKeywordFilter(
         if (list[list.length - 1] !== offset) list.push(offset);
       }
     });
+    // Without SIMD, or content too large for its memory: the automaton, over the bytes as latin1 (one byte,
+    // one character, same offsets).
+    if (!scanned) return runString(latin1(content), starts);
     return found;
   };
 
   const noStarts = (): number[][] => keywordsByRule.map(() => []);
 
   const visitStarts = (content: Uint8Array, visit: (offset: number, rule: number) => void): number => {
-    if (!simd) {
-      const starts = noStarts();
-      const rules = runString(
-        Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1'),
-        starts,
-      );
-      starts.forEach((offsets, rule) => {
-        for (const offset of sortedUnique(offsets)) visit(offset, rule);
-      });
-      return rules >>> 0;
-    }
     let found = 0;
     const lastStart = new Int32Array(keywordsByRule.length).fill(-1);
-    simd.scan(content, (hits, count) => {
+    const scanned = simd?.scan(content, (hits, count) => {
       for (let hit = 0; hit < count; hit++) {
         const offset = hits[2 * hit] as number;
         const rule = ruleOfKeyword[hits[2 * hit + 1] as number] as number;
@@ -233,6 +224,14 @@ export function buildKeywordFilter(
         visit(offset, rule);
       }
     });
+    if (!scanned) {
+      const starts = noStarts();
+      const rules = runString(latin1(content), starts);
+      starts.forEach((offsets, rule) => {
+        for (const offset of sortedUnique(offsets)) visit(offset, rule);
+      });
+      return rules >>> 0;
+    }
     return found >>> 0;
   };
 
@@ -251,6 +250,10 @@ export function buildKeywordFilter(
       return { rules: rules >>> 0, starts: starts.map(sortedUnique) };
     },
   };
+}
+
+function latin1(content: Uint8Array): string {
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
 }
 
 function sortedUnique(offsets: number[]): number[] {

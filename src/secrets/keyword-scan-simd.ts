@@ -33,9 +33,11 @@ export interface SimdKeywordScan {
   /**
    * Every offset where a keyword starts, in offset order, as batches of
    * (offset, keyword index) pairs: `hits[2i]`, `hits[2i + 1]` for i < count.
-   * A batch's array is only valid during the call.
+   * A batch's array is only valid during the call, and `onHits` must not
+   * scan again (the instance's memory is in use). Returns false, having
+   * called nothing, when the content is too large for WebAssembly's memory.
    */
-  scan(content: Uint8Array, onHits: (hits: Uint32Array, count: number) => void): void;
+  scan(content: Uint8Array, onHits: (hits: Uint32Array, count: number) => void): boolean;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -152,15 +154,22 @@ export function buildSimdKeywordScan(keywords: readonly string[]): SimdKeywordSc
 
   let bytes = new Uint8Array(memory.buffer);
   let view = new DataView(memory.buffer);
-  const ensureCapacity = (contentLength: number): void => {
+  /** Whether memory holds the content (growing it if needed; at most 4 GiB, and the runtime may refuse). */
+  const ensureCapacity = (contentLength: number): boolean => {
     const needed = contentAt + contentLength + TAIL;
-    if (needed <= memory.buffer.byteLength) return;
-    memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
+    if (needed <= memory.buffer.byteLength) return true;
+    try {
+      memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
+    } catch {
+      return false;
+    }
     // Growing detaches the old buffer: views onto it are dead.
     bytes = new Uint8Array(memory.buffer);
     view = new DataView(memory.buffer);
+    return true;
   };
   ensureCapacity(0);
+  let scanning = false;
 
   // The nibble tables: bucket b's bit wherever one of its keywords allows that nibble at that position
   // (every nibble past the end of a keyword shorter than the fingerprint).
@@ -212,14 +221,20 @@ export function buildSimdKeywordScan(keywords: readonly string[]): SimdKeywordSc
 
   return {
     scan(content, onHits) {
-      ensureCapacity(content.length);
-      bytes.set(content, contentAt);
-      for (let from = 0; ; ) {
-        const stopped = exports.scan(contentAt, from, content.length, hitsAt, HIT_CAPACITY, keywords.length);
-        const count = exports.hitCount.value as number;
-        if (count > 0) onHits(new Uint32Array(memory.buffer, hitsAt, 2 * count), count);
-        if (stopped >= content.length) return;
-        from = stopped;
+      if (scanning) throw new Error('keyword scan re-entered from its own callback');
+      if (!ensureCapacity(content.length)) return false;
+      scanning = true;
+      try {
+        bytes.set(content, contentAt);
+        for (let from = 0; ; ) {
+          const stopped = exports.scan(contentAt, from, content.length, hitsAt, HIT_CAPACITY, keywords.length);
+          const count = exports.hitCount.value as number;
+          if (count > 0) onHits(new Uint32Array(memory.buffer, hitsAt, 2 * count), count);
+          if (stopped >= content.length) return true;
+          from = stopped;
+        }
+      } finally {
+        scanning = false;
       }
     },
   };

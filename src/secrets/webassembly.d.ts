@@ -1,6 +1,7 @@
 /**
  * The part of the WebAssembly JavaScript API that keyword-scan-simd.ts uses.
- * Node has had it for years, but @types/node 20 does not declare it and the
+ * Node has had it for years, but @types/node 20 does not declare it (22 does: delete this file when
+ * the project moves to it, or the two declarations clash) and the
  * project's `lib` (ES2023, no DOM) does not either.
  */
 declare namespace WebAssembly {

@@ -150,6 +150,17 @@ describe('keyword filter: SIMD scan and automaton agree with a plain search', ()
     expect(filter.scan(new Uint8Array(0)).rules).toBe(0);
   });
 
+  it('refuses keywords it could never match, and a scan started from inside its own callback', () => {
+    expect(() => buildKeywordFilter([['Secret']])).toThrow(/not lower-case/);
+    expect(() => buildKeywordFilter([['sécret']])).toThrow(/not ASCII/);
+    const scan = buildSimdKeywordScan(['key']);
+    expect(() => scan?.scan(Buffer.from('key'), () => scan.scan(Buffer.from('key'), () => {}))).toThrow(/re-entered/);
+    // The instance is still usable afterwards.
+    let hits = 0;
+    expect(scan?.scan(Buffer.from('key key'), (_hits, count) => (hits += count))).toBe(true);
+    expect(hits).toBe(2);
+  });
+
   it('scans a view into a larger buffer by its own bytes only', () => {
     const filter = buildKeywordFilter([['token']], { locate: [true] });
     const backing = Buffer.from('token xx token yy token');

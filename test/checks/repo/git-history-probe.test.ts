@@ -107,6 +107,24 @@ describe('CatFileParser', () => {
     }
   });
 
+  it('refuses output it does not understand instead of reading past it', () => {
+    const sha = 'a'.repeat(40);
+    const cases: [string, Buffer, RegExp][] = [
+      ['a tree where a blob was asked for', Buffer.from(`${sha} tree 5\nxxxxx\n`), /unexpected header/],
+      ['a size that is not a number', Buffer.from(`${sha} blob 5x\nxxxxx\n`), /unexpected header/],
+      ['content longer than its size', Buffer.from(`${sha} blob 3\nxxxxx\n`), /does not end where its size says/],
+      ['a garbage line', Buffer.from('fatal: something went wrong\n'), /unexpected header/],
+    ];
+    for (const [what, bytes, error] of cases) {
+      for (const chunkSize of [1, 7, bytes.length]) {
+        const parser = new CatFileParser(1000, () => {});
+        expect(() => {
+          for (let at = 0; at < bytes.length; at += chunkSize) parser.push(bytes.subarray(at, at + chunkSize));
+        }, `${what}, chunks of ${chunkSize}`).toThrow(error);
+      }
+    }
+  });
+
   it('knows output cut short inside a header or a blob', () => {
     for (const cut of [10, 50, 60, output.length - 1]) {
       const parser = new CatFileParser(1000, () => {});
@@ -229,6 +247,41 @@ describe('readBlobs', () => {
       expect(content).toBe(big);
       expect(await readdir(privateTmp)).toEqual([]);
       await rm(privateTmp, { recursive: true, force: true });
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+
+  it('fails, without an unhandled rejection, when git is stopped or cannot start while ids are still coming', async () => {
+    // vitest fails the run on an unhandled rejection, so each of these also proves there is none.
+    const fixture = await GitFixture.create('blobs-abort');
+    try {
+      const commit = await fixture.commit('files', { 'a.txt': 'a\n' });
+      const id = await fixture.git('rev-parse', `${commit}:a.txt`);
+      for (const transport of ['fifo', 'pipe'] satisfies BlobTransport[]) {
+        const aborted = new AbortController();
+        const open = new BlobIdQueue();
+        open.push(id);
+        const reading = readBlobs(
+          fixture.dir,
+          open,
+          { maxBlobBytes: 1024, signal: aborted.signal, transport },
+          () => {},
+        );
+        setTimeout(() => aborted.abort(), 50);
+        // The queue never ends: only the abort can finish this read.
+        await expect(reading, transport).rejects.toThrow();
+        const nowhere = new BlobIdQueue();
+        const missingRepository = readBlobs(
+          path.join(fixture.dir, 'no-such-directory'),
+          nowhere,
+          { maxBlobBytes: 1024, transport },
+          () => {},
+        );
+        await expect(missingRepository, transport).rejects.toThrow();
+        nowhere.end();
+        open.end();
+      }
     } finally {
       await fixture.cleanup();
     }

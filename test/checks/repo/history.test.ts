@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import repoHistory from '../../../checks/repo/history.js';
+import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
   cleanRepo,
   envDeletedOnSideBranch,
@@ -185,6 +186,24 @@ describe('repo.history baseline and limits', () => {
       expect(outcome.summary).toMatch(/generic-secret-assignment in \(unreachable blob [0-9a-f]{12}\):7/);
     } finally {
       await scenario.fixture.cleanup();
+    }
+  });
+
+  it('errors (fails closed) when a committed blob is gone from the object store, naming the blob, not the walk it stopped', async () => {
+    const fixture = await GitFixture.create('history-missing-blob');
+    try {
+      const commit = await fixture.commit('config', { 'config.txt': 'setting = 1\n', 'other.txt': 'x\n' });
+      const blob = await fixture.git('rev-parse', `${commit}:config.txt`);
+      // Loose objects live at .git/objects/<2 hex>/<38 hex>: deleting one leaves the trees naming it.
+      await rm(path.join(fixture.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+      const outcome = await runCheckOn(repoHistory, {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: fixture.dir, baseDir: fixture.dir },
+        close: async () => {},
+      });
+      expect(outcome.status).toBe('error');
+      expect(outcome.summary).toMatch(new RegExp(`could not read blobs: .*${blob}.* missing from the object store`));
+    } finally {
+      await fixture.cleanup();
     }
   });
 
