@@ -105,10 +105,12 @@ export default defineCheck({
 
     const control = await controlRequest;
     // Only an ordinary page earns the exemption: a catch-all that is itself a docs page exposes docs everywhere.
+    // Both bodies must be whole: two pages that only start alike are not the same page.
     const catchAllDigest =
       control.response &&
       control.response.status >= 200 &&
       control.response.status < 300 &&
+      !control.response.bodyTruncated &&
       !DOCS_CONTENT_PATTERN.test(control.response.body)
         ? sha256(control.response.body)
         : undefined;
@@ -131,7 +133,10 @@ export default defineCheck({
         continue;
       }
       const location = headerValue(attempt.response, 'location');
-      const sameAsCatchAll = catchAllDigest !== undefined && sha256(attempt.response.body) === catchAllDigest;
+      const sameAsCatchAll =
+        catchAllDigest !== undefined &&
+        !attempt.response.bodyTruncated &&
+        sha256(attempt.response.body) === catchAllDigest;
       const judgement = sameAsCatchAll
         ? {
             ok: true,
@@ -141,7 +146,11 @@ export default defineCheck({
       observations.push({
         probe,
         expected,
-        actual: { status: attempt.response.status, ...(location !== undefined ? { location } : {}) },
+        actual: {
+          status: attempt.response.status,
+          ...(location !== undefined ? { location } : {}),
+          ...(attempt.response.bodyTruncated ? { body_truncated: true } : {}),
+        },
         ok: judgement.ok,
         note: `${request.path} ${judgement.note}`,
       });

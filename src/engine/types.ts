@@ -92,6 +92,11 @@ export interface HttpResponse {
   /** Lower-cased header names; repeated headers keep every value. */
   headers: Record<string, string | string[]>;
   body: string;
+  /**
+   * The body was longer than the request's `maxBodyBytes` (1 MiB by default) and `body` holds only
+   * its start. A check that judges the body must not judge a truncated one as whole.
+   */
+  bodyTruncated: boolean;
   /** Wall time from sending to the end of the body, in milliseconds. */
   elapsedMs: number;
 }

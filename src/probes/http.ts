@@ -104,13 +104,17 @@ async function send(
   const maxBytes = requestOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const chunks: Buffer[] = [];
   let received = 0;
+  let truncated = false;
   for await (const chunk of response.body) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    received += buffer.length;
-    if (received > maxBytes) {
+    if (received + buffer.length > maxBytes) {
+      // Keep exactly the first maxBytes, and say that the rest was not read.
+      chunks.push(buffer.subarray(0, maxBytes - received));
+      truncated = true;
       response.body.destroy();
       break;
     }
+    received += buffer.length;
     chunks.push(buffer);
   }
   const headers: Record<string, string | string[]> = {};
@@ -121,6 +125,7 @@ async function send(
     status: response.statusCode,
     headers,
     body: Buffer.concat(chunks).toString('utf8'),
+    bodyTruncated: truncated,
     elapsedMs: performance.now() - started,
   };
 }

@@ -20,4 +20,23 @@ describe('HTTP probe', () => {
       server.close();
     }
   });
+
+  it('keeps exactly the first maxBodyBytes of a longer body and says it was cut', async () => {
+    const body = 'x'.repeat(300_000);
+    const server = createServer((_request, response) => response.end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const probe = createHttpProbe({ timeoutMs: 5_000 });
+    try {
+      const cut = await probe.request(`http://127.0.0.1:${port}/`, { maxBodyBytes: 100_000 });
+      expect(cut.bodyTruncated).toBe(true);
+      expect(cut.body.length).toBe(100_000);
+      const whole = await probe.request(`http://127.0.0.1:${port}/`, { maxBodyBytes: 300_000 });
+      expect(whole.bodyTruncated).toBe(false);
+      expect(whole.body).toBe(body);
+    } finally {
+      await probe.close();
+      server.close();
+    }
+  });
 });

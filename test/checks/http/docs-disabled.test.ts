@@ -20,6 +20,12 @@ testCheck(httpDocsDisabled, {
       expect: /docs exposed: \/docs served with 200/,
     },
     {
+      // Only the first 1 MiB is read: pages that start alike are not known to be the same page.
+      name: 'docs that differ from an oversized catch-all page only after the first MiB',
+      target: () => startHttpFixture({ spaCatchAll: 'oversized' }),
+      expect: /docs exposed: \/docs served with 200/,
+    },
+    {
       name: 'real docs behind a single-page app: a page other than the shell',
       target: () => startHttpFixture({ flaw: 'docs-exposed', spaCatchAll: true }),
       expect: /docs exposed: \/docs served with 200; \/redoc served with 200; \/openapi\.json served with 200/,
