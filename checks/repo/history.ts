@@ -80,12 +80,12 @@ export default defineCheck({
     // The walk is stopped when the check is, and when reading fails (its ids would go nowhere).
     const walkStop = new AbortController();
     const stopWalk = (): void => walkStop.abort();
-    ctx.signal.addEventListener('abort', stopWalk, { once: true });
+    const walkSignal = AbortSignal.any([ctx.signal, walkStop.signal]);
     let readFailed = false;
     let walkFailed = false;
     const walking = (async () => {
       const walk = await walkHistory(ctx.repoDir, {
-        signal: walkStop.signal,
+        signal: walkSignal,
         onNewBlob: (sha, introduction) => {
           origins.set(sha, introduction);
           blobIds.push(sha);
@@ -94,7 +94,7 @@ export default defineCheck({
       if (params.include_unreachable) {
         let unreachable: string[];
         try {
-          unreachable = await listUnreachableBlobs(ctx.repoDir, { signal: walkStop.signal });
+          unreachable = await listUnreachableBlobs(ctx.repoDir, { signal: walkSignal });
         } catch (error) {
           throw new Error(`git fsck --unreachable failed: ${String(error)}`);
         }
@@ -156,7 +156,6 @@ export default defineCheck({
       stopWalk();
     });
     const [walked, read] = await Promise.allSettled([walking, reading]);
-    ctx.signal.removeEventListener('abort', stopWalk);
     // The walk's own failure explains a reader stopped for lack of ids, so it is reported first; a walk
     // stopped because reading failed is not news.
     const walkError = (reason: unknown) => ({

@@ -126,6 +126,13 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
 
   /** Reads the answer's tokens and registers them, so no later output can carry them. */
   const readAnswer = (response: HttpResponse): LoginAnswer => {
+    // A cut body parses as "no token": that must never read as "refused".
+    if (response.bodyTruncated)
+      throw new AuthFlowError(
+        `the auth answer (${response.status}) is longer than the probe reads (1 MiB): its tokens cannot be judged`,
+        'read the answer',
+        response,
+      );
     const accessToken = bodyToken(response.body, fields.access_token);
     const refreshToken = bodyToken(response.body, fields.refresh_token);
     const mfaChallenge = bodyToken(response.body, fields.mfa_challenge);

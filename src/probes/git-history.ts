@@ -48,7 +48,7 @@ const GITLINK_MODE = '160000';
  * walk: tens of thousands of promise round trips on the thread that also
  * reads the blobs.)
  */
-class NulSplitter {
+export class NulSplitter {
   private carry: Buffer = Buffer.alloc(0);
 
   constructor(private readonly onToken: (token: string) => void) {}
@@ -144,8 +144,16 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
       expectingPath = recordable ? { blob: newBlob } : 'skip';
     }
   });
-  for await (const chunk of subprocess.stdout as AsyncIterable<Uint8Array>) splitter.push(chunk);
-  splitter.end();
+  try {
+    for await (const chunk of subprocess.stdout as AsyncIterable<Uint8Array>) splitter.push(chunk);
+    splitter.end();
+  } catch (error) {
+    // A consumer's callback threw (or the stream broke): stop git and wait for it, so that its own
+    // failure is not left unhandled, then report the first error.
+    subprocess.kill();
+    await subprocess.catch(() => {});
+    throw error;
+  }
   await subprocess;
   return { blobs, paths, commits };
 }
@@ -216,6 +224,9 @@ export class CatFileParser {
       const newline = chunk.indexOf(10, offset);
       if (newline === -1) {
         this.header = Buffer.concat([this.header, chunk.subarray(offset)]);
+        // A header is an id, a type and a size: anything longer is not one, and must not grow without bound.
+        if (this.header.length > MAX_HEADER_BYTES)
+          throw new Error(`git cat-file answered a header line longer than ${MAX_HEADER_BYTES} bytes`);
         return;
       }
       const line = (
@@ -262,6 +273,8 @@ export class CatFileParser {
   }
 }
 
+const MAX_HEADER_BYTES = 256;
+
 /** `<id> blob <size>` (SHA-1 or SHA-256 ids) or `<id> missing`; anything else is an error. */
 const BLOB_HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) blob (\d{1,15})$/;
 const MISSING_HEADER = /^(\S+) missing$/;
@@ -271,8 +284,10 @@ function parseHeader(line: string): { kind: 'blob'; sha: string; size: number } 
   if (blob) return { kind: 'blob', sha: blob[1] ?? '', size: Number(blob[2]) };
   const missing = MISSING_HEADER.exec(line);
   if (missing) return { kind: 'missing', sha: missing[1] ?? '' };
-  // Only ids and types reach the message: git's header line holds no content.
-  throw new Error(`git cat-file answered an unexpected header: ${JSON.stringify(line.slice(0, 120))}`);
+  // Out of step with git, this "header" may be a line of some blob's content (a secret): quote it only when
+  // it has a header's shape, which content could match only as harmlessly.
+  const quoted = /^[0-9a-f]{40,64} [a-z]+ \d+$/.test(line) ? JSON.stringify(line) : `a ${line.length}-byte line`;
+  throw new Error(`git cat-file answered an unexpected header: ${quoted}`);
 }
 
 function expectNewline(chunk: Buffer, at: number, sha: string): void {

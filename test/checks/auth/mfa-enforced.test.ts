@@ -20,5 +20,12 @@ testCheck(mfaEnforced, {
       expect:
         /MFA optional: secgate-probe-nomfa has no second factor and got an access token from the password alone \(200\)/,
     },
+    {
+      // The token lies past the first MiB: a cut answer must not read as "no token".
+      name: 'optional MFA, answered with more than the probe reads',
+      target: authFixture({ flaws: ['optional-mfa-oversized-answer'] }),
+      status: 'error',
+      expect: /longer than the probe reads/,
+    },
   ],
 });

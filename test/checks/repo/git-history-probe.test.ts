@@ -10,6 +10,7 @@ import {
   type BlobRead,
   type BlobTransport,
   CatFileParser,
+  NulSplitter,
   readBlobs,
   walkHistory,
 } from '../../../src/probes/git-history.js';
@@ -125,11 +126,34 @@ describe('CatFileParser', () => {
     }
   });
 
+  it('never quotes a line that is not shaped like a header (out of step, it may be content)', () => {
+    const parser = new CatFileParser(1000, () => {});
+    expect(() => parser.push(Buffer.from('API_TOKEN = "q8Zt2LmW9xVb4RnK7pYc3HdF6jSg1TeA"\n'))).toThrow(
+      /unexpected header: a 46-byte line$/,
+    );
+    const endless = new CatFileParser(1000, () => {});
+    expect(() => endless.push(Buffer.alloc(300, 'a'))).toThrow(/header line longer than 256 bytes/);
+  });
+
   it('knows output cut short inside a header or a blob', () => {
     for (const cut of [10, 50, 60, output.length - 1]) {
       const parser = new CatFileParser(1000, () => {});
       parser.push(output.subarray(0, cut));
       expect(parser.complete, `cut at ${cut}`).toBe(false);
+    }
+  });
+});
+
+describe('NulSplitter', () => {
+  it('yields the same tokens whatever the chunks are cut at, multi-byte characters included', () => {
+    const tokens = ['commit abc', ':100644 100644 0 1 M', 'päth/ünïcode.txt', '', 'last'];
+    const bytes = Buffer.from(tokens.join('\0'));
+    for (const chunkSize of [1, 2, 3, 5, 8, bytes.length]) {
+      const seen: string[] = [];
+      const splitter = new NulSplitter((token) => seen.push(token));
+      for (let at = 0; at < bytes.length; at += chunkSize) splitter.push(bytes.subarray(at, at + chunkSize));
+      splitter.end();
+      expect(seen, `chunks of ${chunkSize}`).toEqual(tokens);
     }
   });
 });
@@ -270,7 +294,7 @@ describe('readBlobs', () => {
         );
         setTimeout(() => aborted.abort(), 50);
         // The queue never ends: only the abort can finish this read.
-        await expect(reading, transport).rejects.toThrow();
+        await expect(reading, transport).rejects.toThrow(/canceled/);
         const nowhere = new BlobIdQueue();
         const missingRepository = readBlobs(
           path.join(fixture.dir, 'no-such-directory'),
@@ -278,7 +302,7 @@ describe('readBlobs', () => {
           { maxBlobBytes: 1024, transport },
           () => {},
         );
-        await expect(missingRepository, transport).rejects.toThrow();
+        await expect(missingRepository, transport).rejects.toThrow(/ENOENT/);
         nowhere.end();
         open.end();
       }

@@ -189,7 +189,7 @@ describe('repo.history baseline and limits', () => {
     }
   });
 
-  it('errors (fails closed) when a committed blob is gone from the object store, naming the blob, not the walk it stopped', async () => {
+  it('errors (fails closed) when a committed blob is gone from the object store, naming the blob', async () => {
     const fixture = await GitFixture.create('history-missing-blob');
     try {
       const commit = await fixture.commit('config', { 'config.txt': 'setting = 1\n', 'other.txt': 'x\n' });
