@@ -89,7 +89,9 @@ export default defineCheck({
         expected: 'ignored',
         actual: ignored ? 'ignored' : 'not ignored',
         ok: ignored,
-        note: ignored ? `${mustIgnore} is ignored by git` : `${mustIgnore} is not ignored by .gitignore`,
+        note: ignored
+          ? `${mustIgnore} is ignored by .gitignore`
+          : `${mustIgnore} is not ignored by .gitignore (rules in .git/info/exclude or a user's core.excludesFile do not count)`,
         location: { path: '.gitignore' },
       });
     }

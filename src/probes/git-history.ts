@@ -95,6 +95,12 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
   const subprocess = execa(
     'git',
     [
+      // A user's config must not change what the walk sees: log.showRoot=false would hide every file of a
+      // root commit (never scanned), log.showSignature would put GPG text among the tokens.
+      '-c',
+      'log.showRoot=true',
+      '-c',
+      'log.showSignature=false',
       'log',
       '--all',
       '--topo-order',

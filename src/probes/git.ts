@@ -41,17 +41,29 @@ export async function headCommit(repoDir: string, options: GitOptions = {}): Pro
   }
 }
 
-/** Whether git's ignore rules (.gitignore, info/exclude, core.excludesFile) exclude the path. */
+/**
+ * Whether the repository's own `.gitignore` files exclude the path. Rules
+ * that live on one machine only (`.git/info/exclude`, the user's
+ * `core.excludesFile`) do not count: every other clone would still commit
+ * the file.
+ */
 export async function isIgnored(repoDir: string, relativePath: string, options: GitOptions = {}): Promise<boolean> {
-  const result = await execa('git', ['check-ignore', '--quiet', '--', relativePath], {
-    cwd: repoDir,
-    env: gitEnvironment,
-    reject: false,
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-  });
-  if (result.exitCode === 0) return true;
+  const result = await execa(
+    'git',
+    ['-c', 'core.excludesFile=/dev/null', 'check-ignore', '--verbose', '--', relativePath],
+    {
+      cwd: repoDir,
+      env: gitEnvironment,
+      reject: false,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    },
+  );
   if (result.exitCode === 1) return false;
-  throw new Error(`git check-ignore ${relativePath} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  if (result.exitCode !== 0)
+    throw new Error(`git check-ignore ${relativePath} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  // "<source>:<line>:<pattern>\t<path>": the rule that decided, and the file it came from.
+  const source = /^(.*):\d+:[^\t]*\t/.exec(result.stdout)?.[1] ?? '';
+  return source === '.gitignore' || source.endsWith('/.gitignore');
 }
 
 export interface GitRef {

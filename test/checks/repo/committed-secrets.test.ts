@@ -6,6 +6,7 @@ import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
   cleanRepo,
   envDeletedOnSideBranch,
+  envIgnoredOnlyLocally,
   envNotIgnored,
   keyOnlyReachableFromTag,
   knownDefaultInCode,
@@ -32,6 +33,11 @@ testCheck(committedSecrets, {
       expect: /could not read baseline .*no-such-baseline\.json: ENOENT/,
     },
     { name: '.env not ignored', target: repoTarget(envNotIgnored), expect: /\.env is not ignored by \.gitignore/ },
+    {
+      name: '.env ignored only by .git/info/exclude (this machine, not the repository)',
+      target: repoTarget(envIgnoredOnlyLocally),
+      expect: /\.env is not ignored by \.gitignore/,
+    },
     {
       name: 'POSTGRES_PASSWORD value in docker-compose.yml',
       target: repoTarget(secretValueInComposeFile),

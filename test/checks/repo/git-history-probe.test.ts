@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,28 @@ describe('walkHistory', () => {
         blob: settingsBlob,
       });
     } finally {
+      await fixture.cleanup();
+    }
+  });
+
+  it("sees a root commit's files whatever the user's git config says", async () => {
+    const fixture = await GitFixture.create('root-commit-config');
+    const config = path.join(fixture.dir, '..', `${path.basename(fixture.dir)}.gitconfig`);
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    try {
+      const root = await fixture.commit('root', { 'first.txt': 'only in the root commit\n' });
+      await fixture.commit('second', { 'second.txt': 'later\n' });
+      // Both settings change `git log --raw` output: no diff for root commits, GPG lines among the tokens.
+      await writeFile(config, '[log]\n\tshowRoot = false\n\tshowSignature = true\n');
+      process.env.GIT_CONFIG_GLOBAL = config;
+      const walk = await walkHistory(fixture.dir);
+      const rootBlob = await fixture.git('rev-parse', `${root}:first.txt`);
+      expect(walk.blobs.get(rootBlob)).toEqual({ commit: root, path: 'first.txt' });
+      expect(walk.blobs.size).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+      else process.env.GIT_CONFIG_GLOBAL = saved;
+      await rm(config, { force: true });
       await fixture.cleanup();
     }
   });
