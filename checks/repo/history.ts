@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
+import { historyCutoffs, listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
 import { BlobIdQueue, type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
 import { isEnvFile } from '../../src/secrets/assignments.js';
 import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
@@ -56,6 +56,34 @@ export default defineCheck({
       return { status: 'error', summary: loadedBaseline.problem, observations };
     }
     const baseline = loadedBaseline.entries;
+
+    // A walk can only judge the history that is there: a shallow clone or grafts would make it pass unseen.
+    let cutoffs: string[];
+    try {
+      cutoffs = await historyCutoffs(ctx.repoDir, { signal: ctx.signal });
+    } catch (error) {
+      return {
+        status: 'error',
+        summary: `could not walk the git history of ${ctx.repoDir} (checking it is complete): ${String(error)}`,
+        observations,
+      };
+    }
+    if (cutoffs.length > 0) {
+      observations.push({
+        probe: 'git rev-parse --is-shallow-repository; info/grafts',
+        expected: 'the whole history, as stored',
+        actual: { cutoffs },
+        ok: false,
+        note: `the history is incomplete: ${cutoffs.join('; ')}`,
+      });
+      return {
+        status: 'error',
+        summary:
+          `cannot judge the history of ${ctx.repoDir}: it is ${cutoffs.join('; and ')}. ` +
+          'Fetch the whole history (git fetch --unshallow; in GitHub Actions, actions/checkout with fetch-depth: 0) or remove the grafts.',
+        observations,
+      };
+    }
 
     let refs: Awaited<ReturnType<typeof listRefs>>;
     try {

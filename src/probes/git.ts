@@ -3,6 +3,8 @@
  * answers (tracked files, refs, ignore rules) are read whole; the history is
  * streamed (see git-history.ts). Probes know nothing of checks.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { execa } from 'execa';
 
 export interface GitOptions {
@@ -14,6 +16,9 @@ export const gitEnvironment: Readonly<Record<string, string>> = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_PAGER: 'cat',
   GIT_CONFIG_NOSYSTEM: '1',
+  // `git replace` must not hide a commit: the original is what every clone receives (refs/replace/* are
+  // not fetched by default), so the history is read as stored, and the replacements too, through --all.
+  GIT_NO_REPLACE_OBJECTS: '1',
   LC_ALL: 'C',
 };
 
@@ -81,6 +86,27 @@ export async function listRefs(repoDir: string, options: GitOptions = {}): Promi
       const [name = '', commit = ''] = line.split('\0');
       return { name, commit };
     });
+}
+
+/**
+ * What keeps part of the history out of reach of any walk: a shallow clone
+ * (commits before its boundary were never fetched) or a grafts file (it
+ * rewrites parents, hiding the commits behind them).
+ */
+export async function historyCutoffs(repoDir: string, options: GitOptions = {}): Promise<string[]> {
+  const cutoffs: string[] = [];
+  const shallow = (await runGit(repoDir, ['rev-parse', '--is-shallow-repository'], options)).trim();
+  if (shallow === 'true') cutoffs.push('a shallow clone: the commits before its boundary were never fetched');
+  else if (shallow !== 'false')
+    throw new Error(`git rev-parse --is-shallow-repository answered ${JSON.stringify(shallow)}`);
+  const graftsPath = (await runGit(repoDir, ['rev-parse', '--git-path', 'info/grafts'], options)).trim();
+  const grafts = await readFile(path.resolve(repoDir, graftsPath), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  if (grafts.trim().length > 0)
+    cutoffs.push(`a grafts file (${graftsPath}): it rewrites parents and hides the commits behind them`);
+  return cutoffs;
 }
 
 /** Blobs no ref or reflog reaches (dropped stashes, amended commits, deleted branches). */

@@ -7,9 +7,11 @@ import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
   cleanRepo,
   envDeletedOnSideBranch,
+  historyCutOff,
   keyOnlyReachableFromTag,
   notAGitRepository,
   type RepoScenario,
+  secretHiddenByReplaceRef,
   secretInRenamedFile,
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
@@ -66,6 +68,29 @@ testCheck(repoHistory, {
         () =>
           new RegExp(`stripe-key in config/settings\\.py:2 introduced by commit ${commitOf('renamed', 'secretAdded')}`),
       ),
+    },
+    {
+      name: 'Stripe key in a commit that `git replace` hides from git log',
+      target: repoTarget(secretHiddenByReplaceRef, remember('replaced')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `stripe-key in config/settings\\.py:1 introduced by commit ${commitOf('replaced', 'secretAdded')}`,
+          ),
+      ),
+    },
+    {
+      // actions/checkout fetches one commit by default: a pass there would be a pass on one commit.
+      name: 'a shallow clone: the secret lies before its boundary',
+      target: repoTarget(() => historyCutOff('shallow')),
+      status: 'error',
+      expect: /it is a shallow clone: the commits before its boundary were never fetched.*fetch-depth: 0/,
+    },
+    {
+      name: 'a grafts file that hides the commits before the last one',
+      target: repoTarget(() => historyCutOff('grafts')),
+      status: 'error',
+      expect: /it is a grafts file \(\.git\/info\/grafts\): it rewrites parents/,
     },
     {
       name: 'GitLab token reachable only from a remote-tracking ref',
