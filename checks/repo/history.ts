@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { historyCutoffs, listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
+import { blobsBehindRefs, historyCutoffs, listRefs, listUnreachableBlobs } from '../../src/probes/git.js';
 import { BlobIdQueue, type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
 import { isEnvFile } from '../../src/secrets/assignments.js';
 import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { looksBinary, scanBuffer } from '../../src/secrets/scanner.js';
 
 const MAX_LISTED_SKIPS = 50;
+
+/** The "commit" of a blob that a ref reaches without any commit (a tag on a blob or a tree). */
+const NO_COMMIT = 'none';
 
 interface HistoryFinding {
   rule: string;
@@ -119,6 +122,18 @@ export default defineCheck({
           blobIds.push(sha);
         },
       });
+      // Blobs a ref reaches without any commit (a tag on a blob or a tree): no commit walk sees them.
+      let refOnly: Awaited<ReturnType<typeof blobsBehindRefs>>;
+      try {
+        refOnly = await blobsBehindRefs(ctx.repoDir, refs, { signal: walkSignal });
+      } catch (error) {
+        throw new Error(`could not read what the non-commit refs name: ${String(error)}`);
+      }
+      for (const { blob, ref, path } of refOnly) {
+        if (origins.has(blob)) continue;
+        origins.set(blob, { commit: NO_COMMIT, path: path === '' ? `(blob tagged by ${ref})` : `${ref}:${path}` });
+        blobIds.push(blob);
+      }
       if (params.include_unreachable) {
         let unreachable: string[];
         try {
@@ -246,7 +261,9 @@ export default defineCheck({
       const what =
         finding.rule === 'env-file-committed'
           ? `.env file ${finding.path} committed in ${finding.commit}`
-          : `${finding.rule} in ${where} introduced by commit ${finding.commit}`;
+          : finding.commit === NO_COMMIT
+            ? `${finding.rule} in ${where}, reachable from a ref without any commit`
+            : `${finding.rule} in ${where} introduced by commit ${finding.commit}`;
       findingObservations.push({
         probe: `git history blob ${finding.blob.slice(0, 12)}`,
         expected:
@@ -263,7 +280,7 @@ export default defineCheck({
         location: {
           path: finding.path,
           ...(finding.line === undefined ? {} : { line: finding.line }),
-          ...(finding.commit === 'unreachable' ? {} : { commit: finding.commit }),
+          ...(finding.commit === 'unreachable' || finding.commit === NO_COMMIT ? {} : { commit: finding.commit }),
         },
       });
     }

@@ -73,19 +73,68 @@ export async function isIgnored(repoDir: string, relativePath: string, options: 
 
 export interface GitRef {
   name: string;
+  /** The object the ref names (for an annotated tag: the tag object). */
   commit: string;
+  /** That object's type: `commit`, `tag`, or — rarely, and out of any commit walk — `tree` or `blob`. */
+  type: string;
+  /** For a tag: the object it names and that object's type (another tag, for a tag of a tag). */
+  tagged?: { object: string; type: string };
 }
 
-/** Every ref: branches, tags, remote-tracking refs, notes and the stash. */
 export async function listRefs(repoDir: string, options: GitOptions = {}): Promise<GitRef[]> {
-  const output = await runGit(repoDir, ['for-each-ref', '--format=%(refname)%00%(objectname)'], options);
+  const output = await runGit(
+    repoDir,
+    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(*objectname)%00%(*objecttype)'],
+    options,
+  );
   return output
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => {
-      const [name = '', commit = ''] = line.split('\0');
-      return { name, commit };
+      const [name = '', commit = '', type = '', taggedObject = '', taggedType = ''] = line.split('\0');
+      return { name, commit, type, ...(type === 'tag' ? { tagged: { object: taggedObject, type: taggedType } } : {}) };
     });
+}
+
+/** A blob that a ref reaches without any commit: a tag on a blob, or a file of a tagged tree. */
+export interface RefOnlyBlob {
+  blob: string;
+  ref: string;
+  /** Its path inside the tagged tree; empty for a tagged blob. */
+  path: string;
+}
+
+/**
+ * The blobs that refs reach without a commit, which no commit walk sees:
+ * refs (tags, mostly) naming a blob or a tree, directly or through tags.
+ */
+export async function blobsBehindRefs(
+  repoDir: string,
+  refs: readonly GitRef[],
+  options: GitOptions = {},
+): Promise<RefOnlyBlob[]> {
+  const found: RefOnlyBlob[] = [];
+  for (const ref of refs) {
+    // The usual refs, branches and tags on commits, cost nothing here (for-each-ref peeled them already).
+    let target = ref.tagged?.object ?? ref.commit;
+    let type = ref.tagged?.type ?? ref.type;
+    if (type === 'commit') continue;
+    if (type === 'tag') {
+      // A tag of a tag: peel every level, `<object>^{}` is what the chain finally names.
+      target = (await runGit(repoDir, ['rev-parse', '--verify', `${ref.commit}^{}`], options)).trim();
+      type = (await runGit(repoDir, ['cat-file', '-t', target], options)).trim();
+    }
+    if (type === 'blob') found.push({ blob: target, ref: ref.name, path: '' });
+    else if (type === 'tree') {
+      const listing = await runGit(repoDir, ['ls-tree', '-r', '-z', '--full-tree', target], options);
+      for (const entry of listing.split('\0')) {
+        // "<mode> blob <id>\t<path>"; submodule commits (mode 160000) are not this repository's content.
+        const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(entry);
+        if (match) found.push({ blob: match[1] ?? '', ref: ref.name, path: match[2] ?? '' });
+      }
+    }
+  }
+  return found;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   secretInRenamedFile,
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
+  secretsOnlyBehindTags,
 } from '../../../fixtures/repos/scenarios.js';
 import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
 import { repoTarget } from './repo-target.js';
@@ -91,6 +92,21 @@ testCheck(repoHistory, {
       target: repoTarget(() => historyCutOff('grafts')),
       status: 'error',
       expect: /it is a grafts file \(\.git\/info\/grafts\): it rewrites parents/,
+    },
+    {
+      name: 'a key that only a tag on a blob reaches, with no commit',
+      target: repoTarget(secretsOnlyBehindTags),
+      expect: /stripe-key in \(blob tagged by refs\/tags\/key-blob\):1, reachable from a ref without any commit/,
+    },
+    {
+      name: 'a key that only a tag of a tag reaches',
+      target: repoTarget(secretsOnlyBehindTags),
+      expect: /stripe-key in \(blob tagged by refs\/tags\/outer\):1, reachable from a ref without any commit/,
+    },
+    {
+      name: 'a key in a tree that only an annotated tag reaches, with no commit',
+      target: repoTarget(secretsOnlyBehindTags),
+      expect: /stripe-key in refs\/tags\/deploy-tree:deploy\/key\.txt:1, reachable from a ref without any commit/,
     },
     {
       name: 'GitLab token reachable only from a remote-tracking ref',
