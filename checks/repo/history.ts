@@ -61,16 +61,19 @@ export default defineCheck({
     const baseline = loadedBaseline.entries;
 
     // A walk can only judge the history that is there: a shallow clone or grafts would make it pass unseen.
-    let cutoffs: string[];
-    try {
-      cutoffs = await historyCutoffs(ctx.repoDir, { signal: ctx.signal });
-    } catch (error) {
+    // Both questions go to git at once.
+    const [cutoffsAsked, refsListed] = await Promise.allSettled([
+      historyCutoffs(ctx.repoDir, { signal: ctx.signal }),
+      listRefs(ctx.repoDir, { signal: ctx.signal }),
+    ]);
+    if (cutoffsAsked.status === 'rejected') {
       return {
         status: 'error',
-        summary: `could not walk the git history of ${ctx.repoDir} (checking it is complete): ${String(error)}`,
+        summary: `could not walk the git history of ${ctx.repoDir} (checking it is complete): ${String(cutoffsAsked.reason)}`,
         observations,
       };
     }
+    const cutoffs = cutoffsAsked.value;
     if (cutoffs.length > 0) {
       observations.push({
         probe: 'git rev-parse --is-shallow-repository; info/grafts',
@@ -88,16 +91,14 @@ export default defineCheck({
       };
     }
 
-    let refs: Awaited<ReturnType<typeof listRefs>>;
-    try {
-      refs = await listRefs(ctx.repoDir, { signal: ctx.signal });
-    } catch (error) {
+    if (refsListed.status === 'rejected') {
       return {
         status: 'error',
-        summary: `could not walk the git history of ${ctx.repoDir} (listing its refs): ${String(error)}`,
+        summary: `could not walk the git history of ${ctx.repoDir} (listing its refs): ${String(refsListed.reason)}`,
         observations,
       };
     }
+    const refs = refsListed.value;
     observations.push({
       probe: 'git for-each-ref',
       actual: { refs: refs.length, names: refs.slice(0, 100).map((ref) => ref.name) },

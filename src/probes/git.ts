@@ -144,11 +144,15 @@ export async function blobsBehindRefs(
  */
 export async function historyCutoffs(repoDir: string, options: GitOptions = {}): Promise<string[]> {
   const cutoffs: string[] = [];
-  const shallow = (await runGit(repoDir, ['rev-parse', '--is-shallow-repository'], options)).trim();
+  // One git call, two answers, one per line.
+  const [shallow = '', graftsPath = ''] = (
+    await runGit(repoDir, ['rev-parse', '--is-shallow-repository', '--git-path', 'info/grafts'], options)
+  )
+    .trim()
+    .split('\n');
   if (shallow === 'true') cutoffs.push('a shallow clone: the commits before its boundary were never fetched');
   else if (shallow !== 'false')
     throw new Error(`git rev-parse --is-shallow-repository answered ${JSON.stringify(shallow)}`);
-  const graftsPath = (await runGit(repoDir, ['rev-parse', '--git-path', 'info/grafts'], options)).trim();
   const grafts = await readFile(path.resolve(repoDir, graftsPath), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
     throw error;
