@@ -222,14 +222,8 @@ async function comparePeer(dir: string, sampleBytes: number): Promise<PeerCompar
     bytes += blob.size;
   });
   // Loaded here, not at the top: the `--scan` child processes must not carry secretlint's modules.
-  const { createEngine } = await import('@secretlint/node');
-  const engine = await createEngine({
-    cwd: repoRoot,
-    configFileJSON: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] },
-    formatter: 'json',
-    color: false,
-    maskSecrets: true,
-  });
+  const { createSecretlintPeer } = await import('./secretlint-peer.js');
+  const secretlintPeer = await createSecretlintPeer(repoRoot);
   const best = async (scanAll: () => Promise<number>): Promise<{ seconds: number; findings: number }> => {
     let fastest = Number.POSITIVE_INFINITY;
     let findings = 0;
@@ -243,13 +237,7 @@ async function comparePeer(dir: string, sampleBytes: number): Promise<PeerCompar
   const secgate = await best(async () => sample.reduce((count, blob) => count + scanBuffer(blob.content).length, 0));
   const secretlint = await best(async () => {
     let count = 0;
-    for (const blob of sample) {
-      const { output } = await engine.executeOnContent({ content: blob.content.toString('utf8'), filePath: blob.path });
-      count += (JSON.parse(output) as { messages: unknown[] }[]).reduce(
-        (total, file) => total + file.messages.length,
-        0,
-      );
-    }
+    for (const blob of sample) count += (await secretlintPeer.ruleIds(blob.content.toString('utf8'), blob.path)).length;
     return count;
   });
   return { mb: bytes / 1e6, blobs: sample.length, secgate, secretlint };

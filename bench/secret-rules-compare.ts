@@ -15,10 +15,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine } from '@secretlint/node';
 import { benignSourceFile, buildCorpus, type LabelledSample } from '../fixtures/secrets-corpus/corpus.js';
 import { secretRules } from '../src/secrets/rules.js';
 import { scanText } from '../src/secrets/scanner.js';
+import { createSecretlintPeer } from './secretlint-peer.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(thisFile), '..', '..', '..');
@@ -34,29 +34,9 @@ const secgate: Detector = {
   detect: async (text) => scanText(text).map((match) => match.ruleId),
 };
 
-interface SecretlintJsonMessage {
-  ruleId: string;
-}
-interface SecretlintJsonResult {
-  messages: SecretlintJsonMessage[];
-}
-
 async function secretlintDetector(): Promise<Detector> {
-  const engine = await createEngine({
-    cwd: repoRoot,
-    configFileJSON: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] },
-    formatter: 'json',
-    color: false,
-    maskSecrets: true,
-  });
-  return {
-    name: 'secretlint preset-recommend',
-    async detect(text, filePath) {
-      const { output } = await engine.executeOnContent({ content: text, filePath });
-      const results = JSON.parse(output) as SecretlintJsonResult[];
-      return results.flatMap((result) => result.messages.map((message) => message.ruleId));
-    },
-  };
+  const peer = await createSecretlintPeer(repoRoot);
+  return { name: 'secretlint preset-recommend', detect: (text, filePath) => peer.ruleIds(text, filePath) };
 }
 
 /** A plausible file name for a sample, since some secretlint rules look at the path. */
