@@ -80,6 +80,14 @@ export default defineCheck({
         observations: [observation],
       };
     }
+    if (!bodyOk && response.bodyTruncated) {
+      // Only the first MiB was read: the text may lie past it. Not seen is not absent.
+      return {
+        status: 'error',
+        summary: `${probe} answered ${response.status} with a body longer than the probe reads (1 MiB): cannot tell whether it contains ${JSON.stringify(params.body_contains)}`,
+        observations: [{ ...observation, actual: { ...observation.actual, body_truncated: true } }],
+      };
+    }
     if (!bodyOk) {
       return {
         status: 'fail',

@@ -27,6 +27,13 @@ testCheck(httpStatus, {
       expect: /body lacks "healthy"/,
     },
     {
+      name: 'the text is not in the first MiB of a longer body: cannot tell',
+      target: () => startHttpFixture({ spaCatchAll: 'oversized' }),
+      with: { path: '/app', body_contains: 'Swagger UI' },
+      status: 'error',
+      expect: /body longer than the probe reads \(1 MiB\): cannot tell whether it contains "Swagger UI"/,
+    },
+    {
       name: 'target refuses connections',
       target: startUnreachableTarget,
       status: 'error',
