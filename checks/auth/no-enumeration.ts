@@ -18,6 +18,37 @@ export function median(values: readonly number[]): number {
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
+/** How far apart the two medians may be: a fraction of the slower one, or a fixed floor for loopback noise. */
+export interface TimingBound {
+  max_difference_ratio: number;
+  tolerance_ms: number;
+}
+
+export interface TimingAssessment {
+  unknownMedian: number;
+  wrongMedian: number;
+  difference: number;
+  bound: number;
+  ok: boolean;
+}
+
+/**
+ * The timing judge, pure: do unknown-user and wrong-password answers take the
+ * same time? Medians, so a few slow samples (a GC pause, a busy machine) do not
+ * decide; the bound is relative, so a machine that is slow for both classes
+ * alike is not a difference. No samples in a class is never ok.
+ */
+export function assessTiming(
+  samples: { unknownUserMs: readonly number[]; wrongPasswordMs: readonly number[] },
+  bound: TimingBound,
+): TimingAssessment {
+  const unknownMedian = median(samples.unknownUserMs);
+  const wrongMedian = median(samples.wrongPasswordMs);
+  const difference = Math.abs(unknownMedian - wrongMedian);
+  const allowed = Math.max(bound.tolerance_ms, bound.max_difference_ratio * Math.max(unknownMedian, wrongMedian));
+  return { unknownMedian, wrongMedian, difference, bound: allowed, ok: difference <= allowed };
+}
+
 export default defineCheck({
   id: 'auth.no-enumeration',
   title: 'Unknown user, wrong password and locked account are indistinguishable by answer and by time',
@@ -112,13 +143,14 @@ export default defineCheck({
           }
         }
       };
-      const judgeTiming = () => {
-        const unknownMedian = median(samples['unknown user'].map((response) => response.elapsedMs));
-        const wrongMedian = median(samples['wrong password'].map((response) => response.elapsedMs));
-        const difference = Math.abs(unknownMedian - wrongMedian);
-        const bound = Math.max(params.tolerance_ms, params.max_difference_ratio * Math.max(unknownMedian, wrongMedian));
-        return { unknownMedian, wrongMedian, difference, bound, ok: difference <= bound };
-      };
+      const judgeTiming = () =>
+        assessTiming(
+          {
+            unknownUserMs: samples['unknown user'].map((response) => response.elapsedMs),
+            wrongPasswordMs: samples['wrong password'].map((response) => response.elapsedMs),
+          },
+          params,
+        );
       await takeSamples(params.samples);
       // A load spike on a shared machine can skew one batch; a real difference survives a second
       // batch of the same size, judged together with the first.

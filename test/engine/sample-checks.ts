@@ -38,6 +38,9 @@ export const failingCheck = defineCheck({
   },
 });
 
+/** How many times a hanging check was cancelled through its signal: proof that the engine stops what it gives up on. */
+export const hangingCheckCancellations = { count: 0 };
+
 export const hangingCheck = defineCheck({
   ...meta,
   id: 'sample.hanging',
@@ -45,7 +48,9 @@ export const hangingCheck = defineCheck({
   effects: 'none',
   params: z.object({}).strict(),
   async run(ctx) {
-    await sleep(3_600_000, undefined, { signal: ctx.signal }).catch(() => undefined);
+    await sleep(3_600_000, undefined, { signal: ctx.signal }).catch(() => {
+      hangingCheckCancellations.count += 1;
+    });
     return { status: 'pass', summary: 'should never be seen', observations: [{ probe: 'late', ok: true }] };
   },
 });

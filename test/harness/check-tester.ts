@@ -38,8 +38,6 @@ export interface InvalidCase extends ValidCase {
 export interface CheckCases {
   valid: ValidCase[];
   invalid: InvalidCase[];
-  /** Per-case timeout for vitest (network fixtures can be slow on 2 cores). */
-  timeoutMs?: number;
 }
 
 export async function runCheckOn(
@@ -66,7 +64,6 @@ function failingEvidence(outcome: CheckOutcome): string[] {
 }
 
 export function testCheck(check: CheckDefinition, cases: CheckCases): void {
-  const timeout = cases.timeoutMs ?? 30_000;
   describe(check.id, () => {
     it('declares its metadata', () => {
       expect(check.id).toMatch(/^[a-z]+\.[a-z0-9.-]+$/);
@@ -75,7 +72,7 @@ export function testCheck(check: CheckDefinition, cases: CheckCases): void {
       expect(check.remediation.length).toBeGreaterThan(10);
     });
     for (const validCase of cases.valid) {
-      it(`passes: ${validCase.name}`, { timeout }, async () => {
+      it(`passes: ${validCase.name}`, async () => {
         const target = await validCase.target();
         try {
           const outcome = await runCheckOn(check, target, validCase.with);
@@ -88,7 +85,7 @@ export function testCheck(check: CheckDefinition, cases: CheckCases): void {
     }
     for (const invalidCase of cases.invalid) {
       const status = invalidCase.status ?? 'fail';
-      it(`${status}s: ${invalidCase.name}`, { timeout }, async () => {
+      it(`${status}s: ${invalidCase.name}`, async () => {
         const target = await invalidCase.target();
         try {
           const outcome = await runCheckOn(check, target, invalidCase.with);

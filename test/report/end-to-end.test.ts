@@ -43,7 +43,7 @@ beforeAll(async () => {
     { checklist: 'checklist.yaml', registry: [committedSecrets as CheckDefinition] },
     { stdout: discard(), stderr: discard(), env: {}, cwd: repo },
   );
-}, 60_000);
+});
 
 afterAll(async () => {
   await rm(repo, { recursive: true, force: true });

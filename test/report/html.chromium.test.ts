@@ -102,7 +102,7 @@ beforeAll(async () => {
   await writeFile(path.join(workdir, 'other.pub.pem'), otherKeys.publicPem);
   if (!browserAvailable) return;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();

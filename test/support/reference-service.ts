@@ -2,15 +2,16 @@
  * A running reference service on a fresh database, as a TargetHandle for
  * check tests (`testCheck(..., { valid: [{ name: 'reference service', target: startReferenceTarget }] })`).
  *
- * With DATABASE_URL set (CI), a uniquely named database and a login role with
- * a strong random password are created on that server and dropped by close().
- * Without it, the service starts its own embedded PostgreSQL in a temporary
- * directory. Probe accounts: `secgate-probe` (TOTP) and `secgate-nomfa` (none).
- * The context also carries the cleanup SQL (unlock / unblock) and, in
- * `env.SECGATE_TEST_SIGNING_KEY`, the signing key for checks that mint expired tokens.
+ * Each service gets its own database and owning login role on the run's
+ * server (test/support/database.ts), dropped by close(). Benchmarks run
+ * outside vitest: without DATABASE_URL there, the service starts its own
+ * embedded PostgreSQL. Probe accounts: `secgate-probe` (TOTP) and
+ * `secgate-nomfa` (none). The context also carries the cleanup SQL (unlock /
+ * unblock) and, in `env.SECGATE_TEST_SIGNING_KEY`, the signing key for checks
+ * that mint expired tokens.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -25,6 +26,8 @@ import {
   UNLOCK_ACCOUNT_SQL,
 } from '../../src/service/index.js';
 import type { TargetHandle } from '../harness/check-tester.js';
+import { createScratchDatabase } from './database.js';
+import { sharedReferencePkiDir } from './reference-pki.js';
 
 export const PROBE_USERNAME = 'secgate-probe';
 /** The env variable of the context that holds the service's signing key (PEM), for `with: { signing_key_env }`. */
@@ -50,50 +53,16 @@ function randomSecret(): string {
   return randomBytes(36).toString('base64url');
 }
 
-interface ScratchDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
-/** A database and an owning role on the server of DATABASE_URL, both removed by drop(). */
-async function createScratchDatabase(adminUrl: string): Promise<ScratchDatabase> {
-  const suffix = randomBytes(6).toString('hex');
-  const name = `secgate_service_${suffix}`;
-  const role = `secgate_service_${suffix}`;
-  const password = randomSecret();
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.username = role;
-  url.password = password;
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await client.query(`DROP ROLE IF EXISTS ${role}`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
-
 export async function startReferenceTarget(overrides: ReferenceServiceOptions = {}): Promise<ReferenceTarget> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-service-'));
   // The embedded PostgreSQL runs as the `postgres` user, which must traverse this directory.
   await chmod(dataDir, 0o755);
-  const adminUrl = process.env.DATABASE_URL;
-  const scratch = adminUrl ? await createScratchDatabase(adminUrl) : undefined;
+  // The run's PKI, made once: the service takes the path that reuses an existing PKI instead of generating one.
+  const sharedPki = sharedReferencePkiDir();
+  if (sharedPki) await cp(sharedPki, path.join(dataDir, 'pki'), { recursive: true });
+  const scratch = process.env.DATABASE_URL
+    ? await createScratchDatabase({ prefix: 'secgate_service', ownRole: true })
+    : undefined;
   // A test may set its own (e.g. weak, in development mode); the context must carry the effective one.
   const jwtSecret = overrides.env?.SECGATE_JWT_SECRET ?? randomSecret();
   let service: RunningService | undefined;

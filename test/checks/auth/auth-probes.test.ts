@@ -70,7 +70,7 @@ describe('forged tokens', () => {
 });
 
 describe('auth checks keep their promises', () => {
-  it('records that nothing was undone when the checklist gives no cleanup', { timeout: 60_000 }, async () => {
+  it('records that nothing was undone when the checklist gives no cleanup', async () => {
     const target = await authFixture({ withoutCleanup: true })();
     try {
       const outcome = await runCheckOn(lockout, target);
@@ -83,7 +83,7 @@ describe('auth checks keep their promises', () => {
     }
   });
 
-  it('never puts a password, TOTP secret, signing key or token into an outcome', { timeout: 60_000 }, async () => {
+  it('never puts a password, TOTP secret, signing key or token into an outcome', async () => {
     const target = await authFixture({ flaws: ['token-in-query'] })();
     try {
       const given = target.context.auth as { probe_account: { password: string; totp_secret: string } };

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import httpAuthRequired, { forgedCredentials } from '../../../checks/http/auth-required.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
-import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+import { validTargets } from './valid-targets.js';
 
 testCheck(httpAuthRequired, {
-  timeoutMs: CASE_TIMEOUT_MS,
   valid: validTargets(),
   invalid: [
     {

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import httpCors, { judgeCors } from '../../../checks/http/cors.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { testCheck } from '../../harness/check-tester.js';
-import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+import { validTargets } from './valid-targets.js';
 
 testCheck(httpCors, {
-  timeoutMs: CASE_TIMEOUT_MS,
   valid: validTargets(),
   invalid: [
     {

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import httpHeaders, { frameAncestors, judgeSecurityHeaders, parseHsts } from '../../../checks/http/headers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { testCheck } from '../../harness/check-tester.js';
-import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+import { validTargets } from './valid-targets.js';
 
 testCheck(httpHeaders, {
-  timeoutMs: CASE_TIMEOUT_MS,
   valid: [
     ...validTargets(),
     {

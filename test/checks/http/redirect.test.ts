@@ -25,10 +25,9 @@ async function refusedButStandardPortServes(): Promise<TargetHandle> {
   };
 }
 
-import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+import { validTargets } from './valid-targets.js';
 
 testCheck(httpRedirect, {
-  timeoutMs: CASE_TIMEOUT_MS,
   valid: [
     ...validTargets(),
     { name: 'no plain-HTTP listener (connection refused)', target: () => startHttpFixture({ plainHttp: 'refused' }) },

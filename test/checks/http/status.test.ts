@@ -1,10 +1,9 @@
 import httpStatus from '../../../checks/http/status.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { testCheck } from '../../harness/check-tester.js';
-import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+import { validTargets } from './valid-targets.js';
 
 testCheck(httpStatus, {
-  timeoutMs: CASE_TIMEOUT_MS,
   valid: [
     ...validTargets(),
     { name: 'health with a body match', target: () => startHttpFixture(), with: { body_contains: '"status":"ok"' } },

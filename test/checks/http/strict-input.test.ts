@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import httpStrictInput, { judgeInputProbe } from '../../../checks/http/strict-input.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
-import { CASE_TIMEOUT_MS, validTargets } from './valid-targets.js';
+import { validTargets } from './valid-targets.js';
 
 testCheck(httpStrictInput, {
-  timeoutMs: CASE_TIMEOUT_MS,
   valid: validTargets(),
   invalid: [
     {

@@ -24,7 +24,6 @@ function logCase(flaw?: LoggingFlaw) {
 }
 
 testCheck(noCredentials, {
-  timeoutMs: 120_000,
   valid: [
     { name: 'a service that logs method, path and status only', ...logCase() },
     { name: 'reference service', ...referenceCase() },

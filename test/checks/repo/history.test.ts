@@ -33,7 +33,6 @@ function lazy(build: () => RegExp): RegExp {
 }
 
 testCheck(repoHistory, {
-  timeoutMs: 60_000,
   valid: [{ name: 'clean repository (ignored .env never committed)', target: repoTarget(cleanRepo) }],
   invalid: [
     {

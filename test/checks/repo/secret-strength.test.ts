@@ -25,7 +25,6 @@ const strong = (): string => randomBytes(48).toString('base64url');
 const names = { names: ['AUTH_SECRET', 'JWT_SECRET_KEY'] };
 
 testCheck(secretStrength, {
-  timeoutMs: 120_000,
   valid: [
     {
       name: 'reference service (its JWT signing secret)',

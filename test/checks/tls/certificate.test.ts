@@ -92,7 +92,6 @@ testCheck(tlsCertificate, {
     },
   ],
   // The reference service starts PostgreSQL and the whole app: give it room on two loaded cores.
-  timeoutMs: 90_000,
 });
 
 describe('tls.certificate details', () => {

@@ -78,23 +78,16 @@ testCheck(tlsProtocols, {
       expect: /unexpected answer: not a TLS record \(first bytes 485454502f\)/,
     },
   ],
-  // The reference service starts PostgreSQL and the whole app: give it room on two loaded cores.
-  timeoutMs: 90_000,
 });
 
 describe('tls.protocols details', () => {
-  it('finishes well under a second on a local host, hellos in parallel', async () => {
+  // How fast that makes it is measured in bench/tls-protocols.ts, against sslscan and testssl.sh.
+  it('sends its hellos in parallel, not one version after another', async () => {
     const target = await legacyProtocols();
     try {
-      // Best of three: CI shares two cores with other suites, and the question is what the check costs, not the noise.
-      const elapsed: number[] = [];
-      for (let attempt = 0; attempt < 3; attempt += 1) {
-        const started = performance.now();
-        const outcome = await runCheckOn(tlsProtocols, target);
-        elapsed.push(performance.now() - started);
-        expect(outcome.status).toBe('fail');
-      }
-      expect(Math.min(...elapsed)).toBeLessThan(1_000);
+      const outcome = await runCheckOn(tlsProtocols, target);
+      expect(outcome.status).toBe('fail');
+      expect(target.peakConnections()).toBeGreaterThan(1);
     } finally {
       await target.close();
     }

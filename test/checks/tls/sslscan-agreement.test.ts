@@ -59,7 +59,7 @@ describe('tls.protocols agrees with sslscan', () => {
   const executable = sslscan;
 
   for (const [name, start] of targets) {
-    it(`agrees on every protocol version: ${name}`, { timeout: 120_000 }, async () => {
+    it(`agrees on every protocol version: ${name}`, async () => {
       const target = await start();
       try {
         const url = new URL(target.context.target.url);

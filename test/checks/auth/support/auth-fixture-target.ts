@@ -1,83 +1,20 @@
 /**
- * Starts the flawed auth fixture on a fresh PostgreSQL database and hands it
- * to the check tester as a target. With DATABASE_URL (CI) each instance gets
- * its own `secgate_auth_<random>` database on that server, dropped on close;
- * without it an embedded PostgreSQL cluster is started for the instance.
+ * Starts the flawed auth fixture on a fresh PostgreSQL database (its own
+ * `secgate_auth_<random>` database on the run's server, dropped on close) and
+ * hands it to the check tester as a target.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Secret } from 'otpauth';
-import pg from 'pg';
 import { FIXTURE_UNBLOCK_IP_SQL, FIXTURE_UNLOCK_ACCOUNT_SQL } from '../../../../fixtures/auth/schema.js';
 import { type AuthFlaw, startFlawedAuthServer } from '../../../../fixtures/auth/server.js';
 import { deriveSigningKeys } from '../../../../src/service/auth/tokens.js';
-import { startEmbeddedDatabase } from '../../../../src/service/db/embedded.js';
 import type { TargetHandle } from '../../../harness/check-tester.js';
+import { createScratchDatabase } from '../../../support/database.js';
 import { startReferenceTarget } from '../../../support/reference-service.js';
 
 /** The environment variable through which tests hand the fixture's signing key to auth.token-validation. */
 export const SIGNING_KEY_ENV = 'SECGATE_TEST_SIGNING_KEY';
-
-interface FreshDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function databaseOnServer(serverUrl: string): Promise<FreshDatabase> {
-  const name = `secgate_auth_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
-
-/** The reference service's embedded PostgreSQL starter (it knows how to run the binaries when the tests run as root). */
-async function embeddedDatabase(): Promise<FreshDatabase> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-auth-pg-'));
-  // The embedded server may run as the `postgres` user, which must traverse this directory.
-  await chmod(dataDir, 0o755);
-  try {
-    const embedded = await startEmbeddedDatabase(dataDir);
-    return {
-      url: embedded.databaseUrl,
-      async drop() {
-        try {
-          await embedded.stop();
-        } finally {
-          await rm(dataDir, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-export async function freshDatabase(): Promise<FreshDatabase> {
-  const serverUrl = process.env.DATABASE_URL;
-  return serverUrl ? databaseOnServer(serverUrl) : embeddedDatabase();
-}
 
 export interface AuthFixtureOptions {
   flaws?: readonly AuthFlaw[];
@@ -90,7 +27,7 @@ export interface AuthFixtureOptions {
 /** A target factory for the check tester's tables. */
 export function authFixture(options: AuthFixtureOptions = {}): () => Promise<TargetHandle> {
   return async () => {
-    const database = await freshDatabase();
+    const database = await createScratchDatabase({ prefix: 'secgate_auth' });
     const probe = {
       username: 'secgate-probe',
       password: `probe-${randomBytes(12).toString('hex')}`,

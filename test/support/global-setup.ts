@@ -1,0 +1,101 @@
+/**
+ * vitest globalSetup: what the whole run shares, made once before any test
+ * file starts and removed after the last one.
+ *
+ * - **A PostgreSQL server.** The one DATABASE_URL names (CI sets the
+ *   machine's server), or else one embedded PostgreSQL for the run. Its URL
+ *   goes into DATABASE_URL, which the workers inherit when they start and pass
+ *   on to the processes tests spawn. Each case creates its own database on it
+ *   (test/support/database.ts); starting a cluster per case cost seconds each.
+ * - **Key material.** RSA key generation was a third of the suite's CPU time:
+ *   every reference service made a 3072-bit CA and a server key, every TLS
+ *   fixture its keys. The reference service's PKI is made here once and each
+ *   service copies it into its data directory (test/support/reference-service.ts),
+ *   and a pool of RSA key pairs is handed to the fixtures
+ *   (fixtures/tls/key-pool.ts), which use each at most once per test file.
+ *   test/support/worker-setup.ts passes both on inside each worker.
+ */
+import { generateKeyPair } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import type { KeyPairPem } from '../../fixtures/tls/key-pool.js';
+import { startEmbeddedDatabase } from '../../src/service/db/embedded.js';
+import { ensureServerCredentials } from '../../src/service/pki.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Directory holding a reference-service PKI (ca.crt, ca.key, server.crt, server.key). */
+    referencePkiDir: string;
+    /** Pre-generated RSA key pairs by modulus length. */
+    rsaKeyPool: Record<number, KeyPairPem[]>;
+  }
+}
+
+/**
+ * How many keys of each size one test file may take before it generates its
+ * own: the most any file takes today (tls.certificate's table) plus headroom.
+ */
+const KEY_POOL_SIZES: Readonly<Record<number, number>> = { 1024: 3, 2048: 18 };
+
+function rsaKeyPair(modulusLength: number): Promise<KeyPairPem> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair(
+      'rsa',
+      {
+        modulusLength,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      },
+      (error, publicKeyPem, privateKeyPem) => (error ? reject(error) : resolve({ privateKeyPem, publicKeyPem })),
+    );
+  });
+}
+
+async function rsaKeyPool(): Promise<Record<number, KeyPairPem[]>> {
+  const pool: Record<number, KeyPairPem[]> = {};
+  for (const [bits, count] of Object.entries(KEY_POOL_SIZES)) {
+    pool[Number(bits)] = await Promise.all(Array.from({ length: count }, () => rsaKeyPair(Number(bits))));
+  }
+  return pool;
+}
+
+/** The run's database server: DATABASE_URL's, or an embedded one (stopped by the returned function). */
+async function databaseServer(scratchDir: string): Promise<() => Promise<void>> {
+  if (process.env.DATABASE_URL) return async () => {};
+  // A throwaway cluster: no durability needed, and CREATE DATABASE per case is then cheap.
+  const embedded = await startEmbeddedDatabase(path.join(scratchDir, 'postgres'), { throwaway: true });
+  process.env.DATABASE_URL = embedded.databaseUrl;
+  return async () => {
+    delete process.env.DATABASE_URL;
+    await embedded.stop();
+  };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const scratchDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-test-run-'));
+  // The embedded server runs as the `postgres` user when the tests run as root: it must traverse this directory.
+  await chmod(scratchDir, 0o755);
+  const referenceDir = path.join(scratchDir, 'reference');
+  const [database, pool, referencePki] = await Promise.allSettled([
+    databaseServer(scratchDir),
+    rsaKeyPool(),
+    ensureServerCredentials({ dataDir: referenceDir }),
+  ]);
+  const stopDatabase = database.status === 'fulfilled' ? database.value : async () => {};
+  if (pool.status === 'rejected' || referencePki.status === 'rejected' || database.status === 'rejected') {
+    await stopDatabase();
+    await rm(scratchDir, { recursive: true, force: true });
+    throw [database, pool, referencePki].find((result) => result.status === 'rejected')?.reason;
+  }
+  project.provide('rsaKeyPool', pool.value);
+  project.provide('referencePkiDir', path.join(referenceDir, 'pki'));
+  return async () => {
+    try {
+      await stopDatabase();
+    } finally {
+      await rm(scratchDir, { recursive: true, force: true });
+    }
+  };
+}
