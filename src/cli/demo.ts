@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { generateSigningKeyPair } from '../evidence/keys.js';
@@ -33,21 +33,19 @@ async function ensureSigningKey(): Promise<{ privatePath: string; publicPath: st
 }
 
 export async function runDemo(): Promise<number> {
-  // Traversable (0755): when run as root, the embedded PostgreSQL runs as its own user below this directory.
-  // The private key and the log are 0600 themselves.
-  await mkdir(DEMO_DIR, { recursive: true, mode: 0o755 });
-  await chmod(path.dirname(DEMO_DIR), 0o711);
-  await chmod(DEMO_DIR, 0o755);
+  // The signing key, the service log and the PKI below: for this user only.
+  await mkdir(DEMO_DIR, { recursive: true, mode: 0o700 });
   const keys = await ensureSigningKey();
   const serviceSecrets = { SECGATE_JWT_SECRET: randomSecret() };
-  // A fresh database every run: lockouts and IP blocks left by an earlier run must not decide this one.
   const stateDir = path.join(DEMO_DIR, 'state');
-  await rm(path.join(stateDir, 'pg'), { recursive: true, force: true });
   const logPath = path.join(DEMO_DIR, 'service.log');
   const log = createWriteStream(logPath, { flags: 'w', mode: 0o600 });
   process.stdout.write('secgate demo: starting the reference service on an embedded PostgreSQL …\n');
   const service = await startReferenceService({
     dataDir: stateDir,
+    // A fresh database every run, in a temporary directory: lockouts and IP blocks left by an earlier run must
+    // not decide this one, and a checkout in a private directory (run as root) must not keep PostgreSQL out.
+    embeddedDatabase: 'throwaway',
     httpsPort: 0,
     httpPort: 0,
     env: { ...serviceSecrets },

@@ -22,7 +22,7 @@ import {
   unlockAccount,
 } from '../service/auth/accounts.js';
 import { ConfigurationError, DATABASE_URL_VARIABLE } from '../service/config.js';
-import { startEmbeddedDatabase } from '../service/db/embedded.js';
+import { EmbeddedDatabaseError, startEmbeddedDatabase } from '../service/db/embedded.js';
 import { applyMigrations } from '../service/db/migrate.js';
 import { createPool, type Pool } from '../service/db/pool.js';
 import { provisionAccount, type ReferenceServiceOptions, startReferenceService } from '../service/index.js';
@@ -61,7 +61,7 @@ async function withDatabase<T>(
   work: (pool: Pool, databaseUrl: string) => Promise<T>,
 ): Promise<T> {
   const explicit = options.databaseUrl ?? process.env[DATABASE_URL_VARIABLE];
-  const embedded = explicit ? undefined : await startEmbeddedDatabase(path.resolve(options.dataDir));
+  const embedded = explicit ? undefined : await startEmbeddedDatabase({ dataDir: path.resolve(options.dataDir) });
   const databaseUrl = explicit ?? (embedded?.databaseUrl as string);
   const pool = createPool(databaseUrl, 2);
   try {
@@ -93,6 +93,7 @@ function guarded<Args extends unknown[]>(action: (...args: Args) => Promise<void
     } catch (error) {
       if (
         error instanceof ConfigurationError ||
+        error instanceof EmbeddedDatabaseError ||
         error instanceof AccountNotFoundError ||
         error instanceof InvalidArgumentError
       ) {
@@ -103,6 +104,23 @@ function guarded<Args extends unknown[]>(action: (...args: Args) => Promise<void
       throw error;
     }
   };
+}
+
+/**
+ * Started through npx or `npm run`, this process runs as npm → sh → node, and
+ * npm passes a SIGTERM on to the shell only: the shell dies and the service
+ * would keep running, re-parented. So when npm started us, the launching
+ * shell going away (our parent process changing) counts as SIGTERM. Without
+ * npm (systemd, a shell, nohup) the parent is left alone.
+ */
+function whenNpmLauncherEnds(stop: () => void): () => void {
+  if (!process.env.npm_command) return () => {};
+  const launcher = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== launcher) stop();
+  }, 500);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'PKI and embedded PostgreSQL directory').default('.secgate');
@@ -184,13 +202,16 @@ export function registerServiceCommand(program: Command): void {
             .concat('\n'),
         );
         await new Promise<void>((resolve) => {
+          let stopWatching = () => {};
           const stop = () => {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
+            stopWatching();
             resolve();
           };
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
+          stopWatching = whenNpmLauncherEnds(stop);
         });
         await running.stop();
         process.stderr.write('secgate service: stopped\n');

@@ -31,8 +31,13 @@ export const UNBLOCK_IP_SQL =
 export type { LogDestination } from './log.js';
 
 export interface ReferenceServiceOptions {
-  /** PostgreSQL to use; otherwise DATABASE_URL from `env`; otherwise an embedded server under `dataDir/pg`. */
+  /** PostgreSQL to use; otherwise DATABASE_URL from `env`; otherwise an embedded server (see embeddedDatabase). */
   databaseUrl?: string;
+  /**
+   * Without a database URL: `persistent` (default) keeps the embedded cluster under `dataDir/pg`;
+   * `throwaway` starts a fresh one in a temporary directory, deleted on stop (the demo).
+   */
+  embeddedDatabase?: 'persistent' | 'throwaway';
   /** Where PKI and the embedded database live. Default `.secgate`. */
   dataDir?: string;
   /** Listen address. Default 127.0.0.1. */
@@ -123,7 +128,9 @@ export async function startReferenceService(options: ReferenceServiceOptions = {
   try {
     let embedded: EmbeddedDatabase | undefined;
     if (!secrets.databaseUrl) {
-      embedded = await startEmbeddedDatabase(dataDir);
+      embedded = await startEmbeddedDatabase(
+        options.embeddedDatabase === 'throwaway' ? { throwaway: true } : { dataDir },
+      );
       cleanups.push(() => (embedded as EmbeddedDatabase).stop());
     }
     const databaseUrl = secrets.databaseUrl ?? (embedded as EmbeddedDatabase).databaseUrl;

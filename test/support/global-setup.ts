@@ -16,7 +16,7 @@
  *   test/support/worker-setup.ts passes both on inside each worker.
  */
 import { generateKeyPair } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -62,10 +62,10 @@ async function rsaKeyPool(): Promise<Record<number, KeyPairPem[]>> {
 }
 
 /** The run's database server: DATABASE_URL's, or an embedded one (stopped by the returned function). */
-async function databaseServer(scratchDir: string): Promise<() => Promise<void>> {
+async function databaseServer(): Promise<() => Promise<void>> {
   if (process.env.DATABASE_URL) return async () => {};
   // A throwaway cluster: no durability needed, and CREATE DATABASE per case is then cheap.
-  const embedded = await startEmbeddedDatabase(path.join(scratchDir, 'postgres'), { throwaway: true });
+  const embedded = await startEmbeddedDatabase({ throwaway: true });
   process.env.DATABASE_URL = embedded.databaseUrl;
   return async () => {
     delete process.env.DATABASE_URL;
@@ -75,11 +75,9 @@ async function databaseServer(scratchDir: string): Promise<() => Promise<void>> 
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-test-run-'));
-  // The embedded server runs as the `postgres` user when the tests run as root: it must traverse this directory.
-  await chmod(scratchDir, 0o755);
   const referenceDir = path.join(scratchDir, 'reference');
   const [database, pool, referencePki] = await Promise.allSettled([
-    databaseServer(scratchDir),
+    databaseServer(),
     rsaKeyPool(),
     ensureServerCredentials({ dataDir: referenceDir }),
   ]);
