@@ -5,7 +5,7 @@
 #   bash bench/test-suite.sh [--loaded-runs N]      (default 5)
 #
 # Scenarios, one after another:
-#   idle, embedded   no DATABASE_URL: the suite starts its own embedded PostgreSQL (a fresh laptop)
+#   idle, embedded   without DATABASE_URL, so the suite starts its own embedded PostgreSQL (a fresh laptop)
 #   idle, server     DATABASE_URL names the machine's PostgreSQL (CI)
 #   cpu hog × N      two busy loops, one per core, for the whole run (a shared CI machine)
 #   two suites       this checkout and a second clone of HEAD run `npm test` at the same time
