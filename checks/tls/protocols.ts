@@ -3,6 +3,10 @@
  * TLS 1.0 and 1.1 are refused; and (seed 002, "TLS version policy") the TLS 1.2
  * suites are forward-secret AEAD suites.
  *
+ * The minimum is a floor, not a version that must be offered: a server that
+ * speaks only TLS 1.3 is stronger than the policy asks and passes. A version
+ * that must be accepted for old clients is asked for explicitly (`require`).
+ *
  * Every version is tested with a ClientHello secgate builds itself, so the
  * verdict does not depend on which versions the local OpenSSL will offer.
  */
@@ -21,8 +25,10 @@ import { SUITE_WEAKNESSES, type SuiteWeakness, suiteWeaknesses } from '../../src
 
 export const protocolsParams = z
   .object({
-    /** Lowest version that must be accepted; every version below it must be refused. */
+    /** Lowest version that may be accepted: every version below it must be refused. */
     minimum: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** Versions that must be accepted, for clients that need them (e.g. [TLSv1.2]); by default none in particular. */
+    require: z.array(z.enum(['TLSv1.2', 'TLSv1.3'])).default([]),
     /** Suite properties that fail the check when any accepted TLS 1.2 suite has them. */
     forbid: z.array(z.enum(SUITE_WEAKNESSES)).default([...SUITE_WEAKNESSES]),
     /** IANA suite names accepted despite `forbid` (a documented exception, e.g. for an old client). */
@@ -61,9 +67,9 @@ function describeVerdict(verdict: VersionVerdict): string {
 }
 
 /** What the policy requires of one version. */
-function expectationFor(version: ProtocolVersion, minimum: ProtocolVersion): 'accepted' | 'refused' | 'either' {
-  if (version === minimum) return 'accepted';
-  return versionRank(version) < versionRank(minimum) ? 'refused' : 'either';
+function expectationFor(version: ProtocolVersion, params: ProtocolsParams): 'accepted' | 'refused' | 'either' {
+  if (versionRank(version) < versionRank(params.minimum)) return 'refused';
+  return params.require.some((required) => required === version) ? 'accepted' : 'either';
 }
 
 /**
@@ -81,7 +87,7 @@ export function assessProtocols(
   const unknowns: string[] = [];
 
   for (const verdict of verdicts) {
-    const expected = expectationFor(verdict.version, params.minimum);
+    const expected = expectationFor(verdict.version, params);
     const ok = verdict.state === 'unknown' ? false : expected === 'either' || verdict.state === expected;
     observations.push({
       probe: `ClientHello ${verdict.version} to ${endpoint}`,
@@ -94,7 +100,7 @@ export function assessProtocols(
     else if (!ok) {
       problems.push(
         verdict.state === 'refused'
-          ? `${verdict.version} refused (${verdict.answer}) but it must be accepted`
+          ? `${verdict.version} refused (${verdict.answer}) but the checklist requires it (require: [${params.require.join(', ')}])`
           : `${verdict.version} accepted (minimum is ${params.minimum})`,
       );
     }
@@ -127,22 +133,30 @@ export function assessProtocols(
     problems.push(`${suites.version} accepts ${weakSuites.length} weak suite(s): ${weakSuites.join(', ')}`);
   }
 
+  const accepted = verdicts.filter((verdict) => verdict.state === 'accepted').map((verdict) => verdict.version);
+  if (accepted.length === 0 && unknowns.length === 0) {
+    problems.push(`no TLS version at or above ${params.minimum} was accepted: no client can connect`);
+  }
+
   // A violation seen for certain outranks a probe that got no answer: both fail the gate, but `fail` says why.
   if (problems.length > 0) return { status: 'fail', summary: problems.join('; '), observations };
   if (unknowns.length > 0) {
     return { status: 'error', summary: `could not observe ${endpoint}: ${unknowns.join('; ')}`, observations };
   }
-  const accepted = verdicts.filter((verdict) => verdict.state === 'accepted').map((verdict) => verdict.version);
+  const suiteSummary = accepted.includes(suites.version)
+    ? `${suites.accepted.length} ${suites.version} suite(s), none weak`
+    : `${suites.version} not offered`;
   return {
     status: 'pass',
-    summary: `accepts ${accepted.join(', ')}; refuses everything below ${params.minimum}; ${suites.accepted.length} ${suites.version} suite(s), none weak`,
+    summary: `accepts ${accepted.join(', ')}; refuses everything below ${params.minimum}; ${suiteSummary}`,
     observations,
   };
 }
 
 export default defineCheck({
   id: 'tls.protocols',
-  title: 'TLS 1.2 is the minimum; SSLv3, TLS 1.0 and 1.1 are refused; TLS 1.2 suites are forward-secret and AEAD',
+  title:
+    'Only TLS 1.2 or newer is accepted: SSLv3, TLS 1.0 and 1.1 are refused (TLS 1.3 alone is fine); TLS 1.2 suites are forward-secret and AEAD',
   source: 'seed 002, checklist item 3 and "TLS version policy"',
   remediation:
     'Allow only TLS 1.2 and 1.3 on the TLS endpoint (nginx: ssl_protocols TLSv1.2 TLSv1.3; Caddy: protocols tls1.2 tls1.3) and restrict TLS 1.2 to ECDHE suites with AES-GCM or ChaCha20-Poly1305.',

@@ -10,6 +10,7 @@ import {
   weakTls12Suites,
   wellConfigured,
 } from '../../../fixtures/tls/servers.js';
+import { PROTOCOL_VERSIONS } from '../../../src/probes/tls-hello.js';
 import type { VersionVerdict } from '../../../src/probes/tls-scan.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
@@ -18,6 +19,9 @@ testCheck(tlsProtocols, {
   valid: [
     { name: 'TLS 1.2 + 1.3 with ECDHE/AEAD suites (fixture)', target: wellConfigured },
     { name: 'TLS 1.3 only, with minimum TLSv1.3', target: tls13Only, with: { minimum: 'TLSv1.3' } },
+    // Stronger than the default policy asks: the minimum is a floor, not a version that must be offered.
+    { name: 'TLS 1.3 only, with the default minimum', target: tls13Only },
+    { name: 'TLS 1.2 required for old clients and accepted', target: wellConfigured, with: { require: ['TLSv1.2'] } },
     {
       name: 'CBC and RSA-key-exchange suites listed in allow_suites',
       target: weakTls12Suites,
@@ -49,9 +53,11 @@ testCheck(tlsProtocols, {
       expect: /TLS_RSA_WITH_AES_256_GCM_SHA384 accepted \(no-forward-secrecy\)/,
     },
     {
-      name: 'refuses TLS 1.2',
+      name: 'refuses TLS 1.2 that the checklist requires',
       target: tls13Only,
-      expect: /TLSv1\.2 refused \(alert protocol_version \(70\)\) but it must be accepted/,
+      with: { require: ['TLSv1.2'] },
+      expect:
+        /TLSv1\.2 refused \(alert protocol_version \(70\)\) but the checklist requires it \(require: \[TLSv1\.2\]\)/,
     },
     {
       name: 'minimum TLSv1.3 but TLS 1.2 accepted',
@@ -145,6 +151,25 @@ describe('tls.protocols details', () => {
     ];
     expect(assessProtocols('h:443', withViolation, suites, params).status).toBe('fail');
     expect(assessProtocols('h:443', withViolation.slice(1), suites, params)).toMatchObject({ status: 'error' });
+  });
+
+  it('a server that refuses every version at or above the minimum fails: no client can connect', () => {
+    const refusedEverything: VersionVerdict[] = PROTOCOL_VERSIONS.map((version) => ({
+      version,
+      state: 'refused',
+      answer: 'alert handshake_failure (40)',
+      elapsedMs: 1,
+    }));
+    const outcome = assessProtocols(
+      'h:443',
+      refusedEverything,
+      { version: 'TLSv1.2', accepted: [], hellos: 1 },
+      protocolsParams.parse({}),
+    );
+    expect(outcome).toMatchObject({
+      status: 'fail',
+      summary: 'no TLS version at or above TLSv1.2 was accepted: no client can connect',
+    });
   });
 
   it('rejects unknown parameters and suite names that are not IANA names', () => {
