@@ -34,22 +34,40 @@ function allValues(headers: HttpResponse['headers'], name: string): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** `max-age=63072000; includeSubDomains` → { maxAge, includeSubdomains }. */
-export function parseHsts(value: string): { maxAge: number | undefined; includeSubdomains: boolean } {
+export interface ParsedHsts {
+  maxAge: number | undefined;
+  includeSubdomains: boolean;
+  /** Why a browser ignores this header (RFC 6797 §6.1: every directive at most once, max-age required). */
+  invalid: string | undefined;
+}
+
+/** `max-age=63072000; includeSubDomains` → { maxAge, includeSubdomains, invalid }. */
+export function parseHsts(value: string): ParsedHsts {
   let maxAge: number | undefined;
   let includeSubdomains = false;
+  const seen = new Set<string>();
+  let invalid: string | undefined;
   for (const directive of value.split(';')) {
     const [rawName = '', rawValue] = directive.split('=', 2).map((part) => part.trim());
     const name = rawName.toLowerCase();
+    if (name === '') continue;
+    if (seen.has(name)) invalid ??= `the directive ${rawName} appears twice`;
+    seen.add(name);
     if (name === 'max-age' && rawValue !== undefined) {
       const digits = rawValue.replace(/^"|"$/g, '');
       if (/^\d+$/.test(digits)) maxAge = Number(digits);
     } else if (name === 'includesubdomains') includeSubdomains = true;
   }
-  return { maxAge, includeSubdomains };
+  if (maxAge === undefined) invalid ??= 'it has no valid max-age';
+  return { maxAge, includeSubdomains, invalid };
 }
 
-/** The `frame-ancestors` sources of a CSP, or undefined when the directive is absent. */
+/** The policies of CSP header values: one header may carry several, separated by commas. */
+function cspPolicies(cspValues: readonly string[]): string[] {
+  return cspValues.flatMap((value) => value.split(',')).map((policy) => policy.trim());
+}
+
+/** The `frame-ancestors` sources of one CSP policy, or undefined when the directive is absent. */
 export function frameAncestors(csp: string): string[] | undefined {
   for (const directive of csp.split(';')) {
     const [name, ...sources] = directive.trim().split(/\s+/);
@@ -58,16 +76,39 @@ export function frameAncestors(csp: string): string[] | undefined {
   return undefined;
 }
 
+/**
+ * Sources that let any site frame the page: `*`, and scheme-only sources
+ * (`https:`, `http:`, `data:` …) that match every origin of their scheme.
+ */
+function permissiveAncestors(sources: readonly string[]): string[] {
+  return sources.filter((source) => source === '*' || /^[a-z][a-z0-9+.-]*:$/i.test(source));
+}
+
 function judgeHsts(values: string[], policy: HeaderPolicy): HeaderFinding {
   const header = 'Strict-Transport-Security';
   const expected = `max-age>=${policy.hstsMinMaxAge}${policy.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
   const [first] = values;
   if (first === undefined)
     return { header, value: null, ok: false, expected, note: 'Strict-Transport-Security missing' };
-  // Browsers honour only the first HSTS header.
+  // Browsers honour only the first HSTS header, and ignore it entirely when it breaks the grammar.
   const hsts = parseHsts(first);
-  if (hsts.maxAge === undefined) {
-    return { header, value: first, ok: false, expected, note: 'Strict-Transport-Security has no valid max-age' };
+  if (hsts.invalid !== undefined || hsts.maxAge === undefined) {
+    return {
+      header,
+      value: first,
+      ok: false,
+      expected,
+      note: `Strict-Transport-Security is invalid (${hsts.invalid}), so browsers ignore it: as good as missing`,
+    };
+  }
+  if (hsts.maxAge === 0) {
+    return {
+      header,
+      value: first,
+      ok: false,
+      expected,
+      note: 'Strict-Transport-Security max-age=0 tells browsers to forget HSTS for this host',
+    };
   }
   if (hsts.maxAge < policy.hstsMinMaxAge) {
     return {
@@ -84,24 +125,38 @@ function judgeHsts(values: string[], policy: HeaderPolicy): HeaderFinding {
   return { header, value: first, ok: true, expected, note: 'HSTS present and long enough' };
 }
 
+/**
+ * Framing as browsers decide it: when an enforced CSP carries frame-ancestors,
+ * X-Frame-Options is ignored (CSP Level 2 §7.7.2), so XFO DENY next to
+ * `frame-ancestors *` allows framing. Every enforced policy must allow a frame,
+ * so one restrictive frame-ancestors among several policies is enough.
+ */
 function judgeFraming(xfoValues: string[], cspValues: string[]): HeaderFinding {
+  const expected =
+    'CSP frame-ancestors without * or scheme-only sources, or (without it) X-Frame-Options DENY/SAMEORIGIN';
+  const ancestorLists = cspPolicies(cspValues)
+    .map(frameAncestors)
+    .filter((sources): sources is string[] => sources !== undefined);
+  if (ancestorLists.length > 0) {
+    const header = 'Content-Security-Policy frame-ancestors';
+    const value = ancestorLists.map((sources) => sources.join(' ')).join(', ');
+    // An empty source list matches nothing, like 'none'.
+    const restrictive = ancestorLists.some((sources) => permissiveAncestors(sources).length === 0);
+    if (restrictive) return { header, value, ok: true, expected, note: 'framing restricted by CSP frame-ancestors' };
+    const permissive = [...new Set(ancestorLists.flatMap(permissiveAncestors))];
+    const xfo = xfoValues[0]?.trim();
+    return {
+      header,
+      value,
+      ok: false,
+      expected,
+      note: `CSP frame-ancestors allows any site (${permissive.join(' ')})${xfo === undefined ? '' : `, and browsers then ignore X-Frame-Options ${JSON.stringify(xfo)}`}`,
+    };
+  }
   const header = 'X-Frame-Options';
-  const expected = 'X-Frame-Options DENY or SAMEORIGIN, or CSP frame-ancestors';
   const xfo = xfoValues[0]?.trim();
   if (xfo !== undefined && /^(deny|sameorigin)$/i.test(xfo)) {
     return { header, value: xfo, ok: true, expected, note: 'framing forbidden by X-Frame-Options' };
-  }
-  for (const csp of cspValues) {
-    const sources = frameAncestors(csp);
-    if (sources !== undefined && sources.length > 0 && !sources.includes('*')) {
-      return {
-        header: 'Content-Security-Policy frame-ancestors',
-        value: sources.join(' '),
-        ok: true,
-        expected,
-        note: 'framing restricted by CSP frame-ancestors',
-      };
-    }
   }
   const note =
     xfo === undefined
@@ -173,6 +228,11 @@ const responseProbeSchema = z
     path: z.string().regex(/^\//, { message: 'expected a path starting with /' }),
     body: z.string().optional(),
     content_type: z.string().optional(),
+    /**
+     * The status this request is meant to provoke (e.g. 404 for an unknown path). When another comes
+     * back, the evidence says that class of response was not observed.
+     */
+    expect_status: z.number().int().min(100).max(599).optional(),
   })
   .strict();
 type ResponseProbe = z.output<typeof responseProbeSchema>;
@@ -181,17 +241,37 @@ function defaultProbes(loginPath: string, mePath: string): ResponseProbe[] {
   // A random path nobody routes, so the 404 is the framework's own not-found answer.
   const unknownPath = `/secgate-not-found-${randomBytes(6).toString('hex')}`;
   return [
-    { label: 'health', method: 'GET', path: '/health' },
-    { label: 'protected path without credentials', method: 'GET', path: mePath },
-    { label: 'unknown path', method: 'GET', path: unknownPath },
+    { label: 'health', method: 'GET', path: '/health', expect_status: 200 },
+    { label: 'protected path without credentials', method: 'GET', path: mePath, expect_status: 401 },
+    { label: 'unknown path', method: 'GET', path: unknownPath, expect_status: 404 },
     {
       label: 'malformed JSON body',
       method: 'POST',
       path: loginPath,
       body: '{"secgate": malformed',
       content_type: 'application/json',
+      expect_status: 400,
     },
   ];
+}
+
+/**
+ * Names only what was seen: each response's status, and the classes of
+ * response that were meant to be provoked but never came back.
+ */
+export function passSummary(seen: readonly { probe: ResponseProbe; status: number | undefined }[]): string {
+  const statuses = seen.map(({ probe, status }) => `${probe.label} ${status}`);
+  const observed = new Set(seen.map(({ status }) => status));
+  const missing = [
+    ...new Set(
+      seen.flatMap(({ probe }) =>
+        probe.expect_status !== undefined && !observed.has(probe.expect_status) ? [probe.expect_status] : [],
+      ),
+    ),
+  ];
+  return `security headers present on all ${seen.length} responses observed (${statuses.join(', ')})${
+    missing.length > 0 ? `; no ${missing.join(' or ')} response was produced, so none was checked` : ''
+  }`;
 }
 
 export default defineCheck({
@@ -248,6 +328,14 @@ export default defineCheck({
         continue;
       }
       const status = attempt.response.status;
+      if (probe.expect_status !== undefined && status !== probe.expect_status) {
+        observations.push({
+          probe: `${request} [${probe.label}]`,
+          expected: { status: probe.expect_status },
+          actual: { status },
+          note: `answered ${status}, not ${probe.expect_status}: headers on ${probe.expect_status} responses were not observed through this request`,
+        });
+      }
       for (const finding of judgeSecurityHeaders(attempt.response.headers, policy)) {
         observations.push({
           probe: `${finding.header} on ${request} [${probe.label}]`,
@@ -266,9 +354,7 @@ export default defineCheck({
 
     const failures = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
     return httpVerdict({ failures, unobserved }, observations, {
-      pass: `security headers present on all ${probes.length} responses (${attempts
-        .map(({ attempt }) => attempt.response?.status)
-        .join(', ')})`,
+      pass: passSummary(attempts.map(({ probe, attempt }) => ({ probe, status: attempt.response?.status }))),
     });
   },
 });
