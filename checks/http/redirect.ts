@@ -1,8 +1,10 @@
 /**
  * http.redirect: the plain-HTTP endpoint never serves content. It either
- * redirects permanently to https:// on the same host with the same path and
- * query, or refuses the connection. A timeout proves nothing (a firewall that
- * drops packets and a hung listener look alike), so it is `error`.
+ * redirects permanently to the configured HTTPS origin (same host and port as
+ * target.url) with the same path and query, or refuses the connection. The
+ * redirect itself carries no page: a body that holds what the HTTPS endpoint
+ * serves for that path has sent it in clear text. A timeout proves nothing (a
+ * firewall that drops packets and a hung listener look alike), so it is `error`.
  */
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
@@ -15,31 +17,86 @@ export interface RedirectJudgement {
   note: string;
 }
 
+/** Where a redirect may land: one of these hosts, on the HTTPS endpoint's port. */
+export interface RedirectDestination {
+  hosts: string[];
+  /** The port of target.url; '' for the scheme's default (443). */
+  port: string;
+}
+
+const effectivePort = (url: URL): string => url.port || (url.protocol === 'https:' ? '443' : '80');
+
 /**
- * Pure: is `location` (as answered to `requested`) a redirect to HTTPS on an
- * allowed host with the same path and query?
+ * Pure: is `location` (as answered to `requested`) a redirect to the HTTPS
+ * endpoint (an allowed host, its port) with the same path and query?
  */
-export function judgeRedirect(requested: URL, location: string | undefined, allowedHosts: string[]): RedirectJudgement {
+export function judgeRedirect(
+  requested: URL,
+  location: string | undefined,
+  destination: RedirectDestination,
+): RedirectJudgement {
+  const allowedHosts = destination.hosts;
   if (location === undefined || location === '') return { ok: false, note: 'redirect without a Location header' };
-  let destination: URL;
+  let target: URL;
   try {
-    destination = new URL(location, requested);
+    target = new URL(location, requested);
   } catch {
     return { ok: false, note: `Location ${JSON.stringify(location)} is not a URL` };
   }
-  if (destination.protocol !== 'https:') {
-    return { ok: false, note: `redirects to ${destination.protocol}// instead of https://` };
+  if (target.protocol !== 'https:') {
+    return { ok: false, note: `redirects to ${target.protocol}// instead of https://` };
   }
-  if (!allowedHosts.includes(destination.hostname)) {
+  if (!allowedHosts.includes(target.hostname)) {
     return {
       ok: false,
-      note: `redirects to another host: ${destination.hostname} (expected ${allowedHosts.join(' or ')})`,
+      note: `redirects to another host: ${target.hostname} (expected ${allowedHosts.join(' or ')})`,
+    };
+  }
+  const wantedPort = destination.port || '443';
+  if (effectivePort(target) !== wantedPort) {
+    return {
+      ok: false,
+      note: `redirects to port ${effectivePort(target)}, not the HTTPS endpoint's port ${wantedPort}`,
     };
   }
   const wanted = `${requested.pathname}${requested.search}`;
-  const got = `${destination.pathname}${destination.search}`;
+  const got = `${target.pathname}${target.search}`;
   if (got !== wanted) return { ok: false, note: `redirect changes the path: ${wanted} became ${got}` };
-  return { ok: true, note: 'redirects to https:// on the same host, path and query kept' };
+  return { ok: true, note: 'redirects to the HTTPS endpoint, path and query kept' };
+}
+
+/**
+ * Pure: does a redirect's body carry content? It holds what the HTTPS endpoint
+ * serves for the same path (then that was sent in clear text), or it is longer
+ * than a "moved" page needs to be.
+ */
+export function judgeRedirectBody(
+  redirect: { body: string; bodyTruncated: boolean },
+  httpsBody: string | undefined,
+  maxBytes: number,
+): RedirectJudgement | undefined {
+  const { body } = redirect;
+  const trimmedHttps = httpsBody?.trim() ?? '';
+  if (trimmedHttps.length > 0 && body.includes(trimmedHttps)) {
+    return {
+      ok: false,
+      note: `the redirect's body carries the page the HTTPS endpoint serves for this path (${Buffer.byteLength(trimmedHttps)} bytes) in clear text`,
+    };
+  }
+  const size = Buffer.byteLength(body);
+  if (redirect.bodyTruncated) {
+    return {
+      ok: false,
+      note: `the redirect's body is longer than the ${size} bytes the probe reads: a redirect carries no page`,
+    };
+  }
+  if (size > maxBytes) {
+    return {
+      ok: false,
+      note: `the redirect's body is ${size} bytes (at most ${maxBytes}): a redirect carries no page`,
+    };
+  }
+  return undefined;
 }
 
 export default defineCheck({
@@ -65,8 +122,10 @@ export default defineCheck({
        * port nobody uses proves nothing about the port browsers actually try.
        */
       standard_port: z.number().int().min(1).max(65535).default(80),
-      /** Hosts a redirect may point to besides the http_url and url hosts. */
+      /** Hosts a redirect may point to besides the http_url and url hosts (always on target.url's port). */
       allowed_hosts: z.array(z.string().min(1)).default([]),
+      /** A redirect's body may be a short "moved" page, never more than this. */
+      max_body_bytes: z.number().int().min(0).max(1_048_576).default(4096),
     })
     .strict(),
   requires: () => ['target.http_url'],
@@ -89,20 +148,34 @@ export default defineCheck({
     const allowedHosts = [new URL(httpUrl).hostname, new URL(ctx.target.url).hostname, ...params.allowed_hosts].filter(
       (host, index, hosts) => hosts.indexOf(host) === index,
     );
+    const destination: RedirectDestination = { hosts: allowedHosts, port: effectivePort(new URL(ctx.target.url)) };
     const expected = {
       status: params.statuses,
-      location: `https://{${allowedHosts.join('|')}}[:port]<same path and query>`,
+      location: `https://{${allowedHosts.join('|')}}:${destination.port}<same path and query>`,
+      body: `no page content, at most ${params.max_body_bytes} bytes`,
       ...(params.allow_refused ? { or: 'connection refused' } : {}),
     };
 
     const observations: Observation[] = [];
     const unobserved: string[] = [];
     const failures: string[] = [];
-    // In parallel: a listener that never answers costs one timeout, not one per path.
-    const attempts = await Promise.all(
-      params.paths.map(async (path) => {
-        const url = targetUrl(httpUrl, path);
-        return { path, url, attempt: await attemptRequest(ctx.http, url) };
+    // In parallel: a listener that never answers costs one timeout, not one per path. The same paths over
+    // HTTPS give what a redirect's body must not carry.
+    const [attempts, httpsBodies] = await Promise.all([
+      Promise.all(
+        params.paths.map(async (path) => {
+          const url = targetUrl(httpUrl, path);
+          return { path, url, attempt: await attemptRequest(ctx.http, url) };
+        }),
+      ),
+      Promise.all(
+        params.paths.map(async (path) => (await attemptRequest(ctx.http, targetUrl(ctx.target.url, path))).response),
+      ),
+    ]);
+    const httpsBodyOf = new Map(
+      params.paths.map((path, index) => {
+        const response = httpsBodies[index];
+        return [path, response && !response.bodyTruncated ? response.body : undefined];
       }),
     );
     const record = (path: string, url: URL, attempt: (typeof attempts)[number]['attempt']) => {
@@ -136,8 +209,16 @@ export default defineCheck({
         failures.push(`${path}: ${note}`);
         return;
       }
-      const judgement = judgeRedirect(url, location, allowedHosts);
-      observations.push({ probe, expected, actual, ok: judgement.ok, note: judgement.note });
+      const judgement =
+        judgeRedirectBody(response, httpsBodyOf.get(path), params.max_body_bytes) ??
+        judgeRedirect(url, location, destination);
+      observations.push({
+        probe,
+        expected,
+        actual: { ...actual, body_bytes: Buffer.byteLength(response.body) },
+        ok: judgement.ok,
+        note: judgement.note,
+      });
       if (!judgement.ok) failures.push(`${path}: ${judgement.note}`);
     };
     for (const { path, url, attempt } of attempts) record(path, url, attempt);

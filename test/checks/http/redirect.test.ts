@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import httpRedirect, { judgeRedirect } from '../../../checks/http/redirect.js';
+import httpRedirect, { judgeRedirect, judgeRedirectBody } from '../../../checks/http/redirect.js';
 import { startHttpFixture } from '../../../fixtures/http/servers.js';
 import { type TargetHandle, testCheck } from '../../harness/check-tester.js';
 
@@ -57,6 +57,17 @@ testCheck(httpRedirect, {
       expect: /redirects to http:\/\/ instead of https:\/\//,
     },
     {
+      name: 'redirect to the same host on another port than the HTTPS endpoint',
+      target: () => startHttpFixture({ flaw: 'redirect-to-other-port' }),
+      expect: /redirects to port 443, not the HTTPS endpoint's port \d+/,
+    },
+    {
+      name: 'redirect whose body carries the page in clear text',
+      target: () => startHttpFixture({ flaw: 'redirect-with-content' }),
+      expect:
+        /\/health: the redirect's body carries the page the HTTPS endpoint serves for this path \(15 bytes\) in clear text/,
+    },
+    {
       name: 'redirect drops the path and query',
       target: () => startHttpFixture({ flaw: 'redirect-drops-path' }),
       expect: /changes the path: \/api\/v1\/users\/me\?secgate-probe=1 became \/"/,
@@ -94,16 +105,48 @@ testCheck(httpRedirect, {
 
 describe('judgeRedirect', () => {
   const requested = new URL('http://app.example:8080/a/b?x=1');
-  it('accepts https on the same host with another port', () => {
-    expect(judgeRedirect(requested, 'https://app.example:8443/a/b?x=1', ['app.example']).ok).toBe(true);
+  const endpoint = { hosts: ['app.example'], port: '8443' };
+  it("accepts https on the same host and the HTTPS endpoint's port", () => {
+    expect(judgeRedirect(requested, 'https://app.example:8443/a/b?x=1', endpoint).ok).toBe(true);
+  });
+  it.each([
+    ['https://app.example:9443/a/b?x=1', /redirects to port 9443, not the HTTPS endpoint's port 8443/],
+    ['https://app.example/a/b?x=1', /redirects to port 443, not the HTTPS endpoint's port 8443/],
+  ])('rejects another port: %s', (location, note) => {
+    expect(judgeRedirect(requested, location, endpoint).note).toMatch(note);
+  });
+  it('takes 443 for an endpoint without a port', () => {
+    expect(judgeRedirect(requested, 'https://app.example/a/b?x=1', { hosts: ['app.example'], port: '' }).ok).toBe(true);
+    expect(
+      judgeRedirect(requested, 'https://app.example:443/a/b?x=1', { hosts: ['app.example'], port: '443' }).ok,
+    ).toBe(true);
   });
   it('rejects a relative Location, which stays on http', () => {
-    expect(judgeRedirect(requested, '/a/b?x=1', ['app.example']).note).toMatch(/http:\/\/ instead of https/);
+    expect(judgeRedirect(requested, '/a/b?x=1', endpoint).note).toMatch(/http:\/\/ instead of https/);
   });
   it('rejects a redirect that drops the query', () => {
-    expect(judgeRedirect(requested, 'https://app.example/a/b', ['app.example']).note).toMatch(/became \/a\/b$/);
+    expect(judgeRedirect(requested, 'https://app.example:8443/a/b', endpoint).note).toMatch(/became \/a\/b$/);
   });
   it('rejects a missing Location', () => {
-    expect(judgeRedirect(requested, undefined, ['app.example']).ok).toBe(false);
+    expect(judgeRedirect(requested, undefined, endpoint).ok).toBe(false);
+  });
+});
+
+describe('judgeRedirectBody', () => {
+  const redirect = (body: string, bodyTruncated = false) => ({ body, bodyTruncated });
+  it('accepts an empty body and a short "moved" page', () => {
+    expect(judgeRedirectBody(redirect(''), '{"status":"ok"}', 4096)).toBeUndefined();
+    expect(
+      judgeRedirectBody(redirect('<html><title>301 Moved Permanently</title></html>'), '{"status":"ok"}', 4096),
+    ).toBeUndefined();
+  });
+  it('rejects a body that carries the HTTPS page, however short', () => {
+    expect(judgeRedirectBody(redirect('{"status":"ok"}'), '{"status":"ok"}\n', 4096)?.note).toMatch(
+      /carries the page the HTTPS endpoint serves for this path \(15 bytes\) in clear text/,
+    );
+  });
+  it('rejects a body longer than a redirect needs, and one longer than the probe reads', () => {
+    expect(judgeRedirectBody(redirect('x'.repeat(5000)), undefined, 4096)?.note).toMatch(/5000 bytes \(at most 4096\)/);
+    expect(judgeRedirectBody(redirect('x'.repeat(10), true), undefined, 1_048_576)?.ok).toBe(false);
   });
 });
