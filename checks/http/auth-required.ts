@@ -4,6 +4,12 @@
  * bearer token and a tampered JWT; an unknown path under a protected prefix is
  * also 401 (a 404 there means routing runs before authentication and the API
  * surface can be enumerated); and the public paths stay reachable.
+ *
+ * A gate that matches only the exact method and spelling is a common bypass:
+ * the router may serve `HEAD`, a trailing slash or another letter case of a
+ * protected path while the auth rule does not match it. Those variants, sent
+ * without credentials, must never answer 2xx (a 404, 405 or a redirect is fine:
+ * the variant need not exist).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -48,8 +54,34 @@ export function forgedCredentials(now: Date): Credential[] {
   ];
 }
 
+export const PATH_VARIANTS = ['head', 'trailing-slash', 'case'] as const;
+export type PathVariant = (typeof PATH_VARIANTS)[number];
+
+/** The requests that spell a protected route differently: same route for a lax router, maybe not for the auth rule. */
+export function variantRequests(
+  path: string,
+  methods: readonly string[],
+  variants: readonly PathVariant[],
+): { variant: PathVariant; method: string; path: string }[] {
+  const requests: { variant: PathVariant; method: string; path: string }[] = [];
+  if (variants.includes('head') && methods.includes('GET')) requests.push({ variant: 'head', method: 'HEAD', path });
+  if (variants.includes('trailing-slash')) {
+    const slashed = path.endsWith('/') ? path.replace(/\/+$/, '') : `${path}/`;
+    if (slashed !== '')
+      for (const method of methods) requests.push({ variant: 'trailing-slash', method, path: slashed });
+  }
+  if (variants.includes('case')) {
+    const capitalised = path.replace(/\/([a-z])/g, (_match, letter: string) => `/${letter.toUpperCase()}`);
+    for (const spelling of new Set([path.toUpperCase(), capitalised])) {
+      if (spelling === path) continue;
+      for (const method of methods) requests.push({ variant: 'case', method, path: spelling });
+    }
+  }
+  return requests;
+}
+
 interface PlannedProbe {
-  kind: 'protected' | 'unknown-sub-path' | 'public';
+  kind: 'protected' | 'unknown-sub-path' | 'public' | 'variant';
   method: string;
   path: string;
   credential: Credential;
@@ -78,6 +110,8 @@ export default defineCheck({
       public: z.array(pathSchema).default(['/health']),
       /** Statuses that count as a rejection. */
       rejection_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([401]),
+      /** Spellings of each protected path probed without credentials; none of them may answer 2xx. */
+      variants: z.array(z.enum(PATH_VARIANTS)).default([...PATH_VARIANTS]),
     })
     .strict(),
   async run(ctx, params) {
@@ -104,6 +138,16 @@ export default defineCheck({
         credential: noCredentials,
         expected: params.rejection_statuses,
       })),
+      ...params.protected.flatMap((entry) =>
+        variantRequests(entry.path, entry.methods, params.variants).map((request) => ({
+          kind: 'variant' as const,
+          method: request.method,
+          path: request.path,
+          credential: noCredentials,
+          // Anything but success: the variant may be refused, unknown (404, 405) or redirected.
+          expected: [],
+        })),
+      ),
       ...params.public.map((path) => ({
         kind: 'public' as const,
         method: 'GET',
@@ -141,7 +185,7 @@ export default defineCheck({
         : probe.credential.label;
       const base = {
         probe: `${request} [${probe.kind}, ${probe.credential.label}]`,
-        expected: { status: probe.expected },
+        expected: probe.kind === 'variant' ? 'anything but 2xx' : { status: probe.expected },
       };
       if (attempt.failure) {
         observations.push({ ...base, actual: { credential, error: describeFailure(attempt.failure) }, ok: false });
@@ -149,9 +193,13 @@ export default defineCheck({
         continue;
       }
       const status = attempt.response.status;
-      const ok = probe.expected.includes(status);
+      const ok = probe.kind === 'variant' ? status < 200 || status >= 300 : probe.expected.includes(status);
       let note: string;
-      if (ok) note = probe.kind === 'public' ? 'public path reachable' : 'rejected';
+      if (probe.kind === 'variant') {
+        note = ok
+          ? `not served (${status})`
+          : `${probe.method} ${probe.path} answered ${status} without credentials: this spelling of a protected path skips authentication`;
+      } else if (ok) note = probe.kind === 'public' ? 'public path reachable' : 'rejected';
       else if (probe.kind === 'public') note = `public path ${probe.path} answered ${status}, expected 200`;
       else if (probe.kind === 'unknown-sub-path') {
         note =
@@ -165,9 +213,12 @@ export default defineCheck({
       if (!ok) failures.push(note);
     }
 
-    const protectedCount = planned.filter((probe) => probe.kind !== 'public').length;
+    const count = (kind: PlannedProbe['kind']) => planned.filter((probe) => probe.kind === kind).length;
+    const variantCount = count('variant');
     return httpVerdict({ failures, unobserved }, observations, {
-      pass: `${protectedCount} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}; ${params.public.length} public paths reachable`,
+      pass: `${count('protected') + count('unknown-sub-path')} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}${
+        variantCount > 0 ? `; ${variantCount} other spellings (${params.variants.join(', ')}) not served` : ''
+      }; ${params.public.length} public paths reachable`,
     });
   },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import httpAuthRequired, { forgedCredentials } from '../../../checks/http/auth-required.js';
+import httpAuthRequired, { forgedCredentials, variantRequests } from '../../../checks/http/auth-required.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
@@ -28,8 +28,43 @@ testCheck(httpAuthRequired, {
       target: () => startHttpFixture({ flaw: 'health-requires-auth' }),
       expect: /public path \/health answered 401, expected 200/,
     },
+    {
+      name: 'HEAD of a protected path is served without credentials',
+      target: () => startHttpFixture({ flaw: 'head-skips-auth' }),
+      expect:
+        /HEAD \/api\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips authentication/,
+    },
+    {
+      name: 'the trailing-slash spelling is served without credentials',
+      target: () => startHttpFixture({ flaw: 'trailing-slash-skips-auth' }),
+      expect: /POST \/api\/v1\/notes\/ answered 201 without credentials/,
+    },
+    {
+      name: 'another letter case is served without credentials',
+      target: () => startHttpFixture({ flaw: 'case-variant-skips-auth' }),
+      expect: /GET \/API\/V1\/USERS\/ME answered 200 without credentials/,
+    },
     { name: 'target unreachable', target: startUnreachableTarget, status: 'error', expect: /refused \(ECONNREFUSED\)/ },
   ],
+});
+
+describe('variantRequests', () => {
+  it('spells a protected path as HEAD, with and without a trailing slash, and in other letter cases', () => {
+    expect(variantRequests('/api/v1/notes', ['GET', 'POST'], ['head', 'trailing-slash', 'case'])).toEqual([
+      { variant: 'head', method: 'HEAD', path: '/api/v1/notes' },
+      { variant: 'trailing-slash', method: 'GET', path: '/api/v1/notes/' },
+      { variant: 'trailing-slash', method: 'POST', path: '/api/v1/notes/' },
+      { variant: 'case', method: 'GET', path: '/API/V1/NOTES' },
+      { variant: 'case', method: 'POST', path: '/API/V1/NOTES' },
+      { variant: 'case', method: 'GET', path: '/Api/V1/Notes' },
+      { variant: 'case', method: 'POST', path: '/Api/V1/Notes' },
+    ]);
+  });
+  it('drops a trailing slash that is there, sends HEAD only for GET routes, and can be narrowed', () => {
+    expect(variantRequests('/api/v1/items/', ['POST'], ['head', 'trailing-slash'])).toEqual([
+      { variant: 'trailing-slash', method: 'POST', path: '/api/v1/items' },
+    ]);
+  });
 });
 
 describe('forged credentials', () => {
