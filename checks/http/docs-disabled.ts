@@ -13,17 +13,51 @@ import { headerValue } from '../../src/probes/http.js';
 import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
 import { httpVerdict } from './outcome.js';
 
-export const WELL_KNOWN_DOCS_PATHS = [
-  '/docs',
-  '/redoc',
-  '/openapi.json',
-  '/swagger',
-  '/swagger-ui',
-  '/swagger-ui.html',
-  '/swagger.json',
-  '/api-docs',
-  '/v3/api-docs',
+/**
+ * Where frameworks serve API documentation when nobody turns it off: data,
+ * each path with who serves it there. Every path is probed at the root and
+ * under each configured API prefix (FastAPI's full-stack template, for one,
+ * puts its OpenAPI document at /api/v1/openapi.json).
+ */
+export const WELL_KNOWN_DOCS_ENDPOINTS: readonly { path: string; source: string }[] = [
+  { path: '/docs', source: 'FastAPI Swagger UI (docs_url)' },
+  { path: '/docs/', source: 'FastAPI Swagger UI with a trailing slash (proxies and static hosts append one)' },
+  { path: '/redoc', source: 'FastAPI ReDoc (redoc_url)' },
+  { path: '/openapi.json', source: 'FastAPI OpenAPI document (openapi_url)' },
+  { path: '/openapi.yaml', source: 'Connexion, OpenAPI generators' },
+  { path: '/documentation', source: 'Fastify @fastify/swagger-ui (routePrefix)' },
+  { path: '/documentation/json', source: 'Fastify @fastify/swagger document' },
+  { path: '/swagger', source: 'ASP.NET Swashbuckle UI' },
+  { path: '/swagger/v1/swagger.json', source: 'ASP.NET Swashbuckle document' },
+  { path: '/swagger-ui', source: 'springdoc-openapi UI' },
+  { path: '/swagger-ui/', source: 'springdoc-openapi UI with a trailing slash' },
+  { path: '/swagger-ui.html', source: 'springfox / springdoc UI' },
+  { path: '/swagger.json', source: 'swagger-jsdoc, hand-wired Express' },
+  { path: '/api-docs', source: 'swagger-ui-express convention' },
+  { path: '/v2/api-docs', source: 'springfox Swagger 2 document' },
+  { path: '/v3/api-docs', source: 'springdoc OpenAPI 3 document' },
+  { path: '/api/docs', source: 'NestJS SwaggerModule.setup("api/docs")' },
+  { path: '/api-json', source: 'NestJS document for SwaggerModule.setup("api")' },
 ];
+const WELL_KNOWN_DOCS_PATHS = WELL_KNOWN_DOCS_ENDPOINTS.map((endpoint) => endpoint.path);
+
+/** Who serves docs at this path by default, for the failure message (a prefixed path names its root form). */
+function docsSource(path: string, prefixes: readonly string[]): string | undefined {
+  for (const endpoint of WELL_KNOWN_DOCS_ENDPOINTS) {
+    if (endpoint.path === path) return endpoint.source;
+    const prefix = prefixes.find((candidate) => path === `${candidate.replace(/\/+$/, '')}${endpoint.path}`);
+    if (prefix !== undefined) return `${endpoint.source}, under ${prefix}`;
+  }
+  return undefined;
+}
+
+/** Each well-known path at the root and under every prefix (`/api/v1/` + `docs`), without duplicates. */
+export function docsPathsToProbe(prefixes: readonly string[], extraPaths: readonly string[]): string[] {
+  const underPrefixes = prefixes.flatMap((prefix) =>
+    WELL_KNOWN_DOCS_PATHS.map((path) => `${prefix.replace(/\/+$/, '')}${path}`),
+  );
+  return [...new Set([...WELL_KNOWN_DOCS_PATHS, ...underPrefixes, ...extraPaths])];
+}
 
 /** A GraphQL introspection query: answering it publishes the whole schema. */
 export const INTROSPECTION_QUERY =
@@ -73,6 +107,10 @@ export default defineCheck({
     .object({
       /** Further paths to probe with GET, e.g. an admin console. */
       extra_paths: z.array(z.string().regex(/^\//, { message: 'expected a path starting with /' })).default([]),
+      /** API prefixes under which every well-known docs path is probed too (as http.auth-required's prefixes). */
+      prefixes: z
+        .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
+        .default(['/api/v1/']),
       /** The GraphQL endpoint to send an introspection query to; `false` to skip. */
       graphql_path: z
         .union([z.string().regex(/^\//, { message: 'expected a path starting with /' }), z.literal(false)])
@@ -81,7 +119,7 @@ export default defineCheck({
     .strict(),
   async run(ctx, params) {
     const requests: { method: string; path: string; body?: string }[] = [
-      ...[...WELL_KNOWN_DOCS_PATHS, ...params.extra_paths].map((path) => ({ method: 'GET', path })),
+      ...docsPathsToProbe(params.prefixes, params.extra_paths).map((path) => ({ method: 'GET', path })),
       ...(params.graphql_path === false
         ? []
         : [{ method: 'POST', path: params.graphql_path, body: INTROSPECTION_QUERY }]),
@@ -154,7 +192,10 @@ export default defineCheck({
         ok: judgement.ok,
         note: `${request.path} ${judgement.note}`,
       });
-      if (!judgement.ok) exposed.push(`${request.path} ${judgement.note}`);
+      if (!judgement.ok) {
+        const source = docsSource(request.path, params.prefixes);
+        exposed.push(`${request.path} ${judgement.note}${source === undefined ? '' : ` (default of ${source})`}`);
+      }
     }
 
     return httpVerdict({ failures: exposed, unobserved }, observations, {

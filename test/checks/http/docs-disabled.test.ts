@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import httpDocsDisabled, { judgeDocsResponse } from '../../../checks/http/docs-disabled.js';
+import httpDocsDisabled, { docsPathsToProbe, judgeDocsResponse } from '../../../checks/http/docs-disabled.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
+
+/** A docs path each framework serves by default, and the source the failure must name. */
+const FRAMEWORK_DEFAULTS: [string, RegExp][] = [
+  ['/documentation', /Fastify @fastify\/swagger-ui/],
+  ['/docs/', /FastAPI Swagger UI with a trailing slash/],
+  ['/api/docs', /NestJS/],
+  ['/openapi.yaml', /Connexion/],
+  ['/api-json', /NestJS/],
+  ['/swagger.json', /swagger-jsdoc/],
+  ['/swagger-ui.html', /springfox/],
+  ['/v3/api-docs', /springdoc OpenAPI 3 document/],
+  ['/api/v1/openapi.json', /FastAPI OpenAPI document \(openapi_url\), under \/api\/v1\//],
+  ['/api/v1/docs', /FastAPI Swagger UI \(docs_url\), under \/api\/v1\//],
+];
 
 testCheck(httpDocsDisabled, {
   valid: [
@@ -27,13 +41,22 @@ testCheck(httpDocsDisabled, {
     {
       name: 'real docs behind a single-page app: a page other than the shell',
       target: () => startHttpFixture({ flaw: 'docs-exposed', spaCatchAll: true }),
-      expect: /docs exposed: \/docs served with 200; \/redoc served with 200; \/openapi\.json served with 200/,
+      expect:
+        /docs exposed: \/docs served with 200 \(default of FastAPI Swagger UI \(docs_url\)\); \/redoc served with 200/,
     },
     {
       name: 'Swagger UI and the OpenAPI document are served',
       target: () => startHttpFixture({ flaw: 'docs-exposed' }),
-      expect: /docs exposed: \/docs served with 200; \/redoc served with 200; \/openapi\.json served with 200/,
+      expect: /docs exposed: \/docs served with 200 .*; \/redoc served with 200 .*; \/openapi\.json served with 200/,
     },
+    // Other frameworks' defaults, each left on alone: every one must fail.
+    ...FRAMEWORK_DEFAULTS.map(([docsPath, source]) => ({
+      name: `docs served at ${docsPath}`,
+      target: () => startHttpFixture({ docsPath }),
+      expect: new RegExp(
+        `docs exposed: ${docsPath.replace(/[./]/g, '\\$&')} served with 200 \\(default of ${source.source}`,
+      ),
+    })),
     {
       name: 'GraphQL introspection answers',
       target: () => startHttpFixture({ flaw: 'graphql-introspection' }),
@@ -47,6 +70,19 @@ testCheck(httpDocsDisabled, {
     },
     { name: 'target unreachable', target: startUnreachableTarget, status: 'error', expect: /\/docs: refused/ },
   ],
+});
+
+describe('docsPathsToProbe', () => {
+  it('probes every well-known path at the root and under each prefix, once', () => {
+    const paths = docsPathsToProbe(['/api/v1/', '/api/'], ['/admin']);
+    expect(paths).toContain('/documentation');
+    expect(paths).toContain('/api/v1/openapi.json');
+    expect(paths).toContain('/api/openapi.json');
+    expect(paths).toContain('/admin');
+    // /api/docs is well known by itself and also /api/ + /docs: listed once.
+    expect(paths.filter((path) => path === '/api/docs')).toHaveLength(1);
+    expect(new Set(paths).size).toBe(paths.length);
+  });
 });
 
 describe('judgeDocsResponse', () => {
