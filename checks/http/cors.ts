@@ -4,7 +4,15 @@
  * `null` origin of sandboxed frames and file: pages) may come back with that
  * origin in Access-Control-Allow-Origin, and `*` is never combined with
  * Access-Control-Allow-Credentials: true.
+ *
+ * Allow-lists are usually checked with a string test or a regex, and the
+ * sloppy ones let in origins built from the target's own host name: the host
+ * with an attacker's domain after it (a prefix test), an attacker's name in
+ * front of it (a suffix test), the same host over plain http (a test that
+ * ignores the scheme) or a sibling subdomain (a loose regex). Those origins
+ * are derived from target.url and sent too.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
@@ -47,6 +55,33 @@ export function judgeCors(
   return { ok: true, note: `allows only ${allowed}` };
 }
 
+export interface HostileOrigin {
+  origin: string;
+  /** Which sloppy allow-list test would let it in. */
+  why: string;
+}
+
+/** Pure: origins an attacker can own that sloppy allow-list tests confuse with the target's own. */
+export function derivedHostileOrigins(targetUrl: string): HostileOrigin[] {
+  const target = new URL(targetUrl);
+  const host = target.hostname;
+  const port = target.port ? `:${target.port}` : '';
+  const origins: HostileOrigin[] = [
+    { origin: `https://${host}.evil.example`, why: 'the target host with a foreign domain after it (prefix test)' },
+    { origin: `https://evil${host}`, why: 'a foreign name ending in the target host (suffix test)' },
+    { origin: `http://${host}${port}`, why: 'the target host over plain http (a test that ignores the scheme)' },
+  ];
+  const labels = host.split('.');
+  // Sibling subdomains only exist for DNS names with a parent domain (not for IP addresses or `localhost`).
+  if (isIP(host.replace(/^\[|\]$/g, '')) === 0 && labels.length >= 3) {
+    origins.push({
+      origin: `https://secgate-evil.${labels.slice(1).join('.')}`,
+      why: 'a sibling subdomain of the target (a loose regex over the parent domain)',
+    });
+  }
+  return origins;
+}
+
 export default defineCheck({
   id: 'http.cors',
   title: 'CORS never reflects a foreign origin and never combines * with credentials',
@@ -63,11 +98,16 @@ export default defineCheck({
         .default(['/health', '/api/v1/users/me']),
       /** Origins that must not be granted access. */
       foreign_origins: z.array(z.string().min(1)).min(1).default(['https://evil.example', 'null']),
+      /** Also send origins derived from the target's host name (see the module comment). */
+      derived_origins: z.boolean().default(true),
     })
     .strict(),
   async run(ctx, params) {
+    const derived = params.derived_origins ? derivedHostileOrigins(ctx.target.url) : [];
+    const whyOf = new Map(derived.map((entry) => [entry.origin, entry.why]));
+    const origins = [...new Set([...params.foreign_origins, ...derived.map((entry) => entry.origin)])];
     const requests = params.paths.flatMap((path) =>
-      params.foreign_origins.flatMap((origin): CorsProbe[] => [
+      origins.flatMap((origin): CorsProbe[] => [
         {
           kind: 'preflight',
           method: 'OPTIONS',
@@ -105,6 +145,8 @@ export default defineCheck({
       const allowOrigin = headerValue(response, 'access-control-allow-origin');
       const allowCredentials = headerValue(response, 'access-control-allow-credentials');
       const judgement = judgeCors(request.origin, allowOrigin, allowCredentials);
+      const why = whyOf.get(request.origin);
+      const note = !judgement.ok && why !== undefined ? `${judgement.note}: ${why}` : judgement.note;
       observations.push({
         probe,
         expected,
@@ -114,13 +156,13 @@ export default defineCheck({
           'access-control-allow-credentials': allowCredentials ?? null,
         },
         ok: judgement.ok,
-        note: judgement.note,
+        note,
       });
-      if (!judgement.ok) failures.push(`${request.kind} ${request.method} ${request.path}: ${judgement.note}`);
+      if (!judgement.ok) failures.push(`${request.kind} ${request.method} ${request.path}: ${note}`);
     }
 
     return httpVerdict({ failures, unobserved }, observations, {
-      pass: `no foreign origin granted access on ${params.paths.length} paths (${requests.length} requests)`,
+      pass: `none of ${origins.length} foreign origins (${derived.length} derived from the target host) granted access on ${params.paths.length} paths (${requests.length} requests)`,
     });
   },
 });
