@@ -8,7 +8,7 @@
  *     invalid: [{ name: 'accepts TLS 1.0', target: tls10Fixture, expect: /TLSv1\b.*accepted/ }],
  *   });
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it as vitestIt } from 'vitest';
 import { type ContextOptions, openCheckContext } from '../../src/engine/context.js';
 import { judgeOutcome } from '../../src/engine/run.js';
 import type { CheckDefinition, CheckOutcome, CheckStatus, Observation } from '../../src/engine/types.js';
@@ -38,6 +38,12 @@ export interface InvalidCase extends ValidCase {
 export interface CheckCases {
   valid: ValidCase[];
   invalid: InvalidCase[];
+  /**
+   * Run the cases at the same time. Only for cases that spend their time
+   * waiting (a log settling, a token expiring) on targets of their own: it
+   * shortens the wall time, never what a case observes.
+   */
+  concurrent?: boolean;
 }
 
 export async function runCheckOn(
@@ -64,6 +70,7 @@ function failingEvidence(outcome: CheckOutcome): string[] {
 }
 
 export function testCheck(check: CheckDefinition, cases: CheckCases): void {
+  const it = cases.concurrent ? vitestIt.concurrent : vitestIt;
   describe(check.id, () => {
     it('declares its metadata', () => {
       expect(check.id).toMatch(/^[a-z]+\.[a-z0-9.-]+$/);

@@ -3,8 +3,8 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import noCredentials, { findCanaries } from '../../../checks/logs/no-credentials.js';
-import { type LoggingFlaw, startLoggingFixture } from '../../../fixtures/logs/server.js';
+import noCredentials, { findCanaries, MIN_RANDOM_CHARACTERS } from '../../../checks/logs/no-credentials.js';
+import { LATE_LOG_DELAY_MS, type LoggingFlaw, startLoggingFixture } from '../../../fixtures/logs/server.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
 
@@ -18,12 +18,15 @@ function referenceCase() {
   };
 }
 
-function logCase(flaw?: LoggingFlaw) {
+/** The fixture's own log; quiet_ms just above the late logger's delay, so the late line is waited for. */
+function logCase(flaw?: LoggingFlaw, settle: Record<string, number> = { quiet_ms: LATE_LOG_DELAY_MS + 500 }) {
   const logFile = path.join(tmpdir(), `secgate-log-${randomBytes(6).toString('hex')}.log`);
-  return { target: () => startLoggingFixture(logFile, flaw), with: { log_file: logFile, settle_ms: 1_000 } };
+  return { target: () => startLoggingFixture(logFile, flaw), with: { log_file: logFile, ...settle } };
 }
 
 testCheck(noCredentials, {
+  // Each case waits for its own log to settle.
+  concurrent: true,
   valid: [
     { name: 'a service that logs method, path and status only', ...logCase() },
     { name: 'reference service', ...referenceCase() },
@@ -34,8 +37,18 @@ testCheck(noCredentials, {
       ...logCase('logs-authorization'),
       expect: /Authorization bearer token canary.*present on 1 line/,
     },
+    {
+      name: 'logs the first 30 characters of the Authorization header',
+      ...logCase('logs-authorization-truncated'),
+      expect: /Authorization bearer token canary.*present on 1 line/,
+    },
     { name: 'logs cookies', ...logCase('logs-cookie'), expect: /cookie value canary.*present/ },
     { name: 'logs request bodies', ...logCase('logs-body'), expect: /password in a JSON body canary.*present/ },
+    {
+      name: 'logs request bodies a second after the access line (buffered logger)',
+      ...logCase('logs-body-late'),
+      expect: /password in a JSON body canary.*present/,
+    },
     {
       name: 'logs full URLs with query strings',
       ...logCase('logs-query'),
@@ -43,7 +56,7 @@ testCheck(noCredentials, {
     },
     {
       name: 'the log file is not the service log',
-      ...logCase('logs-nothing'),
+      ...logCase('logs-nothing', { settle_ms: 1_000 }),
       status: 'error',
       expect: /shows none of the probe's requests/,
     },
@@ -58,10 +71,15 @@ testCheck(noCredentials, {
 });
 
 describe('findCanaries', () => {
+  const value = 'secgate-canary-x-0123456789abcdef01234567';
   it('finds raw, URL-encoded and base64 forms and reports line numbers only', () => {
-    const value = 'secgate-canary-x-0123';
     const text = `a\n${encodeURIComponent(value)}\nb\n${Buffer.from(value).toString('base64')}\n`;
     expect(findCanaries(text, [{ kind: 'k', value }]).get('k')).toEqual([2, 4]);
     expect(findCanaries('nothing here', [{ kind: 'k', value }]).size).toBe(0);
+  });
+  it(`counts a cut canary that keeps ${MIN_RANDOM_CHARACTERS} of its random characters, not one that keeps fewer`, () => {
+    const prefix = value.slice(0, value.lastIndexOf('-') + 1);
+    expect(findCanaries(`auth=${prefix}01234567…`, [{ kind: 'k', value }]).get('k')).toEqual([1]);
+    expect(findCanaries(`auth=${prefix}0123456…`, [{ kind: 'k', value }]).size).toBe(0);
   });
 });
