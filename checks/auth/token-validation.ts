@@ -1,6 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { createAuthClient, describeResponse, type RequestRoute } from '../../src/probes/auth-client.js';
+import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  type AuthClient,
+  createAuthClient,
+  describeResponse,
+  type RequestRoute,
+} from '../../src/probes/auth-client.js';
 import {
   decodeJwt,
   elevatedPayload,
@@ -18,7 +24,94 @@ import { refusedStatusesParam, sourceAddress } from './params.js';
 
 interface Forgery {
   name: string;
+  /** What kind of forgery it is, for the summary (which names only what was sent). */
+  kind: string;
   token: string;
+}
+
+export const tokenValidationParams = z
+  .object({
+    /** Forged tokens spread over these addresses so the rejections stay under the IP-block threshold; [] = unbound. */
+    source_addresses: z.array(sourceAddress).default(['127.0.0.16', '127.0.0.17', '127.0.0.18']),
+    refused_statuses: refusedStatusesParam,
+    weak_secrets: z.array(z.string().min(1)).default([...WELL_KNOWN_SECRETS]),
+    /** ctx.env variable with the service's test signing key (PEM, or the secret for HS*): enables expired and missing-claim tokens. */
+    signing_key_env: z.string().min(1).optional(),
+    /** ctx.env variable with the service's public key (PEM), for the HMAC key-confusion probe. */
+    public_key_env: z.string().min(1).optional(),
+    signing_alg: z.string().min(2).optional(),
+    /** Claims whose absence must make a token invalid (with a signing key). */
+    required_claims: z.array(z.string().min(1)).default(['exp', 'sub']),
+    /**
+     * Prove that expired tokens are refused. Needs a way to present one: the signing key, or time to
+     * let the probe's real token expire (expiry_wait_max_s). `false` leaves expiry out, visibly.
+     */
+    prove_expiry: z.boolean().default(true),
+    /** Without a signing key: wait at most this long for the real token to expire, then replay it (0 = never wait). */
+    expiry_wait_max_s: z.number().int().min(0).max(3_600).default(0),
+    /** Clock skew the service may allow past `exp`; the replay waits this much longer. */
+    expiry_leeway_s: z.number().int().min(0).max(600).default(30),
+  })
+  .strict()
+  .refine((params) => !params.prove_expiry || params.signing_key_env !== undefined || params.expiry_wait_max_s > 0, {
+    message:
+      'expiry can only be proven with the signing key (signing_key_env) or by replaying the real token once it expired (expiry_wait_max_s); set one of them, or prove_expiry: false to leave expiry out',
+    path: ['prove_expiry'],
+  });
+
+/** "3 × alg none, 8 × well-known secret": the kinds of token that were sent, in order. */
+function describeKinds(forgeries: readonly Pick<Forgery, 'kind'>[]): string {
+  const counts = new Map<string, number>();
+  for (const forgery of forgeries) counts.set(forgery.kind, (counts.get(forgery.kind) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => (count > 1 ? `${count} × ${kind}` : kind)).join(', ');
+}
+
+/**
+ * Waits until the probe's real token has expired (plus the leeway a service
+ * may allow) and presents it again. An error says why expiry cannot be proven
+ * this way; a token without `exp` never expires, which is a failure itself.
+ */
+async function replayExpiredToken(
+  ctx: CheckContext,
+  client: AuthClient,
+  token: string,
+  exp: unknown,
+  params: z.output<typeof tokenValidationParams>,
+  route: RequestRoute,
+): Promise<{ observation: Observation } | { error: string }> {
+  const probe = `GET ${client.mapping.me_path} with the probe's real token after it expired`;
+  if (typeof exp !== 'number') {
+    return {
+      observation: {
+        probe,
+        expected: 'an exp claim',
+        actual: { exp: exp === undefined ? null : String(exp) },
+        ok: false,
+        note: 'the real access token has no numeric exp claim: it never expires',
+      },
+    };
+  }
+  const waitMs = (exp + params.expiry_leeway_s + 1) * 1000 - ctx.clock.now().getTime();
+  if (waitMs > params.expiry_wait_max_s * 1000) {
+    return {
+      error: `expired tokens: no signing key (with.signing_key_env), and the real token expires in ${Math.ceil(waitMs / 1000)} s counting ${params.expiry_leeway_s} s of leeway, longer than expiry_wait_max_s (${params.expiry_wait_max_s} s)`,
+    };
+  }
+  if (waitMs > 0) await sleep(waitMs, undefined, { signal: ctx.signal });
+  const response = await client.getWithBearer(client.mapping.me_path, token, route);
+  const refused = isRefused(response.status, params.refused_statuses);
+  const secondsPastExp = Math.round(ctx.clock.now().getTime() / 1000 - exp);
+  return {
+    observation: {
+      probe,
+      expected: { status: params.refused_statuses },
+      actual: { response: describeResponse(ctx, response), seconds_past_exp: secondsPastExp },
+      ok: refused,
+      note: refused
+        ? `refused ${secondsPastExp} s after exp`
+        : `expired token accepted: the real token, replayed ${secondsPastExp} s after it expired, got ${response.status}`,
+    },
+  };
 }
 
 export default defineCheck({
@@ -29,22 +122,12 @@ export default defineCheck({
     'Verify tokens with an explicit algorithm allow-list (RS256 or EdDSA), never `none`, never HMAC with the public key; sign with a strong secret or key loaded from the environment; require exp and the other mandatory claims.',
   rationale: 'A forged or expired token that is accepted is a bypass of every other control.',
   effects: 'none',
-  params: z
-    .object({
-      /** Forged tokens spread over these addresses so the rejections stay under the IP-block threshold; [] = unbound. */
-      source_addresses: z.array(sourceAddress).default(['127.0.0.16', '127.0.0.17', '127.0.0.18']),
-      refused_statuses: refusedStatusesParam,
-      weak_secrets: z.array(z.string().min(1)).default([...WELL_KNOWN_SECRETS]),
-      /** ctx.env variable with the service's test signing key (PEM, or the secret for HS*): enables expired and missing-claim tokens. */
-      signing_key_env: z.string().min(1).optional(),
-      /** ctx.env variable with the service's public key (PEM), for the HMAC key-confusion probe. */
-      public_key_env: z.string().min(1).optional(),
-      signing_alg: z.string().min(2).optional(),
-      /** Claims whose absence must make a token invalid (with a signing key). */
-      required_claims: z.array(z.string().min(1)).default(['exp', 'sub']),
-    })
-    .strict(),
-  requires: () => ['auth.probe_account'],
+  params: tokenValidationParams,
+  requires: (params) => [
+    'auth.probe_account',
+    ...(params.signing_key_env ? [`env:${params.signing_key_env}` as const] : []),
+    ...(params.public_key_env ? [`env:${params.public_key_env}` as const] : []),
+  ],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;
@@ -74,6 +157,14 @@ export default defineCheck({
       if (!real) return errorOutcome(ctx, 'the token claims: the access token is not a JWT', undefined, observations);
       const alg = params.signing_alg ?? String(real.header.alg);
       const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
+      if (params.signing_key_env && !signingKey) {
+        return errorOutcome(
+          ctx,
+          `tokens signed with the service key: with.signing_key_env names ${params.signing_key_env}, which is not set`,
+          undefined,
+          observations,
+        );
+      }
       // The key is a secret like any other: scrubbed from everything the run writes.
       if (signingKey) ctx.secrets.register(signingKey);
       const publicKey =
@@ -81,15 +172,17 @@ export default defineCheck({
         (signingKey && !alg.startsWith('HS') ? publicKeyPemOf(signingKey) : undefined);
 
       const forgeries: Forgery[] = [
-        { name: 'alg: none with the real claims', token: unsignedToken(real.payload) },
+        { name: 'alg: none with the real claims', kind: 'alg none', token: unsignedToken(real.payload) },
         {
           name: 'payload tampered (privilege raised), original signature',
+          kind: 'tampered payload',
           token: tamperedToken(real, elevatedPayload(real.payload)),
         },
       ];
       try {
         forgeries.push({
           name: `${alg} signed with a key the service never issued`,
+          kind: 'foreign key',
           token: await foreignKeyToken(real.payload, real.header, alg),
         });
       } catch {
@@ -102,12 +195,14 @@ export default defineCheck({
       if (publicKey) {
         forgeries.push({
           name: 'HS256 signed with the service public key',
+          kind: 'HMAC with the public key',
           token: await hmacToken(real.payload, publicKey),
         });
       }
       for (const secret of params.weak_secrets) {
         forgeries.push({
           name: `HS256 signed with well-known secret "${secret}"`,
+          kind: 'well-known secret',
           token: await hmacToken(real.payload, secret),
         });
       }
@@ -115,6 +210,7 @@ export default defineCheck({
         const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
         forgeries.push({
           name: 'expired an hour ago, signed with the service key',
+          kind: 'expired (signed with the service key)',
           token: await signedToken(
             { ...real.payload, iat: nowSeconds - 7_200, exp: nowSeconds - 3_600 },
             real.header,
@@ -127,6 +223,7 @@ export default defineCheck({
           delete payload[claim];
           forgeries.push({
             name: `missing claim "${claim}", signed with the service key`,
+            kind: 'missing claim',
             token: await signedToken(payload, real.header, alg, signingKey),
           });
         }
@@ -148,26 +245,25 @@ export default defineCheck({
           note: refused ? 'refused' : `forged token accepted: ${forgery.name} got ${response.status}`,
         });
       });
-      if (!publicKey) {
-        observations.push({
-          probe: 'HS256 signed with the service public key',
-          note: 'not tried: no public key (with.public_key_env) and no asymmetric signing key given',
-        });
+      const sent: Pick<Forgery, 'kind'>[] = [...forgeries];
+      const notTried: string[] = [];
+      if (!publicKey) notTried.push('HMAC with the public key (no public_key_env, no asymmetric signing key)');
+      if (!signingKey) notTried.push('missing-claim tokens (no signing_key_env)');
+      if (!signingKey && params.prove_expiry) {
+        // No key to sign an expired token: let the real one expire and present it again.
+        const replay = await replayExpiredToken(ctx, client, pair.accessToken, real.payload.exp, params, routeFor(0));
+        if ('error' in replay) return errorOutcome(ctx, replay.error, undefined, observations);
+        observations.push(replay.observation);
+        sent.push({ kind: 'expired (the real token, replayed)' });
       }
-      if (!signingKey) {
-        observations.push({
-          probe: 'expired and missing-claim tokens',
-          note: 'not tried: no test signing key (with.signing_key_env); expiry is then unproven by this check',
-        });
-      }
+      if (!params.prove_expiry) notTried.push('expired tokens (prove_expiry: false)');
+      for (const probe of notTried) observations.push({ probe, note: 'not tried' });
+      const summary = `all ${sent.length} tokens were refused: ${describeKinds(sent)}${
+        notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''
+      }`;
+      return verdict(observations, summary, brokenNotes(observations));
     } catch (error) {
       return errorOutcome(ctx, 'token validation', error, observations);
     }
-    const tried = observations.filter((observation) => observation.ok !== undefined).length;
-    return verdict(
-      observations,
-      `all ${tried} forged, tampered or expired tokens were refused`,
-      brokenNotes(observations),
-    );
   },
 });

@@ -163,8 +163,16 @@ export interface CheckMeta<Params extends z.ZodType> {
   requires?: (params: z.output<Params>) => readonly ChecklistRequirement[];
 }
 
-/** A checklist section or setting a check may need (see CheckMeta.requires). */
-export type ChecklistRequirement = 'database' | 'target.http_url' | 'auth.probe_account' | 'auth.no_mfa_account';
+/**
+ * A checklist section or setting a check may need (see CheckMeta.requires);
+ * `env:NAME` is an environment variable a parameter names (e.g. a test signing key).
+ */
+export type ChecklistRequirement =
+  | 'database'
+  | 'target.http_url'
+  | 'auth.probe_account'
+  | 'auth.no_mfa_account'
+  | `env:${string}`;
 
 export interface CheckDefinition<Params extends z.ZodType = z.ZodType> extends CheckMeta<Params> {
   run(ctx: CheckContext, params: z.output<Params>): Promise<CheckOutcome>;

@@ -245,6 +245,22 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ]);
   });
 
+  it('names an environment variable a parameter points to when it is not set, and a promise it cannot keep', () => {
+    const probeAccount = 'auth:\n  probe_account: { username: probe, password: probe-password-123 }\n';
+    expect(
+      problemsWith(
+        `${head}${probeAccount}checks:\n  - check: auth.token-validation\n    with: { signing_key_env: STAGING_JWT_KEY }\n`,
+      ),
+    ).toEqual([
+      '/repo/checklist.yaml:7:12: checks[0]: auth.token-validation needs the environment variable STAGING_JWT_KEY (named in its with:), which is not set',
+    ]);
+    expect(problemsWith(`${head}${probeAccount}checks:\n  - check: auth.token-validation\n`)).toEqual([
+      expect.stringMatching(
+        /^\/repo\/checklist\.yaml:\d+:\d+: checks\[0\]\.with\.prove_expiry: expiry can only be proven with the signing key/,
+      ),
+    ]);
+  });
+
   it('accepts the same entries once the checklist provides what they need', () => {
     const complete =
       'version: 1\ntarget:\n  url: https://localhost:8443\n  http_url: http://localhost:8080\n' +

@@ -111,7 +111,7 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
   }
   const checklist = parsed.data;
   const problems: ChecklistProblem[] = [];
-  const entries = planEntries(checklist, options.registry, data, locate, problems, interpolated);
+  const entries = planEntries(checklist, options, data, locate, problems, interpolated);
   problems.push(...waiverProblems(checklist, entries, locate));
   if (problems.length > 0) throw new ChecklistError(problems);
 
@@ -129,7 +129,7 @@ type Locate = (keyPath: KeyPath, pointAtKey?: boolean) => { file: string; line: 
 
 function planEntries(
   checklist: Checklist,
-  registry: readonly CheckDefinition[],
+  { registry, env }: LoadOptions,
   data: object,
   locate: Locate,
   problems: ChecklistProblem[],
@@ -167,11 +167,13 @@ function planEntries(
       return;
     }
     for (const requirement of check.requires?.(params.data) ?? []) {
-      if (isProvided(checklist, requirement)) continue;
+      if (isProvided(checklist, requirement, env)) continue;
       problems.push({
         ...locate(['checks', index, 'check']),
         keyPath: `checks[${index}]`,
-        message: `${id} needs ${requirement} in the checklist, which does not set it`,
+        message: requirement.startsWith('env:')
+          ? `${id} needs the environment variable ${requirement.slice('env:'.length)} (named in its with:), which is not set`
+          : `${id} needs ${requirement} in the checklist, which does not set it`,
       });
     }
     entries.push({
@@ -184,7 +186,11 @@ function planEntries(
   return entries;
 }
 
-function isProvided(checklist: Checklist, requirement: ChecklistRequirement): boolean {
+function isProvided(
+  checklist: Checklist,
+  requirement: ChecklistRequirement,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
   switch (requirement) {
     case 'database':
       return checklist.database !== undefined;
@@ -194,6 +200,8 @@ function isProvided(checklist: Checklist, requirement: ChecklistRequirement): bo
       return checklist.auth?.probe_account !== undefined;
     case 'auth.no_mfa_account':
       return checklist.auth?.no_mfa_account !== undefined;
+    default:
+      return Boolean(env[requirement.slice('env:'.length)]);
   }
 }
 

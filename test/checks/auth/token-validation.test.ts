@@ -1,19 +1,35 @@
-import tokenValidation from '../../../checks/auth/token-validation.js';
+import { describe, expect, it } from 'vitest';
+import tokenValidation, { tokenValidationParams } from '../../../checks/auth/token-validation.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { authFixture, referenceService, SIGNING_KEY_ENV } from './support/auth-fixture-target.js';
 
 const withKey = { signing_key_env: SIGNING_KEY_ENV };
+/** No key: the check lets a 2-second token expire (plus 1 s of leeway) and presents it again. */
+const shortLived = { accessTtlSeconds: 2 };
+const replayAfterExpiry = { expiry_wait_max_s: 30, expiry_leeway_s: 1 };
 
 testCheck(tokenValidation, {
+  // Two cases wait for a token to expire; each has its own fixture.
+  concurrent: true,
   valid: [
     { name: 'reference service', target: referenceService(), with: withKey },
     { name: 'auth fixture, correct mode, with the test signing key', target: authFixture(), with: withKey },
-    { name: 'auth fixture, correct mode, forgeries only (no key)', target: authFixture() },
+    {
+      name: 'auth fixture, correct mode, no key: expiry proven by replaying the expired real token',
+      target: authFixture(shortLived),
+      with: replayAfterExpiry,
+    },
+    {
+      name: 'auth fixture, correct mode, forgeries only, expiry left out visibly',
+      target: authFixture(),
+      with: { prove_expiry: false },
+    },
   ],
   invalid: [
     {
       name: 'alg: none accepted',
       target: authFixture({ flaws: ['alg-none-accepted'] }),
+      with: withKey,
       expect: /forged token accepted: alg: none with the real claims got 200/,
     },
     {
@@ -22,5 +38,38 @@ testCheck(tokenValidation, {
       with: withKey,
       expect: /forged token accepted: expired an hour ago, signed with the service key got 200/,
     },
+    {
+      name: 'expiry not checked, found without the key: the real token still works after it expired',
+      target: authFixture({ flaws: ['expiry-unchecked'], ...shortLived }),
+      with: replayAfterExpiry,
+      expect: /expired token accepted: the real token, replayed \d+ s after it expired, got 200/,
+    },
+    {
+      name: 'no key and the real token lives longer than the check may wait: expiry cannot be proven',
+      target: authFixture(),
+      with: { expiry_wait_max_s: 5 },
+      status: 'error',
+      expect:
+        /could not observe expired tokens: no signing key \(with\.signing_key_env\), and the real token expires in \d+ s counting 30 s of leeway, longer than expiry_wait_max_s \(5 s\)/,
+    },
   ],
+});
+
+describe('auth.token-validation parameters', () => {
+  it('refuse to promise expiry without a way to prove it (exit 2 when the checklist loads)', () => {
+    const result = tokenValidationParams.safeParse({});
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(
+      /expiry can only be proven with the signing key \(signing_key_env\) or by replaying the real token/,
+    );
+    expect(tokenValidationParams.safeParse({ prove_expiry: false }).success).toBe(true);
+    expect(tokenValidationParams.safeParse({ signing_key_env: 'KEY' }).success).toBe(true);
+  });
+
+  it('need the environment variables they name', () => {
+    expect(tokenValidation.requires?.(tokenValidationParams.parse({ signing_key_env: 'STAGING_KEY' }))).toEqual([
+      'auth.probe_account',
+      'env:STAGING_KEY',
+    ]);
+  });
 });

@@ -22,6 +22,8 @@ export interface AuthFixtureOptions {
   withoutCleanup?: boolean;
   /** Leave out the database, to prove the check fails closed. */
   withoutDatabase?: boolean;
+  /** Lifetime of the access tokens the fixture issues (default 900 s). */
+  accessTtlSeconds?: number;
 }
 
 /** A target factory for the check tester's tables. */
@@ -38,6 +40,7 @@ export function authFixture(options: AuthFixtureOptions = {}): () => Promise<Tar
       const server = await startFlawedAuthServer({
         databaseUrl: database.url,
         flaws: options.flaws ?? [],
+        ...(options.accessTtlSeconds === undefined ? {} : { accessTtlSeconds: options.accessTtlSeconds }),
         accounts: [
           { username: probe.username, password: probe.password, totpSecret: probe.totp_secret },
           { username: noMfa.username, password: noMfa.password },
