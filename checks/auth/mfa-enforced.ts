@@ -1,8 +1,54 @@
+/**
+ * auth.mfa-enforced: no credential of any shape without a verified second
+ * factor. A password-only login may answer "enrol MFA first" in its body and
+ * still hand out a session cookie, a token in a header or in another field;
+ * so whatever the password step handed out — for an account without MFA, and
+ * for the TOTP account before its second step — is presented on a protected
+ * path, and a 2xx there is a failure. A challenge is no bearer token and
+ * works once.
+ */
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { createAuthClient, describeResponse, totpCode } from '../../src/probes/auth-client.js';
+import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  type AuthClient,
+  createAuthClient,
+  credentialsHandedOut,
+  describeResponse,
+  type PresentedCredential,
+  type RequestRoute,
+  totpCode,
+} from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
 import { refusedStatusesParam, sourceAddressParam } from './params.js';
+
+const PRESENTED_EXPECTATION = 'not 2xx: nothing from the password step alone is a session';
+
+/**
+ * Presents each handed-out credential on the protected path; an observation
+ * per credential, failing on a 2xx (`failure` says what that means).
+ */
+async function presentEach(
+  ctx: CheckContext,
+  client: AuthClient,
+  credentials: readonly PresentedCredential[],
+  route: RequestRoute,
+  failure: (credential: PresentedCredential, status: number) => string,
+): Promise<Observation[]> {
+  const responses = await Promise.all(
+    credentials.map((credential) => client.getWith(client.mapping.me_path, credential, route)),
+  );
+  return credentials.map((credential, index) => {
+    const response = responses[index];
+    const accepted = response !== undefined && response.status >= 200 && response.status < 300;
+    return {
+      probe: `GET ${client.mapping.me_path} with ${credential.label}`,
+      expected: PRESENTED_EXPECTATION,
+      actual: response ? describeResponse(ctx, response) : null,
+      ok: !accepted,
+      note: accepted ? failure(credential, response.status) : 'not a session',
+    };
+  });
+}
 
 export default defineCheck({
   id: 'auth.mfa-enforced',
@@ -47,6 +93,31 @@ export default defineCheck({
           : 'no token without a second factor',
       });
 
+      // Anything else the password-only login handed out (cookie, header, other field) must not be a session.
+      const handedOut = credentialsHandedOut(ctx, noMfaLogin.response, [noMfaLogin.accessToken ?? '']);
+      observations.push(
+        ...(await presentEach(
+          ctx,
+          client,
+          handedOut,
+          route,
+          (credential, status) =>
+            `MFA optional: ${noMfa.username} has no second factor and got a session from the password alone: ${credential.label} answered ${status} on ${client.mapping.me_path}`,
+        )),
+      );
+      if (noMfaLogin.refreshToken) {
+        const refreshed = await client.refresh(noMfaLogin.refreshToken, route);
+        observations.push({
+          probe: `POST ${client.mapping.refresh.path} with the refresh token ${noMfa.username} got from the password alone`,
+          expected: { access_token: 'absent' },
+          actual: describeResponse(ctx, refreshed.response),
+          ok: !refreshed.accessToken,
+          note: refreshed.accessToken
+            ? `MFA optional: the refresh token ${noMfa.username} got from the password alone buys an access token`
+            : 'the refresh token buys nothing',
+        });
+      }
+
       const login = await client.login(probe.username, probe.password, route);
       if (login.accessToken) {
         observations.push({
@@ -68,6 +139,17 @@ export default defineCheck({
         ]);
       }
       const challenge = login.mfaChallenge;
+      // The password step may hand out nothing that works before the second factor.
+      observations.push(
+        ...(await presentEach(
+          ctx,
+          client,
+          credentialsHandedOut(ctx, login.response, [challenge]),
+          route,
+          (credential, status) =>
+            `session before MFA: ${credential.label} from the password step of ${probe.username} answered ${status} on ${client.mapping.me_path} before the second factor`,
+        )),
+      );
       const asBearer = await client.getWithBearer(client.mapping.me_path, challenge, route);
       const bearerRefused = isRefused(asBearer.status, params.refused_statuses);
       observations.push({
@@ -106,9 +188,10 @@ export default defineCheck({
     } catch (error) {
       return errorOutcome(ctx, 'the MFA flow', error, observations);
     }
+    const presented = observations.filter((observation) => observation.expected === PRESENTED_EXPECTATION).length;
     return verdict(
       observations,
-      `${noMfa.username} got no token without a second factor; the challenge was refused as a bearer token and after one use`,
+      `${noMfa.username} got no access token without a second factor, and none of the ${presented} other values the password steps handed out worked as a session; the challenge was refused as a bearer token and after one use`,
       brokenNotes(observations),
     );
   },

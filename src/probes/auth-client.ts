@@ -112,6 +112,8 @@ export interface AuthClient {
   postJson(path: string, body: Record<string, string>, route?: RequestRoute): Promise<HttpResponse>;
   get(path: string, route?: RequestRoute): Promise<HttpResponse>;
   getWithBearer(path: string, token: string, route?: RequestRoute): Promise<HttpResponse>;
+  /** GET with the headers of a credential an answer handed out. */
+  getWith(path: string, credential: PresentedCredential, route?: RequestRoute): Promise<HttpResponse>;
   login(username: string, password: string, route?: RequestRoute): Promise<LoginAnswer>;
   verifyMfa(challenge: string, code: string, route?: RequestRoute): Promise<LoginAnswer>;
   refresh(refreshToken: string, route?: RequestRoute): Promise<LoginAnswer>;
@@ -160,6 +162,9 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
     },
     getWithBearer(path, token, route = {}) {
       return client.get(path, { ...route, headers: { ...route.headers, authorization: `Bearer ${token}` } });
+    },
+    getWith(path, credential, route = {}) {
+      return client.get(path, { ...route, headers: { ...route.headers, ...credential.headers } });
     },
     async login(username, password, route) {
       const body = { [mapping.login.username_field]: username, [mapping.login.password_field]: password };
@@ -212,6 +217,83 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
     },
   };
   return client;
+}
+
+/** One way to present something an answer handed out: the headers to send, and what it is (for evidence). */
+export interface PresentedCredential {
+  label: string;
+  headers: Record<string, string>;
+}
+
+/** Long enough and without spaces: a session id, an opaque token or a JWT, not a message. */
+const TOKEN_SHAPED = /^[A-Za-z0-9._~+/=-]{16,4096}$/;
+/** Response headers that may carry a credential (besides Set-Cookie). */
+const CREDENTIAL_HEADER = /token|auth|session|jwt|bearer|api-key/i;
+/** Headers with those words that never carry one. */
+const NOT_A_CREDENTIAL_HEADER = new Set(['www-authenticate', 'proxy-authenticate', 'authentication-info']);
+
+function headerValues(response: HttpResponse, name: string): string[] {
+  const value = response.headers[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Every string in a JSON body with the path it sits at (objects and arrays, a few levels deep). */
+function stringFields(value: unknown, path: string, depth: number): { path: string; value: string }[] {
+  if (typeof value === 'string') return [{ path, value }];
+  if (depth === 0 || typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) => stringFields(child, path ? `${path}.${key}` : key, depth - 1));
+}
+
+/**
+ * Everything an auth answer handed out that could work as a credential, each
+ * as it would be presented: every cookie it sets (alone, and all together),
+ * a token-shaped value in a credential-like header (sent back in that header
+ * and as a bearer token), and every token-shaped string in the JSON body (as
+ * a bearer token). `except` are values that are known not to be credentials
+ * (an MFA challenge, tested on its own). Each value is registered with the
+ * run's redactor. It judges nothing: the caller presents them and decides.
+ */
+export function credentialsHandedOut(
+  ctx: CheckContext,
+  response: HttpResponse,
+  except: readonly string[] = [],
+): PresentedCredential[] {
+  const skip = new Set(except.filter(Boolean));
+  const presented: PresentedCredential[] = [];
+  const cookies = headerValues(response, 'set-cookie')
+    .map((line) => line.split(';')[0]?.trim() ?? '')
+    .filter((pair) => pair.includes('=') && !pair.endsWith('='));
+  for (const cookie of cookies) {
+    const [name = ''] = cookie.split('=', 1);
+    ctx.secrets.register(cookie.slice(name.length + 1));
+    presented.push({ label: `cookie ${name} from Set-Cookie`, headers: { cookie } });
+  }
+  if (cookies.length > 1) presented.push({ label: 'every cookie it set', headers: { cookie: cookies.join('; ') } });
+  for (const [name, values] of Object.entries(response.headers)) {
+    if (!CREDENTIAL_HEADER.test(name) || NOT_A_CREDENTIAL_HEADER.has(name) || name === 'set-cookie') continue;
+    for (const raw of Array.isArray(values) ? values : [values]) {
+      const token = raw.replace(/^Bearer\s+/i, '').trim();
+      if (!TOKEN_SHAPED.test(token) || skip.has(token)) continue;
+      ctx.secrets.register(token);
+      presented.push({ label: `header ${name}, sent back as it came`, headers: { [name]: raw } });
+      presented.push({ label: `header ${name}, as a bearer token`, headers: { authorization: `Bearer ${token}` } });
+    }
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    body = undefined;
+  }
+  for (const field of stringFields(body, '', 4)) {
+    if (!TOKEN_SHAPED.test(field.value) || skip.has(field.value)) continue;
+    ctx.secrets.register(field.value);
+    presented.push({
+      label: `body field ${field.path}, as a bearer token`,
+      headers: { authorization: `Bearer ${field.value}` },
+    });
+  }
+  return presented;
 }
 
 /** Random printable value for wrong passwords and unknown usernames (never a real credential). */

@@ -21,6 +21,29 @@ testCheck(mfaEnforced, {
         /MFA optional: secgate-probe-nomfa has no second factor and got an access token from the password alone \(200\)/,
     },
     {
+      name: 'optional MFA, the session in a cookie (the body says "enrol first")',
+      target: authFixture({ flaws: ['optional-mfa-cookie'] }),
+      expect:
+        /MFA optional: secgate-probe-nomfa has no second factor and got a session from the password alone: cookie session from Set-Cookie answered 200 on \/api\/v1\/users\/me/,
+    },
+    {
+      name: 'optional MFA, the token in a response header',
+      target: authFixture({ flaws: ['optional-mfa-header'] }),
+      expect: /got a session from the password alone: header x-auth-token, sent back as it came answered 200/,
+    },
+    {
+      name: 'optional MFA, the token in another body field',
+      target: authFixture({ flaws: ['optional-mfa-other-field'] }),
+      expect:
+        /got a session from the password alone: body field mfa_enrolment\.session, as a bearer token answered 200/,
+    },
+    {
+      name: 'a session cookie from the password step, before the second factor',
+      target: authFixture({ flaws: ['session-before-mfa'] }),
+      expect:
+        /session before MFA: cookie session from Set-Cookie from the password step of secgate-probe answered 200 on \/api\/v1\/users\/me before the second factor/,
+    },
+    {
       // The token lies past the first MiB: a cut answer must not read as "no token".
       name: 'optional MFA, answered with more than the probe reads',
       target: authFixture({ flaws: ['optional-mfa-oversized-answer'] }),
