@@ -1,5 +1,19 @@
+/**
+ * auth.ip-block: more failures than the threshold from one address block
+ * exactly that address, at once, on every path, before any auth work.
+ *
+ * "Before any auth work" is judged by what the service writes, not only by
+ * the 403: a service that runs its auth logic first and turns the answer into
+ * a 403 afterwards still checks passwords and tokens for a blocked address.
+ * So from the blocked address the check also sends failing requests (a wrong
+ * password, a garbage bearer token, a wrong TOTP code for a real challenge):
+ * each must get the block's status, and no failure row other than the block's
+ * own may appear for them. The block is judged at the threshold: the requests
+ * go out the moment the failures that cross it have been answered.
+ */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
+import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import {
   databaseNow,
   eventRowJson,
@@ -50,12 +64,6 @@ export default defineCheck({
       );
     const blockedRoute: RequestRoute = { localAddress: params.source_address };
     const observations: Observation[] = [];
-    const loginTypes = new Set([
-      params.event_types.bad_password,
-      params.event_types.unknown_user,
-      params.event_types.bad_totp,
-      params.event_types.locked_account,
-    ]);
     let effectStarted = false;
     try {
       const since = await databaseNow(db);
@@ -67,6 +75,13 @@ export default defineCheck({
             () => undefined,
           )
         : Promise.resolve(undefined);
+      // Also independent of the block: a real MFA challenge (from the default address) for the wrong-code probe.
+      const challengePromise = probe.totp_secret
+        ? client.login(probe.username, probe.password).then(
+            (answer) => answer.mfaChallenge,
+            () => undefined,
+          )
+        : undefined;
       const forwardedUser = probeValue('secgate-forwarded');
       const forwardedPromise = client.login(forwardedUser, probeValue('wrong'), {
         localAddress: params.untrusted_source_address,
@@ -85,6 +100,9 @@ export default defineCheck({
         );
       }
 
+      // Ready before the failures, so that the probes go out the moment the block must hold.
+      const token = await tokenPromise;
+      const challenge = challengePromise ? await challengePromise : undefined;
       effectStarted = true;
       const usernames = Array.from({ length: params.usernames }, () => probeValue('secgate-unknown'));
       const failures = await Promise.all(
@@ -92,30 +110,13 @@ export default defineCheck({
           client.login(usernames[index % usernames.length] ?? 'secgate-unknown', probeValue('wrong'), blockedRoute),
         ),
       );
-      const token = await tokenPromise;
       observations.push({
         probe: `${params.threshold + 1} failed logins from ${params.source_address} across ${params.usernames} usernames`,
         actual: failures.map((answer) => answer.response.status),
         note: 'the failures that must trigger the block',
       });
 
-      const blocks = (await ipBlocksSince(db, client.mapping, since)).filter((row) => row.ip === params.source_address);
-      observations.push({
-        probe: `SELECT from ${client.mapping.tables.ip_blocks} WHERE ip = ${params.source_address} AND blocked_at >= ${since}`,
-        expected: { rows_at_least: 1 },
-        actual: {
-          rows: blocks.length,
-          blocks: blocks.map((row) => ({ ip_address: row.ip, blocked_at: row.blockedAt, expires_at: row.expiresAt })),
-        },
-        ok: blocks.length > 0,
-        note:
-          blocks.length > 0
-            ? `${params.source_address} is blocked`
-            : `no ip_blocks row for ${params.source_address} after ${params.threshold + 1} failures`,
-      });
-
-      const afterBlock = await databaseNow(db);
-      const blockedProbes = [
+      const blockedProbes: { probe: string; send: () => Promise<HttpResponse> }[] = [
         {
           probe: `POST ${client.mapping.login.path} with valid credentials from ${params.source_address}`,
           send: () =>
@@ -139,7 +140,31 @@ export default defineCheck({
           probe: `GET ${params.health_path} from ${params.source_address}`,
           send: () => client.get(params.health_path, blockedRoute),
         },
+        // Failing requests: a service that checks them before refusing writes their failure rows.
+        {
+          probe: `POST ${client.mapping.login.path} with a wrong password for ${probe.username} from ${params.source_address}`,
+          send: async () => (await client.login(probe.username, probeValue('wrong'), blockedRoute)).response,
+        },
+        {
+          probe: `GET ${client.mapping.me_path} with a garbage bearer token from ${params.source_address}`,
+          send: () =>
+            client.getWithBearer(
+              client.mapping.me_path,
+              `secgate-garbage-${randomBytes(12).toString('hex')}`,
+              blockedRoute,
+            ),
+        },
+        ...(challenge
+          ? [
+              {
+                probe: `POST ${client.mapping.mfa_verify.path} with a real challenge and a wrong TOTP code from ${params.source_address}`,
+                send: async () => (await client.verifyMfa(challenge, '000000', blockedRoute)).response,
+              },
+            ]
+          : []),
       ];
+      // Judged at the threshold: sent the moment the failures that cross it have been answered.
+      const afterBlock = await databaseNow(db);
       const blockedResponses = await Promise.all(blockedProbes.map((blockedProbe) => blockedProbe.send()));
       for (const [index, blockedProbe] of blockedProbes.entries()) {
         const response = blockedResponses[index];
@@ -155,18 +180,35 @@ export default defineCheck({
             : `blocked address not refused: ${blockedProbe.probe.split(' from ')[0]} answered ${response.status}, expected ${params.blocked_status}`,
         });
       }
-      const loginRowsAfterBlock = (await failureEventsSince(db, client.mapping, afterBlock)).filter(
-        (row) => row.ip === params.source_address && loginTypes.has(row.eventType),
-      );
+      const blocks = (await ipBlocksSince(db, client.mapping, since)).filter((row) => row.ip === params.source_address);
       observations.push({
-        probe: `SELECT from ${client.mapping.tables.failure_events} WHERE ip = ${params.source_address} AND event_type IN (${[...loginTypes].join(', ')}) AND created_at >= ${afterBlock}`,
-        expected: { rows: 0 },
-        actual: { rows: loginRowsAfterBlock.length, events: loginRowsAfterBlock.slice(0, 10).map(eventRowJson) },
-        ok: loginRowsAfterBlock.length === 0,
+        probe: `SELECT from ${client.mapping.tables.ip_blocks} WHERE ip = ${params.source_address} AND blocked_at >= ${since}`,
+        expected: { rows_at_least: 1 },
+        actual: {
+          rows: blocks.length,
+          blocks: blocks.map((row) => ({ ip_address: row.ip, blocked_at: row.blockedAt, expires_at: row.expiresAt })),
+        },
+        ok: blocks.length > 0,
         note:
-          loginRowsAfterBlock.length === 0
+          blocks.length > 0
+            ? `${params.source_address} is blocked`
+            : `no ip_blocks row for ${params.source_address} after ${params.threshold + 1} failures`,
+      });
+
+      // Only the block's own row may be written for a blocked request: any other failure type means auth ran.
+      const authRowsAfterBlock = (await failureEventsSince(db, client.mapping, afterBlock)).filter(
+        (row) => row.ip === params.source_address && row.eventType !== params.event_types.blocked_ip,
+      );
+      const authTypes = [...new Set(authRowsAfterBlock.map((row) => row.eventType))];
+      observations.push({
+        probe: `SELECT from ${client.mapping.tables.failure_events} WHERE ip = ${params.source_address} AND event_type <> ${params.event_types.blocked_ip} AND created_at >= ${afterBlock}`,
+        expected: { rows: 0 },
+        actual: { rows: authRowsAfterBlock.length, events: authRowsAfterBlock.slice(0, 10).map(eventRowJson) },
+        ok: authRowsAfterBlock.length === 0,
+        note:
+          authRowsAfterBlock.length === 0
             ? 'no auth logic ran for the blocked address'
-            : `auth logic ran before the block: ${loginRowsAfterBlock.length} login failure rows written for the blocked address`,
+            : `auth logic ran for the blocked address before it was refused: ${authRowsAfterBlock.length} failure rows (${authTypes.join(', ')}) written after the block`,
       });
 
       // The forwarded-header sub-test: an ordinary client may not choose the address it is recorded under.
@@ -199,7 +241,7 @@ export default defineCheck({
     }
     return verdict(
       observations,
-      `${params.source_address} blocked after ${params.threshold + 1} failures; login, ${client.mapping.me_path} and ${params.health_path} got ${params.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
+      `${params.source_address} blocked at once after ${params.threshold + 1} failures; login (right and wrong password), ${client.mapping.me_path} (valid and garbage token), a wrong TOTP code and ${params.health_path} got ${params.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
       brokenNotes(observations),
     );
   },

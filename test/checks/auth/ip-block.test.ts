@@ -14,6 +14,13 @@ testCheck(ipBlock, {
       expect: /no ip_blocks row for 127\.0\.0\.9 after 11 failures/,
     },
     {
+      // Every answer is the block's 403, yet the wrong password, the garbage token and the wrong code were checked.
+      name: 'auth logic runs for a blocked address before its answer becomes 403',
+      target: authFixture({ flaws: ['auth-before-block'] }),
+      expect:
+        /auth logic ran for the blocked address before it was refused: \d+ failure rows \((?=.*bad_password)(?=.*invalid_token)(?=.*bad_totp)[a-z_, ]+\) written after the block/,
+    },
+    {
       name: 'IP block keyed on X-Forwarded-For',
       target: authFixture({ flaws: ['ip-from-forwarded-header'] }),
       expect: /failure recorded under the X-Forwarded-For address 203\.0\.113\.77, not the real 127\.0\.0\.13/,
