@@ -64,6 +64,7 @@ export default defineCheck({
       signing_alg: z.string().min(2).optional(),
     })
     .strict(),
+  probeAddresses: (params) => [params.source_address, params.lock_source_address, params.blocked_source_address],
   requires: (params) =>
     params.events.some((path) => ACCOUNT_PATHS.includes(path)) ? ['database', 'auth.probe_account'] : ['database'],
   async run(ctx, params) {

@@ -51,6 +51,7 @@ export default defineCheck({
     })
     .strict(),
   requires: () => ['database', 'auth.probe_account'],
+  probeAddresses: (params) => [params.source_address, params.untrusted_source_address],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the ip_blocks rows: the checklist names no database', undefined);
     const db = ctx.db;

@@ -23,6 +23,7 @@ export default defineCheck({
       event_types: eventTypesParam(),
     })
     .strict(),
+  probeAddresses: (params) => [params.source_address],
   requires: (params) => [`auth.${params.account}`, 'database'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);

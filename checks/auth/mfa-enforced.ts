@@ -19,7 +19,7 @@ import {
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
-import { refusedStatusesParam, sourceAddressParam } from './params.js';
+import { flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 const PRESENTED_EXPECTATION = 'not 2xx: nothing from the password step alone is a session';
 
@@ -60,10 +60,12 @@ export default defineCheck({
   effects: 'none',
   params: z
     .object({
-      source_address: sourceAddressParam('127.0.0.15'),
+      /** The address the flows come from; unset: one from the run's pool (target.source_addresses). */
+      source_address: flowSourceAddressParam,
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
+  probeAddresses: (params) => [params.source_address],
   requires: () => ['auth.no_mfa_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
@@ -76,7 +78,8 @@ export default defineCheck({
         undefined,
       );
     }
-    const route = { localAddress: params.source_address ?? undefined };
+    // About three failures: the challenge as a bearer token, its replay, a refresh it should not buy.
+    const route = { localAddress: await flowAddress(ctx, params.source_address, 3) };
     const observations: Observation[] = [];
     try {
       const noMfaLogin = await client.login(noMfa.username, noMfa.password, route);

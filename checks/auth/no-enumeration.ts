@@ -89,6 +89,7 @@ export default defineCheck({
       concurrent_pairs: z.boolean().default(true),
     })
     .strict(),
+  probeAddresses: (params) => params.source_addresses,
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { CheckContext } from '../../src/engine/types.js';
 
 export const sourceAddress = z.string().refine((value) => isIP(value) !== 0, { message: 'expected an IP address' });
 
@@ -15,6 +16,27 @@ export const sourceAddress = z.string().refine((value) => isIP(value) !== 0, { m
  */
 export function sourceAddressParam(defaultAddress: string) {
   return sourceAddress.nullable().default(defaultAddress);
+}
+
+/**
+ * The address a check's flow binds, when the checklist names one (null: the
+ * operating system chooses); unset, the flow takes one from the run's
+ * source-address pool (target.source_addresses).
+ */
+export const flowSourceAddressParam = sourceAddress.nullable().optional();
+
+/**
+ * One address for a whole flow (login, then the token's requests): the one
+ * the checklist names, else one from the run's pool reserved for the
+ * `failures` requests of the flow that the service may count as failures.
+ */
+export async function flowAddress(
+  ctx: CheckContext,
+  configured: string | null | undefined,
+  failures: number,
+): Promise<string | undefined> {
+  if (configured !== undefined) return configured ?? undefined;
+  return ctx.addresses.reserve(failures);
 }
 
 /** The values the service writes in its event-type column, per rejection path. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { createAuthClient, describeResponse } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
-import { refusedStatusesParam, sourceAddressParam } from './params.js';
+import { flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 export default defineCheck({
   id: 'auth.refresh-rotation',
@@ -14,18 +14,21 @@ export default defineCheck({
   effects: 'none',
   params: z
     .object({
-      source_address: sourceAddressParam('127.0.0.29'),
+      /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */
+      source_address: flowSourceAddressParam,
       refused_statuses: refusedStatusesParam,
       /** Also require the rotated access token to stop working after reuse (services with stateless access tokens may not). */
       expect_access_revoked: z.boolean().default(false),
     })
     .strict(),
+  probeAddresses: (params) => [params.source_address],
   requires: () => ['auth.probe_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;
     if (!probe) return errorOutcome(ctx, 'a session: the checklist gives no auth.probe_account', undefined);
-    const route = { localAddress: params.source_address ?? undefined };
+    // Two failures: the reused refresh token and the newer one it revokes.
+    const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
     const observations: Observation[] = [];
     const field = client.mapping.refresh.token_field;
     try {

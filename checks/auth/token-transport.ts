@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { createAuthClient, describeResponse } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
-import { refusedStatusesParam, sourceAddressParam } from './params.js';
+import { flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 /** Query parameters that, in a Location, betray a credential in a URL. */
 const TOKEN_IN_URL = /[?&#;](access_token|refresh_token|id_token|token|jwt|session|mfa_challenge_id)=/i;
@@ -41,7 +41,8 @@ export default defineCheck({
   effects: 'none',
   params: z
     .object({
-      source_address: sourceAddressParam('127.0.0.28'),
+      /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */
+      source_address: flowSourceAddressParam,
       query_parameters: z
         .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
         .min(1)
@@ -49,12 +50,14 @@ export default defineCheck({
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
+  probeAddresses: (params) => [params.source_address],
   requires: () => ['auth.probe_account'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;
     if (!probe) return errorOutcome(ctx, 'a token flow: the checklist gives no auth.probe_account', undefined);
-    const route = { localAddress: params.source_address ?? undefined };
+    // One failure per token put in the query string.
+    const route = { localAddress: await flowAddress(ctx, params.source_address, params.query_parameters.length) };
     const observations: Observation[] = [];
     try {
       const pair = await client.obtainTokens(probe, route);
@@ -117,7 +120,7 @@ export default defineCheck({
         url.searchParams.set(parameter, pair.accessToken);
         const response = await ctx.http.request(url, {
           headers: { accept: 'application/json' },
-          localAddress: params.source_address ?? undefined,
+          localAddress: route.localAddress,
         });
         const refused = isRefused(response.status, params.refused_statuses);
         observations.push({

@@ -31,8 +31,11 @@ interface Forgery {
 
 export const tokenValidationParams = z
   .object({
-    /** Forged tokens spread over these addresses so the rejections stay under the IP-block threshold; [] = unbound. */
-    source_addresses: z.array(sourceAddress).default(['127.0.0.16', '127.0.0.17', '127.0.0.18']),
+    /**
+     * Addresses the forged tokens come from, in turn ([] = the operating system's choice); unset: each
+     * forged token from the run's pool (target.source_addresses), so the rejections stay under the IP-block threshold.
+     */
+    source_addresses: z.array(sourceAddress).optional(),
     refused_statuses: refusedStatusesParam,
     weak_secrets: z.array(z.string().min(1)).default([...WELL_KNOWN_SECRETS]),
     /** ctx.env variable with the service's test signing key (PEM, or the secret for HS*): enables expired and missing-claim tokens. */
@@ -123,6 +126,7 @@ export default defineCheck({
   rationale: 'A forged or expired token that is accepted is a bypass of every other control.',
   effects: 'none',
   params: tokenValidationParams,
+  probeAddresses: (params) => params.source_addresses ?? [],
   requires: (params) => [
     'auth.probe_account',
     ...(params.signing_key_env ? [`env:${params.signing_key_env}` as const] : []),
@@ -132,14 +136,20 @@ export default defineCheck({
     const client = createAuthClient(ctx);
     const probe = client.mapping.probe_account;
     if (!probe) return errorOutcome(ctx, 'a real token: the checklist gives no auth.probe_account', undefined);
-    const routeFor = (index: number): RequestRoute => ({
-      localAddress: params.source_addresses[index % Math.max(params.source_addresses.length, 1)],
+    const configured = params.source_addresses;
+    const routeFor = async (index: number): Promise<RequestRoute> => ({
+      localAddress: configured ? configured[index % Math.max(configured.length, 1)] : await ctx.addresses.forFailure(),
     });
+    // The real token's flow keeps one address (a service may tie a token to it): its baseline and, without a
+    // signing key, the replay of the expired token, which counts as a failure.
+    const flowRoute: RequestRoute = {
+      localAddress: configured ? configured[0] : await ctx.addresses.reserve(1),
+    };
     const observations: Observation[] = [];
     try {
-      const pair = await client.obtainTokens(probe, routeFor(0));
+      const pair = await client.obtainTokens(probe, flowRoute);
       const real = decodeJwt(pair.accessToken);
-      const valid = await client.getWithBearer(client.mapping.me_path, pair.accessToken, routeFor(0));
+      const valid = await client.getWithBearer(client.mapping.me_path, pair.accessToken, flowRoute);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the probe's real token ${JSON.stringify(ctx.secrets.fingerprint(pair.accessToken))}`,
         expected: { status: '2xx' },
@@ -231,7 +241,9 @@ export default defineCheck({
       for (const forgery of forgeries) ctx.secrets.register(forgery.token);
 
       const responses = await Promise.all(
-        forgeries.map((forgery, index) => client.getWithBearer(client.mapping.me_path, forgery.token, routeFor(index))),
+        forgeries.map(async (forgery, index) =>
+          client.getWithBearer(client.mapping.me_path, forgery.token, await routeFor(index)),
+        ),
       );
       forgeries.forEach((forgery, index) => {
         const response = responses[index];
@@ -251,7 +263,7 @@ export default defineCheck({
       if (!signingKey) notTried.push('missing-claim tokens (no signing_key_env)');
       if (!signingKey && params.prove_expiry) {
         // No key to sign an expired token: let the real one expire and present it again.
-        const replay = await replayExpiredToken(ctx, client, pair.accessToken, real.payload.exp, params, routeFor(0));
+        const replay = await replayExpiredToken(ctx, client, pair.accessToken, real.payload.exp, params, flowRoute);
         if ('error' in replay) return errorOutcome(ctx, replay.error, undefined, observations);
         observations.push(replay.observation);
         sent.push({ kind: 'expired (the real token, replayed)' });

@@ -14,7 +14,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
-import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import {
+  attemptFailureRequest,
+  attemptRequest,
+  describeFailure,
+  describeRequest,
+  targetUrl,
+} from '../../src/probes/http-attempt.js';
 import { httpVerdict } from './outcome.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -164,11 +170,16 @@ export default defineCheck({
         if (probe.credential.authorization) headers.authorization = probe.credential.authorization;
         const hasBody = METHODS_WITH_BODY.has(probe.method);
         if (hasBody) headers['content-type'] = 'application/json';
-        const attempt = await attemptRequest(ctx.http, url, {
+        const options = {
           method: probe.method,
           headers,
           ...(hasBody ? { body: '{}' } : {}),
-        });
+        };
+        // Every probe but a public path is one the service may count as an authentication failure.
+        const attempt =
+          probe.kind === 'public'
+            ? await attemptRequest(ctx.http, url, options)
+            : await attemptFailureRequest(ctx, url, options);
         return { probe, request: describeRequest(probe.method, url), attempt };
       }),
     );

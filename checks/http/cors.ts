@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
-import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
 import { httpVerdict } from './outcome.js';
 
 interface CorsProbe {
@@ -125,7 +125,8 @@ export default defineCheck({
     const results = await Promise.all(
       requests.map(async (request) => {
         const url = targetUrl(ctx.target.url, request.path);
-        const attempt = await attemptRequest(ctx.http, url, { method: request.method, headers: request.headers });
+        // Foreign origins on a protected path: requests the service may count as failures.
+        const attempt = await attemptFailureRequest(ctx, url, { method: request.method, headers: request.headers });
         return { request, label: describeRequest(request.method, url), attempt };
       }),
     );

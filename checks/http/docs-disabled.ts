@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
-import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
 import { httpVerdict } from './outcome.js';
 
 /**
@@ -127,11 +127,14 @@ export default defineCheck({
     // A path that cannot exist: what a single-page app's catch-all serves for any unknown route. A docs
     // path answering 200 with exactly that page is the app shell, not documentation.
     const controlPath = `/secgate-no-such-page-${randomBytes(6).toString('hex')}`;
-    const controlRequest = attemptRequest(ctx.http, targetUrl(ctx.target.url, controlPath));
+    // Every request here is meant to be refused, so each may count as a failure at the service.
+    const controlRequest = attemptFailureRequest(ctx, targetUrl(ctx.target.url, controlPath));
+    // Awaited below; should the other requests throw first, this one must not become an unhandled rejection.
+    controlRequest.catch(() => {});
     const results = await Promise.all(
       requests.map(async (request) => {
         const url = targetUrl(ctx.target.url, request.path);
-        const attempt = await attemptRequest(ctx.http, url, {
+        const attempt = await attemptFailureRequest(ctx, url, {
           method: request.method,
           ...(request.body !== undefined
             ? { body: request.body, headers: { 'content-type': 'application/json' } }

@@ -8,7 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
-import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import {
+  attemptFailureRequest,
+  attemptRequest,
+  describeFailure,
+  describeRequest,
+  targetUrl,
+} from '../../src/probes/http-attempt.js';
 import { httpVerdict } from './outcome.js';
 
 export interface HeaderPolicy {
@@ -303,11 +309,16 @@ export default defineCheck({
     const attempts = await Promise.all(
       probes.map(async (probe) => {
         const url = targetUrl(ctx.target.url, probe.path);
-        const attempt = await attemptRequest(ctx.http, url, {
+        const options = {
           method: probe.method,
           ...(probe.body !== undefined ? { body: probe.body } : {}),
           ...(probe.content_type !== undefined ? { headers: { 'content-type': probe.content_type } } : {}),
-        });
+        };
+        // A request meant to be refused (401, 404, 400) may count as a failure at the service.
+        const meantToSucceed = probe.expect_status !== undefined && probe.expect_status < 300;
+        const attempt = meantToSucceed
+          ? await attemptRequest(ctx.http, url, options)
+          : await attemptFailureRequest(ctx, url, options);
         return { probe, request: describeRequest(probe.method, url), attempt };
       }),
     );

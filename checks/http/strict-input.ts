@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
-import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
 
 type ProbeName =
   | 'baseline'
@@ -154,13 +154,14 @@ export default defineCheck({
 
     const url = targetUrl(ctx.target.url, path);
     const request = describeRequest(params.method, url);
-    // One at a time: a service that rate-limits by IP must see the baseline before the rest.
+    // One at a time: a service that rate-limits must see the baseline before the rest. Each is a failed or
+    // malformed login the service may count, so each comes from the run's source-address pool.
     const observations: Observation[] = [];
     const failures: string[] = [];
     const unobserved: string[] = [];
     let inconclusive: string | undefined;
     for (const probe of probes) {
-      const attempt = await attemptRequest(ctx.http, url, {
+      const attempt = await attemptFailureRequest(ctx, url, {
         method: params.method,
         headers: { 'content-type': probe.contentType },
         body: probe.body,

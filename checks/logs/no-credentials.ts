@@ -18,8 +18,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
-import { attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
+import { type CheckContext, defineCheck, type HttpRequestOptions, type Observation } from '../../src/engine/types.js';
+import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
 
 const params = z
   .object({
@@ -27,8 +27,11 @@ const params = z
     log_file: z.string().min(1).optional(),
     /** Or a command that prints the logs (argv), e.g. [docker, logs, --since, 5m, api]. */
     log_command: z.array(z.string().min(1)).min(1).optional(),
-    /** Loopback address the canary requests come from, so they never count against the gate's own address. */
-    source_address: z.string().default('127.0.0.30'),
+    /**
+     * The address the canary requests come from (they are failed logins and bad tokens); unset: addresses
+     * from the run's pool (target.source_addresses), so they never count against the gate's own address.
+     */
+    source_address: z.string().optional(),
     /** The longest the check waits for the log, from the canary requests on. */
     settle_ms: z.number().int().positive().max(120_000).default(10_000),
     /** The log counts as flushed once it has not grown for this long (after the probe's own line appeared). */
@@ -139,6 +142,7 @@ export default defineCheck({
     'Whatever a log captures travels to aggregators and backups and outlives credential rotation; a logged token is a leaked token.',
   effects: 'none',
   params,
+  probeAddresses: (options) => [options.source_address],
   async run(ctx, options) {
     let reader: LogReader;
     try {
@@ -166,16 +170,18 @@ export default defineCheck({
     const usernameField = ctx.auth?.login.username_field ?? 'username';
     const passwordField = ctx.auth?.login.password_field ?? 'password';
     const probePath = `/api/v1/${marker}`;
+    const send = (url: URL, request: HttpRequestOptions) =>
+      options.source_address
+        ? attemptRequest(ctx.http, url, { ...request, localAddress: options.source_address })
+        : attemptFailureRequest(ctx, url, request);
     const requests = [
-      attemptRequest(ctx.http, targetUrl(ctx.target.url, `${probePath}?access_token=${query}`), {
+      send(targetUrl(ctx.target.url, `${probePath}?access_token=${query}`), {
         headers: { authorization: `Bearer ${bearer}`, cookie: `session=${cookie}` },
-        localAddress: options.source_address,
       }),
-      attemptRequest(ctx.http, targetUrl(ctx.target.url, loginPath), {
+      send(targetUrl(ctx.target.url, loginPath), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ [usernameField]: `${marker}-user`, [passwordField]: password }),
-        localAddress: options.source_address,
       }),
     ];
     const attempts = await Promise.all(requests);

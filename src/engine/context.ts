@@ -9,6 +9,7 @@ import { createHttpProbe } from '../probes/http.js';
 import { createPostgresProbe } from '../probes/postgres.js';
 import { type AuthConfig, authSchema, type TargetConfig } from './checklist/schema.js';
 import { createSecretRedactor } from './secrets.js';
+import { createSourceAddressPool, poolAddresses } from './source-addresses.js';
 import type { CheckContext, SecretRedactor } from './types.js';
 
 export interface ContextOptions {
@@ -42,14 +43,27 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
   const secrets = options.secrets ?? createSecretRedactor();
   registerConfigSecrets(secrets, auth, options.databaseUrl);
 
+  const target = {
+    url: options.target.url,
+    http_url: options.target.http_url,
+    ca_file: caFile,
+    timeout_ms: timeoutMs,
+    source_addresses: options.target.source_addresses,
+    max_failures_per_address: options.target.max_failures_per_address ?? 5,
+    health_path: options.target.health_path ?? '/health',
+    caPem,
+  };
   const context: CheckContext = {
-    target: {
-      url: options.target.url,
-      http_url: options.target.http_url,
-      ca_file: caFile,
-      timeout_ms: timeoutMs,
-      caPem,
-    },
+    target,
+    addresses: createSourceAddressPool({
+      addresses: poolAddresses(target),
+      maxFailuresPerAddress: target.max_failures_per_address,
+      http,
+      targetUrl: target.url,
+      healthPath: target.health_path,
+      db,
+      auth,
+    }),
     repoDir: path.resolve(baseDir, options.repoDir ?? '.'),
     baseDir,
     db,

@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import type { WaiverRecord } from '../evidence/types.js';
 import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
+import { ProbeAddressBlockedError } from './source-addresses.js';
 import type { CheckContext, CheckOutcome, FinalStatus } from './types.js';
 
 export const DESELECTED_SUMMARY = 'not selected (--only / --skip)';
@@ -72,9 +73,16 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
     options.onEvent?.({ type: 'finished', result });
   };
 
+  // Before anything probes: is an address a check binds by itself already blocked by the service?
+  const blocked = await blockedProbeAddresses(order, options.context);
   const runOne = async (entry: PlannedEntry) => {
     if (options.signal.aborted) {
       record(notRun(entry, 'not run: the gate was interrupted'));
+      return;
+    }
+    const blockedReason = blocked.get(entry.id);
+    if (blockedReason !== undefined) {
+      record(notRun(entry, `not run: ${blockedReason}`));
       return;
     }
     options.onEvent?.({ type: 'started', id: entry.id });
@@ -95,6 +103,41 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
   }
   // Report in checklist order, whatever order they finished in.
   return options.entries.map((entry) => results.get(entry.id)).filter((result) => result !== undefined);
+}
+
+/**
+ * The pre-flight: each address a check declares (probeAddresses) is asked once
+ * whether the service blocks it. Returns, per entry id, why it must not start.
+ */
+async function blockedProbeAddresses(
+  entries: readonly PlannedEntry[],
+  context: CheckContext,
+): Promise<Map<string, string>> {
+  const addressesOf = (entry: PlannedEntry) =>
+    (entry.check.probeAddresses?.(entry.params) ?? []).filter(
+      (address): address is string => typeof address === 'string',
+    );
+  const verdicts = new Map<string, Promise<string | undefined>>();
+  for (const address of new Set(entries.flatMap(addressesOf))) {
+    verdicts.set(
+      address,
+      context.addresses.ensureUsable(address).then(
+        () => undefined,
+        (error: unknown) => (error instanceof ProbeAddressBlockedError ? error.message : undefined),
+      ),
+    );
+  }
+  const reasons = new Map<string, string>();
+  for (const entry of entries) {
+    for (const address of addressesOf(entry)) {
+      const reason = await verdicts.get(address);
+      if (reason !== undefined) {
+        reasons.set(entry.id, reason);
+        break;
+      }
+    }
+  }
+  return reasons;
 }
 
 async function runPool<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {

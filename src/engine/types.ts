@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { AuthConfig, DatabaseConfig, TargetConfig } from './checklist/schema.js';
+import type { SourceAddressPool } from './source-addresses.js';
 
 /** JSON values, the only thing observations may carry (they go into signed evidence). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -127,6 +128,12 @@ export interface CheckContext {
   database: DatabaseConfig | undefined;
   auth: AuthConfig | undefined;
   http: HttpProbe;
+  /**
+   * Where requests that may count as authentication failures come from: each
+   * takes `await ctx.addresses.forFailure()` as its localAddress, so the gate
+   * never pushes one of its own addresses over the service's IP-block threshold.
+   */
+  addresses: SourceAddressPool;
   clock: Clock;
   /** Aborted on timeout, SIGINT or SIGTERM. Pass it to every I/O call. */
   signal: AbortSignal;
@@ -161,6 +168,13 @@ export interface CheckMeta<Params extends z.ZodType> {
    * probing (exit 3).
    */
   requires?: (params: z.output<Params>) => readonly ChecklistRequirement[];
+  /**
+   * The client addresses the check binds by itself (outside the run's pool),
+   * given its parameters. Before anything runs, the engine asks the service
+   * whether any of them is already blocked, and does not start a check whose
+   * address is: that is an error naming the address, not a failed control.
+   */
+  probeAddresses?: (params: z.output<Params>) => readonly (string | null | undefined)[];
 }
 
 /**

@@ -88,6 +88,24 @@ export async function ipBlocksSince(db: DatabaseProbe, auth: AuthConfig, since: 
   return rows.map((row) => ({ ip: normaliseAddress(row.ip), blockedAt: row.blocked_at, expiresAt: row.expires_at }));
 }
 
+/** The newest block row for one address (compared in normal form, whatever the column type), if any. */
+export async function latestIpBlock(
+  db: DatabaseProbe,
+  auth: AuthConfig,
+  address: string,
+): Promise<IpBlockRow | undefined> {
+  const c = auth.columns;
+  const blockedAt = sqlIdentifier(c.blocked_at);
+  const rows = await db.query<{ ip: string | null; blocked_at: string; expires_at: string | null }>(
+    `SELECT ${sqlIdentifier(c.ip_address)}::text AS ip, ${blockedAt}::text AS blocked_at,
+            ${sqlIdentifier(c.expires_at)}::text AS expires_at
+       FROM ${sqlIdentifier(auth.tables.ip_blocks)}
+      ORDER BY ${blockedAt} DESC LIMIT ${ROW_LIMIT}`,
+  );
+  const row = rows.find((candidate) => normaliseAddress(candidate.ip) === address);
+  return row && { ip: normaliseAddress(row.ip), blockedAt: row.blocked_at, expiresAt: row.expires_at };
+}
+
 export function eventRowJson(row: FailureEventRow): Json {
   return { created_at: row.createdAt, event_type: row.eventType, username: row.username, ip_address: row.ip };
 }

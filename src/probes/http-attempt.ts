@@ -5,6 +5,7 @@
  * network error is classified here once, by its code, rather than by each
  * check matching error messages.
  */
+import type { SourceAddressPool } from '../engine/source-addresses.js';
 import type { HttpProbe, HttpRequestOptions, HttpResponse } from '../engine/types.js';
 
 export type HttpFailureKind = 'refused' | 'timeout' | 'tls' | 'reset' | 'aborted' | 'other';
@@ -84,4 +85,20 @@ export function describeRequest(method: string, url: string | URL): string {
 /** A target-relative URL: `path` may carry a query string. */
 export function targetUrl(base: string, path: string): URL {
   return new URL(path, base);
+}
+
+/**
+ * A request the target may count as an authentication failure (a forged or
+ * missing credential, a bad body, a path that does not exist): it goes out
+ * from the run's source-address pool, so that no address of the gate gets
+ * near the service's IP-block threshold. The pool throws when it is
+ * exhausted or an address is already blocked: that is the check's error.
+ */
+export async function attemptFailureRequest(
+  ctx: { http: HttpProbe; addresses: SourceAddressPool },
+  url: URL,
+  options: HttpRequestOptions = {},
+): Promise<HttpAttempt> {
+  const localAddress = await ctx.addresses.forFailure();
+  return attemptRequest(ctx.http, url, { ...options, ...(localAddress ? { localAddress } : {}) });
 }

@@ -3,6 +3,7 @@
  * error, never silently ignored (a typo in a security gate must not weaken it).
  */
 import { z } from 'zod';
+import { isAddressOrBlock } from '../addresses.js';
 
 const url = z.string().url({ message: 'expected an absolute URL such as https://host:8443' });
 const relativePath = z.string().regex(/^\//, { message: 'expected a path starting with /' });
@@ -18,6 +19,23 @@ export const targetSchema = z
     ca_file: z.string().min(1).optional(),
     /** Per-request timeout for every network probe. */
     timeout_ms: positiveInt.max(120_000).default(5_000),
+    /**
+     * Addresses of this host (IPs or IPv4 blocks such as 10.20.0.0/28) that the target sees as
+     * distinct clients. Requests that may count as authentication failures spread over them. Default:
+     * 127.0.0.128/25 for a target on this host; none (the operating system's choice) otherwise.
+     */
+    source_addresses: z
+      .array(
+        z.string().refine(isAddressOrBlock, {
+          message: 'expected an IP address or an IPv4 block such as 10.20.0.0/28 (at most 4096 addresses)',
+        }),
+      )
+      .min(1)
+      .optional(),
+    /** The most failure-provoking requests one source address gets in a run: keep it below the IP-block threshold. */
+    max_failures_per_address: positiveInt.max(1_000).default(5),
+    /** A path every client may GET: the pre-flight asks it whether a probe address is already blocked. */
+    health_path: relativePath.default('/health'),
   })
   .strict();
 export type TargetConfig = z.output<typeof targetSchema>;
