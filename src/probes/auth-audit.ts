@@ -73,19 +73,29 @@ export interface IpBlockRow {
   expiresAt: string | null;
 }
 
-/** Blocks written since `since` (database time), oldest first. */
-export async function ipBlocksSince(db: DatabaseProbe, auth: AuthConfig, since: string): Promise<IpBlockRow[]> {
+/** Block rows with the mapping's column names; `where` and `order` are built here, never from input. */
+async function ipBlockRows(
+  db: DatabaseProbe,
+  auth: AuthConfig,
+  clause: { where: string; order: 'ASC' | 'DESC' },
+  params: unknown[],
+): Promise<IpBlockRow[]> {
   const c = auth.columns;
   const blockedAt = sqlIdentifier(c.blocked_at);
   const rows = await db.query<{ ip: string | null; blocked_at: string; expires_at: string | null }>(
     `SELECT ${sqlIdentifier(c.ip_address)}::text AS ip, ${blockedAt}::text AS blocked_at,
             ${sqlIdentifier(c.expires_at)}::text AS expires_at
        FROM ${sqlIdentifier(auth.tables.ip_blocks)}
-      WHERE ${blockedAt} >= $1::timestamptz
-      ORDER BY ${blockedAt} LIMIT ${ROW_LIMIT}`,
-    [since],
+      ${clause.where.replaceAll('{blocked_at}', blockedAt)}
+      ORDER BY ${blockedAt} ${clause.order} LIMIT ${ROW_LIMIT}`,
+    params,
   );
   return rows.map((row) => ({ ip: normaliseAddress(row.ip), blockedAt: row.blocked_at, expiresAt: row.expires_at }));
+}
+
+/** Blocks written since `since` (database time), oldest first. */
+export function ipBlocksSince(db: DatabaseProbe, auth: AuthConfig, since: string): Promise<IpBlockRow[]> {
+  return ipBlockRows(db, auth, { where: 'WHERE {blocked_at} >= $1::timestamptz', order: 'ASC' }, [since]);
 }
 
 /** The newest block row for one address (compared in normal form, whatever the column type), if any. */
@@ -94,16 +104,8 @@ export async function latestIpBlock(
   auth: AuthConfig,
   address: string,
 ): Promise<IpBlockRow | undefined> {
-  const c = auth.columns;
-  const blockedAt = sqlIdentifier(c.blocked_at);
-  const rows = await db.query<{ ip: string | null; blocked_at: string; expires_at: string | null }>(
-    `SELECT ${sqlIdentifier(c.ip_address)}::text AS ip, ${blockedAt}::text AS blocked_at,
-            ${sqlIdentifier(c.expires_at)}::text AS expires_at
-       FROM ${sqlIdentifier(auth.tables.ip_blocks)}
-      ORDER BY ${blockedAt} DESC LIMIT ${ROW_LIMIT}`,
-  );
-  const row = rows.find((candidate) => normaliseAddress(candidate.ip) === address);
-  return row && { ip: normaliseAddress(row.ip), blockedAt: row.blocked_at, expiresAt: row.expires_at };
+  const rows = await ipBlockRows(db, auth, { where: '', order: 'DESC' }, []);
+  return rows.find((row) => row.ip === address);
 }
 
 export function eventRowJson(row: FailureEventRow): Json {

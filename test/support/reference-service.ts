@@ -15,6 +15,7 @@ import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { FIXTURE_PROBE_TIMEOUT_MS } from '../../fixtures/timeouts.js';
 import type { ContextOptions } from '../../src/engine/context.js';
 import {
   provisionAccount,
@@ -91,7 +92,12 @@ export async function startReferenceTarget(overrides: ReferenceServiceOptions = 
       service: running,
       jwtSecret,
       context: {
-        target: { url: running.httpsUrl, http_url: running.httpUrl, caPem: running.caPem },
+        target: {
+          url: running.httpsUrl,
+          http_url: running.httpUrl,
+          caPem: running.caPem,
+          timeout_ms: FIXTURE_PROBE_TIMEOUT_MS,
+        },
         databaseUrl: running.databaseUrl,
         auth: {
           probe_account: { username: PROBE_USERNAME, password: probePassword, totp_secret: probe.totpSecret },

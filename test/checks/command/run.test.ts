@@ -128,7 +128,8 @@ describe('command.run evidence', () => {
       name: 'hang',
       command: `sleep 30 & echo $! > ${pidFile}; wait`,
       shell: true,
-      timeout_ms: 500,
+      // Long enough for the shell to start its child even on a loaded machine.
+      timeout_ms: 5_000,
       grace_ms: 200,
     });
     expect(outcome.status).toBe('error');

@@ -59,25 +59,29 @@ async function runbookCase(script: string, extra: Record<string, unknown> = {}):
       command: [process.execPath, '-e', script],
       env: { PORT: String(port) },
       health_url: `http://127.0.0.1:${port}/health`,
-      startup_timeout_ms: 3_000,
+      // Generous: a loaded machine may take seconds to start node; only the cases about time set less.
+      startup_timeout_ms: 30_000,
       poll_interval_ms: 50,
-      grace_ms: 500,
+      grace_ms: 10_000,
       ...extra,
     },
   };
 }
 
 testCheck(commandRunbook, {
+  // Each case has its own port and process; two of them wait out a deadline.
+  concurrent: true,
   valid: [{ name: 'service that becomes healthy and stops on SIGTERM', ...(await runbookCase(service())) }],
   invalid: [
     {
       name: 'health endpoint answers 500',
-      ...(await runbookCase(service({ healthStatus: 500 }), { startup_timeout_ms: 800 })),
-      expect: /\/health did not answer 200 within 800 ms \(last: HTTP 500\)/,
+      // Long enough for the service to be up and answering 500 on a loaded machine, not only refusing.
+      ...(await runbookCase(service({ healthStatus: 500 }), { startup_timeout_ms: 8_000 })),
+      expect: /\/health did not answer 200 within 8000 ms \(last: HTTP 500\)/,
     },
     {
       name: 'service ignores SIGTERM',
-      ...(await runbookCase(service({ ignoreSigterm: true }))),
+      ...(await runbookCase(service({ ignoreSigterm: true }), { grace_ms: 500 })),
       expect: /start service did not stop on SIGTERM within 500 ms; SIGKILL was needed/,
     },
     {

@@ -28,7 +28,10 @@ async function wellConfiguredByName(): Promise<TargetHandle> {
 /** The well-configured server with no ca_file: the default store does not know the fixture CA. */
 async function wellConfiguredWithoutCa(): Promise<TargetHandle> {
   const fixture = await wellConfigured();
-  return { ...fixture, context: { target: { url: fixture.context.target.url, timeout_ms: 3_000 } } };
+  return {
+    ...fixture,
+    context: { target: { url: fixture.context.target.url, timeout_ms: fixture.context.target.timeout_ms } },
+  };
 }
 
 testCheck(tlsCertificate, {

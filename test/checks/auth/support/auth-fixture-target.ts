@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { Secret } from 'otpauth';
 import { FIXTURE_UNBLOCK_IP_SQL, FIXTURE_UNLOCK_ACCOUNT_SQL } from '../../../../fixtures/auth/schema.js';
 import { type AuthFlaw, startFlawedAuthServer } from '../../../../fixtures/auth/server.js';
+import { FIXTURE_PROBE_TIMEOUT_MS } from '../../../../fixtures/timeouts.js';
 import { deriveSigningKeys } from '../../../../src/service/auth/tokens.js';
 import type { TargetHandle } from '../../../harness/check-tester.js';
 import { createScratchDatabase } from '../../../support/database.js';
@@ -48,7 +49,7 @@ export function authFixture(options: AuthFixtureOptions = {}): () => Promise<Tar
       });
       return {
         context: {
-          target: { url: server.url, caPem: server.caPem, timeout_ms: 5_000 },
+          target: { url: server.url, caPem: server.caPem, timeout_ms: FIXTURE_PROBE_TIMEOUT_MS },
           databaseUrl: options.withoutDatabase ? undefined : database.url,
           auth: {
             probe_account: probe,
