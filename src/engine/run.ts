@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import type { WaiverRecord } from '../evidence/types.js';
 import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
+import { CLEANUP_CHECK_ID, cleanupEntry } from './cleanup.js';
 import { ProbeAddressBlockedError } from './source-addresses.js';
 import type { CheckContext, CheckOutcome, FinalStatus } from './types.js';
 
@@ -66,13 +67,23 @@ export function planRun(entries: PlannedEntry[], only: string[] = [], skip: stri
 export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
   const plan = planRun(options.entries, options.only, options.skip);
   const order = [...plan.concurrent, ...plan.sequential];
-  options.onEvent?.({ type: 'planned', ids: order.map((entry) => entry.id) });
+  // Last, after every check: forget the failures the probes provoked (when the checklist says how).
+  const cleanupConfigured = Boolean(
+    options.context.auth?.cleanup?.forget_address_failures_sql ||
+      options.context.auth?.cleanup?.forget_account_failures_sql,
+  );
+  const cleanupPlanned = cleanupConfigured && order.length > 0;
+  options.onEvent?.({
+    type: 'planned',
+    ids: [...order.map((entry) => entry.id), ...(cleanupPlanned ? [CLEANUP_CHECK_ID] : [])],
+  });
   const results = new Map<string, CheckResult>();
   const record = (result: CheckResult) => {
     results.set(result.entry.id, result);
     options.onEvent?.({ type: 'finished', result });
   };
 
+  const started = new Set<string>();
   // Before anything probes: is an address a check binds by itself already blocked by the service?
   const blocked = await blockedProbeAddresses(order, options.context);
   const runOne = async (entry: PlannedEntry) => {
@@ -85,6 +96,7 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
       record(notRun(entry, `not run: ${blockedReason}`));
       return;
     }
+    started.add(entry.id);
     options.onEvent?.({ type: 'started', id: entry.id });
     const result = await runWithDeadline(entry, options.context, options.signal);
     record(applyWaiver(result, options.waivers, options.context.clock.now()));
@@ -92,6 +104,9 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
 
   await runPool(plan.concurrent, options.concurrency, runOne);
   for (const entry of plan.sequential) await runOne(entry);
+  // Only the addresses of checks that really probed: a blocked or interrupted one touched nothing.
+  const cleanup = cleanupPlanned ? cleanupEntry(order.filter((entry) => started.has(entry.id))) : undefined;
+  if (cleanup) await runOne(cleanup);
 
   for (const entry of plan.deselected) {
     results.set(entry.id, {
@@ -101,8 +116,10 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
       durationMs: 0,
     });
   }
-  // Report in checklist order, whatever order they finished in.
-  return options.entries.map((entry) => results.get(entry.id)).filter((result) => result !== undefined);
+  // Report in checklist order, whatever order they finished in; the cleanup last.
+  return [...options.entries, ...(cleanup ? [cleanup] : [])]
+    .map((entry) => results.get(entry.id))
+    .filter((result) => result !== undefined);
 }
 
 /**

@@ -5,41 +5,11 @@
  * failure of an unrelated control.
  */
 import { describe, expect, it } from 'vitest';
-import { allChecks } from '../../checks/index.js';
 import { startHttpFixture } from '../../fixtures/http/servers.js';
 import { expandAddresses } from '../../src/engine/addresses.js';
-import type { PlannedEntry } from '../../src/engine/checklist/load.js';
-import { type ContextOptions, openCheckContext } from '../../src/engine/context.js';
-import { type CheckResult, runChecks } from '../../src/engine/run.js';
+import type { CheckResult } from '../../src/engine/run.js';
 import { pickAddress, poolAddresses } from '../../src/engine/source-addresses.js';
-import type { CheckDefinition } from '../../src/engine/types.js';
-
-function check(id: string): CheckDefinition {
-  const found = allChecks.find((candidate) => candidate.id === id);
-  if (!found) throw new Error(`no check ${id}`);
-  return found;
-}
-
-function entry(id: string, params: Record<string, unknown> = {}): PlannedEntry {
-  const definition = check(id);
-  return { id, check: definition, params: definition.params.parse(params), timeoutMs: 60_000 };
-}
-
-/** Runs entries through the engine, as `secgate verify` does (concurrently, one shared pool). */
-async function run(context: ContextOptions, entries: PlannedEntry[]): Promise<CheckResult[]> {
-  const opened = await openCheckContext(context);
-  try {
-    return await runChecks({
-      entries,
-      context: opened.context,
-      signal: new AbortController().signal,
-      concurrency: 8,
-      waivers: [],
-    });
-  } finally {
-    await opened.close();
-  }
-}
+import { plannedEntry, runEntries } from '../support/engine-run.js';
 
 const describeResults = (results: CheckResult[]) =>
   results.map((result) => `${result.entry.id}: ${result.status} — ${result.outcome.summary}`).join('\n');
@@ -93,9 +63,9 @@ describe('against a service that counts every rejection toward its IP block', ()
   it('all HTTP checks pass: no address of the gate gets near the threshold', async () => {
     const fixture = await strictService();
     try {
-      const results = await run(
+      const results = await runEntries(
         fixture.context,
-        HTTP_CHECKS.map((id) => entry(id)),
+        HTTP_CHECKS.map((id) => plannedEntry(id)),
       );
       expect(
         results.map((result) => result.status),
@@ -109,12 +79,12 @@ describe('against a service that counts every rejection toward its IP block', ()
   it('from a single address, as before the pool, the gate blocks itself and an unrelated control reads as failed', async () => {
     const fixture = await strictService();
     try {
-      const results = await run(
+      const results = await runEntries(
         {
           ...fixture.context,
           target: { ...fixture.context.target, source_addresses: ['127.0.0.131'], max_failures_per_address: 1_000 },
         },
-        HTTP_CHECKS.map((id) => entry(id)),
+        HTTP_CHECKS.map((id) => plannedEntry(id)),
       );
       expect(
         results.some((result) => result.status !== 'pass'),
@@ -129,12 +99,12 @@ describe('against a service that counts every rejection toward its IP block', ()
   it('a pool too small for the run is an error that says what to add, not a failed control', async () => {
     const fixture = await strictService();
     try {
-      const [result] = await run(
+      const [result] = await runEntries(
         {
           ...fixture.context,
           target: { ...fixture.context.target, source_addresses: ['127.0.0.140'], max_failures_per_address: 3 },
         },
-        [entry('http.auth-required')],
+        [plannedEntry('http.auth-required')],
       );
       expect(result?.status).toBe('error');
       expect(result?.outcome.summary).toMatch(
@@ -150,8 +120,8 @@ describe('a probe address the service already blocks', () => {
   it('stops a check that binds it before anything is probed, naming the address and the fix', async () => {
     const fixture = await startHttpFixture({ ipBlock: { threshold: 10, blocked: ['127.0.0.30'] } });
     try {
-      const [result] = await run(fixture.context, [
-        entry('logs.no-credentials', { log_file: '/nonexistent/service.log', source_address: '127.0.0.30' }),
+      const [result] = await runEntries(fixture.context, [
+        plannedEntry('logs.no-credentials', { log_file: '/nonexistent/service.log', source_address: '127.0.0.30' }),
       ]);
       expect(result?.status).toBe('error');
       expect(result?.outcome.summary).toBe(
@@ -165,7 +135,7 @@ describe('a probe address the service already blocks', () => {
   it('is an error of the check that draws it from the pool, never a failed control', async () => {
     const fixture = await startHttpFixture({ ipBlock: { threshold: 10, blocked: ['127.0.0.128'] } });
     try {
-      const [result] = await run(fixture.context, [entry('http.auth-required')]);
+      const [result] = await runEntries(fixture.context, [plannedEntry('http.auth-required')]);
       expect(result?.status).toBe('error');
       expect(result?.outcome.summary).toMatch(
         /probe address 127\.0\.0\.128 is blocked by the service \(GET \/health from it answered 403/,

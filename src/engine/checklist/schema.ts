@@ -135,11 +135,20 @@ export const authSchema = z
         blocked_at: 'blocked_at',
         expires_at: 'expires_at',
       }),
-    /** SQL statements or shell commands that undo what effectful checks did. */
+    /** SQL statements that undo what the probes did. */
     cleanup: z
       .object({
+        /** $1 = the probe account's username: ends its lockout. */
         unlock_account_sql: z.string().optional(),
+        /** $1 = a probe address: lifts its block. */
         unblock_ip_sql: z.string().optional(),
+        /**
+         * $1 = an address the run used: forgets its failure rows, so that a detector that counts
+         * failures over a rolling window does not count them again in the next run.
+         */
+        forget_address_failures_sql: z.string().optional(),
+        /** $1 = a probe account's username: the same for failures counted per account. */
+        forget_account_failures_sql: z.string().optional(),
       })
       .strict()
       .optional(),
