@@ -184,24 +184,30 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
           detail: 'inactive',
         });
       }
-      const devices = await deps.pool.query<{ id: string; secret: string; last_used_step: string | null }>(
-        `SELECT id, secret, last_used_step FROM mfa_devices WHERE user_id = $1 AND verified_at IS NOT NULL`,
+      const devices = await deps.pool.query<{ id: string; secret: string }>(
+        `SELECT id, secret FROM mfa_devices WHERE user_id = $1 AND verified_at IS NOT NULL`,
         [user.id],
       );
       const device = devices.rows[0];
       const step = device ? matchingStep(device.secret, request.body.code) : undefined;
-      const replayed =
-        deps.rejectTotpReuse &&
-        step !== undefined &&
-        device?.last_used_step != null &&
-        step <= Number(device.last_used_step);
-      if (!device || step === undefined || replayed) {
-        return fail(request, reply, {
-          eventType: 'bad_totp',
-          username: user.username,
-          lockoutUserId: user.id,
-          ...(replayed ? { detail: 'totp_code_reused' } : {}),
-        });
+      if (!device || step === undefined) {
+        return fail(request, reply, { eventType: 'bad_totp', username: user.username, lockoutUserId: user.id });
+      }
+      if (deps.rejectTotpReuse) {
+        // One statement claims the step: of any number of concurrent uses of one code, exactly one claims it.
+        const claimed = await deps.pool.query(
+          `UPDATE mfa_devices SET last_used_step = $2
+            WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING id`,
+          [device.id, step],
+        );
+        if (claimed.rowCount === 0) {
+          return fail(request, reply, {
+            eventType: 'bad_totp',
+            username: user.username,
+            lockoutUserId: user.id,
+            detail: 'totp_code_reused',
+          });
+        }
       }
       // Success resets the consecutive-failure counter, unless the account got locked meanwhile (atomic).
       const reset = await deps.pool.query(
@@ -212,10 +218,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
       if (reset.rowCount === 0) {
         return fail(request, reply, { eventType: 'locked_account', username: user.username, detail: 'locked' });
       }
-      await deps.pool.query(
-        'UPDATE mfa_devices SET last_used_step = greatest(coalesce(last_used_step, 0), $2) WHERE id = $1',
-        [device.id, step],
-      );
+      if (!deps.rejectTotpReuse) {
+        await deps.pool.query(
+          'UPDATE mfa_devices SET last_used_step = greatest(coalesce(last_used_step, 0), $2) WHERE id = $1',
+          [device.id, step],
+        );
+      }
       const session = await createSession(deps.pool, deps.sessions, user.id, normaliseIp(request.ip));
       const accessToken = await issueAccessToken(deps.keys, deps.tokens, {
         sub: user.id,
