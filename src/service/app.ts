@@ -17,15 +17,18 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { isIpBlocked, recordFailure } from './auth/failures.js';
 import { liveSession } from './auth/sessions.js';
 import { verifyAccessToken } from './auth/tokens.js';
+import { isStorableText } from './db/text.js';
 import type { Principal, ServiceDeps } from './deps.js';
 import {
   allowedOrigin,
   CORS_ALLOWED_HEADERS,
   CORS_ALLOWED_METHODS,
+  clientAddress,
   isApiDocumentationPath,
   isPublicRoute,
   normaliseIp,
   SECURITY_HEADERS,
+  STORABLE_TEXT_FORMAT,
 } from './http-policy.js';
 import { pathOnly } from './log.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -42,6 +45,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export const UNAUTHORIZED = { error: 'unauthorized', message: 'A valid bearer token is required' };
 export const IP_BLOCKED = { error: 'ip_blocked', message: 'Requests from this address are blocked' };
 const NOT_FOUND = { error: 'not_found', message: 'No such resource' };
+const NO_CLIENT_ADDRESS = { error: 'bad_request', message: 'The request carries no usable client address' };
 
 export interface TlsSettings {
   key: string;
@@ -94,7 +98,15 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Reject unknown fields instead of silently dropping them; never coerce types.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+        formats: { [STORABLE_TEXT_FORMAT]: isStorableText },
+      },
+    },
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('principal', null);
@@ -128,7 +140,12 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
 
   // 1. IP block: the first hook, before any other work.
   app.addHook('onRequest', async (request, reply) => {
-    if (await isIpBlocked(deps.pool, normaliseIp(request.ip))) {
+    const ipAddress = clientAddress(request.ip);
+    if (ipAddress === undefined) {
+      deps.logger.warn('http.request.no_client_address', { request_id: request.id, path: pathOnly(request.url) });
+      return reply.code(400).send(NO_CLIENT_ADDRESS);
+    }
+    if (await isIpBlocked(deps.pool, ipAddress)) {
       await reportFailure(request, 'blocked_ip', 'active_ip_block');
       return reply.code(403).send(IP_BLOCKED);
     }
@@ -195,7 +212,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
       path: pathOnly(request.url),
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
-      client_ip: normaliseIp(request.ip),
+      client_ip: clientAddress(request.ip) ?? null,
     });
   });
 

@@ -14,6 +14,7 @@
  * threshold, with no polling delay.
  */
 import type { Pool } from '../db/pool.js';
+import { storableText } from '../db/text.js';
 import {
   decideIpBlock,
   decideLockout,
@@ -104,7 +105,14 @@ export async function recordFailure(
     await client.query(
       `INSERT INTO auth_failure_events (event_type, username, ip_address, method, path, detail)
        VALUES ($1, $2, $3, $4, $5, $6)`,
-      [eventType, report.username, report.ipAddress, report.method, report.path, report.detail ?? null],
+      [
+        eventType,
+        report.username === null ? null : storableText(report.username),
+        report.ipAddress,
+        report.method,
+        storableText(report.path),
+        report.detail ?? null,
+      ],
     );
     let ipBlockedNow = false;
     if (IP_COUNTED_EVENT_TYPES.includes(eventType)) {

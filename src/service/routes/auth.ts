@@ -16,6 +16,7 @@ import {
 } from '../auth/sessions.js';
 import { issueAccessToken } from '../auth/tokens.js';
 import { matchingStep } from '../auth/totp.js';
+import { isStorableText } from '../db/text.js';
 import type { ServiceDeps } from '../deps.js';
 import { normaliseIp } from '../http-policy.js';
 import { pathOnly } from '../log.js';
@@ -135,10 +136,18 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
     { schema: loginSchema },
     async (request, reply) => {
       const { username, password } = request.body;
-      const user = await loadUser('username', username);
+      // A name PostgreSQL cannot hold as sent (NUL, an unpaired surrogate) belongs to no account.
+      const representable = isStorableText(username);
+      const user = representable ? await loadUser('username', username) : undefined;
       // Always hash: an unknown user costs the same as a wrong password.
       const passwordMatches = await verifyPassword(password, user?.password_hash);
-      if (!user) return fail(request, reply, { eventType: 'unknown_user', username });
+      if (!user) {
+        return fail(request, reply, {
+          eventType: 'unknown_user',
+          username,
+          ...(representable ? {} : { detail: 'username_not_representable' }),
+        });
+      }
       if (!user.is_active) return fail(request, reply, { eventType: 'locked_account', username, detail: 'inactive' });
       if (!passwordMatches) {
         return fail(request, reply, { eventType: 'bad_password', username, lockoutUserId: user.id });
