@@ -1,7 +1,9 @@
 /**
  * The Fastify application. The request lifecycle, in order:
  *
- *   onRequest  1. IP block — a blocked address gets 403 before any other work
+ *   onRequest  1. IP block — a blocked address gets 403 before any other work, and a
+ *                 credential check (login, MFA code) runs only if admitted under the
+ *                 IP-block threshold (auth/admission.ts); every refusal is audited
  *              2. CORS — configured origins only, never reflected, never `*`
  *              3. API documentation paths — 404
  *              4. authentication — every path but /health and the public auth
@@ -14,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type AdmittedCheck, CredentialAdmissions } from './auth/admission.js';
 import { isIpBlocked, recordFailure } from './auth/failures.js';
 import { liveSession } from './auth/sessions.js';
 import { verifyAccessToken } from './auth/tokens.js';
@@ -25,6 +28,7 @@ import {
   CORS_ALLOWED_METHODS,
   clientAddress,
   isApiDocumentationPath,
+  isCredentialRoute,
   isPublicRoute,
   normaliseIp,
   SECURITY_HEADERS,
@@ -37,6 +41,8 @@ import { registerResourceRoutes } from './routes/resources.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Set by the IP gate on credential routes: the check the route may run. */
+    admission: AdmittedCheck | null;
   }
 }
 
@@ -110,6 +116,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('admission', null);
   // JSON is the only accepted body type: anything else answers 415.
   app.removeContentTypeParser(['text/plain']);
 
@@ -139,16 +146,24 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
   };
 
   // 1. IP block: the first hook, before any other work.
+  const admissions = new CredentialAdmissions(deps.pool, deps.policy);
   app.addHook('onRequest', async (request, reply) => {
     const ipAddress = clientAddress(request.ip);
     if (ipAddress === undefined) {
       deps.logger.warn('http.request.no_client_address', { request_id: request.id, path: pathOnly(request.url) });
       return reply.code(400).send(NO_CLIENT_ADDRESS);
     }
+    const facts = { ipAddress, method: request.method, path: pathOnly(request.url) };
     if (await isIpBlocked(deps.pool, ipAddress)) {
       await reportFailure(request, 'blocked_ip', 'active_ip_block');
       return reply.code(403).send(IP_BLOCKED);
     }
+    if (!isCredentialRoute(facts.method, facts.path)) return;
+    const admission = await admissions.admit(facts);
+    if (!admission) return reply.code(403).send(IP_BLOCKED);
+    request.admission = admission;
+    // A request that ends before its route begins the check (a rejected body, a client gone) gives it back.
+    reply.raw.once('close', () => admission.abandon());
   });
 
   // 2. CORS.

@@ -18,6 +18,19 @@ export function isPublicRoute(method: string, path: string): boolean {
   return PUBLIC_ROUTES.some((route) => route.method === method && route.path === path);
 }
 
+/**
+ * Public routes that check a credential (a password, a TOTP code): each such request needs an
+ * admission under the IP-block policy before any auth work (auth/admission.ts).
+ */
+export const CREDENTIAL_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
+  { method: 'POST', path: '/api/v1/auth/login' },
+  { method: 'POST', path: '/api/v1/auth/mfa/verify' },
+];
+
+export function isCredentialRoute(method: string, path: string): boolean {
+  return CREDENTIAL_ROUTES.some((route) => route.method === method && route.path === path);
+}
+
 /** Interactive API documentation is an endpoint inventory for attackers; these paths answer 404. */
 const API_DOCUMENTATION =
   /^\/(?:api\/(?:v\d+\/)?)?(?:docs|redoc|openapi|swagger|api-docs|v\d+\/api-docs|graphiql|playground)(?:[./-].*|\/.*)?$/i;

@@ -2,8 +2,12 @@
  * The public auth endpoints: login, MFA verification and refresh. Every
  * rejection records exactly one failure row before answering, and every
  * credential rejection answers the same 401 body, whatever the reason.
+ * Login and MFA verification run only with the admission the IP gate gave
+ * them (auth/admission.ts), and settle it: a failure row takes it with it, a
+ * success gives it back.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AdmittedCheck } from '../auth/admission.js';
 import { type FailureReport, recordFailure } from '../auth/failures.js';
 import { verifyPassword } from '../auth/passwords.js';
 import { isLocked } from '../auth/policy.js';
@@ -87,6 +91,13 @@ const refreshSchema = {
   response: { 200: tokenPairSchema },
 } as const;
 
+/** The admission of this credential check; without one no check runs (fail closed). */
+function beginCheck(request: FastifyRequest): AdmittedCheck {
+  const admission = request.admission;
+  if (!admission?.begin()) throw new Error('a credential check without an admission from the IP gate');
+  return admission;
+}
+
 interface UserRow {
   id: string;
   username: string;
@@ -110,7 +121,9 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
       ipAddress: normaliseIp(request.ip),
       method: request.method,
       path: pathOnly(request.url),
+      ...(request.admission ? { admissionId: request.admission.admissionId } : {}),
     });
+    request.admission?.settledByFailure();
     return reply.code(status).send(body);
   };
 
@@ -136,6 +149,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
     { schema: loginSchema },
     async (request, reply) => {
       const { username, password } = request.body;
+      const check = beginCheck(request);
       // A name PostgreSQL cannot hold as sent (NUL, an unpaired surrogate) belongs to no account.
       const representable = isStorableText(username);
       const user = representable ? await loadUser('username', username) : undefined;
@@ -168,6 +182,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
         );
       }
       const challenge = await createMfaChallenge(deps.pool, user.id);
+      await check.release();
       return reply.send({ mfa_required: true, mfa_challenge_id: challenge, expires_in: MFA_CHALLENGE_TTL_SECONDS });
     },
   );
@@ -176,6 +191,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
     '/api/v1/auth/mfa/verify',
     { schema: mfaVerifySchema },
     async (request, reply) => {
+      const check = beginCheck(request);
       const verdict = await consumeMfaChallenge(deps.pool, request.body.mfa_challenge_id);
       if (!verdict.ok) {
         const user = verdict.userId ? await loadUser('id', verdict.userId) : undefined;
@@ -239,12 +255,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
         role: user.role,
         session_id: session.sessionId,
       });
-      return reply.send({
+      const pair = {
         access_token: accessToken,
         refresh_token: session.refreshToken,
         token_type: 'Bearer',
         expires_in: deps.tokens.accessTokenTtlSeconds,
-      });
+      };
+      await check.release();
+      return reply.send(pair);
     },
   );
 
