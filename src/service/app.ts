@@ -17,7 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type AdmittedCheck, CredentialAdmissions } from './auth/admission.js';
-import { isIpBlocked, recordFailure } from './auth/failures.js';
+import { recordFailure } from './auth/failures.js';
+import { blockedAddressCheck } from './auth/ip-blocks.js';
 import { liveSession } from './auth/sessions.js';
 import { verifyAccessToken } from './auth/tokens.js';
 import { isStorableText } from './db/text.js';
@@ -122,7 +123,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
 
   const reportFailure = (
     request: FastifyRequest,
-    eventType: 'expired_token' | 'invalid_token' | 'blocked_ip',
+    eventType: 'expired_token' | 'invalid_token',
     detail: string,
     username: string | null = null,
   ) =>
@@ -146,6 +147,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
   };
 
   // 1. IP block: the first hook, before any other work.
+  const isBlocked = blockedAddressCheck(deps.pool);
   const admissions = new CredentialAdmissions(deps.pool, deps.policy);
   app.addHook('onRequest', async (request, reply) => {
     const ipAddress = clientAddress(request.ip);
@@ -154,10 +156,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
       return reply.code(400).send(NO_CLIENT_ADDRESS);
     }
     const facts = { ipAddress, method: request.method, path: pathOnly(request.url) };
-    if (await isIpBlocked(deps.pool, ipAddress)) {
-      await reportFailure(request, 'blocked_ip', 'active_ip_block');
-      return reply.code(403).send(IP_BLOCKED);
-    }
+    if (await isBlocked(facts)) return reply.code(403).send(IP_BLOCKED);
     if (!isCredentialRoute(facts.method, facts.path)) return;
     const admission = await admissions.admit(facts);
     if (!admission) return reply.code(403).send(IP_BLOCKED);

@@ -202,6 +202,30 @@ describe('IP blocking', () => {
     await queryService(target, 'DELETE FROM credential_admissions WHERE ip_address = $1', [ip]);
   });
 
+  it('refuses and audits each of 200 concurrent requests from a blocked address, and serves the requests beside them', async () => {
+    const blocked = '127.0.28.1';
+    const free = '127.0.28.2';
+    await queryService(
+      target,
+      `INSERT INTO ip_blocks (ip_address, reason, expires_at) VALUES ($1, 'test', now() + interval '1 hour')`,
+      [blocked],
+    );
+    const paths = ['/health', '/api/v1/users/me', '/docs', '/api/v1/auth/refresh'];
+    const sent = Array.from({ length: 200 }, (_, index) => ({
+      from: index % 5 === 4 ? free : blocked,
+      path: paths[index % paths.length] ?? '/health',
+    }));
+    const replies = await Promise.all(sent.map(({ from, path }) => client.call(path, { from })));
+    const refused = sent.filter((_, index) => replies[index]?.status === 403);
+    expect(refused).toEqual(sent.filter(({ from }) => from === blocked));
+    expect(replies.filter((reply) => reply.status === 403).every((reply) => reply.json.error === 'ip_blocked')).toBe(
+      true,
+    );
+    const rows = (await failureRows(target)).filter((row) => row.ip_address === blocked);
+    const audited = rows.map((row) => `${row.event_type} ${row.method} ${row.path}`).sort();
+    expect(audited).toEqual(refused.map(({ path }) => `blocked_ip GET ${path}`).sort());
+  });
+
   it('records token failures on protected paths without counting them toward a block', async () => {
     const ip = '127.0.23.1';
     for (let index = 0; index < 15; index += 1) {

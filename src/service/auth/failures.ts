@@ -118,12 +118,3 @@ export async function recordFailure(
     client.release();
   }
 }
-
-/** Whether the IP has an active block right now. */
-export async function isIpBlocked(pool: Pool, ipAddress: string): Promise<boolean> {
-  const result = await pool.query(
-    `SELECT 1 FROM ip_blocks WHERE ip_address = $1 AND lifted_at IS NULL AND expires_at > clock_timestamp() LIMIT 1`,
-    [ipAddress],
-  );
-  return (result.rowCount ?? 0) > 0;
-}
