@@ -12,6 +12,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     amount?: number;
+    /** Worker threads to run the client in (options must then be plain data: no setupRequest). */
+    workers?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;

@@ -1,7 +1,9 @@
 /**
  * The Fastify application. The request lifecycle, in order:
  *
- *   onRequest  1. IP block — a blocked address gets 403 before any other work
+ *   onRequest  1. IP block — a blocked address gets 403 before any other work, and a
+ *                 credential check (login, MFA code) runs only if admitted under the
+ *                 IP-block threshold (auth/admission.ts); every refusal is audited
  *              2. CORS — configured origins only, never reflected, never `*`
  *              3. API documentation paths — 404
  *              4. authentication — every path but /health and the public auth
@@ -14,18 +16,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { isIpBlocked, recordFailure } from './auth/failures.js';
+import { type AdmittedCheck, CredentialAdmissions } from './auth/admission.js';
+import { recordFailure } from './auth/failures.js';
+import { blockedAddressCheck } from './auth/ip-blocks.js';
 import { liveSession } from './auth/sessions.js';
 import { verifyAccessToken } from './auth/tokens.js';
+import { isStorableText } from './db/text.js';
 import type { Principal, ServiceDeps } from './deps.js';
 import {
   allowedOrigin,
   CORS_ALLOWED_HEADERS,
   CORS_ALLOWED_METHODS,
+  clientAddress,
   isApiDocumentationPath,
+  isCredentialRoute,
   isPublicRoute,
   normaliseIp,
   SECURITY_HEADERS,
+  STORABLE_TEXT_FORMAT,
 } from './http-policy.js';
 import { pathOnly } from './log.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -34,6 +42,8 @@ import { registerResourceRoutes } from './routes/resources.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Set by the IP gate on credential routes: the check the route may run. */
+    admission: AdmittedCheck | null;
   }
 }
 
@@ -42,6 +52,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export const UNAUTHORIZED = { error: 'unauthorized', message: 'A valid bearer token is required' };
 export const IP_BLOCKED = { error: 'ip_blocked', message: 'Requests from this address are blocked' };
 const NOT_FOUND = { error: 'not_found', message: 'No such resource' };
+const NO_CLIENT_ADDRESS = { error: 'bad_request', message: 'The request carries no usable client address' };
 
 export interface TlsSettings {
   key: string;
@@ -94,16 +105,25 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Reject unknown fields instead of silently dropping them; never coerce types.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+        formats: { [STORABLE_TEXT_FORMAT]: isStorableText },
+      },
+    },
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('admission', null);
   // JSON is the only accepted body type: anything else answers 415.
   app.removeContentTypeParser(['text/plain']);
 
   const reportFailure = (
     request: FastifyRequest,
-    eventType: 'expired_token' | 'invalid_token' | 'blocked_ip',
+    eventType: 'expired_token' | 'invalid_token',
     detail: string,
     username: string | null = null,
   ) =>
@@ -127,11 +147,22 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
   };
 
   // 1. IP block: the first hook, before any other work.
+  const isBlocked = blockedAddressCheck(deps.pool);
+  const admissions = new CredentialAdmissions(deps.pool, deps.policy);
   app.addHook('onRequest', async (request, reply) => {
-    if (await isIpBlocked(deps.pool, normaliseIp(request.ip))) {
-      await reportFailure(request, 'blocked_ip', 'active_ip_block');
-      return reply.code(403).send(IP_BLOCKED);
+    const ipAddress = clientAddress(request.ip);
+    if (ipAddress === undefined) {
+      deps.logger.warn('http.request.no_client_address', { request_id: request.id, path: pathOnly(request.url) });
+      return reply.code(400).send(NO_CLIENT_ADDRESS);
     }
+    const facts = { ipAddress, method: request.method, path: pathOnly(request.url) };
+    if (await isBlocked(facts)) return reply.code(403).send(IP_BLOCKED);
+    if (!isCredentialRoute(facts.method, facts.path)) return;
+    const admission = await admissions.admit(facts);
+    if (!admission) return reply.code(403).send(IP_BLOCKED);
+    request.admission = admission;
+    // A request that ends before its route begins the check (a rejected body, a client gone) gives it back.
+    reply.raw.once('close', () => admission.abandon());
   });
 
   // 2. CORS.
@@ -195,7 +226,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
       path: pathOnly(request.url),
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
-      client_ip: normaliseIp(request.ip),
+      client_ip: clientAddress(request.ip) ?? null,
     });
   });
 

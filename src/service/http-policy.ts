@@ -3,6 +3,7 @@
  * documentation that must not exist, the security headers every response
  * carries, and the CORS decision.
  */
+import { isIP } from 'node:net';
 
 /** Paths that need no bearer token. Exact matches only: any variant falls back to "protected". */
 export const PUBLIC_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
@@ -15,6 +16,19 @@ export const PUBLIC_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
 
 export function isPublicRoute(method: string, path: string): boolean {
   return PUBLIC_ROUTES.some((route) => route.method === method && route.path === path);
+}
+
+/**
+ * Public routes that check a credential (a password, a TOTP code): each such request needs an
+ * admission under the IP-block policy before any auth work (auth/admission.ts).
+ */
+export const CREDENTIAL_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
+  { method: 'POST', path: '/api/v1/auth/login' },
+  { method: 'POST', path: '/api/v1/auth/mfa/verify' },
+];
+
+export function isCredentialRoute(method: string, path: string): boolean {
+  return CREDENTIAL_ROUTES.some((route) => route.method === method && route.path === path);
 }
 
 /** Interactive API documentation is an endpoint inventory for attackers; these paths answer 404. */
@@ -45,7 +59,25 @@ export function allowedOrigin(origin: string | undefined, configured: ReadonlySe
   return configured.has(origin) ? origin : undefined;
 }
 
+/**
+ * JSON schema format of a stored text field: no NUL, no unpaired surrogate (db/text.ts), so such
+ * a value is a 400 at validation instead of a database error.
+ */
+export const STORABLE_TEXT_FORMAT = 'storable-text';
+
 /** Client IPs as stored: IPv4-mapped IPv6 addresses become plain IPv4. */
 export function normaliseIp(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}
+
+/**
+ * The client address as stored, or undefined when there is none to store: a socket already gone,
+ * or an X-Forwarded-For entry from a trusted proxy that is not a plain IP address ("unknown",
+ * "1.2.3.4:80", a zone index PostgreSQL's inet rejects). Such a request has no address to count
+ * its failures against, so it is answered before any other work.
+ */
+export function clientAddress(raw: string | undefined): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const address = normaliseIp(raw);
+  return isIP(address) !== 0 && !address.includes('%') ? address : undefined;
 }

@@ -33,7 +33,16 @@ export interface ServiceClient {
   close(): Promise<void>;
 }
 
-export function serviceClient(target: ReferenceTarget, baseUrl = target.service.httpsUrl): ServiceClient {
+export interface ServiceClientOptions {
+  /** Connections per client address: a race test opens one per request so that all arrive at once. */
+  connections?: number;
+}
+
+export function serviceClient(
+  target: ReferenceTarget,
+  baseUrl = target.service.httpsUrl,
+  options: ServiceClientOptions = {},
+): ServiceClient {
   const agents = new Map<string, Agent>();
   const agentFor = (from: string | undefined) => {
     const key = from ?? '';
@@ -42,7 +51,7 @@ export function serviceClient(target: ReferenceTarget, baseUrl = target.service.
       // undici takes localAddress at the top level; inside `connect` it is overridden (by null).
       agent = new Agent({
         connect: { ca: target.service.caPem },
-        connections: 64,
+        connections: options.connections ?? 64,
         ...(from ? { localAddress: from } : {}),
       });
       agents.set(key, agent);

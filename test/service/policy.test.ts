@@ -1,6 +1,12 @@
 /** The pure decisions behind lockout, IP blocking and the HTTP surface. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, decideIpBlock, decideLockout, type LockoutState } from '../../src/service/auth/policy.js';
+import {
+  type AdmissionState,
+  DEFAULT_POLICY,
+  decideAdmission,
+  decideLockout,
+  type LockoutState,
+} from '../../src/service/auth/policy.js';
 import { allowedOrigin, isApiDocumentationPath, isPublicRoute, normaliseIp } from '../../src/service/http-policy.js';
 import { redirectLocation } from '../../src/service/redirect.js';
 
@@ -37,11 +43,34 @@ describe('decideLockout', () => {
   });
 });
 
-describe('decideIpBlock', () => {
-  it('blocks above the threshold only, and never twice', () => {
-    expect(decideIpBlock(10, false, DEFAULT_POLICY)).toBe(false);
-    expect(decideIpBlock(11, false, DEFAULT_POLICY)).toBe(true);
-    expect(decideIpBlock(50, true, DEFAULT_POLICY)).toBe(false);
+describe('decideAdmission', () => {
+  const state = (overrides: Partial<AdmissionState>): AdmissionState => ({
+    activeBlock: false,
+    failures: 0,
+    staleAdmissions: 0,
+    pendingAdmissions: 0,
+    ...overrides,
+  });
+
+  it('admits while the failures and the checks in flight stay under the threshold', () => {
+    expect(decideAdmission(state({}), DEFAULT_POLICY)).toBe('admit');
+    expect(decideAdmission(state({ failures: 5, pendingAdmissions: 4 }), DEFAULT_POLICY)).toBe('admit');
+  });
+
+  it('waits when the checks in flight could spend the threshold, instead of admitting or refusing', () => {
+    expect(decideAdmission(state({ pendingAdmissions: 10 }), DEFAULT_POLICY)).toBe('wait');
+    expect(decideAdmission(state({ failures: 9, pendingAdmissions: 1 }), DEFAULT_POLICY)).toBe('wait');
+  });
+
+  it('blocks on the attempt after the threshold-th failure, counting stale admissions as failures', () => {
+    expect(decideAdmission(state({ failures: 10 }), DEFAULT_POLICY)).toBe('block');
+    expect(decideAdmission(state({ failures: 10, pendingAdmissions: 3 }), DEFAULT_POLICY)).toBe('block');
+    expect(decideAdmission(state({ failures: 6, staleAdmissions: 4 }), DEFAULT_POLICY)).toBe('block');
+  });
+
+  it('refuses a blocked address without blocking it again', () => {
+    expect(decideAdmission(state({ activeBlock: true }), DEFAULT_POLICY)).toBe('refuse');
+    expect(decideAdmission(state({ activeBlock: true, failures: 50 }), DEFAULT_POLICY)).toBe('refuse');
   });
 });
 

@@ -27,6 +27,26 @@ describe('reverse-proxy mode', () => {
     expect(rows.map((row) => row.ip_address)).toEqual(['203.0.113.9', '127.0.0.41']);
   });
 
+  it('answers a forwarded address that is not an IP with a 400, and leaves requests beside it unharmed', async () => {
+    const garbage = ['unknown', '203.0.113.9:80', 'fe80::1%eth0', '203.0.113.9\u00ff'];
+    const replies = await Promise.all(
+      Array.from({ length: 24 }, (_, index) => {
+        const forwarded = index % 2 === 0 ? garbage[(index / 2) % garbage.length] : `203.0.113.${index}`;
+        return client
+          .call('/api/v1/users/me', { headers: { 'x-forwarded-for': forwarded ?? '' }, from: '127.0.0.40' })
+          .then((reply) => ({ forwarded, reply }));
+      }),
+    );
+    for (const { forwarded, reply } of replies) {
+      if (garbage.includes(forwarded ?? '')) {
+        expect(reply.status, forwarded).toBe(400);
+        expect(reply.json).toEqual({ error: 'bad_request', message: 'The request carries no usable client address' });
+      } else {
+        expect(reply.status, forwarded).toBe(401);
+      }
+    }
+  });
+
   it('refuses to serve plain HTTP on a non-loopback address', async () => {
     await expect(
       startReferenceService({

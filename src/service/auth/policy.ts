@@ -5,7 +5,10 @@ export interface SecurityPolicy {
   lockoutThreshold: number;
   lockoutWindowSeconds: number;
   lockoutDurationSeconds: number;
-  /** An IP is blocked when its counted failures within the window exceed this number. */
+  /**
+   * Counted failures one address may reach within the window. Its next credential attempt is not
+   * evaluated: it is refused and blocks the address ("block after more than this many failures").
+   */
   ipBlockThreshold: number;
   ipBlockWindowSeconds: number;
   ipBlockDurationSeconds: number;
@@ -90,7 +93,31 @@ export function decideLockout(
   };
 }
 
-/** Block when the counted failures in the window exceed the threshold and no block is active. */
-export function decideIpBlock(countedFailures: number, activeBlock: boolean, policy: SecurityPolicy): boolean {
-  return !activeBlock && countedFailures > policy.ipBlockThreshold;
+/** What one address has spent of its credential checks, read under that address's lock. */
+export interface AdmissionState {
+  activeBlock: boolean;
+  /** Counted failures in the window since the address's last block ended. */
+  failures: number;
+  /** Admitted checks never settled within the stale age (a crashed process): counted as failures. */
+  staleAdmissions: number;
+  /** Admitted checks still running: each may yet become a failure. */
+  pendingAdmissions: number;
+}
+
+/**
+ * `admit`: run the credential check. `refuse`: the address is blocked.
+ * `block`: the threshold is spent, so this attempt is refused and blocks the
+ * address. `wait`: the checks in flight could spend the threshold, so whether
+ * this one may run depends on how they end — decide again once one settles.
+ * Admitting it now could exceed the threshold; refusing it could refuse what
+ * the policy allows.
+ */
+export type AdmissionDecision = 'admit' | 'refuse' | 'block' | 'wait';
+
+export function decideAdmission(state: AdmissionState, policy: SecurityPolicy): AdmissionDecision {
+  if (state.activeBlock) return 'refuse';
+  const spent = state.failures + state.staleAdmissions;
+  if (spent >= policy.ipBlockThreshold) return 'block';
+  if (spent + state.pendingAdmissions >= policy.ipBlockThreshold) return 'wait';
+  return 'admit';
 }

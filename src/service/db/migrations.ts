@@ -99,4 +99,27 @@ CREATE TABLE notes (
 CREATE INDEX notes_user ON notes (user_id);
 `;
 
-export const migrations: readonly Migration[] = [{ id: '0001_initial_schema', sql: initialSchema }];
+/**
+ * Exact IP-block admission (src/service/auth/admission.ts): one row per
+ * credential check admitted for an address and not yet settled. A settled
+ * check deletes its row, in the same transaction as its failure row when it
+ * failed; a row left by a crashed process counts as a failure once stale.
+ * The partial index serves the count of an address's failures without
+ * reading its blocked_ip rows, which a blocked address piles up.
+ */
+const credentialAdmissions = `
+CREATE TABLE credential_admissions (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  ip_address   inet NOT NULL,
+  admitted_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX credential_admissions_ip_time ON credential_admissions (ip_address, admitted_at);
+
+CREATE INDEX auth_failure_events_counted_ip_time ON auth_failure_events (ip_address, created_at)
+  WHERE event_type IN ('bad_password', 'unknown_user', 'bad_totp', 'locked_account');
+`;
+
+export const migrations: readonly Migration[] = [
+  { id: '0001_initial_schema', sql: initialSchema },
+  { id: '0002_credential_admissions', sql: credentialAdmissions },
+];

@@ -2,8 +2,12 @@
  * The public auth endpoints: login, MFA verification and refresh. Every
  * rejection records exactly one failure row before answering, and every
  * credential rejection answers the same 401 body, whatever the reason.
+ * Login and MFA verification run only with the admission the IP gate gave
+ * them (auth/admission.ts), and settle it: a failure row takes it with it, a
+ * success gives it back.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AdmittedCheck } from '../auth/admission.js';
 import { type FailureReport, recordFailure } from '../auth/failures.js';
 import { verifyPassword } from '../auth/passwords.js';
 import { isLocked } from '../auth/policy.js';
@@ -16,6 +20,7 @@ import {
 } from '../auth/sessions.js';
 import { issueAccessToken } from '../auth/tokens.js';
 import { matchingStep } from '../auth/totp.js';
+import { isStorableText } from '../db/text.js';
 import type { ServiceDeps } from '../deps.js';
 import { normaliseIp } from '../http-policy.js';
 import { pathOnly } from '../log.js';
@@ -86,6 +91,13 @@ const refreshSchema = {
   response: { 200: tokenPairSchema },
 } as const;
 
+/** The admission of this credential check; without one no check runs (fail closed). */
+function beginCheck(request: FastifyRequest): AdmittedCheck {
+  const admission = request.admission;
+  if (!admission?.begin()) throw new Error('a credential check without an admission from the IP gate');
+  return admission;
+}
+
 interface UserRow {
   id: string;
   username: string;
@@ -109,7 +121,9 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
       ipAddress: normaliseIp(request.ip),
       method: request.method,
       path: pathOnly(request.url),
+      ...(request.admission ? { admissionId: request.admission.admissionId } : {}),
     });
+    request.admission?.settledByFailure();
     return reply.code(status).send(body);
   };
 
@@ -135,10 +149,19 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
     { schema: loginSchema },
     async (request, reply) => {
       const { username, password } = request.body;
-      const user = await loadUser('username', username);
+      const check = beginCheck(request);
+      // A name PostgreSQL cannot hold as sent (NUL, an unpaired surrogate) belongs to no account.
+      const representable = isStorableText(username);
+      const user = representable ? await loadUser('username', username) : undefined;
       // Always hash: an unknown user costs the same as a wrong password.
       const passwordMatches = await verifyPassword(password, user?.password_hash);
-      if (!user) return fail(request, reply, { eventType: 'unknown_user', username });
+      if (!user) {
+        return fail(request, reply, {
+          eventType: 'unknown_user',
+          username,
+          ...(representable ? {} : { detail: 'username_not_representable' }),
+        });
+      }
       if (!user.is_active) return fail(request, reply, { eventType: 'locked_account', username, detail: 'inactive' });
       if (!passwordMatches) {
         return fail(request, reply, { eventType: 'bad_password', username, lockoutUserId: user.id });
@@ -159,6 +182,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
         );
       }
       const challenge = await createMfaChallenge(deps.pool, user.id);
+      await check.release();
       return reply.send({ mfa_required: true, mfa_challenge_id: challenge, expires_in: MFA_CHALLENGE_TTL_SECONDS });
     },
   );
@@ -167,6 +191,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
     '/api/v1/auth/mfa/verify',
     { schema: mfaVerifySchema },
     async (request, reply) => {
+      const check = beginCheck(request);
       const verdict = await consumeMfaChallenge(deps.pool, request.body.mfa_challenge_id);
       if (!verdict.ok) {
         const user = verdict.userId ? await loadUser('id', verdict.userId) : undefined;
@@ -184,24 +209,30 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
           detail: 'inactive',
         });
       }
-      const devices = await deps.pool.query<{ id: string; secret: string; last_used_step: string | null }>(
-        `SELECT id, secret, last_used_step FROM mfa_devices WHERE user_id = $1 AND verified_at IS NOT NULL`,
+      const devices = await deps.pool.query<{ id: string; secret: string }>(
+        `SELECT id, secret FROM mfa_devices WHERE user_id = $1 AND verified_at IS NOT NULL`,
         [user.id],
       );
       const device = devices.rows[0];
       const step = device ? matchingStep(device.secret, request.body.code) : undefined;
-      const replayed =
-        deps.rejectTotpReuse &&
-        step !== undefined &&
-        device?.last_used_step != null &&
-        step <= Number(device.last_used_step);
-      if (!device || step === undefined || replayed) {
-        return fail(request, reply, {
-          eventType: 'bad_totp',
-          username: user.username,
-          lockoutUserId: user.id,
-          ...(replayed ? { detail: 'totp_code_reused' } : {}),
-        });
+      if (!device || step === undefined) {
+        return fail(request, reply, { eventType: 'bad_totp', username: user.username, lockoutUserId: user.id });
+      }
+      if (deps.rejectTotpReuse) {
+        // One statement claims the step: of any number of concurrent uses of one code, exactly one claims it.
+        const claimed = await deps.pool.query(
+          `UPDATE mfa_devices SET last_used_step = $2
+            WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING id`,
+          [device.id, step],
+        );
+        if (claimed.rowCount === 0) {
+          return fail(request, reply, {
+            eventType: 'bad_totp',
+            username: user.username,
+            lockoutUserId: user.id,
+            detail: 'totp_code_reused',
+          });
+        }
       }
       // Success resets the consecutive-failure counter, unless the account got locked meanwhile (atomic).
       const reset = await deps.pool.query(
@@ -212,22 +243,26 @@ export function registerAuthRoutes(app: FastifyInstance, deps: ServiceDeps): voi
       if (reset.rowCount === 0) {
         return fail(request, reply, { eventType: 'locked_account', username: user.username, detail: 'locked' });
       }
-      await deps.pool.query(
-        'UPDATE mfa_devices SET last_used_step = greatest(coalesce(last_used_step, 0), $2) WHERE id = $1',
-        [device.id, step],
-      );
+      if (!deps.rejectTotpReuse) {
+        await deps.pool.query(
+          'UPDATE mfa_devices SET last_used_step = greatest(coalesce(last_used_step, 0), $2) WHERE id = $1',
+          [device.id, step],
+        );
+      }
       const session = await createSession(deps.pool, deps.sessions, user.id, normaliseIp(request.ip));
       const accessToken = await issueAccessToken(deps.keys, deps.tokens, {
         sub: user.id,
         role: user.role,
         session_id: session.sessionId,
       });
-      return reply.send({
+      const pair = {
         access_token: accessToken,
         refresh_token: session.refreshToken,
         token_type: 'Bearer',
         expires_in: deps.tokens.accessTokenTtlSeconds,
-      });
+      };
+      await check.release();
+      return reply.send(pair);
     },
   );
 

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { revokeSession } from '../auth/sessions.js';
 import type { Principal, ServiceDeps } from '../deps.js';
+import { STORABLE_TEXT_FORMAT } from '../http-policy.js';
 
 /** Defence in depth: a protected handler without a principal is a wiring bug, answered as 401. */
 export class MissingPrincipalError extends Error {
@@ -93,7 +94,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ServiceDeps):
           type: 'object',
           additionalProperties: false,
           required: ['body'],
-          properties: { body: { type: 'string', minLength: 1, maxLength: 2000 } },
+          properties: { body: { type: 'string', minLength: 1, maxLength: 2000, format: STORABLE_TEXT_FORMAT } },
         },
         response: { 201: noteSchema },
       },
