@@ -4,6 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
@@ -37,7 +38,7 @@ import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
 import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
-import { parseReportSpec, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
+import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
 import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
@@ -366,8 +367,33 @@ async function report(
   if (io.env.GITHUB_ACTIONS === 'true' && !prepared.reportSpecs.some((spec) => spec.format === 'github')) {
     streams.human.write(reporters.github({ predicate, envelope, signature }));
   }
+  await writeJobSummary(prepared, { predicate, envelope, signature }, io, streams);
   if (options.json) io.stdout.write(envelopeText);
   return exitCode;
+}
+
+/**
+ * In GitHub Actions the job summary shows the Markdown report: appended to $GITHUB_STEP_SUMMARY
+ * (the step's own file, which other commands of the step may write too), unless a --report
+ * already sends Markdown there. Like any report, it never changes the exit code.
+ */
+async function writeJobSummary(prepared: PreparedRun, input: ReportInput, io: CliIo, streams: Streams): Promise<void> {
+  const summaryFile = io.env.GITHUB_STEP_SUMMARY;
+  if (!summaryFile) return;
+  const target = path.resolve(io.cwd, summaryFile);
+  const alreadyThere = prepared.reportSpecs.some(
+    (spec) => spec.format === 'markdown' && spec.path !== STDIO && path.resolve(io.cwd, spec.path) === target,
+  );
+  if (alreadyThere) return;
+  try {
+    await appendFile(target, reporters.markdown(input));
+  } catch (error) {
+    streams.warn(
+      streams.warnColor.red(
+        `could not write the job summary to $GITHUB_STEP_SUMMARY: ${prepared.secrets.redact(describeError(error))}`,
+      ),
+    );
+  }
 }
 
 function parseReportSpecs(specs: string[], json: boolean): ReportSpec[] {

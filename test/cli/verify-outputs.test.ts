@@ -227,3 +227,27 @@ describe('subjects', () => {
     expect(names[1]).toEqual(names[0]);
   });
 });
+
+describe('the GitHub job summary', () => {
+  it('gets the Markdown report appended when $GITHUB_STEP_SUMMARY is set, once even if --report names it', async () => {
+    const { io, directory } = await workspace('  - check: sample.failing\n');
+    const summary = path.join(directory, 'step-summary.md');
+    await writeFile(summary, '## written earlier in the step\n');
+    const env = { GITHUB_STEP_SUMMARY: summary };
+    expect((await runVerify({ checklist: 'checklist.yaml', registry }, { ...io, env })).exitCode).toBe(1);
+    const written = await readFile(summary, 'utf8');
+    expect(written.startsWith('## written earlier in the step\n## ❌ secgate: Gate failed')).toBe(true);
+    expect(written).toContain('| ❌ | sample.failing | Failed |');
+
+    await writeFile(summary, '');
+    await runVerify({ checklist: 'checklist.yaml', report: [`markdown:${summary}`], registry }, { ...io, env });
+    expect((await readFile(summary, 'utf8')).match(/## ❌ secgate/g)).toHaveLength(1);
+  });
+
+  it('that cannot be written never changes the exit code', async () => {
+    const { io, directory, stderr } = await workspace('  - check: sample.passing\n');
+    const env = { GITHUB_STEP_SUMMARY: path.join(directory, 'checklist.yaml', 'not-a-dir.md') };
+    expect((await runVerify({ checklist: 'checklist.yaml', registry }, { ...io, env })).exitCode).toBe(0);
+    expect(stderr.text()).toContain('could not write the job summary to $GITHUB_STEP_SUMMARY');
+  });
+});
