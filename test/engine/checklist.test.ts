@@ -215,6 +215,12 @@ describe('checklist loading', () => {
     expect(problems.join('\n')).not.toContain('Sup3r');
   });
 
+  it('never shows the credentials of a URL written into the checklist', () => {
+    const problems = problemsOf(valid.replace('https://localhost:8443', 'http://deploy:Hunter2-inline@localhost:8443'));
+    expect(problems.join('\n')).toContain("got the string 'http://***@localhost:8443'");
+    expect(problems.join('\n')).not.toContain('Hunter2');
+  });
+
   it('never shows a secret value in an error', () => {
     const problems = problemsOf(`${valid}database:\n  url: \${DATABASE_URL}\n  extra: 1\n`);
     expect(problems.join('\n')).not.toContain('s3cret-db-password');

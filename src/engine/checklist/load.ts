@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
+import { redactUrlUserinfo } from '../secrets.js';
 import type { CheckDefinition, ChecklistRequirement } from '../types.js';
 import { ChecklistError, type ChecklistProblem } from './errors.js';
 import { namedFileProblems } from './named-files.js';
@@ -405,7 +406,11 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (typeof value === 'string') {
+    // A URL's userinfo is a credential even in an error message; it is cut before it is shown.
+    const shown = redactUrlUserinfo(value);
+    return `the string '${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}'`;
+  }
   return `${typeof value} ${String(value)}`;
 }
 
