@@ -1,14 +1,18 @@
 /**
  * The checklist-weakening guard, pure: given the checklist on the base branch
  * and the one under verification, list every change that makes the gate
- * weaker — a check removed, a threshold loosened, a waiver added or extended —
- * so that a pull request cannot quietly lower the bar it is judged by.
+ * weaker — a check removed, a threshold loosened, a waiver added or extended,
+ * the scope pointed elsewhere — so that a pull request cannot quietly lower
+ * the bar it is judged by.
  *
- * Thresholds are judged per parameter name from a direction table (is a higher
- * value stronger or weaker?). A numeric parameter the table does not know is
- * reported as a possible loosening: the guard fails closed.
+ * It fails closed: a change is let through only when it is *proven* stronger
+ * by the strength table below (per check, per parameter). Any other change —
+ * an argv gained arguments, an expected status moved, a parameter the table
+ * does not know — blocks unless a waiver on `secgate.baseline` accepts it.
  */
+
 import type { CheckEntry, Waiver } from '../engine/checklist/schema.js';
+import { redactUrlUserinfo } from '../engine/secrets.js';
 import type { CheckDefinition, Json } from '../engine/types.js';
 
 /** The parts of a checklist that decide how strict the gate is. */
@@ -24,14 +28,12 @@ export interface ComparableChecklist {
 }
 
 /**
- * Top-level keys that decide what is verified: pointing `target.url` at
- * another service, `database` at another database, `auth` at other tables or
- * `repo` at another directory makes every check pass on something else.
- * `settings` (concurrency, default timeout) only changes how fast: listed, not
- * blocking.
+ * Top-level keys that decide what is verified and how: pointing `target.url`
+ * at another service, `database` at another database, `auth` at other tables,
+ * `repo` at another directory, or changing `settings`, can make every check
+ * pass on something else. Every change blocks unless proven stronger.
  */
 export const SCOPE_KEYS = ['target', 'database', 'auth', 'repo', 'settings'] as const;
-const NON_BLOCKING_SCOPE = new Set<string>(['settings']);
 
 /** Keys whose values are never shown in a message, in case a checklist holds a credential inline. */
 const SECRET_KEY = /pass(word)?|secret|token|credential|(^|_)key$/i;
@@ -39,79 +41,67 @@ const SECRET_KEY = /pass(word)?|secret|token|credential|(^|_)key$/i;
 /** The id a waiver uses to accept a weakening on purpose (with a reason and an expiry, like any waiver). */
 export const BASELINE_CHECK_ID = 'secgate.baseline';
 
-export type Direction = 'higher-is-stronger' | 'lower-is-stronger';
+/**
+ * Which way a parameter gets stronger:
+ * - `higher` / `lower`: a number the control requires at least / allows at most;
+ * - a list of names, weakest first (`minimum: TLSv1.2` → `TLSv1.3`);
+ * - `requirement`: a switch that is stronger on (`true` → `false` loosens);
+ * - `exception`: a switch that is stronger off (`allow_refused: false` → `true` loosens);
+ * - `verified`: a list of things verified, stronger as a superset (removing one loosens);
+ * - `accepted`: a list of exceptions or accepted answers, stronger as a subset (adding one loosens).
+ */
+export type Strength = 'higher' | 'lower' | 'requirement' | 'exception' | 'verified' | 'accepted' | readonly string[];
+
+const TLS_VERSIONS = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /**
- * Which way each known numeric parameter gets stronger. `min_length` down,
- * `max_age` down and `attempts` up all loosen the control.
+ * What is known, per check and parameter, about which way is stronger. A
+ * parameter that is not here cannot be proven stronger, so any change to it
+ * blocks. (The later home of this table is each check's own metadata.)
  */
-export const PARAM_DIRECTIONS: Readonly<Record<string, Direction>> = {
-  // Lengths, key sizes and lifetimes that a control requires at least.
-  min_length: 'higher-is-stronger',
-  min_secret_length: 'higher-is-stronger',
-  min_bits: 'higher-is-stronger',
-  min_key_bits: 'higher-is-stronger',
-  min_entropy: 'higher-is-stronger',
-  min_days_valid: 'higher-is-stronger',
-  min_days_remaining: 'higher-is-stronger',
-  max_age: 'higher-is-stronger',
-  min_max_age: 'higher-is-stronger',
-  hsts_max_age: 'higher-is-stronger',
-  lockout_seconds: 'higher-is-stronger',
-  lockout_minutes: 'higher-is-stronger',
-  block_seconds: 'higher-is-stronger',
-  block_minutes: 'higher-is-stronger',
-  min_rows: 'higher-is-stronger',
-  min_events: 'higher-is-stronger',
-  min_distinct: 'higher-is-stronger',
-  hsts_min_max_age: 'higher-is-stronger',
-  fail_days: 'higher-is-stronger',
-  warn_days: 'higher-is-stronger',
-  samples: 'higher-is-stronger',
-  locked_samples: 'higher-is-stronger',
-  // Counts and durations that a control allows at most.
-  attempts: 'lower-is-stronger',
-  max_attempts: 'lower-is-stronger',
-  failures: 'lower-is-stronger',
-  max_failures: 'lower-is-stronger',
-  threshold: 'lower-is-stronger',
-  lockout_attempts: 'lower-is-stronger',
-  ip_block_threshold: 'lower-is-stronger',
-  max_difference_ratio: 'lower-is-stronger',
-  tolerance_ms: 'lower-is-stronger',
-  max_ttl_seconds: 'lower-is-stronger',
-  max_ttl_minutes: 'lower-is-stronger',
-  max_access_ttl_seconds: 'lower-is-stronger',
-  max_refresh_ttl_seconds: 'lower-is-stronger',
-  max_lifetime_seconds: 'lower-is-stronger',
-  max_token_age_seconds: 'lower-is-stronger',
-  max_findings: 'lower-is-stronger',
-  max_severity_count: 'lower-is-stronger',
-  max_vulnerabilities: 'lower-is-stronger',
-  max_skew_seconds: 'lower-is-stronger',
-  grace_seconds: 'lower-is-stronger',
-  leeway_seconds: 'lower-is-stronger',
+export const PARAM_STRENGTH: Readonly<Record<string, Readonly<Record<string, Strength>>>> = {
+  'tls.protocols': { minimum: TLS_VERSIONS, forbid: 'verified', allow_suites: 'accepted' },
+  'tls.certificate': { fail_days: 'higher', warn_days: 'higher' },
+  'http.headers': { hsts_min_max_age: 'higher', hsts_include_subdomains: 'requirement' },
+  'http.redirect': { paths: 'verified', statuses: 'accepted', allow_refused: 'exception', allowed_hosts: 'accepted' },
+  'http.auth-required': {
+    protected: 'verified',
+    prefixes: 'verified',
+    public: 'accepted',
+    rejection_statuses: 'accepted',
+  },
+  'http.docs-disabled': { extra_paths: 'verified' },
+  'http.cors': { foreign_origins: 'verified' },
+  'http.strict-input': { rejection_statuses: 'accepted', content_type_statuses: 'accepted' },
+  'auth.lockout': { attempts: 'lower' },
+  'auth.ip-block': { threshold: 'lower' },
+  'auth.failure-events': { events: 'verified', lockout_attempts: 'lower', ip_block_threshold: 'lower' },
+  'auth.no-enumeration': {
+    samples: 'higher',
+    locked_samples: 'higher',
+    max_difference_ratio: 'lower',
+    tolerance_ms: 'lower',
+  },
+  'auth.token-validation': { weak_secrets: 'verified', required_claims: 'verified', refused_statuses: 'accepted' },
+  'auth.refresh-rotation': { expect_access_revoked: 'requirement' },
+  'repo.secret-strength': { names: 'verified', min_length: 'higher', min_entropy: 'higher', min_distinct: 'higher' },
+  'repo.committed-secrets': {
+    names: 'verified',
+    must_ignore: 'verified',
+    ignore_paths: 'accepted',
+    max_file_bytes: 'higher',
+  },
+  'repo.history': { include_unreachable: 'requirement', max_blob_bytes: 'higher' },
+  // A shorter deadline can only turn a verdict into an error, which fails the gate too.
+  'command.run': { timeout_ms: 'lower' },
+  'command.runbook': { startup_timeout_ms: 'lower' },
 };
 
-/** Parameters whose values are ordered names, weakest first. */
-export const ORDERED_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  minimum: ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'],
-  min_version: ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'],
-  severity: ['critical', 'high', 'moderate', 'low', 'info'],
-  audit_level: ['critical', 'high', 'moderate', 'low', 'info'],
+/** Scope values proven stronger in one direction: shorter deadlines (see above). Everything else blocks. */
+const SCOPE_STRENGTH: Readonly<Record<string, Strength>> = {
+  'target.timeout_ms': 'lower',
+  'settings.check_timeout_ms': 'lower',
 };
-
-/**
- * Numbers that are not thresholds: expected status codes, timeouts and polling
- * intervals. A change is listed for review, not treated as a loosening.
- */
-const NOT_A_THRESHOLD = /(^|_)status$|(^|_)(timeout|interval)_ms$/;
-
-/** Names of lists and switches that grant exceptions: more of them, or `true`, is weaker. */
-const EXCEPTION_NAME = /(^|_)(allow|allowed|ignore|ignored|skip|exclude|excluded|except|exempt|disable|insecure)(_|$)/;
-
-/** Lists of answers the check accepts (`rejection_statuses`, `statuses`, `public`): growing them lets more pass. */
-const ACCEPTED_LIST_NAME = /(^|_)(status|statuses|public|trusted|accepted?)(_|$)/;
 
 export type WeakeningKind =
   | 'scope-changed'
@@ -130,8 +120,8 @@ export interface ChecklistChange {
   before?: Json;
   after?: Json;
   /**
-   * Whether the change weakens the gate (or may: fails closed). Non-blocking
-   * changes are listed for review only (e.g. a path renamed).
+   * Whether the change blocks the gate. Every change the guard lists does: it
+   * is listed because it was not proven stronger (the guard fails closed).
    */
   blocking: boolean;
   /** One sentence: what changed and why it counts. */
@@ -147,8 +137,8 @@ export interface ChecklistComparison {
 export interface CompareOptions {
   /** With the registry, omitted parameters compare by their defaults, so dropping `attempts: 5` is seen. */
   registry?: readonly CheckDefinition[];
-  directions?: Readonly<Record<string, Direction>>;
-  orderedParams?: Readonly<Record<string, readonly string[]>>;
+  /** The strength table; PARAM_STRENGTH unless a test gives its own. */
+  strength?: Readonly<Record<string, Readonly<Record<string, Strength>>>>;
 }
 
 const entryId = (entry: CheckEntry) => entry.id ?? entry.check;
@@ -171,76 +161,107 @@ function effectiveParams(entry: CheckEntry, registry: readonly CheckDefinition[]
 
 const show = (value: unknown) => (value === undefined ? '(not set)' : JSON.stringify(value));
 
-type Judgement = 'weaker' | 'stronger' | 'unknown' | 'other';
+type Judgement = 'weaker' | 'stronger' | 'unknown';
 
-function judgeParam(name: string, before: unknown, after: unknown, options: CompareOptions): Judgement {
-  const order = (options.orderedParams ?? ORDERED_PARAMS)[name];
-  if (order && typeof before === 'string' && typeof after === 'string') {
-    const from = order.indexOf(before);
-    const to = order.indexOf(after);
-    if (from !== -1 && to !== -1) return to < from ? 'weaker' : 'stronger';
-    return 'unknown';
+/** Whether `after` is proven weaker or stronger than `before` under a known strength; otherwise unknown. */
+export function judgeChange(strength: Strength | undefined, before: unknown, after: unknown): Judgement {
+  if (strength === undefined) return 'unknown';
+  if (typeof strength !== 'string') {
+    if (typeof before !== 'string' || typeof after !== 'string') return 'unknown';
+    const from = strength.indexOf(before);
+    const to = strength.indexOf(after);
+    if (from === -1 || to === -1) return 'unknown';
+    return to < from ? 'weaker' : 'stronger';
   }
-  if (typeof before === 'number' && typeof after === 'number') {
-    const direction = (options.directions ?? PARAM_DIRECTIONS)[name];
-    if (!direction) return NOT_A_THRESHOLD.test(name) ? 'other' : 'unknown';
-    const weaker = direction === 'higher-is-stronger' ? after < before : after > before;
-    return weaker ? 'weaker' : 'stronger';
+  switch (strength) {
+    case 'higher':
+    case 'lower': {
+      if (typeof before !== 'number' || typeof after !== 'number') return 'unknown';
+      const weaker = strength === 'higher' ? after < before : after > before;
+      return weaker ? 'weaker' : 'stronger';
+    }
+    case 'requirement':
+    case 'exception': {
+      if (typeof before !== 'boolean' || typeof after !== 'boolean') return 'unknown';
+      // Turning a requirement off, or an exception on, loosens the control.
+      return after === (strength === 'exception') ? 'weaker' : 'stronger';
+    }
+    case 'verified':
+    case 'accepted': {
+      if (!Array.isArray(before) || !Array.isArray(after)) return 'unknown';
+      const beforeItems = new Set(before.map((item) => JSON.stringify(item)));
+      const afterItems = new Set(after.map((item) => JSON.stringify(item)));
+      // Fewer things verified is weaker; more exceptions granted, or more answers accepted, is weaker.
+      const loosened =
+        strength === 'verified'
+          ? [...beforeItems].some((item) => !afterItems.has(item))
+          : [...afterItems].some((item) => !beforeItems.has(item));
+      return loosened ? 'weaker' : 'stronger';
+    }
   }
-  const grantsExceptions = EXCEPTION_NAME.test(name);
-  if (typeof before === 'boolean' && typeof after === 'boolean') {
-    // Turning a requirement off, or an exception on, loosens the control.
-    return after === grantsExceptions ? 'weaker' : 'stronger';
-  }
-  if (Array.isArray(before) && Array.isArray(after)) {
-    const beforeItems = new Set(before.map((item) => JSON.stringify(item)));
-    const afterItems = new Set(after.map((item) => JSON.stringify(item)));
-    const removed = [...beforeItems].some((item) => !afterItems.has(item));
-    const added = [...afterItems].some((item) => !beforeItems.has(item));
-    // Fewer things verified is weaker; more exceptions granted, or more answers accepted, is weaker.
-    if (grantsExceptions || ACCEPTED_LIST_NAME.test(name)) return added ? 'weaker' : 'stronger';
-    return removed ? 'weaker' : 'stronger';
-  }
-  // Anything else (a mode, a path, an object, a parameter appearing or disappearing without the
-  // registry's defaults) cannot be judged by its type: fail closed, a waiver accepts it.
-  return 'unknown';
+}
+
+interface ChangedValue {
+  entry: string;
+  param?: string;
+  /** How the value is named in a message: `'attempts'` or `timeout_ms`. */
+  label: string;
+  before: unknown;
+  after: unknown;
+  strength: Strength | undefined;
+}
+
+/** A changed value as a blocking change, or nothing when it is proven stronger. */
+function judgeValue(change: ChangedValue): ChecklistChange | undefined {
+  const judgement = judgeChange(change.strength, change.before, change.after);
+  if (judgement === 'stronger') return undefined;
+  const values = `from ${show(change.before)} to ${show(change.after)}`;
+  const common = {
+    entry: change.entry,
+    ...(change.param ? { param: change.param } : {}),
+    before: toJson(change.before),
+    after: toJson(change.after),
+    blocking: true,
+  };
+  return judgement === 'weaker'
+    ? { ...common, kind: 'threshold-loosened', message: `${change.entry}: ${change.label} loosened ${values}` }
+    : {
+        ...common,
+        kind: 'param-changed',
+        message: `${change.entry}: ${change.label} changed ${values}, which secgate cannot prove stronger; treated as a weakening`,
+      };
 }
 
 function compareParams(base: CheckEntry, head: CheckEntry, options: CompareOptions): ChecklistChange[] {
   const before = effectiveParams(base, options.registry);
   const after = effectiveParams(head, options.registry);
   const id = entryId(head);
+  const known = (options.strength ?? PARAM_STRENGTH)[head.check] ?? {};
   const changes: ChecklistChange[] = [];
   for (const name of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
     const from = before[name];
     const to = after[name];
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
-    const judgement = judgeParam(name, from, to, options);
-    if (judgement === 'stronger') continue;
-    const values = `from ${show(from)} to ${show(to)}`;
-    const common = { entry: id, param: name, before: toJson(from), after: toJson(to) };
-    if (judgement === 'weaker') {
-      changes.push({
-        ...common,
-        kind: 'threshold-loosened',
-        blocking: true,
-        message: `${id}: '${name}' loosened ${values}`,
-      });
-    } else if (judgement === 'unknown') {
-      changes.push({
-        ...common,
-        kind: 'threshold-loosened',
-        blocking: true,
-        message: `${id}: '${name}' changed ${values}, and secgate does not know which way is stronger; treated as loosened`,
-      });
-    } else {
-      changes.push({
-        ...common,
-        kind: 'param-changed',
-        blocking: false,
-        message: `${id}: '${name}' changed ${values}`,
-      });
-    }
+    const change = judgeValue({
+      entry: id,
+      param: name,
+      label: `'${name}'`,
+      before: from,
+      after: to,
+      strength: Object.hasOwn(known, name) ? known[name] : undefined,
+    });
+    if (change) changes.push(change);
+  }
+  // The entry's own deadline: shorter is proven stronger (a missed deadline is an error, which fails the gate).
+  if (base.timeout_ms !== head.timeout_ms) {
+    const change = judgeValue({
+      entry: id,
+      label: 'timeout_ms',
+      before: base.timeout_ms,
+      after: head.timeout_ms,
+      strength: 'lower',
+    });
+    if (change) changes.push(change);
   }
   return changes;
 }
@@ -273,12 +294,9 @@ function compareWaivers(base: Waiver[], head: Waiver[]): ChecklistChange[] {
   return changes;
 }
 
-/**
- * A value as a message may show it: the password of any `scheme://user:password@host` URL
- * replaced by `***`. An inline credential under a plain key (`database.url`) is a credential too.
- */
-function withoutUrlPasswords(value: Json | undefined): Json | undefined {
-  return typeof value === 'string' ? value.replace(/(\/\/[^/@:\s]*:)[^@/\s]+@/g, '$1***@') : value;
+/** A value as a message may show it: the userinfo of any URL replaced by `***`. */
+function withoutUrlCredentials(value: Json | undefined): Json | undefined {
+  return typeof value === 'string' ? redactUrlUserinfo(value) : value;
 }
 
 /** Leaf values of a JSON tree by dotted path (`target.url`, `auth.tables.ip_blocks`). */
@@ -306,18 +324,16 @@ function compareScope(
       const from = before.get(path);
       const to = after.get(path);
       if (JSON.stringify(from) === JSON.stringify(to)) continue;
+      if (judgeChange(SCOPE_STRENGTH[path], from, to) === 'stronger') continue;
       const hidden = SECRET_KEY.test(path.split('.').pop() ?? '');
-      const [shownFrom, shownTo] = [withoutUrlPasswords(from), withoutUrlPasswords(to)];
+      const [shownFrom, shownTo] = [withoutUrlCredentials(from), withoutUrlCredentials(to)];
       const values = hidden ? '(values not shown)' : `from ${show(shownFrom)} to ${show(shownTo)}`;
-      const blocking = !NON_BLOCKING_SCOPE.has(key);
       changes.push({
         kind: 'scope-changed',
         entry: path,
         ...(hidden ? {} : { before: shownFrom, after: shownTo }),
-        blocking,
-        message: blocking
-          ? `${path} changed ${values}: the checks would verify something other than the base branch's configuration`
-          : `${path} changed ${values}`,
+        blocking: true,
+        message: `${path} changed ${values}: the checks would verify something other than, or differently from, the base branch's configuration`,
       });
     }
   }

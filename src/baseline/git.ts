@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { MAX_CHECKLIST_BYTES } from '../engine/checklist/load.js';
 import { checkEntrySchema, waiverSchema } from '../engine/checklist/schema.js';
 import type { Json } from '../engine/types.js';
 import { type ComparableChecklist, SCOPE_KEYS } from './compare.js';
@@ -54,6 +55,13 @@ export async function readChecklistAtRef(
   if (relative.startsWith('..'))
     throw new BaselineError(`${checklistPath} is outside the repository at ${root.stdout.trim()}`);
   const commit = resolved.stdout.trim();
+  // A base checklist larger than any checklist may be is refused before it is read (bounded memory).
+  const size = await git(repoDir, ['cat-file', '-s', `${commit}:${relative}`]);
+  if (size.ok && Number(size.stdout.trim()) > MAX_CHECKLIST_BYTES) {
+    throw new BaselineError(
+      `${relative} at ${ref} is larger than ${MAX_CHECKLIST_BYTES / 1024 / 1024} MiB, which no checklist may be`,
+    );
+  }
   const shown = await git(repoDir, ['show', `${commit}:${relative}`]);
   if (!shown.ok) {
     if (/does not exist|exists on disk, but not in/.test(shown.stderr)) return undefined;

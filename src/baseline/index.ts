@@ -6,10 +6,10 @@ export {
   type ComparableChecklist,
   type CompareOptions,
   compareChecklists,
-  type Direction,
-  ORDERED_PARAMS,
-  PARAM_DIRECTIONS,
+  judgeChange,
+  PARAM_STRENGTH,
   SCOPE_KEYS,
+  type Strength,
   type WeakeningKind,
 } from './compare.js';
 export { type BaselineChecklist, BaselineError, parseComparableChecklist, readChecklistAtRef } from './git.js';

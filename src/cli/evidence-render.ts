@@ -5,7 +5,8 @@
  * the signature is invalid (it says so at the top), and the exit code tells
  * CI: 0 rendered, 1 the signature does not verify, 2 the input is unusable.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { decodeStatement, isEnvelope, verifyEnvelope } from '../evidence/dsse.js';
@@ -14,7 +15,8 @@ import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
 import { renderHtml } from '../report/html.js';
 import type { SignatureInfo } from '../report/input.js';
 import { checkPredicate } from '../report/predicate-shape.js';
-import { type CliIo, UsageError } from './io.js';
+import { type CliIo, readInput, STDIO, UsageError } from './io.js';
+import { makeParentDirectories } from './output-file.js';
 
 export interface EvidenceRenderDeps {
   io: CliIo;
@@ -28,13 +30,27 @@ export interface RenderedEvidence {
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Reads, verifies (when a key is given) and renders; throws UsageError for input that cannot be rendered. */
-export async function renderEvidenceFile(envelopeFile: string, keyFile: string | undefined): Promise<RenderedEvidence> {
-  let parsed: unknown;
+/**
+ * Reads (a file, or standard input for `-`), verifies (when a key is given) and
+ * renders; throws UsageError for input that cannot be rendered.
+ */
+export async function renderEvidenceFile(
+  io: CliIo,
+  envelopeFile: string,
+  keyFile: string | undefined,
+): Promise<RenderedEvidence> {
+  let text: string;
   try {
-    parsed = JSON.parse(await readFile(envelopeFile, 'utf8'));
+    text = (await readInput(io, envelopeFile)).toString('utf8');
   } catch (error) {
     throw new UsageError(`cannot read evidence ${envelopeFile}: ${reasonOf(error)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the input; whatever was handed in is not echoed.
+    throw new UsageError(`cannot read evidence ${envelopeFile}: not JSON (expected a DSSE envelope)`);
   }
   if (!isEnvelope(parsed)) {
     throw new UsageError(
@@ -47,7 +63,7 @@ export async function renderEvidenceFile(envelopeFile: string, keyFile: string |
   if (keyFile) {
     let publicKey: Awaited<ReturnType<typeof loadPublicKey>>;
     try {
-      publicKey = await loadPublicKey(keyFile);
+      publicKey = await loadPublicKey(path.resolve(io.cwd, keyFile));
     } catch (error) {
       throw new UsageError(`cannot use public key ${keyFile}: ${reasonOf(error)}`);
     }
@@ -87,17 +103,24 @@ export function registerEvidenceRenderCommand(program: Command, deps: EvidenceRe
   return group
     .command('render')
     .description('Render an evidence envelope as one self-contained HTML page for reviewers and auditors')
-    .argument('<envelope>', 'evidence JSON written by secgate verify --out')
+    .argument('<envelope>', 'evidence JSON written by secgate verify --out (- reads standard input)')
     .option('--key <pem>', 'public key of the signer; without it the page says the signature was not checked')
-    .option('-o, --out <file>', 'where to write the page (default: the envelope name with .html)')
+    .option(
+      '-o, --out <file>',
+      'where to write the page (default: the envelope name with .html; - or an envelope from stdin: standard output)',
+    )
     .action(async (file: string, options: { key?: string; out?: string }) => {
       const { io } = deps;
-      const envelopeFile = path.resolve(io.cwd, file);
-      const keyFile = options.key ? path.resolve(io.cwd, options.key) : undefined;
-      const rendered = await renderEvidenceFile(envelopeFile, keyFile);
-      const out = options.out ?? `${file.replace(/\.json$/i, '')}.html`;
-      await writeOutput(io, path.resolve(io.cwd, out), rendered.html);
-      io.stdout.write(`Evidence page: ${out} (${SIGNATURE_LINES[rendered.signature.status]})\n`);
+      if (options.key === STDIO) throw new UsageError('--key must be a file: standard input (-) is for the envelope');
+      const rendered = await renderEvidenceFile(io, file, options.key);
+      const out = options.out ?? (file === STDIO ? STDIO : `${file.replace(/\.json$/i, '')}.html`);
+      // With the page on stdout, what people read goes to stderr, so the page stays whole.
+      const human = out === STDIO ? io.stderr : io.stdout;
+      if (out === STDIO) io.stdout.write(rendered.html);
+      else await writeOutput(io, path.resolve(io.cwd, out), rendered.html);
+      human.write(
+        `Evidence page: ${out === STDIO ? 'standard output' : out} (${SIGNATURE_LINES[rendered.signature.status]})\n`,
+      );
       if (rendered.signature.status === 'invalid') {
         io.stderr.write(`secgate: the signature of ${file} does not verify: ${rendered.signature.reason ?? ''}\n`);
         deps.setExitCode(1);
@@ -109,7 +132,7 @@ export function registerEvidenceRenderCommand(program: Command, deps: EvidenceRe
 
 async function writeOutput(io: CliIo, file: string, content: string): Promise<void> {
   try {
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeParentDirectories(file);
     await writeFile(file, content);
   } catch (error) {
     throw new UsageError(`cannot write ${path.relative(io.cwd, file) || file}: ${reasonOf(error)}`);

@@ -1,12 +1,10 @@
 /** `secgate evidence verify`: check an envelope's signature and show what it attests. */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Chalk } from 'chalk';
 import type { Command } from 'commander';
 import { verifyEnvelope } from '../evidence/dsse.js';
 import { loadPublicKey } from '../evidence/keys.js';
 import { formatCheckLine, formatVerdict } from '../report/text.js';
-import { type CliIo, UsageError } from './io.js';
+import { type CliIo, chalkFor, readInput, STDIO, UsageError } from './io.js';
 import { describeError } from './verify.js';
 
 export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): Command {
@@ -14,21 +12,29 @@ export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode
   evidence
     .command('verify')
     .description('Verify the signature of an evidence envelope and print its summary (exit 0 valid, 1 invalid)')
-    .argument('<envelope>', 'evidence JSON written by secgate verify --out')
+    .argument('<envelope>', 'evidence JSON written by secgate verify --out (- reads standard input)')
     .requiredOption('--key <pem>', 'public key of the signer')
     .action(async (file: string, options: { key: string }) => {
-      const chalk = new Chalk({ level: io.stdout.isTTY && !io.env.NO_COLOR && io.env.CI !== 'true' ? 1 : 0 });
+      const chalk = chalkFor(io.stdout, io.env);
+      if (options.key === STDIO) throw new UsageError('--key must be a file: standard input (-) is for the envelope');
       let publicKey: Awaited<ReturnType<typeof loadPublicKey>>;
       try {
         publicKey = await loadPublicKey(path.resolve(io.cwd, options.key));
       } catch (error) {
         throw new UsageError(`cannot use public key ${options.key}: ${describeError(error)}`);
       }
-      let envelope: unknown;
+      let text: string;
       try {
-        envelope = JSON.parse(await readFile(path.resolve(io.cwd, file), 'utf8'));
+        text = (await readInput(io, file)).toString('utf8');
       } catch (error) {
         throw new UsageError(`cannot read evidence ${file}: ${describeError(error)}`);
+      }
+      let envelope: unknown;
+      try {
+        envelope = JSON.parse(text);
+      } catch {
+        // The parser's message quotes the input; whatever was handed in is not echoed.
+        throw new UsageError(`cannot read evidence ${file}: not JSON (expected a DSSE envelope)`);
       }
       const result = verifyEnvelope(envelope, publicKey);
       if (!result.valid || !result.statement) {

@@ -37,7 +37,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 }
 
 /** Runs the CLI and returns the exit code (0 pass, 1 control failed, 2 invalid invocation, 3 could not verify). */
-export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.passed;
   const program = buildProgram(io, (code) => {
     exitCode = code;
@@ -69,13 +69,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // `secgate … | head` closes the pipe early: that is the reader's choice, not a crash.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw error;
-    });
-  }
+  // `secgate … | head` closes the pipe early: the reader's choice, never the verdict. processIo drops
+  // writes to a closed stream, and the run goes on to its evidence and its own exit code.
   const code = await runCli(argv);
   process.exitCode = code;
 }

@@ -6,6 +6,7 @@ import type { ChalkInstance } from 'chalk';
 import type { RunEvent } from '../engine/run.js';
 import type { CheckRecord } from '../evidence/types.js';
 import { formatCheckLine } from '../report/text.js';
+import type { OutputStream } from './io.js';
 
 export interface ProgressOptions {
   live: boolean;
@@ -17,7 +18,7 @@ export interface ProgressOptions {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-export function createProgressDisplay(stream: NodeJS.WritableStream, options: ProgressOptions) {
+export function createProgressDisplay(stream: OutputStream, options: ProgressOptions) {
   const running = new Set<string>();
   let total = 0;
   let done = 0;

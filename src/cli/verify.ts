@@ -4,12 +4,10 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { constants } from 'node:fs';
-import { access, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Chalk } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
-import { execa } from 'execa';
 import { z } from 'zod';
 import { allChecks } from '../../checks/index.js';
 import {
@@ -24,8 +22,10 @@ import {
   readChecklistAtRef,
 } from '../baseline/index.js';
 import {
+  checklistFromBytes,
   type LoadedChecklist,
   loadChecklist,
+  MAX_CHECKLIST_BYTES,
   type PlannedEntry,
   secretLookingValues,
 } from '../engine/checklist/load.js';
@@ -33,16 +33,18 @@ import { closestMatches } from '../engine/checklist/suggest.js';
 import { openCheckContext } from '../engine/context.js';
 import { type CheckResult, DESELECTED_SUMMARY, runChecks } from '../engine/run.js';
 import { createSecretRedactor } from '../engine/secrets.js';
-import { type CheckDefinition, type CheckOutcome, defineCheck } from '../engine/types.js';
+import { type CheckDefinition, type CheckOutcome, defineCheck, type SecretRedactor } from '../engine/types.js';
 import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
 import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
-import { parseReportSpec, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
+import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
-import { type CliIo, EXIT, UsageError } from './io.js';
+import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
+import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 import { createProgressDisplay } from './progress.js';
+import { checklistSubjectName, identifyRepository, STDIN_CHECKLIST } from './repository.js';
 
 export interface VerifyOptions {
   checklist: string;
@@ -73,14 +75,63 @@ export interface VerifyOutcome {
 
 export async function runVerify(options: VerifyOptions, io: CliIo): Promise<VerifyOutcome> {
   const registry = options.registry ?? allChecks;
-  const color = new Chalk({ level: io.stderr.isTTY && !io.env.NO_COLOR && io.env.CI !== 'true' ? 1 : 0 });
-  // With --json, stdout carries only the evidence; everything for people goes to stderr.
-  const human = options.json ? io.stderr : io.stdout;
-  const say = (line = '') => human.write(`${line}\n`);
+  const reportSpecs = parseReportSpecs(options.report ?? [], options.json === true);
+  const streams = outputStreams(io, options.json === true || reportSpecs.some((spec) => spec.path === STDIO));
+  const prepared = await prepareRun(options, io, registry, reportSpecs);
+  const run = await probe(prepared, options, io, streams);
+  const evidence = await buildEvidence(prepared, run, options, io, streams);
+  const exitCode = await report(prepared, evidence, options, io, streams);
+  return { exitCode, envelope: evidence.envelope, statement: evidence.statement };
+}
 
-  // 1. Everything that can be wrong with the invocation is found before anything is probed.
+/**
+ * Where people read: stdout, unless stdout carries the evidence (`--json`) or
+ * a report (`format:-`), which must stay parseable. Colour is decided per
+ * stream, so a redirected stdout never gets escape sequences.
+ */
+interface Streams {
+  human: OutputStream;
+  humanColor: ChalkInstance;
+  /** Warnings and errors: stderr, coloured by stderr's own terminal. */
+  warnColor: ChalkInstance;
+  say(line?: string): void;
+  warn(line: string): void;
+}
+
+function outputStreams(io: CliIo, stdoutTaken: boolean): Streams {
+  const human = stdoutTaken ? io.stderr : io.stdout;
+  return {
+    human,
+    humanColor: chalkFor(human, io.env),
+    warnColor: chalkFor(io.stderr, io.env),
+    say: (line = '') => human.write(`${line}\n`),
+    warn: (line) => io.stderr.write(`${line}\n`),
+  };
+}
+
+interface PreparedRun {
+  loaded: LoadedChecklist;
+  /** The checklist as people name it: relative to the working directory, or `-`. */
+  checklistDisplay: string;
+  signingKey: KeyObject | undefined;
+  reportSpecs: ReportSpec[];
+  entries: PlannedEntry[];
+  baselineSha256: string | undefined;
+  secrets: SecretRedactor;
+}
+
+/** 1. Everything that can be wrong with the invocation is found before anything is probed. */
+async function prepareRun(
+  options: VerifyOptions,
+  io: CliIo,
+  registry: readonly CheckDefinition[],
+  reportSpecs: ReportSpec[],
+): Promise<PreparedRun> {
   if (options.requireSignature && !options.signKey) {
     throw new UsageError('--require-signature needs --sign-key <private-key.pem> (see secgate keygen)');
+  }
+  if (options.checklist === STDIO && options.baselineRef) {
+    throw new UsageError('--baseline-ref needs the checklist as a file in the repository, not -c - (standard input)');
   }
   let signingKey: KeyObject | undefined;
   if (options.signKey) {
@@ -90,24 +141,60 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
       throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
     }
   }
-  const reportSpecs = parseReportSpecs(options.report ?? [], options.json === true);
-  const loaded = await loadChecklist(path.resolve(io.cwd, options.checklist), { env: io.env, registry });
+  const loaded = await readChecklist(options.checklist, io, registry);
+  const checklistDisplay = options.checklist === STDIO ? STDIO : displayPath(io.cwd, loaded.file);
   validateSelection(loaded, options.only ?? [], '--only');
   validateSelection(loaded, options.skip ?? [], '--skip');
   // An unwritable output is found now, before anything is probed, not after a run whose evidence is lost.
   if (options.out) await ensureWritable(path.resolve(io.cwd, options.out), '--out');
   for (const spec of reportSpecs) {
-    if (spec.path !== '-') await ensureWritable(path.resolve(io.cwd, spec.path), `--report ${spec.format}`);
+    if (spec.path !== STDIO) await ensureWritable(path.resolve(io.cwd, spec.path), `--report ${spec.format}`);
   }
   const baseline = options.baselineRef
-    ? await compareWithBaseline(loaded, options.baselineRef, registry, displayPath(io.cwd, loaded.file))
+    ? await compareWithBaseline(loaded, options.baselineRef, registry, checklistDisplay)
     : undefined;
-  const entries = baseline ? [...loaded.entries, baseline.entry] : loaded.entries;
+  return {
+    loaded,
+    checklistDisplay,
+    signingKey,
+    reportSpecs,
+    entries: baseline ? [...loaded.entries, baseline.entry] : loaded.entries,
+    baselineSha256: baseline?.sha256,
+    // What the checklist interpolated, and every secret-looking variable a check could read through ctx.env.
+    secrets: createSecretRedactor([...loaded.secretValues, ...secretLookingValues(io.env)]),
+  };
+}
 
-  // What the checklist interpolated, and every secret-looking variable a check could read through ctx.env.
-  const secrets = createSecretRedactor([...loaded.secretValues, ...secretLookingValues(io.env)]);
+/** The checklist from its file, or from standard input for `-c -` (relative paths then resolve from here). */
+async function readChecklist(
+  checklist: string,
+  io: CliIo,
+  registry: readonly CheckDefinition[],
+): Promise<LoadedChecklist> {
+  const loadOptions = { env: io.env, registry };
+  if (checklist !== STDIO) return loadChecklist(path.resolve(io.cwd, checklist), loadOptions);
+  let bytes: Buffer;
+  try {
+    bytes = await readInput(io, STDIO, MAX_CHECKLIST_BYTES + 1);
+  } catch (error) {
+    throw new UsageError(`cannot read the checklist from standard input: ${describeError(error)}`);
+  }
+  return checklistFromBytes(bytes, STDIN_CHECKLIST, { ...loadOptions, baseDir: io.cwd });
+}
+
+interface ProbeResult {
+  results: CheckResult[];
+  startedAt: Date;
+  finishedAt: Date;
+  repoDir: string;
+  interrupted: boolean;
+  deselected: string[];
+}
+
+/** 2. Probe: every selected check, effectful ones last, then every socket and pool closed. */
+async function probe(prepared: PreparedRun, options: VerifyOptions, io: CliIo, streams: Streams): Promise<ProbeResult> {
+  const { loaded, secrets } = prepared;
   const { checklist } = loaded;
-  const baseDir = path.dirname(loaded.file);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   // Every check links its own signal to this one.
@@ -117,7 +204,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
     opened = await openCheckContext({
       target: checklist.target,
       repoDir: checklist.repo,
-      baseDir,
+      baseDir: loaded.baseDir,
       databaseUrl: checklist.database?.url,
       auth: checklist.auth,
       env: io.env,
@@ -127,16 +214,16 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   } catch (error) {
     throw new UsageError(`cannot prepare the run: ${secrets.redact(describeError(error))}`);
   }
-
-  // 2. Probe.
-  if (!signingKey) {
-    io.stderr.write(
-      `${color.yellow.bold('WARNING: no --sign-key given: the evidence will be UNSIGNED and proves nothing to a reviewer.')}\n`,
+  if (!prepared.signingKey) {
+    streams.warn(
+      streams.warnColor.yellow.bold(
+        'WARNING: no --sign-key given: the evidence will be UNSIGNED and proves nothing to a reviewer.',
+      ),
     );
   }
-  const progress = createProgressDisplay(human, {
-    live: Boolean(human.isTTY) && io.env.CI !== 'true',
-    chalk: color,
+  const progress = createProgressDisplay(streams.human, {
+    live: Boolean(streams.human.isTTY) && io.env.CI !== 'true' && io.env.TERM !== 'dumb',
+    chalk: streams.humanColor,
     idWidth: Math.max(20, ...loaded.entries.map((entry) => entry.id.length)) + 1,
     redact: (text) => secrets.redact(text),
   });
@@ -144,7 +231,7 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
   let results: CheckResult[];
   try {
     results = await runChecks({
-      entries,
+      entries: prepared.entries,
       context: opened.context,
       signal,
       concurrency: options.concurrency ?? checklist.settings.concurrency,
@@ -157,88 +244,156 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<Veri
     progress.stop();
     await opened.close();
   }
-  const finishedAt = new Date();
-  const deselected = results.filter((result) => result.outcome.summary === DESELECTED_SUMMARY).map((r) => r.entry.id);
+  return {
+    results,
+    startedAt,
+    finishedAt: new Date(),
+    repoDir: opened.context.repoDir,
+    interrupted: signal.aborted,
+    deselected: results.filter((result) => result.outcome.summary === DESELECTED_SUMMARY).map((r) => r.entry.id),
+  };
+}
 
-  // 3. Evidence: built, scrubbed of every known secret, signed.
-  const commit = await gitCommit(opened.context.repoDir);
+interface Evidence {
+  statement: EvidenceStatement;
+  envelope: DsseEnvelope;
+}
+
+/** 3. Evidence: built, scrubbed of every known secret and URL credential, signed. */
+async function buildEvidence(
+  prepared: PreparedRun,
+  run: ProbeResult,
+  options: VerifyOptions,
+  io: CliIo,
+  streams: Streams,
+): Promise<Evidence> {
+  const repository = await identifyRepository(run.repoDir);
   const statement = redactDeep(
     buildStatement({
       toolVersion: VERSION,
-      loaded,
-      checklistDisplayPath: displayPath(io.cwd, loaded.file),
-      results,
-      startedAt,
-      finishedAt,
-      commit: commit?.sha,
-      repoDisplayPath: displayPath(io.cwd, opened.context.repoDir),
-      interrupted: signal.aborted,
-      ...(baseline?.sha256 ? { baselineSha256: baseline.sha256 } : {}),
-      ...(deselected.length > 0 ? { partial: { deselected, allowed: options.allowPartial === true } } : {}),
+      loaded: prepared.loaded,
+      checklistDisplayPath: prepared.checklistDisplay,
+      checklistSubjectName: await checklistSubjectName(
+        options.checklist === STDIO ? undefined : prepared.loaded.file,
+        repository,
+      ),
+      results: run.results,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      repository,
+      repoDisplayPath: displayPath(io.cwd, run.repoDir),
+      interrupted: run.interrupted,
+      ...(prepared.baselineSha256 ? { baselineSha256: prepared.baselineSha256 } : {}),
+      ...(run.deselected.length > 0
+        ? { partial: { deselected: run.deselected, allowed: options.allowPartial === true } }
+        : {}),
     }),
-    secrets,
+    prepared.secrets,
   );
-  if (commit?.dirty && statement.subject[0]?.digest.gitCommit) {
-    statement.subject[0].annotations = { uncommittedChanges: true };
-  }
-  if (!commit) {
+  if (!repository) {
     // DESIGN: the commit verified is a subject. Say loudly when the evidence cannot name one.
-    io.stderr.write(
-      `${color.yellow.bold(`WARNING: ${statement.predicate.target.repo} is not a readable git checkout: the evidence names no commit.`)}\n`,
+    streams.warn(
+      streams.warnColor.yellow.bold(
+        `WARNING: ${statement.predicate.target.repo} is not a readable git checkout: the evidence names no commit.`,
+      ),
     );
-    statement.predicate.target.commit = null;
   }
   const payload = serializeStatement(statement);
-  const envelope = signingKey ? signPayload(payload, signingKey) : unsignedEnvelope(payload);
-  let exitCode = statement.predicate.exitCode;
+  const envelope = prepared.signingKey ? signPayload(payload, prepared.signingKey) : unsignedEnvelope(payload);
+  return { statement, envelope };
+}
 
-  // 4. Report. A report file that cannot be written never changes the exit code; the evidence can (below).
-  for (const line of formatDetails(statement.predicate.checks, color)) say(line);
+/**
+ * 4. Report, and the exit code. A report that cannot be written never changes
+ * the exit code; asked-for evidence that cannot be written turns a pass into 3.
+ */
+async function report(
+  prepared: PreparedRun,
+  { statement, envelope }: Evidence,
+  options: VerifyOptions,
+  io: CliIo,
+  streams: Streams,
+): Promise<VerifyOutcome['exitCode']> {
+  const { predicate } = statement;
+  const { say, humanColor: color } = streams;
+  let exitCode = predicate.exitCode;
+  for (const line of formatDetails(predicate.checks, color)) say(line);
   say();
-  if (deselected.length > 0) {
+  const left = predicate.partial?.deselected ?? [];
+  if (left.length > 0) {
     say(
       options.allowPartial
-        ? color.yellow(`Partial run (--allow-partial): ${deselected.length} check(s) not run: ${deselected.join(', ')}`)
+        ? color.yellow(
+            `Partial run (--allow-partial): ${left.length} check(s) not run: ${left.join(', ')}; the evidence says verdict "partial", never "pass".`,
+          )
         : color.magenta(
-            `Partial run: ${deselected.length} check(s) left out by --only/--skip, so the gate cannot pass (exit 3); --allow-partial accepts that for local iteration.`,
+            `Partial run: ${left.length} check(s) left out by --only/--skip, so the gate cannot pass (exit 3); --allow-partial accepts that for local iteration.`,
           ),
     );
   }
-  say(formatVerdict(statement.predicate, color));
+  say(formatVerdict(predicate, color));
+  const envelopeText = `${JSON.stringify(envelope, null, 2)}\n`;
   if (options.out) {
-    const written = await writeReportFile(path.resolve(io.cwd, options.out), `${JSON.stringify(envelope, null, 2)}\n`);
-    if (written) say(`Evidence (${signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
-    else {
+    if (await writeOutputFile(path.resolve(io.cwd, options.out), envelopeText)) {
+      say(`Evidence (${prepared.signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
+    } else {
       // Asked-for evidence that does not exist proves nothing: a passing run cannot exit 0 without it.
-      io.stderr.write(color.red(`could not write the evidence to ${options.out}\n`));
+      streams.warn(streams.warnColor.red(`could not write the evidence to ${options.out}`));
       if (exitCode === 0) exitCode = 3;
     }
   }
-  const signature = signingKey
+  const signature = prepared.signingKey
     ? { status: 'valid' as const, keyid: envelope.signatures[0]?.keyid ?? '' }
     : { status: 'unsigned' as const };
-  for (const spec of reportSpecs) {
+  for (const spec of prepared.reportSpecs) {
     let text: string;
     try {
-      text = reporters[spec.format]({ predicate: statement.predicate, envelope, signature });
+      text = reporters[spec.format]({ predicate, envelope, signature });
     } catch (error) {
       // A broken reporter loses one report, never the verdict or the evidence.
-      io.stderr.write(
-        color.red(`could not render the ${spec.format} report: ${secrets.redact(describeError(error))}\n`),
+      streams.warn(
+        streams.warnColor.red(
+          `could not render the ${spec.format} report: ${prepared.secrets.redact(describeError(error))}`,
+        ),
       );
       continue;
     }
-    if (spec.path === '-') io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    else if (await writeReportFile(path.resolve(io.cwd, spec.path), text)) say(`Report (${spec.format}): ${spec.path}`);
-    else io.stderr.write(color.red(`could not write the ${spec.format} report to ${spec.path}\n`));
+    if (spec.path === STDIO) io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    else if (await writeOutputFile(path.resolve(io.cwd, spec.path), text)) say(`Report (${spec.format}): ${spec.path}`);
+    else streams.warn(streams.warnColor.red(`could not write the ${spec.format} report to ${spec.path}`));
   }
-  // In GitHub Actions, failures also become annotations on the pull request's diff (on stderr with
-  // --json, which keeps stdout for the evidence alone; GitHub reads workflow commands from both).
-  if (io.env.GITHUB_ACTIONS === 'true' && !reportSpecs.some((spec) => spec.format === 'github')) {
-    human.write(reporters.github({ predicate: statement.predicate, envelope, signature }));
+  // In GitHub Actions, failures also become annotations on the pull request's diff (on stderr when
+  // stdout carries the evidence or a report; GitHub reads workflow commands from both).
+  if (io.env.GITHUB_ACTIONS === 'true' && !prepared.reportSpecs.some((spec) => spec.format === 'github')) {
+    streams.human.write(reporters.github({ predicate, envelope, signature }));
   }
-  if (options.json) io.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
-  return { exitCode, envelope, statement };
+  await writeJobSummary(prepared, { predicate, envelope, signature }, io, streams);
+  if (options.json) io.stdout.write(envelopeText);
+  return exitCode;
+}
+
+/**
+ * In GitHub Actions the job summary shows the Markdown report: appended to $GITHUB_STEP_SUMMARY
+ * (the step's own file, which other commands of the step may write too), unless a --report
+ * already sends Markdown there. Like any report, it never changes the exit code.
+ */
+async function writeJobSummary(prepared: PreparedRun, input: ReportInput, io: CliIo, streams: Streams): Promise<void> {
+  const summaryFile = io.env.GITHUB_STEP_SUMMARY;
+  if (!summaryFile) return;
+  const target = path.resolve(io.cwd, summaryFile);
+  const alreadyThere = prepared.reportSpecs.some(
+    (spec) => spec.format === 'markdown' && spec.path !== STDIO && path.resolve(io.cwd, spec.path) === target,
+  );
+  if (alreadyThere) return;
+  try {
+    await appendFile(target, reporters.markdown(input));
+  } catch (error) {
+    streams.warn(
+      streams.warnColor.red(
+        `could not write the job summary to $GITHUB_STEP_SUMMARY: ${prepared.secrets.redact(describeError(error))}`,
+      ),
+    );
+  }
 }
 
 function parseReportSpecs(specs: string[], json: boolean): ReportSpec[] {
@@ -267,11 +422,7 @@ async function compareWithBaseline(
   let outcome: CheckOutcome;
   let sha256: string | undefined;
   try {
-    const base = await readChecklistAtRef(
-      path.resolve(path.dirname(loaded.file), loaded.checklist.repo),
-      ref,
-      loaded.file,
-    );
+    const base = await readChecklistAtRef(path.resolve(loaded.baseDir, loaded.checklist.repo), ref, loaded.file);
     if (!base) {
       // Renaming or moving the checklist must not slip past the guard: its absence is itself a finding.
       outcome = {
@@ -288,11 +439,10 @@ async function compareWithBaseline(
       };
     } else {
       sha256 = base.sha256;
-      // The checks as loaded (their defaults applied), the scope as written (no `${VAR}` interpolated).
-      const headAsWritten = parseComparableChecklist(loaded.text, checklistPath);
+      // Both sides as written, neither interpolated: the environment may differ between two runs, the text may not.
       const comparison = compareChecklists(
         parseComparableChecklist(base.text, `${checklistPath} at ${ref}`),
-        { ...loaded.checklist, scope: headAsWritten.scope },
+        parseComparableChecklist(loaded.text, checklistPath),
         { registry },
       );
       outcome = baselineOutcome({ comparison, ref, checklistPath, baseSha256: base.sha256, headSha256: loaded.sha256 });
@@ -323,37 +473,13 @@ function validateSelection(loaded: LoadedChecklist, ids: string[], flag: string)
   }
 }
 
-async function gitCommit(repoDir: string): Promise<{ sha: string; dirty: boolean } | undefined> {
-  try {
-    const sha = (await execa('git', ['-C', repoDir, 'rev-parse', 'HEAD'])).stdout.trim();
-    // Untracked files count: the repository checks scan the work tree, not only the commit.
-    const status = (await execa('git', ['-C', repoDir, 'status', '--porcelain'])).stdout;
-    return { sha, dirty: status.trim().length > 0 };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Creates the output's directory and proves the file can be written, without creating the file. */
+/** An output that cannot be written is an invalid invocation, found before anything is probed. */
 async function ensureWritable(file: string, flag: string): Promise<void> {
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    const existing = await stat(file).catch(() => undefined);
-    if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    await access(existing ? file : path.dirname(file), constants.W_OK);
+    await proveWritable(file);
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : describeError(error);
     throw new UsageError(`${flag} ${file} cannot be written (${reason}); nothing was probed`);
-  }
-}
-
-export async function writeReportFile(file: string, content: string): Promise<boolean> {
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, content);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -378,11 +504,18 @@ const splitList = (value: string, previous: string[] = []) => [
     .filter(Boolean),
 ];
 
+/** `--concurrency 8abc` is not 8: the whole value must be a whole number in range. */
+export function parseConcurrency(value: string): number {
+  const parsed = /^\d{1,2}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(parsed >= 1 && parsed <= 64)) throw new UsageError(`--concurrency takes a whole number 1..64, got '${value}'`);
+  return parsed;
+}
+
 export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   program
     .command('verify')
     .description('Probe the deployment and repository named in the checklist, then write signed evidence')
-    .option('-c, --checklist <file>', 'checklist to run', 'checklist.yaml')
+    .option('-c, --checklist <file>', 'checklist to run (- reads it from standard input)', 'checklist.yaml')
     .option('--only <ids>', 'run only these checks (comma-separated, repeatable)', splitList)
     .option('--skip <ids>', 'do not run these checks (comma-separated, repeatable)', splitList)
     .option('--sign-key <pem>', 'private key (Ed25519 or ECDSA P-256) that signs the evidence')
@@ -396,11 +529,7 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
     )
     .option('--allow-partial', 'let a run with --only/--skip pass (recorded in the evidence); otherwise it exits 3')
     .option('--baseline-ref <ref>', 'fail if the checklist is weaker than on this git ref (e.g. origin/main)')
-    .option('--concurrency <n>', 'checks without side effects run this many at a time', (value) => {
-      const parsed = Number.parseInt(value, 10);
-      if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) throw new UsageError('--concurrency takes 1..64');
-      return parsed;
-    })
+    .option('--concurrency <n>', 'checks without side effects run this many at a time', parseConcurrency)
     .action(async (options: VerifyOptions) => {
       const controller = new AbortController();
       let interrupts = 0;

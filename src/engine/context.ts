@@ -41,7 +41,7 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
   const db = options.databaseUrl ? createPostgresProbe(options.databaseUrl, timeoutMs) : undefined;
   const auth: AuthConfig | undefined = options.auth === undefined ? undefined : authSchema.parse(options.auth);
   const secrets = options.secrets ?? createSecretRedactor();
-  registerConfigSecrets(secrets, auth, options.databaseUrl);
+  registerConfigSecrets(secrets, auth, [options.databaseUrl, options.target.url, options.target.http_url]);
 
   const target = {
     url: options.target.url,
@@ -87,18 +87,45 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
 }
 
 /** Every credential the checklist hands to the gate is scrubbed from its output. */
-function registerConfigSecrets(secrets: SecretRedactor, auth: AuthConfig | undefined, databaseUrl?: string): void {
+function registerConfigSecrets(
+  secrets: SecretRedactor,
+  auth: AuthConfig | undefined,
+  urls: readonly (string | undefined)[],
+): void {
   for (const account of [auth?.probe_account, auth?.no_mfa_account]) {
     if (!account) continue;
     secrets.register(account.password);
     if (account.totp_secret) secrets.register(account.totp_secret);
   }
-  if (databaseUrl) {
-    try {
-      const password = decodeURIComponent(new URL(databaseUrl).password);
-      if (password) secrets.register(password);
-    } catch {
-      // The schema already checked the URL's scheme; an unparsable password has nothing to scrub.
-    }
+  for (const url of urls) {
+    for (const credential of urlCredentials(url)) secrets.register(credential);
+  }
+}
+
+/**
+ * The password of a URL, as written and decoded. A user name is not registered (it is often an
+ * ordinary word such as `postgres`); the redactor scrubs every URL's userinfo wherever a URL is
+ * shown, which covers a token passed as `https://TOKEN@host`.
+ */
+function urlCredentials(url: string | undefined): string[] {
+  if (!url) return [];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The schema already checked the URL; one that does not parse has no credential to pick out.
+    return [];
+  }
+  const credential = parsed.password;
+  if (!credential) return [];
+  const decoded = safeDecode(credential);
+  return decoded === credential ? [credential] : [credential, decoded];
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

@@ -12,11 +12,23 @@ export function describeFingerprint(fingerprint: SecretFingerprint): string {
   return `[redacted len=${fingerprint.length} sha256=${fingerprint.sha256}]`;
 }
 
+/** `scheme://userinfo@`: whatever stands before the `@` of a URL's authority, token or user:password. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/**
+ * Every URL's userinfo replaced by `***`: `https://deploy:pw@host/x` → `https://***@host/x`.
+ * A credential in a URL is a credential whether or not its value is known, and a token is
+ * often the whole userinfo (`https://TOKEN@host`).
+ */
+export function redactUrlUserinfo(text: string): string {
+  return text.replace(URL_USERINFO, '$1***@');
+}
+
 /**
  * Keeps the secret values the run knows about (probe passwords, database
  * passwords, tokens a check obtained) and scrubs them from anything written.
  * It is the last line of defence: checks already put fingerprints, not values,
- * into their observations.
+ * into their observations. Credentials in URLs are scrubbed whether known or not.
  */
 export function createSecretRedactor(initial: Iterable<string> = []): SecretRedactor {
   const known = new Set<string>();
@@ -26,7 +38,7 @@ export function createSecretRedactor(initial: Iterable<string> = []): SecretReda
     },
     fingerprint: fingerprintSecret,
     redact(text) {
-      let result = text;
+      let result = redactUrlUserinfo(text);
       // Longest first, so a secret that contains another is scrubbed whole.
       for (const secret of [...known].sort((a, b) => b.length - a.length)) {
         if (result.includes(secret)) {

@@ -6,7 +6,13 @@
  * both verify with plain `openssl`.
  */
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { DSSE_PAYLOAD_TYPE, type DsseEnvelope, type EvidenceStatement, STATEMENT_TYPE } from './types.js';
+import {
+  DSSE_PAYLOAD_TYPE,
+  type DsseEnvelope,
+  type DsseSignature,
+  type EvidenceStatement,
+  STATEMENT_TYPE,
+} from './types.js';
 
 export function preAuthEncoding(payloadType: string, body: Buffer): Buffer {
   const header = `DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${body.length} `;
@@ -65,19 +71,21 @@ export function verifyEnvelope(envelope: unknown, publicKey: KeyObject): Envelop
   if (payload.toString('base64') !== envelope.payload) {
     return { valid: false, keyid, reason: 'payload is not canonical base64' };
   }
-  const signatures = envelope.signatures.filter((signature) => signature.keyid === keyid || signature.keyid === '');
-  if (signatures.length === 0) {
-    const reason =
-      envelope.signatures.length === 0
-        ? 'the envelope is unsigned'
-        : `no signature by this key (keyid ${keyid.slice(0, 16)}…)`;
+  if (envelope.signatures.length === 0) return { valid: false, keyid, reason: 'the envelope is unsigned' };
+  // The DSSE spec makes keyid a hint: other tools leave it out or use their own ids. Any signature that
+  // verifies with this key counts; the ones that name this key are only tried first.
+  const claimsThisKey = (signature: DsseSignature) => signature.keyid === keyid;
+  const ordered = [
+    ...envelope.signatures.filter(claimsThisKey),
+    ...envelope.signatures.filter((s) => !claimsThisKey(s)),
+  ];
+  const encoded = preAuthEncoding(envelope.payloadType, payload);
+  if (!ordered.some((signature) => signatureVerifies(encoded, publicKey, signature))) {
+    const reason = envelope.signatures.some(claimsThisKey)
+      ? 'the signature does not match the payload'
+      : `no signature by this key (keyid ${keyid.slice(0, 16)}…): none of the ${envelope.signatures.length} signature(s) verifies with it`;
     return { valid: false, keyid, reason };
   }
-  const encoded = preAuthEncoding(envelope.payloadType, payload);
-  const verified = signatures.some((signature) =>
-    verify(digestFor(publicKey), encoded, publicKey, Buffer.from(signature.sig, 'base64')),
-  );
-  if (!verified) return { valid: false, keyid, reason: 'the signature does not match the payload' };
   if (envelope.payloadType !== DSSE_PAYLOAD_TYPE) {
     return { valid: false, keyid, reason: `unexpected payloadType '${envelope.payloadType}'` };
   }
@@ -94,6 +102,15 @@ export function verifyEnvelope(envelope: unknown, publicKey: KeyObject): Envelop
       reason: 'the signed payload is not a secgate evidence statement (in-toto Statement v1)',
     };
   return { valid: true, keyid, statement };
+}
+
+function signatureVerifies(encoded: Buffer, publicKey: KeyObject, signature: DsseSignature): boolean {
+  try {
+    return verify(digestFor(publicKey), encoded, publicKey, Buffer.from(signature.sig, 'base64'));
+  } catch {
+    // A signature of the wrong shape for this key type (another algorithm's) simply does not verify.
+    return false;
+  }
 }
 
 /** Reads the statement without verifying anything (for rendering unsigned evidence, clearly labelled). */

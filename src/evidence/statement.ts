@@ -17,11 +17,16 @@ export interface StatementInput {
   loaded: LoadedChecklist;
   /** Checklist path as shown to people (relative to the working directory). */
   checklistDisplayPath: string;
+  /**
+   * The checklist's subject name: its path in the repository, so two runners name it alike
+   * wherever they checked it out (see `checklistSubjectName`).
+   */
+  checklistSubjectName: string;
   results: CheckResult[];
   startedAt: Date;
   finishedAt: Date;
-  /** The commit verified, when the repository is a git checkout. */
-  commit: string | undefined;
+  /** The repository verified, when it is a readable git checkout (see `repositorySubject`). */
+  repository: RepositoryIdentity | undefined;
   repoDisplayPath: string;
   interrupted: boolean;
   baselineSha256?: string;
@@ -29,20 +34,49 @@ export interface StatementInput {
   partial?: { deselected: string[]; allowed: boolean };
 }
 
+export interface RepositoryIdentity {
+  /** The subject name: the remote's URL without userinfo, or `git:(no remote)`. */
+  name: string;
+  commit: string;
+  /** The work tree differed from the commit (tracked changes or untracked files). */
+  uncommittedChanges: boolean;
+}
+
 const VERDICTS: Record<0 | 1 | 3, Verdict> = { 0: 'pass', 1: 'fail', 3: 'error' };
 
+/**
+ * The verdict and the exit code. Only a run that verified every control can
+ * `pass`: an interrupted one is an `error`, and one that left checks out
+ * (--only/--skip) with nothing failed is `partial` — its own word, so that a
+ * consumer asking `verdict == "pass"` never accepts it. `partial` exits 0 only
+ * with --allow-partial, for local iteration.
+ */
+export function judgeRun(
+  results: readonly CheckResult[],
+  interrupted: boolean,
+  partial: StatementInput['partial'],
+): { verdict: Verdict; exitCode: 0 | 1 | 3 } {
+  const observed = exitCodeFor(results);
+  if (observed !== 0) return { verdict: VERDICTS[observed], exitCode: observed };
+  if (interrupted) return { verdict: 'error', exitCode: 3 };
+  if (partial !== undefined) return { verdict: 'partial', exitCode: partial.allowed ? 0 : 3 };
+  return { verdict: 'pass', exitCode: 0 };
+}
+
 export function buildStatement(input: StatementInput): EvidenceStatement {
-  // An interrupted run, or one that left checks out, has not verified every control: it cannot pass.
-  const incomplete = input.interrupted || (input.partial !== undefined && !input.partial.allowed);
-  const exitCode = incomplete && exitCodeFor(input.results) === 0 ? 3 : exitCodeFor(input.results);
+  const { verdict, exitCode } = judgeRun(input.results, input.interrupted, input.partial);
   const counts: Record<FinalStatus, number> = { pass: 0, fail: 0, error: 0, skip: 0, waived: 0 };
   for (const result of input.results) counts[result.status] += 1;
 
   const subject: ResourceDescriptor[] = [];
-  if (input.commit) {
-    subject.push({ name: `git:${input.repoDisplayPath}`, digest: { gitCommit: input.commit } });
+  if (input.repository) {
+    subject.push({
+      name: input.repository.name,
+      digest: { gitCommit: input.repository.commit },
+      ...(input.repository.uncommittedChanges ? { annotations: { uncommittedChanges: true } } : {}),
+    });
   }
-  subject.push({ name: input.checklistDisplayPath, digest: { sha256: input.loaded.sha256 } });
+  subject.push({ name: input.checklistSubjectName, digest: { sha256: input.loaded.sha256 } });
 
   const { target } = input.loaded.checklist;
   const waivers: WaiverRecord[] = input.loaded.checklist.waivers.map((waiver) => {
@@ -60,6 +94,7 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
         url: target.url,
         ...(target.http_url ? { http_url: target.http_url } : {}),
         repo: input.repoDisplayPath,
+        commit: input.repository?.commit ?? null,
       },
       checklist: {
         path: input.checklistDisplayPath,
@@ -68,7 +103,7 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
       },
       startedAt: input.startedAt.toISOString(),
       finishedAt: input.finishedAt.toISOString(),
-      verdict: VERDICTS[exitCode],
+      verdict,
       exitCode,
       counts,
       checks: input.results.map(toCheckRecord),

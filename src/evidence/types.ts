@@ -39,7 +39,13 @@ export interface CheckRecord {
   waiver?: WaiverRecord;
 }
 
-export type Verdict = 'pass' | 'fail' | 'error';
+/**
+ * `pass`: every control proven or validly waived. `fail`: at least one control
+ * observed broken. `error`: none broken, at least one not observed (or the run
+ * was interrupted). `partial`: none broken or unobserved, but --only/--skip
+ * left checks out — never a pass, whatever the exit code.
+ */
+export type Verdict = 'pass' | 'fail' | 'error' | 'partial';
 
 export interface EvidencePredicate {
   tool: { name: 'secgate'; version: string };
@@ -48,7 +54,7 @@ export interface EvidencePredicate {
   checklist: { path: string; sha256: string; baselineSha256?: string };
   startedAt: string;
   finishedAt: string;
-  /** `pass` ⇔ exit 0, `fail` ⇔ exit 1, `error` ⇔ exit 3. */
+  /** `pass` ⇒ exit 0, `fail` ⇔ exit 1, `error` ⇒ exit 3, `partial` ⇒ exit 0 with --allow-partial, else 3. */
   verdict: Verdict;
   exitCode: 0 | 1 | 3;
   counts: Record<FinalStatus, number>;
@@ -68,7 +74,8 @@ export interface EvidenceStatement {
 }
 
 export interface DsseSignature {
-  keyid: string;
+  /** A hint only (DSSE spec): other tools leave it out or use ids of their own. */
+  keyid?: string;
   sig: string;
 }
 

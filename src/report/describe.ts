@@ -23,7 +23,16 @@ export function verdictSentence(predicate: EvidencePredicate): string {
       return 'Gate failed: at least one control was observed to be broken.';
     case 'error':
       return 'Gate failed: no control was observed to be broken, but at least one could not be verified.';
+    case 'partial':
+      return partialSentence(predicate);
   }
+}
+
+/** A partial run is never a pass: it names how many checks it left out. */
+function partialSentence(predicate: EvidencePredicate): string {
+  const left = predicate.partial?.deselected.length ?? predicate.counts.skip;
+  const accepted = predicate.partial?.allowed ? ' (accepted for local iteration by --allow-partial)' : '';
+  return `Partial run, not a gate pass: the checks that ran passed, but ${left} check${left === 1 ? ' was' : 's were'} left out by --only/--skip${accepted}.`;
 }
 
 export function countsSentence(predicate: EvidencePredicate): string {

@@ -2,8 +2,11 @@
  * GitHub Actions workflow commands: one annotation per failed, unverifiable or
  * waived check, printed on stdout when `GITHUB_ACTIONS=true`. Repository
  * findings are annotated at their file and line; everything else at the
- * checklist. Every value is escaped so evidence text can never end the
- * command early or start another one.
+ * checklist. GitHub shows at most 10 annotations of a level per step and
+ * silently drops the rest, so the most important come first (controls seen
+ * broken, then those not observed), and when there are more, the tenth says
+ * how many and which were left out. Every value is escaped so evidence text
+ * can never end the command early or start another one.
  */
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
 import {
@@ -17,8 +20,11 @@ import {
 import { escapeWorkflowData, escapeWorkflowProperty } from './escape.js';
 import type { ReportInput } from './input.js';
 
-/** GitHub shows at most 10 errors per step and 50 per job; more only adds noise to the log. */
-const MAX_ANNOTATIONS = 50;
+/** GitHub shows at most 10 annotations of each level per step; more vanish without a trace. */
+export const MAX_ANNOTATIONS_PER_LEVEL = 10;
+
+/** Which records come first: a control seen broken outranks one not observed, which outranks a waived failure. */
+const IMPORTANCE: Record<string, number> = { fail: 0, error: 1, waived: 2 };
 
 interface Annotation {
   level: 'error' | 'warning' | 'notice';
@@ -84,7 +90,34 @@ function annotationsFor(record: CheckRecord, predicate: EvidencePredicate): Anno
 export function renderGithubAnnotations({ predicate }: ReportInput): string {
   const annotations = predicate.checks
     .filter(isNoteworthy)
-    .flatMap((record) => annotationsFor(record, predicate))
-    .slice(0, MAX_ANNOTATIONS);
-  return annotations.map((annotation) => `${command(annotation)}\n`).join('');
+    .map((record, index) => ({ record, index }))
+    .sort((a, b) => (IMPORTANCE[a.record.status] ?? 3) - (IMPORTANCE[b.record.status] ?? 3) || a.index - b.index)
+    .flatMap(({ record }) => annotationsFor(record, predicate));
+  return withinGithubLimits(annotations, predicate)
+    .map((annotation) => `${command(annotation)}\n`)
+    .join('');
+}
+
+/** At most 10 of each level: the first 9 as they are, and one that names what was left out. */
+function withinGithubLimits(annotations: Annotation[], predicate: EvidencePredicate): Annotation[] {
+  const shown: Annotation[] = [];
+  for (const level of ['error', 'warning', 'notice'] as const) {
+    const ofLevel = annotations.filter((annotation) => annotation.level === level);
+    if (ofLevel.length <= MAX_ANNOTATIONS_PER_LEVEL) {
+      shown.push(...ofLevel);
+      continue;
+    }
+    const kept = ofLevel.slice(0, MAX_ANNOTATIONS_PER_LEVEL - 1);
+    const rest = ofLevel.slice(MAX_ANNOTATIONS_PER_LEVEL - 1);
+    const where = rest.map(
+      (annotation) => `${annotation.title} at ${annotation.file}${annotation.line ? `:${annotation.line}` : ''}`,
+    );
+    shown.push(...kept, {
+      level,
+      file: predicate.checklist.path,
+      title: `${rest.length} more secgate ${level} annotations not shown`,
+      message: `GitHub shows at most ${MAX_ANNOTATIONS_PER_LEVEL} ${level} annotations per step, so these are in the job summary and the evidence file only: ${oneLine(where.join('; '), 2000)}`,
+    });
+  }
+  return shown;
 }

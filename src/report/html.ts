@@ -26,7 +26,7 @@ h3 { font-size: 16px; margin: 0 0 4px; }
 .kicker { text-transform: uppercase; letter-spacing: .08em; color: var(--muted); font-size: 12px; margin: 0; }
 .banner { border-radius: 6px; padding: 12px 16px; margin: 12px 0; color: #fff; font-size: 17px; }
 .banner strong { font-size: 20px; margin-right: 8px; }
-.banner-pass { background: var(--pass); } .banner-fail { background: var(--fail); } .banner-error { background: var(--error); }
+.banner-pass { background: var(--pass); } .banner-fail { background: var(--fail); } .banner-error { background: var(--error); } .banner-partial { background: var(--error); }
 .sig { border: 2px solid var(--line); border-radius: 6px; padding: 10px 14px; }
 .sig-valid { border-color: var(--pass); } .sig-invalid { border-color: var(--fail); background: #ffebe9; }
 .sig-unsigned, .sig-unverified { border-color: var(--error); background: #fff8c5; }
@@ -189,7 +189,7 @@ export function renderHtml(input: ReportInput): string {
   const payloadDigest = envelope
     ? createHash('sha256').update(Buffer.from(envelope.payload, 'base64')).digest('hex')
     : undefined;
-  const verdictWord = { pass: 'PASSED', fail: 'FAILED', error: 'FAILED' }[predicate.verdict];
+  const verdictWord = { pass: 'PASSED', fail: 'FAILED', error: 'FAILED', partial: 'PARTIAL' }[predicate.verdict];
   const interrupted = predicate.interrupted
     ? '<p class="sig sig-invalid"><strong>The run was interrupted</strong> before every check finished.</p>'
     : '';

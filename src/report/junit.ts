@@ -1,9 +1,12 @@
 /**
- * JUnit XML as Jenkins (junit plugin) and GitLab (artifacts:reports:junit)
- * read it: one <testsuite> for the run, one <testcase> per check. A failed
- * control is a <failure>, a control that could not be observed an <error>, a
- * skipped check <skipped/>; a waived failure passes, with the waiver in
- * <system-out> so it stays visible in the test report.
+ * JUnit XML as Jenkins (junit and xunit plugins) and GitLab
+ * (artifacts:reports:junit) read it: one <testsuite> for the run, one
+ * <testcase> per check. A failed control is a <failure>, a control that could
+ * not be observed an <error>, a skipped check <skipped/>; a waived failure
+ * passes, with the waiver in <system-out> so it stays visible in the test
+ * report. Valid against the xunit plugin's junit-10.xsd (which a test checks):
+ * no attribute that schema lacks, such as `file` on <testcase> or `skipped`
+ * on <testsuites> — the checklist is named in <system-out> instead.
  */
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
 import { describeLocation, explainingObservations, formatValue, STATUS_WORDS, surfaceOf } from './describe.js';
@@ -32,7 +35,6 @@ function testcase(record: CheckRecord, checklistPath: string): string {
     `classname="${escapeXmlAttribute(`secgate.${surfaceOf(record.check)}`)}"`,
     `name="${escapeXmlAttribute(record.id)}"`,
     `time="${seconds(record.durationMs)}"`,
-    `file="${escapeXmlAttribute(checklistPath)}"`,
   ].join(' ');
   const children: string[] = [];
   const message = escapeXmlAttribute(record.summary);
@@ -53,6 +55,7 @@ function testcase(record: CheckRecord, checklistPath: string): string {
   const out = [
     `${record.title}`,
     `Control: ${record.source}`,
+    `Checklist: ${checklistPath}`,
     `Result: ${STATUS_WORDS[record.status]}: ${record.summary}`,
   ];
   if (record.status === 'waived' && record.waiver) {
@@ -63,7 +66,8 @@ function testcase(record: CheckRecord, checklistPath: string): string {
   return `    <testcase ${attributes}>\n      ${children.join('\n      ')}\n    </testcase>`;
 }
 
-function suiteAttributes(predicate: EvidencePredicate): string {
+/** The attributes <testsuites> and <testsuite> share; `skipped` exists on <testsuite> only. */
+function suiteAttributes(predicate: EvidencePredicate, element: 'testsuites' | 'testsuite'): string {
   const { counts } = predicate;
   const total = predicate.checks.length;
   const elapsed = Date.parse(predicate.finishedAt) - Date.parse(predicate.startedAt);
@@ -72,7 +76,7 @@ function suiteAttributes(predicate: EvidencePredicate): string {
     `tests="${total}"`,
     `failures="${counts.fail}"`,
     `errors="${counts.error}"`,
-    `skipped="${counts.skip}"`,
+    ...(element === 'testsuite' ? [`skipped="${counts.skip}"`] : []),
     `time="${seconds(Number.isFinite(elapsed) ? elapsed : 0)}"`,
   ].join(' ');
 }
@@ -99,8 +103,8 @@ export function renderJunit({ predicate }: ReportInput): string {
   const timestamp = predicate.startedAt.replace(/\.\d+Z$|Z$/, '');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites ${suiteAttributes(predicate)}>`,
-    `  <testsuite ${suiteAttributes(predicate)} timestamp="${escapeXmlAttribute(timestamp)}">`,
+    `<testsuites ${suiteAttributes(predicate, 'testsuites')}>`,
+    `  <testsuite ${suiteAttributes(predicate, 'testsuite')} timestamp="${escapeXmlAttribute(timestamp)}">`,
     '    <properties>',
     properties,
     '    </properties>',

@@ -28,7 +28,7 @@ const STATUS_ICONS: Record<CheckRecord['status'], string> = {
   waived: '🟡',
 };
 
-const VERDICT_ICONS = { pass: '✅', fail: '❌', error: '⚠️' } as const;
+const VERDICT_ICONS = { pass: '✅', fail: '❌', error: '⚠️', partial: '⚠️' } as const;
 
 /** Observations shown per check; the evidence file holds the rest. */
 const MAX_OBSERVATIONS = 10;

@@ -46,15 +46,21 @@ const record = z.object({
 
 const predicateSchema = z.object({
   tool: z.object({ name: z.literal('secgate'), version: z.string() }),
-  target: z.object({ url: z.string(), http_url: z.string().optional(), repo: z.string() }),
+  target: z.object({
+    url: z.string(),
+    http_url: z.string().optional(),
+    repo: z.string(),
+    commit: z.string().nullable().optional(),
+  }),
   checklist: z.object({ path: z.string(), sha256: z.string(), baselineSha256: z.string().optional() }),
   startedAt: z.string(),
   finishedAt: z.string(),
-  verdict: z.enum(['pass', 'fail', 'error']),
+  verdict: z.enum(['pass', 'fail', 'error', 'partial']),
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]),
   counts: z.object({ pass: z.number(), fail: z.number(), error: z.number(), skip: z.number(), waived: z.number() }),
   checks: z.array(record),
   waivers: z.array(waiver),
+  partial: z.object({ deselected: z.array(z.string()), allowed: z.boolean() }).optional(),
   interrupted: z.boolean().optional(),
 });
 

@@ -104,6 +104,10 @@ export function formatVerdict(predicate: EvidencePredicate, chalk: ChalkInstance
       return `${chalk.red.bold('GATE FAILED')} — ${tally} in ${elapsed} (exit 1: at least one control failed)`;
     case 'error':
       return `${chalk.magenta.bold('GATE FAILED')} — ${tally} in ${elapsed} (exit 3: at least one control could not be verified)`;
+    case 'partial':
+      return predicate.exitCode === 0
+        ? `${chalk.yellow.bold('PARTIAL RUN, NOT A GATE PASS')} — ${tally} in ${elapsed} (exit 0 only because of --allow-partial)`
+        : `${chalk.magenta.bold('GATE FAILED')} — ${tally} in ${elapsed} (exit 3: a partial run cannot pass the gate)`;
   }
 }
 

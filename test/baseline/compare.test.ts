@@ -19,14 +19,19 @@ checks:
   - check: tls.protocols
     with: { minimum: TLSv1.2 }
   - check: http.headers
-    with: { max_age: 31536000, allowed_frame_options: [DENY] }
+    with: { hsts_min_max_age: 31536000, hsts_include_subdomains: true }
   - check: auth.lockout
     with: { attempts: 5 }
   - check: http.status
     id: http.status.health
-    with: { path: /health }
-  - check: repo.secrets
-    with: { history: true, paths: [src, deploy] }
+    with: { path: /health, status: 200 }
+  - check: repo.history
+    with: { include_unreachable: true }
+  - check: http.redirect
+    with: { paths: [/, /health], allowed_hosts: [] }
+  - check: command.run
+    id: command.run.lint
+    with: { name: lint, command: [node, lint.js] }
 waivers:
   - check: http.status.health
     reason: health endpoint moves in CHG-42
@@ -48,12 +53,13 @@ function withParams(checklist: ComparableChecklist, id: string, params: Record<s
 }
 
 describe('compareChecklists', () => {
-  it('finds nothing when the checklist is unchanged or stricter', () => {
+  it('finds nothing when the checklist is unchanged or proven stricter', () => {
     expect(compareChecklists(base, base)).toEqual({ changes: [], weakenings: [] });
     const stricter = edit((checklist) => {
       withParams(checklist, 'tls.protocols', { minimum: 'TLSv1.3' });
       withParams(checklist, 'auth.lockout', { attempts: 3 });
-      withParams(checklist, 'http.headers', { max_age: 63072000 });
+      withParams(checklist, 'http.headers', { hsts_min_max_age: 63072000 });
+      withParams(checklist, 'http.redirect', { paths: ['/', '/health', '/login'] });
       checklist.checks.push({ check: 'auth.ip-block' });
       checklist.waivers = [];
     });
@@ -85,15 +91,21 @@ describe('compareChecklists', () => {
 
   it.each([
     ['auth.lockout', 'attempts', 10, "auth.lockout: 'attempts' loosened from 5 to 10"],
-    ['http.headers', 'max_age', 86400, "http.headers: 'max_age' loosened from 31536000 to 86400"],
-    ['tls.protocols', 'minimum', 'TLSv1.1', `tls.protocols: 'minimum' loosened from "TLSv1.2" to "TLSv1.1"`],
-    ['repo.secrets', 'history', false, "repo.secrets: 'history' loosened from true to false"],
-    ['repo.secrets', 'paths', ['src'], `repo.secrets: 'paths' loosened from ["src","deploy"] to ["src"]`],
+    ['http.headers', 'hsts_min_max_age', 86400, "http.headers: 'hsts_min_max_age' loosened from 31536000 to 86400"],
     [
       'http.headers',
-      'allowed_frame_options',
-      ['DENY', 'SAMEORIGIN'],
-      `http.headers: 'allowed_frame_options' loosened from ["DENY"] to ["DENY","SAMEORIGIN"]`,
+      'hsts_include_subdomains',
+      false,
+      "http.headers: 'hsts_include_subdomains' loosened from true to false",
+    ],
+    ['tls.protocols', 'minimum', 'TLSv1.1', `tls.protocols: 'minimum' loosened from "TLSv1.2" to "TLSv1.1"`],
+    ['repo.history', 'include_unreachable', false, "repo.history: 'include_unreachable' loosened from true to false"],
+    ['http.redirect', 'paths', ['/'], `http.redirect: 'paths' loosened from ["/","/health"] to ["/"]`],
+    [
+      'http.redirect',
+      'allowed_hosts',
+      ['cdn.example'],
+      `http.redirect: 'allowed_hosts' loosened from [] to ["cdn.example"]`,
     ],
   ])('reports %s %s loosened', (id, param, value, message) => {
     const head = edit((checklist) => withParams(checklist, id, { [param]: value }));
@@ -102,12 +114,36 @@ describe('compareChecklists', () => {
     ]);
   });
 
-  it('fails closed on a numeric parameter whose direction it does not know', () => {
+  it('blocks arguments added to a command: a longer argv is not a stronger one', () => {
+    const head = edit((checklist) =>
+      withParams(checklist, 'command.run.lint', { command: ['node', '-e', 'process.exit(0)', 'lint.js'] }),
+    );
+    expect(compareChecklists(base, head).weakenings).toEqual([
+      expect.objectContaining({
+        kind: 'param-changed',
+        entry: 'command.run.lint',
+        param: 'command',
+        blocking: true,
+        message: `command.run.lint: 'command' changed from ["node","lint.js"] to ["node","-e","process.exit(0)","lint.js"], which secgate cannot prove stronger; treated as a weakening`,
+      }),
+    ]);
+  });
+
+  it('blocks a changed expected status, in either direction', () => {
+    for (const status of [503, 204]) {
+      const head = edit((checklist) => withParams(checklist, 'http.status.health', { status }));
+      expect(compareChecklists(base, head).weakenings).toEqual([
+        expect.objectContaining({ kind: 'param-changed', param: 'status', before: 200, after: status, blocking: true }),
+      ]);
+    }
+  });
+
+  it('fails closed on a parameter the strength table does not know', () => {
     const head = edit((checklist) => withParams(checklist, 'auth.lockout', { window_seconds: 60 }));
     const headChanged = edit((checklist) => withParams(checklist, 'auth.lockout', { window_seconds: 30 }));
     const [weakening] = compareChecklists(head, headChanged).weakenings;
     expect(weakening?.message).toBe(
-      "auth.lockout: 'window_seconds' changed from 60 to 30, and secgate does not know which way is stronger; treated as loosened",
+      "auth.lockout: 'window_seconds' changed from 60 to 30, which secgate cannot prove stronger; treated as a weakening",
     );
   });
 
@@ -116,16 +152,35 @@ describe('compareChecklists', () => {
     const comparison = compareChecklists(base, head);
     expect(comparison.weakenings).toEqual([
       expect.objectContaining({
-        kind: 'threshold-loosened',
+        kind: 'param-changed',
         blocking: true,
-        message: `http.status.health: 'path' changed from "/health" to "/healthz", and secgate does not know which way is stronger; treated as loosened`,
+        message: `http.status.health: 'path' changed from "/health" to "/healthz", which secgate cannot prove stronger; treated as a weakening`,
       }),
     ]);
   });
 
+  it('blocks a longer deadline for an entry, and accepts a shorter one', () => {
+    const longer = edit((checklist) => {
+      const entry = checklist.checks.find((candidate) => candidate.check === 'auth.lockout');
+      if (entry) entry.timeout_ms = 600_000;
+    });
+    const withDeadline = edit((checklist) => {
+      const entry = checklist.checks.find((candidate) => candidate.check === 'auth.lockout');
+      if (entry) entry.timeout_ms = 60_000;
+    });
+    expect(compareChecklists(withDeadline, longer).weakenings.map((change) => change.message)).toEqual([
+      'auth.lockout: timeout_ms loosened from 60000 to 600000',
+    ]);
+    expect(compareChecklists(longer, withDeadline).weakenings).toEqual([]);
+  });
+
   it('treats a wider list of accepted answers as weaker', () => {
-    const head = edit((checklist) => withParams(checklist, 'http.status.health', { status: [200, 503] }));
-    expect(compareChecklists(base, head).weakenings.map((change) => change.param)).toEqual(['status']);
+    const head = edit((checklist) => withParams(checklist, 'http.redirect', { statuses: [301, 302, 308] }));
+    const based = edit((checklist) => withParams(checklist, 'http.redirect', { statuses: [301, 308] }));
+    expect(compareChecklists(based, head).weakenings.map((change) => change.message)).toEqual([
+      `http.redirect: 'statuses' loosened from [301,308] to [301,302,308]`,
+    ]);
+    expect(compareChecklists(head, based).weakenings).toEqual([]);
   });
 
   it('reports waivers added or extended, but not one that accepts the weakening itself', () => {
@@ -163,7 +218,7 @@ describe('compareChecklists', () => {
     );
     // Without the registry the default is unknown, and a vanished number fails closed.
     expect(compareChecklists(base, head).weakenings[0]?.message).toMatch(
-      /'attempts' changed from 5 to \(not set\).*treated as loosened/,
+      /'attempts' changed from 5 to \(not set\).*treated as a weakening/,
     );
   });
 });
@@ -194,7 +249,7 @@ describe('compareChecklists: what the checks verify (scope)', () => {
     expect(change?.message).toMatch(testCase.message);
   });
 
-  it('blocks auth tables and repo moved, lists settings, and compares ${VAR} as written', () => {
+  it('blocks auth tables, repo and settings changed, and compares ${VAR} as written', () => {
     const head = withScope(
       `${BASE_YAML}repo: ./elsewhere\nauth:\n  tables: { ip_blocks: fake_blocks }\nsettings: { concurrency: 2 }\n`,
     );
@@ -202,7 +257,7 @@ describe('compareChecklists: what the checks verify (scope)', () => {
     expect(changes.map((change) => [change.entry, change.blocking])).toEqual([
       ['auth.tables.ip_blocks', true],
       ['repo', true],
-      ['settings.concurrency', false],
+      ['settings.concurrency', true],
     ]);
     // The environment is not consulted: the same text is the same scope, whatever DATABASE_URL holds.
     expect(compareChecklists(base, withScope(BASE_YAML)).changes).toEqual([]);
@@ -223,8 +278,19 @@ describe('compareChecklists: what the checks verify (scope)', () => {
     const [change] = compareChecklists(base, head).changes;
     expect(change?.entry).toBe('database.url');
     expect(change?.blocking).toBe(true);
-    expect(change?.message).toContain('postgres://app:***@db/app');
+    expect(change?.message).toContain('postgres://***@db/app');
     expect(JSON.stringify(change)).not.toContain('hunter2');
+  });
+
+  it('accepts a shorter probe deadline and blocks a longer one', () => {
+    const shorter = withScope(
+      BASE_YAML.replace('url: https://localhost:8443 }', 'url: https://localhost:8443, timeout_ms: 2000 }'),
+    );
+    const longer = withScope(
+      BASE_YAML.replace('url: https://localhost:8443 }', 'url: https://localhost:8443, timeout_ms: 9000 }'),
+    );
+    expect(compareChecklists(longer, shorter).changes).toEqual([]);
+    expect(compareChecklists(shorter, longer).weakenings.map((change) => change.entry)).toEqual(['target.timeout_ms']);
   });
 
   it('without the text as written on one side (no scope), compares checks and waivers only', () => {
@@ -244,12 +310,12 @@ describe('baselineOutcome', () => {
   it('fails naming every weakening, each as a failing observation at the checklist', () => {
     const head = edit((checklist) => {
       withParams(checklist, 'auth.lockout', { attempts: 50 });
-      checklist.checks = checklist.checks.filter((entry) => entry.check !== 'repo.secrets');
+      checklist.checks = checklist.checks.filter((entry) => entry.check !== 'repo.history');
     });
     const outcome = baselineOutcome({ ...input, comparison: compareChecklists(base, head) });
     expect(outcome.status).toBe('fail');
     expect(outcome.summary).toBe(
-      "2 weakenings against origin/main: auth.lockout: 'attempts' loosened from 5 to 50; repo.secrets: check repo.secrets removed from the checklist",
+      "2 weakenings against origin/main: auth.lockout: 'attempts' loosened from 5 to 50; repo.history: check repo.history removed from the checklist",
     );
     expect(outcome.observations.filter((observation) => observation.ok === false)).toEqual([
       expect.objectContaining({ ok: false }),
@@ -259,7 +325,7 @@ describe('baselineOutcome', () => {
         actual: 50,
         location: { path: 'checklist.yaml' },
       }),
-      expect.objectContaining({ probe: 'check-removed repo.secrets', ok: false }),
+      expect.objectContaining({ probe: 'check-removed repo.history', ok: false }),
     ]);
   });
 
@@ -281,7 +347,9 @@ describe('parseComparableChecklist', () => {
       'http.headers',
       'auth.lockout',
       'http.status.health',
-      'repo.secrets',
+      'repo.history',
+      'http.redirect',
+      'command.run.lint',
     ]);
   });
 

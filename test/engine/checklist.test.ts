@@ -215,6 +215,12 @@ describe('checklist loading', () => {
     expect(problems.join('\n')).not.toContain('Sup3r');
   });
 
+  it('never shows the credentials of a URL written into the checklist', () => {
+    const problems = problemsOf(valid.replace('https://localhost:8443', 'http://deploy:Hunter2-inline@localhost:8443'));
+    expect(problems.join('\n')).toContain("got the string 'http://***@localhost:8443'");
+    expect(problems.join('\n')).not.toContain('Hunter2');
+  });
+
   it('never shows a secret value in an error', () => {
     const problems = problemsOf(`${valid}database:\n  url: \${DATABASE_URL}\n  extra: 1\n`);
     expect(problems.join('\n')).not.toContain('s3cret-db-password');
@@ -281,5 +287,109 @@ describe('the checklist digest in the evidence', () => {
     const loaded = await loadChecklist(file, { env: {}, registry: sampleRegistry });
     expect(loaded.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(loaded.sha256).not.toBe(createHash('sha256').update(bytes.toString('utf8')).digest('hex'));
+  });
+});
+
+describe('hostile or mistaken checklists are refused at load, with a location', () => {
+  const bomb = `version: 1
+target:
+  url: https://localhost:8443
+checks:
+  - check: sample.passing
+laughs:
+  a: &a [x, x, x, x, x, x, x, x, x]
+  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+`;
+
+  it('an alias bomb is a checklist error at its first alias, not an internal error', () => {
+    expect(problemsOf(bomb)).toEqual([
+      '/repo/checklist.yaml:8:10: YAML aliases expand to too much data (more than 100 expansions): reuse a few mappings at most',
+    ]);
+  });
+
+  it('a few aliases reusing a mapping are fine', () => {
+    const text = `${valid}  - check: sample.failing\n    with: &same { threshold: 3 }\n  - check: sample.locking\n    with: *same\n`;
+    expect(() => parseChecklist(text, FILE, { env, registry: sampleRegistry })).toThrow(/unknown key 'threshold'/);
+  });
+
+  it('a checklist over 1 MiB is refused without being read further', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'secgate-huge-'));
+    const file = path.join(directory, 'checklist.yaml');
+    const entry = '  - check: sample.passing\n    id: sample.passing.x\n';
+    await writeFile(file, `${valid}${entry.repeat(Math.ceil((1024 * 1024) / entry.length) + 1)}`);
+    const error = await loadChecklist(file, { env: {}, registry: sampleRegistry }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ChecklistError);
+    expect(error instanceof ChecklistError && error.problems.map(formatProblem)).toEqual([
+      `${file}:1:1: the checklist is larger than 1 MiB; it was not read further (is this the right file?)`,
+    ]);
+  });
+
+  it('lists the first 20 problems of a checklist full of them, and counts the rest', () => {
+    const text = `${valid}${Array.from({ length: 30 }, (_, index) => `  - check: sample.nope${index}\n`).join('')}`;
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(21);
+    expect(problems[20]).toMatch(/: … and 10 more problems$/);
+  });
+});
+
+describe('files the checklist names are checked at load', () => {
+  async function named(body: string, files: Record<string, string>) {
+    const directory = await mkdtemp(path.join(tmpdir(), 'secgate-named-'));
+    for (const [name, content] of Object.entries(files)) await writeFile(path.join(directory, name), content);
+    const file = path.join(directory, 'checklist.yaml');
+    await writeFile(file, body);
+    try {
+      await loadChecklist(file, { env: {}, registry: allChecks });
+    } catch (error) {
+      if (error instanceof ChecklistError) return { file, problems: error.problems.map(formatProblem) };
+      throw error;
+    }
+    return { file, problems: [] };
+  }
+  const unixAccounts = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n';
+
+  it('a trust anchor that is not PEM is exit 2 at target.ca_file', async () => {
+    const { file, problems } = await named(
+      'version: 1\ntarget:\n  url: https://localhost:8443\n  ca_file: ca.crt\nchecks:\n  - check: http.status\n',
+      { 'ca.crt': 'this is not a certificate\n' },
+    );
+    expect(problems).toEqual([
+      `${file}:4:12: target.ca_file: ca.crt: expected PEM certificates (-----BEGIN CERTIFICATE-----), found none`,
+    ]);
+  });
+
+  it('a trust anchor that does not exist is exit 2 too', async () => {
+    const { problems } = await named(
+      'version: 1\ntarget:\n  url: https://localhost:8443\n  ca_file: missing.crt\nchecks:\n  - check: http.status\n',
+      {},
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/:4:12: target\.ca_file: missing\.crt: cannot be read \(ENOENT\)$/),
+    ]);
+  });
+
+  it('a baseline that is not JSON is exit 2 at its key, and not one byte of it is echoed', async () => {
+    const { file, problems } = await named(
+      'version: 1\ntarget:\n  url: https://localhost:8443\nchecks:\n  - check: repo.history\n    with:\n      baseline: accounts\n',
+      { accounts: unixAccounts },
+    );
+    expect(problems).toEqual([
+      `${file}:7:17: checks[0].with.baseline: accounts: expected a JSON baseline ([{ "fingerprint": …, "reason": … }]); the file is not JSON`,
+    ]);
+    expect(problems.join('\n')).not.toContain('root');
+  });
+
+  it('a JSON file that is not a baseline is named by where its shape is wrong, without its values', async () => {
+    const { problems } = await named(
+      'version: 1\ntarget:\n  url: https://localhost:8443\nchecks:\n  - check: repo.committed-secrets\n    with: { baseline: other.json }\n',
+      { 'other.json': JSON.stringify([{ fingerprint: 'root:x:0:0', reason: 'not a fingerprint' }]) },
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/checks\[0\]\.with\.baseline: other\.json: not a findings baseline/),
+    ]);
+    expect(problems.join('\n')).not.toContain('root:x');
   });
 });

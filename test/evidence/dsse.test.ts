@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { preAuthEncoding, signPayload, verifyEnvelope } from '../../src/evidence/dsse.js';
 import { generateSigningKeyPair, type KeyAlgorithm, writeKeyPair } from '../../src/evidence/keys.js';
 import { DSSE_PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from '../../src/evidence/types.js';
+import { readmeRecipe } from './readme-recipe.js';
 
 const statement = {
   _type: STATEMENT_TYPE,
@@ -66,18 +67,7 @@ describe('DSSE', () => {
           JSON.stringify(signPayload(payload, privateKey), null, 2),
         );
         await writeFile(path.join(directory, 'signing.pub.pem'), pair.publicPem);
-        const verifyCommand =
-          algorithm === 'ed25519'
-            ? 'openssl pkeyutl -verify -pubin -inkey signing.pub.pem -rawin -in pae.bin -sigfile sig.bin'
-            : 'openssl dgst -sha256 -verify signing.pub.pem -signature sig.bin pae.bin';
-        // The same steps as README.md "Verify evidence without secgate".
-        const script = `set -e
-jq -r .payload evidence.json | base64 -d > payload.json
-type=$(jq -r .payloadType evidence.json)
-printf 'DSSEv1 %d %s %d ' "\${#type}" "$type" "$(wc -c < payload.json)" > pae.bin
-cat payload.json >> pae.bin
-jq -r '.signatures[0].sig' evidence.json | base64 -d > sig.bin
-${verifyCommand}`;
+        const script = readmeRecipe(algorithm);
         const good = await execa('bash', ['-c', script], { cwd: directory, reject: false });
         expect(good.exitCode, good.stderr).toBe(0);
         expect(good.stdout).toMatch(/Signature Verified Successfully|Verified OK/);

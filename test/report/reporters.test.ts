@@ -231,6 +231,51 @@ describe('github annotations', () => {
   });
 });
 
+describe('github annotations within GitHub limits', () => {
+  // 19 located findings from one check and an unverifiable control: more than the 10 errors GitHub shows.
+  const [secrets, ...rest] = failingPredicate.checks.filter((check) => check.id === 'repo.secrets');
+  const finding = secrets?.observations[0];
+  if (!secrets || !finding || rest.length > 0) throw new Error('fixture changed');
+  const many = {
+    ...failingPredicate,
+    checks: [
+      ...failingPredicate.checks.filter((check) => check.id !== 'repo.secrets'),
+      {
+        ...secrets,
+        observations: Array.from({ length: 19 }, (_, index) => ({
+          ...finding,
+          location: { path: `src/leak-${index + 1}.ts`, line: index + 1 },
+        })),
+      },
+    ],
+  };
+  const lines = reporters.github({ predicate: many }).trimEnd().split('\n');
+  const errors = lines.filter((line) => line.startsWith('::error '));
+
+  it('emits at most 10 errors, controls seen broken first, the tenth naming the rest', () => {
+    expect(errors).toHaveLength(10);
+    // Failed controls outrank the unverifiable auth.ip-block, which is among the rest.
+    expect(errors.slice(0, 9).every((line) => / failed::/.test(line))).toBe(true);
+    const last = errors[9] ?? '';
+    expect(last).toMatch(
+      /^::error file=checklist\.yaml,title=13 more secgate error annotations not shown::GitHub shows at most 10 error annotations per step/,
+    );
+    expect(last).toContain('secgate auth.ip-block could not verify at checklist.yaml');
+    expect(last).toContain('src/leak-19.ts:19');
+    // The waived failure keeps its own notice.
+    expect(lines.filter((line) => line.startsWith('::notice '))).toHaveLength(1);
+  });
+
+  it('counts exactly what it left out: 9 shown + 13 named = every error-level annotation', () => {
+    // repo.secrets: 19 located findings; each other failed or unverifiable check: 1 annotation.
+    const named = (errors[9] ?? '').split('::').pop()?.split('; ') ?? [];
+    expect(named).toHaveLength(13);
+    expect(9 + named.length).toBe(
+      19 + many.checks.filter((c) => c.status === 'fail' || c.status === 'error').length - 1,
+    );
+  });
+});
+
 describe('parseReportSpec', () => {
   it('splits format and path at the first colon', () => {
     expect(parseReportSpec('junit:out.xml')).toEqual({ format: 'junit', path: 'out.xml' });

@@ -6,12 +6,14 @@
  * anything is probed.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
+import { redactUrlUserinfo } from '../secrets.js';
 import type { CheckDefinition, ChecklistRequirement } from '../types.js';
 import { ChecklistError, type ChecklistProblem } from './errors.js';
+import { namedFileProblems } from './named-files.js';
+import { readAtMost } from './read-bounded.js';
 import { type Checklist, checklistSchema } from './schema.js';
 import { closestMatches } from './suggest.js';
 
@@ -26,8 +28,10 @@ export interface PlannedEntry {
 }
 
 export interface LoadedChecklist {
-  /** Absolute path of the checklist file. */
+  /** Absolute path of the checklist file, or `<stdin>` for a checklist read from standard input. */
   file: string;
+  /** The directory relative paths in the checklist are resolved against: the file's, or the working directory for stdin. */
+  baseDir: string;
   /** sha256 of the file's bytes, the evidence subject. */
   sha256: string;
   /** The text as written, before `${VAR}` interpolation (what the weakening guard compares). */
@@ -36,12 +40,27 @@ export interface LoadedChecklist {
   entries: PlannedEntry[];
   /** Values interpolated from secret-looking variables, to scrub from all output. */
   secretValues: string[];
+  /** Where a key path is in the text, for problems found after parsing (a named file that is unusable). */
+  locate: Locate;
 }
 
 export interface LoadOptions {
   env: Readonly<Record<string, string | undefined>>;
   registry: readonly CheckDefinition[];
+  /** Where relative paths resolve; the checklist file's directory by default. */
+  baseDir?: string;
 }
+
+/**
+ * A checklist is a page or two. The bound keeps a hostile or mistaken file (a
+ * log, a dump, a generated monster) from costing minutes and gigabytes before
+ * it is rejected: it is read no further than this.
+ */
+export const MAX_CHECKLIST_BYTES = 1024 * 1024;
+/** YAML aliases (`*defaults`) a checklist may expand: a few reused mappings, never a billion laughs. */
+const MAX_ALIAS_COUNT = 100;
+/** Problems listed one by one; a checklist with thousands of bad entries gets a count for the rest. */
+const MAX_LISTED_PROBLEMS = 20;
 
 type KeyPath = (string | number)[];
 
@@ -59,15 +78,38 @@ export async function loadChecklist(file: string, options: LoadOptions): Promise
   const absolute = path.resolve(file);
   let bytes: Buffer;
   try {
-    bytes = await readFile(absolute);
+    bytes = await readAtMost(absolute, MAX_CHECKLIST_BYTES + 1);
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
     throw new ChecklistError([
       { file: absolute, line: 1, column: 1, keyPath: '', message: `cannot read the checklist (${reason})` },
     ]);
   }
+  return checklistFromBytes(bytes, absolute, options);
+}
+
+/**
+ * A checklist from its bytes (a file's, or standard input's): bounded in size,
+ * parsed, validated, and every file it names (trust anchor, baselines) read
+ * and checked, so that a wrong file is exit 2 now rather than an error mid-run.
+ */
+export async function checklistFromBytes(bytes: Buffer, file: string, options: LoadOptions): Promise<LoadedChecklist> {
+  if (bytes.length > MAX_CHECKLIST_BYTES) {
+    throw new ChecklistError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        keyPath: '',
+        message: `the checklist is larger than ${MAX_CHECKLIST_BYTES / 1024 / 1024} MiB; it was not read further (is this the right file?)`,
+      },
+    ]);
+  }
   // The evidence names the file's bytes, not their decoding (a BOM or an invalid sequence would differ).
-  return { ...parseChecklist(bytes.toString('utf8'), absolute, options), sha256: sha256Hex(bytes) };
+  const loaded = { ...parseChecklist(bytes.toString('utf8'), file, options), sha256: sha256Hex(bytes) };
+  const problems = await namedFileProblems(loaded);
+  if (problems.length > 0) throw new ChecklistError(problems);
+  return loaded;
 }
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -99,7 +141,7 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
   const interpolationProblems = interpolate(document, options.env, secretValues, locate, interpolated);
   if (interpolationProblems.length > 0) throw new ChecklistError(interpolationProblems);
 
-  const data: unknown = document.toJS();
+  const data = documentData(document, at);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ChecklistError([
       { ...at(0), keyPath: '', message: 'expected a mapping with version, target and checks' },
@@ -107,25 +149,73 @@ export function parseChecklist(text: string, file: string, options: LoadOptions)
   }
   const parsed = checklistSchema.safeParse(data);
   if (!parsed.success) {
-    throw new ChecklistError(zodProblems(parsed.error, checklistSchema, [], data, locate, interpolated));
+    throw checklistError(zodProblems(parsed.error, checklistSchema, [], data, locate, interpolated));
   }
   const checklist = parsed.data;
   const problems: ChecklistProblem[] = [];
   const entries = planEntries(checklist, options, data, locate, problems, interpolated);
   problems.push(...waiverProblems(checklist, entries, locate));
-  if (problems.length > 0) throw new ChecklistError(problems);
+  if (problems.length > 0) throw checklistError(problems);
 
   return {
     file,
+    baseDir: options.baseDir ?? path.dirname(file),
     sha256: sha256Hex(text),
     text,
     checklist,
     entries,
     secretValues,
+    locate,
   };
 }
 
-type Locate = (keyPath: KeyPath, pointAtKey?: boolean) => { file: string; line: number; column: number };
+/**
+ * The document as plain data. Aliases are expanded with a bound: an alias bomb
+ * is a checklist error at its first alias, not an exhausted process.
+ */
+function documentData(
+  document: Document,
+  at: (offset: number | undefined) => Omit<ChecklistProblem, 'keyPath' | 'message'>,
+): unknown {
+  try {
+    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let firstAlias: number | undefined;
+    visit(document, {
+      Alias(_key, node) {
+        firstAlias ??= node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    throw new ChecklistError([
+      {
+        ...at(firstAlias),
+        keyPath: '',
+        message: `YAML aliases expand to too much data (more than ${MAX_ALIAS_COUNT} expansions): reuse a few mappings at most`,
+      },
+    ]);
+  }
+}
+
+/** A ChecklistError listing the first problems and counting the rest. */
+function checklistError(problems: ChecklistProblem[]): ChecklistError {
+  if (problems.length <= MAX_LISTED_PROBLEMS) return new ChecklistError(problems);
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+  const last = listed[listed.length - 1];
+  return new ChecklistError([
+    ...listed,
+    {
+      file: last?.file ?? '',
+      line: last?.line ?? 1,
+      column: last?.column ?? 1,
+      keyPath: '',
+      message: `… and ${problems.length - MAX_LISTED_PROBLEMS} more problems`,
+    },
+  ]);
+}
+
+export type Locate = (keyPath: KeyPath, pointAtKey?: boolean) => { file: string; line: number; column: number };
 
 function planEntries(
   checklist: Checklist,
@@ -324,7 +414,11 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (typeof value === 'string') {
+    // A URL's userinfo is a credential even in an error message; it is cut before it is shown.
+    const shown = redactUrlUserinfo(value);
+    return `the string '${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}'`;
+  }
   return `${typeof value} ${String(value)}`;
 }
 
