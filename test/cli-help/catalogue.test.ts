@@ -146,6 +146,8 @@ describe('secgate init', () => {
       url: 'https://node-1.example.internal:8443',
       http_url: 'http://node-1.example.internal:8080',
       timeout_ms: 5000,
+      max_failures_per_address: 5,
+      health_path: '/health',
     });
     // Runnable as written: only the checks that need nothing but the target and the repo.
     expect(loaded.entries.map((entry) => entry.id)).toEqual(['repo.secrets', 'tls.protocols']);

@@ -41,6 +41,8 @@ describe('verify --baseline-ref HEAD on the untouched default checklist', () => 
     SECGATE_PROBE_TOTP_SECRET: 'JBSWY3DPEHPK3PXP',
     SECGATE_NOMFA_PASSWORD: 'nomfa-password-for-the-guard-test',
     SECGATE_JWT_SECRET: randomBytes(32).toString('base64url'),
+    // Named by auth.token-validation's signing_key_env: the checklist does not load without it.
+    SECGATE_TEST_SIGNING_KEY: 'not-a-key-the-guard-test-never-signs',
     SECGATE_CA_FILE: pki ? path.join(pki, 'ca.crt') : 'ca.crt',
     // Values that differ from the checklist's own defaults: as written, the two sides are still equal.
     SECGATE_TARGET_URL: 'https://127.0.0.1:1',
