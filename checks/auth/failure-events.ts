@@ -2,10 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
 import { databaseNow, failureEventsSince, runCleanup } from '../../src/probes/auth-audit.js';
-import { createAuthClient, probeValue, type RequestRoute, totpCode } from '../../src/probes/auth-client.js';
+import {
+  createAuthClient,
+  probeValue,
+  type RequestRoute,
+  resolveAccount,
+  resolveEventTypes,
+  totpCode,
+} from '../../src/probes/auth-client.js';
 import { decodeJwt, signedToken } from '../../src/probes/auth-tokens.js';
 import { brokenNotes, errorOutcome, verdict } from './outcome.js';
-import { eventTypesParam, REJECTION_PATHS, type RejectionPath, sourceAddress, sourceAddressParam } from './params.js';
+import {
+  accountParam,
+  eventTypesParam,
+  REJECTION_PATHS,
+  type RejectionPath,
+  sourceAddress,
+  sourceAddressParam,
+} from './params.js';
 
 /** One rejection the check provoked, and how its audit row must look. */
 interface Provoked {
@@ -34,6 +48,9 @@ function invalidToken(): string {
 
 /** Rejection paths that need the probe account's real credentials to reach. */
 const ACCOUNT_PATHS: readonly RejectionPath[] = ['bad_password', 'bad_totp', 'expired_token', 'locked_account'];
+/** The paths seed 002 names, audited by default; the other two are there for services that audit them too. */
+const OPTIONAL_PATHS: readonly RejectionPath[] = ['mfa_not_enrolled', 'missing_token'];
+const DEFAULT_AUDITED_PATHS = REJECTION_PATHS.filter((path) => !OPTIONAL_PATHS.includes(path));
 
 export default defineCheck({
   id: 'auth.failure-events',
@@ -45,11 +62,13 @@ export default defineCheck({
   effects: 'blocks-ip',
   params: z
     .object({
-      events: z
-        .array(z.enum(REJECTION_PATHS as [RejectionPath, ...RejectionPath[]]))
-        .min(1)
-        .default([...REJECTION_PATHS]),
+      /** The rejection paths to provoke; mfa_not_enrolled and missing_token only for services that audit them. */
+      events: z.array(z.enum(REJECTION_PATHS)).min(1).default(DEFAULT_AUDITED_PATHS),
       event_types: eventTypesParam(),
+      /** The account of the account paths (wrong password, wrong TOTP, expired token, lockout). */
+      account: accountParam('probe_account'),
+      /** The account without a second factor, for the mfa_not_enrolled path. */
+      no_mfa_account: accountParam('no_mfa_account'),
       /** Every audited path is provoked from this address, so its rows are attributable. */
       source_address: sourceAddressParam('127.0.0.11'),
       /** The extra wrong passwords that lock the probe account come from here, to stay under the IP threshold. */
@@ -65,17 +84,33 @@ export default defineCheck({
     })
     .strict(),
   probeAddresses: (params) => [params.source_address, params.lock_source_address, params.blocked_source_address],
-  requires: (params) =>
-    params.events.some((path) => ACCOUNT_PATHS.includes(path)) ? ['database', 'auth.probe_account'] : ['database'],
+  requires: (params) => [
+    'database',
+    ...(params.events.some((path) => ACCOUNT_PATHS.includes(path)) ? [`account:${params.account}` as const] : []),
+    ...(params.events.includes('mfa_not_enrolled') ? [`account:${params.no_mfa_account}` as const] : []),
+  ],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
     const db = ctx.db;
     const client = createAuthClient(ctx);
-    const probe = client.mapping.probe_account;
+    const probe = resolveAccount(client.mapping, params.account);
+    const noMfa = resolveAccount(client.mapping, params.no_mfa_account);
+    const eventKinds = resolveEventTypes(client.mapping, params.event_types);
     const wanted = new Set(params.events);
     const needsProbe = ACCOUNT_PATHS.some((path) => wanted.has(path));
     if (needsProbe && !probe) {
-      return errorOutcome(ctx, 'the account rejection paths: the checklist gives no auth.probe_account', undefined);
+      return errorOutcome(
+        ctx,
+        `the account rejection paths: the checklist gives no account ${params.account}`,
+        undefined,
+      );
+    }
+    if (wanted.has('mfa_not_enrolled') && !noMfa) {
+      return errorOutcome(
+        ctx,
+        `the mfa_not_enrolled path: the checklist gives no account ${params.no_mfa_account}`,
+        undefined,
+      );
     }
     const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
     // The key is a secret like any other: scrubbed from everything the run writes.
@@ -180,6 +215,19 @@ export default defineCheck({
             undefined,
           );
         }
+        if (wanted.has('missing_token')) {
+          const response = await client.get(client.mapping.me_path, route);
+          record('missing_token', `GET ${client.mapping.me_path} without credentials`, response.status, undefined);
+        }
+        if (wanted.has('mfa_not_enrolled') && noMfa) {
+          const answer = await client.login(noMfa.username, noMfa.password, route);
+          record(
+            'mfa_not_enrolled',
+            `POST ${client.mapping.login.path} as ${noMfa.username} (no second factor) with the correct password`,
+            answer.response.status,
+            noMfa.username,
+          );
+        }
         if (wanted.has('unknown_user')) {
           const username = probeValue('secgate-unknown');
           const answer = await client.login(username, probeValue('wrong'), route);
@@ -217,10 +265,11 @@ export default defineCheck({
       provoked.sort((a, b) => REJECTION_PATHS.indexOf(a.path) - REJECTION_PATHS.indexOf(b.path));
       const rows = await failureEventsSince(db, client.mapping, since);
       for (const event of provoked) {
-        const eventType = params.event_types[event.path];
+        const kinds = eventKinds[event.path];
+        const eventType = kinds.join(' or ');
         const fromAddress = rows.filter((row) => event.ip === null || row.ip === event.ip);
         const matching = fromAddress.filter(
-          (row) => row.eventType === eventType && (event.username === undefined || row.username === event.username),
+          (row) => kinds.includes(row.eventType) && (event.username === undefined || row.username === event.username),
         );
         const expected: Record<string, Json> = { event_type: eventType, ip_address: event.ip };
         if (event.username !== undefined) expected.username = event.username;

@@ -21,9 +21,16 @@ import {
   ipBlocksSince,
   runCleanup,
 } from '../../src/probes/auth-audit.js';
-import { createAuthClient, describeResponse, probeValue, type RequestRoute } from '../../src/probes/auth-client.js';
+import {
+  createAuthClient,
+  describeResponse,
+  probeValue,
+  type RequestRoute,
+  resolveAccount,
+  resolveEventTypes,
+} from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, verdict } from './outcome.js';
-import { eventTypesParam, sourceAddress } from './params.js';
+import { accountParam, eventTypesParam, sourceAddress } from './params.js';
 
 export default defineCheck({
   id: 'auth.ip-block',
@@ -48,19 +55,22 @@ export default defineCheck({
       untrusted_source_address: sourceAddress.default('127.0.0.13'),
       forwarded_address: sourceAddress.default('203.0.113.77'),
       event_types: eventTypesParam(),
+      /** The account whose valid and wrong logins are sent from the blocked address. */
+      account: accountParam('probe_account'),
     })
     .strict(),
-  requires: () => ['database', 'auth.probe_account'],
+  requires: (params) => ['database', `account:${params.account}`],
   probeAddresses: (params) => [params.source_address, params.untrusted_source_address],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the ip_blocks rows: the checklist names no database', undefined);
     const db = ctx.db;
     const client = createAuthClient(ctx);
-    const probe = client.mapping.probe_account;
+    const probe = resolveAccount(client.mapping, params.account);
+    const blockedKinds = resolveEventTypes(client.mapping, params.event_types).blocked_ip;
     if (!probe)
       return errorOutcome(
         ctx,
-        'a valid login from the blocked address: the checklist gives no auth.probe_account',
+        `a valid login from the blocked address: the checklist gives no account ${params.account}`,
         undefined,
       );
     const blockedRoute: RequestRoute = { localAddress: params.source_address };
@@ -198,11 +208,11 @@ export default defineCheck({
 
       // Only the block's own row may be written for a blocked request: any other failure type means auth ran.
       const authRowsAfterBlock = (await failureEventsSince(db, client.mapping, afterBlock)).filter(
-        (row) => row.ip === params.source_address && row.eventType !== params.event_types.blocked_ip,
+        (row) => row.ip === params.source_address && !blockedKinds.includes(row.eventType),
       );
       const authTypes = [...new Set(authRowsAfterBlock.map((row) => row.eventType))];
       observations.push({
-        probe: `SELECT from ${client.mapping.tables.failure_events} WHERE ip = ${params.source_address} AND event_type <> ${params.event_types.blocked_ip} AND created_at >= ${afterBlock}`,
+        probe: `SELECT from ${client.mapping.tables.failure_events} WHERE ip = ${params.source_address} AND event_type NOT IN (${blockedKinds.join(', ')}) AND created_at >= ${afterBlock}`,
         expected: { rows: 0 },
         actual: { rows: authRowsAfterBlock.length, events: authRowsAfterBlock.slice(0, 10).map(eventRowJson) },
         ok: authRowsAfterBlock.length === 0,

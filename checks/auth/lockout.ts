@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { databaseNow, eventRowJson, failureEventsSince, runCleanup } from '../../src/probes/auth-audit.js';
-import { createAuthClient, describeResponse, probeValue } from '../../src/probes/auth-client.js';
+import {
+  createAuthClient,
+  describeResponse,
+  probeValue,
+  resolveAccount,
+  resolveEventTypes,
+} from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, verdict } from './outcome.js';
-import { eventTypesParam, sourceAddressParam } from './params.js';
+import { accountParam, eventTypesParam, sourceAddressParam } from './params.js';
 
 export default defineCheck({
   id: 'auth.lockout',
@@ -18,17 +24,18 @@ export default defineCheck({
     .object({
       /** Wrong passwords sent before the correct one (the service's lockout threshold). */
       attempts: z.number().int().min(1).max(50).default(5),
-      account: z.enum(['probe_account', 'no_mfa_account']).default('probe_account'),
+      account: accountParam('probe_account'),
       source_address: sourceAddressParam('127.0.0.8'),
       event_types: eventTypesParam(),
     })
     .strict(),
   probeAddresses: (params) => [params.source_address],
-  requires: (params) => [`auth.${params.account}`, 'database'],
+  requires: (params) => [`account:${params.account}`, 'database'],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
-    const account = client.mapping[params.account];
-    if (!account) return errorOutcome(ctx, `lockout: the checklist gives no auth.${params.account}`, undefined);
+    const account = resolveAccount(client.mapping, params.account);
+    if (!account) return errorOutcome(ctx, `lockout: the checklist gives no account ${params.account}`, undefined);
+    const lockedKinds = resolveEventTypes(client.mapping, params.event_types).locked_account;
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
     const route = { localAddress: params.source_address ?? undefined };
     const observations: Observation[] = [];
@@ -95,16 +102,16 @@ export default defineCheck({
                   : ''
               }`,
       });
-      const lockedRows = rows.filter((row) => row.eventType === params.event_types.locked_account);
+      const lockedRows = rows.filter((row) => lockedKinds.includes(row.eventType));
       observations.push({
-        probe: `audit row of the attempt during lockout (event_type ${params.event_types.locked_account})`,
+        probe: `audit row of the attempt during lockout (event_type ${lockedKinds.join(' or ')})`,
         expected: { rows_at_least: 1 },
         actual: { rows: lockedRows.length },
         ok: lockedRows.length >= 1,
         note:
           lockedRows.length >= 1
             ? 'the locked attempt is audited'
-            : `no ${params.event_types.locked_account} row for the attempt during lockout`,
+            : `no ${lockedKinds.join(' or ')} row for the attempt during lockout`,
       });
     } catch (error) {
       return errorOutcome(ctx, 'the lockout behaviour', error, observations);

@@ -16,10 +16,11 @@ import {
   describeResponse,
   type PresentedCredential,
   type RequestRoute,
+  resolveAccount,
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
-import { flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
+import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 const PRESENTED_EXPECTATION = 'not 2xx: nothing from the password step alone is a session';
 
@@ -62,19 +63,26 @@ export default defineCheck({
     .object({
       /** The address the flows come from; unset: one from the run's pool (target.source_addresses). */
       source_address: flowSourceAddressParam,
+      /** The account with TOTP enrolled, whose password step must hand out nothing but a challenge. */
+      account: accountParam('probe_account'),
+      /** The account without a verified second factor. */
+      no_mfa_account: accountParam('no_mfa_account'),
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
   probeAddresses: (params) => [params.source_address],
-  requires: () => ['auth.no_mfa_account'],
+  requires: (params) => [`account:${params.no_mfa_account}`, `account:${params.account}`],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
-    const { probe_account: probe, no_mfa_account: noMfa } = client.mapping;
-    if (!noMfa) return errorOutcome(ctx, 'MFA enforcement: the checklist gives no auth.no_mfa_account', undefined);
+    const probe = resolveAccount(client.mapping, params.account);
+    const noMfa = resolveAccount(client.mapping, params.no_mfa_account);
+    if (!noMfa) {
+      return errorOutcome(ctx, `MFA enforcement: the checklist gives no account ${params.no_mfa_account}`, undefined);
+    }
     if (!probe?.totp_secret) {
       return errorOutcome(
         ctx,
-        'the MFA challenge: the checklist gives no auth.probe_account with a totp_secret',
+        `the MFA challenge: the checklist gives no account ${params.account} with a totp_secret`,
         undefined,
       );
     }

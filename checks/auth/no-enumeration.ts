@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { runCleanup } from '../../src/probes/auth-audit.js';
-import { createAuthClient, probeValue, type RequestRoute } from '../../src/probes/auth-client.js';
+import { createAuthClient, probeValue, type RequestRoute, resolveAccount } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, verdict } from './outcome.js';
-import { sourceAddress } from './params.js';
+import { accountParam, sourceAddress } from './params.js';
 
 type SampleClass = 'unknown user' | 'wrong password' | 'locked account';
 
@@ -82,6 +82,8 @@ export default defineCheck({
           '127.0.0.27',
         ]),
       health_path: z.string().regex(/^\//).default('/health'),
+      /** The account whose wrong passwords are timed (and which gets locked). */
+      account: accountParam('probe_account'),
       /**
        * Send each round's unknown-user and wrong-password samples at once (from two addresses): half the
        * wall time, same load on both. Set false for a service that hashes passwords one at a time.
@@ -90,13 +92,14 @@ export default defineCheck({
     })
     .strict(),
   probeAddresses: (params) => params.source_addresses,
+  requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
-    const probe = client.mapping.probe_account;
+    const probe = resolveAccount(client.mapping, params.account);
     if (!probe)
       return errorOutcome(
         ctx,
-        'the wrong-password and locked paths: the checklist gives no auth.probe_account',
+        `the wrong-password and locked paths: the checklist gives no account ${params.account}`,
         undefined,
       );
     const unlockSql = client.mapping.cleanup?.unlock_account_sql;

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { eventTypesSchema } from '../../src/engine/checklist/schema.js';
 import type { CheckContext } from '../../src/engine/types.js';
 
 export const sourceAddress = z.string().refine((value) => isIP(value) !== 0, { message: 'expected an IP address' });
@@ -39,42 +40,27 @@ export async function flowAddress(
   return ctx.addresses.reserve(failures);
 }
 
-/** The values the service writes in its event-type column, per rejection path. */
-export const eventTypesSchema = z
-  .object({
-    bad_password: z.string().min(1).default('bad_password'),
-    unknown_user: z.string().min(1).default('unknown_user'),
-    bad_totp: z.string().min(1).default('bad_totp'),
-    expired_token: z.string().min(1).default('expired_token'),
-    invalid_token: z.string().min(1).default('invalid_token'),
-    locked_account: z.string().min(1).default('locked_account'),
-    blocked_ip: z.string().min(1).default('blocked_ip'),
-  })
-  .strict();
-export type EventTypes = z.output<typeof eventTypesSchema>;
-export type RejectionPath = keyof EventTypes;
-export const REJECTION_PATHS: readonly RejectionPath[] = [
-  'unknown_user',
-  'bad_password',
-  'bad_totp',
-  'expired_token',
-  'invalid_token',
-  'locked_account',
-  'blocked_ip',
-];
+export { REJECTION_PATHS, type RejectionPath } from '../../src/engine/checklist/schema.js';
 
-export const DEFAULT_EVENT_TYPES: EventTypes = {
-  bad_password: 'bad_password',
-  unknown_user: 'unknown_user',
-  bad_totp: 'bad_totp',
-  expired_token: 'expired_token',
-  invalid_token: 'invalid_token',
-  locked_account: 'locked_account',
-  blocked_ip: 'blocked_ip',
-};
-
+/**
+ * The service's event-type values, for this check only; unset, the checklist's
+ * auth.event_types apply (and a path left out keeps its own name).
+ */
 export function eventTypesParam() {
-  return eventTypesSchema.default(DEFAULT_EVENT_TYPES);
+  return eventTypesSchema.optional();
+}
+
+/**
+ * Which account the check logs in with: `probe_account`, `no_mfa_account`, or
+ * a name under auth.accounts (a probe account of its own).
+ */
+export function accountParam(defaultName: string) {
+  return z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/, {
+      message: 'expected an account name: probe_account, no_mfa_account or a name under auth.accounts',
+    })
+    .default(defaultName);
 }
 
 /** Statuses that count as "refused" for a forged or replayed credential. */

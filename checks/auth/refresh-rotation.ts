@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { createAuthClient, describeResponse } from '../../src/probes/auth-client.js';
+import { createAuthClient, describeResponse, resolveAccount } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
-import { flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
+import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 export default defineCheck({
   id: 'auth.refresh-rotation',
@@ -16,17 +16,19 @@ export default defineCheck({
     .object({
       /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */
       source_address: flowSourceAddressParam,
+      /** The account that logs in (with its TOTP). */
+      account: accountParam('probe_account'),
       refused_statuses: refusedStatusesParam,
       /** Also require the rotated access token to stop working after reuse (services with stateless access tokens may not). */
       expect_access_revoked: z.boolean().default(false),
     })
     .strict(),
   probeAddresses: (params) => [params.source_address],
-  requires: () => ['auth.probe_account'],
+  requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
-    const probe = client.mapping.probe_account;
-    if (!probe) return errorOutcome(ctx, 'a session: the checklist gives no auth.probe_account', undefined);
+    const probe = resolveAccount(client.mapping, params.account);
+    if (!probe) return errorOutcome(ctx, `a session: the checklist gives no account ${params.account}`, undefined);
     // Two failures: the reused refresh token and the newer one it revokes.
     const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
     const observations: Observation[] = [];

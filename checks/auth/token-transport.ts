@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
-import { createAuthClient, describeResponse } from '../../src/probes/auth-client.js';
+import { createAuthClient, describeResponse, resolveAccount } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
-import { flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
+import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 /** Query parameters that, in a Location, betray a credential in a URL. */
 const TOKEN_IN_URL = /[?&#;](access_token|refresh_token|id_token|token|jwt|session|mfa_challenge_id)=/i;
@@ -43,6 +43,8 @@ export default defineCheck({
     .object({
       /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */
       source_address: flowSourceAddressParam,
+      /** The account that logs in (with its TOTP). */
+      account: accountParam('probe_account'),
       query_parameters: z
         .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
         .min(1)
@@ -51,11 +53,11 @@ export default defineCheck({
     })
     .strict(),
   probeAddresses: (params) => [params.source_address],
-  requires: () => ['auth.probe_account'],
+  requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
-    const probe = client.mapping.probe_account;
-    if (!probe) return errorOutcome(ctx, 'a token flow: the checklist gives no auth.probe_account', undefined);
+    const probe = resolveAccount(client.mapping, params.account);
+    if (!probe) return errorOutcome(ctx, `a token flow: the checklist gives no account ${params.account}`, undefined);
     // One failure per token put in the query string.
     const route = { localAddress: await flowAddress(ctx, params.source_address, params.query_parameters.length) };
     const observations: Observation[] = [];

@@ -6,6 +6,7 @@ import {
   createAuthClient,
   describeResponse,
   type RequestRoute,
+  resolveAccount,
 } from '../../src/probes/auth-client.js';
 import {
   decodeJwt,
@@ -20,7 +21,7 @@ import {
   WELL_KNOWN_SECRETS,
 } from '../../src/probes/auth-tokens.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
-import { refusedStatusesParam, sourceAddress } from './params.js';
+import { accountParam, refusedStatusesParam, sourceAddress } from './params.js';
 
 interface Forgery {
   name: string;
@@ -50,6 +51,8 @@ export const tokenValidationParams = z
      * let the probe's real token expire (expiry_wait_max_s). `false` leaves expiry out, visibly.
      */
     prove_expiry: z.boolean().default(true),
+    /** The account whose real token the forgeries imitate. */
+    account: accountParam('probe_account'),
     /** Without a signing key: wait at most this long for the real token to expire, then replay it (0 = never wait). */
     expiry_wait_max_s: z.number().int().min(0).max(3_600).default(0),
     /** Clock skew the service may allow past `exp`; the replay waits this much longer. */
@@ -128,14 +131,14 @@ export default defineCheck({
   params: tokenValidationParams,
   probeAddresses: (params) => params.source_addresses ?? [],
   requires: (params) => [
-    'auth.probe_account',
+    `account:${params.account}` as const,
     ...(params.signing_key_env ? [`env:${params.signing_key_env}` as const] : []),
     ...(params.public_key_env ? [`env:${params.public_key_env}` as const] : []),
   ],
   async run(ctx, params) {
     const client = createAuthClient(ctx);
-    const probe = client.mapping.probe_account;
-    if (!probe) return errorOutcome(ctx, 'a real token: the checklist gives no auth.probe_account', undefined);
+    const probe = resolveAccount(client.mapping, params.account);
+    if (!probe) return errorOutcome(ctx, `a real token: the checklist gives no account ${params.account}`, undefined);
     const configured = params.source_addresses;
     const routeFor = async (index: number): Promise<RequestRoute> => ({
       localAddress: configured ? configured[index % Math.max(configured.length, 1)] : await ctx.addresses.forFailure(),

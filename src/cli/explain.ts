@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { authSchema } from '../engine/checklist/schema.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import type { CheckDefinition } from '../engine/types.js';
 import { UsageError } from './io.js';
@@ -35,6 +36,7 @@ type JsonSchema = {
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
   required?: string[];
 };
 
@@ -64,6 +66,52 @@ export function describeParams(check: CheckDefinition): ParamDescription[] {
     ...(property.default !== undefined ? { default: property.default } : {}),
     ...(property.description ? { description: property.description } : {}),
   }));
+}
+
+/**
+ * Every key of a checklist section, one line each, from its zod schema:
+ * `auth.login.path: string, default "/api/v1/auth/login" — the password step …`.
+ * Nested objects are walked; a map of named entries shows as `<name>`.
+ */
+export function formatSectionReference(schema: z.ZodType, prefix: string): string[] {
+  const walk = (node: JsonSchema, path: string, required: boolean): string[] => {
+    const isMapping = Boolean(node.properties || node.additionalProperties);
+    const presence = required
+      ? 'required'
+      : node.default === undefined
+        ? 'optional'
+        : isMapping
+          ? 'has defaults'
+          : `default ${JSON.stringify(node.default)}`;
+    const lines = [
+      `${path}: ${isMapping ? 'mapping' : describeType(node)}, ${presence}${node.description ? ` — ${node.description}` : ''}`,
+    ];
+    const children = (parent: JsonSchema, childPath: string) => {
+      const requiredNames = new Set(parent.required ?? []);
+      for (const [name, child] of Object.entries(parent.properties ?? {})) {
+        lines.push(...walk(child, `${childPath}.${name}`, requiredNames.has(name)));
+      }
+    };
+    children(node, path);
+    if (node.additionalProperties && typeof node.additionalProperties === 'object') {
+      children(node.additionalProperties, `${path}.<name>`);
+    }
+    return lines;
+  };
+  const root = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const required = new Set(root.required ?? []);
+  return Object.entries(root.properties ?? {}).flatMap(([name, child]) =>
+    walk(child, `${prefix}.${name}`, required.has(name)),
+  );
+}
+
+/** `secgate explain auth`: the whole `auth:` section, every key with its type, default and meaning. */
+export function formatAuthReference(): string {
+  return `${[
+    "auth: how the service's auth API and audit tables look (every key is optional; defaults match the reference service)",
+    '',
+    ...formatSectionReference(authSchema, 'auth'),
+  ].join('\n')}\n`;
 }
 
 /** A checklist entry to copy: the defaults when the check has any, placeholders for required parameters. */
@@ -116,8 +164,12 @@ export function registerExplainCommand(program: Command, deps: CatalogueDeps): C
   return program
     .command('explain')
     .description('Explain what a check verifies, why, its parameters and how to fix a failure')
-    .argument('<check>', 'check id, e.g. tls.protocols (secgate list shows them all)')
+    .argument('<check>', 'check id, e.g. tls.protocols (secgate list shows them all), or auth for the auth: section')
     .action((id: string) => {
+      if (id === 'auth') {
+        deps.io.stdout.write(formatAuthReference());
+        return;
+      }
       const check = deps.checks.find((candidate) => candidate.id === id);
       if (!check) {
         const suggestions = closestMatches(

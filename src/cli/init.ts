@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { CheckDefinition, ChecklistRequirement } from '../engine/types.js';
+import { REFERENCE_CLEANUP } from '../service/cleanup-sql.js';
 import { UsageError } from './io.js';
 import type { CatalogueDeps } from './list.js';
 
@@ -94,20 +95,23 @@ export function renderStarterChecklist(options: StarterOptions, checks: readonly
     '# database:',
     `#   url: ${env('DATABASE_URL')}`,
     '',
-    '# How to log in, for the auth checks (defaults match seed 002 and the reference service):',
+    '# How to log in, for the auth checks. As written it matches the reference service (secgate service',
+    '# start) and the variables of the shipped checklist.yaml; secgate explain auth lists every key.',
     '# auth:',
     '#   login: { path: /api/v1/auth/login }',
     '#   probe_account:            # an account with TOTP enrolled',
     '#     username: secgate-probe',
     `#     password: ${env('SECGATE_PROBE_PASSWORD')}`,
-    `#     totp_secret: ${env('SECGATE_PROBE_TOTP')}`,
+    `#     totp_secret: ${env('SECGATE_PROBE_TOTP_SECRET')}`,
     '#   no_mfa_account:           # an account without a second factor, to prove MFA is enforced',
-    '#     username: secgate-no-mfa',
-    `#     password: ${env('SECGATE_NO_MFA_PASSWORD')}`,
+    '#     username: secgate-nomfa',
+    `#     password: ${env('SECGATE_NOMFA_PASSWORD')}`,
     '#   tables: { failure_events: auth_failure_events, ip_blocks: ip_blocks }',
-    '#   cleanup:',
-    "#     unlock_account_sql: UPDATE users SET locked_until = NULL, failed_attempts = 0 WHERE username = 'secgate-probe'",
-    "#     unblock_ip_sql: DELETE FROM ip_blocks WHERE ip_address LIKE '127.%'",
+    '#   cleanup:                  # $1 is the username or the address; your tables may differ',
+    `#     unlock_account_sql: ${REFERENCE_CLEANUP.unlock_account_sql}`,
+    `#     unblock_ip_sql: ${REFERENCE_CLEANUP.unblock_ip_sql}`,
+    `#     forget_address_failures_sql: ${REFERENCE_CLEANUP.forget_address_failures_sql}`,
+    `#     forget_account_failures_sql: ${REFERENCE_CLEANUP.forget_account_failures_sql}`,
     '',
     'checks:',
   ];

@@ -45,9 +45,15 @@ export const forgetProbeFailures: CheckDefinition = defineCheck({
     }
     const db = ctx.db;
     const addresses = [...new Set([...params.addresses, ...ctx.addresses.usage().map((entry) => entry.address)])];
-    const accounts = [ctx.auth?.probe_account?.username, ctx.auth?.no_mfa_account?.username].filter(
-      (username): username is string => username !== undefined,
-    );
+    const accounts = [
+      ...new Set(
+        [
+          ctx.auth?.probe_account?.username,
+          ctx.auth?.no_mfa_account?.username,
+          ...Object.values(ctx.auth?.accounts ?? {}).map((account) => account.username),
+        ].filter((username): username is string => username !== undefined),
+      ),
+    ];
     const statements = [
       ...(cleanup?.forget_address_failures_sql
         ? addresses.map((value) => ({

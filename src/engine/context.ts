@@ -92,7 +92,7 @@ function registerConfigSecrets(
   auth: AuthConfig | undefined,
   urls: readonly (string | undefined)[],
 ): void {
-  for (const account of [auth?.probe_account, auth?.no_mfa_account]) {
+  for (const account of [auth?.probe_account, auth?.no_mfa_account, ...Object.values(auth?.accounts ?? {})]) {
     if (!account) continue;
     secrets.register(account.password);
     if (account.totp_secret) secrets.register(account.totp_secret);

@@ -179,13 +179,16 @@ export interface CheckMeta<Params extends z.ZodType> {
 
 /**
  * A checklist section or setting a check may need (see CheckMeta.requires);
- * `env:NAME` is an environment variable a parameter names (e.g. a test signing key).
+ * `account:NAME` an account a parameter names (probe_account, no_mfa_account
+ * or a name under auth.accounts); `env:NAME` an environment variable a
+ * parameter names (e.g. a test signing key).
  */
 export type ChecklistRequirement =
   | 'database'
   | 'target.http_url'
   | 'auth.probe_account'
   | 'auth.no_mfa_account'
+  | `account:${string}`
   | `env:${string}`;
 
 export interface CheckDefinition<Params extends z.ZodType = z.ZodType> extends CheckMeta<Params> {

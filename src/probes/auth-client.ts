@@ -5,7 +5,14 @@
  * It only speaks HTTP through the context's probe; it judges nothing.
  */
 import { Secret, TOTP } from 'otpauth';
-import type { AccountConfig, AuthConfig } from '../engine/checklist/schema.js';
+import {
+  type AccountConfig,
+  type AuthConfig,
+  authSchema,
+  type EventTypesConfig,
+  REJECTION_PATHS,
+  type RejectionPath,
+} from '../engine/checklist/schema.js';
 import type { CheckContext, HttpResponse, Json } from '../engine/types.js';
 
 export interface RequestRoute {
@@ -41,31 +48,35 @@ export class AuthFlowError extends Error {
   }
 }
 
+/** The mapping of a checklist without an `auth:` section: the schema's own defaults, written once. */
+const DEFAULT_AUTH_MAPPING: AuthConfig = authSchema.parse({});
+
 /** The `auth:` mapping with its defaults, even when the checklist has no `auth:` section. */
 export function authMapping(ctx: CheckContext): AuthConfig {
-  return (
-    ctx.auth ?? {
-      login: { path: '/api/v1/auth/login', username_field: 'username', password_field: 'password' },
-      mfa_verify: { path: '/api/v1/auth/mfa/verify', challenge_field: 'mfa_challenge_id', code_field: 'code' },
-      refresh: { path: '/api/v1/auth/refresh', token_field: 'refresh_token' },
-      me_path: '/api/v1/users/me',
-      response_fields: {
-        access_token: 'access_token',
-        refresh_token: 'refresh_token',
-        mfa_required: 'mfa_required',
-        mfa_challenge: 'mfa_challenge_id',
-      },
-      tables: { failure_events: 'auth_failure_events', ip_blocks: 'ip_blocks' },
-      columns: {
-        created_at: 'created_at',
-        event_type: 'event_type',
-        username: 'username',
-        ip_address: 'ip_address',
-        blocked_at: 'blocked_at',
-        expires_at: 'expires_at',
-      },
-    }
-  );
+  return ctx.auth ?? DEFAULT_AUTH_MAPPING;
+}
+
+/**
+ * An account by the name a check's `account` parameter gives: `probe_account`,
+ * `no_mfa_account`, or a name under `auth.accounts`.
+ */
+export function resolveAccount(mapping: AuthConfig, name: string): AccountConfig | undefined {
+  if (name === 'probe_account') return mapping.probe_account;
+  if (name === 'no_mfa_account') return mapping.no_mfa_account;
+  return mapping.accounts[name];
+}
+
+/** The service's event-type values per rejection path: its own names, the checklist's, then a check's override. */
+export function resolveEventTypes(
+  mapping: AuthConfig,
+  override: EventTypesConfig | undefined,
+): Record<RejectionPath, string[]> {
+  const merged: EventTypesConfig = { ...mapping.event_types, ...override };
+  const values = (path: RejectionPath): string[] => {
+    const kinds = merged[path] ?? path;
+    return Array.isArray(kinds) ? kinds : [kinds];
+  };
+  return Object.fromEntries(REJECTION_PATHS.map((path) => [path, values(path)])) as Record<RejectionPath, string[]>;
 }
 
 /** The current TOTP code (RFC 6238, SHA-1, 6 digits, 30 s) for a base32 secret. */

@@ -21,13 +21,9 @@ import { createRedirectServer } from './redirect.js';
 
 export type { AccountSpec } from './auth/accounts.js';
 export { signingKeyPem } from './auth/tokens.js';
+/** The cleanup statements a checklist gives the gate (the same as `secgate service unlock|unblock-ip`). */
+export { REFERENCE_CLEANUP } from './cleanup-sql.js';
 export { ConfigurationError } from './config.js';
-
-/** The cleanup statements a checklist gives the gate (the same as `secgate service unlock|unblock-ip`); $1 is the username / address. */
-export const UNLOCK_ACCOUNT_SQL =
-  'UPDATE users SET failed_login_count = 0, first_failed_at = NULL, locked_until = NULL WHERE username = $1';
-export const UNBLOCK_IP_SQL =
-  'UPDATE ip_blocks SET lifted_at = clock_timestamp() WHERE ip_address = $1::inet AND lifted_at IS NULL';
 export type { LogDestination } from './log.js';
 
 export interface ReferenceServiceOptions {

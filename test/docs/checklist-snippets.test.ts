@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { allChecks } from '../../checks/index.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
 import { parseChecklist } from '../../src/engine/checklist/load.js';
+import { sharedReferencePkiDir } from '../support/reference-pki.js';
 
 const DOCUMENTS = [
   'README.md',
@@ -64,5 +65,20 @@ describe('checklists shown in the documentation', () => {
       if (error instanceof ChecklistError) expect.fail(error.problems.map(formatProblem).join('\n'));
       throw error;
     }
+  });
+});
+
+describe('the shipped checklist.yaml', () => {
+  it('gives the reference service its own cleanup statements, the ones secgate init writes too', async () => {
+    const { REFERENCE_CLEANUP } = await import('../../src/service/cleanup-sql.js');
+    const text = readFileSync('checklist.yaml', 'utf8');
+    const pki = sharedReferencePkiDir();
+    // Its URLs keep their defaults; the trust anchor it names must exist when it loads.
+    const env = {
+      ...environmentFor(text.replace(/\$\{[A-Z_]+:-[^}]*\}/g, '')),
+      ...(pki ? { SECGATE_CA_FILE: path.join(pki, 'ca.crt') } : {}),
+    };
+    const loaded = parseChecklist(text, path.resolve('checklist.yaml'), { env, registry: allChecks });
+    expect(loaded.checklist.auth?.cleanup).toEqual(REFERENCE_CLEANUP);
   });
 });

@@ -267,6 +267,17 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ]);
   });
 
+  it('names an account a check is given that the checklist does not define', () => {
+    const database = 'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n';
+    const lockout = 'checks:\n  - check: auth.lockout\n    with: { account: lockout_probe }\n';
+    expect(problemsWith(`${head}${database}${lockout}`)).toEqual([
+      '/repo/checklist.yaml:7:12: checks[0]: auth.lockout needs auth.accounts.lockout_probe in the checklist, which does not set it',
+    ]);
+    const accounts =
+      'auth:\n  accounts:\n    lockout_probe: { username: lockout-probe, password: lockout-password-123 }\n';
+    expect(problemsWith(`${head}${database}${accounts}${lockout}`)).toEqual([]);
+  });
+
   it('accepts the same entries once the checklist provides what they need', () => {
     const complete =
       'version: 1\ntarget:\n  url: https://localhost:8443\n  http_url: http://localhost:8080\n' +

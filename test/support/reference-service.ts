@@ -19,12 +19,11 @@ import { FIXTURE_PROBE_TIMEOUT_MS } from '../../fixtures/timeouts.js';
 import type { ContextOptions } from '../../src/engine/context.js';
 import {
   provisionAccount,
+  REFERENCE_CLEANUP,
   type ReferenceServiceOptions,
   type RunningService,
   signingKeyPem,
   startReferenceService,
-  UNBLOCK_IP_SQL,
-  UNLOCK_ACCOUNT_SQL,
 } from '../../src/service/index.js';
 import type { TargetHandle } from '../harness/check-tester.js';
 import { createScratchDatabase } from './database.js';
@@ -44,7 +43,7 @@ export interface ReferenceTarget extends TargetHandle {
     auth: {
       probe_account: { username: string; password: string; totp_secret: string };
       no_mfa_account: { username: string; password: string };
-      cleanup: { unlock_account_sql: string; unblock_ip_sql: string };
+      cleanup: typeof REFERENCE_CLEANUP;
     };
     env: Record<string, string | undefined>;
   };
@@ -102,7 +101,7 @@ export async function startReferenceTarget(overrides: ReferenceServiceOptions = 
         auth: {
           probe_account: { username: PROBE_USERNAME, password: probePassword, totp_secret: probe.totpSecret },
           no_mfa_account: { username: NO_MFA_USERNAME, password: noMfaPassword },
-          cleanup: { unlock_account_sql: UNLOCK_ACCOUNT_SQL, unblock_ip_sql: UNBLOCK_IP_SQL },
+          cleanup: REFERENCE_CLEANUP,
         },
         env: { [SIGNING_KEY_ENV]: signingKeyPem(jwtSecret) },
       },

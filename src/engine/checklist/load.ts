@@ -261,9 +261,7 @@ function planEntries(
       problems.push({
         ...locate(['checks', index, 'check']),
         keyPath: `checks[${index}]`,
-        message: requirement.startsWith('env:')
-          ? `${id} needs the environment variable ${requirement.slice('env:'.length)} (named in its with:), which is not set`
-          : `${id} needs ${requirement} in the checklist, which does not set it`,
+        message: requirementMessage(id, requirement),
       });
     }
     entries.push({
@@ -274,6 +272,18 @@ function planEntries(
     });
   });
   return entries;
+}
+
+function requirementMessage(id: string, requirement: ChecklistRequirement): string {
+  if (requirement.startsWith('env:')) {
+    return `${id} needs the environment variable ${requirement.slice('env:'.length)} (named in its with:), which is not set`;
+  }
+  if (requirement.startsWith('account:')) {
+    const name = requirement.slice('account:'.length);
+    const where = name === 'probe_account' || name === 'no_mfa_account' ? `auth.${name}` : `auth.accounts.${name}`;
+    return `${id} needs ${where} in the checklist, which does not set it`;
+  }
+  return `${id} needs ${requirement} in the checklist, which does not set it`;
 }
 
 function isProvided(
@@ -290,8 +300,15 @@ function isProvided(
       return checklist.auth?.probe_account !== undefined;
     case 'auth.no_mfa_account':
       return checklist.auth?.no_mfa_account !== undefined;
-    default:
+    default: {
+      if (requirement.startsWith('account:')) {
+        const name = requirement.slice('account:'.length);
+        if (name === 'probe_account') return checklist.auth?.probe_account !== undefined;
+        if (name === 'no_mfa_account') return checklist.auth?.no_mfa_account !== undefined;
+        return checklist.auth?.accounts[name] !== undefined;
+      }
       return Boolean(env[requirement.slice('env:'.length)]);
+    }
   }
 }
 

@@ -50,53 +50,113 @@ export type DatabaseConfig = z.output<typeof databaseSchema>;
 
 const accountSchema = z
   .object({
-    username: z.string().min(1),
-    password: z.string().min(1),
-    /** Base32 TOTP secret of the probe account, so the gate can complete MFA. */
-    totp_secret: z.string().min(1).optional(),
+    username: z.string().min(1).describe('the account name the login form takes'),
+    password: z
+      .string()
+      .min(1)
+      .describe('its password: read it from an environment variable, never write it in the file'),
+    totp_secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('base32 TOTP secret of an enrolled account, so the gate can complete MFA'),
   })
   .strict();
 export type AccountConfig = z.output<typeof accountSchema>;
 
 /**
+ * The rejection paths the gate knows how to provoke, in the order it reports
+ * them. A service names each in its own words (auth.event_types); a path the
+ * gate cannot provoke cannot be verified, so the list is closed.
+ */
+export const REJECTION_PATHS = [
+  'unknown_user',
+  'bad_password',
+  'bad_totp',
+  'expired_token',
+  'invalid_token',
+  'locked_account',
+  'blocked_ip',
+  'mfa_not_enrolled',
+  'missing_token',
+] as const;
+export type RejectionPath = (typeof REJECTION_PATHS)[number];
+
+const PATH_PROVOCATIONS: Record<RejectionPath, string> = {
+  unknown_user: 'a login with a username that does not exist',
+  bad_password: 'a wrong password for the probe account',
+  bad_totp: 'a wrong TOTP code for a real MFA challenge',
+  expired_token: 'a token that expired an hour ago, signed with the test signing key',
+  invalid_token: 'a well-formed token the service did not sign',
+  locked_account: 'the correct password of a locked account',
+  blocked_ip: 'any request from a blocked address',
+  mfa_not_enrolled: 'the correct password of the account without a second factor',
+  missing_token: 'a protected path without credentials',
+};
+
+const eventKinds = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** The service's event-type values, per rejection path (one value, or several a path may write). */
+export const eventTypesSchema = z
+  .object(
+    Object.fromEntries(
+      REJECTION_PATHS.map((path) => [
+        path,
+        eventKinds.optional().describe(`written for ${PATH_PROVOCATIONS[path]} (default "${path}")`),
+      ]),
+    ) as Record<RejectionPath, z.ZodOptional<typeof eventKinds>>,
+  )
+  .strict();
+export type EventTypesConfig = z.output<typeof eventTypesSchema>;
+
+const accountName = z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'expected a name such as lockout_probe' });
+
+/**
  * How the service's auth API and audit tables look. Defaults match the
  * reference service and seed 002; every name can be remapped for a service
- * secgate did not build.
+ * secgate did not build. Every key is described: `secgate explain auth`
+ * prints this schema as a reference.
  */
 export const authSchema = z
   .object({
     login: z
       .object({
-        path: relativePath.default('/api/v1/auth/login'),
-        username_field: z.string().default('username'),
-        password_field: z.string().default('password'),
+        path: relativePath.default('/api/v1/auth/login').describe('the password step: POST with a JSON body'),
+        username_field: z.string().default('username').describe('JSON field of the username'),
+        password_field: z.string().default('password').describe('JSON field of the password'),
       })
       .strict()
-      .default({ path: '/api/v1/auth/login', username_field: 'username', password_field: 'password' }),
+      .default({ path: '/api/v1/auth/login', username_field: 'username', password_field: 'password' })
+      .describe('how to log in with a password'),
     mfa_verify: z
       .object({
-        path: relativePath.default('/api/v1/auth/mfa/verify'),
-        challenge_field: z.string().default('mfa_challenge_id'),
-        code_field: z.string().default('code'),
+        path: relativePath.default('/api/v1/auth/mfa/verify').describe('the second step: POST with a JSON body'),
+        challenge_field: z
+          .string()
+          .default('mfa_challenge_id')
+          .describe('JSON field that carries the challenge the password step returned'),
+        code_field: z.string().default('code').describe('JSON field of the TOTP code'),
       })
       .strict()
-      .default({ path: '/api/v1/auth/mfa/verify', challenge_field: 'mfa_challenge_id', code_field: 'code' }),
+      .default({ path: '/api/v1/auth/mfa/verify', challenge_field: 'mfa_challenge_id', code_field: 'code' })
+      .describe('how to complete the second factor'),
     refresh: z
       .object({
-        path: relativePath.default('/api/v1/auth/refresh'),
-        token_field: z.string().default('refresh_token'),
+        path: relativePath.default('/api/v1/auth/refresh').describe('POST with a JSON body'),
+        token_field: z.string().default('refresh_token').describe('JSON field of the refresh token'),
       })
       .strict()
-      .default({ path: '/api/v1/auth/refresh', token_field: 'refresh_token' }),
-    /** A protected path that answers 200 with a valid bearer token. */
-    me_path: relativePath.default('/api/v1/users/me'),
-    /** Where tokens come back in the login / MFA responses. */
+      .default({ path: '/api/v1/auth/refresh', token_field: 'refresh_token' })
+      .describe('how to trade a refresh token for a new pair'),
+    me_path: relativePath
+      .default('/api/v1/users/me')
+      .describe('a protected path that answers 2xx to a valid credential'),
     response_fields: z
       .object({
-        access_token: z.string().default('access_token'),
-        refresh_token: z.string().default('refresh_token'),
-        mfa_required: z.string().default('mfa_required'),
-        mfa_challenge: z.string().default('mfa_challenge_id'),
+        access_token: z.string().default('access_token').describe('the access token'),
+        refresh_token: z.string().default('refresh_token').describe('the refresh token'),
+        mfa_required: z.string().default('mfa_required').describe('true when a second step is needed'),
+        mfa_challenge: z.string().default('mfa_challenge_id').describe('the challenge for the second step'),
       })
       .strict()
       .default({
@@ -104,27 +164,39 @@ export const authSchema = z
         refresh_token: 'refresh_token',
         mfa_required: 'mfa_required',
         mfa_challenge: 'mfa_challenge_id',
-      }),
-    /** Account with MFA enrolled, used to log in for real. */
-    probe_account: accountSchema.optional(),
-    /** Account with no verified second factor, used to prove MFA is enforced. */
-    no_mfa_account: accountSchema.optional(),
+      })
+      .describe('JSON fields of the login and MFA answers ("" counts as absent)'),
+    probe_account: accountSchema.optional().describe('an account with TOTP enrolled, used to log in for real'),
+    no_mfa_account: accountSchema
+      .optional()
+      .describe('an account with no verified second factor, to prove MFA is enforced'),
+    accounts: z
+      .record(accountName, accountSchema)
+      .default({})
+      .describe(
+        'more accounts by name, for checks given their own (with: { account: <name> }): dedicated probe accounts per check',
+      ),
+    event_types: eventTypesSchema
+      .optional()
+      .describe(
+        "the service's event_type value(s) per rejection path; a path left out keeps its own name (checks may override with their own event_types)",
+      ),
     tables: z
       .object({
-        failure_events: z.string().default('auth_failure_events'),
-        ip_blocks: z.string().default('ip_blocks'),
+        failure_events: z.string().default('auth_failure_events').describe('one row per rejected request'),
+        ip_blocks: z.string().default('ip_blocks').describe('one row per blocked address'),
       })
       .strict()
-      .default({ failure_events: 'auth_failure_events', ip_blocks: 'ip_blocks' }),
-    /** Column names of the audit tables, for services that name them differently. */
+      .default({ failure_events: 'auth_failure_events', ip_blocks: 'ip_blocks' })
+      .describe('the audit tables (plain identifiers, optionally schema.name)'),
     columns: z
       .object({
-        created_at: z.string().default('created_at'),
-        event_type: z.string().default('event_type'),
-        username: z.string().default('username'),
-        ip_address: z.string().default('ip_address'),
-        blocked_at: z.string().default('blocked_at'),
-        expires_at: z.string().default('expires_at'),
+        created_at: z.string().default('created_at').describe('failure_events: when'),
+        event_type: z.string().default('event_type').describe('failure_events: which rejection path'),
+        username: z.string().default('username').describe('failure_events: the username tried, if any'),
+        ip_address: z.string().default('ip_address').describe('both tables: the client address (inet or text)'),
+        blocked_at: z.string().default('blocked_at').describe('ip_blocks: when the block began'),
+        expires_at: z.string().default('expires_at').describe('ip_blocks: when it ends'),
       })
       .strict()
       .default({
@@ -134,24 +206,29 @@ export const authSchema = z
         ip_address: 'ip_address',
         blocked_at: 'blocked_at',
         expires_at: 'expires_at',
-      }),
-    /** SQL statements that undo what the probes did. */
+      })
+      .describe('column names of the audit tables'),
     cleanup: z
       .object({
-        /** $1 = the probe account's username: ends its lockout. */
-        unlock_account_sql: z.string().optional(),
-        /** $1 = a probe address: lifts its block. */
-        unblock_ip_sql: z.string().optional(),
-        /**
-         * $1 = an address the run used: forgets its failure rows, so that a detector that counts
-         * failures over a rolling window does not count them again in the next run.
-         */
-        forget_address_failures_sql: z.string().optional(),
-        /** $1 = a probe account's username: the same for failures counted per account. */
-        forget_account_failures_sql: z.string().optional(),
+        unlock_account_sql: z
+          .string()
+          .optional()
+          .describe('$1 = a probe account username: ends the lockout the checks provoked'),
+        unblock_ip_sql: z.string().optional().describe('$1 = a probe address: lifts the block the checks provoked'),
+        forget_address_failures_sql: z
+          .string()
+          .optional()
+          .describe(
+            '$1 = an address the run used: forgets its failure rows, so a detector with a rolling window does not count them again next run',
+          ),
+        forget_account_failures_sql: z
+          .string()
+          .optional()
+          .describe('$1 = a probe account username: the same for failures counted per account'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('SQL statements that undo what the probes did (run with the database role of database.url)'),
   })
   .strict();
 export type AuthConfig = z.output<typeof authSchema>;

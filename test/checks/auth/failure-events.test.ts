@@ -3,6 +3,8 @@ import { testCheck } from '../../harness/check-tester.js';
 import { authFixture, referenceService, SIGNING_KEY_ENV } from './support/auth-fixture-target.js';
 
 const withKey = { signing_key_env: SIGNING_KEY_ENV };
+/** How a service secgate did not build names two paths in its audit table. */
+const OWN_KINDS = { missing_token: 'anonymous', mfa_not_enrolled: 'no-mfa-device' };
 
 testCheck(failureEvents, {
   valid: [
@@ -12,6 +14,22 @@ testCheck(failureEvents, {
       name: 'auth fixture, no signing key, expired_token left out',
       target: authFixture(),
       with: { events: ['unknown_user', 'bad_password', 'bad_totp', 'invalid_token', 'locked_account', 'blocked_ip'] },
+    },
+    {
+      // A service that audits two more paths under its own names, declared once in auth.event_types.
+      name: "the service's own kinds for missing_token and mfa_not_enrolled, declared in the checklist",
+      target: authFixture({ auditedKinds: OWN_KINDS, eventTypes: OWN_KINDS }),
+      with: { ...withKey, events: ['missing_token', 'mfa_not_enrolled', 'unknown_user'] },
+    },
+    {
+      name: 'a path that writes one of several kinds the checklist allows',
+      target: authFixture({ auditedKinds: OWN_KINDS, eventTypes: { missing_token: ['anonymous-api', 'anonymous'] } }),
+      with: { events: ['missing_token'] },
+    },
+    {
+      name: 'a dedicated probe account of its own, under auth.accounts',
+      target: authFixture({ extraAccounts: ['audit_probe'] }),
+      with: { ...withKey, account: 'audit_probe', events: ['bad_password', 'locked_account'] },
     },
   ],
   invalid: [
@@ -33,6 +51,20 @@ testCheck(failureEvents, {
       target: authFixture(),
       status: 'error',
       expect: /could not observe the expired_token path: no test signing key/,
+    },
+    {
+      // The rows are there, under the service's own name: without the mapping they cannot be recognised.
+      name: "the service's own kind, not declared in the checklist",
+      target: authFixture({ auditedKinds: OWN_KINDS }),
+      with: { events: ['missing_token'] },
+      expect:
+        /no missing_token row for the missing_token path \(GET \/api\/v1\/users\/me without credentials answered 401\)/,
+    },
+    {
+      name: 'the path audits nothing',
+      target: authFixture(),
+      with: { events: ['mfa_not_enrolled'] },
+      expect: /no mfa_not_enrolled row for the mfa_not_enrolled path/,
     },
     {
       name: 'no database',

@@ -6,6 +6,11 @@ testCheck(lockout, {
   valid: [
     { name: 'reference service', target: referenceService() },
     { name: 'auth fixture, correct mode', target: authFixture() },
+    {
+      name: 'a dedicated probe account of its own, under auth.accounts',
+      target: authFixture({ extraAccounts: ['lockout_probe'] }),
+      with: { account: 'lockout_probe' },
+    },
   ],
   invalid: [
     {

@@ -68,7 +68,7 @@ describe('auth.token-validation parameters', () => {
 
   it('need the environment variables they name', () => {
     expect(tokenValidation.requires?.(tokenValidationParams.parse({ signing_key_env: 'STAGING_KEY' }))).toEqual([
-      'auth.probe_account',
+      'account:probe_account',
       'env:STAGING_KEY',
     ]);
   });

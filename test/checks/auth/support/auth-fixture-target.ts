@@ -9,7 +9,6 @@ import { Secret } from 'otpauth';
 import { FIXTURE_UNBLOCK_IP_SQL, FIXTURE_UNLOCK_ACCOUNT_SQL } from '../../../../fixtures/auth/schema.js';
 import { type AuthFlaw, startFlawedAuthServer } from '../../../../fixtures/auth/server.js';
 import { FIXTURE_PROBE_TIMEOUT_MS } from '../../../../fixtures/timeouts.js';
-import { deriveSigningKeys } from '../../../../src/service/auth/tokens.js';
 import type { TargetHandle } from '../../../harness/check-tester.js';
 import { createScratchDatabase } from '../../../support/database.js';
 import { startReferenceTarget } from '../../../support/reference-service.js';
@@ -25,6 +24,12 @@ export interface AuthFixtureOptions {
   withoutDatabase?: boolean;
   /** Lifetime of the access tokens the fixture issues (default 900 s). */
   accessTtlSeconds?: number;
+  /** More accounts with TOTP, given to the checklist under auth.accounts by these names. */
+  extraAccounts?: readonly string[];
+  /** Audit rows for missing_token / mfa_not_enrolled under these kinds (see FlawedAuthServerOptions). */
+  auditedKinds?: { missing_token?: string; mfa_not_enrolled?: string };
+  /** The checklist's auth.event_types: the service's vocabulary, as a checklist would give it. */
+  eventTypes?: Record<string, string | string[]>;
 }
 
 /** A target factory for the check tester's tables. */
@@ -37,14 +42,30 @@ export function authFixture(options: AuthFixtureOptions = {}): () => Promise<Tar
       totp_secret: new Secret({ size: 20 }).base32,
     };
     const noMfa = { username: 'secgate-probe-nomfa', password: `nomfa-${randomBytes(12).toString('hex')}` };
+    const extra = Object.fromEntries(
+      (options.extraAccounts ?? []).map((name) => [
+        name,
+        {
+          username: `secgate-${name}`,
+          password: `${name}-${randomBytes(12).toString('hex')}`,
+          totp_secret: new Secret({ size: 20 }).base32,
+        },
+      ]),
+    );
     try {
       const server = await startFlawedAuthServer({
         databaseUrl: database.url,
         flaws: options.flaws ?? [],
         ...(options.accessTtlSeconds === undefined ? {} : { accessTtlSeconds: options.accessTtlSeconds }),
+        ...(options.auditedKinds ? { auditedKinds: options.auditedKinds } : {}),
         accounts: [
           { username: probe.username, password: probe.password, totpSecret: probe.totp_secret },
           { username: noMfa.username, password: noMfa.password },
+          ...Object.values(extra).map((account) => ({
+            username: account.username,
+            password: account.password,
+            totpSecret: account.totp_secret,
+          })),
         ],
       });
       return {
@@ -54,6 +75,8 @@ export function authFixture(options: AuthFixtureOptions = {}): () => Promise<Tar
           auth: {
             probe_account: probe,
             no_mfa_account: noMfa,
+            accounts: extra,
+            ...(options.eventTypes ? { event_types: options.eventTypes } : {}),
             ...(options.withoutCleanup
               ? {}
               : {
@@ -80,33 +103,11 @@ export function authFixture(options: AuthFixtureOptions = {}): () => Promise<Tar
 /**
  * The reference service as a valid target, with what its checklist entry
  * gives the auth checks: the cleanup statements for its tables and, as in a
- * test environment, its token signing key.
+ * test environment, its token signing key (under SIGNING_KEY_ENV).
  */
 export function referenceService(): () => Promise<TargetHandle> {
-  return async () => {
-    const reference = await startReferenceTarget();
-    const signingKeyPem = deriveSigningKeys(reference.jwtSecret)
-      .privateKey.export({ format: 'pem', type: 'pkcs8' })
-      .toString();
-    return {
-      context: {
-        ...reference.context,
-        auth: {
-          ...reference.context.auth,
-          cleanup: { unlock_account_sql: REFERENCE_UNLOCK_ACCOUNT_SQL, unblock_ip_sql: REFERENCE_UNBLOCK_IP_SQL },
-        },
-        env: { ...reference.context.env, [SIGNING_KEY_ENV]: signingKeyPem },
-      },
-      close: () => reference.close(),
-    };
-  };
+  return () => startReferenceTarget();
 }
-
-/** The reference service's cleanup, as its checklist gives it (the same statements as `secgate service unlock|unblock-ip`). */
-export const REFERENCE_UNLOCK_ACCOUNT_SQL =
-  'UPDATE users SET failed_login_count = 0, first_failed_at = NULL, locked_until = NULL WHERE username = $1';
-export const REFERENCE_UNBLOCK_IP_SQL =
-  'UPDATE ip_blocks SET lifted_at = clock_timestamp() WHERE ip_address = $1::inet AND lifted_at IS NULL';
 
 /** A target whose port refuses connections (a port that was just free), to prove the checks fail closed. */
 export function unreachableTarget(): () => Promise<TargetHandle> {
