@@ -4,18 +4,25 @@ import { describe, expect, it } from 'vitest';
 import committedSecrets from '../../../checks/repo/committed-secrets.js';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
+  archiveCommitted,
   cleanRepo,
+  credentialFreeUrls,
   envDeletedOnSideBranch,
   envIgnoredOnlyLocally,
   envNotIgnored,
   keyOnlyReachableFromTag,
   knownDefaultInCode,
+  monorepo,
   notAGitRepository,
+  passwordInNamedUrl,
   realValueInEnvExample,
+  secretsInUnusualContent,
   secretValueInComposeFile,
+  templateDefaultsCommitted,
+  unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
-import { repoTarget } from './repo-target.js';
+import { expectEachFoundOnce, repoTarget } from './repo-target.js';
 
 testCheck(committedSecrets, {
   valid: [
@@ -23,8 +30,53 @@ testCheck(committedSecrets, {
     // History is not this check's concern: the working tree of these repositories is clean.
     { name: '.env only in an unmerged branch (history is repo.history)', target: repoTarget(envDeletedOnSideBranch) },
     { name: 'key only reachable from a tag', target: repoTarget(keyOnlyReachableFromTag) },
+    {
+      name: 'DATABASE_URL without a password, and a comment that names DATABASE_URL in prose',
+      target: repoTarget(credentialFreeUrls),
+    },
+    {
+      name: 'a clean service in a monorepo whose other service committed a key, scoped with paths',
+      target: repoTarget(() => monorepo()),
+      with: { paths: ['services/auth'], must_ignore: ['services/auth/.env'] },
+    },
   ],
   invalid: [
+    {
+      name: 'DATABASE_URL with a password is still a committed secret',
+      target: repoTarget(passwordInNamedUrl),
+      expect: /DATABASE_URL has a value in docker-compose\.yml:4; only \.env\.example/,
+    },
+    {
+      name: 'the same monorepo unscoped: the other service is in the work tree',
+      target: repoTarget(() => monorepo()),
+      expect: /stripe-key in services\/billing\/settings\.py:1/,
+    },
+    {
+      name: '`repo:` naming a service folder still means the whole repository unless paths narrows it',
+      target: async () => {
+        const scenario = await monorepo();
+        return {
+          context: {
+            target: { url: 'https://127.0.0.1:9' },
+            repoDir: path.join(scenario.fixture.dir, 'services', 'auth'),
+            baseDir: scenario.fixture.dir,
+          },
+          close: () => scenario.fixture.cleanup(),
+        };
+      },
+      expect: /stripe-key in services\/billing\/settings\.py:1/,
+    },
+    {
+      name: "a template default under a name no checklist lists (the FastAPI template's changethis)",
+      target: repoTarget(templateDefaultsCommitted),
+      expect: /known-default-secret in docker-compose\.override\.yml:4/,
+    },
+    {
+      name: 'a zip archive: no scan sees into it',
+      target: repoTarget(archiveCommitted),
+      status: 'error',
+      expect: /not judged: vendor\/bundle\.zip is a zip archive \(zip, jar, docx, xlsx, whl …\) \(410 bytes\)/,
+    },
     {
       name: 'a configured baseline that cannot be read is an error, not an empty baseline',
       target: repoTarget(cleanRepo),
@@ -130,6 +182,26 @@ describe('repo.committed-secrets evidence', () => {
           /1 tracked files not scanned because ignore_paths/.test(observation.note ?? ''),
         ),
       ).toBe(true);
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('reads what a text-only scan cannot: large, binary, NUL-led and UTF-16 files', async () => {
+    const scenario = await secretsInUnusualContent();
+    const { layout } = scenario;
+    try {
+      const outcome = await runCheckOn(committedSecrets, {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir },
+        close: async () => {},
+      });
+      expect(outcome.status).toBe('fail');
+      expectEachFoundOnce(outcome, unusualContentFindings(layout));
+      expect(outcome.observations.find((o) => o.probe === 'scan tracked files')?.actual).toMatchObject({
+        streamed_large_files: 1,
+        decoded_text_files: 3,
+        binary_files_scanned_for_printable_runs: 2,
+      });
     } finally {
       await scenario.fixture.cleanup();
     }
