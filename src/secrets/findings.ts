@@ -70,11 +70,10 @@ export function baselineVerdict(
   let first: BaselineEntry | undefined;
   let acceptedOccurrences = 0;
   for (const occurrence of finding.occurrences) {
-    const entry = acceptedBy(baseline, {
-      fingerprint: finding.fingerprint,
-      rule: occurrence.rule,
-      path: occurrence.path,
-    });
+    // Any rule that found the value there may be the one the entry names.
+    const entry = [occurrence.rule, ...(occurrence.alsoMatchedBy ?? [])]
+      .map((rule) => acceptedBy(baseline, { fingerprint: finding.fingerprint, rule, path: occurrence.path }))
+      .find((accepted) => accepted !== undefined);
     if (!entry) continue;
     first ??= entry;
     acceptedOccurrences++;

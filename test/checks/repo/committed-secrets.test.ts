@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import committedSecrets from '../../../checks/repo/committed-secrets.js';
+import repoHistory from '../../../checks/repo/history.js';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
   archiveCommitted,
@@ -22,7 +23,7 @@ import {
   unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
-import { expectEachFoundOnce, repoTarget } from './repo-target.js';
+import { expectEachFoundOnce, fixtureTarget, repoTarget } from './repo-target.js';
 
 testCheck(committedSecrets, {
   valid: [
@@ -149,14 +150,7 @@ describe('repo.committed-secrets evidence', () => {
   it('accepts baselined findings with their reason and skips ignore_paths visibly', async () => {
     const scenario = await secretValueInComposeFile();
     try {
-      const target = {
-        context: {
-          target: { url: 'https://127.0.0.1:9' },
-          repoDir: scenario.fixture.dir,
-          baseDir: scenario.fixture.dir,
-        },
-        close: async () => {},
-      };
+      const target = fixtureTarget(scenario.fixture.dir);
       const first = await runCheckOn(committedSecrets, target);
       const fingerprint = (
         first.observations.find((observation) => observation.ok === false)?.actual as { sha256?: string }
@@ -215,6 +209,38 @@ describe('repo.committed-secrets evidence', () => {
       expect(outcome.summary).toMatch(/could not list tracked files/);
     } finally {
       await target.close();
+    }
+  });
+});
+
+describe('content no scan can judge', () => {
+  it('is accepted in both checks by one baseline entry naming its blob id, and only then', async () => {
+    const scenario = await archiveCommitted();
+    try {
+      const target = fixtureTarget(scenario.fixture.dir);
+      const blob = await scenario.fixture.git('rev-parse', 'HEAD:vendor/bundle.zip');
+      for (const check of [committedSecrets, repoHistory]) {
+        const outcome = await runCheckOn(check, target);
+        expect(outcome.status, check.id).toBe('error');
+        expect(JSON.stringify(outcome.observations), check.id).toContain(`"blob":"${blob}"`);
+      }
+      await writeFile(
+        path.join(scenario.fixture.dir, 'baseline.json'),
+        JSON.stringify([{ fingerprint: blob, rule: 'unjudged-content', reason: 'vendored bundle, reviewed unpacked' }]),
+      );
+      for (const check of [committedSecrets, repoHistory]) {
+        const outcome = await runCheckOn(check, target, { baseline: 'baseline.json' });
+        expect(outcome.status, check.id).toBe('pass');
+        expect(outcome.summary, check.id).toMatch(/1 baselined/);
+        expect(
+          outcome.observations.some((observation) =>
+            /^baselined: vendored bundle, reviewed unpacked \(.*vendor\/bundle\.zip/.test(observation.note ?? ''),
+          ),
+          check.id,
+        ).toBe(true);
+      }
+    } finally {
+      await scenario.fixture.cleanup();
     }
   });
 });

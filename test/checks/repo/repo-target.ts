@@ -16,6 +16,14 @@ export function repoTarget(build: () => Promise<RepoScenario>, onBuilt?: (scenar
   };
 }
 
+/** A target on a repository the test cleans up itself: the checklist's folder is the repository. */
+export function fixtureTarget(dir: string): TargetHandle {
+  return {
+    context: { target: { url: 'https://127.0.0.1:9' }, repoDir: dir, baseDir: dir },
+    close: async () => {},
+  };
+}
+
 /** Each expected finding (by how its note begins) is reported exactly once, and nothing else fails. */
 export function expectEachFoundOnce(outcome: CheckOutcome, expected: readonly string[]): void {
   const notes = outcome.observations.filter((observation) => observation.ok === false).map((o) => o.note ?? '');
