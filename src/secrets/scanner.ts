@@ -237,8 +237,10 @@ function utf8FromBytes(value: string): string {
 }
 
 /**
- * Scans a file or blob. Binary content is not scanned (the caller reports it
- * as skipped); content without any rule's keyword is never decoded. The bytes
+ * Scans a file or blob of text. Binary content (a NUL in the first 8000
+ * bytes) gives nothing here: `scanContent` (content.ts) decodes UTF-16 and
+ * reads binary content for its printable runs; content without any rule's
+ * keyword is never decoded. The bytes
  * are decoded as latin1 (one byte, one character: a copy, not a UTF-8 decode)
  * because every rule matches ASCII; values are turned back into their UTF-8
  * text before fingerprinting, and columns count bytes.
