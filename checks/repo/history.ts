@@ -232,9 +232,11 @@ export default defineCheck({
     const unjudged: UnjudgedBlob[] = [];
     const kinds = { decoded_text: 0, binary: 0, streamed: 0 };
     const record = (blob: string, size: number, scan: ContentScan): void => {
-      const place = placeOfBlob(blob);
       if (scan.kind === 'binary') kinds.binary++;
       else if (scan.kind !== 'text') kinds.decoded_text++;
+      // The common case, a text blob without findings, allocates nothing here.
+      if (scan.unjudged === undefined && scan.matches.length === 0) return;
+      const place = placeOfBlob(blob);
       if (scan.unjudged !== undefined) unjudged.push({ ...place, what: scan.unjudged, size });
       for (const match of scan.matches) {
         const { length, sha256 } = ctx.secrets.fingerprint(match.value);
@@ -251,7 +253,7 @@ export default defineCheck({
         maxBlobBytes: params.max_blob_bytes,
         signal: ctx.signal,
         onLargeBlob: (sha) => {
-          const scanner = new ContentScanner(placeOfBlob(sha).path);
+          const scanner = new ContentScanner(origins.get(sha)?.path);
           streaming.set(sha, scanner);
           return (piece) => scanner.push(piece);
         },
@@ -269,7 +271,8 @@ export default defineCheck({
           record(blob.sha, blob.size, scanner.end());
           return;
         }
-        record(blob.sha, blob.size, scanContent(blob.content, placeOfBlob(blob.sha).path));
+        // The path only matters to rules that allow some paths (example files); unreachable blobs have none.
+        record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path));
       },
     );
     reading.catch(() => {
@@ -321,9 +324,15 @@ export default defineCheck({
     });
 
     const findings: SecretFinding[] = groupByFingerprint(found);
-    let headPaths: Map<string, string[]>;
+    // Where HEAD still holds each blob, within the scope: the same content elsewhere is another service's.
+    const headPaths = new Map<string, string[]>();
     try {
-      headPaths = findings.length > 0 ? await headBlobs(ctx.repoDir, { signal: ctx.signal }) : new Map();
+      const head =
+        findings.length > 0 ? await headBlobs(ctx.repoDir, { signal: ctx.signal }) : new Map<string, string[]>();
+      for (const [blob, paths] of head) {
+        const scoped = paths.filter((path) => inScope(scope, path));
+        if (scoped.length > 0) headPaths.set(blob, scoped);
+      }
     } catch (error) {
       return { status: 'error', summary: `could not list HEAD's files: ${String(error)}`, observations };
     }
