@@ -19,7 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { gitEnvironment } from './git.js';
+import { gitEnvironment, offline } from './git.js';
 
 export interface BlobIntroduction {
   /** The first commit (parents before children) whose diff added this blob. */
@@ -102,6 +102,7 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
   const subprocess = execa(
     'git',
     [
+      ...offline,
       // A user's config must not change what the walk sees: log.showRoot=false would hide every file of a
       // root commit (never scanned), log.showSignature would put GPG text among the tokens.
       '-c',
@@ -607,7 +608,7 @@ export async function readBlobs(
 }
 
 function spawnCatFile(repoDir: string, stdout: number | 'pipe', signal: AbortSignal | undefined) {
-  return execa('git', ['cat-file', '--batch', '--buffer'], {
+  return execa('git', [...offline, 'cat-file', '--batch', '--buffer'], {
     cwd: repoDir,
     env: gitEnvironment,
     stdin: 'pipe',

@@ -19,17 +19,22 @@ export const gitEnvironment: Readonly<Record<string, string>> = {
   // `git replace` must not hide a commit: the original is what every clone receives (refs/replace/* are
   // not fetched by default), so the history is read as stored, and the replacements too, through --all.
   GIT_NO_REPLACE_OBJECTS: '1',
-  // A partial clone must never fetch what it lacks: the gate reads the repository as it is, offline. Git 2.44+
-  // honours GIT_NO_LAZY_FETCH; older versions are kept off the network by allowing no transport at all.
+  // A partial clone must never fetch what it lacks: the gate reads the repository as it is, offline (git 2.44+;
+  // older versions get `offline` below).
   GIT_NO_LAZY_FETCH: '1',
-  GIT_CONFIG_COUNT: '1',
-  GIT_CONFIG_KEY_0: 'protocol.allow',
-  GIT_CONFIG_VALUE_0: 'never',
   LC_ALL: 'C',
 };
 
+/**
+ * Options for every git call that reads objects: no transport is allowed, so a partial clone's lazy fetch
+ * fails instead of reaching the network (git before 2.44 ignores GIT_NO_LAZY_FETCH). Given as `-c`, which
+ * git passes on to the fetch it would start, rather than as GIT_CONFIG_* variables, which would replace
+ * any the user set (a CI's safe.directory).
+ */
+export const offline: readonly string[] = ['-c', 'protocol.allow=never'];
+
 export async function runGit(repoDir: string, args: string[], options: GitOptions = {}): Promise<string> {
-  const result = await execa('git', args, {
+  const result = await execa('git', [...offline, ...args], {
     cwd: repoDir,
     env: gitEnvironment,
     stripFinalNewline: false,

@@ -363,9 +363,13 @@ describe('repo.history baseline and limits', () => {
     try {
       const settingsBlob = await source.fixture.git('rev-parse', `${source.commits.secretAdded}:config/settings.py`);
       const importBlob = await source.fixture.git('rev-parse', `${sideCommit}:tools/import.py`);
+      const localObjects = () => clone.git('cat-file', '--batch-all-objects', '--batch-check=%(objectname)');
+      const before = await localObjects();
       const outcome = await runCheckOn(repoHistory, target);
       expect(outcome.status, JSON.stringify(outcome, null, 2)).toBe('error');
       expect(outcome.summary).toMatch(/cannot judge the whole history .*: 2 absent blobs not read/);
+      // Read as it is: the promisor remote (a file:// URL any git could fetch from) was never asked.
+      expect(await localObjects()).toBe(before);
       const absent = outcome.observations.find((observation) => observation.probe.includes('absent objects'));
       expect(absent?.actual).toMatchObject({ absent: 2, blobs: expect.any(Array) });
       const listed =
