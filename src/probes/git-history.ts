@@ -6,8 +6,9 @@
  *     parents before children, and records for each blob the first commit and
  *     path that introduced it. One pass, no per-blob process.
  *  2. `git cat-file --batch` reads each unique blob once; the caller sees one
- *     blob at a time, and blobs above the size limit are drained without being
- *     held, so memory stays bounded by the largest scanned blob.
+ *     blob at a time, and blobs above the size limit are never held: their
+ *     content goes piece by piece to a sink the caller gives, so memory stays
+ *     bounded by the size limit.
  *
  * The two run at the same time: the walk hands each new blob id to the reader
  * as soon as it meets it, so git inflates blobs while the walk goes on.
@@ -18,7 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { gitEnvironment } from './git.js';
+import { gitEnvironment, offline } from './git.js';
 
 export interface BlobIntroduction {
   /** The first commit (parents before children) whose diff added this blob. */
@@ -89,12 +90,19 @@ export interface WalkOptions {
    * straight into `readBlobs`).
    */
   onNewBlob?: (sha: string, introduction: BlobIntroduction) => void;
+  /**
+   * Limits the walk to some paths (relative to the top level): changes
+   * elsewhere are not recorded, so a blob counts from the first commit that
+   * put it under one of them.
+   */
+  inScope?: (path: string) => boolean;
 }
 
 export async function walkHistory(repoDir: string, options: WalkOptions = {}): Promise<HistoryWalk> {
   const subprocess = execa(
     'git',
     [
+      ...offline,
       // A user's config must not change what the walk sees: log.showRoot=false would hide every file of a
       // root commit (never scanned), log.showSignature would put GPG text among the tokens.
       '-c',
@@ -126,12 +134,14 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
   let commit = '';
   // After a raw change line, the next token is its path: record it (blob) or skip it (deletion, submodule).
   let expectingPath: { blob: string } | 'skip' | undefined;
+  const { inScope } = options;
   const splitter = new NulSplitter((rawToken) => {
     const token = rawToken.startsWith('\n') ? rawToken.slice(1) : rawToken;
     if (expectingPath !== undefined) {
       const change = expectingPath;
       expectingPath = undefined;
       if (change === 'skip') return;
+      if (inScope && !inScope(token)) return;
       if (!blobs.has(change.blob)) {
         const introduction = { commit, path: token };
         blobs.set(change.blob, introduction);
@@ -177,6 +187,9 @@ function drainedOrClosed(stream: NodeJS.WritableStream & { off: NodeJS.EventEmit
   });
 }
 
+/** Receives a large blob's content piece by piece; each piece is only valid during the call. */
+export type BlobSink = (piece: Buffer) => void;
+
 export type BlobRead =
   | { sha: string; kind: 'text-or-binary'; size: number; content: Buffer }
   | { sha: string; kind: 'too-large'; size: number }
@@ -185,7 +198,8 @@ export type BlobRead =
 /**
  * Parses `git cat-file --batch` output, fed in chunks of any size: a header
  * line `<id> blob <size>` (or `<id> missing`), then the content and a LF.
- * Each blob goes to `onBlob` as soon as its last byte arrives. The content
+ * Each blob goes to `onBlob` as soon as its last byte arrives; a blob above
+ * `maxBlobBytes` goes to the sink `onLargeBlob` returns as it arrives. The content
  * is a view that is only valid during the call: a blob inside one chunk is
  * handed out where it lies, one spread over several chunks is assembled in
  * one reused buffer (at most twice the largest blob read, never more than
@@ -196,13 +210,17 @@ export class CatFileParser {
   blobs = 0;
   bytes = 0;
   private header: Buffer = Buffer.alloc(0);
-  /** The blob being received; `filled` counts its content bytes so far (its LF comes after). */
-  private current: { sha: string; size: number; scannable: boolean; filled: number } | undefined;
+  /**
+   * The blob being received; `filled` counts its content bytes so far (its LF comes after). A blob too
+   * large to hold goes piece by piece to its `sink`, if the consumer gave one.
+   */
+  private current: { sha: string; size: number; scannable: boolean; filled: number; sink?: BlobSink } | undefined;
   private assembly: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly maxBlobBytes: number,
     private readonly onBlob: (blob: BlobRead) => void,
+    private readonly onLargeBlob?: (sha: string, size: number) => BlobSink | undefined,
   ) {}
 
   /** Whether the output so far ended exactly after a blob (anything else: it was cut short). */
@@ -218,6 +236,7 @@ export class CatFileParser {
         if (current.filled < current.size) {
           const take = Math.min(current.size - current.filled, chunk.length - offset);
           if (current.scannable) chunk.copy(this.assembly, current.filled, offset, offset + take);
+          else current.sink?.(chunk.subarray(offset, offset + take));
           current.filled += take;
           offset += take;
           continue;
@@ -260,7 +279,8 @@ export class CatFileParser {
       }
       if (scannable && this.assembly.length < size)
         this.assembly = Buffer.allocUnsafe(Math.max(size, Math.min(2 * this.assembly.length, this.maxBlobBytes)));
-      this.current = { sha, size, scannable, filled: 0 };
+      const sink = scannable ? undefined : this.onLargeBlob?.(sha, size);
+      this.current = { sha, size, scannable, filled: 0, ...(sink ? { sink } : {}) };
     }
   }
 
@@ -490,8 +510,12 @@ function feedFromQueue(stdin: GitStdin, queue: BlobIdQueue, sent: string[]): Pro
 }
 
 export interface ReadBlobsOptions {
-  /** Blobs larger than this are drained unread and reported as `too-large`. */
+  /**
+   * Blobs larger than this are not held: they go piece by piece to the sink
+   * `onLargeBlob` gives (none: drained unread), then are reported as `too-large`.
+   */
   maxBlobBytes: number;
+  onLargeBlob?: (sha: string, size: number) => BlobSink | undefined;
   signal?: AbortSignal;
   /** `fifo` (default where it can be made) or `pipe` (node's child stdout; the fallback). */
   transport?: BlobTransport;
@@ -540,17 +564,21 @@ export async function readBlobs(
   // The ids' source failed: stop git, so that the read loop below ends and the failure surfaces.
   writer.catch(() => subprocess.kill());
 
-  const parser = new CatFileParser(options.maxBlobBytes, (blob) => {
-    const expected = sent[answered];
-    if (blob.sha !== expected)
-      throw new Error(`git cat-file answered ${blob.sha} where ${expected ?? 'nothing'} was asked for`);
-    // Keep the list short: drop answered ids now and then, not on every blob.
-    if (++answered > 4096 && answered * 2 > sent.length) {
-      sent.splice(0, answered);
-      answered = 0;
-    }
-    onBlob(blob);
-  });
+  const parser = new CatFileParser(
+    options.maxBlobBytes,
+    (blob) => {
+      const expected = sent[answered];
+      if (blob.sha !== expected)
+        throw new Error(`git cat-file answered ${blob.sha} where ${expected ?? 'nothing'} was asked for`);
+      // Keep the list short: drop answered ids now and then, not on every blob.
+      if (++answered > 4096 && answered * 2 > sent.length) {
+        sent.splice(0, answered);
+        answered = 0;
+      }
+      onBlob(blob);
+    },
+    options.onLargeBlob,
+  );
   try {
     await output.read(subprocess.stdout, (chunk) => parser.push(chunk));
   } catch (error) {
@@ -580,7 +608,7 @@ export async function readBlobs(
 }
 
 function spawnCatFile(repoDir: string, stdout: number | 'pipe', signal: AbortSignal | undefined) {
-  return execa('git', ['cat-file', '--batch', '--buffer'], {
+  return execa('git', [...offline, 'cat-file', '--batch', '--buffer'], {
     cwd: repoDir,
     env: gitEnvironment,
     stdin: 'pipe',

@@ -19,11 +19,22 @@ export const gitEnvironment: Readonly<Record<string, string>> = {
   // `git replace` must not hide a commit: the original is what every clone receives (refs/replace/* are
   // not fetched by default), so the history is read as stored, and the replacements too, through --all.
   GIT_NO_REPLACE_OBJECTS: '1',
+  // A partial clone must never fetch what it lacks: the gate reads the repository as it is, offline (git 2.44+;
+  // older versions get `offline` below).
+  GIT_NO_LAZY_FETCH: '1',
   LC_ALL: 'C',
 };
 
+/**
+ * Options for every git call that reads objects: no transport is allowed, so a partial clone's lazy fetch
+ * fails instead of reaching the network (git before 2.44 ignores GIT_NO_LAZY_FETCH). Given as `-c`, which
+ * git passes on to the fetch it would start, rather than as GIT_CONFIG_* variables, which would replace
+ * any the user set (a CI's safe.directory).
+ */
+export const offline: readonly string[] = ['-c', 'protocol.allow=never'];
+
 export async function runGit(repoDir: string, args: string[], options: GitOptions = {}): Promise<string> {
-  const result = await execa('git', args, {
+  const result = await execa('git', [...offline, ...args], {
     cwd: repoDir,
     env: gitEnvironment,
     stripFinalNewline: false,
@@ -32,9 +43,33 @@ export async function runGit(repoDir: string, args: string[], options: GitOption
   return result.stdout;
 }
 
-/** Paths of every file git tracks in the index, exactly as stored (NUL-separated, no quoting). */
+/** The blob id git would store for each work-tree file (relative to `repoDir`), in order: `git hash-object`. */
+export async function blobIdsOf(
+  repoDir: string,
+  files: readonly string[],
+  options: GitOptions = {},
+): Promise<string[]> {
+  if (files.length === 0) return [];
+  const ids = (await runGit(repoDir, ['hash-object', '--', ...files], options)).split('\n').filter(Boolean);
+  if (ids.length !== files.length)
+    throw new Error(`git hash-object answered ${ids.length} ids for ${files.length} files`);
+  return ids;
+}
+
+/** The top level of the repository holding `dir` (which may be any folder inside it). */
+export async function repositoryTopLevel(dir: string, options: GitOptions = {}): Promise<string> {
+  const topLevel = (await runGit(dir, ['rev-parse', '--show-toplevel'], options)).trim();
+  if (topLevel === '') throw new Error(`${dir} has no work tree (a bare repository?)`);
+  return topLevel;
+}
+
+/**
+ * Paths of every file git tracks in the index, relative to the top level and
+ * exactly as stored (NUL-separated, no quoting), wherever in the work tree
+ * `repoDir` is.
+ */
 export async function listTrackedFiles(repoDir: string, options: GitOptions = {}): Promise<string[]> {
-  const output = await runGit(repoDir, ['ls-files', '-z', '--cached'], options);
+  const output = await runGit(repoDir, ['ls-files', '-z', '--cached', '--full-name', '--', ':/'], options);
   return output.split('\0').filter((entry) => entry.length > 0);
 }
 
@@ -160,6 +195,80 @@ export async function historyCutoffs(repoDir: string, options: GitOptions = {}):
   if (grafts.trim().length > 0)
     cutoffs.push(`a grafts file (${graftsPath}): it rewrites parents and hides the commits behind them`);
   return cutoffs;
+}
+
+/**
+ * Whether the repository is a partial clone (`git clone --filter=…`): objects
+ * it lacks belong to a promisor remote, and reading one would fetch it.
+ */
+export async function isPartialClone(repoDir: string, options: GitOptions = {}): Promise<boolean> {
+  const result = await execa(
+    'git',
+    ['config', '--get-regexp', String.raw`^(extensions\.partialclone|remote\..*\.promisor)$`],
+    {
+      cwd: repoDir,
+      env: gitEnvironment,
+      reject: false,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    },
+  );
+  if (result.exitCode === 1) return false;
+  if (result.exitCode !== 0) throw new Error(`git config failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  return result.stdout
+    .split('\n')
+    .some((line) => /^extensions\.partialclone \S|^remote\..*\.promisor true$/i.test(line));
+}
+
+/** The id of every object the repository holds locally (for a partial clone: what is there to read). */
+export async function localObjects(repoDir: string, options: GitOptions = {}): Promise<Set<string>> {
+  const output = await runGit(
+    repoDir,
+    ['cat-file', '--batch-all-objects', '--batch-check=%(objectname)', '--unordered'],
+    options,
+  );
+  return new Set(output.split('\n').filter((line) => line.length > 0));
+}
+
+/**
+ * The blobs of HEAD's tree, each with its paths (relative to the top level);
+ * empty when HEAD names no commit yet.
+ */
+export async function headBlobs(repoDir: string, options: GitOptions = {}): Promise<Map<string, string[]>> {
+  const blobs = new Map<string, string[]>();
+  if ((await headCommit(repoDir, options)) === undefined) return blobs;
+  const listing = await runGit(repoDir, ['ls-tree', '-r', '-z', '--full-tree', 'HEAD'], options);
+  for (const entry of listing.split('\0')) {
+    const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(entry);
+    if (!match) continue;
+    const [, blob = '', filePath = ''] = match;
+    const paths = blobs.get(blob);
+    if (paths) paths.push(filePath);
+    else blobs.set(blob, [filePath]);
+  }
+  return blobs;
+}
+
+/**
+ * For each commit, a ref that reaches it, as a revision (`main~3`,
+ * `tags/v1.0^2~1`), or undefined where no ref does. One `git name-rev` per
+ * few hundred commits.
+ */
+export async function refsReaching(
+  repoDir: string,
+  commits: readonly string[],
+  options: GitOptions = {},
+): Promise<Map<string, string | undefined>> {
+  const names = new Map<string, string | undefined>();
+  const unique = [...new Set(commits)];
+  for (let start = 0; start < unique.length; start += 500) {
+    const batch = unique.slice(start, start + 500);
+    const lines = (await runGit(repoDir, ['name-rev', '--name-only', ...batch], options)).split('\n');
+    batch.forEach((commit, index) => {
+      const name = lines[index]?.trim();
+      names.set(commit, name === undefined || name === '' || name === 'undefined' ? undefined : name);
+    });
+  }
+  return names;
 }
 
 /** Blobs no ref or reflog reaches (dropped stashes, amended commits, deleted branches). */

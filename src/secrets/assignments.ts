@@ -115,3 +115,36 @@ export function findNamedAssignments(text: string, names: readonly string[], fil
   }
   return found.sort((left, right) => left.line - right.line || left.column - right.column);
 }
+
+/** A variable named for a location (`DATABASE_URL`, `REDIS_URI`, `SENTRY_DSN`): its secret, if any, is a credential inside. */
+const LOCATION_NAME = /(?:^|_)(?:URL|URI|DSN)$/i;
+const URL_SHAPED = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** `scheme://user:password@`, for a URL the WHATWG parser refuses. */
+const USERINFO_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i;
+/** A libpq keyword string (`host=db password=…`) or a query parameter naming a credential. */
+const CREDENTIAL_PARAMETER =
+  /(?:^|[\s?&;])(?:password|passwd|pwd|secret|token|api_?key|access_?key|sslpassword)=[^\s&;]+/i;
+/** A user name that is a token (`https://<token>@git.example`): long and drawn from a large alphabet. */
+const TOKEN_USERNAME = /^[A-Za-z0-9_-]{20,}$/;
+
+/** Whether a URL-shaped or location value carries a credential: a password, a token as user name, a secret parameter. */
+export function holdsCredentials(value: string): boolean {
+  if (CREDENTIAL_PARAMETER.test(value)) return true;
+  if (!URL_SHAPED.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.password !== '' || (TOKEN_USERNAME.test(url.username) && /\d/.test(url.username));
+  } catch {
+    return USERINFO_WITH_PASSWORD.test(value);
+  }
+}
+
+/**
+ * A value that holds no secret although its variable is a secret name: a URL
+ * without credentials (`postgresql://postgres@127.0.0.1:5432/app`), or
+ * anything but a URL with credentials under a location name (`DATABASE_URL:
+ * the suite starts…` is prose in a comment, not a committed value).
+ */
+export function isCredentialFree(name: string, value: string): boolean {
+  return (URL_SHAPED.test(value) || LOCATION_NAME.test(name)) && !holdsCredentials(value);
+}

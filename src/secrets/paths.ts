@@ -1,4 +1,5 @@
 /** Path patterns for `ignore_paths`: kept tiny and explicit rather than a full glob library. */
+import { z } from 'zod';
 
 function globToRegex(pattern: string): RegExp {
   let source = '';
@@ -22,4 +23,31 @@ export function pathMatches(pattern: string, filePath: string): boolean {
     return filePath === pattern || filePath.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
   }
   return globToRegex(pattern).test(filePath);
+}
+
+/**
+ * A path scope entry as written in a checklist (`services/auth`, `./libs/shared/`), relative to
+ * the repository's top level: never absolute, never climbing out with `..`.
+ */
+export const scopePathSchema = z
+  .string()
+  .min(1)
+  .refine((entry) => !entry.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(entry), {
+    message: 'expected a path relative to the repository top level, not an absolute path',
+  })
+  .refine((entry) => !entry.split(/[\\/]/).includes('..'), {
+    message: 'expected a path inside the repository (no ".." segments)',
+  })
+  .transform(normaliseScopePath);
+
+/** `./services/auth/` → `services/auth`; `.` → `` (the whole repository). */
+function normaliseScopePath(entry: string): string {
+  const segments = entry.split(/[\\/]+/).filter((segment) => segment !== '' && segment !== '.');
+  return segments.join('/');
+}
+
+/** Whether a path (relative to the top level) lies in the scope: no scope is the whole repository. */
+export function inScope(scope: readonly string[] | undefined, filePath: string): boolean {
+  if (scope === undefined) return true;
+  return scope.some((entry) => entry === '' || filePath === entry || filePath.startsWith(`${entry}/`));
 }

@@ -96,6 +96,7 @@ export function isPlaceholder(value: string): boolean {
  * case-insensitively after trimming.
  */
 export const knownDefaultSecrets: readonly string[] = [
+  'changethis',
   'default_secret',
   'default-secret',
   'defaultsecret',
@@ -145,7 +146,44 @@ export const knownDefaultSecrets: readonly string[] = [
   's3cr3t',
 ];
 
-const knownDefaultSet = new Set(knownDefaultSecrets.map((value) => value.toLowerCase()));
+/**
+ * The defaults that project templates commit as live values, for the secret
+ * rules to find wherever a secret-named variable is given one, in the work
+ * tree and in history (rule `known-default-secret`): seed 000's
+ * `default_secret` and `admin123`, the FastAPI full-stack template's
+ * `changethis` (its committed `.env`: SECRET_KEY, FIRST_SUPERUSER_PASSWORD,
+ * POSTGRES_PASSWORD), and the values tutorials ship. Each is distinctive:
+ * words such as `admin`, `secret` or `test` are left to repo.secret-strength,
+ * because as values of a secret-named key they are as often a type, a role or
+ * a label as a password.
+ */
+export const templateDefaultSecrets: readonly string[] = [
+  'changethis',
+  'default_secret',
+  'default-secret',
+  'defaultsecret',
+  'admin123',
+  'changeme',
+  'change-me',
+  'change_me',
+  'changeit',
+  'supersecret',
+  'super-secret',
+  'super_secret',
+  'your-secret-key',
+  'your_secret_key',
+  'your-256-bit-secret',
+  'your-jwt-secret',
+  'keyboard cat',
+  'password123',
+  'passw0rd',
+  'p@ssw0rd',
+  's3cr3t',
+];
+
+const knownDefaultSet = new Set(
+  [...knownDefaultSecrets, ...templateDefaultSecrets].map((value) => value.toLowerCase()),
+);
 
 export function isKnownDefaultSecret(value: string): boolean {
   const normalised = value.trim().toLowerCase();

@@ -7,6 +7,8 @@
  * (test/secrets/rules.test.ts, fixtures/secrets-corpus/).
  */
 
+import { templateDefaultSecrets } from './placeholders.js';
+
 export interface SecretRule {
   /** Stable id, reported with every finding and used in baselines. */
   id: string;
@@ -21,6 +23,12 @@ export interface SecretRule {
   minEntropy?: number;
   /** Extra patterns that, when they match the secret, make the match a false positive. */
   allowlist?: readonly RegExp[];
+  /**
+   * Paths where a match is not a finding (gitleaks' `allowlist.paths`),
+   * tested against the path relative to the repository's top level. Only
+   * tested once a match is found, never on the scan's common path.
+   */
+  allowlistPaths?: readonly RegExp[];
   /** Whether the shared placeholder list (`changeme`, `<…>`, `${…}`) applies. Default true. */
   placeholdersAllowed?: boolean;
   /**
@@ -41,11 +49,51 @@ export interface SecretRule {
  */
 const TEST_VALUE_WORDS = /passw(?:or)?d|secret|token|example|dummy|fake|test|sample|abcdef|123456|qwerty|localdev/i;
 
+/**
+ * Password hashes in the modular crypt format and the framework formats
+ * (bcrypt `$2b$12$…`, argon2 `$argon2id$v=19$…`, scrypt `$scrypt$…` / `$7$…` /
+ * `scrypt:32768:8:1$…`, sha-crypt `$6$…`, Django `pbkdf2_sha256$…`, Werkzeug
+ * `pbkdf2:sha256:…$…`). A hash is what a service stores instead of the
+ * password: a fixture's seeded user row, not a credential anyone can log in with.
+ */
+const PASSWORD_HASH =
+  /^(?:\$(?:2[abxy]?|argon2(?:id|i|d)|scrypt|7|5|6|pbkdf2(?:-sha\d+)?)\$|(?:pbkdf2[_:]sha\d+|argon2|bcrypt(?:_sha256)?|scrypt)[$:])/;
+
+/**
+ * `.env.example`, `config.sample.yml`, `settings.defaults.py`: files whose
+ * values are placeholders by design (the same names as isExampleFile).
+ */
+const EXAMPLE_FILE_PATH = /(?:^|[/._-])(?:example|sample|template|dist|defaults?)(?:$|[._-])[^/]*$/i;
+
+/**
+ * Tokens that documentation everywhere reuses, public by design: the jwt.io
+ * debugger's sample token (signed with `your-256-bit-secret`) and the test key
+ * in Stripe's API reference. Exact values: anything else with the same shape
+ * is still reported.
+ */
+export const publicSampleSecrets: readonly string[] = [
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+  'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+];
+
 /** A regular expression literal, e.g. `const SECRET_NAMES = /PASS|SECRET|TOKEN/i`. */
 const REGEX_LITERAL = /^\/.+\/[dgimsuvy]*$/;
 
 /** Characters that end an unquoted value in config files and code. */
 const valueChars = String.raw`[^\s"'\`;,()<>{}\[\]]`;
+
+/** The keywords of a secret's name: the prefilter finds them once for every rule that starts with one. */
+const SECRET_NAME_KEYWORDS = ['secret', 'key', 'passw', 'pwd', 'token', 'credential'];
+
+/** A name that says it holds a secret: `JWT_SECRET_KEY`, `db_password`, `apiToken`. */
+const secretName = '(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}';
+
+/** A type annotation before a default: `SECRET_KEY: str = …`, `password: Optional[str] = …` (pydantic settings). */
+const typeAnnotation = String.raw`[A-Za-z_][\w.]*(?:\[[\w., |]*\])?(?:\s*\|\s*None)?`;
+
+function escapeForRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 export const secretRules: readonly SecretRule[] = [
   {
@@ -166,7 +214,7 @@ export const secretRules: readonly SecretRule[] = [
   {
     id: 'generic-secret-assignment',
     description: 'High-entropy value assigned to a name containing SECRET, KEY, PASSWORD, TOKEN or CREDENTIAL',
-    keywords: ['secret', 'key', 'passw', 'pwd', 'token', 'credential'],
+    keywords: SECRET_NAME_KEYWORDS,
     startsAtKeyword: true,
     regex: new RegExp(
       String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*["'\`]?(${valueChars}{12,200})`,
@@ -185,7 +233,30 @@ export const secretRules: readonly SecretRule[] = [
       /^\.{0,2}\/(?:[\w.-]+\/)*[\w-]+\.[A-Za-z]{1,5}$/,
       /^\/(?:etc|var|run|home|usr|opt|srv|tmp)\//,
       /^(?:https?:\/\/|file:)/,
+      PASSWORD_HASH,
     ],
+  },
+  {
+    id: 'known-default-secret',
+    description:
+      'A secret-named variable given a default that templates ship (changethis, default_secret, admin123, changeme …), ' +
+      'as an assignment or as the fallback of an environment lookup (getenv with a default, ?? or ||)',
+    // One line, and a code fallback only between quotes (getenv's name, then its default): a list
+    // of defaults or prose that names them (`default-secret, admin123`) is not an assignment.
+    // Anchored at the name's keywords, which the prefilter finds anyway: the defaults themselves as keywords
+    // (`def…`, `cha…`, `sup…`) made the prefilter stop at every other Python line, 2–3× its cost there.
+    keywords: SECRET_NAME_KEYWORDS,
+    startsAtKeyword: true,
+    regex: new RegExp(
+      String.raw`${secretName}(?:["'\]]{0,2}[ \t]*(?::=|=>|=|:[ \t]*${typeAnnotation}[ \t]*=|:|\?\?|\|\|)[ \t]*["'\`]?|["'][ \t]*,[ \t]*(?:default[ \t]*=[ \t]*)?["'])(${templateDefaultSecrets.map(escapeForRegex).join('|')})(?![A-Za-z0-9_@-])`,
+      'gi',
+    ),
+    secretGroup: 1,
+    // `changeme` is on the placeholder list: in an example file it is one, anywhere else it is the live value.
+    placeholdersAllowed: false,
+    allowlistPaths: [EXAMPLE_FILE_PATH],
+    // camelCase is an identifier in code (`key: changeMe` names a variable), not a literal default.
+    allowlist: [/[a-z][A-Z]/],
   },
 ];
 

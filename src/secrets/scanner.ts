@@ -9,13 +9,15 @@
 import { shannonEntropy } from './entropy.js';
 import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
 import { isPlaceholder } from './placeholders.js';
-import { type SecretRule, secretRules } from './rules.js';
+import { publicSampleSecrets, type SecretRule, secretRules } from './rules.js';
 
 export interface SecretMatch {
   ruleId: string;
   /** 1-based line and column of the secret value. */
   line: number;
   column: number;
+  /** Offset of the secret value in what was scanned: bytes for a buffer, characters for a string. */
+  offset: number;
   /**
    * The secret itself. It never leaves the process: callers turn it into a
    * fingerprint (ctx.secrets.fingerprint) before building observations.
@@ -57,11 +59,19 @@ class LineIndex {
   }
 }
 
-/** Whether a regex match is a real finding under the rule's entropy floor and allowlists. */
-export function acceptsSecret(rule: SecretRule, value: string): boolean {
+const publicSamples = new Set(publicSampleSecrets);
+
+/**
+ * Whether a regex match is a real finding under the rule's entropy floor and
+ * allowlists; `path` (relative to the repository's top level) for the rules
+ * that allow some paths.
+ */
+export function acceptsSecret(rule: SecretRule, value: string, path?: string): boolean {
   if (rule.minEntropy !== undefined && shannonEntropy(value) < rule.minEntropy) return false;
   if (rule.allowlist?.some((pattern) => pattern.test(value))) return false;
   if (rule.placeholdersAllowed !== false && isPlaceholder(value)) return false;
+  if (publicSamples.has(value)) return false;
+  if (path !== undefined && rule.allowlistPaths?.some((pattern) => pattern.test(path))) return false;
   return true;
 }
 
@@ -200,23 +210,24 @@ function inReadingOrder(matches: (SecretMatch & { rule: number })[]): SecretMatc
     .map(({ rule: _rule, ...match }) => match);
 }
 
-function runRules(text: string, rules: readonly TriggeredRule[]): SecretMatch[] {
+function runRules(text: string, rules: readonly TriggeredRule[], path: string | undefined): SecretMatch[] {
   const matches: (SecretMatch & { rule: number })[] = [];
   const lines = new LineIndex(text);
   for (const { rule, index, keywordStarts } of rules) {
     for (const match of ruleMatches(text, rule, keywordStarts)) {
       const value = match[rule.secretGroup];
-      if (value === undefined || !acceptsSecret(rule, value)) continue;
-      const { line, column } = lines.position(groupOffset(match, rule.secretGroup));
-      matches.push({ ruleId: rule.id, line, column, value, rule: index });
+      if (value === undefined || !acceptsSecret(rule, value, path)) continue;
+      const offset = groupOffset(match, rule.secretGroup);
+      matches.push({ ruleId: rule.id, ...lines.position(offset), offset, value, rule: index });
     }
   }
   return inReadingOrder(matches);
 }
 
-export function scanText(text: string, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
+/** Scans a string; `path` (relative to the repository's top level) for the rules that allow some paths. */
+export function scanText(text: string, rules: readonly SecretRule[] = secretRules, path?: string): SecretMatch[] {
   const candidates = triggered(text, rules);
-  return candidates.length === 0 ? [] : runRules(text, candidates);
+  return candidates.length === 0 ? [] : runRules(text, candidates, path);
 }
 
 /** A latin1 string's characters are the original bytes; re-read them as the UTF-8 the value really was. */
@@ -226,8 +237,10 @@ function utf8FromBytes(value: string): string {
 }
 
 /**
- * Scans a file or blob. Binary content is not scanned (the caller reports it
- * as skipped); content without any rule's keyword is never decoded. The bytes
+ * Scans a file or blob of text. Binary content (a NUL in the first 8000
+ * bytes) gives nothing here: `scanContent` (content.ts) decodes UTF-16 and
+ * reads binary content for its printable runs; content without any rule's
+ * keyword is never decoded. The bytes
  * are decoded as latin1 (one byte, one character: a copy, not a UTF-8 decode)
  * because every rule matches ASCII; values are turned back into their UTF-8
  * text before fingerprinting, and columns count bytes.
@@ -238,8 +251,23 @@ function utf8FromBytes(value: string): string {
  * whole text. The findings are exactly scanText's on the same characters
  * (test/secrets/rules.test.ts).
  */
-export function scanBuffer(content: Uint8Array, rules: readonly SecretRule[] = secretRules): SecretMatch[] {
-  if (looksBinary(content)) return [];
+export function scanBuffer(
+  content: Uint8Array,
+  rules: readonly SecretRule[] = secretRules,
+  path?: string,
+): SecretMatch[] {
+  return looksBinary(content) ? [] : scanBytes(content, rules, path);
+}
+
+/**
+ * scanBuffer without the binary test: for content already known to be text,
+ * or made scannable (decoded UTF-16, the printable runs of a binary file).
+ */
+export function scanBytes(
+  content: Uint8Array,
+  rules: readonly SecretRule[] = secretRules,
+  path?: string,
+): SecretMatch[] {
   let text: string | undefined;
   const decoded = (): string => {
     text ??= Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
@@ -277,9 +305,9 @@ export function scanBuffer(content: Uint8Array, rules: readonly SecretRule[] = s
   for (const { rule: index, match } of found) {
     const rule = rules[index];
     const value = rule ? match[rule.secretGroup] : undefined;
-    if (!rule || value === undefined || !acceptsSecret(rule, value)) continue;
-    const { line, column } = lines.position(groupOffset(match, rule.secretGroup));
-    matches.push({ ruleId: rule.id, line, column, value: utf8FromBytes(value), rule: index });
+    if (!rule || value === undefined || !acceptsSecret(rule, value, path)) continue;
+    const offset = groupOffset(match, rule.secretGroup);
+    matches.push({ ruleId: rule.id, ...lines.position(offset), offset, value: utf8FromBytes(value), rule: index });
   }
   return inReadingOrder(matches);
 }

@@ -1,6 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ … }}` is literal CI expression text under test
 import { describe, expect, it } from 'vitest';
-import { findNamedAssignments, isEnvFile, isExampleFile } from '../../src/secrets/assignments.js';
+import {
+  findNamedAssignments,
+  holdsCredentials,
+  isCredentialFree,
+  isEnvFile,
+  isExampleFile,
+} from '../../src/secrets/assignments.js';
 import { pathMatches } from '../../src/secrets/paths.js';
 
 const names = ['JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'AUTH_SECRET'];
@@ -63,5 +69,29 @@ describe('file classification', () => {
     expect(pathMatches('**/*.test.ts', 'root.test.ts')).toBe(true);
     expect(pathMatches('fixtures/*.pem', 'fixtures/tls/key.pem')).toBe(false);
     expect(pathMatches('fixtures/**/*.pem', 'fixtures/tls/key.pem')).toBe(true);
+  });
+});
+
+describe('credentials in named values', () => {
+  it.each([
+    ['postgresql://app:test-password-rotated@db:5432/app', true],
+    ['postgres://app:${POSTGRES_PASSWORD}@db/app', true],
+    ['host=db user=app password=hunter2', true],
+    ['https://api.example/v1?token=abc123def', true],
+    ['https://ghp1Xq8Zt2LmW9xVb4RnK7pY@git.example/org/repo.git', true],
+    ['postgresql://postgres@127.0.0.1:5432/app', false],
+    ['https://auth.example/oauth/token', false],
+    ['redis://cache:6379/0', false],
+    ['the', false],
+  ])('%s holds credentials: %s', (value, expected) => {
+    expect(holdsCredentials(value)).toBe(expected);
+  });
+
+  it('judges a location variable by what its value holds, not by its name', () => {
+    expect(isCredentialFree('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/app')).toBe(true);
+    expect(isCredentialFree('DATABASE_URL', 'the')).toBe(true);
+    expect(isCredentialFree('DATABASE_URL', 'postgresql://app:test-password-rotated@db/app')).toBe(false);
+    expect(isCredentialFree('JWT_SECRET_KEY', 'q8Zt2LmW9xVb4RnK7pYc3HdF6jSg1TeA')).toBe(false);
+    expect(isCredentialFree('JWT_SECRET_KEY', 'https://vault.example/v1/secret/jwt')).toBe(true);
   });
 });

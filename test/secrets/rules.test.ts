@@ -34,16 +34,19 @@ describe('secret rules as data', () => {
     describe(rule.id, () => {
       const mustMatch = corpus.secrets.filter((sample) => sample.ruleId === rule.id);
       const mustNotMatch = corpus.benign.filter((sample) => sample.ruleId === rule.id);
-      it.each(mustMatch.map((sample, index) => [`${sample.name} #${index}`, sample.text]))(
+      it.each(mustMatch.map((sample, index) => [`${sample.name} #${index}`, sample.text, sample.path]))(
         'finds %s',
-        (_name, text) => {
-          const found = scanText(text).map((match) => match.ruleId);
+        (_name, text, path) => {
+          const found = scanText(text, secretRules, path).map((match) => match.ruleId);
           expect(found).toContain(rule.id);
         },
       );
-      it.each(mustNotMatch.map((sample) => [sample.name, sample.text]))('ignores %s', (_name, text) => {
-        expect(scanText(text)).toEqual([]);
-      });
+      it.each(mustNotMatch.map((sample) => [sample.name, sample.text, sample.path]))(
+        'ignores %s',
+        (_name, text, path) => {
+          expect(scanText(text, secretRules, path)).toEqual([]);
+        },
+      );
     });
   }
 

@@ -2,20 +2,28 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import committedSecrets from '../../../checks/repo/committed-secrets.js';
+import repoHistory from '../../../checks/repo/history.js';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
+  archiveCommitted,
   cleanRepo,
+  credentialFreeUrls,
   envDeletedOnSideBranch,
   envIgnoredOnlyLocally,
   envNotIgnored,
   keyOnlyReachableFromTag,
   knownDefaultInCode,
+  monorepo,
   notAGitRepository,
+  passwordInNamedUrl,
   realValueInEnvExample,
+  secretsInUnusualContent,
   secretValueInComposeFile,
+  templateDefaultsCommitted,
+  unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
-import { repoTarget } from './repo-target.js';
+import { expectEachFoundOnce, fixtureTarget, repoTarget } from './repo-target.js';
 
 testCheck(committedSecrets, {
   valid: [
@@ -23,8 +31,53 @@ testCheck(committedSecrets, {
     // History is not this check's concern: the working tree of these repositories is clean.
     { name: '.env only in an unmerged branch (history is repo.history)', target: repoTarget(envDeletedOnSideBranch) },
     { name: 'key only reachable from a tag', target: repoTarget(keyOnlyReachableFromTag) },
+    {
+      name: 'DATABASE_URL without a password, and a comment that names DATABASE_URL in prose',
+      target: repoTarget(credentialFreeUrls),
+    },
+    {
+      name: 'a clean service in a monorepo whose other service committed a key, scoped with paths',
+      target: repoTarget(() => monorepo()),
+      with: { paths: ['services/auth'], must_ignore: ['services/auth/.env'] },
+    },
   ],
   invalid: [
+    {
+      name: 'DATABASE_URL with a password is still a committed secret',
+      target: repoTarget(passwordInNamedUrl),
+      expect: /DATABASE_URL has a value in docker-compose\.yml:4; only \.env\.example/,
+    },
+    {
+      name: 'the same monorepo unscoped: the other service is in the work tree',
+      target: repoTarget(() => monorepo()),
+      expect: /stripe-key in services\/billing\/settings\.py:1/,
+    },
+    {
+      name: '`repo:` naming a service folder still means the whole repository unless paths narrows it',
+      target: async () => {
+        const scenario = await monorepo();
+        return {
+          context: {
+            target: { url: 'https://127.0.0.1:9' },
+            repoDir: path.join(scenario.fixture.dir, 'services', 'auth'),
+            baseDir: scenario.fixture.dir,
+          },
+          close: () => scenario.fixture.cleanup(),
+        };
+      },
+      expect: /stripe-key in services\/billing\/settings\.py:1/,
+    },
+    {
+      name: "a template default under a name no checklist lists (the FastAPI template's changethis)",
+      target: repoTarget(templateDefaultsCommitted),
+      expect: /known-default-secret in docker-compose\.override\.yml:4/,
+    },
+    {
+      name: 'a zip archive: no scan sees into it',
+      target: repoTarget(archiveCommitted),
+      status: 'error',
+      expect: /not judged: vendor\/bundle\.zip is a zip archive \(zip, jar, docx, xlsx, whl …\) \(410 bytes\)/,
+    },
     {
       name: 'a configured baseline that cannot be read is an error, not an empty baseline',
       target: repoTarget(cleanRepo),
@@ -97,14 +150,7 @@ describe('repo.committed-secrets evidence', () => {
   it('accepts baselined findings with their reason and skips ignore_paths visibly', async () => {
     const scenario = await secretValueInComposeFile();
     try {
-      const target = {
-        context: {
-          target: { url: 'https://127.0.0.1:9' },
-          repoDir: scenario.fixture.dir,
-          baseDir: scenario.fixture.dir,
-        },
-        close: async () => {},
-      };
+      const target = fixtureTarget(scenario.fixture.dir);
       const first = await runCheckOn(committedSecrets, target);
       const fingerprint = (
         first.observations.find((observation) => observation.ok === false)?.actual as { sha256?: string }
@@ -135,6 +181,26 @@ describe('repo.committed-secrets evidence', () => {
     }
   });
 
+  it('reads what a text-only scan cannot: large, binary, NUL-led and UTF-16 files', async () => {
+    const scenario = await secretsInUnusualContent();
+    const { layout } = scenario;
+    try {
+      const outcome = await runCheckOn(committedSecrets, {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir },
+        close: async () => {},
+      });
+      expect(outcome.status).toBe('fail');
+      expectEachFoundOnce(outcome, unusualContentFindings(layout));
+      expect(outcome.observations.find((o) => o.probe === 'scan tracked files')?.actual).toMatchObject({
+        streamed_large_files: 1,
+        decoded_text_files: 3,
+        binary_files_scanned_for_printable_runs: 2,
+      });
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
   it('errors (fails closed) outside a git repository', async () => {
     const target = await notAGitRepository();
     try {
@@ -143,6 +209,38 @@ describe('repo.committed-secrets evidence', () => {
       expect(outcome.summary).toMatch(/could not list tracked files/);
     } finally {
       await target.close();
+    }
+  });
+});
+
+describe('content no scan can judge', () => {
+  it('is accepted in both checks by one baseline entry naming its blob id, and only then', async () => {
+    const scenario = await archiveCommitted();
+    try {
+      const target = fixtureTarget(scenario.fixture.dir);
+      const blob = await scenario.fixture.git('rev-parse', 'HEAD:vendor/bundle.zip');
+      for (const check of [committedSecrets, repoHistory]) {
+        const outcome = await runCheckOn(check, target);
+        expect(outcome.status, check.id).toBe('error');
+        expect(JSON.stringify(outcome.observations), check.id).toContain(`"blob":"${blob}"`);
+      }
+      await writeFile(
+        path.join(scenario.fixture.dir, 'baseline.json'),
+        JSON.stringify([{ fingerprint: blob, rule: 'unjudged-content', reason: 'vendored bundle, reviewed unpacked' }]),
+      );
+      for (const check of [committedSecrets, repoHistory]) {
+        const outcome = await runCheckOn(check, target, { baseline: 'baseline.json' });
+        expect(outcome.status, check.id).toBe('pass');
+        expect(outcome.summary, check.id).toMatch(/1 baselined/);
+        expect(
+          outcome.observations.some((observation) =>
+            /^baselined: vendored bundle, reviewed unpacked \(.*vendor\/bundle\.zip/.test(observation.note ?? ''),
+          ),
+          check.id,
+        ).toBe(true);
+      }
+    } finally {
+      await scenario.fixture.cleanup();
     }
   });
 });

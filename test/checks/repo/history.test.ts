@@ -5,20 +5,26 @@ import { describe, expect, it } from 'vitest';
 import repoHistory from '../../../checks/repo/history.js';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
+  archiveCommitted,
   cleanRepo,
   envDeletedOnSideBranch,
   historyCutOff,
   keyOnlyReachableFromTag,
+  monorepo,
   notAGitRepository,
   type RepoScenario,
+  secretCopiedThroughBlobs,
   secretHiddenByReplaceRef,
   secretInRenamedFile,
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
+  secretsInUnusualContent,
   secretsOnlyBehindTags,
+  templateDefaultsCommitted,
+  unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
 import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
-import { repoTarget } from './repo-target.js';
+import { expectEachFoundOnce, repoTarget } from './repo-target.js';
 
 /** Commit ids are only known once a fixture is built; the expectations read them lazily. */
 const built = new Map<string, RepoScenario>();
@@ -33,8 +39,73 @@ function lazy(build: () => RegExp): RegExp {
 }
 
 testCheck(repoHistory, {
-  valid: [{ name: 'clean repository (ignored .env never committed)', target: repoTarget(cleanRepo) }],
+  valid: [
+    { name: 'clean repository (ignored .env never committed)', target: repoTarget(cleanRepo) },
+    {
+      name: 'a clean service in a monorepo whose other service committed a key, scoped with paths',
+      target: repoTarget(() => monorepo()),
+      with: { paths: ['services/auth'] },
+    },
+  ],
   invalid: [
+    {
+      name: 'the same monorepo unscoped: the other service is in the history',
+      target: repoTarget(() => monorepo()),
+      expect: /stripe-key in services\/billing\/settings\.py:1 introduced by commit/,
+    },
+    {
+      name: 'scoped to a service, a key copied in from elsewhere counts from the commit that put it there',
+      target: repoTarget(() => monorepo(true), remember('mono')),
+      with: { paths: ['./services/auth/'] },
+      expect: lazy(
+        () =>
+          new RegExp(
+            `generic-secret-assignment in services/auth/src/shared\\.py:1 introduced by commit ${commitOf('mono', 'authShared')}; ` +
+              // HEAD holds the same blob in the other service too: not this scope's business.
+              'still in HEAD \\(services/auth/src/shared\\.py\\)"',
+          ),
+      ),
+    },
+    {
+      name: 'one finding per secret: where it was introduced, where else it appears, still in HEAD',
+      target: repoTarget(() => secretCopiedThroughBlobs(), remember('copied')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `stripe-key in config/payments\\.py:1 introduced by commit ${commitOf('copied', 'introduced')}; ` +
+              'also in 2 other places; still in HEAD \\(config/billing\\.py\\)',
+          ),
+      ),
+    },
+    {
+      name: 'one finding per secret, no longer in HEAD',
+      target: repoTarget(() => secretCopiedThroughBlobs(true), remember('copied-gone')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `stripe-key in config/payments\\.py:1 introduced by commit ${commitOf('copied-gone', 'introduced')}; ` +
+              'also in 2 other places; not in HEAD',
+          ),
+      ),
+    },
+    {
+      name: "the FastAPI template's changethis in a committed, since deleted .env (a known default from the rules)",
+      target: repoTarget(templateDefaultsCommitted, remember('defaults')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `known-default-secret in \\.env:2 introduced by commit ${commitOf('defaults', 'envAdded')}; ` +
+              'also in 2 other places; still in HEAD \\(docker-compose\\.override\\.yml\\)',
+          ),
+      ),
+    },
+    {
+      name: 'a zip archive: no scan sees into it, so the history cannot be judged',
+      target: repoTarget(archiveCommitted),
+      status: 'error',
+      expect:
+        /not judged: a zip archive \(zip, jar, docx, xlsx, whl …\), 410 bytes, at vendor\/bundle\.zip @ [0-9a-f]{12}/,
+    },
     {
       name: 'a configured baseline that cannot be read is an error, not an empty baseline',
       target: repoTarget(cleanRepo),
@@ -192,24 +263,55 @@ describe('repo.history baseline and limits', () => {
     });
   });
 
-  it('skips blobs over max_blob_bytes with an observation naming them', async () => {
+  it('scans blobs over max_blob_bytes as a stream, finding what they hold', async () => {
     const scenario = await cleanRepo();
     try {
-      await scenario.fixture.commit('vendor a bundle', { 'vendor/bundle.js': 'x'.repeat(4096) });
+      const key = `${['sk', 'live'].join('_')}_${'0123456789abcdefghijklmnopqrstuv'}`;
+      await scenario.fixture.commit('vendor a bundle', {
+        'vendor/bundle.js': `${'x'.repeat(4096)}\nconst k = '${key}';\n`,
+      });
       const outcome = await runCheckOn(
         repoHistory,
         { context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir }, close: async () => {} },
         { max_blob_bytes: 1024 },
       );
-      expect(outcome.status).toBe('pass');
-      expect(
-        outcome.observations.some((observation) =>
-          /not scanned: 4096 bytes exceeds max_blob_bytes \(vendor\/bundle\.js/.test(observation.note ?? ''),
-        ),
-      ).toBe(true);
+      expect(outcome.status).toBe('fail');
+      expect(outcome.summary).toMatch(/stripe-key in vendor\/bundle\.js:2 introduced by commit/);
+      const totals = outcome.observations.find((observation) => observation.probe.startsWith('git log --all'));
+      expect(totals?.actual).toMatchObject({ large_blobs_streamed: 1 });
+      expect(JSON.stringify(outcome)).not.toContain(key);
     } finally {
       await scenario.fixture.cleanup();
     }
+  });
+
+  it('reads what a text-only scan cannot: large, binary, NUL-led and UTF-16 blobs', async () => {
+    const scenario = await secretsInUnusualContent();
+    const { commits, layout } = scenario;
+    try {
+      const outcome = await runCheckOn(repoHistory, {
+        context: { target: { url: 'https://127.0.0.1:9' }, repoDir: scenario.fixture.dir },
+        close: async () => {},
+      });
+      expect(outcome.status).toBe('fail');
+      // Each secret once: the windows of the streamed dump overlap, their findings do not.
+      expectEachFoundOnce(outcome, unusualContentFindings(layout, ` introduced by commit ${commits.initial}`));
+      expect(outcome.observations.find((o) => o.probe.startsWith('git log --all'))?.actual).toMatchObject({
+        decoded_text_blobs: 3,
+        binary_blobs_scanned_for_printable_runs: 2,
+        large_blobs_streamed: 1,
+      });
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('refuses a path scope that is absolute or leaves the repository (exit 2 at load)', () => {
+    expect(() => repoHistory.params.parse({ paths: ['../other-repo'] })).toThrow(/inside the repository/);
+    expect(() => repoHistory.params.parse({ paths: ['/srv/app'] })).toThrow(/not an absolute path/);
+    expect(repoHistory.params.parse({ paths: ['./services/auth/', '.'] })).toMatchObject({
+      paths: ['services/auth', ''],
+    });
   });
 
   it('finds secrets in unreachable blobs when asked (a dropped stash)', async () => {
@@ -229,10 +331,11 @@ describe('repo.history baseline and limits', () => {
     }
   });
 
-  it('errors (fails closed) when a committed blob is gone from the object store, naming the blob', async () => {
+  it('errors (fails closed) when a committed blob is gone from the object store, naming it, its path and a ref', async () => {
     const fixture = await GitFixture.create('history-missing-blob');
     try {
       const commit = await fixture.commit('config', { 'config.txt': 'setting = 1\n', 'other.txt': 'x\n' });
+      await fixture.commit('later', { 'later.txt': 'y\n' });
       const blob = await fixture.git('rev-parse', `${commit}:config.txt`);
       // Loose objects live at .git/objects/<2 hex>/<38 hex>: deleting one leaves the trees naming it.
       await rm(path.join(fixture.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
@@ -241,9 +344,62 @@ describe('repo.history baseline and limits', () => {
         close: async () => {},
       });
       expect(outcome.status).toBe('error');
-      expect(outcome.summary).toMatch(new RegExp(`could not read blobs: .*${blob}.* missing from the object store`));
+      expect(outcome.summary).toContain(
+        `1 absent blob not read. Absent from the object store: ${blob} (config.txt, reached by main~1)`,
+      );
     } finally {
       await fixture.cleanup();
+    }
+  });
+
+  it('on a partial clone, names every absent blob with its path and a ref, and reports what it could read', async () => {
+    const source = await secretInRenamedFile();
+    // A side branch whose file is never checked out: its blob stays on the server too.
+    await source.fixture.git('checkout', '--quiet', '-b', 'feature/import');
+    const sideCommit = await source.fixture.commit('import tool', { 'tools/import.py': 'BATCH = 500\n' });
+    await source.fixture.git('checkout', '--quiet', 'main');
+    const clone = await GitFixture.partialClone(source.fixture, 'partial');
+    const target = { context: { target: { url: 'https://127.0.0.1:9' }, repoDir: clone.dir }, close: async () => {} };
+    try {
+      const settingsBlob = await source.fixture.git('rev-parse', `${source.commits.secretAdded}:config/settings.py`);
+      const importBlob = await source.fixture.git('rev-parse', `${sideCommit}:tools/import.py`);
+      const localObjects = () => clone.git('cat-file', '--batch-all-objects', '--batch-check=%(objectname)');
+      const before = await localObjects();
+      const outcome = await runCheckOn(repoHistory, target);
+      expect(outcome.status, JSON.stringify(outcome, null, 2)).toBe('error');
+      expect(outcome.summary).toMatch(/cannot judge the whole history .*: 2 absent blobs not read/);
+      // Read as it is: the promisor remote (a file:// URL any git could fetch from) was never asked.
+      expect(await localObjects()).toBe(before);
+      const absent = outcome.observations.find((observation) => observation.probe.includes('absent objects'));
+      expect(absent?.actual).toMatchObject({ absent: 2, blobs: expect.any(Array) });
+      const listed =
+        absent?.actual && typeof absent.actual === 'object' && 'blobs' in absent.actual ? absent.actual.blobs : [];
+      expect(listed).toHaveLength(2);
+      expect(listed).toContainEqual({
+        blob: settingsBlob,
+        path: 'config/settings.py',
+        commit: source.commits.secretAdded,
+        ref: expect.stringMatching(/^(?:remotes\/)?origin\/(?:main|HEAD)~2$|^main~2$/),
+      });
+      expect(listed).toContainEqual({
+        blob: importBlob,
+        path: 'tools/import.py',
+        commit: sideCommit,
+        ref: expect.stringMatching(/^(?:remotes\/)?origin\/feature\/import$/),
+      });
+
+      // A secret the clone does hold is still found: the verdict is then fail, with the absent blobs named.
+      await clone.commit('ci token', {
+        'ci/clone.sh': `git clone https://oauth2:${['glpat', 'Zq8Xw2Lm9Pv4Rt7Yb1Kc'].join('-')}@gitlab.example/app.git\n`,
+      });
+      const withFinding = await runCheckOn(repoHistory, target);
+      expect(withFinding.status).toBe('fail');
+      expect(withFinding.summary).toMatch(
+        /1 secret finding in git history, and 2 absent blobs not read, first: gitlab-token in ci\/clone\.sh:1/,
+      );
+    } finally {
+      await clone.cleanup();
+      await source.fixture.cleanup();
     }
   });
 
