@@ -9,7 +9,13 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
-import { attemptRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import {
+  attemptFailureRequest,
+  attemptRequest,
+  describeFailure,
+  describeRequest,
+  targetUrl,
+} from '../../src/probes/http-attempt.js';
 import { httpVerdict } from './outcome.js';
 
 export interface RedirectJudgement {
@@ -160,7 +166,8 @@ export default defineCheck({
     const unobserved: string[] = [];
     const failures: string[] = [];
     // In parallel: a listener that never answers costs one timeout, not one per path. The same paths over
-    // HTTPS give what a redirect's body must not carry.
+    // HTTPS give what a redirect's body must not carry; without a credential they may be refused and counted
+    // as failures, so they leave from the source-address pool, never from the operator's own address.
     const [attempts, httpsBodies] = await Promise.all([
       Promise.all(
         params.paths.map(async (path) => {
@@ -169,7 +176,7 @@ export default defineCheck({
         }),
       ),
       Promise.all(
-        params.paths.map(async (path) => (await attemptRequest(ctx.http, targetUrl(ctx.target.url, path))).response),
+        params.paths.map(async (path) => (await attemptFailureRequest(ctx, targetUrl(ctx.target.url, path))).response),
       ),
     ]);
     const httpsBodyOf = new Map(

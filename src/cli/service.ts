@@ -7,6 +7,7 @@
  *   secgate service mfa enroll <username> [--code 123456]
  *   secgate service unlock <username>
  *   secgate service unblock-ip <address>
+ *   secgate service signing-key                 (SECGATE_JWT_SECRET from the environment)
  *
  * Administrative commands use --database-url, else DATABASE_URL, else the
  * embedded PostgreSQL under the data directory (started for the command).
@@ -21,11 +22,16 @@ import {
   unblockIp,
   unlockAccount,
 } from '../service/auth/accounts.js';
-import { ConfigurationError, DATABASE_URL_VARIABLE } from '../service/config.js';
+import { ConfigurationError, DATABASE_URL_VARIABLE, JWT_SECRET_VARIABLE } from '../service/config.js';
 import { EmbeddedDatabaseError, startEmbeddedDatabase } from '../service/db/embedded.js';
 import { applyMigrations } from '../service/db/migrate.js';
 import { createPool, type Pool } from '../service/db/pool.js';
-import { provisionAccount, type ReferenceServiceOptions, startReferenceService } from '../service/index.js';
+import {
+  provisionAccount,
+  type ReferenceServiceOptions,
+  signingKeyPem,
+  startReferenceService,
+} from '../service/index.js';
 import { ensureServerCredentials } from '../service/pki.js';
 
 interface DatabaseOptions {
@@ -316,6 +322,21 @@ export function registerServiceCommand(program: Command): void {
       guarded(async (address: string, flags: DatabaseOptions) => {
         const lifted = await withDatabase(flags, (pool) => unblockIp(pool, ipAddress(address)));
         process.stdout.write(lifted > 0 ? `block of ${address} lifted\n` : `${address} had no active block\n`);
+      }),
+    );
+
+  service
+    .command('signing-key')
+    .description(
+      `print the private key (PEM) the service signs tokens with, derived from ${JWT_SECRET_VARIABLE}: the gate's signing_key_env in a test environment`,
+    )
+    .action(
+      guarded(async () => {
+        // Read from the environment like `service start`: a secret never goes in an argument, which `ps` shows.
+        const secret = process.env[JWT_SECRET_VARIABLE];
+        if (!secret)
+          throw new InvalidArgumentError(`${JWT_SECRET_VARIABLE} is not set: export the service's secret first`);
+        process.stdout.write(signingKeyPem(secret));
       }),
     );
 }

@@ -99,7 +99,15 @@ describe('embedded PostgreSQL', () => {
       ['secgate', 'service', 'start', '--data-dir', dataDir, '--https-port', '0', '--http-port', '0'],
       {
         cwd: path.resolve('.'),
-        env: { ...environment, SECGATE_JWT_SECRET: 'runbook-stop-test-secret-of-enough-length-0123456789' },
+        env: {
+          ...environment,
+          SECGATE_JWT_SECRET: 'runbook-stop-test-secret-of-enough-length-0123456789',
+          // npx links this checkout into its cache (~/.npm/_npx) before it runs it; two suites at once would race
+          // on that shared entry (ENOENT on its package.json), so this run gets a cache of its own.
+          npm_config_cache: path.join(workDir, 'npm-cache'),
+          // …and it would run this package's `prepare` (the build) there: the suite has built it already.
+          npm_config_ignore_scripts: 'true',
+        },
         extendEnv: false,
         reject: false,
         buffer: false,
