@@ -4,8 +4,7 @@ import type { Command } from 'commander';
 import { verifyEnvelope } from '../evidence/dsse.js';
 import { loadPublicKey } from '../evidence/keys.js';
 import { formatCheckLine, formatVerdict } from '../report/text.js';
-import { type CliIo, chalkFor, readInput, STDIO, UsageError } from './io.js';
-import { describeError } from './verify.js';
+import { type CliIo, chalkFor, describeError, readInput, STDIO, UsageError } from './io.js';
 
 export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): Command {
   const evidence = program.command('evidence').description('Work with evidence envelopes');

@@ -2,8 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { generateSigningKeyPair, type KeyAlgorithm, writeKeyPair } from '../evidence/keys.js';
-import { type CliIo, UsageError } from './io.js';
-import { describeError } from './verify.js';
+import { type CliIo, describeError, UsageError } from './io.js';
 
 export function registerKeygenCommand(program: Command, io: CliIo): void {
   program

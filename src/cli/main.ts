@@ -1,21 +1,113 @@
-/** The secgate command line: one file per sub-command, wired here. */
+/**
+ * The secgate command line: one file per sub-command, wired here. A sub-command's module (and what it
+ * imports: the checks, the HTTP and database clients, the service) is loaded only when that sub-command
+ * runs, so `secgate --version` and `secgate keygen` do not pay for `verify` or `service`.
+ */
 import { Command, CommanderError } from 'commander';
-import { allChecks } from '../../checks/index.js';
 import { ChecklistError } from '../engine/checklist/errors.js';
-import { secretLookingValues } from '../engine/checklist/load.js';
-import { createSecretRedactor } from '../engine/secrets.js';
-import { registerEvidenceCommand } from './evidence.js';
-import { registerEvidenceRenderCommand } from './evidence-render.js';
-import { registerExplainCommand } from './explain.js';
-import { registerInitCommand } from './init.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
-import { registerKeygenCommand } from './keygen.js';
-import { registerListCommand } from './list.js';
 import { VERSION } from './package-info.js';
-import { registerServiceCommand } from './service.js';
-import { registerVerifyCommand } from './verify.js';
 
-export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+export interface ProgramDeps {
+  io: CliIo;
+  setExitCode: (code: number) => void;
+}
+
+type Register = (program: Command, deps: ProgramDeps) => void;
+
+export interface Subcommand {
+  name: string;
+  /** The description its module gives it; the top-level help shows it without loading the module. */
+  summary: string;
+  load(): Promise<Register>;
+}
+
+const catalogue = async () => (await import('../../checks/index.js')).allChecks;
+
+export const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: 'verify',
+    summary: 'Probe the deployment and repository named in the checklist, then write signed evidence',
+    load: async () => {
+      const { registerVerifyCommand } = await import('./verify.js');
+      return (program, { io, setExitCode }) => registerVerifyCommand(program, io, setExitCode);
+    },
+  },
+  {
+    name: 'keygen',
+    summary: 'Write a new signing key pair (private key mode 0600)',
+    load: async () => {
+      const { registerKeygenCommand } = await import('./keygen.js');
+      return (program, { io }) => registerKeygenCommand(program, io);
+    },
+  },
+  {
+    name: 'evidence',
+    summary: 'Work with evidence envelopes',
+    load: async () => {
+      const [{ registerEvidenceCommand }, { registerEvidenceRenderCommand }] = await Promise.all([
+        import('./evidence.js'),
+        import('./evidence-render.js'),
+      ]);
+      return (program, { io, setExitCode }) => {
+        registerEvidenceCommand(program, io, setExitCode);
+        registerEvidenceRenderCommand(program, { io, setExitCode });
+      };
+    },
+  },
+  {
+    name: 'list',
+    summary: 'List every check with the seed control it proves',
+    load: async () => {
+      const [{ registerListCommand }, checks] = await Promise.all([import('./list.js'), catalogue()]);
+      return (program, { io }) => registerListCommand(program, { io, checks });
+    },
+  },
+  {
+    name: 'explain',
+    summary: 'Explain what a check verifies, why, its parameters and how to fix a failure',
+    load: async () => {
+      const [{ registerExplainCommand }, checks] = await Promise.all([import('./explain.js'), catalogue()]);
+      return (program, { io }) => registerExplainCommand(program, { io, checks });
+    },
+  },
+  {
+    name: 'init',
+    summary: 'Write a commented starter checklist for a target',
+    load: async () => {
+      const [{ registerInitCommand }, checks] = await Promise.all([import('./init.js'), catalogue()]);
+      return (program, { io }) => registerInitCommand(program, { io, checks });
+    },
+  },
+  {
+    name: 'service',
+    summary: 'run and administer the reference service',
+    load: async () => {
+      const { registerServiceCommand } = await import('./service.js');
+      return (program) => registerServiceCommand(program);
+    },
+  },
+];
+
+/**
+ * The sub-command argv asks for: its first word that is not an option (`secgate --version` asks for none),
+ * or the one after `help` (`secgate help verify` shows verify's options).
+ */
+export function requestedSubcommand(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((word) => !word.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * The program for this argv: the requested sub-command fully registered (all of them with `load: 'all'`),
+ * every other one as its name and summary only, which is all the top-level help shows.
+ */
+export async function buildProgram(
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  argv: readonly string[] = [],
+  load: 'requested' | 'all' = 'requested',
+): Promise<Command> {
   const program = new Command('secgate')
     .description('Pre-deploy security gate: proves each control of checklist.yaml with live, signed evidence.')
     .version(VERSION)
@@ -25,23 +117,27 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError('(run secgate --help for usage)');
-  registerVerifyCommand(program, io, setExitCode);
-  registerKeygenCommand(program, io);
-  registerEvidenceCommand(program, io, setExitCode);
-  registerEvidenceRenderCommand(program, { io, setExitCode });
-  registerListCommand(program, { io, checks: allChecks });
-  registerExplainCommand(program, { io, checks: allChecks });
-  registerInitCommand(program, { io, checks: allChecks });
-  registerServiceCommand(program);
+  const requested = requestedSubcommand(argv);
+  for (const subcommand of SUBCOMMANDS) {
+    if (load === 'all' || subcommand.name === requested) {
+      (await subcommand.load())(program, { io, setExitCode });
+    } else {
+      program.command(subcommand.name).description(subcommand.summary);
+    }
+  }
   return program;
 }
 
 /** Runs the CLI and returns the exit code (0 pass, 1 control failed, 2 invalid invocation, 3 could not verify). */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.passed;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = await buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    argv,
+  );
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -60,6 +156,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     }
     // An unexpected failure of secgate itself: the gate could not reach a verdict. The message may
     // quote anything, so every secret-looking environment value is scrubbed from it first.
+    const [{ secretLookingValues }, { createSecretRedactor }] = await Promise.all([
+      import('../engine/checklist/load.js'),
+      import('../engine/secrets.js'),
+    ]);
     const redactor = createSecretRedactor(secretLookingValues(io.env));
     io.stderr.write(
       `secgate: internal error: ${redactor.redact(error instanceof Error ? error.message : String(error))}\n`,

@@ -40,7 +40,7 @@ import { buildStatement, redactDeep, serializeStatement } from '../evidence/stat
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
-import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, describeError, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 import { createProgressDisplay } from './progress.js';
@@ -486,14 +486,6 @@ async function ensureWritable(file: string, flag: string): Promise<void> {
 function displayPath(cwd: string, file: string): string {
   const relative = path.relative(cwd, file);
   return relative === '' ? '.' : relative.startsWith('..') ? file : relative;
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = 'code' in error && typeof error.code === 'string' ? ` (${error.code})` : '';
-    return `${error.message}${code}`;
-  }
-  return String(error);
 }
 
 const splitList = (value: string, previous: string[] = []) => [
