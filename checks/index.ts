@@ -39,7 +39,7 @@ export const allChecks: readonly CheckDefinition[] = [
   httpCors,
   httpStrictInput,
   logsNoCredentials,
-  // How the auth system behaves, verified against the rows it writes (effectful ones run last).
+  // How the auth system behaves, verified against the rows it writes (effectful ones hold their accounts alone while they run).
   authMfaEnforced,
   authTokenValidation,
   authTokenTransport,

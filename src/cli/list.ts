@@ -42,7 +42,7 @@ export function formatCheckList(checks: readonly CheckDefinition[]): string {
   }
   lines.push(
     '',
-    `${summaries.length} checks. Checks marked [locks-account], [blocks-ip] or [runs-commands] change state and run last, one at a time.`,
+    `${summaries.length} checks. Checks marked [locks-account] or [blocks-ip] change the service's state: no other check using the same account or address runs beside them. [runs-commands] checks run commands on this machine.`,
     'secgate explain <check> shows what a check verifies, its parameters and how to fix a failure.',
   );
   return `${lines.join('\n')}\n`;

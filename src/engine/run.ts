@@ -1,9 +1,12 @@
 /**
- * Plans and runs the checks. Checks without effects run concurrently in a
- * bounded pool; checks with effects (locking an account, blocking an IP,
- * running commands) run afterwards, one at a time, so they cannot disturb the
- * others. Every check has a deadline; a check that throws, times out or is
- * interrupted ends as `error`, which fails the gate.
+ * Plans and runs the checks, in a bounded pool. A check holds claims while it
+ * runs — the probe accounts it signs in with (its `account:` requirements) and
+ * the addresses it binds (`probeAddresses`) — and a check whose effects change
+ * them (locking an account, blocking an address) holds them exclusively. Two
+ * checks run at the same time unless their claims collide, so effectful checks
+ * overlap with everything that does not share their state instead of waiting
+ * for the whole gate. Every check has a deadline; a check that throws, times
+ * out or is interrupted ends as `error`, which fails the gate.
  */
 import { setMaxListeners } from 'node:events';
 import type { WaiverRecord } from '../evidence/types.js';
@@ -43,30 +46,64 @@ export interface RunOptions {
 }
 
 export interface RunPlan {
-  /** Checks with no effects, run together. */
-  concurrent: PlannedEntry[];
-  /** Checks with effects, run last and one at a time, in checklist order. */
-  sequential: PlannedEntry[];
+  /** Checks to run, in checklist order; the scheduler starts each as soon as its claims allow. */
+  selected: PlannedEntry[];
   /** Checks left out by --only / --skip. */
   deselected: PlannedEntry[];
 }
 
 export function planRun(entries: PlannedEntry[], only: string[] = [], skip: string[] = []): RunPlan {
-  const selected = (entry: PlannedEntry) =>
+  const isSelected = (entry: PlannedEntry) =>
     entry.alwaysRun === true ||
     ((only.length === 0 || only.includes(entry.id) || only.includes(entry.check.id)) &&
       !skip.includes(entry.id) &&
       !skip.includes(entry.check.id));
   return {
-    concurrent: entries.filter((entry) => selected(entry) && entry.check.effects === 'none'),
-    sequential: entries.filter((entry) => selected(entry) && entry.check.effects !== 'none'),
-    deselected: entries.filter((entry) => !selected(entry)),
+    selected: entries.filter(isSelected),
+    deselected: entries.filter((entry) => !isSelected(entry)),
   };
+}
+
+/** Shared state a running check holds: `account:<name>`, `address:<ip>`, or `*` (everything). */
+export interface Claim {
+  key: string;
+  exclusive: boolean;
+}
+
+/** Claims on everything: an effectful check that does not say what it touches runs alone. */
+const EVERYTHING = '*';
+
+/**
+ * What a check holds while it runs. Observing checks share the accounts they sign in with; a check that
+ * locks accounts or blocks addresses holds its accounts and bound addresses exclusively (and, when it
+ * names none, everything). Commands touch none of the service's state.
+ */
+export function claimsOf(entry: PlannedEntry): Claim[] {
+  const { effects } = entry.check;
+  const exclusive = effects === 'locks-account' || effects === 'blocks-ip';
+  const accounts = (entry.check.requires?.(entry.params) ?? []).filter((requirement) =>
+    requirement.startsWith('account:'),
+  );
+  const addresses = (entry.check.probeAddresses?.(entry.params) ?? []).filter(
+    (address): address is string => typeof address === 'string',
+  );
+  const claims = [
+    ...accounts.map((key) => ({ key, exclusive })),
+    ...(exclusive ? addresses.map((address) => ({ key: `address:${address}`, exclusive })) : []),
+  ];
+  return exclusive && claims.length === 0 ? [{ key: EVERYTHING, exclusive: true }] : claims;
+}
+
+/** Whether two checks may not run at the same time: a shared key that one of them holds exclusively. */
+export function claimsCollide(first: readonly Claim[], second: readonly Claim[]): boolean {
+  const holdsEverything = (claims: readonly Claim[]) => claims.some((claim) => claim.key === EVERYTHING);
+  if (holdsEverything(first) || holdsEverything(second)) return true;
+  return first.some((mine) => second.some((theirs) => mine.key === theirs.key && (mine.exclusive || theirs.exclusive)));
 }
 
 export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
   const plan = planRun(options.entries, options.only, options.skip);
-  const order = [...plan.concurrent, ...plan.sequential];
+  const order = plan.selected;
   // Last, after every check: forget the failures the probes provoked (when the checklist says how).
   const cleanupConfigured = Boolean(
     options.context.auth?.cleanup?.forget_address_failures_sql ||
@@ -102,8 +139,7 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
     record(applyWaiver(result, options.waivers, options.context.clock.now()));
   };
 
-  await runPool(plan.concurrent, options.concurrency, runOne);
-  for (const entry of plan.sequential) await runOne(entry);
+  await runScheduled(order, options.concurrency, runOne);
   // Only the addresses of checks that really probed: a blocked or interrupted one touched nothing.
   const cleanup = cleanupPlanned ? cleanupEntry(order.filter((entry) => started.has(entry.id))) : undefined;
   if (cleanup) await runOne(cleanup);
@@ -157,15 +193,30 @@ async function blockedProbeAddresses(
   return reasons;
 }
 
-async function runPool<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await worker(item);
-    }
+/**
+ * Runs every entry, at most `limit` at once, each as soon as no running entry's claims collide with its own,
+ * in checklist order otherwise. Nothing running means nothing collides, so the first waiting entry can always
+ * start: the schedule cannot deadlock.
+ */
+function runScheduled(entries: PlannedEntry[], limit: number, worker: (entry: PlannedEntry) => Promise<void>) {
+  const waiting = entries.map((entry) => ({ entry, claims: claimsOf(entry) }));
+  const running = new Set<(typeof waiting)[number]>();
+  return new Promise<void>((resolve, reject) => {
+    const startWhatCan = () => {
+      for (const candidate of [...waiting]) {
+        if (running.size >= limit) break;
+        if ([...running].some((other) => claimsCollide(candidate.claims, other.claims))) continue;
+        waiting.splice(waiting.indexOf(candidate), 1);
+        running.add(candidate);
+        worker(candidate.entry).then(() => {
+          running.delete(candidate);
+          startWhatCan();
+        }, reject);
+      }
+      if (waiting.length === 0 && running.size === 0) resolve();
+    };
+    startWhatCan();
   });
-  await Promise.all(lanes);
 }
 
 function notRun(entry: PlannedEntry, summary: string): CheckResult {

@@ -33,7 +33,7 @@ const failingChecklist = (extra = '') =>
 
 describe('a closed stdout never changes the verdict', () => {
   it('under bash -o pipefail with | head -n1: the run goes on, writes its evidence and exits 1', async () => {
-    // An effectful check (run last) that waits until the reader has gone, so the rest of the
+    // A command check that waits until the reader has gone (so it finishes last), so the rest of the
     // report is certainly written into a closed pipe.
     const waitForRelease =
       "const fs = require('node:fs'); const t = setInterval(() => { if (fs.existsSync('release')) clearInterval(t); }, 20);";

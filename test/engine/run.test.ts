@@ -1,9 +1,22 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PlannedEntry } from '../../src/engine/checklist/load.js';
 import { type OpenContext, openCheckContext } from '../../src/engine/context.js';
-import { applyWaiver, type CheckResult, exitCodeFor, judgeOutcome, planRun, runChecks } from '../../src/engine/run.js';
+import {
+  applyWaiver,
+  type CheckResult,
+  claimsCollide,
+  claimsOf,
+  exitCodeFor,
+  judgeOutcome,
+  planRun,
+  runChecks,
+} from '../../src/engine/run.js';
 import type { CheckDefinition } from '../../src/engine/types.js';
 import {
+  accountGates,
+  accountLockingCheck,
+  accountTimeline,
+  accountUsingCheck,
   failingCheck,
   hangingCheck,
   hangingCheckCancellations,
@@ -27,24 +40,100 @@ afterEach(async () => {
 });
 
 describe('planning', () => {
-  it('runs checks with effects last, in checklist order, after the concurrent ones', () => {
-    const plan = planRun([
-      entry(lockingCheck),
-      entry(passingCheck),
-      entry(lockingCheck, 'sample.locking.2'),
-      entry(failingCheck),
-    ]);
-    expect(plan.concurrent.map((item) => item.id)).toEqual(['sample.passing', 'sample.failing']);
-    expect(plan.sequential.map((item) => item.id)).toEqual(['sample.locking', 'sample.locking.2']);
-  });
-
   it('selects with --only and --skip by entry id or check id', () => {
     const entries = [entry(passingCheck), entry(failingCheck), entry(lockingCheck)];
     expect(planRun(entries, ['sample.failing']).deselected.map((item) => item.id)).toEqual([
       'sample.passing',
       'sample.locking',
     ]);
-    expect(planRun(entries, [], ['sample.locking']).sequential).toEqual([]);
+    expect(planRun(entries, [], ['sample.locking']).selected.map((item) => item.id)).toEqual([
+      'sample.passing',
+      'sample.failing',
+    ]);
+  });
+
+  const withParams = (check: CheckDefinition, params: Record<string, unknown>, id = check.id): PlannedEntry => ({
+    id,
+    check,
+    params: check.params.parse(params),
+    timeoutMs: 5_000,
+  });
+  it.each([
+    ['an observing check holds nothing', entry(passingCheck), []],
+    [
+      'an observing check shares the account it signs in with',
+      withParams(accountUsingCheck, { label: 'a' }),
+      [{ key: 'account:probe_account', exclusive: false }],
+    ],
+    [
+      'a locking check holds its account alone',
+      withParams(accountLockingCheck, { account: 'lockout', label: 'a' }),
+      [{ key: 'account:lockout', exclusive: true }],
+    ],
+    ['an effectful check that names nothing holds everything', entry(lockingCheck), [{ key: '*', exclusive: true }]],
+  ])('claims: %s', (_name, planned, claims) => {
+    expect(claimsOf(planned)).toEqual(claims);
+  });
+
+  it.each([
+    [[{ key: 'account:a', exclusive: false }], [{ key: 'account:a', exclusive: false }], false],
+    [[{ key: 'account:a', exclusive: true }], [{ key: 'account:a', exclusive: false }], true],
+    [[{ key: 'account:a', exclusive: true }], [{ key: 'account:b', exclusive: true }], false],
+    [[{ key: '*', exclusive: true }], [{ key: 'account:b', exclusive: false }], true],
+    [[{ key: '*', exclusive: true }], [], true],
+  ])('%j and %j collide: %s', (first, second, expected) => {
+    expect(claimsCollide(first, second)).toBe(expected);
+  });
+});
+
+describe('scheduling by claims', () => {
+  const settle = () => {
+    const gates = new Map<string, () => void>();
+    for (const label of ['use', 'lock', 'other-lock']) {
+      accountGates.set(label, new Promise<void>((resolve) => gates.set(label, resolve)));
+    }
+    return gates;
+  };
+
+  it('a check that locks an account waits for the checks using it, and overlaps one that locks another', async () => {
+    accountTimeline.length = 0;
+    const gates = settle();
+    const run = runChecks({
+      entries: [
+        { id: 'use', check: accountUsingCheck, params: { account: 'probe_account', label: 'use' }, timeoutMs: 60_000 },
+        {
+          id: 'lock',
+          check: accountLockingCheck,
+          params: { account: 'probe_account', label: 'lock' },
+          timeoutMs: 60_000,
+        },
+        {
+          id: 'other-lock',
+          check: accountLockingCheck,
+          params: { account: 'lockout', label: 'other-lock' },
+          timeoutMs: 60_000,
+        },
+      ],
+      context: await context(),
+      signal: new AbortController().signal,
+      concurrency: 8,
+      waivers: [],
+    });
+    // Started at once: the user of probe_account and the lock of another account. The lock of probe_account waits.
+    await vi.waitFor(() => expect(accountTimeline).toEqual(['start use', 'start other-lock']));
+    gates.get('other-lock')?.();
+    await vi.waitFor(() => expect(accountTimeline).toContain('end other-lock'));
+    expect(accountTimeline).not.toContain('start lock');
+    gates.get('use')?.();
+    await vi.waitFor(() => expect(accountTimeline).toContain('start lock'));
+    gates.get('lock')?.();
+    const results = await run;
+    expect(results.map((result) => `${result.entry.id}: ${result.status}`)).toEqual([
+      'use: pass',
+      'lock: pass',
+      'other-lock: pass',
+    ]);
+    expect(accountTimeline.indexOf('start lock')).toBeGreaterThan(accountTimeline.indexOf('end use'));
   });
 });
 

@@ -88,6 +88,31 @@ export const lockingCheck = defineCheck({
   },
 });
 
+/**
+ * Checks that sign in with an account (`account` parameter) and record when they ran, for the scheduler's
+ * tests: `sample.account-lock` locks it, `sample.account-use` only uses it. Each waits for `hold` to settle.
+ */
+export const accountTimeline: string[] = [];
+export const accountGates = new Map<string, Promise<void>>();
+function accountCheck(id: string, effects: 'locks-account' | 'none') {
+  return defineCheck({
+    ...meta,
+    id,
+    title: 'A check that signs in with one account',
+    effects,
+    params: z.object({ account: z.string().default('probe_account'), label: z.string() }).strict(),
+    requires: (params) => [`account:${params.account}`],
+    async run(_ctx, params) {
+      accountTimeline.push(`start ${params.label}`);
+      await accountGates.get(params.label);
+      accountTimeline.push(`end ${params.label}`);
+      return { status: 'pass', summary: 'ran', observations: [{ probe: 'ran', ok: true }] };
+    },
+  });
+}
+export const accountLockingCheck = accountCheck('sample.account-lock', 'locks-account');
+export const accountUsingCheck = accountCheck('sample.account-use', 'none');
+
 /** A careless check: its probe error quotes an environment value (as a library error might quote a key). */
 export const envEchoingCheck = defineCheck({
   ...meta,
