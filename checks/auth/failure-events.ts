@@ -55,7 +55,7 @@ const DEFAULT_AUDITED_PATHS = REJECTION_PATHS.filter((path) => !OPTIONAL_PATHS.i
 export default defineCheck({
   id: 'auth.failure-events',
   title: 'Every rejection path writes one audit row with the right type, address and time',
-  source: 'seed 002, checklist item 8',
+  source: 'control A4 (docs/controls.md#A4): Every rejection is audited',
   remediation:
     'Call the failure recorder on every rejection branch before answering (unknown user, wrong password, wrong TOTP, expired and invalid token, locked account, blocked address), on its own connection so the row commits even when the request rolls back.',
   rationale: 'A rejection path that writes no row is dark: the detector that blocks credential stuffing never sees it.',

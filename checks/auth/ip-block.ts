@@ -36,7 +36,7 @@ export default defineCheck({
   id: 'auth.ip-block',
   title:
     'More failures than the threshold from one address block exactly that address, with 403 on every path before any auth work',
-  source: 'seed 002, checklist item 7',
+  source: 'control A3 (docs/controls.md#A3): Blocking an address before any auth work',
   remediation:
     'Count failures per client address across usernames, write an ip_blocks row atomically once the threshold is crossed, and answer 403 from the first request hook on every path. Take the client address from the socket, and from X-Forwarded-For only when the peer is a configured proxy.',
   rationale: 'Lockout stops brute force on one account; IP blocking stops credential stuffing across accounts.',

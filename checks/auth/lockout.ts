@@ -15,7 +15,7 @@ export default defineCheck({
   id: 'auth.lockout',
   title:
     'After N wrong passwords the account is locked: the correct password gets the same 401, and every attempt is audited',
-  source: 'seed 002, checklist item 6',
+  source: 'control A2 (docs/controls.md#A2): Account lockout',
   remediation:
     'Count consecutive failures per account atomically in SQL and refuse logins during a cooldown with the exact wrong-password 401; write one auth_failure_events row on every rejection path, including the locked one.',
   rationale: 'Without lockout a credential-stuffing script tries passwords indefinitely against one account.',

@@ -54,7 +54,7 @@ async function presentEach(
 export default defineCheck({
   id: 'auth.mfa-enforced',
   title: 'No access token without a verified second factor; an MFA challenge is no bearer token and works once',
-  source: 'seed 002, checklist item 5',
+  source: 'control A1 (docs/controls.md#A1): MFA is enforced for every account',
   remediation:
     'Issue tokens only after a verified TOTP (or WebAuthn) step for every account; answer a login of an account without a verified device with an enrolment requirement, never a token; make challenge tokens single-use and refuse them as bearer tokens.',
   rationale: 'Optional MFA is skipped by exactly the high-value accounts attackers want.',

@@ -52,7 +52,7 @@ export function assessTiming(
 export default defineCheck({
   id: 'auth.no-enumeration',
   title: 'Unknown user, wrong password and locked account are indistinguishable by answer and by time',
-  source: 'seed 002, the login and MFA flow (no enumeration) and checklist item 6',
+  source: 'control A5 (docs/controls.md#A5): No account enumeration',
   remediation:
     'Answer every login rejection with the identical status and body, and hash a dummy password for unknown users so the unknown-user path costs what a wrong password costs.',
   rationale: 'A distinguishable answer or a measurably faster path tells an attacker which usernames exist.',

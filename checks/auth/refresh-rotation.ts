@@ -7,7 +7,7 @@ import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam
 export default defineCheck({
   id: 'auth.refresh-rotation',
   title: 'A refresh token works once; its reuse is refused and revokes the session',
-  source: 'seed 002, JWT tokens and sessions (refresh rotation)',
+  source: 'control A8 (docs/controls.md#A8): Refresh tokens rotate',
   remediation:
     'Rotate the refresh token on every use, remember used tokens, and on reuse refuse the request and revoke the whole session (its newer refresh and access tokens).',
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',

@@ -34,7 +34,7 @@ export default defineCheck({
   id: 'auth.token-transport',
   title:
     'Tokens travel only in response bodies, Authorization headers or HttpOnly Secure SameSite cookies, never in URLs',
-  source: 'seed 002, checklist item 12',
+  source: 'control A6 (docs/controls.md#A6): Credentials never travel in URLs',
   remediation:
     'Return tokens in the JSON body or in cookies flagged HttpOnly; Secure; SameSite, never in a redirect URL, and read them only from the Authorization header (or that cookie), never from ?token= or ?access_token=.',
   rationale: 'URLs end up in access logs, browser history and Referer headers; a token there is a leaked token.',

@@ -123,7 +123,7 @@ async function replayExpiredToken(
 export default defineCheck({
   id: 'auth.token-validation',
   title: 'Only tokens the service signed, unexpired and complete, are accepted',
-  source: 'seed 002, checklist item 13; seed 000, item 2',
+  source: 'control A7 (docs/controls.md#A7): Tokens are fully validated',
   remediation:
     'Verify tokens with an explicit algorithm allow-list (RS256 or EdDSA), never `none`, never HMAC with the public key; sign with a strong secret or key loaded from the environment; require exp and the other mandatory claims.',
   rationale: 'A forged or expired token that is accepted is a bypass of every other control.',

@@ -14,7 +14,7 @@ const TAIL_LINES = 20;
 export default defineCheck({
   id: 'command.run',
   title: 'A named gate command (lint, tests, static analysis, dependency audit) runs and exits 0',
-  source: 'seed 000, item 6 (run all four gates before every deploy)',
+  source: 'control O1 (docs/controls.md#O1): The gates run before every deploy',
   remediation:
     'Run the command locally, fix what it reports (or the cause of the timeout), and keep it as a required gate.',
   effects: 'runs-commands',

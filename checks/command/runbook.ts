@@ -24,7 +24,7 @@ function describeProbeError(error: unknown): string {
 export default defineCheck({
   id: 'command.runbook',
   title: "The runbook's start command brings the service up healthy and it stops cleanly on SIGTERM",
-  source: 'seed 002, checklist item 14 (the service starts cleanly from a documented procedure)',
+  source: 'control O2 (docs/controls.md#O2): The service starts from its written runbook',
   remediation:
     'Make the documented start command self-sufficient (migrations, config from the environment), expose a health ' +
     'endpoint, and handle SIGTERM by closing listeners and exiting within the grace period.',

@@ -97,7 +97,7 @@ interface PlannedProbe {
 export default defineCheck({
   id: 'http.auth-required',
   title: 'Protected paths answer 401 without valid credentials, unknown protected sub-paths too; public paths stay 200',
-  source: 'seed 000, item 5 (auth enforced centrally by path prefix); seed 002 verification 2',
+  source: 'control S1 (docs/controls.md#S1): Authentication on every endpoint but health, enforced centrally',
   remediation:
     'Authenticate in one hook that runs for every request under the protected prefixes before routing (Fastify: an onRequest hook, so unknown routes answer 401, not 404), verify the JWT signature with a pinned algorithm, and reject everything else with 401.',
   effects: 'none',

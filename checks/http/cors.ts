@@ -85,7 +85,7 @@ export function derivedHostileOrigins(targetUrl: string): HostileOrigin[] {
 export default defineCheck({
   id: 'http.cors',
   title: 'CORS never reflects a foreign origin and never combines * with credentials',
-  source: 'seed 002, CORS restricted to known frontends (CORSMiddleware allow_origins)',
+  source: 'control S4 (docs/controls.md#S4): Cross-origin access only for known frontends',
   remediation:
     'Configure CORS with an explicit allow-list of your own frontends (or none at all); never echo the request Origin, never allow the null origin, and never send Access-Control-Allow-Credentials: true with a wildcard.',
   effects: 'none',

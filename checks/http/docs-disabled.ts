@@ -99,7 +99,7 @@ export function judgeDocsResponse(status: number, location: string | undefined):
 export default defineCheck({
   id: 'http.docs-disabled',
   title: 'API documentation (Swagger, ReDoc, OpenAPI, GraphQL introspection) is not served publicly',
-  source: 'seed 002, checklist item "Swagger/OpenAPI docs are disabled or auth-gated"',
+  source: 'control S2 (docs/controls.md#S2): No endpoint inventory for an attacker',
   remediation:
     'Disable the documentation routes in production (FastAPI: docs_url=None, redoc_url=None, openapi_url=None; Fastify: do not register @fastify/swagger-ui) or put them behind the same authentication as the API; disable GraphQL introspection.',
   effects: 'none',

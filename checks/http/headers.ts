@@ -283,7 +283,7 @@ export function passSummary(seen: readonly { probe: ResponseProbe; status: numbe
 export default defineCheck({
   id: 'http.headers',
   title: 'Security headers (HSTS, framing, nosniff, CSP) are on every response, with no version banners',
-  source: 'seed 002, checklist item "Secure HTTP headers are present on responses"',
+  source: 'control S3 (docs/controls.md#S3): Security headers on every response',
   remediation:
     'Set the headers in a hook that runs for every response, errors included (Fastify: onSend; nginx: add_header … always): Strict-Transport-Security max-age=31536000 or more, X-Frame-Options DENY (or CSP frame-ancestors), X-Content-Type-Options nosniff, a Content-Security-Policy; remove version numbers from Server and X-Powered-By.',
   effects: 'none',

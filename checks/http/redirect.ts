@@ -108,7 +108,7 @@ export function judgeRedirectBody(
 export default defineCheck({
   id: 'http.redirect',
   title: 'Plain HTTP redirects permanently to HTTPS on the same host and path, or is refused',
-  source: 'seed 002, checklist item 1 (curl http://…/health returns a redirect or is blocked)',
+  source: 'control T1 (docs/controls.md#T1): HTTPS answers; plain HTTP never serves content',
   remediation:
     'Serve nothing over plain HTTP: answer every request on the HTTP port with 301 or 308 to https://<same host><same path and query>, or close the port entirely.',
   effects: 'none',

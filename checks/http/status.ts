@@ -13,7 +13,7 @@ const BODY_EXCERPT_CHARS = 200;
 export default defineCheck({
   id: 'http.status',
   title: 'A path answers the expected status over HTTPS with the configured CA',
-  source: 'seed 002, checklist item 1 (curl https://…/health returns 200)',
+  source: 'control T1 (docs/controls.md#T1): HTTPS answers; plain HTTP never serves content',
   remediation:
     'Make sure the service is running behind the TLS endpoint named in target.url, that its certificate chains to target.ca_file, and that the path answers the expected status.',
   effects: 'none',

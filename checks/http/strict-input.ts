@@ -68,7 +68,7 @@ const FOUR_XX = Array.from({ length: 100 }, (_, index) => 400 + index);
 export default defineCheck({
   id: 'http.strict-input',
   title: 'Request bodies are validated strictly: unknown fields, malformed JSON, oversized and mistyped bodies are 4xx',
-  source: 'seed 000, item 3 (schema validation, extra="forbid")',
+  source: 'control S5 (docs/controls.md#S5): Strict input',
   remediation:
     'Declare a JSON schema for every route with additionalProperties: false (Pydantic: extra="forbid"), keep the JSON parser that rejects __proto__, set a body limit (Fastify bodyLimit, nginx client_max_body_size) and accept only application/json on JSON routes.',
   effects: 'none',

@@ -135,7 +135,7 @@ async function openLogReader(ctx: CheckContext, options: Params): Promise<LogRea
 export default defineCheck({
   id: 'logs.no-credentials',
   title: 'Credentials sent to the service never appear in its logs',
-  source: 'seed 000, control 4 (never log authentication credentials)',
+  source: 'control L1 (docs/controls.md#L1): Credentials are never logged',
   remediation:
     'Log operational context only (request id, method, path without query string, status, duration); never the Authorization header, cookies, request bodies or query strings, and keep diagnose/traceback-locals logging off in production.',
   rationale:

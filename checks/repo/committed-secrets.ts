@@ -41,7 +41,7 @@ export default defineCheck({
   id: 'repo.committed-secrets',
   title:
     'Tracked files hold no secrets: named secrets only as placeholders in .env.example, no tokens or keys, .env ignored',
-  source: 'seed 002, checklist item 9 (secrets from the environment); seed 000, item 1',
+  source: 'control K2 (docs/controls.md#K2): No secret in the tracked files',
   remediation:
     'Move the value to the deployment environment or secret store, rotate it (it is already in git), put only ' +
     'placeholders (`changeme`, `<generate-me>`, an environment reference) in .env.example, and add `.env` to .gitignore.',

@@ -56,7 +56,7 @@ interface UnjudgedBlob extends BlobPlace {
 export default defineCheck({
   id: 'repo.history',
   title: 'No .env file and no secret was ever committed, on any branch, tag, remote-tracking ref or stash',
-  source: "seed 002, checklist item 9 (git log --all --full-history -- '*.env'); seed 002, common pitfalls",
+  source: 'control K3 (docs/controls.md#K3): No secret anywhere in the git history',
   remediation:
     'Rotate every reported secret now (deleting it from history does not un-leak it), then rewrite history with ' +
     'git filter-repo if policy requires. Accept reviewed, harmless findings in the baseline file with a reason. ' +

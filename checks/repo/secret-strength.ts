@@ -11,7 +11,7 @@ import { describeProblem, judgeSecret, type StrengthPolicy } from '../../src/sec
 export default defineCheck({
   id: 'repo.secret-strength',
   title: 'Named secrets are set, at least min_length characters, not a known default and not low-entropy',
-  source: 'seed 000, item 1 (override all default secrets); seed 002, secrets management',
+  source: 'control K1 (docs/controls.md#K1): Secrets are set, long and random',
   remediation:
     'Generate each secret from a CSPRNG (e.g. `openssl rand -base64 48`), store it in the secret manager and ' +
     'inject it into the deployment environment; never reuse a template or documentation value.',

@@ -187,7 +187,7 @@ export function assessCertificate(facts: CertificateFacts, params: CertificatePa
 export default defineCheck({
   id: 'tls.certificate',
   title: 'The certificate chains to the trusted CA, matches the host, is valid for long enough and uses strong keys',
-  source: 'seed 002, checklist item 2',
+  source: 'control T2 (docs/controls.md#T2): The certificate is valid and trusted by the clients',
   remediation:
     'Serve a certificate issued by the CA your clients trust (public or the private CA in ca_file), with the service host name in subjectAltName, RSA ≥ 2048 or ECDSA P-256 keys and SHA-256 signatures; renew it before fail_days.',
   rationale:

@@ -157,7 +157,7 @@ export default defineCheck({
   id: 'tls.protocols',
   title:
     'Only TLS 1.2 or newer is accepted: SSLv3, TLS 1.0 and 1.1 are refused (TLS 1.3 alone is fine); TLS 1.2 suites are forward-secret and AEAD',
-  source: 'seed 002, checklist item 3 and "TLS version policy"',
+  source: 'control T3 (docs/controls.md#T3): TLS 1.2 is the minimum, with forward secrecy',
   remediation:
     'Allow only TLS 1.2 and 1.3 on the TLS endpoint (nginx: ssl_protocols TLSv1.2 TLSv1.3; Caddy: protocols tls1.2 tls1.3) and restrict TLS 1.2 to ECDHE suites with AES-GCM or ChaCha20-Poly1305.',
   rationale:
