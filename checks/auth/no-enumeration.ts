@@ -22,21 +22,75 @@ const round = (ms: number): number => Math.round(ms * 10) / 10;
 export interface TimingBound {
   max_difference_ratio: number;
   tolerance_ms: number;
+  /** A difference beyond the bound counts only when chance explains it this rarely (two-sided p-value). */
+  significance: number;
 }
+
+/**
+ * `alike`: the medians are within the bound. `different`: beyond it, and the two classes' samples differ more
+ * than chance explains. `undecided`: beyond it, but the samples are too noisy to say (more samples decide).
+ */
+export type TimingVerdict = 'alike' | 'different' | 'undecided';
 
 export interface TimingAssessment {
   unknownMedian: number;
   wrongMedian: number;
   difference: number;
   bound: number;
+  /** Two-sided Mann–Whitney p-value: how often chance alone separates the classes this much. */
+  pValue: number;
+  verdict: TimingVerdict;
   ok: boolean;
+}
+
+/** The standard normal CDF (Abramowitz–Stegun 7.1.26 for erf; error below 1.5e-7). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const polynomial = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - polynomial * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/**
+ * Two-sided p-value of the Mann–Whitney U test (normal approximation with tie and continuity corrections):
+ * rank-based, so a few huge samples on a busy machine weigh no more than any other. 1 when a class is empty.
+ */
+export function mannWhitneyPValue(first: readonly number[], second: readonly number[]): number {
+  const n1 = first.length;
+  const n2 = second.length;
+  if (n1 === 0 || n2 === 0) return 1;
+  const pooled = [
+    ...first.map((value) => ({ value, fromFirst: true })),
+    ...second.map((value) => ({ value, fromFirst: false })),
+  ].sort((a, b) => a.value - b.value);
+  let rankSumFirst = 0;
+  let tieTerm = 0;
+  for (let start = 0; start < pooled.length; ) {
+    let end = start;
+    while (end + 1 < pooled.length && pooled[end + 1]?.value === pooled[start]?.value) end++;
+    const ties = end - start + 1;
+    const averageRank = (start + end) / 2 + 1;
+    for (let index = start; index <= end; index++) if (pooled[index]?.fromFirst) rankSumFirst += averageRank;
+    tieTerm += ties ** 3 - ties;
+    start = end + 1;
+  }
+  const total = n1 + n2;
+  const u = rankSumFirst - (n1 * (n1 + 1)) / 2;
+  const mean = (n1 * n2) / 2;
+  const variance = ((n1 * n2) / 12) * (total + 1 - tieTerm / (total * (total - 1)));
+  if (variance <= 0) return 1;
+  const z = Math.max(0, Math.abs(u - mean) - 0.5) / Math.sqrt(variance);
+  return Math.min(1, 2 * (1 - normalCdf(z)));
 }
 
 /**
  * The timing judge, pure: do unknown-user and wrong-password answers take the
  * same time? Medians, so a few slow samples (a GC pause, a busy machine) do not
  * decide; the bound is relative, so a machine that is slow for both classes
- * alike is not a difference. No samples in a class is never ok.
+ * alike is not a difference; and a difference beyond the bound must also be
+ * one chance does not explain, or the verdict is `undecided` (take more
+ * samples). No samples in a class is never ok.
  */
 export function assessTiming(
   samples: { unknownUserMs: readonly number[]; wrongPasswordMs: readonly number[] },
@@ -46,7 +100,10 @@ export function assessTiming(
   const wrongMedian = median(samples.wrongPasswordMs);
   const difference = Math.abs(unknownMedian - wrongMedian);
   const allowed = Math.max(bound.tolerance_ms, bound.max_difference_ratio * Math.max(unknownMedian, wrongMedian));
-  return { unknownMedian, wrongMedian, difference, bound: allowed, ok: difference <= allowed };
+  const pValue = mannWhitneyPValue(samples.unknownUserMs, samples.wrongPasswordMs);
+  const verdict: TimingVerdict =
+    difference <= allowed ? 'alike' : pValue < bound.significance ? 'different' : 'undecided';
+  return { unknownMedian, wrongMedian, difference, bound: allowed, pValue, verdict, ok: verdict === 'alike' };
 }
 
 export default defineCheck({
@@ -67,6 +124,10 @@ export default defineCheck({
       max_difference_ratio: z.number().min(0).max(1).default(0.25),
       /** … or by this many milliseconds, whichever is larger (loopback noise). */
       tolerance_ms: z.number().min(0).max(1_000).default(5),
+      /** A difference beyond the bound fails only when chance explains it less often than this (p-value). */
+      significance: z.number().gt(0).max(0.2).default(0.01),
+      /** Batches of `samples` at most, while the difference is beyond the bound but not yet significant. */
+      max_batches: z.number().int().min(2).max(10).default(4),
       lockout_attempts: z.number().int().min(2).max(50).default(5),
       /** Samples rotate over these addresses so they stay under the IP-block threshold; [] = unbound. */
       source_addresses: z
@@ -115,6 +176,7 @@ export default defineCheck({
     };
     const observations: Observation[] = [];
     let lockedProbe = false;
+    let undecided = false;
     try {
       // One connection per address first, so no sample pays for a TLS handshake.
       await Promise.all(
@@ -155,10 +217,14 @@ export default defineCheck({
           },
           params,
         );
+      // Sequential: stop as soon as the classes are clearly alike; a difference must hold over at least two
+      // batches (a load spike on a shared machine can skew one) and be significant; noise takes more batches.
       await takeSamples(params.samples);
-      // A load spike on a shared machine can skew one batch; a real difference survives a second
-      // batch of the same size, judged together with the first.
-      if (!judgeTiming().ok) await takeSamples(params.samples);
+      for (let batches = 1; batches < params.max_batches; batches++) {
+        const { verdict: sofar } = judgeTiming();
+        if (sofar === 'alike' || (sofar === 'different' && batches >= 2)) break;
+        await takeSamples(params.samples);
+      }
       for (let sent = wrongSinceUnlock; sent < params.lockout_attempts; sent++) {
         await client.login(probe.username, probeValue('wrong'), nextRoute());
       }
@@ -194,7 +260,8 @@ export default defineCheck({
                 .join(' | ')}`,
       });
 
-      const { unknownMedian, wrongMedian, difference, bound, ok: timingOk } = judgeTiming();
+      const { unknownMedian, wrongMedian, difference, bound, pValue, verdict: timing } = judgeTiming();
+      const timingOk = timing === 'alike';
       const lockedMedian = median(samples['locked account'].map((response) => response.elapsedMs));
       observations.push({
         probe: 'median response time, unknown user vs wrong password',
@@ -203,13 +270,18 @@ export default defineCheck({
           unknown_user_median_ms: round(unknownMedian),
           wrong_password_median_ms: round(wrongMedian),
           difference_ms: round(difference),
+          p_value: Number(pValue.toPrecision(2)),
           samples: { unknown_user: samples['unknown user'].length, wrong_password: samples['wrong password'].length },
         },
-        ok: timingOk,
-        note: timingOk
-          ? 'the two paths cost the same time'
-          : `timing reveals which usernames exist: wrong-password median ${round(wrongMedian)} ms vs unknown-user median ${round(unknownMedian)} ms (difference ${round(difference)} ms, bound ${round(bound)} ms)`,
+        ...(timing === 'undecided' ? {} : { ok: timingOk }),
+        note:
+          timing === 'alike'
+            ? 'the two paths cost the same time'
+            : timing === 'different'
+              ? `timing reveals which usernames exist: wrong-password median ${round(wrongMedian)} ms vs unknown-user median ${round(unknownMedian)} ms (difference ${round(difference)} ms, bound ${round(bound)} ms, p = ${pValue.toPrecision(2)})`
+              : `timing too noisy to decide: medians ${round(difference)} ms apart (bound ${round(bound)} ms), but chance explains it (p = ${pValue.toPrecision(2)}, needs < ${params.significance}) after ${samples['unknown user'].length} samples per class`,
       });
+      if (timing === 'undecided') undecided = true;
       observations.push({
         probe: 'median response time while locked',
         actual: { locked_account_median_ms: round(lockedMedian), samples: samples['locked account'].length },
@@ -236,6 +308,14 @@ export default defineCheck({
               },
         );
       }
+    }
+    if (undecided && brokenNotes(observations).length === 0) {
+      // Not observed is not absent: a difference the samples could neither confirm nor rule out is no pass.
+      return {
+        status: 'error',
+        summary: `could not decide whether timing reveals which usernames exist: ${observations.find((observation) => observation.note?.startsWith('timing too noisy'))?.note ?? ''}`,
+        observations,
+      };
     }
     return verdict(
       observations,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import noEnumeration, { assessTiming, median } from '../../../checks/auth/no-enumeration.js';
+import noEnumeration, { assessTiming, mannWhitneyPValue, median } from '../../../checks/auth/no-enumeration.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { authFixture, referenceService } from './support/auth-fixture-target.js';
 
@@ -39,59 +39,100 @@ describe('median', () => {
 });
 
 describe('assessTiming (the timing judge, on sample tables)', () => {
-  const defaults = { max_difference_ratio: 0.25, tolerance_ms: 5 };
+  const defaults = { max_difference_ratio: 0.25, tolerance_ms: 5, significance: 0.01 };
   it.each([
     {
       name: 'equal paths on an idle machine',
       unknownUserMs: [12, 11, 13, 12, 14],
       wrongPasswordMs: [12, 13, 12, 11, 12],
       ok: true,
+      verdict: 'alike',
     },
     {
       name: 'equal paths on a loaded machine: both slow and noisy',
       unknownUserMs: [410, 380, 900, 395, 420, 2_100, 405],
       wrongPasswordMs: [430, 1_500, 400, 415, 390, 385, 440],
       ok: true,
+      verdict: 'alike',
     },
     {
       name: 'a few outliers in one class do not decide: medians',
       unknownUserMs: [20, 21, 19, 20, 5_000, 4_000, 21],
       wrongPasswordMs: [20, 22, 21, 19, 20, 21, 20],
       ok: true,
+      verdict: 'alike',
     },
     {
       name: 'under the floor: 4 ms apart on a fast loopback',
       unknownUserMs: [3, 3, 3],
       wrongPasswordMs: [7, 7, 7],
       ok: true,
+      verdict: 'alike',
     },
     {
       name: 'unknown users skip the hash: wrong password 50 ms slower',
       unknownUserMs: [4, 5, 4, 6, 5],
       wrongPasswordMs: [55, 54, 57, 56, 55],
       ok: false,
+      verdict: 'undecided',
     },
     {
       name: 'a fixed 100 ms extra on a fast machine',
       unknownUserMs: [60, 62, 61],
       wrongPasswordMs: [160, 161, 163],
       ok: false,
+      verdict: 'undecided',
     },
     {
       name: 'the same fixed 100 ms drowned by a machine four times slower: within the relative bound',
       unknownUserMs: [400, 420, 410],
       wrongPasswordMs: [500, 515, 505],
       ok: true,
+      verdict: 'alike',
     },
     {
       name: 'the faster path may be either one',
       unknownUserMs: [90, 95, 92],
       wrongPasswordMs: [40, 41, 42],
       ok: false,
+      verdict: 'undecided',
     },
-    { name: 'no samples in a class is never a pass', unknownUserMs: [10, 11], wrongPasswordMs: [], ok: false },
-  ])('$name → ok: $ok', ({ unknownUserMs, wrongPasswordMs, ok }) => {
-    expect(assessTiming({ unknownUserMs, wrongPasswordMs }, defaults).ok).toBe(ok);
+    {
+      name: 'no samples in a class is never a pass',
+      unknownUserMs: [10, 11],
+      wrongPasswordMs: [],
+      ok: false,
+      verdict: 'undecided',
+    },
+    {
+      name: 'a clear difference over two batches of 15: significant, so different',
+      unknownUserMs: [4, 5, 4, 6, 5, 5, 4, 6, 5, 4, 5, 6, 4, 5, 5, 5, 4, 6, 5, 4, 5, 6, 4, 5, 5, 4, 5, 6, 4, 5],
+      wrongPasswordMs: [
+        55, 54, 57, 56, 55, 58, 54, 56, 55, 57, 54, 55, 56, 57, 55, 55, 54, 57, 56, 55, 58, 54, 56, 55, 57, 54, 55, 56,
+        57, 55,
+      ],
+      ok: false,
+      verdict: 'different',
+    },
+    {
+      name: 'equal classes on a busy machine whose medians drift past the bound by chance: undecided, not a failure',
+      unknownUserMs: [28, 95, 30, 31, 120, 27, 29, 88, 33, 26, 30, 140, 29, 31, 28],
+      wrongPasswordMs: [44, 29, 110, 33, 27, 45, 90, 32, 30, 46, 28, 43, 100, 44, 41],
+      ok: false,
+      verdict: 'undecided',
+    },
+  ])('$name → $verdict', ({ unknownUserMs, wrongPasswordMs, ok, verdict }) => {
+    expect(assessTiming({ unknownUserMs, wrongPasswordMs }, defaults)).toMatchObject({ ok, verdict });
+  });
+
+  it.each([
+    { name: 'identical samples', first: [5, 5, 5], second: [5, 5, 5], p: 1 },
+    { name: 'an empty class', first: [], second: [1, 2], p: 1 },
+    // Textbook: U = 0 for 5 vs 5, normal approximation with continuity correction: z = 12 / 4.787.
+    { name: 'five below five', first: [1, 2, 3, 4, 5], second: [6, 7, 8, 9, 10], p: 0.0122 },
+    { name: 'interleaved', first: [1, 3, 5, 7, 9], second: [2, 4, 6, 8, 10], p: 0.676 },
+  ])('Mann–Whitney p-value: $name → $p', ({ first, second, p }) => {
+    expect(mannWhitneyPValue(first, second)).toBeCloseTo(p, 3);
   });
 
   it('reports the medians, their difference and the bound it applied', () => {
@@ -100,10 +141,13 @@ describe('assessTiming (the timing judge, on sample tables)', () => {
       wrongMedian: 90,
       difference: 70,
       bound: 22.5,
+      pValue: expect.closeTo(0.0809, 3),
+      verdict: 'undecided',
       ok: false,
     });
-    expect(
-      assessTiming({ unknownUserMs: [2], wrongPasswordMs: [3] }, { max_difference_ratio: 0.25, tolerance_ms: 5 }),
-    ).toMatchObject({ bound: 5, ok: true });
+    expect(assessTiming({ unknownUserMs: [2], wrongPasswordMs: [3] }, { ...defaults })).toMatchObject({
+      bound: 5,
+      ok: true,
+    });
   });
 });
