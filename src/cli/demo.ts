@@ -11,7 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { generateSigningKeyPair } from '../evidence/keys.js';
-import { provisionAccount, signingKeyPem, startReferenceService } from '../service/index.js';
+import { provisionProbeAccounts, signingKeyPem, startReferenceService } from '../service/index.js';
 import { PACKAGE_ROOT } from './package-info.js';
 
 const DEMO_DIR = path.join(PACKAGE_ROOT, '.secgate', 'demo');
@@ -52,11 +52,12 @@ export async function runDemo(): Promise<number> {
     logger: log,
   });
   try {
-    const probe = { username: 'secgate-probe', password: randomSecret() };
-    const noMfa = { username: 'secgate-nomfa', password: randomSecret() };
-    const { totpSecret } = await provisionAccount(service.databaseUrl, { ...probe, mfa: 'totp' });
-    await provisionAccount(service.databaseUrl, { ...noMfa, mfa: 'none' });
-    if (!totpSecret) throw new Error('the probe account was provisioned without a TOTP secret');
+    const probe = { password: randomSecret() };
+    const noMfa = { password: randomSecret() };
+    const { totpSecret } = await provisionProbeAccounts(service.databaseUrl, {
+      password: probe.password,
+      noMfaPassword: noMfa.password,
+    });
     process.stdout.write(`secgate demo: service at ${service.httpsUrl} (plain HTTP ${service.httpUrl})\n\n`);
 
     const evidencePath = path.join(DEMO_DIR, 'evidence.json');

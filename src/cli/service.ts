@@ -251,24 +251,43 @@ export function registerServiceCommand(program: Command): void {
         .choices(['totp', 'none'])
         .default('totp'),
     )
+    .option(
+      '--totp-secret-env <variable>',
+      'with --mfa totp: the device takes the (base32) secret in this environment variable instead of a new one, e.g. probe accounts that share one authenticator',
+    )
     .action(
-      guarded(async (username: string, flags: DatabaseOptions & { role: 'user' | 'admin'; mfa: 'totp' | 'none' }) => {
-        const password = await readPasswordFromStdin();
-        const databaseUrl = flags.databaseUrl ?? process.env[DATABASE_URL_VARIABLE];
-        const provision = (url: string) =>
-          provisionAccount(url, { username, password, role: flags.role, mfa: flags.mfa });
-        const result = databaseUrl
-          ? await provision(databaseUrl)
-          : await withDatabase(flags, (_pool, url) => provision(url));
-        process.stdout.write(`account ${username} provisioned (role ${flags.role})\n`);
-        if (result.totpSecret) {
-          process.stdout.write(`TOTP secret (shown once, add it to the authenticator): ${result.totpSecret}\n`);
-        } else {
-          process.stdout.write(
-            `no second factor yet: the account cannot sign in until \`secgate service mfa enroll ${username}\`\n`,
-          );
-        }
-      }),
+      guarded(
+        async (
+          username: string,
+          flags: DatabaseOptions & { role: 'user' | 'admin'; mfa: 'totp' | 'none'; totpSecretEnv?: string },
+        ) => {
+          const totpSecret =
+            flags.totpSecretEnv === undefined ? undefined : totpSecretFrom(flags.totpSecretEnv, flags.mfa);
+          const password = await readPasswordFromStdin();
+          const databaseUrl = flags.databaseUrl ?? process.env[DATABASE_URL_VARIABLE];
+          const provision = (url: string) =>
+            provisionAccount(url, {
+              username,
+              password,
+              role: flags.role,
+              mfa: flags.mfa,
+              ...(totpSecret ? { totpSecret } : {}),
+            });
+          const result = databaseUrl
+            ? await provision(databaseUrl)
+            : await withDatabase(flags, (_pool, url) => provision(url));
+          process.stdout.write(`account ${username} provisioned (role ${flags.role})\n`);
+          if (totpSecret) {
+            process.stdout.write(`TOTP device set up with the secret in ${flags.totpSecretEnv}\n`);
+          } else if (result.totpSecret) {
+            process.stdout.write(`TOTP secret (shown once, add it to the authenticator): ${result.totpSecret}\n`);
+          } else {
+            process.stdout.write(
+              `no second factor yet: the account cannot sign in until \`secgate service mfa enroll ${username}\`\n`,
+            );
+          }
+        },
+      ),
     );
 
   service
@@ -339,4 +358,15 @@ export function registerServiceCommand(program: Command): void {
         process.stdout.write(signingKeyPem(secret));
       }),
     );
+}
+
+/** A TOTP secret handed over in an environment variable (never an argument, which `ps` shows). */
+function totpSecretFrom(variable: string, mfa: 'totp' | 'none'): string {
+  if (mfa !== 'totp') throw new InvalidArgumentError('--totp-secret-env needs --mfa totp');
+  const secret = process.env[variable];
+  if (!secret) throw new InvalidArgumentError(`${variable} is not set: export the TOTP secret first`);
+  if (!/^[A-Z2-7]{16,}=*$/.test(secret)) {
+    throw new InvalidArgumentError(`${variable} is not a base32 TOTP secret (A–Z and 2–7, at least 16 characters)`);
+  }
+  return secret;
 }

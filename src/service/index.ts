@@ -25,6 +25,13 @@ export { signingKeyPem } from './auth/tokens.js';
 export { REFERENCE_CLEANUP } from './cleanup-sql.js';
 export { ConfigurationError } from './config.js';
 export type { LogDestination } from './log.js';
+export {
+  DEDICATED_PROBE_ACCOUNTS,
+  NO_MFA_ACCOUNT,
+  PROBE_ACCOUNT,
+  type ProbeCredentials,
+  provisionProbeAccounts,
+} from './probe-accounts.js';
 
 export interface ReferenceServiceOptions {
   /** PostgreSQL to use; otherwise DATABASE_URL from `env`; otherwise an embedded server (see embeddedDatabase). */

@@ -27,20 +27,22 @@ describe('docs/runbook.md: running the gate against a live instance', () => {
     await withLoggedReference(async (reference, logFile) => {
       const client = serviceClient(reference);
       try {
-        const secgate = async (args: string[], input?: string) => {
+        const secgate = async (args: string[], input?: string, env: Record<string, string> = {}) => {
           const result = await execa('node', [BIN, 'service', ...args], {
             reject: false,
             ...(input === undefined ? {} : { input }),
-            env: { PATH: process.env.PATH ?? '', SECGATE_JWT_SECRET: reference.jwtSecret },
+            env: { PATH: process.env.PATH ?? '', SECGATE_JWT_SECRET: reference.jwtSecret, ...env },
             extendEnv: false,
           });
           expect(result.exitCode, `secgate service ${args.join(' ')}: ${result.stderr}`).toBe(0);
           return result.stdout;
         };
-        const addUser = async (username: string, password: string, mfa: 'totp' | 'none') => {
+        const addUser = async (username: string, password: string, mfa: 'totp' | 'none', totpSecret?: string) => {
+          const shared = totpSecret ? ['--totp-secret-env', 'SECGATE_PROBE_TOTP_SECRET'] : [];
           const out = await secgate(
-            ['user', 'add', username, '--mfa', mfa, '--database-url', reference.service.databaseUrl],
+            ['user', 'add', username, '--mfa', mfa, ...shared, '--database-url', reference.service.databaseUrl],
             `${password}\n`,
+            totpSecret ? { SECGATE_PROBE_TOTP_SECRET: totpSecret } : {},
           );
           return /TOTP secret \(shown once, add it to the authenticator\): ([A-Z2-7]+)/.exec(out)?.[1];
         };
@@ -55,6 +57,12 @@ describe('docs/runbook.md: running the gate against a live instance', () => {
           addUser('secgate-nomfa', noMfaPassword, 'none'),
           secgate(['signing-key']),
         ]);
+        // One account per check that locks or counts, with the probe account's password and TOTP secret.
+        await Promise.all(
+          ['secgate-probe-lockout', 'secgate-probe-ipblock', 'secgate-probe-events', 'secgate-probe-enum'].map(
+            (username) => addUser(username, probePassword, 'totp', probeTotpSecret),
+          ),
+        );
         expect(aliceTotp).toBeDefined();
         expect(probeTotpSecret).toBeDefined();
         expect(signingKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);

@@ -12,6 +12,7 @@ import { FIXTURE_PROBE_TIMEOUT_MS } from '../../fixtures/timeouts.js';
 import { type LoadedChecklist, loadChecklist } from '../../src/engine/checklist/load.js';
 import type { ContextOptions } from '../../src/engine/context.js';
 import type { CheckResult } from '../../src/engine/run.js';
+import { provisionProbeAccounts } from '../../src/service/index.js';
 import { runEntries } from './engine-run.js';
 import { type ReferenceTarget, SIGNING_KEY_ENV, startReferenceTarget } from './reference-service.js';
 
@@ -81,7 +82,10 @@ export const verdicts = (results: CheckResult[]) =>
     (result) => `${result.entry.id}: ${result.status}${result.status === 'pass' ? '' : ` — ${result.outcome.summary}`}`,
   );
 
-/** A reference service whose log goes to a file (what logs.no-credentials reads), for the length of `use`. */
+/**
+ * A reference service whose log goes to a file (what logs.no-credentials reads), with every probe account
+ * the shipped checklist names, for the length of `use`.
+ */
 export async function withLoggedReference(
   use: (reference: ReferenceTarget, serviceLogFile: string) => Promise<void>,
 ): Promise<void> {
@@ -91,6 +95,13 @@ export async function withLoggedReference(
   try {
     const reference = await startReferenceTarget({ logger: (line) => appendFileSync(logFile, line) });
     try {
+      // The checklist's dedicated probe accounts, with the probe account's credentials (as npm run demo makes them).
+      const { auth } = reference.context;
+      await provisionProbeAccounts(reference.service.databaseUrl, {
+        password: auth.probe_account.password,
+        noMfaPassword: auth.no_mfa_account.password,
+        totpSecret: auth.probe_account.totp_secret,
+      });
       await use(reference, logFile);
     } finally {
       await reference.close();

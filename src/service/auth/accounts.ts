@@ -11,6 +11,11 @@ export interface AccountSpec {
   role?: AccountRole;
   /** `totp`: a verified TOTP device is created; `none`: the account has no second factor. */
   mfa: 'totp' | 'none';
+  /**
+   * The device's secret (base32) instead of a new one: probe accounts that share one authenticator, so that
+   * a gate needs one TOTP secret however many accounts it is given.
+   */
+  totpSecret?: string;
 }
 
 /**
@@ -31,7 +36,7 @@ export async function provisionUser(pool: Pool, spec: AccountSpec): Promise<{ to
     if (userId === undefined) throw new Error(`could not provision account ${spec.username}`);
     await client.query('DELETE FROM mfa_devices WHERE user_id = $1', [userId]);
     if (spec.mfa === 'none') return {};
-    const totpSecret = newTotpSecret();
+    const totpSecret = spec.totpSecret ?? newTotpSecret();
     await client.query(`INSERT INTO mfa_devices (user_id, kind, secret, verified_at) VALUES ($1, 'totp', $2, now())`, [
       userId,
       totpSecret,
