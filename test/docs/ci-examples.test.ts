@@ -231,6 +231,85 @@ describe('docs/ci/gitlab-ci.yml', () => {
   });
 });
 
+describe('docs/ci/Jenkinsfile', () => {
+  const text = readFileSync('docs/ci/Jenkinsfile', 'utf8');
+  const environmentBlock = /environment \{\n([\s\S]*?)\n {2}\}/.exec(text)?.[1] ?? '';
+  const assignments = [...environmentBlock.matchAll(/^ +([A-Z][A-Z0-9_]*) = (.+)$/gm)].map((match) => ({
+    name: match[1] ?? '',
+    value: match[2] ?? '',
+  }));
+  /** The credentials the header documents: id and kind (`Secret file` binds a path, `Secret text` the value). */
+  const credentials = new Map(
+    [...text.matchAll(/^\/\/ {3}([a-z0-9-]+) +(Secret file|Secret text):/gm)].map((match) => [match[1], match[2]]),
+  );
+
+  /** A literal as itself; credentials('id') as Jenkins binds it. */
+  function bound({ name, value }: { name: string; value: string }): string {
+    const literal = /^'([^']*)'$/.exec(value);
+    if (literal) return literal[1] ?? '';
+    const id = /^credentials\('([^']+)'\)$/.exec(value)?.[1];
+    const kind = id ? credentials.get(id) : undefined;
+    if (!kind) throw new Error(`${name}: ${value} is neither a literal nor a documented credential`);
+    if (kind === 'Secret text') return secretValue(name);
+    const file = path.join(work, `jenkins-${id}`);
+    writeFileSync(file, secretValue(name));
+    return file;
+  }
+
+  it('gives the gate an environment the checklist it names loads with, aimed at its target', async () => {
+    const env = Object.fromEntries(assignments.map((assignment) => [assignment.name, bound(assignment)]));
+    const checklist = /verify --checklist (\S+)/.exec(text)?.[1];
+    expect(checklist).toBe('checklist.yaml');
+    const loaded = await loadChecklist(checklist ?? '', { env, registry: allChecks });
+    expect(loaded.checklist.target.url).toBe('https://staging.example.internal');
+    expect(loaded.checklist.target.url).toBe(env.SECGATE_TARGET_URL);
+    expect(loaded.checklist.target.http_url).toBe(env.SECGATE_TARGET_HTTP_URL);
+    expect(loaded.checklist.target.ca_file).toBe(env.SECGATE_CA_FILE);
+  });
+
+  it('binds only variables the checklist or the stage reads, and documents every credential it binds', () => {
+    const read = namesReadBy(SHIPPED);
+    const stage = text.slice(text.indexOf('stages {'));
+    expect(
+      assignments.map(({ name }) => name).filter((name) => !read.has(name) && !stage.includes(`$${name}`)),
+    ).toEqual([]);
+    const bindings = assignments.flatMap(({ value }) => /credentials\('([^']+)'\)/.exec(value)?.[1] ?? []);
+    expect(new Set(bindings)).toEqual(new Set(credentials.keys()));
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(
+      bound({ name: 'SECGATE_VERSION', value: assignments.find((a) => a.name === 'SECGATE_VERSION')?.value ?? '' }),
+    ).toBe(version);
+  });
+});
+
+describe('README: Reports and CI', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(
+    readme.indexOf('## Reports and CI'),
+    readme.indexOf('\n## ', readme.indexOf('## Reports and CI') + 1),
+  );
+  const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1] ?? '');
+
+  it('lists every variable the shipped checklist interpolates', () => {
+    const interpolated = [...SHIPPED.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((match) => match[1] ?? '');
+    expect(interpolated.filter((name) => !documented.includes(name))).toEqual([]);
+  });
+
+  it('aims the shipped checklist at a staging deployment with exactly those variables', async () => {
+    const caFile = path.join(work, 'readme-ca.crt');
+    writeFileSync(caFile, caPem());
+    const env: Record<string, string> = {
+      ...Object.fromEntries(documented.map((name) => [name, secretValue(name)])),
+      SECGATE_TARGET_URL: 'https://staging.example.internal',
+      SECGATE_TARGET_HTTP_URL: 'http://staging.example.internal',
+      SECGATE_CA_FILE: caFile,
+    };
+    const loaded = await loadChecklist('checklist.yaml', { env, registry: allChecks });
+    expect(loaded.checklist.target.url).toBe('https://staging.example.internal');
+    expect(loaded.checklist.target.http_url).toBe('http://staging.example.internal');
+  });
+});
+
 describe("secgate init's starter", () => {
   it('names its variables as the shipped checklist does', () => {
     const starter = renderStarterChecklist({ url: 'https://api.example.internal' }, allChecks);
