@@ -56,6 +56,7 @@ describe('action.yml', () => {
   it('lets the category input set the SARIF category, which the upload keeps', () => {
     expect(action.inputs.category?.default).toBe('');
     const verify = steps.find((step) => step.name === 'Run the gate');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JS template
     expect(verify?.env?.CATEGORY).toBe('${{ inputs.category }}');
     expect(verify?.run).toContain('args+=(--sarif-category "$CATEGORY")');
     const upload = steps.find((step) => step.uses?.startsWith('github/codeql-action/upload-sarif'));

@@ -1,3 +1,4 @@
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import {
   couldNotVerifyPredicate,
@@ -9,6 +10,7 @@ import {
 } from '../../fixtures/evidence/predicates.js';
 import { parseReportSpec, REPORT_FORMATS, ReportSpecError, reporters } from '../../src/report/index.js';
 import { checkPredicate } from '../../src/report/predicate-shape.js';
+import { formatDetails } from '../../src/report/text.js';
 import { loadSarifValidator } from './sarif-validator.js';
 
 const validateSarif = loadSarifValidator();
@@ -337,5 +339,37 @@ describe('markdown size', () => {
     expect(details.length).toBeLessThan(61_000);
     expect(markdown).toMatch(/… details of \d+ more checks are in the evidence file\./);
     expect(markdown).toContain('| ❌ | tls.protocols.399 |');
+  });
+});
+
+describe('severity in every report', () => {
+  // tls.protocols (high) failed; repo.secrets (critical) failed; auth.ip-block (high) could not verify.
+  const input = { predicate: failingPredicate };
+
+  it('shows each noteworthy control with its severity, in every format', () => {
+    const text = formatDetails(failingPredicate.checks, new Chalk({ level: 0 })).join('\n');
+    expect(text).toContain('FAIL tls.protocols [high] — ');
+    expect(text).toContain('FAIL repo.secrets [critical] — ');
+    const junit = reporters.junit(input);
+    expect(junit).toMatch(/name="repo\.secrets"[^>]*>\s*<failure [^>]*>[^<]*Severity: critical/);
+    expect(reporters.markdown(input)).toContain('| ❌ | repo.secrets | Critical | Failed |');
+    expect(reporters.html(input)).toMatch(
+      /data-check="repo\.secrets"[\s\S]*?Severity: <span class="severity">Critical<\/span>/,
+    );
+    expect(reporters.github(input)).toContain('title=secgate repo.secrets failed (severity critical)::');
+    const sarif = JSON.parse(reporters.sarif(input)) as {
+      runs: { tool: { driver: { rules: { id: string; properties: Record<string, string> }[] } } }[];
+    };
+    const rule = sarif.runs[0]?.tool.driver.rules.find((candidate) => candidate.id === 'repo.secrets');
+    expect(rule?.properties).toMatchObject({ severity: 'critical', 'security-severity': '9.5' });
+  });
+
+  it('says "unrated" for evidence written before controls had a severity, rather than guessing', () => {
+    const old = { ...failingPredicate, checks: failingPredicate.checks.map(({ severity: _, ...record }) => record) };
+    expect(reporters.markdown({ predicate: old })).toContain('| ❌ | repo.secrets | Unrated | Failed |');
+    const sarif = JSON.parse(reporters.sarif({ predicate: old })) as {
+      runs: { tool: { driver: { rules: { properties: Record<string, string> }[] } } }[];
+    };
+    expect(sarif.runs[0]?.tool.driver.rules.every((rule) => !('security-severity' in rule.properties))).toBe(true);
   });
 });
