@@ -9,9 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildProgram } from '../../src/cli/main.js';
+import { registerVerifyCommand } from '../../src/cli/verify.js';
 
 interface Step {
   name?: string;
@@ -30,7 +31,8 @@ const scripts = steps.map((step) => step.run ?? '').join('\n');
 /** The long options `secgate verify` accepts, from the CLI itself. */
 function verifyOptions(): string[] {
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const program = buildProgram({ stdout: discard, stderr: discard, env: {}, cwd: process.cwd() }, () => {});
+  const program = new Command('secgate');
+  registerVerifyCommand(program, { stdout: discard, stderr: discard, env: {}, cwd: process.cwd() }, () => {});
   const verify = program.commands.find((command) => command.name() === 'verify');
   return verify?.options.map((option) => option.long ?? '') ?? [];
 }
