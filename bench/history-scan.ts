@@ -8,7 +8,7 @@
  *
  * Build and run (Node 20 runs no TypeScript; `npm run build` compiles bench/ too):
  *
- *   npm run bench:history      # = npm run build && node dist/bench/history-scan.js --commits 4000 --reps 3
+ *   npm run bench:history      # = tsc -p tsconfig.bench.json && node dist/bench/history-scan.js --commits 4000 --reps 3
  *
  * The history is written with `git fast-import` into a temp directory and
  * removed afterwards (`--generate 4000` keeps one and prints its path;
@@ -430,7 +430,7 @@ async function main(): Promise<void> {
   const lines = [
     '# repo.history scan bench',
     '',
-    `Produced by \`npm run build && node dist/bench/history-scan.js --commits ${commits} --reps ${reps}\` on ${new Date().toISOString()}.`,
+    `Produced by \`tsc -p tsconfig.bench.json && node dist/bench/history-scan.js --commits ${commits} --reps ${reps}\` on ${new Date().toISOString()}.`,
     '',
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, load average at start ${os
       .loadavg()

@@ -6,7 +6,7 @@
  *
  * Build and run (Node 20 runs no TypeScript, so the bench is compiled first):
  *
- *   npm run bench:tls      (= npm run build && node dist/bench/tls-protocols.js --reps 5)
+ *   npm run bench:tls      (= tsc -p tsconfig.bench.json && node dist/bench/tls-protocols.js --reps 5)
  *
  * secgate is timed twice: in-process (the check as the engine runs it) and as
  * a fresh `node` process that loads the check and runs it once (`--probe URL`),

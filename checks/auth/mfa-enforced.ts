@@ -59,6 +59,7 @@ export default defineCheck({
     'Issue tokens only after a verified TOTP (or WebAuthn) step for every account; answer a login of an account without a verified device with an enrolment requirement, never a token; make challenge tokens single-use and refuse them as bearer tokens.',
   rationale: 'Optional MFA is skipped by exactly the high-value accounts attackers want.',
   effects: 'none',
+  severity: 'critical',
   params: z
     .object({
       /** The address the flows come from; unset: one from the run's pool (target.source_addresses). */

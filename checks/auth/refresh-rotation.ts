@@ -12,6 +12,7 @@ export default defineCheck({
     'Rotate the refresh token on every use, remember used tokens, and on reuse refuse the request and revoke the whole session (its newer refresh and access tokens).',
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
   effects: 'none',
+  severity: 'high',
   params: z
     .object({
       /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */

@@ -39,6 +39,7 @@ export default defineCheck({
     'Return tokens in the JSON body or in cookies flagged HttpOnly; Secure; SameSite, never in a redirect URL, and read them only from the Authorization header (or that cookie), never from ?token= or ?access_token=.',
   rationale: 'URLs end up in access logs, browser history and Referer headers; a token there is a leaked token.',
   effects: 'none',
+  severity: 'high',
   params: z
     .object({
       /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */

@@ -128,6 +128,7 @@ export default defineCheck({
     'Verify tokens with an explicit algorithm allow-list (RS256 or EdDSA), never `none`, never HMAC with the public key; sign with a strong secret or key loaded from the environment; require exp and the other mandatory claims.',
   rationale: 'A forged or expired token that is accepted is a bypass of every other control.',
   effects: 'none',
+  severity: 'critical',
   params: tokenValidationParams,
   probeAddresses: (params) => params.source_addresses ?? [],
   requires: (params) => [

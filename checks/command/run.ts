@@ -18,6 +18,7 @@ export default defineCheck({
   remediation:
     'Run the command locally, fix what it reports (or the cause of the timeout), and keep it as a required gate.',
   effects: 'runs-commands',
+  severity: 'medium',
   params: z
     .object({
       /** What the gate is, e.g. `npm audit` or `bandit`; shown in the report. */

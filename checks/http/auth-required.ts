@@ -101,6 +101,7 @@ export default defineCheck({
   remediation:
     'Authenticate in one hook that runs for every request under the protected prefixes before routing (Fastify: an onRequest hook, so unknown routes answer 401, not 404), verify the JWT signature with a pinned algorithm, and reject everything else with 401.',
   effects: 'none',
+  severity: 'critical',
   params: z
     .object({
       protected: z

@@ -89,6 +89,7 @@ export default defineCheck({
   remediation:
     'Configure CORS with an explicit allow-list of your own frontends (or none at all); never echo the request Origin, never allow the null origin, and never send Access-Control-Allow-Credentials: true with a wildcard.',
   effects: 'none',
+  severity: 'high',
   params: z
     .object({
       /** Paths to probe: a public one and a protected one by default. */

@@ -103,6 +103,7 @@ export default defineCheck({
   remediation:
     'Disable the documentation routes in production (FastAPI: docs_url=None, redoc_url=None, openapi_url=None; Fastify: do not register @fastify/swagger-ui) or put them behind the same authentication as the API; disable GraphQL introspection.',
   effects: 'none',
+  severity: 'medium',
   params: z
     .object({
       /** Further paths to probe with GET, e.g. an admin console. */

@@ -287,6 +287,7 @@ export default defineCheck({
   remediation:
     'Set the headers in a hook that runs for every response, errors included (Fastify: onSend; nginx: add_header … always): Strict-Transport-Security max-age=31536000 or more, X-Frame-Options DENY (or CSP frame-ancestors), X-Content-Type-Options nosniff, a Content-Security-Policy; remove version numbers from Server and X-Powered-By.',
   effects: 'none',
+  severity: 'medium',
   params: z
     .object({
       hsts_min_max_age: z.number().int().nonnegative().default(31_536_000),

@@ -112,6 +112,7 @@ export default defineCheck({
   remediation:
     'Serve nothing over plain HTTP: answer every request on the HTTP port with 301 or 308 to https://<same host><same path and query>, or close the port entirely.',
   effects: 'none',
+  severity: 'medium',
   params: z
     .object({
       /** Paths requested over plain HTTP; include one with a query string. */

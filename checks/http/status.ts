@@ -17,6 +17,7 @@ export default defineCheck({
   remediation:
     'Make sure the service is running behind the TLS endpoint named in target.url, that its certificate chains to target.ca_file, and that the path answers the expected status.',
   effects: 'none',
+  severity: 'medium',
   params: z
     .object({
       path: z.string().regex(/^\//, { message: 'expected a path starting with /' }).default('/health'),

@@ -72,6 +72,7 @@ export default defineCheck({
   remediation:
     'Declare a JSON schema for every route with additionalProperties: false (Pydantic: extra="forbid"), keep the JSON parser that rejects __proto__, set a body limit (Fastify bodyLimit, nginx client_max_body_size) and accept only application/json on JSON routes.',
   effects: 'none',
+  severity: 'medium',
   params: z
     .object({
       /** The endpoint to probe; defaults to the checklist's auth.login.path. */

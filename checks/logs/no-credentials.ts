@@ -141,6 +141,7 @@ export default defineCheck({
   rationale:
     'Whatever a log captures travels to aggregators and backups and outlives credential rotation; a logged token is a leaked token.',
   effects: 'none',
+  severity: 'high',
   params,
   probeAddresses: (options) => [options.source_address],
   async run(ctx, options) {

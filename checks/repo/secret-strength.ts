@@ -18,6 +18,7 @@ export default defineCheck({
   rationale:
     'A default or guessable signing secret lets anyone who has read the code mint valid tokens for production.',
   effects: 'none',
+  severity: 'critical',
   params: z
     .object({
       names: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1),

@@ -193,6 +193,7 @@ export default defineCheck({
   rationale:
     'A certificate clients cannot verify, or that they are trained to click through, gives no protection against an attacker on the network path.',
   effects: 'none',
+  severity: 'high',
   params: certificateParams,
   async run(ctx, params) {
     const url = new URL(ctx.target.url);

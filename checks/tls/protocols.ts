@@ -163,6 +163,7 @@ export default defineCheck({
   rationale:
     'SSLv3, TLS 1.0 and 1.1 are broken (POODLE, BEAST, no AEAD); suites without ephemeral key exchange let a stolen key decrypt recorded traffic, and CBC/RC4/3DES suites have practical attacks.',
   effects: 'none',
+  severity: 'high',
   params: protocolsParams,
   async run(ctx, params) {
     const target = scanTargetFromUrl(ctx.target.url, ctx.target.timeout_ms, ctx.signal);

@@ -13,6 +13,7 @@
 
 import type { CheckEntry, Waiver } from '../engine/checklist/schema.js';
 import { redactUrlUserinfo } from '../engine/secrets.js';
+import { SEVERITIES } from '../engine/severity.js';
 import type { CheckDefinition, Json } from '../engine/types.js';
 
 /** The parts of a checklist that decide how strict the gate is. */
@@ -263,7 +264,27 @@ function compareParams(base: CheckEntry, head: CheckEntry, options: CompareOptio
     });
     if (change) changes.push(change);
   }
+  // Severity orders alerts and reports: lowering it hides a control's failure further down, so only raising it passes.
+  const severityBefore = effectiveSeverity(base, options.registry);
+  const severityAfter = effectiveSeverity(head, options.registry);
+  if (severityBefore !== severityAfter) {
+    const change = judgeValue({
+      entry: id,
+      label: 'severity',
+      before: severityBefore,
+      after: severityAfter,
+      strength: SEVERITY_STRENGTH,
+    });
+    if (change) changes.push(change);
+  }
   return changes;
+}
+
+/** Weakest first, as judgeChange reads an ordered list. */
+const SEVERITY_STRENGTH = [...SEVERITIES].reverse();
+
+function effectiveSeverity(entry: CheckEntry, registry: readonly CheckDefinition[] | undefined): string | undefined {
+  return entry.severity ?? registry?.find((candidate) => candidate.id === entry.check)?.severity;
 }
 
 function compareWaivers(base: Waiver[], head: Waiver[]): ChecklistChange[] {

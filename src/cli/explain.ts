@@ -1,9 +1,11 @@
 /** `secgate explain <check>`: what a check verifies, why, its parameters, and how to fix a failure. */
+
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { authSchema } from '../engine/checklist/schema.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
+import { DEFAULT_SEVERITY } from '../engine/severity.js';
 import type { CheckDefinition } from '../engine/types.js';
 import { UsageError } from './io.js';
 import type { CatalogueDeps } from './list.js';
@@ -133,6 +135,7 @@ export function formatExplanation(check: CheckDefinition): string {
     '',
     `Control:      ${check.source}`,
     `Side effects: ${EFFECT_WORDS[check.effects]}`,
+    `Severity:     ${check.severity ?? DEFAULT_SEVERITY} (a checklist entry may set its own with severity:)`,
   ];
   if (check.rationale) lines.push('', 'Why it matters:', `  ${check.rationale}`);
   lines.push('', 'How to fix a failure:', `  ${check.remediation}`);

@@ -72,15 +72,20 @@ export async function checklistSubjectName(
   repository: VerifiedRepository | undefined,
 ): Promise<string> {
   if (checklistFile === undefined) return STDIN_CHECKLIST;
-  if (repository) {
-    const [file, root] = await Promise.all([
-      realpath(checklistFile).catch(() => checklistFile),
-      realpath(repository.topLevel).catch(() => repository.topLevel),
-    ]);
-    const relative = path.relative(root, file);
-    if (relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)) {
-      return relative.split(path.sep).join('/');
-    }
-  }
-  return path.basename(checklistFile);
+  return (await checklistRepositoryPath(checklistFile, repository)) ?? path.basename(checklistFile);
+}
+
+/** The checklist's path relative to the repository's top level (forward slashes), when it lies inside it. */
+export async function checklistRepositoryPath(
+  checklistFile: string | undefined,
+  repository: VerifiedRepository | undefined,
+): Promise<string | undefined> {
+  if (checklistFile === undefined || !repository) return undefined;
+  const [file, root] = await Promise.all([
+    realpath(checklistFile).catch(() => checklistFile),
+    realpath(repository.topLevel).catch(() => repository.topLevel),
+  ]);
+  const relative = path.relative(root, file);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+  return relative.split(path.sep).join('/');
 }

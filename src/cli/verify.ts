@@ -44,7 +44,7 @@ import { type CliIo, chalkFor, describeError, EXIT, type OutputStream, readInput
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 import { createProgressDisplay } from './progress.js';
-import { checklistSubjectName, identifyRepository, STDIN_CHECKLIST } from './repository.js';
+import { checklistRepositoryPath, checklistSubjectName, identifyRepository, STDIN_CHECKLIST } from './repository.js';
 
 export interface VerifyOptions {
   checklist: string;
@@ -59,6 +59,8 @@ export interface VerifyOptions {
   report?: string[];
   /** Compare checklist.yaml with the one on this git ref and fail if the gate was weakened. */
   baselineRef?: string;
+  /** The SARIF report's code-scanning category (automationDetails.id); default: checklist + target host. */
+  sarifCategory?: string;
   /** Let a run with --only / --skip pass (recorded in the evidence); without it a partial run exits 3. */
   allowPartial?: boolean;
   /** Check registry; the CLI passes every check, tests may pass their own. */
@@ -268,15 +270,15 @@ async function buildEvidence(
   streams: Streams,
 ): Promise<Evidence> {
   const repository = await identifyRepository(run.repoDir);
+  const checklistFile = options.checklist === STDIO ? undefined : prepared.loaded.file;
+  const checklistInRepository = await checklistRepositoryPath(checklistFile, repository);
   const statement = redactDeep(
     buildStatement({
       toolVersion: VERSION,
       loaded: prepared.loaded,
       checklistDisplayPath: prepared.checklistDisplay,
-      checklistSubjectName: await checklistSubjectName(
-        options.checklist === STDIO ? undefined : prepared.loaded.file,
-        repository,
-      ),
+      checklistSubjectName: await checklistSubjectName(checklistFile, repository),
+      ...(checklistInRepository ? { checklistRepositoryPath: checklistInRepository } : {}),
       results: run.results,
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
@@ -348,7 +350,12 @@ async function report(
   for (const spec of prepared.reportSpecs) {
     let text: string;
     try {
-      text = reporters[spec.format]({ predicate, envelope, signature });
+      text = reporters[spec.format]({
+        predicate,
+        envelope,
+        signature,
+        ...(options.sarifCategory ? { sarifCategory: options.sarifCategory } : {}),
+      });
     } catch (error) {
       // A broken reporter loses one report, never the verdict or the evidence.
       streams.warn(
@@ -457,6 +464,7 @@ async function compareWithBaseline(
     source: BASELINE_CHECK_SOURCE,
     remediation: BASELINE_REMEDIATION,
     effects: 'none',
+    severity: 'high',
     params: z.object({}).strict(),
     run: async () => outcome,
   });
@@ -518,6 +526,10 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
       '--report <format:path>',
       'also write a report: junit, sarif, markdown, html or github (repeatable; path - is stdout)',
       (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--sarif-category <id>',
+      'code-scanning category of the SARIF report (automationDetails.id; default: checklist path + target host)',
     )
     .option('--allow-partial', 'let a run with --only/--skip pass (recorded in the evidence); otherwise it exits 3')
     .option('--baseline-ref <ref>', 'fail if the checklist is weaker than on this git ref (e.g. origin/main)')

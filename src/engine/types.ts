@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { AuthConfig, DatabaseConfig, TargetConfig } from './checklist/schema.js';
+import type { Severity } from './severity.js';
 import type { SourceAddressPool } from './source-addresses.js';
 
 /** JSON values, the only thing observations may carry (they go into signed evidence). */
@@ -157,6 +158,11 @@ export interface CheckMeta<Params extends z.ZodType> {
   /** What to do when the check fails. */
   remediation: string;
   effects: CheckEffect;
+  /**
+   * How much a failure of this control matters (a checklist entry may override it); reports show it
+   * and SARIF maps it to `security-severity`. Every built-in check declares one; DEFAULT_SEVERITY otherwise.
+   */
+  severity?: Severity;
   /** Schema of the `with:` parameters; must be `.strict()` so unknown keys are errors. */
   params: Params;
   /** Why the control matters, for `secgate explain`. */

@@ -1,6 +1,7 @@
 /** Turns a run's results into the in-toto statement that gets signed. */
 import type { LoadedChecklist } from '../engine/checklist/load.js';
 import { type CheckResult, exitCodeFor } from '../engine/run.js';
+import { severityOf } from '../engine/severity.js';
 import type { FinalStatus, SecretRedactor } from '../engine/types.js';
 import {
   type CheckRecord,
@@ -22,6 +23,8 @@ export interface StatementInput {
    * wherever they checked it out (see `checklistSubjectName`).
    */
   checklistSubjectName: string;
+  /** The checklist's path relative to the verified repository's top level, when it is in that repository. */
+  checklistRepositoryPath?: string;
   results: CheckResult[];
   startedAt: Date;
   finishedAt: Date;
@@ -100,6 +103,7 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
         path: input.checklistDisplayPath,
         sha256: input.loaded.sha256,
         ...(input.baselineSha256 ? { baselineSha256: input.baselineSha256 } : {}),
+        ...(input.checklistRepositoryPath ? { repositoryPath: input.checklistRepositoryPath } : {}),
       },
       startedAt: input.startedAt.toISOString(),
       finishedAt: input.finishedAt.toISOString(),
@@ -127,6 +131,8 @@ function toCheckRecord(result: CheckResult): CheckRecord {
     durationMs: result.durationMs,
     observations: result.outcome.observations,
     ...(result.waiver ? { waiver: result.waiver } : {}),
+    severity: severityOf(result.entry),
+    ...(result.entry.line ? { checklistLine: result.entry.line } : {}),
   };
 }
 

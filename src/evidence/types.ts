@@ -2,6 +2,7 @@
  * The evidence format: an in-toto Statement v1 whose predicate records the run,
  * wrapped in a DSSE envelope. Reporters read only these types.
  */
+import type { Severity } from '../engine/severity.js';
 import type { FinalStatus, Json, Observation } from '../engine/types.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -37,6 +38,10 @@ export interface CheckRecord {
   observations: Observation[];
   /** Present when a waiver covered (or failed to cover, being expired) this check. */
   waiver?: WaiverRecord;
+  /** How much a failure matters (the entry's override, else the check's); absent in evidence older than severities. */
+  severity?: Severity;
+  /** Line of the check's entry in the checklist, where reports point for this control. */
+  checklistLine?: number;
 }
 
 /**
@@ -51,7 +56,11 @@ export interface EvidencePredicate {
   tool: { name: 'secgate'; version: string };
   /** `commit: null` when the repository was not a readable git checkout (no commit subject then). */
   target: { url: string; http_url?: string; repo: string; commit?: string | null };
-  checklist: { path: string; sha256: string; baselineSha256?: string };
+  /**
+   * `path`: as given, relative to the working directory. `repositoryPath`: relative to the top level
+   * of the repository verified, when the checklist is in it (what code scanning resolves paths against).
+   */
+  checklist: { path: string; sha256: string; baselineSha256?: string; repositoryPath?: string };
   startedAt: string;
   finishedAt: string;
   /** `pass` ⇒ exit 0, `fail` ⇔ exit 1, `error` ⇒ exit 3, `partial` ⇒ exit 0 with --allow-partial, else 3. */

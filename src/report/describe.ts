@@ -73,15 +73,32 @@ export function surfaceOf(checkId: string): string {
 }
 
 /**
- * A repository finding's path relative to the working directory secgate ran
- * in (the checkout root in CI), with forward slashes, so SARIF and
- * annotations point at the right file when the verified repo is a subfolder.
+ * A repository finding's path relative to the top level of the repository
+ * (the repository checks report every path that way), with forward slashes:
+ * what code scanning and annotations resolve paths against, whatever
+ * directory secgate ran in (`working-directory: services/api`).
  */
-export function workspacePath(predicate: EvidencePredicate, location: SourceLocation): string {
-  const repo = predicate.target.repo.replace(/\\/g, '/');
-  const file = location.path.replace(/\\/g, '/');
-  if (path.posix.isAbsolute(file) || path.posix.isAbsolute(repo) || repo === '' || repo === '.') return file;
-  return path.posix.normalize(path.posix.join(repo, file));
+export function repositoryPath(location: SourceLocation): string {
+  return path.posix.normalize(location.path.replace(/\\/g, '/'));
+}
+
+/**
+ * Where a control lives: the line of its entry in the checklist, the file
+ * named relative to the repository's top level when the checklist is in the
+ * repository (else as given). Line 1 only for evidence that records no line.
+ */
+export function controlLocation(predicate: EvidencePredicate, record: CheckRecord): { file: string; line: number } {
+  return { file: checklistFile(predicate), line: record.checklistLine ?? 1 };
+}
+
+export function checklistFile(predicate: EvidencePredicate): string {
+  return predicate.checklist.repositoryPath ?? predicate.checklist.path;
+}
+
+/** `critical` → `Critical`; evidence older than severities says so rather than guessing. */
+export function severityWord(record: CheckRecord): string {
+  const { severity } = record;
+  return severity ? `${severity.charAt(0).toUpperCase()}${severity.slice(1)}` : 'Unrated';
 }
 
 export function oneLine(text: string, max = 300): string {

@@ -10,12 +10,15 @@
  */
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
 import {
+  checklistFile,
+  controlLocation,
   describeLocation,
   explainingObservations,
   formatValue,
   isNoteworthy,
   oneLine,
-  workspacePath,
+  repositoryPath,
+  severityWord,
 } from './describe.js';
 import { escapeWorkflowData, escapeWorkflowProperty } from './escape.js';
 import type { ReportInput } from './input.js';
@@ -47,7 +50,7 @@ function annotationsFor(record: CheckRecord, predicate: EvidencePredicate): Anno
   const level = record.status === 'waived' ? 'notice' : 'error';
   const verb =
     record.status === 'error' ? 'could not verify' : record.status === 'waived' ? 'waived failure' : 'failed';
-  const title = `secgate ${record.id} ${verb}`;
+  const title = `secgate ${record.id} ${verb} (severity ${severityWord(record).toLowerCase()})`;
   const fix =
     record.status === 'error'
       ? 'The control was not observed; fix the cause and run again.'
@@ -63,7 +66,7 @@ function annotationsFor(record: CheckRecord, predicate: EvidencePredicate): Anno
       const seen = [formatValue(observation.actual), observation.note].filter(Boolean).join(' — ');
       return {
         level,
-        file: where ? workspacePath(predicate, where) : predicate.checklist.path,
+        file: where ? repositoryPath(where) : checklistFile(predicate),
         ...(where?.line ? { line: where.line } : {}),
         ...(where?.column ? { column: where.column } : {}),
         title,
@@ -77,10 +80,12 @@ function annotationsFor(record: CheckRecord, predicate: EvidencePredicate): Anno
       const seen = [formatValue(observation.actual), observation.note].filter(Boolean).join(' — ');
       return `- ${observation.probe}: expected ${formatValue(observation.expected)}, got ${oneLine(seen, 300)}`;
     });
+  const control = controlLocation(predicate, record);
   return [
     {
       level,
-      file: predicate.checklist.path,
+      file: control.file,
+      line: control.line,
       title,
       message: [`${record.title}: ${oneLine(record.summary, 500)}`, ...evidence, fix].join('\n') + waiver,
     },
@@ -114,7 +119,7 @@ function withinGithubLimits(annotations: Annotation[], predicate: EvidencePredic
     );
     shown.push(...kept, {
       level,
-      file: predicate.checklist.path,
+      file: checklistFile(predicate),
       title: `${rest.length} more secgate ${level} annotations not shown`,
       message: `GitHub shows at most ${MAX_ANNOTATIONS_PER_LEVEL} ${level} annotations per step, so these are in the job summary and the evidence file only: ${oneLine(where.join('; '), 2000)}`,
     });

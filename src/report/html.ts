@@ -9,7 +9,14 @@ import { createHash } from 'node:crypto';
 import type { Json, Observation } from '../engine/types.js';
 import { decodeStatement } from '../evidence/dsse.js';
 import type { CheckRecord, EvidencePredicate, ResourceDescriptor, WaiverRecord } from '../evidence/types.js';
-import { countsSentence, describeLocation, formatDuration, STATUS_WORDS, verdictSentence } from './describe.js';
+import {
+  countsSentence,
+  describeLocation,
+  formatDuration,
+  STATUS_WORDS,
+  severityWord,
+  verdictSentence,
+} from './describe.js';
 import { escapeHtml } from './escape.js';
 import type { ReportInput, SignatureInfo } from './input.js';
 
@@ -150,7 +157,7 @@ function controlArticle(record: CheckRecord, index: number): string {
         : '';
   return `<article class="control control-${h(record.status)}" id="control-${index + 1}" data-check="${h(record.id)}" data-status="${h(record.status)}">
 <h3><span class="badge status-${h(record.status)}">${h(STATUS_WORDS[record.status])}</span>${h(record.title)}</h3>
-<p class="meta">Check <code>${h(record.id)}</code>${record.id !== record.check ? ` (module <code>${h(record.check)}</code>)` : ''} · Control: ${h(record.source)} · took ${h(formatDuration(record.durationMs))}</p>
+<p class="meta">Check <code>${h(record.id)}</code>${record.id !== record.check ? ` (module <code>${h(record.check)}</code>)` : ''} · Severity: <span class="severity">${h(severityWord(record))}</span> · Control: ${h(record.source)} · took ${h(formatDuration(record.durationMs))}</p>
 <p><strong>Finding:</strong> ${h(record.summary)}</p>
 ${record.waiver ? waiverBox(record.waiver) : ''}
 ${observations}
@@ -162,10 +169,10 @@ function overviewTable(checks: CheckRecord[]): string {
   const rows = checks
     .map(
       (record, index) =>
-        `<tr><td><span class="badge status-${h(record.status)}">${h(STATUS_WORDS[record.status])}</span></td><td class="check-id"><a href="#control-${index + 1}"><code>${h(record.id)}</code></a></td><td>${h(record.title)}</td><td>${h(record.summary)}</td></tr>`,
+        `<tr><td><span class="badge status-${h(record.status)}">${h(STATUS_WORDS[record.status])}</span></td><td class="check-id"><a href="#control-${index + 1}"><code>${h(record.id)}</code></a></td><td>${h(severityWord(record))}</td><td>${h(record.title)}</td><td>${h(record.summary)}</td></tr>`,
     )
     .join('');
-  return `<section id="overview"><h2>Controls at a glance</h2><table><thead><tr><th>Result</th><th>Check</th><th>Control</th><th>Finding</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+  return `<section id="overview"><h2>Controls at a glance</h2><table><thead><tr><th>Result</th><th>Check</th><th>Severity</th><th>Control</th><th>Finding</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function waiversSection(waivers: WaiverRecord[]): string {

@@ -19,6 +19,8 @@ export interface ReportInput {
   predicate: EvidencePredicate;
   envelope?: DsseEnvelope;
   signature?: SignatureInfo;
+  /** SARIF `automationDetails.id` (the code-scanning category); default: checklist + target host. */
+  sarifCategory?: string;
 }
 
 export type Reporter = (input: ReportInput) => string;

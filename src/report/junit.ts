@@ -9,7 +9,14 @@
  * on <testsuites> — the checklist is named in <system-out> instead.
  */
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
-import { describeLocation, explainingObservations, formatValue, STATUS_WORDS, surfaceOf } from './describe.js';
+import {
+  describeLocation,
+  explainingObservations,
+  formatValue,
+  STATUS_WORDS,
+  severityWord,
+  surfaceOf,
+} from './describe.js';
 import { escapeXml, escapeXmlAttribute } from './escape.js';
 import type { ReportInput } from './input.js';
 
@@ -26,7 +33,12 @@ function failureText(record: CheckRecord): string {
     if (observation.location) parts.push(`  at:       ${describeLocation(observation.location)}`);
     lines.push(...parts);
   }
-  lines.push('', `Fix: ${record.remediation}`, `Control: ${record.source}`);
+  lines.push(
+    '',
+    `Fix: ${record.remediation}`,
+    `Control: ${record.source}`,
+    `Severity: ${severityWord(record).toLowerCase()}`,
+  );
   return lines.join('\n');
 }
 
@@ -55,6 +67,7 @@ function testcase(record: CheckRecord, checklistPath: string): string {
   const out = [
     `${record.title}`,
     `Control: ${record.source}`,
+    `Severity: ${severityWord(record).toLowerCase()}`,
     `Checklist: ${checklistPath}`,
     `Result: ${STATUS_WORDS[record.status]}: ${record.summary}`,
   ];

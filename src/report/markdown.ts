@@ -15,6 +15,7 @@ import {
   isNoteworthy,
   oneLine,
   STATUS_WORDS,
+  severityWord,
   verdictSentence,
 } from './describe.js';
 import { escapeMarkdown } from './escape.js';
@@ -49,7 +50,7 @@ function details(record: CheckRecord): string[] {
   const lines = [
     `### ${STATUS_ICONS[record.status]} ${escapeMarkdown(record.id)}: ${escapeMarkdown(STATUS_WORDS[record.status])}`,
     '',
-    `**${escapeMarkdown(record.title)}** (${escapeMarkdown(record.source)})`,
+    `**${escapeMarkdown(record.title)}** (${escapeMarkdown(record.source)}), severity ${escapeMarkdown(severityWord(record).toLowerCase())}`,
     '',
     `Finding: ${escapeMarkdown(oneLine(record.summary, 1000))}`,
     '',
@@ -98,10 +99,10 @@ export function renderMarkdown({ predicate, signature }: ReportInput): string {
     lines.push(words[signature.status], '');
   }
   if (predicate.interrupted) lines.push('**The run was interrupted before every check finished.**', '');
-  lines.push('| | Check | Result | Summary | Time |', '| --- | --- | --- | --- | --- |');
+  lines.push('| | Check | Severity | Result | Summary | Time |', '| --- | --- | --- | --- | --- | --- |');
   for (const record of predicate.checks) {
     lines.push(
-      `| ${STATUS_ICONS[record.status]} | ${cell(record.id)} | ${cell(STATUS_WORDS[record.status])} | ${cell(record.summary)} | ${formatDuration(record.durationMs)} |`,
+      `| ${STATUS_ICONS[record.status]} | ${cell(record.id)} | ${cell(severityWord(record))} | ${cell(STATUS_WORDS[record.status])} | ${cell(record.summary)} | ${formatDuration(record.durationMs)} |`,
     );
   }
   lines.push('');

@@ -4,6 +4,7 @@
  * wrote it, not that it is a well-formed secgate predicate.
  */
 import { z } from 'zod';
+import { SEVERITIES } from '../engine/severity.js';
 import type { EvidencePredicate } from '../evidence/types.js';
 
 const status = z.enum(['pass', 'fail', 'error', 'skip', 'waived']);
@@ -42,6 +43,8 @@ const record = z.object({
   durationMs: z.number(),
   observations: z.array(observation),
   waiver: waiver.optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  checklistLine: z.number().int().positive().optional(),
 });
 
 const predicateSchema = z.object({
@@ -52,7 +55,12 @@ const predicateSchema = z.object({
     repo: z.string(),
     commit: z.string().nullable().optional(),
   }),
-  checklist: z.object({ path: z.string(), sha256: z.string(), baselineSha256: z.string().optional() }),
+  checklist: z.object({
+    path: z.string(),
+    sha256: z.string(),
+    baselineSha256: z.string().optional(),
+    repositoryPath: z.string().optional(),
+  }),
   startedAt: z.string(),
   finishedAt: z.string(),
   verdict: z.enum(['pass', 'fail', 'error', 'partial']),

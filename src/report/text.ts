@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { FinalStatus, Observation } from '../engine/types.js';
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
-import { oneLine as flattenLine, formatValue } from './describe.js';
+import { oneLine as flattenLine, formatValue, severityWord } from './describe.js';
 
 const LABELS: Record<FinalStatus, string> = {
   pass: 'PASS ',
@@ -75,7 +75,9 @@ export function formatDetails(records: CheckRecord[], chalk: ChalkInstance, maxO
     if (record.status !== 'fail' && record.status !== 'error') continue;
     lines.push(
       '',
-      paint(chalk, record.status, `${LABELS[record.status].trim()} ${record.id}`) + chalk.dim(` — ${record.title}`),
+      paint(chalk, record.status, `${LABELS[record.status].trim()} ${record.id}`) +
+        ` [${severityWord(record).toLowerCase()}]` +
+        chalk.dim(` — ${record.title}`),
     );
     lines.push(`  ${oneLine(record.summary, 400)}`);
     const relevant = record.observations.filter((observation) => observation.ok === false);

@@ -52,6 +52,20 @@ function withParams(checklist: ComparableChecklist, id: string, params: Record<s
   entry.with = { ...entry.with, ...params };
 }
 
+/** auth.lockout as the registry knows it: 10 attempts by default, severity high. */
+const lockout = defineCheck({
+  id: 'auth.lockout',
+  title: 'Repeated wrong passwords lock the account',
+  source: 'seed 002, checklist item 6',
+  remediation: 'Lock the account after N failures.',
+  effects: 'locks-account',
+  severity: 'high',
+  params: z.object({ attempts: z.number().int().default(10) }).strict(),
+  async run() {
+    return { status: 'pass', summary: 'unused', observations: [] };
+  },
+});
+
 describe('compareChecklists', () => {
   it('finds nothing when the checklist is unchanged or proven stricter', () => {
     expect(compareChecklists(base, base)).toEqual({ changes: [], weakenings: [] });
@@ -174,6 +188,22 @@ describe('compareChecklists', () => {
     expect(compareChecklists(longer, withDeadline).weakenings).toEqual([]);
   });
 
+  it("blocks an entry's severity lowered (the check's own counts when the entry sets none), accepts it raised", () => {
+    const rated = (severity: 'critical' | 'medium') =>
+      edit((checklist) => {
+        const entry = checklist.checks.find((candidate) => candidate.check === 'auth.lockout');
+        if (entry) entry.severity = severity;
+      });
+    const registry = { registry: [lockout] };
+    expect(compareChecklists(base, rated('medium'), registry).weakenings.map((change) => change.message)).toEqual([
+      'auth.lockout: severity loosened from "high" to "medium"',
+    ]);
+    expect(compareChecklists(base, rated('critical'), registry).weakenings).toEqual([]);
+    expect(compareChecklists(rated('critical'), base, registry).weakenings.map((change) => change.message)).toEqual([
+      'auth.lockout: severity loosened from "critical" to "high"',
+    ]);
+  });
+
   it('treats a wider list of accepted answers as weaker', () => {
     const head = edit((checklist) => withParams(checklist, 'http.redirect', { statuses: [301, 302, 308] }));
     const based = edit((checklist) => withParams(checklist, 'http.redirect', { statuses: [301, 308] }));
@@ -198,17 +228,6 @@ describe('compareChecklists', () => {
   });
 
   it('with the registry, dropping a parameter compares against the check default', () => {
-    const lockout = defineCheck({
-      id: 'auth.lockout',
-      title: 'Repeated wrong passwords lock the account',
-      source: 'seed 002, checklist item 6',
-      remediation: 'Lock the account after N failures.',
-      effects: 'locks-account',
-      params: z.object({ attempts: z.number().int().default(10) }).strict(),
-      async run() {
-        return { status: 'pass', summary: 'unused', observations: [] };
-      },
-    });
     const head = edit((checklist) => {
       const entry = checklist.checks.find((candidate) => candidate.check === 'auth.lockout');
       if (entry) delete entry.with;

@@ -73,6 +73,7 @@ describe('secgate explain', () => {
         '',
         'Control:      seed 002, checklist item 3',
         'Side effects: none: it only observes',
+        'Severity:     high (a checklist entry may set its own with severity:)',
         '',
         'Why it matters:',
         '  SSLv3 and TLS 1.0/1.1 are cryptographically broken.',

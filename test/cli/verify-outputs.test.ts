@@ -237,7 +237,7 @@ describe('the GitHub job summary', () => {
     expect((await runVerify({ checklist: 'checklist.yaml', registry }, { ...io, env })).exitCode).toBe(1);
     const written = await readFile(summary, 'utf8');
     expect(written.startsWith('## written earlier in the step\n## ❌ secgate: Gate failed')).toBe(true);
-    expect(written).toContain('| ❌ | sample.failing | Failed |');
+    expect(written).toContain('| ❌ | sample.failing | High | Failed |');
 
     await writeFile(summary, '');
     await runVerify({ checklist: 'checklist.yaml', report: [`markdown:${summary}`], registry }, { ...io, env });

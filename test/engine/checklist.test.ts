@@ -404,3 +404,33 @@ describe('files the checklist names are checked at load', () => {
     expect(problems.join('\n')).not.toContain('root:x');
   });
 });
+
+describe('severity and where each entry lives', () => {
+  const twoEntries = `version: 1
+target:
+  url: https://localhost:8443
+checks:
+  - check: sample.passing
+
+  - check: sample.failing
+    severity: low
+`;
+
+  it("records the line of each entry and an entry's own severity", () => {
+    const loaded = parseChecklist(twoEntries, FILE, { env, registry: sampleRegistry });
+    expect(loaded.entries.map((entry) => [entry.id, entry.line, entry.severity])).toEqual([
+      ['sample.passing', 5, undefined],
+      ['sample.failing', 7, 'low'],
+    ]);
+  });
+
+  it('refuses a severity that is not one of critical, high, medium, low, at its line', () => {
+    expect(problemsOf(twoEntries.replace('severity: low', 'severity: urgent'))).toEqual([
+      "/repo/checklist.yaml:8:15: checks[1].severity: expected one of critical, high, medium, low, got the string 'urgent'",
+    ]);
+  });
+
+  it('every built-in check declares its severity', () => {
+    expect(allChecks.filter((check) => check.severity === undefined).map((check) => check.id)).toEqual([]);
+  });
+});

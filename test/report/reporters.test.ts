@@ -1,3 +1,4 @@
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import {
   couldNotVerifyPredicate,
@@ -9,6 +10,7 @@ import {
 } from '../../fixtures/evidence/predicates.js';
 import { parseReportSpec, REPORT_FORMATS, ReportSpecError, reporters } from '../../src/report/index.js';
 import { checkPredicate } from '../../src/report/predicate-shape.js';
+import { formatDetails } from '../../src/report/text.js';
 import { loadSarifValidator } from './sarif-validator.js';
 
 const validateSarif = loadSarifValidator();
@@ -53,10 +55,10 @@ describe('sarif', () => {
     expect(validateSarif({ version: '2.0.0', runs: [] }).length).toBeGreaterThan(0);
   });
 
-  it('has one rule per check module, whose help is the remediation', () => {
+  it('has one rule per control (checklist entry), whose help is the remediation', () => {
     const run = sarifOf(failingPredicate).runs[0];
     const ids = run?.tool.driver.rules.map((rule) => rule.id);
-    expect(ids).toEqual([...new Set(failingPredicate.checks.map((check) => check.check))]);
+    expect(ids).toEqual(failingPredicate.checks.map((check) => check.id));
     const tls = run?.tool.driver.rules.find((rule) => rule.id === 'tls.protocols');
     expect(tls?.help.text).toContain('Set ssl_protocols TLSv1.2 TLSv1.3');
   });
@@ -73,7 +75,11 @@ describe('sarif', () => {
     ]);
     expect(secrets[1]?.properties.commit).toBe('8d4c2b1a9f0e7d6c5b4a39281706f5e4d3c2b1a0');
     const tls = results.find((result) => result.ruleId === 'tls.protocols');
-    expect(tls?.locations[0]?.physicalLocation.artifactLocation.uri).toBe('checklist.yaml');
+    // A live-target failure points at the line of its own entry in the checklist, not at line 1.
+    expect(tls?.locations[0]?.physicalLocation).toEqual({
+      artifactLocation: { uri: 'checklist.yaml', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 14 },
+    });
     expect(tls?.message.text).toMatch(/TLSv1\.1 accepted/);
     expect(tls?.level).toBe('error');
   });
@@ -91,16 +97,15 @@ describe('sarif', () => {
       },
     ]);
     const error = results.find((result) => result.properties.status === 'error');
-    expect(error?.message.text).toMatch(/^Could not verify: auth\.ip-block: could not read ip_blocks/);
+    expect(error?.message.text).toMatch(/^Could not verify \[High\]: auth\.ip-block: could not read ip_blocks/);
     expect(sarifOf(passingPredicate).runs[0]?.results).toEqual([]);
   });
 
-  it('places findings of a repo verified in a subfolder relative to the workspace, percent-encoding the path', () => {
-    const results = sarifOf({ ...hostilePredicate, target: { ...hostilePredicate.target, repo: 'services/api' } })
-      .runs[0]?.results;
-    expect(results?.[0]?.locations[0]?.physicalLocation.artifactLocation.uri).toBe(
-      'services/api/src/routes/a%20dmin%2C%3A%25.ts',
-    );
+  it('percent-encodes paths, which stay relative to the repository top level wherever secgate ran', () => {
+    // secgate ran in services/api (the repo: it verified); findings are reported from the top level already.
+    const results = sarifOf({ ...hostilePredicate, target: { ...hostilePredicate.target, repo: '.' } }).runs[0]
+      ?.results;
+    expect(results?.[0]?.locations[0]?.physicalLocation.artifactLocation.uri).toBe('src/routes/a%20dmin%2C%3A%25.ts');
   });
 });
 
@@ -184,8 +189,8 @@ describe('markdown', () => {
   it('cannot be broken by evidence text: no HTML, no extra table cells', () => {
     const hostile = reporters.markdown({ predicate: hostilePredicate });
     expect(hostile).not.toMatch(/<(script|img|b|html)\b/);
-    const row = hostile.split('\n').find((line) => line.startsWith('| ❌ | http.status.admin'));
-    expect(row?.replace(/\\\|/g, '').split('|').length).toBe(7);
+    const row = hostile.split('\n').find((line) => line.startsWith('| ❌ | http.status.admin | Critical |'));
+    expect(row?.replace(/\\\|/g, '').split('|').length).toBe(8);
   });
 });
 
@@ -195,22 +200,28 @@ describe('github annotations', () => {
   it('annotates located findings at file and line, and other failures at the checklist', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(
-        /^::error file=server\/api\/src\/services\/auth_service\.py,line=14,col=45,title=secgate repo\.secrets failed::No credentials/,
+        /^::error file=server\/api\/src\/services\/auth_service\.py,line=14,col=45,title=secgate repo\.secrets failed \(severity critical\)::No credentials/,
       ),
-    );
-    expect(lines).toContainEqual(
-      expect.stringMatching(/^::error file=deploy\/\.env,line=3,title=secgate repo\.secrets failed::/),
     );
     expect(lines).toContainEqual(
       expect.stringMatching(
-        /^::error file=checklist\.yaml,title=secgate tls\.protocols failed::.*TLSv1\.1 accepted.*%0AFix: Set ssl_protocols/,
+        /^::error file=deploy\/\.env,line=3,title=secgate repo\.secrets failed \(severity critical\)::/,
       ),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^::error file=checklist\.yaml,title=secgate auth\.ip-block could not verify::/),
+      expect.stringMatching(
+        /^::error file=checklist\.yaml,line=14,title=secgate tls\.protocols failed \(severity high\)::.*TLSv1\.1 accepted.*%0AFix: Set ssl_protocols/,
+      ),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^::notice file=checklist\.yaml,title=secgate http\.docs-disabled waived failure::/),
+      expect.stringMatching(
+        /^::error file=checklist\.yaml,line=36,title=secgate auth\.ip-block could not verify \(severity high\)::/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^::notice file=checklist\.yaml,line=29,title=secgate http\.docs-disabled waived failure \(severity medium\)::/,
+      ),
     );
     expect(lines.some((line) => line.includes('tls.certificate'))).toBe(false);
   });
@@ -255,12 +266,12 @@ describe('github annotations within GitHub limits', () => {
   it('emits at most 10 errors, controls seen broken first, the tenth naming the rest', () => {
     expect(errors).toHaveLength(10);
     // Failed controls outrank the unverifiable auth.ip-block, which is among the rest.
-    expect(errors.slice(0, 9).every((line) => / failed::/.test(line))).toBe(true);
+    expect(errors.slice(0, 9).every((line) => / failed \(severity \w+\)::/.test(line))).toBe(true);
     const last = errors[9] ?? '';
     expect(last).toMatch(
       /^::error file=checklist\.yaml,title=13 more secgate error annotations not shown::GitHub shows at most 10 error annotations per step/,
     );
-    expect(last).toContain('secgate auth.ip-block could not verify at checklist.yaml');
+    expect(last).toContain('secgate auth.ip-block could not verify (severity high) at checklist.yaml:36');
     expect(last).toContain('src/leak-19.ts:19');
     // The waived failure keeps its own notice.
     expect(lines.filter((line) => line.startsWith('::notice '))).toHaveLength(1);
@@ -328,5 +339,37 @@ describe('markdown size', () => {
     expect(details.length).toBeLessThan(61_000);
     expect(markdown).toMatch(/… details of \d+ more checks are in the evidence file\./);
     expect(markdown).toContain('| ❌ | tls.protocols.399 |');
+  });
+});
+
+describe('severity in every report', () => {
+  // tls.protocols (high) failed; repo.secrets (critical) failed; auth.ip-block (high) could not verify.
+  const input = { predicate: failingPredicate };
+
+  it('shows each noteworthy control with its severity, in every format', () => {
+    const text = formatDetails(failingPredicate.checks, new Chalk({ level: 0 })).join('\n');
+    expect(text).toContain('FAIL tls.protocols [high] — ');
+    expect(text).toContain('FAIL repo.secrets [critical] — ');
+    const junit = reporters.junit(input);
+    expect(junit).toMatch(/name="repo\.secrets"[^>]*>\s*<failure [^>]*>[^<]*Severity: critical/);
+    expect(reporters.markdown(input)).toContain('| ❌ | repo.secrets | Critical | Failed |');
+    expect(reporters.html(input)).toMatch(
+      /data-check="repo\.secrets"[\s\S]*?Severity: <span class="severity">Critical<\/span>/,
+    );
+    expect(reporters.github(input)).toContain('title=secgate repo.secrets failed (severity critical)::');
+    const sarif = JSON.parse(reporters.sarif(input)) as {
+      runs: { tool: { driver: { rules: { id: string; properties: Record<string, string> }[] } } }[];
+    };
+    const rule = sarif.runs[0]?.tool.driver.rules.find((candidate) => candidate.id === 'repo.secrets');
+    expect(rule?.properties).toMatchObject({ severity: 'critical', 'security-severity': '9.5' });
+  });
+
+  it('says "unrated" for evidence written before controls had a severity, rather than guessing', () => {
+    const old = { ...failingPredicate, checks: failingPredicate.checks.map(({ severity: _, ...record }) => record) };
+    expect(reporters.markdown({ predicate: old })).toContain('| ❌ | repo.secrets | Unrated | Failed |');
+    const sarif = JSON.parse(reporters.sarif({ predicate: old })) as {
+      runs: { tool: { driver: { rules: { properties: Record<string, string> }[] } } }[];
+    };
+    expect(sarif.runs[0]?.tool.driver.rules.every((rule) => !('security-severity' in rule.properties))).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { redactUrlUserinfo } from '../secrets.js';
+import type { Severity } from '../severity.js';
 import type { CheckDefinition, ChecklistRequirement } from '../types.js';
 import { ChecklistError, type ChecklistProblem } from './errors.js';
 import { namedFileProblems } from './named-files.js';
@@ -25,6 +26,10 @@ export interface PlannedEntry {
   timeoutMs: number;
   /** Never left out by --only / --skip (the weakening guard). */
   alwaysRun?: boolean;
+  /** The entry's own `severity:`, overriding the check's (see severityOf). */
+  severity?: Severity;
+  /** Line of the entry in the checklist, where reports point for a control (absent for the guard). */
+  line?: number;
 }
 
 export interface LoadedChecklist {
@@ -269,6 +274,8 @@ function planEntries(
       check,
       params: params.data,
       timeoutMs: entry.timeout_ms ?? checklist.settings.check_timeout_ms,
+      ...(entry.severity ? { severity: entry.severity } : {}),
+      line: locate(['checks', index]).line,
     });
   });
   return entries;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isAddressOrBlock } from '../addresses.js';
+import { SEVERITIES } from '../severity.js';
 
 const url = z.string().url({ message: 'expected an absolute URL such as https://host:8443' });
 const relativePath = z.string().regex(/^\//, { message: 'expected a path starting with /' });
@@ -244,6 +245,8 @@ export const checkEntrySchema = z
     /** Parameters, validated against the check's own schema. */
     with: z.record(z.string(), z.unknown()).optional(),
     timeout_ms: positiveInt.max(3_600_000).optional(),
+    /** Overrides the check's own severity for this entry (what reports and code scanning show). */
+    severity: z.enum(SEVERITIES, { message: `expected one of ${SEVERITIES.join(', ')}` }).optional(),
   })
   .strict();
 export type CheckEntry = z.output<typeof checkEntrySchema>;

