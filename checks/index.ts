@@ -9,6 +9,7 @@ import authLockout from './auth/lockout.js';
 import authMfaEnforced from './auth/mfa-enforced.js';
 import authNoEnumeration from './auth/no-enumeration.js';
 import authRefreshRotation from './auth/refresh-rotation.js';
+import authSessionControls from './auth/session-controls.js';
 import authTokenTransport from './auth/token-transport.js';
 import authTokenValidation from './auth/token-validation.js';
 import commandRun from './command/run.js';
@@ -44,6 +45,7 @@ export const allChecks: readonly CheckDefinition[] = [
   authTokenValidation,
   authTokenTransport,
   authRefreshRotation,
+  authSessionControls,
   authLockout,
   authIpBlock,
   authFailureEvents,

@@ -151,7 +151,7 @@ export default defineCheck({
             signingKey,
           );
           ctx.secrets.register(expired);
-          const response = await client.getWithBearer(client.mapping.me_path, expired, route);
+          const response = await client.getWithCredential(client.mapping.me_path, expired, route);
           record(
             'expired_token',
             `GET ${client.mapping.me_path} with a token expired an hour ago`,
@@ -207,7 +207,7 @@ export default defineCheck({
       // Paths that touch no account: independent of the lane above, so they run beside it.
       const anonymousLane = async (): Promise<void> => {
         if (wanted.has('invalid_token')) {
-          const response = await client.getWithBearer(client.mapping.me_path, invalidToken(), route);
+          const response = await client.getWithCredential(client.mapping.me_path, invalidToken(), route);
           record(
             'invalid_token',
             `GET ${client.mapping.me_path} with a token the service did not sign`,

@@ -161,7 +161,7 @@ export default defineCheck({
             `session before MFA: ${credential.label} from the password step of ${probe.username} answered ${status} on ${client.mapping.me_path} before the second factor`,
         )),
       );
-      const asBearer = await client.getWithBearer(client.mapping.me_path, challenge, route);
+      const asBearer = await client.getWithCredential(client.mapping.me_path, challenge, route);
       const bearerRefused = isRefused(asBearer.status, params.refused_statuses);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the MFA challenge ${JSON.stringify(ctx.secrets.fingerprint(challenge))} as bearer token`,

@@ -104,7 +104,7 @@ async function replayExpiredToken(
     };
   }
   if (waitMs > 0) await sleep(waitMs, undefined, { signal: ctx.signal });
-  const response = await client.getWithBearer(client.mapping.me_path, token, route);
+  const response = await client.getWithCredential(client.mapping.me_path, token, route);
   const refused = isRefused(response.status, params.refused_statuses);
   const secondsPastExp = Math.round(ctx.clock.now().getTime() / 1000 - exp);
   return {
@@ -152,7 +152,7 @@ export default defineCheck({
     try {
       const pair = await client.obtainTokens(probe, flowRoute);
       const real = decodeJwt(pair.accessToken);
-      const valid = await client.getWithBearer(client.mapping.me_path, pair.accessToken, flowRoute);
+      const valid = await client.getWithCredential(client.mapping.me_path, pair.accessToken, flowRoute);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the probe's real token ${JSON.stringify(ctx.secrets.fingerprint(pair.accessToken))}`,
         expected: { status: '2xx' },
@@ -245,7 +245,7 @@ export default defineCheck({
 
       const responses = await Promise.all(
         forgeries.map(async (forgery, index) =>
-          client.getWithBearer(client.mapping.me_path, forgery.token, await routeFor(index)),
+          client.getWithCredential(client.mapping.me_path, forgery.token, await routeFor(index)),
         ),
       );
       forgeries.forEach((forgery, index) => {

@@ -188,6 +188,8 @@ export type ChecklistRequirement =
   | 'target.http_url'
   | 'auth.probe_account'
   | 'auth.no_mfa_account'
+  | 'auth.logout'
+  | 'auth.sessions.expire_sql'
   | `account:${string}`
   | `env:${string}`;
 
