@@ -115,10 +115,12 @@ export default defineCheck({
     const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
     // The key is a secret like any other: scrubbed from everything the run writes.
     if (signingKey) ctx.secrets.register(signingKey);
-    if (wanted.has('expired_token') && !signingKey) {
+    // A server-side session is aged through the mapping's SQL: an expired session without any signing key.
+    const expireSessionSql = client.mapping.sessions?.expire_sql;
+    if (wanted.has('expired_token') && !signingKey && !expireSessionSql) {
       return errorOutcome(
         ctx,
-        `the expired_token path: no test signing key (set with.signing_key_env to a variable the checklist passes${params.signing_key_env ? `; ${params.signing_key_env} is unset` : ''}, or leave expired_token out of with.events)`,
+        `the expired_token path: no test signing key (set with.signing_key_env to a variable the checklist passes${params.signing_key_env ? `; ${params.signing_key_env} is unset` : ''}), no auth.sessions.expire_sql to age a session, or leave expired_token out of with.events)`,
         undefined,
       );
     }
@@ -139,6 +141,17 @@ export default defineCheck({
       // The probe account's paths, in order: a real login first (while unlocked), then the failures that lock it.
       const accountLane = async (): Promise<void> => {
         if (!probe) return;
+        if (wanted.has('expired_token') && !signingKey && expireSessionSql && probe.totp_secret) {
+          const session = await client.obtainTokens(probe, route);
+          await db.query(expireSessionSql, [session.accessToken]);
+          const response = await client.getWithCredential(client.mapping.me_path, session.accessToken, route);
+          record(
+            'expired_token',
+            `GET ${client.mapping.me_path} with a session aged past its lifetime (auth.sessions.expire_sql)`,
+            response.status,
+            undefined,
+          );
+        }
         if (wanted.has('expired_token') && signingKey && probe.totp_secret) {
           const pair = await client.obtainTokens(probe, route);
           const real = decodeJwt(pair.accessToken);

@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
+import type { AccountConfig } from '../../src/engine/checklist/schema.js';
+import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import {
   type AuthClient,
   createAuthClient,
   describeResponse,
+  type PresentedCredential,
   type RequestRoute,
   resolveAccount,
+  type TokenPair,
 } from '../../src/probes/auth-client.js';
 import {
   decodeJwt,
@@ -51,6 +55,11 @@ export const tokenValidationParams = z
      * let the probe's real token expire (expiry_wait_max_s). `false` leaves expiry out, visibly.
      */
     prove_expiry: z.boolean().default(true),
+    /**
+     * For an opaque session credential: prove expiry by ageing a session of the gate's own through
+     * auth.sessions.expire_sql (needs the database), then presenting it.
+     */
+    session_expiry_sql: z.boolean().default(false),
     /** The account whose real token the forgeries imitate. */
     account: accountParam('probe_account'),
     /** Without a signing key: wait at most this long for the real token to expire, then replay it (0 = never wait). */
@@ -59,11 +68,18 @@ export const tokenValidationParams = z
     expiry_leeway_s: z.number().int().min(0).max(600).default(30),
   })
   .strict()
-  .refine((params) => !params.prove_expiry || params.signing_key_env !== undefined || params.expiry_wait_max_s > 0, {
-    message:
-      'expiry can only be proven with the signing key (signing_key_env) or by replaying the real token once it expired (expiry_wait_max_s); set one of them, or prove_expiry: false to leave expiry out',
-    path: ['prove_expiry'],
-  });
+  .refine(
+    (params) =>
+      !params.prove_expiry ||
+      params.signing_key_env !== undefined ||
+      params.expiry_wait_max_s > 0 ||
+      params.session_expiry_sql,
+    {
+      message:
+        'expiry can only be proven with the signing key (signing_key_env), by replaying the real token once it expired (expiry_wait_max_s), or for a server-side session by ageing one (session_expiry_sql with auth.sessions.expire_sql); set one of them, or prove_expiry: false to leave expiry out',
+      path: ['prove_expiry'],
+    },
+  );
 
 /** "3 × alg none, 8 × well-known secret": the kinds of token that were sent, in order. */
 function describeKinds(forgeries: readonly Pick<Forgery, 'kind'>[]): string {
@@ -120,6 +136,119 @@ async function replayExpiredToken(
   };
 }
 
+/** Three base64url parts with a JSON header: a JWT, even one this check cannot decode. */
+function looksLikeJwt(token: string): boolean {
+  return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token);
+}
+
+/** A value of the same length and alphabet as the real session id, that the service never issued. */
+function randomSessionId(real: string): string {
+  return randomBytes(real.length).toString('base64url').slice(0, real.length);
+}
+
+/** The real id with its last character changed: a session id that is almost right. */
+function tamperedSessionId(real: string): string {
+  const last = real.at(-1) === 'A' ? 'B' : 'A';
+  return `${real.slice(0, -1)}${last}`;
+}
+
+/**
+ * The cookie-session equivalents of the forged tokens: a random session id, a
+ * tampered one, every pre-auth cookie (the MFA challenge, the visitor's
+ * anonymous session, the whole pre-login jar) presented as a session, the
+ * session replayed after logout and, with auth.sessions.expire_sql, after it
+ * expired server-side. Each must be refused.
+ */
+async function judgeSessionForgeries(
+  ctx: CheckContext,
+  client: AuthClient,
+  account: AccountConfig,
+  pair: TokenPair,
+  params: z.output<typeof tokenValidationParams>,
+  routeFor: (index: number) => Promise<RequestRoute>,
+  observations: Observation[],
+): Promise<CheckOutcome> {
+  const real = pair.accessToken;
+  const presented: { name: string; kind: string; credential: PresentedCredential }[] = [
+    { name: 'a random session id', kind: 'random id', credential: client.presentCredential(randomSessionId(real)) },
+    {
+      name: 'the real session id with one character changed',
+      kind: 'tampered id',
+      credential: client.presentCredential(tamperedSessionId(real)),
+    },
+  ];
+  const preAuth = pair.cookiesBeforeCredential.filter((cookie) => cookie.value !== real);
+  for (const cookie of preAuth) {
+    presented.push({
+      name: `the pre-auth cookie ${cookie.name} presented as the session`,
+      kind: 'pre-auth cookie',
+      credential: client.presentCredential(cookie.value),
+    });
+  }
+  if (preAuth.length > 0) {
+    presented.push({
+      name: `every pre-auth cookie as it was before the second factor (${preAuth.map((cookie) => cookie.name).join(', ')})`,
+      kind: 'pre-auth cookie',
+      credential: {
+        label: 'the pre-auth cookies',
+        headers: { cookie: preAuth.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') },
+      },
+    });
+  }
+  const notTried: string[] = [];
+  if (client.mapping.logout) {
+    const ended = await client.obtainTokens(account, await routeFor(0));
+    await client.logout(ended.accessToken, { jar: ended.jar });
+    presented.push({
+      name: 'a session replayed after logout',
+      kind: 'logged-out session',
+      credential: client.presentCredential(ended.accessToken),
+    });
+  } else notTried.push('a session after logout (no auth.logout)');
+  const sql = client.mapping.sessions?.expire_sql;
+  if (params.prove_expiry && params.session_expiry_sql && sql && ctx.db) {
+    const aged = await client.obtainTokens(account, await routeFor(0));
+    await ctx.db.query(sql, [aged.accessToken]);
+    presented.push({
+      name: 'a session aged past its lifetime with auth.sessions.expire_sql',
+      kind: 'expired session',
+      credential: client.presentCredential(aged.accessToken),
+    });
+  } else if (params.prove_expiry) {
+    return errorOutcome(
+      ctx,
+      'expired sessions: the credential is an opaque session id, whose expiry cannot be forged; set session_expiry_sql: true with auth.sessions.expire_sql, or prove_expiry: false and prove expiry with auth.session-controls',
+      undefined,
+      observations,
+    );
+  } else notTried.push('expired sessions (prove_expiry: false)');
+  const responses = await Promise.all(
+    presented.map(async (forgery, index) =>
+      client.getWith(client.mapping.me_path, forgery.credential, await routeFor(index)),
+    ),
+  );
+  presented.forEach((forgery, index) => {
+    const response = responses[index];
+    if (!response) return;
+    const refused = isRefused(response.status, params.refused_statuses);
+    observations.push({
+      probe: `GET ${client.mapping.me_path} with ${forgery.name}`,
+      expected: { status: params.refused_statuses },
+      actual: describeResponse(ctx, response),
+      ok: refused,
+      note: refused ? 'refused' : `forged session accepted: ${forgery.name} got ${response.status}`,
+    });
+  });
+  for (const probe of notTried) observations.push({ probe, note: 'not tried' });
+  return verdict(
+    observations,
+    `all ${presented.length} forged or ended sessions were refused: ${describeKinds(presented)}${
+      notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''
+    }`,
+    brokenNotes(observations),
+  );
+}
+
 export default defineCheck({
   id: 'auth.token-validation',
   title: 'Only tokens the service signed, unexpired and complete, are accepted',
@@ -132,6 +261,7 @@ export default defineCheck({
   probeAddresses: (params) => params.source_addresses ?? [],
   requires: (params) => [
     `account:${params.account}` as const,
+    ...(params.session_expiry_sql ? (['auth.sessions.expire_sql', 'database'] as const) : []),
     ...(params.signing_key_env ? [`env:${params.signing_key_env}` as const] : []),
     ...(params.public_key_env ? [`env:${params.public_key_env}` as const] : []),
   ],
@@ -167,7 +297,13 @@ export default defineCheck({
           observations,
         );
       }
-      if (!real) return errorOutcome(ctx, 'the token claims: the access token is not a JWT', undefined, observations);
+      if (!real) {
+        // An opaque credential (a session id): its forgeries are sessions, not signatures.
+        if (client.mapping.credential?.in === 'cookie' || !looksLikeJwt(pair.accessToken)) {
+          return await judgeSessionForgeries(ctx, client, probe, pair, params, routeFor, observations);
+        }
+        return errorOutcome(ctx, 'the token claims: the access token is not a JWT', undefined, observations);
+      }
       const alg = params.signing_alg ?? String(real.header.alg);
       const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
       if (params.signing_key_env && !signingKey) {
