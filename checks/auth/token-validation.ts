@@ -136,6 +136,37 @@ async function replayExpiredToken(
   };
 }
 
+/**
+ * Presents each forged credential on the protected path, each from its own
+ * failure address, and records whether it was refused (`accepted` starts the
+ * note of one that was not).
+ */
+async function presentForgeries(
+  ctx: CheckContext,
+  client: AuthClient,
+  forgeries: readonly { name: string; credential: PresentedCredential }[],
+  refusedStatuses: number[],
+  routeFor: (index: number) => Promise<RequestRoute>,
+  accepted: string,
+): Promise<Observation[]> {
+  const answered = await Promise.all(
+    forgeries.map(async (forgery, index) => ({
+      forgery,
+      response: await client.getWith(client.mapping.me_path, forgery.credential, await routeFor(index)),
+    })),
+  );
+  return answered.map(({ forgery, response }) => {
+    const refused = isRefused(response.status, refusedStatuses);
+    return {
+      probe: `GET ${client.mapping.me_path} with ${forgery.name}`,
+      expected: { status: refusedStatuses },
+      actual: describeResponse(ctx, response),
+      ok: refused,
+      note: refused ? 'refused' : `${accepted}: ${forgery.name.replace(/^a token: /, '')} got ${response.status}`,
+    };
+  });
+}
+
 /** Three base64url parts with a JSON header: a JWT, even one this check cannot decode. */
 function looksLikeJwt(token: string): boolean {
   return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token);
@@ -222,23 +253,16 @@ async function judgeSessionForgeries(
       observations,
     );
   } else notTried.push('expired sessions (prove_expiry: false)');
-  const responses = await Promise.all(
-    presented.map(async (forgery, index) =>
-      client.getWith(client.mapping.me_path, forgery.credential, await routeFor(index)),
-    ),
+  observations.push(
+    ...(await presentForgeries(
+      ctx,
+      client,
+      presented.map((forgery) => ({ name: forgery.name, credential: forgery.credential })),
+      params.refused_statuses,
+      routeFor,
+      'forged session accepted',
+    )),
   );
-  presented.forEach((forgery, index) => {
-    const response = responses[index];
-    if (!response) return;
-    const refused = isRefused(response.status, params.refused_statuses);
-    observations.push({
-      probe: `GET ${client.mapping.me_path} with ${forgery.name}`,
-      expected: { status: params.refused_statuses },
-      actual: describeResponse(ctx, response),
-      ok: refused,
-      note: refused ? 'refused' : `forged session accepted: ${forgery.name} got ${response.status}`,
-    });
-  });
   for (const probe of notTried) observations.push({ probe, note: 'not tried' });
   return verdict(
     observations,
@@ -379,23 +403,19 @@ export default defineCheck({
       }
       for (const forgery of forgeries) ctx.secrets.register(forgery.token);
 
-      const responses = await Promise.all(
-        forgeries.map(async (forgery, index) =>
-          client.getWithCredential(client.mapping.me_path, forgery.token, await routeFor(index)),
-        ),
+      observations.push(
+        ...(await presentForgeries(
+          ctx,
+          client,
+          forgeries.map((forgery) => ({
+            name: `a token: ${forgery.name}`,
+            credential: client.presentCredential(forgery.token),
+          })),
+          params.refused_statuses,
+          routeFor,
+          'forged token accepted',
+        )),
       );
-      forgeries.forEach((forgery, index) => {
-        const response = responses[index];
-        if (!response) return;
-        const refused = isRefused(response.status, params.refused_statuses);
-        observations.push({
-          probe: `GET ${client.mapping.me_path} with a token: ${forgery.name}`,
-          expected: { status: params.refused_statuses },
-          actual: describeResponse(ctx, response),
-          ok: refused,
-          note: refused ? 'refused' : `forged token accepted: ${forgery.name} got ${response.status}`,
-        });
-      });
       const sent: Pick<Forgery, 'kind'>[] = [...forgeries];
       const notTried: string[] = [];
       if (!publicKey) notTried.push('HMAC with the public key (no public_key_env, no asymmetric signing key)');

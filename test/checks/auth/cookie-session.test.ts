@@ -12,6 +12,7 @@ import mfaEnforced from '../../../checks/auth/mfa-enforced.js';
 import noEnumeration from '../../../checks/auth/no-enumeration.js';
 import tokenTransport from '../../../checks/auth/token-transport.js';
 import tokenValidation from '../../../checks/auth/token-validation.js';
+import { REJECTION_PATHS } from '../../../src/engine/checklist/schema.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { cookieFixture } from './support/cookie-fixture-target.js';
 
@@ -85,17 +86,7 @@ testCheck(failureEvents, {
       name: 'cookie-session fixture, every path, its own event kinds, per-table columns',
       target: cookieFixture(),
       with: {
-        events: [
-          'unknown_user',
-          'bad_password',
-          'bad_totp',
-          'expired_token',
-          'invalid_token',
-          'locked_account',
-          'blocked_ip',
-          'mfa_not_enrolled',
-          'missing_token',
-        ],
+        events: [...REJECTION_PATHS],
       },
     },
   ],
