@@ -86,6 +86,11 @@ export interface HttpRequestOptions {
   maxBodyBytes?: number;
   /** Extra cancellation on top of the check's own signal. */
   signal?: AbortSignal;
+  /**
+   * Send on a connection of its own, never a pooled keep-alive one (for a retry the caller has
+   * proven safe, such as a login the audit rows show was not processed).
+   */
+  freshConnection?: boolean;
 }
 
 export interface HttpResponse {
@@ -100,6 +105,11 @@ export interface HttpResponse {
   bodyTruncated: boolean;
   /** Wall time from sending to the end of the body, in milliseconds. */
   elapsedMs: number;
+  /**
+   * Set when this answer came from a second attempt on a fresh connection, after the first
+   * one's connection closed without an answer: why, for the evidence.
+   */
+  retried?: string;
 }
 
 /** HTTP(S) with the checklist's trust anchor; never follows redirects. */

@@ -146,6 +146,28 @@ export async function failureEventsSince(
   }));
 }
 
+/**
+ * How many failure rows one login attempt may have written: its username,
+ * from its address (when it bound one), since the database's time before it
+ * was sent. Whether a login whose connection closed without an answer was
+ * processed at all.
+ */
+export async function failureRowsOfAttempt(
+  db: DatabaseProbe,
+  auth: AuthConfig,
+  attempt: { username: string; ip: string | undefined; since: string },
+): Promise<number> {
+  const c = auditColumns(auth).failure_events;
+  const rows = await db.query<{ count: string }>(
+    `SELECT count(*)::text AS count FROM ${sqlIdentifier(auth.tables.failure_events)}
+      WHERE ${sqlIdentifier(c.username)} = $1
+        AND ($2::text IS NULL OR ${sqlIdentifier(c.ip_address)}::text IN ($2, $2 || '/32'))
+        AND ${sqlIdentifier(c.created_at)} >= $3::timestamptz`,
+    [attempt.username, attempt.ip ?? null, attempt.since],
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
 export interface IpBlockRow {
   ip: string | null;
   blockedAt: string;

@@ -15,7 +15,9 @@ import {
   type RejectionPath,
 } from '../engine/checklist/schema.js';
 import type { CheckContext, HttpResponse, Json } from '../engine/types.js';
+import { databaseNow, failureRowsOfAttempt } from './auth-audit.js';
 import { type CookieJar, createCookieJar, parseSetCookie, type StoredCookie } from './cookie-jar.js';
+import { closedWithoutAnswer } from './http.js';
 
 export interface RequestRoute {
   /** Client socket address (e.g. 127.0.0.9), so the service sees a distinct IP. */
@@ -26,6 +28,8 @@ export interface RequestRoute {
    * Set-Cookie of its answers kept (a pre-auth cookie, a CSRF token, the session).
    */
   jar?: CookieJar | undefined;
+  /** Send on a connection of its own (a retry proven safe). */
+  freshConnection?: boolean;
 }
 
 export interface LoginAnswer {
@@ -126,6 +130,7 @@ export function describeResponse(ctx: CheckContext, response: HttpResponse): Jso
   return {
     status: response.status,
     body: body.length > SHOWN_BODY_CHARS ? `${body.slice(0, SHOWN_BODY_CHARS)}…` : body,
+    ...(response.retried ? { retried: response.retried } : {}),
   };
 }
 
@@ -192,6 +197,7 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
       headers: { ...headers, ...route.headers, ...(cookie ? { cookie } : {}) },
       ...(body === undefined ? {} : { body }),
       localAddress: route.localAddress,
+      ...(route.freshConnection ? { freshConnection: true } : {}),
     });
     const setCookie = headerValues(response, 'set-cookie');
     for (const line of setCookie) {
@@ -256,9 +262,23 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
         { ...route, headers: { ...route.headers, ...presented.headers } },
       );
     },
-    async login(username, password, route) {
+    async login(username, password, route = {}) {
       const body = { [mapping.login.username_field]: username, [mapping.login.password_field]: password };
-      return readAnswer(await client.postJson(mapping.login.path, body, route));
+      // The database's clock before the attempt: the rows it may write are the ones from here on.
+      const since = ctx.db ? await databaseNow(ctx.db).catch(() => undefined) : undefined;
+      try {
+        return readAnswer(await client.postJson(mapping.login.path, body, route));
+      } catch (error) {
+        // A login is not idempotent (it counts towards lockouts and blocks): sent again only when the
+        // connection closed without an answer and the audit table shows the service never saw it.
+        const closed = closedWithoutAnswer({}, error);
+        if (!closed || !ctx.db || since === undefined || ctx.signal.aborted) throw error;
+        const rows = await failureRowsOfAttempt(ctx.db, mapping, { username, ip: route.localAddress, since });
+        if (rows > 0) throw error;
+        const answer = readAnswer(await client.postJson(mapping.login.path, body, { ...route, freshConnection: true }));
+        answer.response.retried = `the first attempt's connection closed without an answer (${closed}) and ${mapping.tables.failure_events} holds no row of it (${username}${route.localAddress ? ` from ${route.localAddress}` : ''} since ${since}): sent once more on a fresh connection`;
+        return answer;
+      }
     },
     async verifyMfa(challenge, code, route = {}) {
       const carrier = mapping.mfa_challenge?.in ?? 'body';

@@ -5,6 +5,8 @@
  * own event kinds): each passes its correct mode and fails the flaw that
  * breaks its control, naming the observation.
  */
+
+import { describe, expect, it } from 'vitest';
 import failureEvents from '../../../checks/auth/failure-events.js';
 import ipBlock from '../../../checks/auth/ip-block.js';
 import lockout from '../../../checks/auth/lockout.js';
@@ -13,7 +15,7 @@ import noEnumeration from '../../../checks/auth/no-enumeration.js';
 import tokenTransport from '../../../checks/auth/token-transport.js';
 import tokenValidation from '../../../checks/auth/token-validation.js';
 import { REJECTION_PATHS } from '../../../src/engine/checklist/schema.js';
-import { testCheck } from '../../harness/check-tester.js';
+import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { cookieFixture } from './support/cookie-fixture-target.js';
 
 testCheck(mfaEnforced, {
@@ -98,4 +100,25 @@ testCheck(ipBlock, { valid: [{ name: 'cookie-session fixture, correct mode', tar
 testCheck(noEnumeration, {
   valid: [{ name: 'cookie-session fixture, correct mode', target: cookieFixture() }],
   invalid: [],
+});
+
+describe('a backend that closes kept-alive connections early', () => {
+  it('auth.no-enumeration still reaches its verdict: safe requests and unprocessed logins are sent once more, and the evidence says so', async () => {
+    // Without CSRF, every login goes straight out on a pooled connection: the one the backend has closed.
+    const target = await cookieFixture({
+      flaws: ['keepalive-closes-early', 'no-csrf'],
+      mapping: ({ csrf: _csrf, ...rest }) => rest,
+    })();
+    try {
+      const outcome = await runCheckOn(noEnumeration, target, { samples: 5 });
+      expect(outcome.status, JSON.stringify(outcome, null, 2)).toBe('pass');
+      const retried = outcome.observations.find((observation) => observation.probe.includes('fresh connection'));
+      expect(retried?.note).toMatch(/logins met a kept-alive connection that closed without an answer/);
+      expect(JSON.stringify(retried?.actual)).toMatch(
+        /axes_accessfailure holds no row of it .* since .* sent once more on a fresh connection/,
+      );
+    } finally {
+      await target.close();
+    }
+  });
 });
