@@ -14,8 +14,10 @@ import authTokenTransport from './auth/token-transport.js';
 import authTokenValidation from './auth/token-validation.js';
 import commandRun from './command/run.js';
 import commandRunbook from './command/runbook.js';
+import httpAdminConsole from './http/admin-console.js';
 import httpAuthRequired from './http/auth-required.js';
 import httpCors from './http/cors.js';
+import httpDebugPages from './http/debug-pages.js';
 import httpDocsDisabled from './http/docs-disabled.js';
 import httpHeaders from './http/headers.js';
 import httpRedirect from './http/redirect.js';
@@ -37,6 +39,8 @@ export const allChecks: readonly CheckDefinition[] = [
   httpHeaders,
   httpAuthRequired,
   httpDocsDisabled,
+  httpAdminConsole,
+  httpDebugPages,
   httpCors,
   httpStrictInput,
   logsNoCredentials,
