@@ -6,11 +6,24 @@ import sessionControls, {
   type SessionObservation,
 } from '../../../checks/auth/session-controls.js';
 import { testCheck } from '../../harness/check-tester.js';
+import { startReferenceTarget } from '../../support/reference-service.js';
 import { cookieFixture } from './support/cookie-fixture-target.js';
 
 testCheck(sessionControls, {
   concurrent: true,
   valid: [
+    {
+      // Bearer tokens: a new token per login, no cookie to judge, logout revokes the session server-side.
+      name: 'reference service (bearer tokens), expiry left to auth.token-validation',
+      target: async () => {
+        const target = await startReferenceTarget();
+        return {
+          ...target,
+          context: { ...target.context, auth: { ...target.context.auth, logout: { path: '/api/v1/auth/logout' } } },
+        };
+      },
+      with: { prove_expiry: false },
+    },
     { name: 'cookie-session fixture, correct mode (expiry through auth.sessions.expire_sql)', target: cookieFixture() },
     {
       name: 'cookie-session fixture, correct mode, expiry proven by waiting out a 2-second session',
