@@ -49,7 +49,7 @@ function invalidToken(): string {
 /** Rejection paths that need the probe account's real credentials to reach. */
 const ACCOUNT_PATHS: readonly RejectionPath[] = ['bad_password', 'bad_totp', 'expired_token', 'locked_account'];
 /** The paths seed 002 names, audited by default; the other two are there for services that audit them too. */
-const OPTIONAL_PATHS: readonly RejectionPath[] = ['mfa_not_enrolled', 'missing_token'];
+const OPTIONAL_PATHS: readonly RejectionPath[] = ['mfa_not_enrolled', 'missing_token', 'bad_challenge'];
 const DEFAULT_AUDITED_PATHS = REJECTION_PATHS.filter((path) => !OPTIONAL_PATHS.includes(path));
 
 export default defineCheck({
@@ -62,7 +62,7 @@ export default defineCheck({
   effects: 'blocks-ip',
   params: z
     .object({
-      /** The rejection paths to provoke; mfa_not_enrolled and missing_token only for services that audit them. */
+      /** The rejection paths to provoke; mfa_not_enrolled, missing_token and bad_challenge only for services that audit them. */
       events: z.array(z.enum(REJECTION_PATHS)).min(1).default(DEFAULT_AUDITED_PATHS),
       event_types: eventTypesParam(),
       /** The account of the account paths (wrong password, wrong TOTP, expired token, lockout). */
@@ -225,6 +225,17 @@ export default defineCheck({
             'invalid_token',
             `GET ${client.mapping.me_path} with a token the service did not sign`,
             response.status,
+            undefined,
+          );
+        }
+        if (wanted.has('bad_challenge')) {
+          // A challenge of the shape the service hands out, that it never issued, wherever the mapping carries it.
+          const forged = probeValue('secgate-challenge');
+          const answer = await client.verifyMfa(forged, '000000', route);
+          record(
+            'bad_challenge',
+            `POST ${client.mapping.mfa_verify.path} with a challenge the service never issued`,
+            answer.response.status,
             undefined,
           );
         }

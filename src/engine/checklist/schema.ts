@@ -79,6 +79,7 @@ export const REJECTION_PATHS = [
   'blocked_ip',
   'mfa_not_enrolled',
   'missing_token',
+  'bad_challenge',
 ] as const;
 export type RejectionPath = (typeof REJECTION_PATHS)[number];
 
@@ -86,12 +87,14 @@ const PATH_PROVOCATIONS: Record<RejectionPath, string> = {
   unknown_user: 'a login with a username that does not exist',
   bad_password: 'a wrong password for the probe account',
   bad_totp: 'a wrong TOTP code for a real MFA challenge',
-  expired_token: 'a token that expired an hour ago, signed with the test signing key',
+  expired_token:
+    'a token that expired an hour ago, signed with the test signing key, or a session aged through auth.sessions.expire_sql',
   invalid_token: 'a well-formed token the service did not sign',
   locked_account: 'the correct password of a locked account',
   blocked_ip: 'any request from a blocked address',
   mfa_not_enrolled: 'the correct password of the account without a second factor',
   missing_token: 'a protected path without credentials',
+  bad_challenge: 'the MFA step with a challenge the service never issued (a forged pre-auth cookie or challenge id)',
 };
 
 const eventKinds = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
