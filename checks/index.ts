@@ -9,12 +9,15 @@ import authLockout from './auth/lockout.js';
 import authMfaEnforced from './auth/mfa-enforced.js';
 import authNoEnumeration from './auth/no-enumeration.js';
 import authRefreshRotation from './auth/refresh-rotation.js';
+import authSessionControls from './auth/session-controls.js';
 import authTokenTransport from './auth/token-transport.js';
 import authTokenValidation from './auth/token-validation.js';
 import commandRun from './command/run.js';
 import commandRunbook from './command/runbook.js';
+import httpAdminConsole from './http/admin-console.js';
 import httpAuthRequired from './http/auth-required.js';
 import httpCors from './http/cors.js';
+import httpDebugPages from './http/debug-pages.js';
 import httpDocsDisabled from './http/docs-disabled.js';
 import httpHeaders from './http/headers.js';
 import httpRedirect from './http/redirect.js';
@@ -36,6 +39,8 @@ export const allChecks: readonly CheckDefinition[] = [
   httpHeaders,
   httpAuthRequired,
   httpDocsDisabled,
+  httpAdminConsole,
+  httpDebugPages,
   httpCors,
   httpStrictInput,
   logsNoCredentials,
@@ -44,6 +49,7 @@ export const allChecks: readonly CheckDefinition[] = [
   authTokenValidation,
   authTokenTransport,
   authRefreshRotation,
+  authSessionControls,
   authLockout,
   authIpBlock,
   authFailureEvents,

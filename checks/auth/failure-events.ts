@@ -49,7 +49,7 @@ function invalidToken(): string {
 /** Rejection paths that need the probe account's real credentials to reach. */
 const ACCOUNT_PATHS: readonly RejectionPath[] = ['bad_password', 'bad_totp', 'expired_token', 'locked_account'];
 /** The paths seed 002 names, audited by default; the other two are there for services that audit them too. */
-const OPTIONAL_PATHS: readonly RejectionPath[] = ['mfa_not_enrolled', 'missing_token'];
+const OPTIONAL_PATHS: readonly RejectionPath[] = ['mfa_not_enrolled', 'missing_token', 'bad_challenge'];
 const DEFAULT_AUDITED_PATHS = REJECTION_PATHS.filter((path) => !OPTIONAL_PATHS.includes(path));
 
 export default defineCheck({
@@ -63,7 +63,7 @@ export default defineCheck({
   severity: 'medium',
   params: z
     .object({
-      /** The rejection paths to provoke; mfa_not_enrolled and missing_token only for services that audit them. */
+      /** The rejection paths to provoke; mfa_not_enrolled, missing_token and bad_challenge only for services that audit them. */
       events: z.array(z.enum(REJECTION_PATHS)).min(1).default(DEFAULT_AUDITED_PATHS),
       event_types: eventTypesParam(),
       /** The account of the account paths (wrong password, wrong TOTP, expired token, lockout). */
@@ -116,10 +116,12 @@ export default defineCheck({
     const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
     // The key is a secret like any other: scrubbed from everything the run writes.
     if (signingKey) ctx.secrets.register(signingKey);
-    if (wanted.has('expired_token') && !signingKey) {
+    // A server-side session is aged through the mapping's SQL: an expired session without any signing key.
+    const expireSessionSql = client.mapping.sessions?.expire_sql;
+    if (wanted.has('expired_token') && !signingKey && !expireSessionSql) {
       return errorOutcome(
         ctx,
-        `the expired_token path: no test signing key (set with.signing_key_env to a variable the checklist passes${params.signing_key_env ? `; ${params.signing_key_env} is unset` : ''}, or leave expired_token out of with.events)`,
+        `the expired_token path: no test signing key (set with.signing_key_env to a variable the checklist passes${params.signing_key_env ? `; ${params.signing_key_env} is unset` : ''}), no auth.sessions.expire_sql to age a session, or leave expired_token out of with.events)`,
         undefined,
       );
     }
@@ -140,6 +142,17 @@ export default defineCheck({
       // The probe account's paths, in order: a real login first (while unlocked), then the failures that lock it.
       const accountLane = async (): Promise<void> => {
         if (!probe) return;
+        if (wanted.has('expired_token') && !signingKey && expireSessionSql && probe.totp_secret) {
+          const session = await client.obtainTokens(probe, route);
+          await db.query(expireSessionSql, [session.accessToken]);
+          const response = await client.getWithCredential(client.mapping.me_path, session.accessToken, route);
+          record(
+            'expired_token',
+            `GET ${client.mapping.me_path} with a session aged past its lifetime (auth.sessions.expire_sql)`,
+            response.status,
+            undefined,
+          );
+        }
         if (wanted.has('expired_token') && signingKey && probe.totp_secret) {
           const pair = await client.obtainTokens(probe, route);
           const real = decodeJwt(pair.accessToken);
@@ -152,7 +165,7 @@ export default defineCheck({
             signingKey,
           );
           ctx.secrets.register(expired);
-          const response = await client.getWithBearer(client.mapping.me_path, expired, route);
+          const response = await client.getWithCredential(client.mapping.me_path, expired, route);
           record(
             'expired_token',
             `GET ${client.mapping.me_path} with a token expired an hour ago`,
@@ -208,11 +221,22 @@ export default defineCheck({
       // Paths that touch no account: independent of the lane above, so they run beside it.
       const anonymousLane = async (): Promise<void> => {
         if (wanted.has('invalid_token')) {
-          const response = await client.getWithBearer(client.mapping.me_path, invalidToken(), route);
+          const response = await client.getWithCredential(client.mapping.me_path, invalidToken(), route);
           record(
             'invalid_token',
             `GET ${client.mapping.me_path} with a token the service did not sign`,
             response.status,
+            undefined,
+          );
+        }
+        if (wanted.has('bad_challenge')) {
+          // A challenge of the shape the service hands out, that it never issued, wherever the mapping carries it.
+          const forged = probeValue('secgate-challenge');
+          const answer = await client.verifyMfa(forged, '000000', route);
+          record(
+            'bad_challenge',
+            `POST ${client.mapping.mfa_verify.path} with a challenge the service never issued`,
+            answer.response.status,
             undefined,
           );
         }

@@ -145,7 +145,7 @@ export default defineCheck({
           probe: `GET ${client.mapping.me_path} ${token ? 'with a valid bearer token' : 'without a token'} from ${params.source_address}`,
           send: () =>
             token
-              ? client.getWithBearer(client.mapping.me_path, token, blockedRoute)
+              ? client.getWithCredential(client.mapping.me_path, token, blockedRoute)
               : client.get(client.mapping.me_path, blockedRoute),
         },
         {
@@ -160,7 +160,7 @@ export default defineCheck({
         {
           probe: `GET ${client.mapping.me_path} with a garbage bearer token from ${params.source_address}`,
           send: () =>
-            client.getWithBearer(
+            client.getWithCredential(
               client.mapping.me_path,
               `secgate-garbage-${randomBytes(12).toString('hex')}`,
               blockedRoute,

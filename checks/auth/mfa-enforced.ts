@@ -19,6 +19,7 @@ import {
   resolveAccount,
   totpCode,
 } from '../../src/probes/auth-client.js';
+import { type CookieJar, createCookieJar } from '../../src/probes/cookie-jar.js';
 import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
@@ -49,6 +50,22 @@ async function presentEach(
       note: accepted ? failure(credential, response.status) : 'not a session',
     };
   });
+}
+
+/**
+ * Every cookie the client holds after the password step, sent together as a
+ * browser would: an anonymous session the password step quietly bound to the
+ * user is a session before MFA, even though the login answer set no cookie.
+ */
+function heldCookies(jar: CookieJar, client: AuthClient): PresentedCredential[] {
+  const cookies = jar.all(client.url(client.mapping.login.path));
+  if (cookies.length === 0) return [];
+  return [
+    {
+      label: `every cookie the client holds after the password step (${cookies.map((cookie) => cookie.name).join(', ')})`,
+      headers: { cookie: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') },
+    },
+  ];
 }
 
 export default defineCheck({
@@ -130,7 +147,9 @@ export default defineCheck({
         });
       }
 
-      const login = await client.login(probe.username, probe.password, route);
+      // A jar of its own: a cookie service's pre-auth state (an anonymous session, the CSRF token) lives there.
+      const jar = createCookieJar();
+      const login = await client.login(probe.username, probe.password, { ...route, jar });
       if (login.accessToken) {
         observations.push({
           probe: `POST ${client.mapping.login.path} as ${probe.username} (TOTP enrolled)`,
@@ -156,13 +175,13 @@ export default defineCheck({
         ...(await presentEach(
           ctx,
           client,
-          credentialsHandedOut(ctx, login.response, [challenge]),
+          [...credentialsHandedOut(ctx, login.response, [challenge]), ...heldCookies(jar, client)],
           route,
           (credential, status) =>
             `session before MFA: ${credential.label} from the password step of ${probe.username} answered ${status} on ${client.mapping.me_path} before the second factor`,
         )),
       );
-      const asBearer = await client.getWithBearer(client.mapping.me_path, challenge, route);
+      const asBearer = await client.getWithCredential(client.mapping.me_path, challenge, route);
       const bearerRefused = isRefused(asBearer.status, params.refused_statuses);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the MFA challenge ${JSON.stringify(ctx.secrets.fingerprint(challenge))} as bearer token`,

@@ -288,6 +288,16 @@ export default defineCheck({
         actual: { locked_account_median_ms: round(lockedMedian), samples: samples['locked account'].length },
         note: 'context: the locked answer is compared by content above',
       });
+      const retried = Object.values(samples)
+        .flat()
+        .filter((response) => response.retried !== undefined);
+      if (retried.length > 0) {
+        observations.push({
+          probe: 'samples sent again on a fresh connection',
+          actual: { samples: retried.length, first: retried[0]?.retried ?? null },
+          note: `${retried.length} logins met a kept-alive connection that closed without an answer; the audit rows showed the service had not processed them, so each was sent once more on a fresh connection`,
+        });
+      }
       if (samples['wrong password'].length < samples['unknown user'].length) {
         observations.push({
           probe: 'wrong-password sample count',

@@ -89,7 +89,7 @@ export default defineCheck({
           : `session not revoked: the newer refresh token still works after the old one was reused (${afterReuse.response.status})`,
       });
 
-      const access = await client.getWithBearer(client.mapping.me_path, rotated.accessToken, route);
+      const access = await client.getWithCredential(client.mapping.me_path, rotated.accessToken, route);
       const accessRevoked = isRefused(access.status, params.refused_statuses);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the newer access token after the reuse`,

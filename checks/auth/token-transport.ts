@@ -104,7 +104,7 @@ export default defineCheck({
           });
         }
       }
-      const header = await client.getWithBearer(client.mapping.me_path, pair.accessToken, route);
+      const header = await client.getWithCredential(client.mapping.me_path, pair.accessToken, route);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the token in the Authorization header`,
         actual: { status: header.status },

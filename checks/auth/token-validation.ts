@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
+import type { AccountConfig } from '../../src/engine/checklist/schema.js';
+import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import {
   type AuthClient,
   createAuthClient,
   describeResponse,
+  type PresentedCredential,
   type RequestRoute,
   resolveAccount,
+  type TokenPair,
 } from '../../src/probes/auth-client.js';
 import {
   decodeJwt,
@@ -51,6 +55,11 @@ export const tokenValidationParams = z
      * let the probe's real token expire (expiry_wait_max_s). `false` leaves expiry out, visibly.
      */
     prove_expiry: z.boolean().default(true),
+    /**
+     * For an opaque session credential: prove expiry by ageing a session of the gate's own through
+     * auth.sessions.expire_sql (needs the database), then presenting it.
+     */
+    session_expiry_sql: z.boolean().default(false),
     /** The account whose real token the forgeries imitate. */
     account: accountParam('probe_account'),
     /** Without a signing key: wait at most this long for the real token to expire, then replay it (0 = never wait). */
@@ -59,11 +68,18 @@ export const tokenValidationParams = z
     expiry_leeway_s: z.number().int().min(0).max(600).default(30),
   })
   .strict()
-  .refine((params) => !params.prove_expiry || params.signing_key_env !== undefined || params.expiry_wait_max_s > 0, {
-    message:
-      'expiry can only be proven with the signing key (signing_key_env) or by replaying the real token once it expired (expiry_wait_max_s); set one of them, or prove_expiry: false to leave expiry out',
-    path: ['prove_expiry'],
-  });
+  .refine(
+    (params) =>
+      !params.prove_expiry ||
+      params.signing_key_env !== undefined ||
+      params.expiry_wait_max_s > 0 ||
+      params.session_expiry_sql,
+    {
+      message:
+        'expiry can only be proven with the signing key (signing_key_env), by replaying the real token once it expired (expiry_wait_max_s), or for a server-side session by ageing one (session_expiry_sql with auth.sessions.expire_sql); set one of them, or prove_expiry: false to leave expiry out',
+      path: ['prove_expiry'],
+    },
+  );
 
 /** "3 × alg none, 8 × well-known secret": the kinds of token that were sent, in order. */
 function describeKinds(forgeries: readonly Pick<Forgery, 'kind'>[]): string {
@@ -104,7 +120,7 @@ async function replayExpiredToken(
     };
   }
   if (waitMs > 0) await sleep(waitMs, undefined, { signal: ctx.signal });
-  const response = await client.getWithBearer(client.mapping.me_path, token, route);
+  const response = await client.getWithCredential(client.mapping.me_path, token, route);
   const refused = isRefused(response.status, params.refused_statuses);
   const secondsPastExp = Math.round(ctx.clock.now().getTime() / 1000 - exp);
   return {
@@ -120,6 +136,143 @@ async function replayExpiredToken(
   };
 }
 
+/**
+ * Presents each forged credential on the protected path, each from its own
+ * failure address, and records whether it was refused (`accepted` starts the
+ * note of one that was not).
+ */
+async function presentForgeries(
+  ctx: CheckContext,
+  client: AuthClient,
+  forgeries: readonly { name: string; credential: PresentedCredential }[],
+  refusedStatuses: number[],
+  routeFor: (index: number) => Promise<RequestRoute>,
+  accepted: string,
+): Promise<Observation[]> {
+  const answered = await Promise.all(
+    forgeries.map(async (forgery, index) => ({
+      forgery,
+      response: await client.getWith(client.mapping.me_path, forgery.credential, await routeFor(index)),
+    })),
+  );
+  return answered.map(({ forgery, response }) => {
+    const refused = isRefused(response.status, refusedStatuses);
+    return {
+      probe: `GET ${client.mapping.me_path} with ${forgery.name}`,
+      expected: { status: refusedStatuses },
+      actual: describeResponse(ctx, response),
+      ok: refused,
+      note: refused ? 'refused' : `${accepted}: ${forgery.name.replace(/^a token: /, '')} got ${response.status}`,
+    };
+  });
+}
+
+/** Three base64url parts with a JSON header: a JWT, even one this check cannot decode. */
+function looksLikeJwt(token: string): boolean {
+  return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token);
+}
+
+/** A value of the same length and alphabet as the real session id, that the service never issued. */
+function randomSessionId(real: string): string {
+  return randomBytes(real.length).toString('base64url').slice(0, real.length);
+}
+
+/** The real id with its last character changed: a session id that is almost right. */
+function tamperedSessionId(real: string): string {
+  const last = real.at(-1) === 'A' ? 'B' : 'A';
+  return `${real.slice(0, -1)}${last}`;
+}
+
+/**
+ * The cookie-session equivalents of the forged tokens: a random session id, a
+ * tampered one, every pre-auth cookie (the MFA challenge, the visitor's
+ * anonymous session, the whole pre-login jar) presented as a session, the
+ * session replayed after logout and, with auth.sessions.expire_sql, after it
+ * expired server-side. Each must be refused.
+ */
+async function judgeSessionForgeries(
+  ctx: CheckContext,
+  client: AuthClient,
+  account: AccountConfig,
+  pair: TokenPair,
+  params: z.output<typeof tokenValidationParams>,
+  routeFor: (index: number) => Promise<RequestRoute>,
+  observations: Observation[],
+): Promise<CheckOutcome> {
+  const real = pair.accessToken;
+  const presented: { name: string; kind: string; credential: PresentedCredential }[] = [
+    { name: 'a random session id', kind: 'random id', credential: client.presentCredential(randomSessionId(real)) },
+    {
+      name: 'the real session id with one character changed',
+      kind: 'tampered id',
+      credential: client.presentCredential(tamperedSessionId(real)),
+    },
+  ];
+  const preAuth = pair.cookiesBeforeCredential.filter((cookie) => cookie.value !== real);
+  for (const cookie of preAuth) {
+    presented.push({
+      name: `the pre-auth cookie ${cookie.name} presented as the session`,
+      kind: 'pre-auth cookie',
+      credential: client.presentCredential(cookie.value),
+    });
+  }
+  if (preAuth.length > 0) {
+    presented.push({
+      name: `every pre-auth cookie as it was before the second factor (${preAuth.map((cookie) => cookie.name).join(', ')})`,
+      kind: 'pre-auth cookie',
+      credential: {
+        label: 'the pre-auth cookies',
+        headers: { cookie: preAuth.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') },
+      },
+    });
+  }
+  const notTried: string[] = [];
+  if (client.mapping.logout) {
+    const ended = await client.obtainTokens(account, await routeFor(0));
+    await client.logout(ended.accessToken, { jar: ended.jar });
+    presented.push({
+      name: 'a session replayed after logout',
+      kind: 'logged-out session',
+      credential: client.presentCredential(ended.accessToken),
+    });
+  } else notTried.push('a session after logout (no auth.logout)');
+  const sql = client.mapping.sessions?.expire_sql;
+  if (params.prove_expiry && params.session_expiry_sql && sql && ctx.db) {
+    const aged = await client.obtainTokens(account, await routeFor(0));
+    await ctx.db.query(sql, [aged.accessToken]);
+    presented.push({
+      name: 'a session aged past its lifetime with auth.sessions.expire_sql',
+      kind: 'expired session',
+      credential: client.presentCredential(aged.accessToken),
+    });
+  } else if (params.prove_expiry) {
+    return errorOutcome(
+      ctx,
+      'expired sessions: the credential is an opaque session id, whose expiry cannot be forged; set session_expiry_sql: true with auth.sessions.expire_sql, or prove_expiry: false and prove expiry with auth.session-controls',
+      undefined,
+      observations,
+    );
+  } else notTried.push('expired sessions (prove_expiry: false)');
+  observations.push(
+    ...(await presentForgeries(
+      ctx,
+      client,
+      presented.map((forgery) => ({ name: forgery.name, credential: forgery.credential })),
+      params.refused_statuses,
+      routeFor,
+      'forged session accepted',
+    )),
+  );
+  for (const probe of notTried) observations.push({ probe, note: 'not tried' });
+  return verdict(
+    observations,
+    `all ${presented.length} forged or ended sessions were refused: ${describeKinds(presented)}${
+      notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''
+    }`,
+    brokenNotes(observations),
+  );
+}
+
 export default defineCheck({
   id: 'auth.token-validation',
   title: 'Only tokens the service signed, unexpired and complete, are accepted',
@@ -133,6 +286,7 @@ export default defineCheck({
   probeAddresses: (params) => params.source_addresses ?? [],
   requires: (params) => [
     `account:${params.account}` as const,
+    ...(params.session_expiry_sql ? (['auth.sessions.expire_sql', 'database'] as const) : []),
     ...(params.signing_key_env ? [`env:${params.signing_key_env}` as const] : []),
     ...(params.public_key_env ? [`env:${params.public_key_env}` as const] : []),
   ],
@@ -153,7 +307,7 @@ export default defineCheck({
     try {
       const pair = await client.obtainTokens(probe, flowRoute);
       const real = decodeJwt(pair.accessToken);
-      const valid = await client.getWithBearer(client.mapping.me_path, pair.accessToken, flowRoute);
+      const valid = await client.getWithCredential(client.mapping.me_path, pair.accessToken, flowRoute);
       observations.push({
         probe: `GET ${client.mapping.me_path} with the probe's real token ${JSON.stringify(ctx.secrets.fingerprint(pair.accessToken))}`,
         expected: { status: '2xx' },
@@ -168,7 +322,13 @@ export default defineCheck({
           observations,
         );
       }
-      if (!real) return errorOutcome(ctx, 'the token claims: the access token is not a JWT', undefined, observations);
+      if (!real) {
+        // An opaque credential (a session id): its forgeries are sessions, not signatures.
+        if (client.mapping.credential?.in === 'cookie' || !looksLikeJwt(pair.accessToken)) {
+          return await judgeSessionForgeries(ctx, client, probe, pair, params, routeFor, observations);
+        }
+        return errorOutcome(ctx, 'the token claims: the access token is not a JWT', undefined, observations);
+      }
       const alg = params.signing_alg ?? String(real.header.alg);
       const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
       if (params.signing_key_env && !signingKey) {
@@ -244,23 +404,19 @@ export default defineCheck({
       }
       for (const forgery of forgeries) ctx.secrets.register(forgery.token);
 
-      const responses = await Promise.all(
-        forgeries.map(async (forgery, index) =>
-          client.getWithBearer(client.mapping.me_path, forgery.token, await routeFor(index)),
-        ),
+      observations.push(
+        ...(await presentForgeries(
+          ctx,
+          client,
+          forgeries.map((forgery) => ({
+            name: `a token: ${forgery.name}`,
+            credential: client.presentCredential(forgery.token),
+          })),
+          params.refused_statuses,
+          routeFor,
+          'forged token accepted',
+        )),
       );
-      forgeries.forEach((forgery, index) => {
-        const response = responses[index];
-        if (!response) return;
-        const refused = isRefused(response.status, params.refused_statuses);
-        observations.push({
-          probe: `GET ${client.mapping.me_path} with a token: ${forgery.name}`,
-          expected: { status: params.refused_statuses },
-          actual: describeResponse(ctx, response),
-          ok: refused,
-          note: refused ? 'refused' : `forged token accepted: ${forgery.name} got ${response.status}`,
-        });
-      });
       const sent: Pick<Forgery, 'kind'>[] = [...forgeries];
       const notTried: string[] = [];
       if (!publicKey) notTried.push('HMAC with the public key (no public_key_env, no asymmetric signing key)');

@@ -38,6 +38,13 @@ export const WELL_KNOWN_DOCS_ENDPOINTS: readonly { path: string; source: string 
   { path: '/v3/api-docs', source: 'springdoc OpenAPI 3 document' },
   { path: '/api/docs', source: 'NestJS SwaggerModule.setup("api/docs")' },
   { path: '/api-json', source: 'NestJS document for SwaggerModule.setup("api")' },
+  { path: '/api/schema/', source: 'Django REST framework + drf-spectacular schema (SpectacularAPIView)' },
+  { path: '/api/schema', source: 'drf-spectacular schema without the trailing slash (APPEND_SLASH redirects)' },
+  { path: '/api/schema/swagger-ui/', source: 'drf-spectacular Swagger UI (SpectacularSwaggerView)' },
+  { path: '/api/schema/redoc/', source: 'drf-spectacular ReDoc (SpectacularRedocView)' },
+  { path: '/swagger/', source: 'drf-yasg Swagger UI (schema_view.with_ui("swagger"))' },
+  { path: '/redoc/', source: 'drf-yasg ReDoc (schema_view.with_ui("redoc"))' },
+  { path: '/swagger.yaml', source: 'drf-yasg schema document' },
 ];
 const WELL_KNOWN_DOCS_PATHS = WELL_KNOWN_DOCS_ENDPOINTS.map((endpoint) => endpoint.path);
 

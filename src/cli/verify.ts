@@ -21,6 +21,7 @@ import {
   parseComparableChecklist,
   readChecklistAtRef,
 } from '../baseline/index.js';
+import { auditMappingProblems } from '../engine/audit-mapping.js';
 import {
   checklistFromBytes,
   type LoadedChecklist,
@@ -216,6 +217,7 @@ async function probe(prepared: PreparedRun, options: VerifyOptions, io: CliIo, s
   } catch (error) {
     throw new UsageError(`cannot prepare the run: ${secrets.redact(describeError(error))}`);
   }
+  await refuseWrongAuditMapping(prepared, opened);
   if (!prepared.signingKey) {
     streams.warn(
       streams.warnColor.yellow.bold(
@@ -254,6 +256,28 @@ async function probe(prepared: PreparedRun, options: VerifyOptions, io: CliIo, s
     interrupted: signal.aborted,
     deselected: results.filter((result) => result.outcome.summary === DESELECTED_SUMMARY).map((r) => r.entry.id),
   };
+}
+
+/**
+ * The audit tables' mapping against the database's catalogue, before anything
+ * is probed: a mapped column the table lacks is exit 2 naming the key, not an
+ * `error` in every auth check. Only when a selected check reads the database.
+ */
+async function refuseWrongAuditMapping(
+  prepared: PreparedRun,
+  opened: Awaited<ReturnType<typeof openCheckContext>>,
+): Promise<void> {
+  const { context } = opened;
+  const readsAudit = prepared.entries.some(
+    (entry) => entry.check.id.startsWith('auth.') && (entry.check.requires?.(entry.params) ?? []).includes('database'),
+  );
+  if (!readsAudit || !context.db || !context.auth) return;
+  const problems = await auditMappingProblems(context.db, context.auth);
+  if (!problems) return;
+  await opened.close();
+  throw new UsageError(
+    `${prepared.checklistDisplay}: the auth mapping does not match the database: ${problems}; nothing was probed`,
+  );
 }
 
 interface Evidence {

@@ -87,6 +87,11 @@ export interface HttpRequestOptions {
   maxBodyBytes?: number;
   /** Extra cancellation on top of the check's own signal. */
   signal?: AbortSignal;
+  /**
+   * Send on a connection of its own, never a pooled keep-alive one (for a retry the caller has
+   * proven safe, such as a login the audit rows show was not processed).
+   */
+  freshConnection?: boolean;
 }
 
 export interface HttpResponse {
@@ -101,6 +106,11 @@ export interface HttpResponse {
   bodyTruncated: boolean;
   /** Wall time from sending to the end of the body, in milliseconds. */
   elapsedMs: number;
+  /**
+   * Set when this answer came from a second attempt on a fresh connection, after the first
+   * one's connection closed without an answer: why, for the evidence.
+   */
+  retried?: string;
 }
 
 /** HTTP(S) with the checklist's trust anchor; never follows redirects. */
@@ -194,6 +204,8 @@ export type ChecklistRequirement =
   | 'target.http_url'
   | 'auth.probe_account'
   | 'auth.no_mfa_account'
+  | 'auth.logout'
+  | 'auth.sessions.expire_sql'
   | `account:${string}`
   | `env:${string}`;
 

@@ -35,6 +35,85 @@ export async function databaseNow(db: DatabaseProbe): Promise<string> {
   return now;
 }
 
+/** The column names of each audit table: the table's own mapping, else the shared one. */
+export interface AuditColumns {
+  failure_events: { created_at: string; event_type: string; username: string; ip_address: string };
+  ip_blocks: { ip_address: string; blocked_at: string; expires_at: string };
+}
+
+export function auditColumns(auth: AuthConfig): AuditColumns {
+  const c = auth.columns;
+  const f = c.failure_events ?? {};
+  const b = c.ip_blocks ?? {};
+  return {
+    failure_events: {
+      created_at: f.created_at ?? c.created_at,
+      event_type: f.event_type ?? c.event_type,
+      username: f.username ?? c.username,
+      ip_address: f.ip_address ?? c.ip_address,
+    },
+    ip_blocks: {
+      ip_address: b.ip_address ?? c.ip_address,
+      blocked_at: b.blocked_at ?? c.blocked_at,
+      expires_at: b.expires_at ?? c.expires_at,
+    },
+  };
+}
+
+/** One mapped column the database does not have, named by the checklist key that maps it. */
+export interface MissingAuditColumn {
+  /** `auth.columns.ip_blocks.ip_address` when the table's own key maps it, else the shared key. */
+  key: string;
+  table: string;
+  column: string;
+  /** The table itself does not exist (then every column of it is missing). */
+  tableMissing: boolean;
+}
+
+/** Each audit table as the mapping names it → its columns, or null when the database has no such table. */
+export type AuditCatalogue = ReadonlyMap<string, ReadonlySet<string> | null>;
+
+/**
+ * Which mapped audit columns (and tables) the database's catalogue lacks, so a
+ * wrong mapping is found before any probe runs, not as a query error mid-run.
+ * Pure over the catalogue it is given.
+ */
+export function missingAuditColumns(auth: AuthConfig, catalogue: AuditCatalogue): MissingAuditColumn[] {
+  const columns = auditColumns(auth);
+  const missing: MissingAuditColumn[] = [];
+  for (const table of ['failure_events', 'ip_blocks'] as const) {
+    const tableName = auth.tables[table];
+    const present = catalogue.get(tableName);
+    const own: Record<string, string | undefined> = auth.columns[table] ?? {};
+    for (const [key, column] of Object.entries(columns[table])) {
+      if (present?.has(column)) continue;
+      const mappedBy = own[key] !== undefined ? `auth.columns.${table}.${key}` : `auth.columns.${key}`;
+      missing.push({ key: mappedBy, table: tableName, column, tableMissing: !present });
+    }
+  }
+  return missing;
+}
+
+/** The columns of the audit tables, resolved as the service's queries would (search_path, schema.name). */
+export async function readAuditCatalogue(db: DatabaseProbe, auth: AuthConfig): Promise<AuditCatalogue> {
+  const catalogue = new Map<string, ReadonlySet<string> | null>();
+  for (const table of new Set([auth.tables.failure_events, auth.tables.ip_blocks])) {
+    // The identifier check runs first: a name that is no plain identifier is never sent.
+    sqlIdentifier(table);
+    const rows = await db.query<{ exists: boolean; column: string | null }>(
+      `SELECT to_regclass($1) IS NOT NULL AS exists, a.attname::text AS column
+         FROM (SELECT 1) one
+         LEFT JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+      [table],
+    );
+    catalogue.set(
+      table,
+      rows[0]?.exists ? new Set(rows.flatMap((row) => (row.column === null ? [] : [row.column]))) : null,
+    );
+  }
+  return catalogue;
+}
+
 export interface FailureEventRow {
   createdAt: string;
   eventType: string;
@@ -50,7 +129,7 @@ export async function failureEventsSince(
   auth: AuthConfig,
   since: string,
 ): Promise<FailureEventRow[]> {
-  const c = auth.columns;
+  const c = auditColumns(auth).failure_events;
   const rows = await db.query<{ created_at: string; event_type: string; username: string | null; ip: string | null }>(
     `SELECT ${sqlIdentifier(c.created_at)}::text AS created_at, ${sqlIdentifier(c.event_type)}::text AS event_type,
             ${sqlIdentifier(c.username)}::text AS username, ${sqlIdentifier(c.ip_address)}::text AS ip
@@ -67,6 +146,28 @@ export async function failureEventsSince(
   }));
 }
 
+/**
+ * How many failure rows one login attempt may have written: its username,
+ * from its address (when it bound one), since the database's time before it
+ * was sent. Whether a login whose connection closed without an answer was
+ * processed at all.
+ */
+export async function failureRowsOfAttempt(
+  db: DatabaseProbe,
+  auth: AuthConfig,
+  attempt: { username: string; ip: string | undefined; since: string },
+): Promise<number> {
+  const c = auditColumns(auth).failure_events;
+  const rows = await db.query<{ count: string }>(
+    `SELECT count(*)::text AS count FROM ${sqlIdentifier(auth.tables.failure_events)}
+      WHERE ${sqlIdentifier(c.username)} = $1
+        AND ($2::text IS NULL OR ${sqlIdentifier(c.ip_address)}::text IN ($2, $2 || '/32'))
+        AND ${sqlIdentifier(c.created_at)} >= $3::timestamptz`,
+    [attempt.username, attempt.ip ?? null, attempt.since],
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
 export interface IpBlockRow {
   ip: string | null;
   blockedAt: string;
@@ -80,7 +181,7 @@ async function ipBlockRows(
   clause: { where: string; order: 'ASC' | 'DESC' },
   params: unknown[],
 ): Promise<IpBlockRow[]> {
-  const c = auth.columns;
+  const c = auditColumns(auth).ip_blocks;
   const blockedAt = sqlIdentifier(c.blocked_at);
   const rows = await db.query<{ ip: string | null; blocked_at: string; expires_at: string | null }>(
     `SELECT ${sqlIdentifier(c.ip_address)}::text AS ip, ${blockedAt}::text AS blocked_at,

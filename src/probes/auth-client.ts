@@ -9,16 +9,27 @@ import {
   type AccountConfig,
   type AuthConfig,
   authSchema,
+  type CarrierConfig,
   type EventTypesConfig,
   REJECTION_PATHS,
   type RejectionPath,
 } from '../engine/checklist/schema.js';
 import type { CheckContext, HttpResponse, Json } from '../engine/types.js';
+import { databaseNow, failureRowsOfAttempt } from './auth-audit.js';
+import { type CookieJar, createCookieJar, parseSetCookie, type StoredCookie } from './cookie-jar.js';
+import { closedWithoutAnswer } from './http.js';
 
 export interface RequestRoute {
   /** Client socket address (e.g. 127.0.0.9), so the service sees a distinct IP. */
   localAddress?: string | undefined;
   headers?: Record<string, string>;
+  /**
+   * The probe session's cookies: sent with every request of the route, and every
+   * Set-Cookie of its answers kept (a pre-auth cookie, a CSRF token, the session).
+   */
+  jar?: CookieJar | undefined;
+  /** Send on a connection of its own (a retry proven safe). */
+  freshConnection?: boolean;
 }
 
 export interface LoginAnswer {
@@ -30,10 +41,15 @@ export interface LoginAnswer {
 }
 
 export interface TokenPair {
+  /** The credential, wherever the mapping says it lives (a body field, a header, a session cookie). */
   accessToken: string;
   refreshToken: string | undefined;
   /** Every response of the flow, in order, for checks that inspect transport. */
   responses: { step: string; response: HttpResponse }[];
+  /** The flow's cookie jar, holding the session (for logout and CSRF echo on later requests). */
+  jar: CookieJar;
+  /** The cookies the client held just before the credential was handed out: what a fixation would reuse. */
+  cookiesBeforeCredential: StoredCookie[];
 }
 
 /** A flow step that did not go as the contract says; carries what was seen. */
@@ -114,6 +130,7 @@ export function describeResponse(ctx: CheckContext, response: HttpResponse): Jso
   return {
     status: response.status,
     body: body.length > SHOWN_BODY_CHARS ? `${body.slice(0, SHOWN_BODY_CHARS)}…` : body,
+    ...(response.retried ? { retried: response.retried } : {}),
   };
 }
 
@@ -122,9 +139,14 @@ export interface AuthClient {
   url(path: string): URL;
   postJson(path: string, body: Record<string, string>, route?: RequestRoute): Promise<HttpResponse>;
   get(path: string, route?: RequestRoute): Promise<HttpResponse>;
-  getWithBearer(path: string, token: string, route?: RequestRoute): Promise<HttpResponse>;
   /** GET with the headers of a credential an answer handed out. */
   getWith(path: string, credential: PresentedCredential, route?: RequestRoute): Promise<HttpResponse>;
+  /** A credential value as the mapping says it is presented: bearer token, the header it came in, or the session cookie. */
+  presentCredential(value: string): PresentedCredential;
+  /** GET with a credential value (real or forged), presented where the mapping says credentials go. */
+  getWithCredential(path: string, value: string, route?: RequestRoute): Promise<HttpResponse>;
+  /** POST auth.logout.path with the credential (and the route's jar, for CSRF). */
+  logout(value: string, route?: RequestRoute): Promise<HttpResponse>;
   login(username: string, password: string, route?: RequestRoute): Promise<LoginAnswer>;
   verifyMfa(challenge: string, code: string, route?: RequestRoute): Promise<LoginAnswer>;
   refresh(refreshToken: string, route?: RequestRoute): Promise<LoginAnswer>;
@@ -146,56 +168,152 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
         'read the answer',
         response,
       );
-    const accessToken = bodyToken(response.body, fields.access_token);
+    const accessToken = carriedValue(response, mapping.credential, fields.access_token);
     const refreshToken = bodyToken(response.body, fields.refresh_token);
-    const mfaChallenge = bodyToken(response.body, fields.mfa_challenge);
+    const mfaChallenge = carriedValue(response, mapping.mfa_challenge, fields.mfa_challenge);
     for (const token of [accessToken, refreshToken, mfaChallenge]) if (token) ctx.secrets.register(token);
-    const mfaRequired = parseJsonObject(response.body)?.[fields.mfa_required] === true;
+    const mfaRequired =
+      parseJsonObject(response.body)?.[fields.mfa_required] === true ||
+      (mapping.mfa_challenge?.in !== undefined && mapping.mfa_challenge.in !== 'body' && mfaChallenge !== undefined);
     return { response, accessToken, refreshToken, mfaRequired, mfaChallenge };
+  };
+
+  /**
+   * One request of a probe session: the jar's cookies go out (merged with any
+   * the caller sets, which win), its answer's cookies are kept, and every
+   * secret-looking cookie value is registered with the redactor.
+   */
+  const send = async (
+    method: 'GET' | 'POST',
+    path: string,
+    route: RequestRoute,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<HttpResponse> => {
+    const target = url(path);
+    const cookie = mergeCookies(route.jar?.header(target), route.headers?.cookie);
+    const response = await ctx.http.request(target, {
+      method,
+      headers: { ...headers, ...route.headers, ...(cookie ? { cookie } : {}) },
+      ...(body === undefined ? {} : { body }),
+      localAddress: route.localAddress,
+      ...(route.freshConnection ? { freshConnection: true } : {}),
+    });
+    const setCookie = headerValues(response, 'set-cookie');
+    for (const line of setCookie) {
+      const value = parseSetCookie(line)?.value;
+      if (value && TOKEN_SHAPED.test(value)) ctx.secrets.register(value);
+    }
+    route.jar?.store(target, setCookie);
+    return response;
+  };
+
+  /**
+   * The CSRF echo a browser page does: the token cookie sent back in the
+   * header. A POST without a jar gets a jar of its own, so every request —
+   * the failing logins of the lockout and timing checks too — passes the
+   * CSRF layer and reaches the auth logic it is meant to exercise.
+   */
+  const csrfHeaders = async (
+    route: RequestRoute,
+  ): Promise<{ route: RequestRoute; headers: Record<string, string> }> => {
+    const csrf = mapping.csrf;
+    if (!csrf) return { route, headers: {} };
+    const jar = route.jar ?? createCookieJar();
+    const withJar = { ...route, jar };
+    const probeUrl = url(mapping.login.path);
+    if (!jar.get(probeUrl, csrf.cookie) && csrf.path)
+      await send('GET', csrf.path, withJar, { accept: 'application/json' });
+    const token = jar.get(probeUrl, csrf.cookie)?.value;
+    return { route: withJar, headers: token ? { [csrf.header]: token } : {} };
   };
 
   const client: AuthClient = {
     mapping,
     url,
-    postJson(path, body, route = {}) {
-      return ctx.http.request(url(path), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...route.headers },
-        body: JSON.stringify(body),
-        localAddress: route.localAddress,
-      });
+    async postJson(path, body, route = {}) {
+      const csrf = await csrfHeaders(route);
+      return send(
+        'POST',
+        path,
+        csrf.route,
+        { 'content-type': 'application/json', accept: 'application/json', ...csrf.headers },
+        JSON.stringify(body),
+      );
     },
     get(path, route = {}) {
-      return ctx.http.request(url(path), {
-        headers: { accept: 'application/json', ...route.headers },
-        localAddress: route.localAddress,
-      });
-    },
-    getWithBearer(path, token, route = {}) {
-      return client.get(path, { ...route, headers: { ...route.headers, authorization: `Bearer ${token}` } });
+      return send('GET', path, route, { accept: 'application/json' });
     },
     getWith(path, credential, route = {}) {
       return client.get(path, { ...route, headers: { ...route.headers, ...credential.headers } });
     },
-    async login(username, password, route) {
-      const body = { [mapping.login.username_field]: username, [mapping.login.password_field]: password };
-      return readAnswer(await client.postJson(mapping.login.path, body, route));
+    presentCredential(value) {
+      return presentAs(mapping.credential, fields.access_token, value);
     },
-    async verifyMfa(challenge, code, route) {
-      const body = { [mapping.mfa_verify.challenge_field]: challenge, [mapping.mfa_verify.code_field]: code };
-      return readAnswer(await client.postJson(mapping.mfa_verify.path, body, route));
+    getWithCredential(path, value, route = {}) {
+      return client.getWith(path, client.presentCredential(value), route);
+    },
+    async logout(value, route = {}) {
+      if (!mapping.logout) throw new AuthFlowError('the checklist gives no auth.logout.path', 'logout', undefined);
+      const presented = client.presentCredential(value);
+      return client.postJson(
+        mapping.logout.path,
+        {},
+        { ...route, headers: { ...route.headers, ...presented.headers } },
+      );
+    },
+    async login(username, password, route = {}) {
+      const body = { [mapping.login.username_field]: username, [mapping.login.password_field]: password };
+      // The database's clock before the attempt: the rows it may write are the ones from here on.
+      const since = ctx.db ? await databaseNow(ctx.db).catch(() => undefined) : undefined;
+      try {
+        return readAnswer(await client.postJson(mapping.login.path, body, route));
+      } catch (error) {
+        // A login is not idempotent (it counts towards lockouts and blocks): sent again only when the
+        // connection closed without an answer and the audit table shows the service never saw it.
+        const closed = closedWithoutAnswer({}, error);
+        if (!closed || !ctx.db || since === undefined || ctx.signal.aborted) throw error;
+        const rows = await failureRowsOfAttempt(ctx.db, mapping, { username, ip: route.localAddress, since });
+        if (rows > 0) throw error;
+        const answer = readAnswer(await client.postJson(mapping.login.path, body, { ...route, freshConnection: true }));
+        answer.response.retried = `the first attempt's connection closed without an answer (${closed}) and ${mapping.tables.failure_events} holds no row of it (${username}${route.localAddress ? ` from ${route.localAddress}` : ''} since ${since}): sent once more on a fresh connection`;
+        return answer;
+      }
+    },
+    async verifyMfa(challenge, code, route = {}) {
+      const carrier = mapping.mfa_challenge?.in ?? 'body';
+      const body: Record<string, string> = { [mapping.mfa_verify.code_field]: code };
+      if (carrier === 'body') body[mapping.mfa_verify.challenge_field] = challenge;
+      const presented =
+        carrier === 'body' ? {} : presentAs(mapping.mfa_challenge, fields.mfa_challenge, challenge).headers;
+      return readAnswer(
+        await client.postJson(mapping.mfa_verify.path, body, {
+          ...route,
+          headers: { ...route.headers, ...presented },
+        }),
+      );
     },
     async refresh(refreshToken, route) {
       return readAnswer(
         await client.postJson(mapping.refresh.path, { [mapping.refresh.token_field]: refreshToken }, route),
       );
     },
-    async obtainTokens(account, route) {
+    async obtainTokens(account, givenRoute = {}) {
+      // One jar per probe session: the pre-auth cookie and the CSRF token stay with this flow only.
+      const jar = givenRoute.jar ?? createCookieJar();
+      const route = { ...givenRoute, jar };
       const responses: TokenPair['responses'] = [];
+      let cookiesBeforeCredential = jar.all(url(mapping.login.path));
       const login = await client.login(account.username, account.password, route);
       responses.push({ step: 'login', response: login.response });
       if (login.accessToken) {
-        return { accessToken: login.accessToken, refreshToken: login.refreshToken, responses };
+        return {
+          accessToken: login.accessToken,
+          refreshToken: login.refreshToken,
+          responses,
+          jar,
+          cookiesBeforeCredential,
+        };
       }
       if (!login.mfaChallenge) {
         throw new AuthFlowError(
@@ -211,6 +329,7 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
           login.response,
         );
       }
+      cookiesBeforeCredential = jar.all(url(mapping.mfa_verify.path));
       const verified = await client.verifyMfa(
         login.mfaChallenge,
         totpCode(account.totp_secret, ctx.clock.now()),
@@ -224,10 +343,65 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
           verified.response,
         );
       }
-      return { accessToken: verified.accessToken, refreshToken: verified.refreshToken, responses };
+      return {
+        accessToken: verified.accessToken,
+        refreshToken: verified.refreshToken,
+        responses,
+        jar,
+        cookiesBeforeCredential,
+      };
     },
   };
   return client;
+}
+
+/** `a=1` and `b=2; a=3` → `a=3; b=2`: the caller's cookies replace the jar's of the same name. */
+function mergeCookies(fromJar: string | undefined, explicit: string | undefined): string | undefined {
+  if (!fromJar) return explicit;
+  if (!explicit) return fromJar;
+  const pairs = new Map<string, string>();
+  for (const pair of [...fromJar.split(';'), ...explicit.split(';')]) {
+    const trimmed = pair.trim();
+    if (trimmed) pairs.set(trimmed.split('=', 1)[0] ?? trimmed, trimmed);
+  }
+  return [...pairs.values()].join('; ');
+}
+
+/** The value a carrier names in an answer: a body field, a header, or a cookie this very answer sets. */
+function carriedValue(
+  response: HttpResponse,
+  carrier: CarrierConfig | undefined,
+  bodyField: string,
+): string | undefined {
+  const name = carrier?.name ?? bodyField;
+  switch (carrier?.in ?? 'body') {
+    case 'body':
+      return bodyToken(response.body, name);
+    case 'header': {
+      const value = headerValues(response, name.toLowerCase())[0]
+        ?.replace(/^Bearer\s+/i, '')
+        .trim();
+      return value ? value : undefined;
+    }
+    case 'cookie': {
+      const cookies = headerValues(response, 'set-cookie').map(parseSetCookie);
+      const set = cookies.filter((cookie) => cookie?.name === name && !cookie.expired).at(-1);
+      return set?.value;
+    }
+  }
+}
+
+/** How a value goes back to the service, per its carrier: a body credential is a bearer token. */
+function presentAs(carrier: CarrierConfig | undefined, bodyField: string, value: string): PresentedCredential {
+  const name = carrier?.name ?? bodyField;
+  switch (carrier?.in ?? 'body') {
+    case 'body':
+      return { label: 'bearer token', headers: { authorization: `Bearer ${value}` } };
+    case 'header':
+      return { label: `header ${name}`, headers: { [name.toLowerCase()]: value } };
+    case 'cookie':
+      return { label: `cookie ${name}`, headers: { cookie: `${name}=${value}` } };
+  }
 }
 
 /** One way to present something an answer handed out: the headers to send, and what it is (for evidence). */

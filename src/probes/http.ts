@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import type { HttpProbe, HttpRequestOptions, HttpResponse } from '../engine/types.js';
+import { errorCode } from './http-attempt.js';
 
 export interface HttpProbeOptions {
   /** PEM trust anchor; when absent, Node's default CA store is used. */
@@ -21,35 +22,72 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
   // Every socket we open, so that close() can destroy even one stuck in a TLS handshake,
   // which undici's Agent does not track until the handshake completes.
   const sockets = new Set<Socket>();
+  const makeAgent = (localAddress: string | undefined): Agent => {
+    const connector = buildConnector({
+      ...(options.caPem ? { ca: options.caPem } : {}),
+      rejectUnauthorized: true,
+      ...(localAddress ? { localAddress } : {}),
+      timeout: options.timeoutMs,
+    });
+    return new Agent({
+      // undici hands the Agent's own localAddress to the connector, overriding the connector's.
+      ...(localAddress ? { localAddress } : {}),
+      connect: (connectOptions, callback) => {
+        const socket = connector(connectOptions, callback) as unknown as Socket | undefined;
+        if (socket) {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        }
+        return socket;
+      },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      // Distinct-IP probes must not reuse a connection opened from another address.
+      pipelining: 1,
+    });
+  };
   const agentFor = (localAddress: string | undefined): Agent => {
     const key = localAddress ?? '';
     let agent = agents.get(key);
     if (!agent) {
-      const connector = buildConnector({
-        ...(options.caPem ? { ca: options.caPem } : {}),
-        rejectUnauthorized: true,
-        ...(localAddress ? { localAddress } : {}),
-        timeout: options.timeoutMs,
-      });
-      agent = new Agent({
-        // undici hands the Agent's own localAddress to the connector, overriding the connector's.
-        ...(localAddress ? { localAddress } : {}),
-        connect: (connectOptions, callback) => {
-          const socket = connector(connectOptions, callback) as unknown as Socket | undefined;
-          if (socket) {
-            sockets.add(socket);
-            socket.once('close', () => sockets.delete(socket));
-          }
-          return socket;
-        },
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        // Distinct-IP probes must not reuse a connection opened from another address.
-        pipelining: 1,
-      });
+      agent = makeAgent(localAddress);
       agents.set(key, agent);
     }
     return agent;
+  };
+
+  /** One exchange on `agent`, raced against the signals (see below). */
+  const exchangeOn = async (
+    target: string | URL,
+    requestOptions: HttpRequestOptions,
+    agent: Agent,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> => {
+    const exchange = send(target, requestOptions, agent, signal);
+    // undici does not honour the signal while a TLS handshake is pending, so a peer that
+    // accepts TCP and never answers would hold the check forever: race the signal ourselves.
+    // The abandoned socket is destroyed when the probe is closed.
+    exchange.catch(() => {});
+    const cancelled = rejectWhenAborted(signal);
+    try {
+      return await Promise.race([exchange, cancelled.promise]);
+    } finally {
+      cancelled.dispose();
+    }
+  };
+
+  /** A connection of its own for one exchange, closed after it: never a pooled one the peer may have closed. */
+  const exchangeOnFreshConnection = async (
+    target: string | URL,
+    requestOptions: HttpRequestOptions,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> => {
+    const agent = makeAgent(requestOptions.localAddress);
+    try {
+      return await exchangeOn(target, requestOptions, agent, signal);
+    } finally {
+      await agent.destroy().catch(() => {});
+    }
   };
 
   return {
@@ -59,16 +97,19 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
       if (options.signal) signals.push(options.signal);
       if (requestOptions.signal) signals.push(requestOptions.signal);
       const signal = AbortSignal.any(signals);
-      const exchange = send(target, requestOptions, agentFor(requestOptions.localAddress), signal);
-      // undici does not honour the signal while a TLS handshake is pending, so a peer that
-      // accepts TCP and never answers would hold the check forever: race the signal ourselves.
-      // The abandoned socket is destroyed when the probe is closed.
-      exchange.catch(() => {});
-      const cancelled = rejectWhenAborted(signal);
+      if (requestOptions.freshConnection) return exchangeOnFreshConnection(target, requestOptions, signal);
       try {
-        return await Promise.race([exchange, cancelled.promise]);
-      } finally {
-        cancelled.dispose();
+        return await exchangeOn(target, requestOptions, agentFor(requestOptions.localAddress), signal);
+      } catch (error) {
+        const closed = closedWithoutAnswer(requestOptions, error);
+        if (!closed || signal.aborted) throw error;
+        // A pooled keep-alive connection the peer (or a proxy before it) closed as the request went out:
+        // an idempotent-safe request is sent once more on a fresh connection, and the answer says so.
+        const response = await exchangeOnFreshConnection(target, requestOptions, signal);
+        return {
+          ...response,
+          retried: `the first attempt's connection closed without an answer (${closed}); sent once more on a fresh connection`,
+        };
       }
     },
     async close() {
@@ -79,6 +120,25 @@ export function createHttpProbe(options: HttpProbeOptions): HttpProbe & { close(
       agents.clear();
     },
   };
+}
+
+/** Methods a client may repeat without changing anything on the server (RFC 9110 §9.2.1), without a body. */
+const IDEMPOTENT_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** A connection closed before any answer: undici's "other side closed", a reset, a broken pipe. */
+const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/**
+ * Pure: why a failed exchange may be sent again on a fresh connection (its
+ * error code and message), or undefined when it may not: only a safe method
+ * without a body, and only a connection closed without an answer. A refused
+ * connection, a timeout or a TLS failure is never retried: each is evidence.
+ */
+export function closedWithoutAnswer(requestOptions: HttpRequestOptions, error: unknown): string | undefined {
+  const method = (requestOptions.method ?? 'GET').toUpperCase();
+  if (!IDEMPOTENT_SAFE.has(method) || requestOptions.body !== undefined) return undefined;
+  const code = errorCode(error);
+  if (code === undefined || !CLOSED_CODES.has(code)) return undefined;
+  return `${code}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** First value of a header, whatever its multiplicity. */

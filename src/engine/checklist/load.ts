@@ -307,6 +307,10 @@ function isProvided(
       return checklist.auth?.probe_account !== undefined;
     case 'auth.no_mfa_account':
       return checklist.auth?.no_mfa_account !== undefined;
+    case 'auth.logout':
+      return checklist.auth?.logout !== undefined;
+    case 'auth.sessions.expire_sql':
+      return checklist.auth?.sessions?.expire_sql !== undefined;
     default: {
       if (requirement.startsWith('account:')) {
         const name = requirement.slice('account:'.length);

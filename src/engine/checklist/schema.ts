@@ -80,6 +80,7 @@ export const REJECTION_PATHS = [
   'blocked_ip',
   'mfa_not_enrolled',
   'missing_token',
+  'bad_challenge',
 ] as const;
 export type RejectionPath = (typeof REJECTION_PATHS)[number];
 
@@ -87,12 +88,14 @@ const PATH_PROVOCATIONS: Record<RejectionPath, string> = {
   unknown_user: 'a login with a username that does not exist',
   bad_password: 'a wrong password for the probe account',
   bad_totp: 'a wrong TOTP code for a real MFA challenge',
-  expired_token: 'a token that expired an hour ago, signed with the test signing key',
+  expired_token:
+    'a token that expired an hour ago, signed with the test signing key, or a session aged through auth.sessions.expire_sql',
   invalid_token: 'a well-formed token the service did not sign',
   locked_account: 'the correct password of a locked account',
   blocked_ip: 'any request from a blocked address',
   mfa_not_enrolled: 'the correct password of the account without a second factor',
   missing_token: 'a protected path without credentials',
+  bad_challenge: 'the MFA step with a challenge the service never issued (a forged pre-auth cookie or challenge id)',
 };
 
 const eventKinds = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -109,6 +112,34 @@ export const eventTypesSchema = z
   )
   .strict();
 export type EventTypesConfig = z.output<typeof eventTypesSchema>;
+
+/**
+ * Where the auth answers carry a value: a JSON body field, a response header,
+ * or a cookie, each by name. Bearer/JWT services keep the body default; a
+ * cookie-session service (Django, Rails, Express sessions) says `cookie`.
+ */
+export const CARRIERS = ['body', 'header', 'cookie'] as const;
+export type Carrier = (typeof CARRIERS)[number];
+
+const carrierSchema = (what: string, bodyDefault: string) =>
+  z
+    .object({
+      in: z
+        .enum(CARRIERS)
+        .default('body')
+        .describe(
+          `where the ${what} travels: body (a JSON field of the answer), header (a response header, sent back in the same header) or cookie (Set-Cookie, sent back as that cookie)`,
+        ),
+      name: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(`the field, header or cookie name (default for body: response_fields.${bodyDefault})`),
+    })
+    .strict();
+export type CarrierConfig = z.output<ReturnType<typeof carrierSchema>>;
+
+const columnName = z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: 'expected a plain SQL column name' });
 
 const accountName = z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'expected a name such as lockout_probe' });
 
@@ -167,6 +198,50 @@ export const authSchema = z
         mfa_challenge: 'mfa_challenge_id',
       })
       .describe('JSON fields of the login and MFA answers ("" counts as absent)'),
+    credential: carrierSchema('credential', 'access_token')
+      .optional()
+      .describe(
+        'where the credential the MFA step (or a one-step login) hands out lives, and how it is presented: body = a bearer token in Authorization; header = the same header; cookie = a session cookie (unset: body)',
+      ),
+    mfa_challenge: carrierSchema('MFA challenge', 'mfa_challenge')
+      .optional()
+      .describe(
+        'where the password step puts the MFA challenge, and how mfa_verify gets it back: body = in mfa_verify.challenge_field; header = the same header; cookie = the pre-auth cookie, sent back as it came (unset: body)',
+      ),
+    csrf: z
+      .object({
+        cookie: z.string().min(1).describe('the cookie that holds the CSRF token (Django: csrftoken)'),
+        header: z.string().min(1).describe('the request header that must echo it on POST (Django: X-CSRFToken)'),
+        path: relativePath
+          .optional()
+          .describe('a GET that sets the CSRF cookie before the first POST, when no earlier answer does'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'CSRF token echo: every POST of a probe session sends the cookie back in the header (double submit), as a browser page would',
+      ),
+    logout: z
+      .object({
+        path: relativePath.describe('POST with the credential: ends the session'),
+      })
+      .strict()
+      .optional()
+      .describe('how to end a session, so the checks can prove it stops working server-side'),
+    sessions: z
+      .object({
+        expire_sql: z
+          .string()
+          .min(1)
+          .describe(
+            '$1 = a session credential the gate holds: ends its lifetime server-side as time would (Django: UPDATE django_session SET expire_date = now() WHERE session_key = $1)',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'server-side sessions: how the gate ages one of its own sessions, so an expired session is a rejection it can produce without a signing key or a long wait',
+      ),
     probe_account: accountSchema.optional().describe('an account with TOTP enrolled, used to log in for real'),
     no_mfa_account: accountSchema
       .optional()
@@ -198,6 +273,25 @@ export const authSchema = z
         ip_address: z.string().default('ip_address').describe('both tables: the client address (inet or text)'),
         blocked_at: z.string().default('blocked_at').describe('ip_blocks: when the block began'),
         expires_at: z.string().default('expires_at').describe('ip_blocks: when it ends'),
+        failure_events: z
+          .object({
+            created_at: columnName.optional().describe('when (default: columns.created_at)'),
+            event_type: columnName.optional().describe('which rejection path (default: columns.event_type)'),
+            username: columnName.optional().describe('the username tried (default: columns.username)'),
+            ip_address: columnName.optional().describe('the client address (default: columns.ip_address)'),
+          })
+          .strict()
+          .optional()
+          .describe("the failure table's own column names, where they differ from the shared ones above"),
+        ip_blocks: z
+          .object({
+            ip_address: columnName.optional().describe('the blocked address (default: columns.ip_address)'),
+            blocked_at: columnName.optional().describe('when the block began (default: columns.blocked_at)'),
+            expires_at: columnName.optional().describe('when it ends (default: columns.expires_at)'),
+          })
+          .strict()
+          .optional()
+          .describe("the block table's own column names, where they differ from the shared ones above"),
       })
       .strict()
       .default({
@@ -208,7 +302,9 @@ export const authSchema = z
         blocked_at: 'blocked_at',
         expires_at: 'expires_at',
       })
-      .describe('column names of the audit tables'),
+      .describe(
+        'column names of the audit tables, shared by both (ip_address) unless failure_events / ip_blocks name their own; checked against the database catalogue before anything is probed',
+      ),
     cleanup: z
       .object({
         unlock_account_sql: z

@@ -60,7 +60,7 @@ describe('auth.token-validation parameters', () => {
     const result = tokenValidationParams.safeParse({});
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(
-      /expiry can only be proven with the signing key \(signing_key_env\) or by replaying the real token/,
+      /expiry can only be proven with the signing key \(signing_key_env\), by replaying the real token once it expired \(expiry_wait_max_s\), or for a server-side session by ageing one/,
     );
     expect(tokenValidationParams.safeParse({ prove_expiry: false }).success).toBe(true);
     expect(tokenValidationParams.safeParse({ signing_key_env: 'KEY' }).success).toBe(true);

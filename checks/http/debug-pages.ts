@@ -1,0 +1,89 @@
+/**
+ * http.debug-pages: the service never answers with a framework's debug page —
+ * Django's technical 404 (every URL pattern) or 500 (traceback and settings),
+ * the Werkzeug debugger, Rails' exception page, Laravel's, ASP.NET's developer
+ * page, an Express stack trace. Provoked the way any scanner does: paths that
+ * cannot exist (at the root and under the API prefixes), a malformed body to
+ * the login, a path with a broken escape; each answer's body is matched
+ * against the signatures in framework-defaults.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { defineCheck, type Observation } from '../../src/engine/types.js';
+import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { debugSignatureOf } from './framework-defaults.js';
+import { httpVerdict } from './outcome.js';
+
+export default defineCheck({
+  id: 'http.debug-pages',
+  title: 'No error answer is a framework debug page listing routes, settings or code',
+  source: 'seed 002, production configuration (no debug mode); seed 000, item 3 (errors reveal nothing)',
+  remediation:
+    'Turn debug mode off in production (Django: DEBUG = False with ALLOWED_HOSTS; Flask: no debug=True; Rails: consider_all_requests_local = false; Laravel: APP_DEBUG=false; NODE_ENV=production) and serve plain error pages.',
+  rationale: 'A technical error page hands out the route table, the settings and the source around the failing line.',
+  effects: 'none',
+  params: z
+    .object({
+      prefixes: z
+        .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
+        .default(['/api/v1/']),
+      /** The login path gets a malformed JSON body (a parser error is a classic way to a technical 500). */
+      login_path: z.string().regex(/^\//).optional(),
+      /** More requests known to fail on this service (a path that raises, say). */
+      extra_paths: z.array(z.string().regex(/^\//, { message: 'expected a path starting with /' })).default([]),
+    })
+    .strict(),
+  async run(ctx, params) {
+    const missing = `secgate-no-such-page-${randomBytes(6).toString('hex')}`;
+    const loginPath = params.login_path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';
+    const requests: { method: string; path: string; body?: string; why: string }[] = [
+      { method: 'GET', path: `/${missing}`, why: 'a path that cannot exist' },
+      { method: 'GET', path: `/${missing}/`, why: 'a path that cannot exist, with a trailing slash' },
+      ...params.prefixes.map((prefix) => ({ method: 'GET', path: `${prefix}${missing}`, why: 'under an API prefix' })),
+      { method: 'GET', path: `/${missing}/%E0%A4%A`, why: 'a path with a broken escape' },
+      { method: 'POST', path: loginPath, body: '{"secgate": ', why: 'malformed JSON to the login' },
+      ...params.extra_paths.map((path) => ({ method: 'GET', path, why: 'named in with.extra_paths' })),
+    ];
+    const results = await Promise.all(
+      requests.map(async (request) => {
+        const url = targetUrl(ctx.target.url, request.path);
+        return {
+          request,
+          url,
+          attempt: await attemptFailureRequest(ctx, url, {
+            method: request.method,
+            ...(request.body !== undefined
+              ? { body: request.body, headers: { 'content-type': 'application/json' } }
+              : {}),
+          }),
+        };
+      }),
+    );
+    const observations: Observation[] = [];
+    const failures: string[] = [];
+    const unobserved: string[] = [];
+    for (const { request, url, attempt } of results) {
+      const probe = `${describeRequest(request.method, url)} (${request.why})`;
+      if (attempt.failure) {
+        observations.push({ probe, actual: { error: describeFailure(attempt.failure) }, ok: false });
+        unobserved.push(`${request.path}: ${describeFailure(attempt.failure)}`);
+        continue;
+      }
+      const signature = debugSignatureOf(attempt.response.body);
+      observations.push({
+        probe,
+        expected: 'an error answer that is no framework debug page',
+        actual: { status: attempt.response.status, ...(signature ? { debug_page: signature.id } : {}) },
+        ok: signature === undefined,
+        note: signature
+          ? `debug page: ${request.path} answered ${attempt.response.status} with the ${signature.source}`
+          : 'plain error answer',
+      });
+      if (signature) failures.push(`${request.path} answered ${attempt.response.status} with the ${signature.source}`);
+    }
+    return httpVerdict({ failures, unobserved }, observations, {
+      pass: `none of the ${requests.length} error answers is a framework debug page`,
+      failPrefix: 'debug page: ',
+    });
+  },
+});

@@ -1,0 +1,105 @@
+/**
+ * What web frameworks serve when nobody turns it off, as data: admin consoles
+ * at their default paths, and the signatures of their debug pages (the
+ * technical 404/500 pages that list routes, settings or a stack trace). Each
+ * entry names who serves it, for the failure message; the checks that use
+ * them (http.admin-console, http.debug-pages) only probe and judge.
+ */
+
+export interface AdminConsole {
+  path: string;
+  source: string;
+}
+
+/** Default admin consoles: reachable from the internet, each is a login form for the whole database. */
+export const ADMIN_CONSOLES: readonly AdminConsole[] = [
+  { path: '/admin/', source: 'Django admin (django.contrib.admin)' },
+  { path: '/admin/login/', source: 'Django admin login' },
+  { path: '/admin', source: 'Django admin without the trailing slash (APPEND_SLASH redirects)' },
+  { path: '/wp-admin/', source: 'WordPress admin' },
+  { path: '/phpmyadmin/', source: 'phpMyAdmin' },
+  { path: '/adminer.php', source: 'Adminer' },
+  { path: '/rails/db', source: 'Rails rails_db console' },
+];
+
+/** Where a redirect lands on an admin console (its path, not its query: `/login?next=/admin/` is no console). */
+export const ADMIN_LOCATION = /\/(admin|wp-admin|wp-login\.php|phpmyadmin)(\/|$)/i;
+
+export interface DebugSignature {
+  id: string;
+  /** Matched against the body of any answer: a phrase only that framework's debug page prints. */
+  pattern: RegExp;
+  source: string;
+}
+
+/** Debug pages: with them on, any error lists the routes, the settings or the code. Samples in the test. */
+export const DEBUG_SIGNATURES: readonly DebugSignature[] = [
+  {
+    id: 'django-technical-404',
+    pattern: /Using the URLconf defined in|Django tried these URL patterns/,
+    source: 'Django technical 404 page (DEBUG = True): lists every URL pattern',
+  },
+  {
+    id: 'django-technical-500',
+    pattern: /You(?:'|&#x27;|&#39;)re seeing this error because you have <code>DEBUG = True<\/code>/,
+    source: 'Django technical 500 page (DEBUG = True): traceback and settings',
+  },
+  {
+    id: 'werkzeug-debugger',
+    pattern: /Werkzeug Debugger|The debugger caught an exception in your WSGI application/,
+    source: 'Flask/Werkzeug interactive debugger (a console on the server)',
+  },
+  {
+    id: 'rails-debug-exceptions',
+    pattern: /Action Controller: Exception caught|<h1>Routing Error<\/h1>/,
+    source: 'Rails debug exceptions page (config.consider_all_requests_local): routes and trace',
+  },
+  {
+    id: 'laravel-ignition',
+    pattern: /Illuminate\\[A-Za-z\\]+Exception|vendor\/laravel\/framework/,
+    source: 'Laravel debug page (APP_DEBUG=true): stack trace and environment',
+  },
+  {
+    id: 'aspnet-developer-exception',
+    pattern: /An unhandled exception occurred while processing the request\.|Developer Exception Page/,
+    source: 'ASP.NET Core developer exception page',
+  },
+  {
+    id: 'express-stack-trace',
+    pattern: /at Layer\.handle \[as handle_request\]|node_modules\/express\/lib\//,
+    source: 'Express error handler in development (NODE_ENV unset): stack trace',
+  },
+  {
+    id: 'spring-trace',
+    pattern: /"trace"\s*:\s*"[a-z]+(\.[a-zA-Z$_]+)+Exception/,
+    source: 'Spring Boot error with server.error.include-stacktrace',
+  },
+];
+
+/** Pure: the debug page a body is, if any. */
+export function debugSignatureOf(body: string): DebugSignature | undefined {
+  return DEBUG_SIGNATURES.find((signature) => signature.pattern.test(body));
+}
+
+export interface ExposureJudgement {
+  ok: boolean;
+  note: string;
+}
+
+/** Pure: is the admin console reachable without authentication at this answer? */
+export function judgeAdminResponse(status: number, location: string | undefined): ExposureJudgement {
+  if (status >= 200 && status < 300) return { ok: false, note: `admin console reachable without auth (${status})` };
+  if (status >= 300 && status < 400) {
+    let target = location ?? '';
+    try {
+      target = new URL(target, 'https://target.invalid').pathname;
+    } catch {
+      // A Location that is no URL is judged as written.
+    }
+    return location !== undefined && ADMIN_LOCATION.test(target)
+      ? { ok: false, note: `admin console reachable without auth: redirects (${status}) to ${location}` }
+      : { ok: true, note: `redirects (${status}) away from the console: ${location ?? 'no Location'}` };
+  }
+  if (status >= 400 && status < 500) return { ok: true, note: `not reachable (${status})` };
+  return { ok: false, note: `answered ${status}: a server error, not a refusal` };
+}
