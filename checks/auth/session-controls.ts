@@ -166,7 +166,8 @@ export default defineCheck({
   id: 'auth.session-controls',
   title:
     'Sessions are rotated at login, their cookie is HttpOnly+Secure+SameSite where it is set, and logout and expiry end them server-side',
-  source: 'seed 002, JWT tokens and sessions (session lifecycle), checklist item 12',
+  source: 'control A9 (docs/controls.md#A9): Sessions are rotated, protected and ended on the server',
+  severity: 'high',
   remediation:
     "Issue a new session id when the second factor completes (Django: login() cycles the key; never promote the visitor's id), set the session cookie with HttpOnly; Secure; SameSite on that response, delete the session row on logout, and enforce the session's expiry on the server, not only in the cookie.",
   rationale:

@@ -15,7 +15,8 @@ import { httpVerdict } from './outcome.js';
 export default defineCheck({
   id: 'http.admin-console',
   title: 'No framework admin console is reachable without authentication at its default path',
-  source: 'seed 002, checklist item "Swagger/OpenAPI docs are disabled or auth-gated" (and every default console)',
+  source: 'control S6 (docs/controls.md#S6): No administration console without authentication',
+  severity: 'high',
   remediation:
     'Remove the admin console from the public deployment (Django: do not route admin.site.urls, or serve it on an internal host), or put it behind the network allow-list or SSO in front of the service.',
   rationale:

@@ -17,7 +17,8 @@ import { httpVerdict } from './outcome.js';
 export default defineCheck({
   id: 'http.debug-pages',
   title: 'No error answer is a framework debug page listing routes, settings or code',
-  source: 'seed 002, production configuration (no debug mode); seed 000, item 3 (errors reveal nothing)',
+  source: 'control S7 (docs/controls.md#S7): No debug pages in production',
+  severity: 'medium',
   remediation:
     'Turn debug mode off in production (Django: DEBUG = False with ALLOWED_HOSTS; Flask: no debug=True; Rails: consider_all_requests_local = false; Laravel: APP_DEBUG=false; NODE_ENV=production) and serve plain error pages.',
   rationale: 'A technical error page hands out the route table, the settings and the source around the failing line.',
