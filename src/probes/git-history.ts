@@ -41,6 +41,8 @@ export interface HistoryWalk {
 
 const ZERO_OBJECT = /^0+$/;
 const GITLINK_MODE = '160000';
+/** The status letter of a deletion. */
+const DELETED = 'D'.charCodeAt(0);
 
 /**
  * Splits a byte stream on NUL, synchronously, without holding more than one
@@ -154,9 +156,18 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
       commit = token.slice('commit '.length).trim();
       commits++;
     } else if (token.startsWith(':')) {
-      // ":<old mode> <new mode> <old sha> <new sha> <status>"
-      const [, newMode = '', , newBlob = '', status = ''] = token.slice(1).split(' ');
-      const recordable = !status.startsWith('D') && newMode !== GITLINK_MODE && !ZERO_OBJECT.test(newBlob);
+      // ":<old mode> <new mode> <old sha> <new sha> <status>", read in place: one of these per change of
+      // every commit, where splitting made five strings of each.
+      const newModeAt = token.indexOf(' ') + 1;
+      const newBlobAt = token.indexOf(' ', token.indexOf(' ', newModeAt) + 1) + 1;
+      const statusAt = token.indexOf(' ', newBlobAt) + 1;
+      if (newModeAt === 0 || newBlobAt === 0 || statusAt === 0)
+        throw new Error('git log answered an unexpected change line');
+      const newBlob = token.slice(newBlobAt, statusAt - 1);
+      const recordable =
+        token.charCodeAt(statusAt) !== DELETED &&
+        !token.startsWith(`${GITLINK_MODE} `, newModeAt) &&
+        !ZERO_OBJECT.test(newBlob);
       expectingPath = recordable ? { blob: newBlob } : 'skip';
     }
   });

@@ -6,6 +6,7 @@
  * (seed 000 item 1). Pure and line-aware.
  */
 import path from 'node:path';
+import { positionIn } from './scanner.js';
 
 export interface NamedAssignment {
   name: string;
@@ -64,17 +65,6 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
-function positionOf(starts: number[], offset: number): { line: number; column: number } {
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const middle = (low + high + 1) >> 1;
-    if ((starts[middle] ?? 0) <= offset) low = middle;
-    else high = middle - 1;
-  }
-  return { line: low + 1, column: offset - (starts[low] ?? 0) + 1 };
-}
-
 export function findNamedAssignments(text: string, names: readonly string[], filePath: string): NamedAssignment[] {
   if (names.length === 0) return [];
   const present = names.filter((name) => text.includes(name));
@@ -85,7 +75,7 @@ export function findNamedAssignments(text: string, names: readonly string[], fil
   let starts: number[] | undefined;
   const record = (name: string, value: string, offset: number, form: NamedAssignment['form']): void => {
     starts ??= lineStarts(text);
-    found.push({ name, value, form, ...positionOf(starts, offset) });
+    found.push({ name, value, form, ...positionIn(starts, offset) });
   };
 
   // NAME = value | NAME: value | "NAME": "value" | export NAME=value; quoted values may hold spaces.

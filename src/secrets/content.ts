@@ -11,7 +11,7 @@
  * anything (bench/results/history-scan.md).
  */
 import { type SecretRule, secretRules } from './rules.js';
-import { looksBinary, type SecretMatch, scanBytes } from './scanner.js';
+import { anyKeyword, looksBinary, type SecretMatch, scanBytes } from './scanner.js';
 
 export type ContentKind = 'text' | 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be' | 'binary';
 
@@ -84,18 +84,24 @@ const TEXT_BYTE = new Uint8Array(256).map((_unused, byte) =>
   byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte !== 0x7f) ? 1 : 0,
 );
 
+/** What each byte becomes in the printable runs: itself, or a line break. */
+const RUN_BYTE = new Uint8Array(256).map((_unused, byte) => (TEXT_BYTE[byte] === 1 ? byte : 0x0a));
+
+/** Reused by every binary piece: `WindowedScan.push` copies what it is given before the next piece comes. */
+let runsScratch = new Uint8Array(64 * 1024);
+
 /**
  * The printable runs of binary content, at their own offsets: every other
  * byte becomes a line break, so a run ends where a value in a file would, and
- * a finding's offset is its offset in the file.
+ * a finding's offset is its offset in the file. The result is only valid
+ * until the next call (a history holds tens of MB of images and binaries:
+ * one new array per piece was most of their cost).
  */
 function printableRuns(chunk: Uint8Array): Uint8Array {
-  const runs = new Uint8Array(chunk.length);
-  for (let index = 0; index < chunk.length; index++) {
-    const byte = chunk[index] as number;
-    runs[index] = TEXT_BYTE[byte] === 1 ? byte : 0x0a;
-  }
-  return runs;
+  if (runsScratch.length < chunk.length) runsScratch = new Uint8Array(chunk.length);
+  const runs = runsScratch;
+  for (let index = 0; index < chunk.length; index++) runs[index] = RUN_BYTE[chunk[index] as number] as number;
+  return runs.subarray(0, chunk.length);
 }
 
 /** Decodes UTF-32 in pieces of any length, carrying an unfinished code unit to the next piece. */
@@ -283,7 +289,9 @@ export class ContentScanner {
   private feed(chunk: Uint8Array): void {
     const decided = this.decided;
     if (!decided || decided.unjudged !== undefined) return;
-    this.windows.push(decided.toBytes(chunk));
+    // In pieces of at most a window: what `toBytes` returns is scratch of that size, not of the whole blob.
+    for (let at = 0; at < chunk.length; at += WINDOW_BYTES)
+      this.windows.push(decided.toBytes(chunk.subarray(at, at + WINDOW_BYTES)));
   }
 }
 
@@ -298,6 +306,14 @@ export function scanContent(
   rules: readonly SecretRule[] = secretRules,
 ): ContentScan {
   if (!looksBinary(content)) return { kind: 'text', matches: scanBytes(content, rules, path) };
+  const { kind, unjudged } = classifyBinary(content.subarray(0, HEAD_BYTES));
+  if (kind === 'binary' && unjudged === undefined) {
+    // The printable runs keep every text byte where it is, and keywords are text: a keyword absent from
+    // the raw bytes is absent from the runs, and then no rule can match (most images and compiled files).
+    if (!anyKeyword(content, rules)) return { kind, matches: [] };
+    // One window holds it all: what ContentScanner would find, without copying the blob into a window.
+    if (content.length <= WINDOW_BYTES) return { kind, matches: scanBytes(printableRuns(content), rules, path) };
+  }
   const scanner = new ContentScanner(path, rules);
   scanner.push(content);
   return scanner.end();

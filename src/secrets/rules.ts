@@ -197,7 +197,10 @@ export const secretRules: readonly SecretRule[] = [
   {
     id: 'connection-string-password',
     description: 'Database or broker URL with an inline password (postgres://user:password@host)',
-    keywords: ['://'],
+    // Anchored at the scheme, where every match begins: `://` alone made the regex walk every
+    // lockfile and README (each is full of https:// URLs) at every offset.
+    keywords: ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'amqp', 'mssql', 'sqlserver'],
+    startsAtKeyword: true,
     regex:
       /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver):\/\/[^:\s/@'"`]+:([^@\s'"`/]+)@[^\s'"`]+/gi,
     secretGroup: 1,

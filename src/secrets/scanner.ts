@@ -9,6 +9,7 @@
 import { shannonEntropy } from './entropy.js';
 import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
 import { isPlaceholder } from './placeholders.js';
+import { type RegexReach, regexReach } from './regex-reach.js';
 import { publicSampleSecrets, type SecretRule, secretRules } from './rules.js';
 
 export interface SecretMatch {
@@ -48,15 +49,20 @@ class LineIndex {
       }
       this.starts = starts;
     }
-    let low = 0;
-    let high = this.starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if ((this.starts[middle] ?? 0) <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: offset - (this.starts[low] ?? 0) + 1 };
+    return positionIn(this.starts, offset);
   }
+}
+
+/** Line and column of `offset`, given where each line starts (ascending, the first at 0). */
+export function positionIn(starts: readonly number[], offset: number): { line: number; column: number } {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((starts[middle] ?? 0) <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return { line: low + 1, column: offset - (starts[low] ?? 0) + 1 };
 }
 
 const publicSamples = new Set(publicSampleSecrets);
@@ -130,6 +136,11 @@ function triggered(content: Uint8Array | string, rules: readonly SecretRule[]): 
     }
   });
   return result;
+}
+
+/** Whether any rule's keyword occurs in the content: without one, no rule can match. */
+export function anyKeyword(content: Uint8Array, rules: readonly SecretRule[] = secretRules): boolean {
+  return filtersFor(rules).some((filter) => filter.match(content) !== 0);
 }
 
 /** The rules whose keywords occur in the content, in rule order. */
@@ -260,6 +271,118 @@ export function scanBuffer(
 }
 
 /**
+ * Text of content too large for one string is decoded a window at a time.
+ * A string above V8's regular-object limit (128 KiB) is allocated in its
+ * large-object space, fresh pages every time: decoding a 200 KB lockfile so
+ * cost 20–40× what a 64 KiB string does, and it was the largest cost of a
+ * real history scan (bench/results/history-scan.md).
+ */
+const TEXT_WINDOW = 64 * 1024;
+/**
+ * Each window answers for keyword starts up to this far before its end; that
+ * last stretch must hold more characters than the rule's regex could read
+ * past a start (regex-reach.ts), else the whole text is decoded after all.
+ */
+const WINDOW_TAIL = 8 * 1024;
+/** A window begins this far before the start it is made for, for starts of other rules that come a little later. */
+const WINDOW_BACK = 1024;
+/** Characters kept clear of a window's end: `\b` and `$` look at the next one. */
+const WINDOW_GUARD = 16;
+
+const reaches = new WeakMap<readonly SecretRule[], (RegexReach | undefined)[]>();
+
+/** Per rule of the list, how far its regex reads (undefined: not known, so no windows for it). */
+function reachesFor(rules: readonly SecretRule[]): (RegexReach | undefined)[] {
+  let built = reaches.get(rules);
+  if (!built) {
+    built = rules.map((rule) => (rule.startsAtKeyword ? regexReach(rule.regex) : undefined));
+    reaches.set(rules, built);
+  }
+  return built;
+}
+
+/**
+ * The latin1 text of some content, as regexes need it: whole when small, or
+ * when a rule must run over all of it; otherwise a window around each keyword
+ * start, which a rule's regex sees exactly as it would see the whole text.
+ */
+class ContentText {
+  private whole: string | undefined;
+  private window = '';
+  private start = 0;
+  private end = 0;
+  /** Keyword starts in [ownedFrom, ownedTo] are answered by the current window. */
+  private ownedFrom = 1;
+  private ownedTo = 0;
+  /** Per rule: 1 the window's tail holds enough to bound its regex, -1 it does not, 0 not checked yet. */
+  private verified: Int8Array;
+
+  constructor(
+    private readonly content: Uint8Array,
+    private readonly reach: readonly (RegexReach | undefined)[],
+  ) {
+    this.verified = new Int8Array(reach.length);
+  }
+
+  all(): string {
+    this.whole ??= latin1(this.content, 0, this.content.length);
+    return this.whole;
+  }
+
+  /** Text holding `offset` and the character before it, and where that text starts in the content. */
+  around(offset: number, rule: number): { text: string; base: number } {
+    if (this.whole !== undefined || this.content.length <= TEXT_WINDOW) return { text: this.all(), base: 0 };
+    const reach = this.reach[rule];
+    if (!reach) return { text: this.all(), base: 0 };
+    if (offset < this.ownedFrom || offset > this.ownedTo) this.moveTo(offset);
+    if (this.end < this.content.length) {
+      if (this.verified[rule] === 0) this.verified[rule] = this.tailBounds(reach) ? 1 : -1;
+      if (this.verified[rule] === -1) return { text: this.all(), base: 0 };
+    }
+    return { text: this.window, base: this.start };
+  }
+
+  private moveTo(offset: number): void {
+    const length = this.content.length;
+    this.start = Math.max(0, offset - 1 - WINDOW_BACK);
+    this.end = Math.min(length, this.start + TEXT_WINDOW);
+    this.window = latin1(this.content, this.start, this.end);
+    this.ownedFrom = this.start === 0 ? 0 : this.start + 1;
+    this.ownedTo = this.end === length ? length : this.end - WINDOW_TAIL;
+    this.verified.fill(0);
+  }
+
+  /** Whether the window's tail holds more characters than the regex can read outside its runs. */
+  private tailBounds(reach: RegexReach): boolean {
+    let outside = 0;
+    for (let at = this.end - WINDOW_TAIL; at < this.end - WINDOW_GUARD; at++) {
+      if (reach.runChars[this.content[at] as number] === 0 && ++outside > reach.bound) return true;
+    }
+    return false;
+  }
+}
+
+function latin1(content: Uint8Array, start: number, end: number): string {
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1', start, end);
+}
+
+/** Maps byte offsets to 1-based lines, counted in the bytes (latin1: one byte, one character), built when needed. */
+class ByteLineIndex {
+  private starts: number[] | undefined;
+  constructor(private readonly content: Uint8Array) {}
+
+  position(offset: number): { line: number; column: number } {
+    if (!this.starts) {
+      const bytes = Buffer.from(this.content.buffer, this.content.byteOffset, this.content.byteLength);
+      const starts = [0];
+      for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) starts.push(at + 1);
+      this.starts = starts;
+    }
+    return positionIn(this.starts, offset);
+  }
+}
+
+/**
  * scanBuffer without the binary test: for content already known to be text,
  * or made scannable (decoded UTF-16, the printable runs of a binary file).
  */
@@ -268,12 +391,8 @@ export function scanBytes(
   rules: readonly SecretRule[] = secretRules,
   path?: string,
 ): SecretMatch[] {
-  let text: string | undefined;
-  const decoded = (): string => {
-    text ??= Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
-    return text;
-  };
-  const found: { rule: number; match: RegExpExecArray }[] = [];
+  const text = new ContentText(content, reachesFor(rules));
+  const found: { rule: number; match: RegExpExecArray; base: number }[] = [];
   const unanchored: number[] = [];
   filtersFor(rules).forEach((filter, chunk) => {
     const first = chunk * 32;
@@ -284,11 +403,12 @@ export function scanBytes(
       if (offset < (after[index] as number)) return;
       const sticky = stickies[index];
       if (!sticky) return;
-      sticky.lastIndex = offset;
-      const match = sticky.exec(decoded());
+      const { text: window, base } = text.around(offset, first + index);
+      sticky.lastIndex = offset - base;
+      const match = sticky.exec(window);
       if (match === null) return;
-      after[index] = match[0].length === 0 ? offset + 1 : sticky.lastIndex;
-      found.push({ rule: first + index, match });
+      after[index] = match[0].length === 0 ? offset + 1 : base + sticky.lastIndex;
+      found.push({ rule: first + index, match, base });
     });
     for (let index = 0; index < filter.ruleCount; index++) {
       if (mask & (1 << index) && !rules[first + index]?.startsAtKeyword) unanchored.push(first + index);
@@ -298,16 +418,22 @@ export function scanBytes(
   for (const index of unanchored) {
     const rule = rules[index];
     if (!rule) continue;
-    for (const match of ruleMatches(decoded(), rule, undefined)) found.push({ rule: index, match });
+    for (const match of ruleMatches(text.all(), rule, undefined)) found.push({ rule: index, match, base: 0 });
   }
-  const lines = new LineIndex(decoded());
+  const lines = new ByteLineIndex(content);
   const matches: (SecretMatch & { rule: number })[] = [];
-  for (const { rule: index, match } of found) {
+  for (const { rule: index, match, base } of found) {
     const rule = rules[index];
     const value = rule ? match[rule.secretGroup] : undefined;
     if (!rule || value === undefined || !acceptsSecret(rule, value, path)) continue;
-    const offset = groupOffset(match, rule.secretGroup);
-    matches.push({ ruleId: rule.id, ...lines.position(offset), offset, value: utf8FromBytes(value), rule: index });
+    const offset = base + groupOffset(match, rule.secretGroup);
+    matches.push({
+      ruleId: rule.id,
+      ...lines.position(offset),
+      offset,
+      value: utf8FromBytes(value),
+      rule: index,
+    });
   }
   return inReadingOrder(matches);
 }
