@@ -15,7 +15,7 @@
  * (commit count, HEAD, pack size); `--repo-source URL` names where it was cloned from:
  *
  *   git clone --mirror https://github.com/fastapi/full-stack-fastapi-template /tmp/fastapi.git
- *   npm run build && node dist/bench/history-scan.js --commits 4000 --reps 3 \
+ *   tsc -p tsconfig.bench.json && node dist/bench/history-scan.js --commits 4000 --reps 3 \
  *     --repo /tmp/fastapi.git --repo-source https://github.com/fastapi/full-stack-fastapi-template --repo-reps 9
  *
  * The history is written with `git fast-import` into a temp directory and
