@@ -1,0 +1,147 @@
+/**
+ * `secgate verify --all` / `--target a,b`: several targets of one checklist on
+ * one machine, at most `--parallel` at a time. Each target is an ordinary
+ * `runVerify` — its own context, its own evidence, its effectful checks
+ * serialised as always — so a fleet run proves exactly what the runs one by
+ * one would. Each target's report is held back until it finishes and then
+ * printed whole, so the reports never interleave; nothing but a summary row
+ * is kept after that, so memory does not grow with the number of targets.
+ */
+import path from 'node:path';
+import { allChecks } from '../../checks/index.js';
+import { ChecklistError } from '../engine/checklist/errors.js';
+import { loadChecklist, loadFleetInventory } from '../engine/checklist/load.js';
+import { runPool } from '../engine/run.js';
+import type { Verdict } from '../evidence/types.js';
+import { type CliIo, chalkFor, EXIT, type OutputStream, STDIO, UsageError } from './io.js';
+import { describeError, runVerify, type VerifyOptions } from './verify.js';
+
+/** Stands for the target's name in --out and --report paths. */
+export const TARGET_PLACEHOLDER = '{target}';
+
+export interface FleetVerifyOptions extends Omit<VerifyOptions, 'target'> {
+  /** The targets to run, in order; all of the checklist's when `all`. */
+  targets: string[];
+  all: boolean;
+  /** Targets at once (1..64). */
+  parallel: number;
+}
+
+export interface FleetRow {
+  target: string;
+  exitCode: number;
+  verdict: Verdict | 'invalid';
+  durationMs: number;
+}
+
+/** Runs the targets; returns the fleet's exit code (1 if any failed, else 3 if any did not pass, else 0). */
+export async function runFleetVerify(
+  options: FleetVerifyOptions,
+  io: CliIo,
+): Promise<{ exitCode: number; rows: FleetRow[] }> {
+  if (options.checklist === STDIO)
+    throw new UsageError('--all and several --target need the checklist as a file, not -c -');
+  if (options.json)
+    throw new UsageError(
+      '--json prints one envelope: with several targets, write them with --out "evidence/{target}.json"',
+    );
+  const reports = options.report ?? [];
+  if (reports.some((spec) => spec.endsWith(`:${STDIO}`))) {
+    throw new UsageError('with several targets, reports go to files named with {target}, not to standard output');
+  }
+  for (const [flag, value] of [
+    ['--out', options.out],
+    ...reports.map((spec) => ['--report', spec] as const),
+  ] as const) {
+    if (value !== undefined && !value.includes(TARGET_PLACEHOLDER)) {
+      throw new UsageError(
+        `${flag} ${value}: with several targets the path must contain {target}, e.g. evidence/{target}.json`,
+      );
+    }
+  }
+  const file = path.resolve(io.cwd, options.checklist);
+  const inventory = await loadFleetInventory(file);
+  const names = options.all ? inventory.targets : options.targets;
+  // Every selected target is loaded before any is probed: one invalid target is exit 2 with nothing probed.
+  const problems = [];
+  for (const target of names) {
+    try {
+      await loadChecklist(file, { env: io.env, registry: options.registry ?? allChecks, target });
+    } catch (error) {
+      if (!(error instanceof ChecklistError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) throw new ChecklistError(problems);
+
+  const rows: FleetRow[] = [];
+  await runPool(names, options.parallel, async (target) => {
+    const held = heldOutput();
+    const started = Date.now();
+    let row: FleetRow;
+    try {
+      const outcome = await runVerify(
+        {
+          ...options,
+          target,
+          ...(options.out ? { out: options.out.replaceAll(TARGET_PLACEHOLDER, target) } : {}),
+          report: reports.map((spec) => spec.replaceAll(TARGET_PLACEHOLDER, target)),
+        },
+        { ...io, stdout: held.stdout, stderr: held.stderr },
+      );
+      row = {
+        target,
+        exitCode: outcome.exitCode,
+        verdict: outcome.statement?.predicate.verdict ?? 'error',
+        durationMs: Date.now() - started,
+      };
+    } catch (error) {
+      // Loaded above, so this is the run failing to start (an unreadable CA, a bad pool): not verified.
+      held.stderr.write(`secgate: ${target}: ${describeError(error)}\n`);
+      row = { target, exitCode: EXIT.couldNotVerify, verdict: 'invalid', durationMs: Date.now() - started };
+    }
+    io.stdout.write(`\n== target ${target} ==\n`);
+    held.replay(io);
+    rows.push(row);
+  });
+  const ordered = names.map((name) => rows.find((row) => row.target === name)).filter((row) => row !== undefined);
+  const exitCode = fleetExitCode(ordered.map((row) => row.exitCode));
+  for (const line of formatFleetSummary(ordered, exitCode, chalkFor(io.stdout, io.env))) io.stdout.write(`${line}\n`);
+  return { exitCode, rows: ordered };
+}
+
+/** Pure: a failed control anywhere is 1; otherwise anything not passed is 3 (not verified); else 0. */
+export function fleetExitCode(codes: readonly number[]): 0 | 1 | 3 {
+  if (codes.includes(EXIT.controlFailed)) return 1;
+  return codes.every((code) => code === EXIT.passed) ? 0 : 3;
+}
+
+function formatFleetSummary(rows: readonly FleetRow[], exitCode: number, chalk: ReturnType<typeof chalkFor>): string[] {
+  const width = Math.max(8, ...rows.map((row) => row.target.length)) + 2;
+  const lines = ['', `${'target'.padEnd(width)}verdict  exit  seconds`];
+  for (const row of rows) {
+    lines.push(
+      `${row.target.padEnd(width)}${row.verdict.padEnd(9)}${String(row.exitCode).padEnd(6)}${(row.durationMs / 1000).toFixed(1)}`,
+    );
+  }
+  const passed = rows.filter((row) => row.exitCode === 0).length;
+  const verdict = `${passed} of ${rows.length} targets passed`;
+  lines.push(
+    exitCode === 0
+      ? chalk.green.bold(`FLEET PASSED: ${verdict}`)
+      : chalk.red.bold(`FLEET NOT PASSED: ${verdict} (exit ${exitCode})`),
+  );
+  return lines;
+}
+
+/** Output held back until its target finishes, then written in the order it was produced. */
+function heldOutput(): { stdout: OutputStream; stderr: OutputStream; replay(io: CliIo): void } {
+  const chunks: { stream: 'stdout' | 'stderr'; text: string }[] = [];
+  return {
+    stdout: { write: (text: string) => chunks.push({ stream: 'stdout', text }) },
+    stderr: { write: (text: string) => chunks.push({ stream: 'stderr', text }) },
+    replay(io) {
+      for (const chunk of chunks) io[chunk.stream].write(chunk.text);
+    },
+  };
+}
