@@ -7,11 +7,13 @@ import { createSecretRedactor } from '../engine/secrets.js';
 import { registerEvidenceCommand } from './evidence.js';
 import { registerEvidenceRenderCommand } from './evidence-render.js';
 import { registerExplainCommand } from './explain.js';
+import { registerFleetEvidenceCommands } from './fleet-evidence.js';
 import { registerInitCommand } from './init.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
 import { registerKeygenCommand } from './keygen.js';
 import { registerListCommand } from './list.js';
 import { VERSION } from './package-info.js';
+import { registerPlanCommand } from './plan.js';
 import { registerServiceCommand } from './service.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -27,7 +29,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .showHelpAfterError('(run secgate --help for usage)');
   registerVerifyCommand(program, io, setExitCode);
   registerKeygenCommand(program, io);
-  registerEvidenceCommand(program, io, setExitCode);
+  registerFleetEvidenceCommands(registerEvidenceCommand(program, io, setExitCode), io, setExitCode);
+  registerPlanCommand(program, io);
   registerEvidenceRenderCommand(program, { io, setExitCode });
   registerListCommand(program, { io, checks: allChecks });
   registerExplainCommand(program, { io, checks: allChecks });
