@@ -78,6 +78,7 @@ describe('a checklist with targets', () => {
   it("needs only the selected target's variables; without a selection every target must load", () => {
     expect(parseChecklist(FLEET, 'fleet.yaml', options('us', {})).checklist.target.url).toContain('9443');
     expect(problemsOf(() => parseChecklist(FLEET, 'fleet.yaml', options(undefined, {})))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes checklist syntax
       'fleet.yaml:13:54: targets.eu.auth.probe_account.password: environment variable EU_PROBE_PASSWORD is not set (referenced as ${EU_PROBE_PASSWORD})',
     ]);
   });
