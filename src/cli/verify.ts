@@ -41,7 +41,7 @@ import { buildStatement, redactDeep, serializeStatement } from '../evidence/stat
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
-import { runFleetVerify } from './fleet-verify.js';
+import { runFleetVerify, TARGET_PLACEHOLDER } from './fleet-verify.js';
 import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
@@ -586,8 +586,17 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
           setExitCode(fleet.exitCode);
           return;
         }
+        const target = targets[0];
+        // One target of a fleet: `{target}` in an output path names it, as with --all.
+        const named = (file: string) => (target ? file.replaceAll(TARGET_PLACEHOLDER, target) : file);
         const outcome = await runVerify(
-          { ...single, ...(targets[0] ? { target: targets[0] } : {}), signal: controller.signal },
+          {
+            ...single,
+            ...(single.out ? { out: named(single.out) } : {}),
+            ...(single.report ? { report: single.report.map(named) } : {}),
+            ...(target ? { target } : {}),
+            signal: controller.signal,
+          },
           io,
         );
         setExitCode(outcome.exitCode);
