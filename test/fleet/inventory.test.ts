@@ -3,11 +3,12 @@
  * file load as one checklist per target, and every mistake in them is exit 2
  * at its own file:line:column, before anything is probed.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { allChecks } from '../../checks/index.js';
 import { expandAddresses } from '../../src/engine/addresses.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
@@ -213,5 +214,33 @@ describe("each target's own source addresses", () => {
   it("leave a target's own addresses, and a remote target's default, alone", () => {
     expect(fleetSourceAddresses({ url: 'https://127.0.0.1', source_addresses: ['10.0.0.1'] }, 3)).toEqual(['10.0.0.1']);
     expect(fleetSourceAddresses({ url: 'https://example.com' }, 3)).toBeUndefined();
+  });
+});
+
+describe('the example fleet in docs/ci/fleet', () => {
+  const file = path.resolve('docs/ci/fleet/checklist.yaml');
+
+  it('loads every target as written, each with its own ports and CA', async () => {
+    expect((await loadFleetInventory(file)).targets).toEqual(['eu', 'us', 'ap']);
+    const text = await readFile(file, 'utf8');
+    const urls = ['eu', 'us', 'ap'].map((target) => {
+      const loaded = parseChecklist(text, file, { env: {}, registry: allChecks, target });
+      expect(loaded.checklist.target.ca_file).toBe(`../../../.secgate/fleet/${target}/pki/ca.crt`);
+      return loaded.checklist.target.url;
+    });
+    expect(urls).toEqual(['https://127.0.0.1:9443', 'https://127.0.0.1:9444', 'https://127.0.0.1:9445']);
+  });
+
+  it('is what the CI examples plan over', async () => {
+    const result = await execa('node', [BIN, 'plan', '-c', file, '--shards', '2', '--format', 'gitlab'], {
+      reject: false,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('SECGATE_TARGETS: "eu,ap"');
+    for (const workflow of ['fleet-github-actions.yml', 'fleet-gitlab-ci.yml', 'fleet-gitlab-shard.yml']) {
+      const yaml = await readFile(path.resolve('docs/ci', workflow), 'utf8');
+      expect(yaml).toMatch(/docs\/ci\/fleet\/start-targets\.sh|fleet-gitlab-shard\.yml/);
+      expect(parseDocument(yaml).errors, workflow).toEqual([]);
+    }
   });
 });

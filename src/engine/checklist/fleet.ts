@@ -18,6 +18,8 @@ import { zodProblems } from './zod-problems.js';
 /** A target's name is a file name (`{target}` in --out), a CI matrix value and an evidence subject. */
 export const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Set to the target's name while its checklist is interpolated. */
+export const TARGET_VARIABLE = 'SECGATE_TARGET';
 
 const mapping = z.record(z.string(), z.unknown());
 

@@ -19,6 +19,7 @@ import {
   readFleetDeclaration,
   sectionKeyPath,
   sectionNode,
+  TARGET_VARIABLE,
 } from './fleet.js';
 import { namedFileProblems } from './named-files.js';
 import { readAtMost, readInventoryBytes } from './read-bounded.js';
@@ -259,7 +260,8 @@ function validateChecklist(
     ? (sectionNode(fleetTarget.declaration, fleetTarget.name)?.clone() as Node | undefined)
     : undefined;
   const variables = fleetTarget?.declaration.sections.get(fleetTarget.name)?.variables ?? {};
-  const env = { ...options.env, ...variables };
+  // `${SECGATE_TARGET}` is the target's name, so one checklist line can differ per target.
+  const env = { ...options.env, ...(fleetTarget ? { [TARGET_VARIABLE]: fleetTarget.name } : {}), ...variables };
   const sectionLocate: Locate = (keyPath, pointAtKey) =>
     fleetTarget
       ? fleetTarget.declaration.source.locate([...sectionKeyPath(fleetTarget.name), ...keyPath], pointAtKey)
