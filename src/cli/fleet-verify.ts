@@ -9,8 +9,10 @@
  */
 import path from 'node:path';
 import { allChecks } from '../../checks/index.js';
-import { ChecklistError } from '../engine/checklist/errors.js';
-import { loadChecklist, loadFleetInventory } from '../engine/checklist/load.js';
+import { expandAddresses } from '../engine/addresses.js';
+import { ChecklistError, type ChecklistProblem } from '../engine/checklist/errors.js';
+import { fleetSourceAddresses } from '../engine/checklist/fleet.js';
+import { type LoadedChecklist, loadChecklist, loadFleetInventory } from '../engine/checklist/load.js';
 import { runPool } from '../engine/run.js';
 import type { Verdict } from '../evidence/types.js';
 import { type CliIo, chalkFor, EXIT, type OutputStream, STDIO, UsageError } from './io.js';
@@ -63,15 +65,17 @@ export async function runFleetVerify(
   const inventory = await loadFleetInventory(file);
   const names = options.all ? inventory.targets : options.targets;
   // Every selected target is loaded before any is probed: one invalid target is exit 2 with nothing probed.
-  const problems = [];
+  const problems: ChecklistProblem[] = [];
+  const loaded: LoadedChecklist[] = [];
   for (const target of names) {
     try {
-      await loadChecklist(file, { env: io.env, registry: options.registry ?? allChecks, target });
+      loaded.push(await loadChecklist(file, { env: io.env, registry: options.registry ?? allChecks, target }));
     } catch (error) {
       if (!(error instanceof ChecklistError)) throw error;
       problems.push(...error.problems);
     }
   }
+  problems.push(...sharedAddressProblems(loaded));
   if (problems.length > 0) throw new ChecklistError(problems);
 
   const rows: FleetRow[] = [];
@@ -108,6 +112,34 @@ export async function runFleetVerify(
   const exitCode = fleetExitCode(ordered.map((row) => row.exitCode));
   for (const line of formatFleetSummary(ordered, exitCode, chalkFor(io.stdout, io.env))) io.stdout.write(`${line}\n`);
   return { exitCode, rows: ordered };
+}
+
+/**
+ * Targets that run side by side must not share a source address: a service
+ * counting failures per address would see two targets' probes as one client
+ * (and two targets of one service would block each other). Each pair that
+ * overlaps is a problem at the second one's `source_addresses`.
+ */
+export function sharedAddressProblems(loaded: readonly LoadedChecklist[]): ChecklistProblem[] {
+  const owners = new Map<string, string>();
+  const problems: ChecklistProblem[] = [];
+  for (const checklist of loaded) {
+    const name = checklist.fleet?.target ?? '';
+    const pool = fleetSourceAddresses(checklist.checklist.target, checklist.fleet?.index ?? -1) ?? [];
+    const shared = new Set<string>();
+    for (const address of pool.flatMap(expandAddresses)) {
+      const owner = owners.get(address);
+      if (owner !== undefined && owner !== name) shared.add(`${address} (also ${owner}'s)`);
+      else owners.set(address, name);
+    }
+    if (shared.size === 0) continue;
+    problems.push({
+      ...checklist.locate(['target', 'source_addresses']),
+      keyPath: `targets.${name}.target.source_addresses`,
+      message: `shares source addresses with another target run at the same time: ${[...shared].slice(0, 3).join(', ')}${shared.size > 3 ? ` and ${shared.size - 3} more` : ''}; give each target its own, or run them one at a time (--target)`,
+    });
+  }
+  return problems;
 }
 
 /** Pure: a failed control anywhere is 1; otherwise anything not passed is 3 (not verified); else 0. */

@@ -80,95 +80,44 @@ describe('a fleet from verify to deploy (child processes)', () => {
         .sort(),
     ).toEqual(['eu', 'us']);
 
-    const aggregate = await secgate(
-      'evidence',
-      'aggregate',
-      'ev/eu.json',
-      'ev/us.json',
-      '--key',
-      'keys/gate.pub.pem',
-      '--sign-key',
-      'keys/gate.key.pem',
-      '--out',
-      'fleet.json',
-    );
-    expect(aggregate.exitCode, aggregate.stdout + aggregate.stderr).toBe(0);
-    expect(aggregate.stdout).toContain('FLEET PASSED');
-
-    const check = (...args: string[]) =>
+    const KEYS = ['--key', 'keys/gate.pub.pem'];
+    const check = (envelope: string, target: string, commitId = commit) =>
       secgate(
         'evidence',
         'check',
-        'fleet.json',
-        '--key',
-        'keys/gate.pub.pem',
+        envelope,
+        ...KEYS,
         '--checklist',
         'checklist.yaml',
-        ...args,
+        '--commit',
+        commitId,
+        '--target',
+        target,
       );
-    const admitted = await check('--commit', commit, '--target', 'eu');
+    const join = (out: string, ...envelopes: string[]) =>
+      secgate('evidence', 'aggregate', ...envelopes, ...KEYS, '--sign-key', 'keys/gate.key.pem', '--out', out);
+
+    const aggregate = await join('fleet.json', 'ev/eu.json', 'ev/us.json');
+    expect(aggregate.exitCode, aggregate.stdout + aggregate.stderr).toBe(0);
+    expect(aggregate.stdout).toContain('FLEET PASSED');
+
+    const admitted = await check('fleet.json', 'eu');
     expect(admitted.exitCode, admitted.stdout + admitted.stderr).toBe(0);
     expect(admitted.stdout).toContain('ADMITTED target eu');
-    const wrongCommit = await check('--commit', 'f'.repeat(40), '--target', 'eu');
+    const wrongCommit = await check('fleet.json', 'eu', 'f'.repeat(40));
     expect(wrongCommit.exitCode).toBe(3);
     expect(wrongCommit.stdout).toContain(`the evidence verified commit ${commit}, not ${'f'.repeat(40)}`);
-    const targetEvidence = await secgate(
-      'evidence',
-      'check',
-      'ev/us.json',
-      '--key',
-      'keys/gate.pub.pem',
-      '--checklist',
-      'checklist.yaml',
-      '--commit',
-      commit,
-      '--target',
-      'us',
-    );
+    const targetEvidence = await check('ev/us.json', 'us');
     expect(targetEvidence.exitCode, targetEvidence.stdout).toBe(0);
-    expect((await check('--commit', 'nothex', '--target', 'eu')).exitCode).toBe(2);
+    expect((await check('fleet.json', 'eu', 'nothex')).exitCode).toBe(2);
 
     // The join refuses a duplicate (nothing written), and a missing target fails the fleet.
-    const duplicate = await secgate(
-      'evidence',
-      'aggregate',
-      'ev/eu.json',
-      'ev/eu.json',
-      '--key',
-      'keys/gate.pub.pem',
-      '--sign-key',
-      'keys/gate.key.pem',
-      '--out',
-      'fleet-dup.json',
-    );
+    const duplicate = await join('fleet-dup.json', 'ev/eu.json', 'ev/eu.json');
     expect(duplicate.exitCode).toBe(2);
     expect(duplicate.stderr).toContain("a second envelope for target 'eu'");
-    const missing = await secgate(
-      'evidence',
-      'aggregate',
-      'ev/eu.json',
-      '--key',
-      'keys/gate.pub.pem',
-      '--sign-key',
-      'keys/gate.key.pem',
-      '--out',
-      'fleet-missing.json',
-    );
+    const missing = await join('fleet-missing.json', 'ev/eu.json');
     expect(missing.exitCode).toBe(3);
     expect(missing.stdout).toMatch(/MISSING us/);
-    const refusedMissing = await secgate(
-      'evidence',
-      'check',
-      'fleet-missing.json',
-      '--key',
-      'keys/gate.pub.pem',
-      '--checklist',
-      'checklist.yaml',
-      '--commit',
-      commit,
-      '--target',
-      'us',
-    );
-    expect(refusedMissing.exitCode).toBe(3);
+    expect((await check('fleet-missing.json', 'us')).exitCode).toBe(3);
   }, 180_000);
 });

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { allChecks } from '../../checks/index.js';
+import { sharedAddressProblems } from '../../src/cli/fleet-verify.js';
 import { expandAddresses } from '../../src/engine/addresses.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
 import { fleetSourceAddresses, mergeTarget } from '../../src/engine/checklist/fleet.js';
@@ -242,5 +243,28 @@ describe('the example fleet in docs/ci/fleet', () => {
       expect(yaml).toMatch(/docs\/ci\/fleet\/start-targets\.sh|fleet-gitlab-shard\.yml/);
       expect(parseDocument(yaml).errors, workflow).toEqual([]);
     }
+  });
+});
+
+describe('targets run side by side', () => {
+  const text = `version: 1
+checks:
+  - check: repo.secret-strength
+    with: { names: [APP_SECRET] }
+targets:
+  a:
+    target: { url: "https://127.0.0.1:1", source_addresses: [127.0.0.200] }
+  b:
+    target: { url: "https://127.0.0.1:2", source_addresses: [127.0.0.200/31] }
+  c:
+    target: { url: "https://127.0.0.1:3" }
+`;
+  const load = (target: string) => parseChecklist(text, 'fleet.yaml', { env: {}, registry: allChecks, target });
+
+  it('may not share a source address: exit 2 at the second target', () => {
+    expect(sharedAddressProblems(['a', 'b', 'c'].map(load)).map(formatProblem)).toEqual([
+      "fleet.yaml:9:61: targets.b.target.source_addresses: shares source addresses with another target run at the same time: 127.0.0.200 (also a's); give each target its own, or run them one at a time (--target)",
+    ]);
+    expect(sharedAddressProblems(['a', 'c'].map(load))).toEqual([]);
   });
 });
