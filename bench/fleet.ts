@@ -25,7 +25,8 @@
  * `--targets N` (default 50) counts every target, `--references R` (default
  * 3) how many of them are reference-service instances (they need
  * DATABASE_URL, or start embedded PostgreSQL each). `--record` writes
- * bench/results/fleet.md.
+ * bench/results/fleet.md; `--memory-only` runs only the two `--all --parallel 4`
+ * runs (all targets, half of them).
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -155,6 +156,8 @@ async function main(): Promise<void> {
   const count = argument('--targets', 50);
   const references = Math.min(argument('--references', 3), count);
   const record = process.argv.includes('--record');
+  // Only the two --parallel 4 runs (all the targets, then half of them): the memory comparison alone.
+  const memoryOnly = process.argv.includes('--memory-only');
   const directory = await mkdtemp(path.join(os.tmpdir(), 'secgate-bench-fleet-'));
   const loadAtStart = os.loadavg()[0] ?? 0;
   const startedAt = new Date().toISOString();
@@ -192,85 +195,94 @@ async function main(): Promise<void> {
     await execa('node', [BIN, 'keygen', '--out', 'keys/gate'], { cwd: directory });
     const sign = ['--sign-key', 'keys/gate.key.pem'];
 
-    // 1. Sequential, one process per target.
-    let sequentialMs = 0;
-    let sequentialPeak = 0;
-    let sequentialExit = 0;
-    let sequentialOutput = '';
-    for (const name of names) {
-      const run = await secgate(directory, ['verify', '--target', name, ...sign, '--out', `seq/${name}.json`]);
-      sequentialMs += run.wallMs;
-      sequentialPeak = Math.max(sequentialPeak, run.peakRssKiB);
-      if (run.exitCode !== 0) {
-        sequentialExit = run.exitCode;
-        sequentialOutput = run.output;
+    if (!memoryOnly) {
+      // 1. Sequential, one process per target.
+      let sequentialMs = 0;
+      let sequentialPeak = 0;
+      let sequentialExit = 0;
+      let sequentialOutput = '';
+      for (const name of names) {
+        const run = await secgate(directory, ['verify', '--target', name, ...sign, '--out', `seq/${name}.json`]);
+        sequentialMs += run.wallMs;
+        sequentialPeak = Math.max(sequentialPeak, run.peakRssKiB);
+        if (run.exitCode !== 0) {
+          sequentialExit = run.exitCode;
+          sequentialOutput = run.output;
+        }
       }
-    }
-    keep('sequential (one process per target)', count, {
-      wallMs: sequentialMs,
-      peakRssKiB: sequentialPeak,
-      exitCode: sequentialExit,
-      output: sequentialOutput,
-    });
+      keep('sequential (one process per target)', count, {
+        wallMs: sequentialMs,
+        peakRssKiB: sequentialPeak,
+        exitCode: sequentialExit,
+        output: sequentialOutput,
+      });
 
-    // 2. --all at 1, 4 and 8 targets at once.
-    for (const parallel of [1, 4, 8]) {
-      const run = await secgate(directory, [
-        'verify',
-        '--all',
-        '--parallel',
-        String(parallel),
-        ...sign,
-        '--out',
-        `all-${parallel}/{target}.json`,
-      ]);
-      keep(`--all --parallel ${parallel}`, count, run);
-    }
-
-    // 3. Four shards as four processes, then the join.
-    const plan = await execa(
-      'node',
-      [BIN, 'plan', '--shards', '4', '--format', 'github', '--evidence', ...names.map((name) => `seq/${name}.json`)],
-      {
-        cwd: directory,
-      },
-    );
-    const shards = (JSON.parse(plan.stdout) as { include: { shard: number; targets: string }[] }).include;
-    const shardStarted = performance.now();
-    const shardRuns = await Promise.all(
-      shards.map((shard) =>
-        secgate(directory, [
+      // 2. --all at 1, 4 and 8 targets at once.
+      for (const parallel of [1, 4, 8]) {
+        const run = await secgate(directory, [
           'verify',
-          '--target',
-          shard.targets,
+          '--all',
           '--parallel',
-          '1',
+          String(parallel),
           ...sign,
           '--out',
-          'shards/{target}.json',
-        ]),
-      ),
-    );
-    const evidence = (await readdir(path.join(directory, 'shards'))).map((file) => `shards/${file}`);
-    const join = await secgate(directory, [
-      'evidence',
-      'aggregate',
-      ...evidence,
-      '--key',
-      'keys/gate.pub.pem',
-      ...sign,
-      '--out',
-      'fleet.json',
-    ]);
-    keep('4 shards (4 processes) + aggregate', count, {
-      wallMs: performance.now() - shardStarted,
-      peakRssKiB: Math.max(join.peakRssKiB, ...shardRuns.map((run) => run.peakRssKiB)),
-      exitCode: Math.max(join.exitCode, ...shardRuns.map((run) => run.exitCode)),
-      output: [join, ...shardRuns].map((run) => run.output).join('\n'),
-    });
-    keep('  of which aggregate', count, join);
+          `all-${parallel}/{target}.json`,
+        ]);
+        keep(`--all --parallel ${parallel}`, count, run);
+      }
 
-    // 4. Memory: the same --all over half of the targets.
+      // 3. Four shards as four processes, then the join.
+      const plan = await execa(
+        'node',
+        [BIN, 'plan', '--shards', '4', '--format', 'github', '--evidence', ...names.map((name) => `seq/${name}.json`)],
+        {
+          cwd: directory,
+        },
+      );
+      const shards = (JSON.parse(plan.stdout) as { include: { shard: number; targets: string }[] }).include;
+      const shardStarted = performance.now();
+      const shardRuns = await Promise.all(
+        shards.map((shard) =>
+          secgate(directory, [
+            'verify',
+            '--target',
+            shard.targets,
+            '--parallel',
+            '1',
+            ...sign,
+            '--out',
+            'shards/{target}.json',
+          ]),
+        ),
+      );
+      const evidence = (await readdir(path.join(directory, 'shards'))).map((file) => `shards/${file}`);
+      const join = await secgate(directory, [
+        'evidence',
+        'aggregate',
+        ...evidence,
+        '--key',
+        'keys/gate.pub.pem',
+        ...sign,
+        '--out',
+        'fleet.json',
+      ]);
+      keep('4 shards (4 processes) + aggregate', count, {
+        wallMs: performance.now() - shardStarted,
+        peakRssKiB: Math.max(join.peakRssKiB, ...shardRuns.map((run) => run.peakRssKiB)),
+        exitCode: Math.max(join.exitCode, ...shardRuns.map((run) => run.exitCode)),
+        output: [join, ...shardRuns].map((run) => run.output).join('\n'),
+      });
+      keep('  of which aggregate', count, join);
+    }
+
+    // 4. Memory: the same --all over all and over half of the targets.
+    if (memoryOnly) {
+      keep(
+        '--all --parallel 4',
+        count,
+        await secgate(directory, ['verify', '--all', '--parallel', '4', ...sign, '--out', 'all-4/{target}.json']),
+      );
+    }
     const half = Math.ceil(count / 2);
     keep(
       '--all --parallel 4, half the targets',

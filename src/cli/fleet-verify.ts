@@ -83,10 +83,17 @@ export async function runFleetVerify(
     const held = heldOutput();
     const started = Date.now();
     let row: FleetRow;
+    // Each target's own signal, linked to the invocation's only while it runs: the long-lived
+    // Ctrl-C signal never accumulates one dependent per target over a long fleet run.
+    const targetRun = new AbortController();
+    const forward = () => targetRun.abort(options.signal?.reason);
+    if (options.signal?.aborted) forward();
+    else options.signal?.addEventListener('abort', forward, { once: true });
     try {
       const outcome = await runVerify(
         {
           ...options,
+          signal: targetRun.signal,
           target,
           ...(options.out ? { out: options.out.replaceAll(TARGET_PLACEHOLDER, target) } : {}),
           report: reports.map((spec) => spec.replaceAll(TARGET_PLACEHOLDER, target)),
@@ -104,6 +111,7 @@ export async function runFleetVerify(
       held.stderr.write(`secgate: ${target}: ${describeError(error)}\n`);
       row = { target, exitCode: EXIT.couldNotVerify, verdict: 'invalid', durationMs: Date.now() - started };
     }
+    options.signal?.removeEventListener('abort', forward);
     io.stdout.write(`\n== target ${target} ==\n`);
     held.replay(io);
     rows.push(row);
