@@ -13,7 +13,6 @@ import { expandAddresses } from '../engine/addresses.js';
 import { ChecklistError, type ChecklistProblem } from '../engine/checklist/errors.js';
 import { fleetSourceAddresses } from '../engine/checklist/fleet.js';
 import { type LoadedChecklist, loadChecklist, loadFleetInventory } from '../engine/checklist/load.js';
-import { runPool } from '../engine/run.js';
 import type { Verdict } from '../evidence/types.js';
 import { type CliIo, chalkFor, EXIT, type OutputStream, STDIO, UsageError } from './io.js';
 import { describeError, runVerify, type VerifyOptions } from './verify.js';
@@ -79,7 +78,7 @@ export async function runFleetVerify(
   if (problems.length > 0) throw new ChecklistError(problems);
 
   const rows: FleetRow[] = [];
-  await runPool(names, options.parallel, async (target) => {
+  await forEachAtMost(names, options.parallel, async (target) => {
     const held = heldOutput();
     const started = Date.now();
     let row: FleetRow;
@@ -172,6 +171,15 @@ function formatFleetSummary(rows: readonly FleetRow[], exitCode: number, chalk: 
       : chalk.red.bold(`FLEET NOT PASSED: ${verdict} (exit ${exitCode})`),
   );
   return lines;
+}
+
+/** Runs `worker` over `items`, at most `limit` at a time, in order of start. */
+async function forEachAtMost<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const lane = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await worker(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, lane));
 }
 
 /** Output held back until its target finishes, then written in the order it was produced. */

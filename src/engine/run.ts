@@ -157,8 +157,7 @@ async function blockedProbeAddresses(
   return reasons;
 }
 
-/** Runs `worker` over `items`, at most `limit` at a time. */
-export async function runPool<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+async function runPool<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
