@@ -65,16 +65,19 @@ export async function runFleetVerify(
   const names = options.all ? inventory.targets : options.targets;
   // Every selected target is loaded before any is probed: one invalid target is exit 2 with nothing probed.
   const problems: ChecklistProblem[] = [];
-  const loaded: LoadedChecklist[] = [];
+  // Only each target's pool is kept, not its loaded checklist (its parsed YAML): memory stays flat in the targets.
+  const pools: TargetPool[] = [];
   for (const target of names) {
     try {
-      loaded.push(await loadChecklist(file, { env: io.env, registry: options.registry ?? allChecks, target }));
+      pools.push(
+        targetPool(await loadChecklist(file, { env: io.env, registry: options.registry ?? allChecks, target })),
+      );
     } catch (error) {
       if (!(error instanceof ChecklistError)) throw error;
       problems.push(...error.problems);
     }
   }
-  problems.push(...sharedAddressProblems(loaded));
+  problems.push(...sharedAddressProblems(pools));
   if (problems.length > 0) throw new ChecklistError(problems);
 
   const rows: FleetRow[] = [];
@@ -127,21 +130,35 @@ export async function runFleetVerify(
  * (and two targets of one service would block each other). Each pair that
  * overlaps is a problem at the second one's `source_addresses`.
  */
-export function sharedAddressProblems(loaded: readonly LoadedChecklist[]): ChecklistProblem[] {
+export interface TargetPool {
+  name: string;
+  addresses: string[];
+  /** Where its `source_addresses` are (or would be) written. */
+  position: Pick<ChecklistProblem, 'file' | 'line' | 'column'>;
+}
+
+/** A loaded target's failure-provoking source addresses, and where they are set. */
+export function targetPool(loaded: LoadedChecklist): TargetPool {
+  return {
+    name: loaded.fleet?.target ?? '',
+    addresses: fleetSourceAddresses(loaded.checklist.target, loaded.fleet?.index ?? -1) ?? [],
+    position: loaded.locate(['target', 'source_addresses']),
+  };
+}
+
+export function sharedAddressProblems(pools: readonly TargetPool[]): ChecklistProblem[] {
   const owners = new Map<string, string>();
   const problems: ChecklistProblem[] = [];
-  for (const checklist of loaded) {
-    const name = checklist.fleet?.target ?? '';
-    const pool = fleetSourceAddresses(checklist.checklist.target, checklist.fleet?.index ?? -1) ?? [];
+  for (const { name, addresses, position } of pools) {
     const shared = new Set<string>();
-    for (const address of pool.flatMap(expandAddresses)) {
+    for (const address of addresses.flatMap(expandAddresses)) {
       const owner = owners.get(address);
       if (owner !== undefined && owner !== name) shared.add(`${address} (also ${owner}'s)`);
       else owners.set(address, name);
     }
     if (shared.size === 0) continue;
     problems.push({
-      ...checklist.locate(['target', 'source_addresses']),
+      ...position,
       keyPath: `targets.${name}.target.source_addresses`,
       message: `shares source addresses with another target run at the same time: ${[...shared].slice(0, 3).join(', ')}${shared.size > 3 ? ` and ${shared.size - 3} more` : ''}; give each target its own, or run them one at a time (--target)`,
     });

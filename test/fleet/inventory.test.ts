@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { allChecks } from '../../checks/index.js';
-import { sharedAddressProblems } from '../../src/cli/fleet-verify.js';
+import { sharedAddressProblems, targetPool } from '../../src/cli/fleet-verify.js';
 import { expandAddresses } from '../../src/engine/addresses.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
 import { fleetSourceAddresses, mergeTarget } from '../../src/engine/checklist/fleet.js';
@@ -262,9 +262,9 @@ targets:
   const load = (target: string) => parseChecklist(text, 'fleet.yaml', { env: {}, registry: allChecks, target });
 
   it('may not share a source address: exit 2 at the second target', () => {
-    expect(sharedAddressProblems(['a', 'b', 'c'].map(load)).map(formatProblem)).toEqual([
+    expect(sharedAddressProblems(['a', 'b', 'c'].map(load).map(targetPool)).map(formatProblem)).toEqual([
       "fleet.yaml:9:61: targets.b.target.source_addresses: shares source addresses with another target run at the same time: 127.0.0.200 (also a's); give each target its own, or run them one at a time (--target)",
     ]);
-    expect(sharedAddressProblems(['a', 'c'].map(load))).toEqual([]);
+    expect(sharedAddressProblems(['a', 'c'].map(load).map(targetPool))).toEqual([]);
   });
 });
