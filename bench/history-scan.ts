@@ -6,7 +6,7 @@
  * sizes (to show memory stays flat as the history grows) in
  * bench/results/history-scan.md.
  *
- * Build and run (Node 20 runs no TypeScript; `npm run build` compiles bench/ too):
+ * Build and run (Node 20 runs no TypeScript; `tsc -p tsconfig.bench.json` compiles bench/):
  *
  *   npm run bench:history      # = tsc -p tsconfig.bench.json && node dist/bench/history-scan.js --commits 4000 --reps 3
  *

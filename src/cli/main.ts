@@ -45,14 +45,20 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     name: 'evidence',
     summary: 'Work with evidence envelopes',
     load: async () => {
-      const [{ registerEvidenceCommand }, { registerEvidenceRenderCommand }] = await Promise.all([
-        import('./evidence.js'),
-        import('./evidence-render.js'),
-      ]);
+      const [{ registerEvidenceCommand }, { registerEvidenceRenderCommand }, { registerFleetEvidenceCommands }] =
+        await Promise.all([import('./evidence.js'), import('./evidence-render.js'), import('./fleet-evidence.js')]);
       return (program, { io, setExitCode }) => {
-        registerEvidenceCommand(program, io, setExitCode);
+        registerFleetEvidenceCommands(registerEvidenceCommand(program, io, setExitCode), io, setExitCode);
         registerEvidenceRenderCommand(program, { io, setExitCode });
       };
+    },
+  },
+  {
+    name: 'plan',
+    summary: "Print a CI matrix that splits the checklist's targets into shards (balanced by previous evidence)",
+    load: async () => {
+      const { registerPlanCommand } = await import('./plan.js');
+      return (program, { io }) => registerPlanCommand(program, io);
     },
   },
   {

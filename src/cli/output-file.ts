@@ -19,7 +19,18 @@ export async function makeParentDirectories(file: string): Promise<void> {
     if (parent === current) break;
     current = parent;
   }
-  for (const directory of missing) await mkdir(directory);
+  for (const directory of missing) {
+    // Another writer (a target of the same fleet run) may have made it meanwhile: that is no refusal.
+    await mkdir(directory).catch(async (error: unknown) => {
+      if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST' && (await isDirectory(directory)))) {
+        throw error;
+      }
+    });
+  }
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined))?.isDirectory() === true;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -22,6 +22,7 @@ import {
   readChecklistAtRef,
 } from '../baseline/index.js';
 import { auditMappingProblems } from '../engine/audit-mapping.js';
+import { fleetSourceAddresses } from '../engine/checklist/fleet.js';
 import {
   checklistFromBytes,
   type LoadedChecklist,
@@ -41,6 +42,7 @@ import { buildStatement, redactDeep, serializeStatement } from '../evidence/stat
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
+import { runFleetVerify, TARGET_PLACEHOLDER } from './fleet-verify.js';
 import { type CliIo, chalkFor, describeError, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
@@ -68,6 +70,8 @@ export interface VerifyOptions {
   registry?: readonly CheckDefinition[];
   /** Cancels the run (the CLI wires SIGINT/SIGTERM to it). */
   signal?: AbortSignal;
+  /** For a checklist that declares targets: the one to verify. */
+  target?: string;
 }
 
 export interface VerifyOutcome {
@@ -144,7 +148,8 @@ async function prepareRun(
       throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
     }
   }
-  const loaded = await readChecklist(options.checklist, io, registry);
+  const loaded = await readChecklist(options.checklist, io, registry, options.target);
+  requireFleetSelection(loaded, options.target);
   const checklistDisplay = options.checklist === STDIO ? STDIO : displayPath(io.cwd, loaded.file);
   validateSelection(loaded, options.only ?? [], '--only');
   validateSelection(loaded, options.skip ?? [], '--skip');
@@ -173,8 +178,9 @@ async function readChecklist(
   checklist: string,
   io: CliIo,
   registry: readonly CheckDefinition[],
+  target?: string,
 ): Promise<LoadedChecklist> {
-  const loadOptions = { env: io.env, registry };
+  const loadOptions = { env: io.env, registry, ...(target !== undefined ? { target } : {}) };
   if (checklist !== STDIO) return loadChecklist(path.resolve(io.cwd, checklist), loadOptions);
   let bytes: Buffer;
   try {
@@ -205,12 +211,12 @@ async function probe(prepared: PreparedRun, options: VerifyOptions, io: CliIo, s
   let opened: Awaited<ReturnType<typeof openCheckContext>>;
   try {
     opened = await openCheckContext({
-      target: checklist.target,
+      target: fleetTargetConfig(loaded),
       repoDir: checklist.repo,
       baseDir: loaded.baseDir,
       databaseUrl: checklist.database?.url,
       auth: checklist.auth,
-      env: io.env,
+      env: { ...io.env, ...loaded.fleet?.variables },
       signal,
       secrets,
     });
@@ -495,6 +501,26 @@ async function compareWithBaseline(
   return { entry: { id: BASELINE_CHECK_ID, check, params: {}, timeoutMs: 60_000, alwaysRun: true }, sha256 };
 }
 
+/** A checklist with targets runs one of them; `--target` on one without is a mistake, not a no-op. */
+function requireFleetSelection(loaded: LoadedChecklist, target: string | undefined): void {
+  if (loaded.fleet && target === undefined) {
+    throw new UsageError(
+      `${path.basename(loaded.file)} declares ${loaded.fleet.targets.length} targets (${loaded.fleet.targets.join(', ')}): name one with --target, or run them all with --all`,
+    );
+  }
+  if (!loaded.fleet && target !== undefined) {
+    throw new UsageError(`--target ${target}: ${path.basename(loaded.file)} declares no targets (see README, Fleets)`);
+  }
+}
+
+/** A fleet target's own source-address pool, so targets run side by side never share one. */
+function fleetTargetConfig(loaded: LoadedChecklist): LoadedChecklist['checklist']['target'] {
+  const { target } = loaded.checklist;
+  if (loaded.fleet?.index === undefined) return target;
+  const addresses = fleetSourceAddresses(target, loaded.fleet.index);
+  return addresses ? { ...target, source_addresses: addresses } : target;
+}
+
 function validateSelection(loaded: LoadedChecklist, ids: string[], flag: string): void {
   const known = [...new Set(loaded.entries.flatMap((entry) => [entry.id, entry.check.id]))];
   for (const id of ids) {
@@ -530,10 +556,16 @@ const splitList = (value: string, previous: string[] = []) => [
 
 /** `--concurrency 8abc` is not 8: the whole value must be a whole number in range. */
 export function parseConcurrency(value: string): number {
+  return parseWholeNumber(value, '--concurrency');
+}
+
+function parseWholeNumber(value: string, flag: string): number {
   const parsed = /^\d{1,2}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!(parsed >= 1 && parsed <= 64)) throw new UsageError(`--concurrency takes a whole number 1..64, got '${value}'`);
+  if (!(parsed >= 1 && parsed <= 64)) throw new UsageError(`${flag} takes a whole number 1..64, got '${value}'`);
   return parsed;
 }
+
+type VerifyCliOptions = Omit<VerifyOptions, 'target'> & { target?: string[]; all?: boolean; parallel?: number };
 
 export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   program
@@ -558,7 +590,12 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
     .option('--allow-partial', 'let a run with --only/--skip pass (recorded in the evidence); otherwise it exits 3')
     .option('--baseline-ref <ref>', 'fail if the checklist is weaker than on this git ref (e.g. origin/main)')
     .option('--concurrency <n>', 'checks without side effects run this many at a time', parseConcurrency)
-    .action(async (options: VerifyOptions) => {
+    .option('--target <names>', 'verify these targets of the checklist (comma-separated, repeatable)', splitList)
+    .option('--all', "verify every target of the checklist's targets: or inventory:")
+    .option('--parallel <n>', 'with --all or several --target: targets verified at once (1..64, default 4)', (value) =>
+      parseWholeNumber(value, '--parallel'),
+    )
+    .action(async (options: VerifyCliOptions) => {
       const controller = new AbortController();
       let interrupts = 0;
       const onSignal = (signalName: NodeJS.Signals) => {
@@ -570,7 +607,26 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const outcome = await runVerify({ ...options, signal: controller.signal }, io);
+        const { target: targets = [], all = false, parallel = 4, ...single } = options;
+        if (all && targets.length > 0) throw new UsageError('--all runs every target: leave out --target');
+        if (all || targets.length > 1) {
+          const fleet = await runFleetVerify({ ...single, targets, all, parallel, signal: controller.signal }, io);
+          setExitCode(fleet.exitCode);
+          return;
+        }
+        const target = targets[0];
+        // One target of a fleet: `{target}` in an output path names it, as with --all.
+        const named = (file: string) => (target ? file.replaceAll(TARGET_PLACEHOLDER, target) : file);
+        const outcome = await runVerify(
+          {
+            ...single,
+            ...(single.out ? { out: named(single.out) } : {}),
+            ...(single.report ? { report: single.report.map(named) } : {}),
+            ...(target ? { target } : {}),
+            signal: controller.signal,
+          },
+          io,
+        );
         setExitCode(outcome.exitCode);
       } finally {
         process.off('SIGINT', onSignal);

@@ -6,6 +6,7 @@ import type { FinalStatus, SecretRedactor } from '../engine/types.js';
 import {
   type CheckRecord,
   type EvidenceStatement,
+  type FleetRecord,
   PREDICATE_TYPE,
   type ResourceDescriptor,
   STATEMENT_TYPE,
@@ -114,8 +115,16 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
       waivers,
       ...(input.partial ? { partial: input.partial } : {}),
       ...(input.interrupted ? { interrupted: true } : {}),
+      ...fleetRecord(input.loaded),
     },
   };
+}
+
+/** Which fleet target the run verified, so a join (evidence aggregate) and a deploy step can tell. */
+function fleetRecord(loaded: LoadedChecklist): { fleet?: FleetRecord } {
+  const fleet = loaded.fleet;
+  if (fleet?.target === undefined) return {};
+  return { fleet: { target: fleet.target, ...(fleet.inventory ? { inventory: fleet.inventory } : {}) } };
 }
 
 function toCheckRecord(result: CheckResult): CheckRecord {

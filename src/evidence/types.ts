@@ -73,6 +73,15 @@ export interface EvidencePredicate {
   partial?: { deselected: string[]; allowed: boolean };
   /** Set when the run was interrupted (SIGINT/SIGTERM) before every check finished. */
   interrupted?: boolean;
+  /** Set when the checklist declares targets: the one this run verified. */
+  fleet?: FleetRecord;
+}
+
+export interface FleetRecord {
+  /** The target's name in the checklist's `targets:` (or its inventory's). */
+  target: string;
+  /** The inventory file the target came from: as the checklist names it, and its bytes' sha256. */
+  inventory?: { path: string; sha256: string };
 }
 
 export interface EvidenceStatement {

@@ -70,6 +70,9 @@ const predicateSchema = z.object({
   waivers: z.array(waiver),
   partial: z.object({ deselected: z.array(z.string()), allowed: z.boolean() }).optional(),
   interrupted: z.boolean().optional(),
+  fleet: z
+    .object({ target: z.string(), inventory: z.object({ path: z.string(), sha256: z.string() }).optional() })
+    .optional(),
 });
 
 export type PredicateCheck = { ok: true; predicate: EvidencePredicate } | { ok: false; problem: string };

@@ -7,16 +7,37 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
-import { z } from 'zod';
-import { redactUrlUserinfo } from '../secrets.js';
+import { type Document, isPair, isScalar, isSeq, type Node, visit } from 'yaml';
 import type { Severity } from '../severity.js';
 import type { CheckDefinition, ChecklistRequirement } from '../types.js';
-import { ChecklistError, type ChecklistProblem } from './errors.js';
+import { ChecklistError, type ChecklistProblem, formatProblem } from './errors.js';
+import {
+  type FleetDeclaration,
+  inventoryFile,
+  mergedLocate,
+  mergeTarget,
+  positionKey,
+  readFleetDeclaration,
+  sectionKeyPath,
+  sectionNode,
+  TARGET_VARIABLE,
+} from './fleet.js';
 import { namedFileProblems } from './named-files.js';
-import { readAtMost } from './read-bounded.js';
+import { readAtMost, readInventoryBytes } from './read-bounded.js';
 import { type Checklist, checklistSchema } from './schema.js';
 import { closestMatches } from './suggest.js';
+import {
+  formatKeyPath,
+  type KeyPath,
+  type Locate,
+  parseYamlSource,
+  problemAt,
+  type YamlSource,
+  yamlData,
+} from './yaml-source.js';
+import { zodProblems } from './zod-problems.js';
+
+export type { Locate } from './yaml-source.js';
 
 export interface PlannedEntry {
   /** The entry's id: its own `id`, or the check id. Unique within a checklist. */
@@ -47,6 +68,19 @@ export interface LoadedChecklist {
   secretValues: string[];
   /** Where a key path is in the text, for problems found after parsing (a named file that is unusable). */
   locate: Locate;
+  /** Set when the checklist declares targets (a fleet). */
+  fleet?: FleetInfo;
+}
+
+export interface FleetInfo {
+  /** Every target the checklist or its inventory declares, in order. */
+  targets: string[];
+  /** The target this load selected (`verify --target`), its position in the inventory and its variables. */
+  target?: string;
+  index?: number;
+  variables?: Record<string, string>;
+  /** The inventory file the targets come from: as the checklist names it, and its bytes' sha256. */
+  inventory?: { path: string; sha256: string };
 }
 
 export interface LoadOptions {
@@ -54,6 +88,8 @@ export interface LoadOptions {
   registry: readonly CheckDefinition[];
   /** Where relative paths resolve; the checklist file's directory by default. */
   baseDir?: string;
+  /** For a checklist that declares targets: the one to load (`verify --target`); all are validated without it. */
+  target?: string;
 }
 
 /**
@@ -62,12 +98,8 @@ export interface LoadOptions {
  * it is rejected: it is read no further than this.
  */
 export const MAX_CHECKLIST_BYTES = 1024 * 1024;
-/** YAML aliases (`*defaults`) a checklist may expand: a few reused mappings, never a billion laughs. */
-const MAX_ALIAS_COUNT = 100;
 /** Problems listed one by one; a checklist with thousands of bad entries gets a count for the rest. */
 const MAX_LISTED_PROBLEMS = 20;
-
-type KeyPath = (string | number)[];
 
 /** Variable names whose values must never be shown. */
 const SECRET_VARIABLE = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL|TOTP/i;
@@ -79,17 +111,20 @@ export function secretLookingValues(env: Readonly<Record<string, string | undefi
   return Object.entries(env).flatMap(([name, value]) => (value && SECRET_VARIABLE.test(name) ? [value] : []));
 }
 
-export async function loadChecklist(file: string, options: LoadOptions): Promise<LoadedChecklist> {
-  const absolute = path.resolve(file);
-  let bytes: Buffer;
+async function readChecklistBytes(absolute: string): Promise<Buffer> {
   try {
-    bytes = await readAtMost(absolute, MAX_CHECKLIST_BYTES + 1);
+    return await readAtMost(absolute, MAX_CHECKLIST_BYTES + 1);
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
     throw new ChecklistError([
       { file: absolute, line: 1, column: 1, keyPath: '', message: `cannot read the checklist (${reason})` },
     ]);
   }
+}
+
+export async function loadChecklist(file: string, options: LoadOptions): Promise<LoadedChecklist> {
+  const absolute = path.resolve(file);
+  const bytes = await readChecklistBytes(absolute);
   return checklistFromBytes(bytes, absolute, options);
 }
 
@@ -119,88 +154,168 @@ export async function checklistFromBytes(bytes: Buffer, file: string, options: L
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-export function parseChecklist(text: string, file: string, options: LoadOptions): LoadedChecklist {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined) => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return { file, line, column: col };
+/**
+ * The targets a checklist declares, read without interpolating anything: what
+ * a CI planner or a join needs (names, the checklist's digest, the inventory
+ * file), with none of the targets' secrets in its environment. A mistake in
+ * the declaration is a ChecklistError at its file:line:column.
+ */
+export async function loadFleetInventory(
+  file: string,
+): Promise<{ file: string; sha256: string; targets: string[]; inventory?: { path: string; sha256: string } }> {
+  const absolute = path.resolve(file);
+  const bytes = await readChecklistBytes(absolute);
+  const source = parseYamlSource(bytes.toString('utf8'), absolute);
+  const { declaration, problems } = readFleetDeclaration(
+    source,
+    (written) => readInventoryBytes(inventoryFile(path.dirname(absolute), written)),
+    parseYamlSource,
+  );
+  if (problems.length > 0) throw checklistError(problems);
+  if (!declaration) {
+    throw new ChecklistError([problemAt(source, [], 'the checklist declares no targets: (see README, Fleets)')]);
+  }
+  return {
+    file: absolute,
+    sha256: sha256Hex(bytes),
+    targets: declaration.names,
+    ...(declaration.inventory ? { inventory: declaration.inventory } : {}),
   };
+}
 
-  const lines = text.split('\n');
-  const syntaxProblems = [...document.errors].map((error) => {
-    const position = at(error.pos[0]);
-    const sourceLine = lines[position.line - 1] ?? '';
-    // `{ url: ${VAR} }` is not valid YAML: the braces of ${...} end the flow mapping.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint quotes checklist syntax, not a JS template
-    const hint = /\{[^}]*\$\{/.test(sourceLine) ? ' (inside { }, quote values that use ${VAR}: "${VAR}")' : '';
-    return { ...position, keyPath: '', message: describeYamlError(error.code, error.message) + hint };
-  });
-  if (syntaxProblems.length > 1) syntaxProblems.splice(1); // Later YAML errors are usually echoes of the first.
-  if (syntaxProblems.length > 0) throw new ChecklistError(syntaxProblems);
+export function parseChecklist(text: string, file: string, options: LoadOptions): LoadedChecklist {
+  const source = parseYamlSource(text, file);
+  const baseDir = options.baseDir ?? path.dirname(file);
+  const { declaration, problems } = readFleetDeclaration(
+    source,
+    (written) => readInventoryBytes(inventoryFile(baseDir, written)),
+    parseYamlSource,
+  );
+  if (problems.length > 0) throw checklistError(problems);
+  const common = { file, baseDir, sha256: sha256Hex(text), text };
+  if (!declaration) return { ...common, ...validateChecklist(source, source.document, undefined, options) };
+  return { ...common, ...validateFleetTarget(source, declaration, options) };
+}
 
-  const locate = (keyPath: KeyPath, pointAtKey = false) => at(offsetOf(document, keyPath, pointAtKey));
-  const secretValues: string[] = [];
-  // Key paths whose value came from the environment: error messages never echo those values.
-  const interpolated = new Set<string>();
-  const interpolationProblems = interpolate(document, options.env, secretValues, locate, interpolated);
-  if (interpolationProblems.length > 0) throw new ChecklistError(interpolationProblems);
-
-  const data = documentData(document, at);
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+/**
+ * The checklist as the selected target sees it (`verify --target`), or — when
+ * none is selected — every target validated and the first one returned, so
+ * that a mistake in any of them is found when the checklist loads.
+ */
+function validateFleetTarget(
+  source: YamlSource,
+  declaration: FleetDeclaration,
+  options: LoadOptions,
+): Omit<LoadedChecklist, 'file' | 'baseDir' | 'sha256' | 'text'> {
+  const selected = options.target === undefined ? declaration.names : [options.target];
+  if (options.target !== undefined && !declaration.sections.has(options.target)) {
+    const suggestions = closestMatches(options.target, declaration.names);
+    const hint = suggestions.length > 0 ? `did you mean '${suggestions[0]}'? ` : '';
     throw new ChecklistError([
-      { ...at(0), keyPath: '', message: 'expected a mapping with version, target and checks' },
+      problemAt(
+        declaration.source,
+        ['targets'],
+        `no target named '${options.target}' (${hint}expected one of: ${declaration.names.join(', ')})`,
+        true,
+      ),
     ]);
   }
-  const parsed = checklistSchema.safeParse(data);
-  if (!parsed.success) {
-    throw checklistError(zodProblems(parsed.error, checklistSchema, [], data, locate, interpolated));
-  }
-  const checklist = parsed.data;
+  const results: ReturnType<typeof validateChecklist>[] = [];
   const problems: ChecklistProblem[] = [];
-  const entries = planEntries(checklist, options, data, locate, problems, interpolated);
-  problems.push(...waiverProblems(checklist, entries, locate));
-  if (problems.length > 0) throw checklistError(problems);
-
+  for (const name of selected) {
+    const base = source.document.clone();
+    base.delete('targets');
+    base.delete('inventory');
+    try {
+      results.push(validateChecklist(source, base, { declaration, name }, options));
+    } catch (error) {
+      if (!(error instanceof ChecklistError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  const first = results[0];
+  // A mistake outside the targets' mappings is found once per target: it is reported once.
+  const unique = [...new Map(problems.map((problem) => [formatProblem(problem), problem])).values()];
+  if (unique.length > 0 || !first) throw checklistError(unique);
+  const name = selected[0] ?? '';
+  const variables = declaration.sections.get(name)?.variables ?? {};
   return {
-    file,
-    baseDir: options.baseDir ?? path.dirname(file),
-    sha256: sha256Hex(text),
-    text,
-    checklist,
-    entries,
-    secretValues,
-    locate,
+    ...first,
+    fleet: {
+      targets: declaration.names,
+      ...(options.target !== undefined ? { target: name, index: declaration.names.indexOf(name), variables } : {}),
+      ...(declaration.inventory ? { inventory: declaration.inventory } : {}),
+    },
   };
 }
 
 /**
- * The document as plain data. Aliases are expanded with a bound: an alias bomb
- * is a checklist error at its first alias, not an exhausted process.
+ * `${VAR}` interpolated, then the schema, each check's parameters and the
+ * waivers judged. For a fleet target, its variables come before the
+ * environment's, and its own mapping (interpolated apart) is merged over the
+ * checklist; a problem in a value it set is located in its mapping.
  */
-function documentData(
+function validateChecklist(
+  source: YamlSource,
   document: Document,
-  at: (offset: number | undefined) => Omit<ChecklistProblem, 'keyPath' | 'message'>,
-): unknown {
-  try {
-    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    if (!(error instanceof ReferenceError)) throw error;
-    let firstAlias: number | undefined;
-    visit(document, {
-      Alias(_key, node) {
-        firstAlias ??= node.range?.[0];
-        return visit.BREAK;
-      },
-    });
+  fleetTarget: { declaration: FleetDeclaration; name: string } | undefined,
+  options: LoadOptions,
+): Pick<LoadedChecklist, 'checklist' | 'entries' | 'secretValues' | 'locate'> {
+  const section = fleetTarget
+    ? (sectionNode(fleetTarget.declaration, fleetTarget.name)?.clone() as Node | undefined)
+    : undefined;
+  const variables = fleetTarget?.declaration.sections.get(fleetTarget.name)?.variables ?? {};
+  // `${SECGATE_TARGET}` is the target's name, so one checklist line can differ per target.
+  const env = { ...options.env, ...(fleetTarget ? { [TARGET_VARIABLE]: fleetTarget.name } : {}), ...variables };
+  const sectionLocate: Locate = (keyPath, pointAtKey) =>
+    fleetTarget
+      ? fleetTarget.declaration.source.locate([...sectionKeyPath(fleetTarget.name), ...keyPath], pointAtKey)
+      : source.locate(keyPath, pointAtKey);
+  const secretValues: string[] = Object.entries(variables).flatMap(([name, value]) =>
+    SECRET_VARIABLE.test(name) ? [value] : [],
+  );
+  // Key paths whose value came from the environment: error messages never echo those values.
+  const interpolated = new Set<string>();
+  const interpolationProblems = interpolate(document, env, secretValues, source.locate, interpolated);
+  if (section) {
+    const sectionProblems = interpolate(section, env, secretValues, sectionLocate, interpolated);
+    const name = fleetTarget?.name ?? '';
+    interpolationProblems.push(
+      ...sectionProblems.map((problem) => ({ ...problem, keyPath: `targets.${name}.${problem.keyPath}` })),
+    );
+  }
+  if (interpolationProblems.length > 0) throw checklistError(interpolationProblems);
+
+  const baseData = yamlData(source, document);
+  if (baseData === null || typeof baseData !== 'object' || Array.isArray(baseData)) {
     throw new ChecklistError([
-      {
-        ...at(firstAlias),
-        keyPath: '',
-        message: `YAML aliases expand to too much data (more than ${MAX_ALIAS_COUNT} expansions): reuse a few mappings at most`,
-      },
+      { ...source.at(0), keyPath: '', message: 'expected a mapping with version, target and checks' },
     ]);
   }
+  const sectionData =
+    section && fleetTarget ? (yamlData(fleetTarget.declaration.source, section) as Record<string, unknown>) : {};
+  const data = fleetTarget ? mergeTarget(baseData as Record<string, unknown>, sectionData ?? {}) : baseData;
+  // Positions inside the target's mapping: their problems name the target (`targets.eu.target.url`).
+  const inSection = new Set<string>();
+  const locate = fleetTarget ? mergedLocate(source.locate, sectionData, sectionLocate, inSection) : source.locate;
+  const named = (problems: ChecklistProblem[]) =>
+    checklistError(
+      problems.map((problem) =>
+        fleetTarget && inSection.has(positionKey(problem))
+          ? { ...problem, keyPath: `targets.${fleetTarget.name}.${problem.keyPath}` }
+          : problem,
+      ),
+    );
+  const parsed = checklistSchema.safeParse(data);
+  if (!parsed.success) {
+    throw named(zodProblems(parsed.error, checklistSchema, [], data, locate, interpolated));
+  }
+  const checklist = parsed.data;
+  const problems: ChecklistProblem[] = [];
+  const entries = planEntries(checklist, { ...options, env }, data, locate, problems, interpolated);
+  problems.push(...waiverProblems(checklist, entries, locate));
+  if (problems.length > 0) throw named(problems);
+  return { checklist, entries, secretValues, locate };
 }
 
 /** A ChecklistError listing the first problems and counting the rest. */
@@ -219,8 +334,6 @@ function checklistError(problems: ChecklistProblem[]): ChecklistError {
     },
   ]);
 }
-
-export type Locate = (keyPath: KeyPath, pointAtKey?: boolean) => { file: string; line: number; column: number };
 
 function planEntries(
   checklist: Checklist,
@@ -355,7 +468,7 @@ export function isCalendarDate(value: string): boolean {
 
 /** Replaces `${VAR}` in every value scalar; `$$` stands for a literal `$`. */
 function interpolate(
-  document: Document,
+  document: Document | Node,
   env: LoadOptions['env'],
   secretValues: string[],
   locate: Locate,
@@ -400,120 +513,4 @@ function pathOf(ancestors: readonly unknown[], node: Node): KeyPath {
     if (isPair(parent) && isScalar(parent.key)) keyPath.push(String(parent.key.value));
   }
   return keyPath;
-}
-
-/** Offset of the node at keyPath, or of its nearest existing ancestor. */
-function offsetOf(document: Document, keyPath: KeyPath, pointAtKey: boolean): number {
-  for (let length = keyPath.length; length >= 0; length--) {
-    const prefix = keyPath.slice(0, length);
-    if (pointAtKey && length === keyPath.length && length > 0) {
-      const parent = prefix.length > 1 ? document.getIn(prefix.slice(0, -1), true) : document.contents;
-      if (isMap(parent)) {
-        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === prefix[prefix.length - 1]);
-        const keyNode = pair?.key;
-        if (isScalar(keyNode) && keyNode.range) return keyNode.range[0];
-      }
-    }
-    const node = prefix.length === 0 ? document.contents : document.getIn(prefix, true);
-    if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
-      return node.range[0] as number;
-    }
-  }
-  return 0;
-}
-
-function formatKeyPath(keyPath: KeyPath): string {
-  return keyPath.reduce<string>((text, part) => {
-    if (typeof part === 'number') return `${text}[${part}]`;
-    return text ? `${text}.${part}` : part;
-  }, '');
-}
-
-function valueAt(data: unknown, keyPath: KeyPath): unknown {
-  let current: unknown = data;
-  for (const part of keyPath) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string | number, unknown>)[part];
-  }
-  return current;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') {
-    // A URL's userinfo is a credential even in an error message; it is cut before it is shown.
-    const shown = redactUrlUserinfo(value);
-    return `the string '${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}'`;
-  }
-  return `${typeof value} ${String(value)}`;
-}
-
-function zodProblems(
-  error: z.ZodError,
-  schema: z.ZodType,
-  prefix: KeyPath,
-  data: unknown,
-  locate: Locate,
-  interpolated: ReadonlySet<string>,
-): ChecklistProblem[] {
-  const problems: ChecklistProblem[] = [];
-  for (const issue of error.issues) {
-    const keyPath: KeyPath = [...prefix, ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))];
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const keyPathOfKey = [...keyPath, key];
-        problems.push({
-          ...locate(keyPathOfKey, true),
-          keyPath: formatKeyPath(keyPathOfKey),
-          message: `unknown key '${key}'${allowedKeysHint(key, schemaAt(schema, issue.path))}`,
-        });
-      }
-      continue;
-    }
-    const value = valueAt(data, keyPath);
-    const message =
-      value === undefined && issue.code === 'invalid_type'
-        ? `missing required key '${String(keyPath[keyPath.length - 1])}' (expected ${issue.expected})`
-        : `${cleanZodMessage(issue.message)}, got ${
-            interpolated.has(formatKeyPath(keyPath)) ? 'a value from the environment (not shown)' : describeValue(value)
-          }`;
-    problems.push({ ...locate(keyPath), keyPath: formatKeyPath(keyPath), message });
-  }
-  return problems;
-}
-
-/** Follows a key path through object, array, optional and default wrappers. */
-function schemaAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): z.ZodType | undefined {
-  let current: z.ZodType | undefined = schema;
-  for (const part of [...keyPath, undefined]) {
-    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
-      current = current.unwrap() as z.ZodType;
-    }
-    if (part === undefined || current === undefined) break;
-    if (current instanceof z.ZodArray) current = current.element as z.ZodType;
-    else if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(part)];
-    else return undefined;
-  }
-  return current;
-}
-
-function allowedKeysHint(key: string, schema: z.ZodType | undefined): string {
-  if (!(schema instanceof z.ZodObject)) return '';
-  const allowed = Object.keys(schema.shape);
-  const suggestions = closestMatches(key, allowed, 1);
-  const didYouMean = suggestions.length > 0 ? `did you mean '${suggestions[0]}'? ` : '';
-  return ` (${didYouMean}expected one of: ${allowed.join(', ')})`;
-}
-
-function cleanZodMessage(message: string): string {
-  // zod says "Invalid input: expected string, received number"; we say what was expected, then what we got.
-  return message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
-}
-
-function describeYamlError(code: string, message: string): string {
-  if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
-  const firstLine = message.split('\n')[0] ?? message;
-  return `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`;
 }
