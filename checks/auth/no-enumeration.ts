@@ -167,9 +167,14 @@ export default defineCheck({
     const unlockSql = client.mapping.cleanup?.unlock_account_sql;
     const canUnlock = Boolean(ctx.db && unlockSql);
     let requestIndex = 0;
-    const nextRoute = (): RequestRoute => ({
-      localAddress: params.source_addresses[requestIndex++ % Math.max(params.source_addresses.length, 1)],
-    });
+    // The first batch and the lockout rotate over the check's own addresses, which it warms up and the pre-flight
+    // checks; the batches a noisy timing asks for on top come from the run's pool, so that no address gets near
+    // the service's IP-block threshold however many samples the statistics need.
+    let fromPool = false;
+    const nextRoute = async (): Promise<RequestRoute> =>
+      fromPool
+        ? { localAddress: await ctx.addresses.forFailure() }
+        : { localAddress: params.source_addresses[requestIndex++ % Math.max(params.source_addresses.length, 1)] };
     const samples: Record<SampleClass, HttpResponse[]> = {
       'unknown user': [],
       'wrong password': [],
@@ -198,8 +203,9 @@ export default defineCheck({
           const takeWrong = wrongSinceUnlock < batch;
           if (takeWrong) wrongSinceUnlock++;
           // Paired samples: one of each class per round, so drift in the target's load affects both alike.
-          const unknownRequest = () => client.login(probeValue('secgate-unknown'), probeValue('wrong'), nextRoute());
-          const wrongRequest = () => client.login(probe.username, probeValue('wrong'), nextRoute());
+          const unknownRequest = async () =>
+            client.login(probeValue('secgate-unknown'), probeValue('wrong'), await nextRoute());
+          const wrongRequest = async () => client.login(probe.username, probeValue('wrong'), await nextRoute());
           if (params.concurrent_pairs && takeWrong) {
             const [unknown, wrong] = await Promise.all([unknownRequest(), wrongRequest()]);
             samples['unknown user'].push(unknown.response);
@@ -224,13 +230,17 @@ export default defineCheck({
       for (let batches = 1; batches < params.max_batches; batches++) {
         const { verdict: sofar } = judgeTiming();
         if (sofar === 'alike' || (sofar === 'different' && batches >= 2)) break;
+        fromPool = true;
         await takeSamples(params.samples);
       }
+      fromPool = false;
       for (let sent = wrongSinceUnlock; sent < params.lockout_attempts; sent++) {
-        await client.login(probe.username, probeValue('wrong'), nextRoute());
+        await client.login(probe.username, probeValue('wrong'), await nextRoute());
       }
       for (let index = 0; index < params.locked_samples; index++) {
-        samples['locked account'].push((await client.login(probe.username, probeValue('wrong'), nextRoute())).response);
+        samples['locked account'].push(
+          (await client.login(probe.username, probeValue('wrong'), await nextRoute())).response,
+        );
       }
 
       const variants = new Map<string, { status: number; body: string; classes: Record<string, number> }>();
