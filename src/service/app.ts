@@ -283,6 +283,10 @@ export function describeError(error: FastifyError): { status: number; body: { er
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, body: { error: 'malformed_json', message: 'The body is not valid JSON' } };
   }
+  if (isDatabaseOverload(error)) {
+    // Not a fault of the request nor of the service's code: the database could not take the work in time.
+    return { status: 503, body: { error: 'unavailable', message: 'The service is busy; retry shortly' } };
+  }
   const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status === 401) return { status, body: UNAUTHORIZED };
   if (status >= 400 && status < 500) {
@@ -293,4 +297,14 @@ export function describeError(error: FastifyError): { status: number; body: { er
     };
   }
   return { status: 500, body: { error: 'internal_error', message: 'The request could not be completed' } };
+}
+
+/**
+ * PostgreSQL cancelled a statement on its timeout (57014), refused a connection for lack of slots
+ * (53300, 57P03), or the pool found no free connection in time: a busy service, answered 503.
+ */
+const OVERLOAD_SQLSTATES = new Set(['57014', '53300', '57P03']);
+function isDatabaseOverload(error: { code?: unknown; message?: unknown }): boolean {
+  if (typeof error.code === 'string' && OVERLOAD_SQLSTATES.has(error.code)) return true;
+  return typeof error.message === 'string' && error.message.startsWith('timeout exceeded when trying to connect');
 }

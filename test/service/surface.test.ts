@@ -5,7 +5,9 @@
  */
 import http from 'node:http';
 import tls from 'node:tls';
+import type { FastifyError } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeError } from '../../src/service/app.js';
 import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
 import { loginWithMfa, queryService, type Reply, type ServiceClient, serviceClient } from './client.js';
 
@@ -227,5 +229,19 @@ describe('errors', () => {
     } finally {
       await queryService(target, 'ALTER TABLE notes_gone RENAME TO notes');
     }
+  });
+
+  it.each([
+    {
+      name: 'a statement cancelled on its timeout',
+      error: { code: '57014', message: 'canceling statement due to statement timeout' },
+    },
+    { name: 'no connection slots left', error: { code: '53300', message: 'sorry, too many clients already' } },
+    { name: 'the pool had no free connection in time', error: { message: 'timeout exceeded when trying to connect' } },
+  ])('answer an overloaded database with 503, never 500: $name', ({ error }) => {
+    expect(describeError(Object.assign(new Error(String(error.message)), error) as FastifyError)).toEqual({
+      status: 503,
+      body: { error: 'unavailable', message: 'The service is busy; retry shortly' },
+    });
   });
 });
