@@ -103,4 +103,27 @@ describe('secgate service', () => {
       err: 'secgate service: expected an IPv4 or IPv6 address\n',
     });
   });
+
+  it('user add --totp-secret-env refuses, before reading the password, a secret it cannot use — and never echoes it', async () => {
+    const variable = 'SECGATE_TEST_SHARED_TOTP';
+    const previous = process.env[variable];
+    try {
+      delete process.env[variable];
+      expect(await secgate('user', 'add', 'dave', '--mfa', 'none', '--totp-secret-env', variable)).toMatchObject({
+        code: 2,
+        err: expect.stringMatching(/--totp-secret-env needs --mfa totp/),
+      });
+      expect(await secgate('user', 'add', 'dave', '--mfa', 'totp', '--totp-secret-env', variable)).toMatchObject({
+        code: 2,
+        err: expect.stringMatching(/SECGATE_TEST_SHARED_TOTP is not set/),
+      });
+      process.env[variable] = 'not-base32-but-long-enough';
+      const refused = await secgate('user', 'add', 'dave', '--mfa', 'totp', '--totp-secret-env', variable);
+      expect(refused).toMatchObject({ code: 2, err: expect.stringMatching(/is not a base32 TOTP secret/) });
+      expect(refused.err).not.toContain('not-base32-but-long-enough');
+    } finally {
+      if (previous === undefined) delete process.env[variable];
+      else process.env[variable] = previous;
+    }
+  });
 });
