@@ -78,12 +78,20 @@ const EVERYTHING = '*';
  * locks accounts or blocks addresses holds its accounts and bound addresses exclusively (and, when it
  * names none, everything). Commands touch none of the service's state.
  */
-export function claimsOf(entry: PlannedEntry): Claim[] {
+export function claimsOf(
+  entry: PlannedEntry,
+  usernameOf: (accountName: string) => string | undefined = () => undefined,
+): Claim[] {
   const { effects } = entry.check;
   const exclusive = effects === 'locks-account' || effects === 'blocks-ip';
-  const accounts = (entry.check.requires?.(entry.params) ?? []).filter((requirement) =>
-    requirement.startsWith('account:'),
-  );
+  // Keyed by the username the name maps to: two names for one account (auth.accounts pointing at the probe
+  // account's username) are one account a lock would shut for both.
+  const accounts = (entry.check.requires?.(entry.params) ?? [])
+    .filter((requirement) => requirement.startsWith('account:'))
+    .map((requirement) => {
+      const username = usernameOf(requirement.slice('account:'.length));
+      return username === undefined ? requirement : `account:${username}`;
+    });
   const addresses = (entry.check.probeAddresses?.(entry.params) ?? []).filter(
     (address): address is string => typeof address === 'string',
   );
@@ -139,7 +147,14 @@ export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
     record(applyWaiver(result, options.waivers, options.context.clock.now()));
   };
 
-  await runScheduled(order, options.concurrency, runOne);
+  const { auth } = options.context;
+  const usernameOf = (name: string) =>
+    name === 'probe_account'
+      ? auth?.probe_account?.username
+      : name === 'no_mfa_account'
+        ? auth?.no_mfa_account?.username
+        : auth?.accounts?.[name]?.username;
+  await runScheduled(order, options.concurrency, usernameOf, runOne);
   // Only the addresses of checks that really probed: a blocked or interrupted one touched nothing.
   const cleanup = cleanupPlanned ? cleanupEntry(order.filter((entry) => started.has(entry.id))) : undefined;
   if (cleanup) await runOne(cleanup);
@@ -198,8 +213,13 @@ async function blockedProbeAddresses(
  * in checklist order otherwise. Nothing running means nothing collides, so the first waiting entry can always
  * start: the schedule cannot deadlock.
  */
-function runScheduled(entries: PlannedEntry[], limit: number, worker: (entry: PlannedEntry) => Promise<void>) {
-  const waiting = entries.map((entry) => ({ entry, claims: claimsOf(entry) }));
+function runScheduled(
+  entries: PlannedEntry[],
+  limit: number,
+  usernameOf: (accountName: string) => string | undefined,
+  worker: (entry: PlannedEntry) => Promise<void>,
+) {
+  const waiting = entries.map((entry) => ({ entry, claims: claimsOf(entry, usernameOf) }));
   const running = new Set<(typeof waiting)[number]>();
   return new Promise<void>((resolve, reject) => {
     const startWhatCan = () => {

@@ -75,6 +75,18 @@ describe('planning', () => {
     expect(claimsOf(planned)).toEqual(claims);
   });
 
+  it('claims an account by its username: two names for one account are one claim', () => {
+    const usernames: Record<string, string> = { probe_account: 'secgate-probe', lockout: 'secgate-probe' };
+    const lock = claimsOf(
+      withParams(accountLockingCheck, { account: 'lockout', label: 'a' }),
+      (name) => usernames[name],
+    );
+    const use = claimsOf(withParams(accountUsingCheck, { label: 'b' }), (name) => usernames[name]);
+    const oneAccount = ['account', 'secgate-probe'].join(':');
+    expect(lock).toEqual([{ key: oneAccount, exclusive: true }]);
+    expect(claimsCollide(lock, use)).toBe(true);
+  });
+
   it.each([
     [[{ key: 'account:a', exclusive: false }], [{ key: 'account:a', exclusive: false }], false],
     [[{ key: 'account:a', exclusive: true }], [{ key: 'account:a', exclusive: false }], true],
