@@ -8,9 +8,18 @@
  *
  * Two ways a leaking logger looks clean: it writes later (buffered or
  * asynchronous loggers flush after the access line), and it writes a cut
- * credential (the first 30-40 characters of a header). So the check keeps
- * reading until the log has been quiet for `quiet_ms`, and counts any prefix
- * of a canary that carries 8 or more of its random characters as the canary.
+ * credential (the first 30-40 characters of a header). So, once the canary
+ * requests are answered, the check sends a closing request and reads until the
+ * service has logged that too: a log is a stream, so whatever a buffered logger
+ * queued for the canary requests is written before the closing line. It then
+ * reads `grace_ms` longer for lines written out of order (a background task
+ * logging after the response), and counts any prefix of a canary that carries
+ * 8 or more of its random characters as the canary.
+ *
+ * Waiting for a closing line, not for the log to fall quiet, is what lets the
+ * check finish in well under a second on a log that other checks (or real
+ * users) keep writing to, and never stop early on a logger that flushes
+ * seldom: it waits for the flush, up to `settle_ms`.
  */
 import { randomBytes } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
@@ -32,10 +41,13 @@ const params = z
      * from the run's pool (target.source_addresses), so they never count against the gate's own address.
      */
     source_address: z.string().optional(),
-    /** The longest the check waits for the log, from the canary requests on. */
+    /** The longest the check waits for the closing request's log line, from the canary requests on. */
     settle_ms: z.number().int().positive().max(120_000).default(10_000),
-    /** The log counts as flushed once it has not grown for this long (after the probe's own line appeared). */
-    quiet_ms: z.number().int().positive().max(60_000).default(2_000),
+    /**
+     * How long the check keeps reading after the closing request's line appeared, for lines a logger writes
+     * out of order (a background task that logs the request after answering it). Raise it for such loggers.
+     */
+    grace_ms: z.number().int().nonnegative().max(60_000).default(500),
   })
   .strict()
   .refine((value) => (value.log_file === undefined) !== (value.log_command === undefined), {
@@ -132,6 +144,40 @@ async function openLogReader(ctx: CheckContext, options: Params): Promise<LogRea
   };
 }
 
+interface LogReading {
+  text: string;
+  /** The probe's own request was logged: this is the service's log. */
+  markerSeen: boolean;
+  /** The closing request was logged: everything queued before it has been written. */
+  closingSeen: boolean;
+}
+
+/** How often the log is read again while waiting for a line. */
+const POLL_INTERVAL_MS = 50;
+
+/**
+ * Reads until the closing request's line appears (or settle_ms runs out), then
+ * keeps reading grace_ms longer; the last text read is what gets judged.
+ */
+async function readUntilClosingLine(
+  reader: LogReader,
+  options: { marker: string; closingMarker: string; settle_ms: number; grace_ms: number },
+  signal: AbortSignal,
+): Promise<LogReading> {
+  const deadline = Date.now() + options.settle_ms;
+  let text = await reader.read();
+  while (!text.includes(options.closingMarker) && Date.now() < deadline) {
+    await sleep(POLL_INTERVAL_MS, undefined, { signal });
+    text = await reader.read();
+  }
+  const closingSeen = text.includes(options.closingMarker);
+  if (closingSeen && options.grace_ms > 0) {
+    await sleep(options.grace_ms, undefined, { signal });
+    text = await reader.read();
+  }
+  return { text, markerSeen: text.includes(options.marker), closingSeen };
+}
+
 export default defineCheck({
   id: 'logs.no-credentials',
   title: 'Credentials sent to the service never appear in its logs',
@@ -158,6 +204,7 @@ export default defineCheck({
     }
 
     const marker = canary('marker');
+    const closingMarker = canary('closing');
     const canaries: Canary[] = [
       { kind: 'Authorization bearer token', value: canary('bearer') },
       { kind: 'cookie value', value: canary('cookie') },
@@ -202,33 +249,37 @@ export default defineCheck({
       observations.push({ probe, actual: { status: attempt.response.status } });
     }
 
-    // Read until the service has logged the probe's own request (proof that this is the right log) and the
-    // log has then stopped growing for quiet_ms: a buffered or asynchronous logger writes the rest later.
-    const deadline = Date.now() + options.settle_ms;
-    let text = '';
-    let markerSeen = false;
-    let quiet = false;
-    let lastLength = -1;
-    let lastGrowth = Date.now();
+    // Sent only once the canary requests are answered, shaped like the first one so a logger that keeps
+    // some requests keeps this one too; its line marks the point up to which the log has been flushed.
+    const closingPath = `/api/v1/${closingMarker}`;
+    const closing = await send(targetUrl(ctx.target.url, closingPath), {
+      headers: { authorization: `Bearer ${closingMarker}` },
+    });
+    const closingProbe = `GET ${closingPath} after the canary requests were answered`;
+    if (closing.failure) {
+      return {
+        status: 'error',
+        summary: `could not send the closing request: ${describeFailure(closing.failure)}`,
+        observations: [
+          ...observations,
+          { probe: closingProbe, ok: false, actual: { error: describeFailure(closing.failure) } },
+        ],
+      };
+    }
+    observations.push({ probe: closingProbe, actual: { status: closing.response.status } });
+
+    let reading: LogReading;
     try {
-      while (true) {
-        text = await reader.read();
-        if (text.length !== lastLength) {
-          lastLength = text.length;
-          lastGrowth = Date.now();
-        }
-        markerSeen = text.includes(marker);
-        quiet = markerSeen && Date.now() - lastGrowth >= options.quiet_ms;
-        if (quiet || Date.now() >= deadline) break;
-        await sleep(100, undefined, { signal: ctx.signal });
-      }
+      reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.signal);
     } catch (error) {
       const reason = ctx.secrets.redact(error instanceof Error ? error.message : String(error));
       return { status: 'error', summary: `cannot read ${reader.describe}: ${reason}`, observations };
     }
-    if (!markerSeen) {
+    const { text } = reading;
+    const readProbe = `read ${reader.describe}`;
+    if (!reading.markerSeen) {
       observations.push({
-        probe: `read ${reader.describe}`,
+        probe: readProbe,
         expected: `a log line for the probe request ${probePath}`,
         actual: `${text.length} characters logged since the probe started, none mentioning it`,
         ok: false,
@@ -239,14 +290,26 @@ export default defineCheck({
         observations,
       };
     }
+    if (!reading.closingSeen) {
+      // Lines a buffered logger still holds for the canary requests were not read: not seen is not absent.
+      observations.push({
+        probe: readProbe,
+        expected: `log lines for the probe request ${probePath} and then for the closing request ${closingPath}`,
+        actual: `the probe request's line, but no line for the closing request within ${options.settle_ms} ms`,
+        ok: false,
+      });
+      return {
+        status: 'error',
+        summary: `${reader.describe} did not log the closing request within ${options.settle_ms} ms (settle_ms): whatever the service had not yet written was not read`,
+        observations,
+      };
+    }
     observations.push({
-      probe: `read ${reader.describe}`,
-      expected: `a log line for the probe request ${probePath}`,
-      actual: `found among ${text.split('\n').length} lines`,
+      probe: readProbe,
+      expected: `log lines for the probe request ${probePath} and the closing request ${closingPath}`,
+      actual: `both found among ${text.split('\n').length} lines`,
       ok: true,
-      note: quiet
-        ? `read until the log had been quiet for ${options.quiet_ms} ms`
-        : `the log was still growing when reading stopped after ${options.settle_ms} ms (settle_ms): lines written later were not read`,
+      note: `read until the closing request was logged, then ${options.grace_ms} ms more (grace_ms) for lines written out of order`,
     });
 
     const found = findCanaries(text, canaries);

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import noCredentials, { findCanaries, MIN_RANDOM_CHARACTERS } from '../../../checks/logs/no-credentials.js';
-import { LATE_LOG_DELAY_MS, type LoggingFlaw, startLoggingFixture } from '../../../fixtures/logs/server.js';
+import {
+  BUFFER_FLUSH_MS,
+  LATE_LOG_DELAY_MS,
+  type LoggingFlaw,
+  startLoggingFixture,
+} from '../../../fixtures/logs/server.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
 
@@ -18,8 +23,8 @@ function referenceCase() {
   };
 }
 
-/** The fixture's own log; quiet_ms just above the late logger's delay, so the late line is waited for. */
-function logCase(flaw?: LoggingFlaw, settle: Record<string, number> = { quiet_ms: LATE_LOG_DELAY_MS + 500 }) {
+/** The fixture's own log, read with the check's defaults unless a case says otherwise. */
+function logCase(flaw?: LoggingFlaw, settle: Record<string, number> = {}) {
   const logFile = path.join(tmpdir(), `secgate-log-${randomBytes(6).toString('hex')}.log`);
   return { target: () => startLoggingFixture(logFile, flaw), with: { log_file: logFile, ...settle } };
 }
@@ -45,9 +50,20 @@ testCheck(noCredentials, {
     { name: 'logs cookies', ...logCase('logs-cookie'), expect: /cookie value canary.*present/ },
     { name: 'logs request bodies', ...logCase('logs-body'), expect: /password in a JSON body canary.*present/ },
     {
-      name: 'logs request bodies a second after the access line (buffered logger)',
-      ...logCase('logs-body-late'),
+      name: 'logs request bodies a second after the access line, out of order (grace_ms above the delay)',
+      ...logCase('logs-body-late', { grace_ms: LATE_LOG_DELAY_MS + 1_000 }),
       expect: /password in a JSON body canary.*present/,
+    },
+    {
+      name: `buffers every line, bodies included, for ${BUFFER_FLUSH_MS} ms (longer than grace_ms)`,
+      ...logCase('logs-body-buffered'),
+      expect: /password in a JSON body canary.*present/,
+    },
+    {
+      name: 'logs the probe request but never the closing one',
+      ...logCase('stops-logging', { settle_ms: 1_000 }),
+      status: 'error',
+      expect: /did not log the closing request within 1000 ms/,
     },
     {
       name: 'logs full URLs with query strings',
