@@ -32,7 +32,21 @@ async function ensureSigningKey(): Promise<{ privatePath: string; publicPath: st
   return { privatePath, publicPath };
 }
 
-export async function runDemo(): Promise<number> {
+/** A running reference deployment and what `secgate verify` needs to gate it (the demo's and the gate bench's). */
+export interface DemoDeployment {
+  /** The `secgate verify` argv (after node) and its environment: the default checklist against this deployment. */
+  verifyArgs: string[];
+  verifyEnv: Record<string, string>;
+  evidencePath: string;
+  publicKeyPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the reference service on a throwaway embedded PostgreSQL (or DATABASE_URL's server), logging to
+ * .secgate/demo/service.log, and provisions the gate's probe accounts with fresh random credentials.
+ */
+export async function startDemoDeployment(): Promise<DemoDeployment> {
   // The signing key, the service log and the PKI below: for this user only.
   await mkdir(DEMO_DIR, { recursive: true, mode: 0o700 });
   const keys = await ensureSigningKey();
@@ -40,7 +54,6 @@ export async function runDemo(): Promise<number> {
   const stateDir = path.join(DEMO_DIR, 'state');
   const logPath = path.join(DEMO_DIR, 'service.log');
   const log = createWriteStream(logPath, { flags: 'w', mode: 0o600 });
-  process.stdout.write('secgate demo: starting the reference service on an embedded PostgreSQL …\n');
   const service = await startReferenceService({
     dataDir: stateDir,
     // A fresh database every run, in a temporary directory: lockouts and IP blocks left by an earlier run must
@@ -51,6 +64,10 @@ export async function runDemo(): Promise<number> {
     env: { ...serviceSecrets },
     logger: log,
   });
+  const stop = async () => {
+    await service.stop();
+    log.end();
+  };
   try {
     const probe = { password: randomSecret() };
     const noMfa = { password: randomSecret() };
@@ -58,12 +75,9 @@ export async function runDemo(): Promise<number> {
       password: probe.password,
       noMfaPassword: noMfa.password,
     });
-    process.stdout.write(`secgate demo: service at ${service.httpsUrl} (plain HTTP ${service.httpUrl})\n\n`);
-
     const evidencePath = path.join(DEMO_DIR, 'evidence.json');
-    const gate = await execa(
-      process.execPath,
-      [
+    return {
+      verifyArgs: [
         path.join(PACKAGE_ROOT, 'bin', 'secgate'),
         'verify',
         '--checklist',
@@ -73,38 +87,55 @@ export async function runDemo(): Promise<number> {
         '--out',
         evidencePath,
       ],
-      {
-        cwd: PACKAGE_ROOT,
-        reject: false,
-        stdio: 'inherit',
-        env: {
-          ...serviceSecrets,
-          SECGATE_TARGET_URL: service.httpsUrl,
-          SECGATE_TARGET_HTTP_URL: service.httpUrl,
-          SECGATE_CA_FILE: service.caFile,
-          DATABASE_URL: service.databaseUrl,
-          SECGATE_PROBE_PASSWORD: probe.password,
-          SECGATE_PROBE_TOTP_SECRET: totpSecret,
-          SECGATE_NOMFA_PASSWORD: noMfa.password,
-          SECGATE_SERVICE_LOG: logPath,
-          // The demo is a test environment: the gate may mint expired and claim-less tokens with the real key.
-          SECGATE_TEST_SIGNING_KEY: signingKeyPem(serviceSecrets.SECGATE_JWT_SECRET),
-          PATH: process.env.PATH ?? '',
-        },
-        extendEnv: false,
+      verifyEnv: {
+        ...serviceSecrets,
+        SECGATE_TARGET_URL: service.httpsUrl,
+        ...(service.httpUrl ? { SECGATE_TARGET_HTTP_URL: service.httpUrl } : {}),
+        ...(service.caFile ? { SECGATE_CA_FILE: service.caFile } : {}),
+        DATABASE_URL: service.databaseUrl,
+        SECGATE_PROBE_PASSWORD: probe.password,
+        SECGATE_PROBE_TOTP_SECRET: totpSecret,
+        SECGATE_NOMFA_PASSWORD: noMfa.password,
+        SECGATE_SERVICE_LOG: logPath,
+        // The demo is a test environment: the gate may mint expired and claim-less tokens with the real key.
+        SECGATE_TEST_SIGNING_KEY: signingKeyPem(serviceSecrets.SECGATE_JWT_SECRET),
+        PATH: process.env.PATH ?? '',
       },
+      evidencePath,
+      publicKeyPath: keys.publicPath,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function runDemo(): Promise<number> {
+  process.stdout.write('secgate demo: starting the reference service on an embedded PostgreSQL …\n');
+  const deployment = await startDemoDeployment();
+  try {
+    process.stdout.write(
+      `secgate demo: service at ${deployment.verifyEnv.SECGATE_TARGET_URL} (plain HTTP ${deployment.verifyEnv.SECGATE_TARGET_HTTP_URL})\n\n`,
     );
+    const gate = await execa(process.execPath, deployment.verifyArgs, {
+      cwd: PACKAGE_ROOT,
+      reject: false,
+      stdio: 'inherit',
+      env: deployment.verifyEnv,
+      extendEnv: false,
+    });
     const exitCode = gate.exitCode ?? 3;
+    const { evidencePath, publicKeyPath } = deployment;
     process.stdout.write(
       `\nsecgate demo: evidence   ${path.relative(process.cwd(), evidencePath)}\n` +
-        `secgate demo: public key ${path.relative(process.cwd(), keys.publicPath)}\n` +
-        `secgate demo: check it:  npx secgate evidence verify ${path.relative(process.cwd(), evidencePath)} --key ${path.relative(process.cwd(), keys.publicPath)}\n`,
+        `secgate demo: public key ${path.relative(process.cwd(), publicKeyPath)}\n` +
+        `secgate demo: check it:  npx secgate evidence verify ${path.relative(process.cwd(), evidencePath)} --key ${path.relative(process.cwd(), publicKeyPath)}\n`,
     );
     await readFile(evidencePath).catch(() => process.stdout.write('secgate demo: no evidence was written\n'));
     return exitCode;
   } finally {
-    await service.stop();
-    log.end();
+    await deployment.stop();
   }
 }
 

@@ -1,0 +1,152 @@
+/**
+ * The whole default gate against the reference deployment, measured as ratios from the evidence itself
+ * (issue 19), so that a loaded machine does not move the goal:
+ *
+ * - gate wall time (the predicate's startedAt → finishedAt) against its slowest single check (durationMs);
+ * - `secgate verify` process wall time (spawn → exit, as an operator waits) against the gate's own time;
+ * - the absolute numbers, for an idle machine.
+ *
+ * One deployment (`startDemoDeployment`, what `npm run demo` starts), then `--runs` gates in a row against it:
+ * every run must pass, which also proves two runs in a row both pass.
+ *
+ *   tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs 7 [--out bench/results/full-gate.md]
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { startDemoDeployment } from '../src/cli/demo.js';
+import { PACKAGE_ROOT } from '../src/cli/package-info.js';
+
+interface CheckTiming {
+  id: string;
+  status: string;
+  durationMs: number;
+}
+
+interface RunMeasurement {
+  exitCode: number;
+  verdict: string;
+  processMs: number;
+  gateMs: number;
+  checks: CheckTiming[];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const ratio = (value: number) => value.toFixed(2);
+
+/** The signed predicate's timing: the run's bounds and every check's own duration. */
+async function readEvidence(evidencePath: string): Promise<Omit<RunMeasurement, 'exitCode' | 'processMs'>> {
+  const envelope = JSON.parse(await readFile(evidencePath, 'utf8')) as { payload: string };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+    predicate: { startedAt: string; finishedAt: string; verdict: string; checks: CheckTiming[] };
+  };
+  const { predicate } = statement;
+  return {
+    verdict: predicate.verdict,
+    gateMs: Date.parse(predicate.finishedAt) - Date.parse(predicate.startedAt),
+    checks: predicate.checks.map(({ id, status, durationMs }) => ({ id, status, durationMs })),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '7' },
+      out: { type: 'string', default: path.join(PACKAGE_ROOT, 'bench', 'results', 'full-gate.md') },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  const loadBefore = loadavg();
+  const deployment = await startDemoDeployment();
+  const measurements: RunMeasurement[] = [];
+  try {
+    for (let run = 1; run <= runs; run++) {
+      const started = process.hrtime.bigint();
+      const gate = await execa(process.execPath, deployment.verifyArgs, {
+        cwd: PACKAGE_ROOT,
+        reject: false,
+        env: deployment.verifyEnv,
+        extendEnv: false,
+      });
+      const processMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const evidence = await readEvidence(deployment.evidencePath);
+      measurements.push({ exitCode: gate.exitCode ?? 3, processMs, ...evidence });
+      process.stderr.write(`  run ${run}/${runs}: exit ${gate.exitCode}, gate ${seconds(evidence.gateMs)} s\n`);
+      if (gate.exitCode !== 0) process.stderr.write(`${gate.stdout}\n${gate.stderr}\n`);
+    }
+  } finally {
+    await deployment.stop();
+  }
+  const loadAfter = loadavg();
+
+  const rows = measurements.map((measurement, index) => {
+    const timed = measurement.checks.filter((check) => check.id !== 'secgate.cleanup');
+    const slowest = timed.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+    const next = [...timed].sort((a, b) => b.durationMs - a.durationMs).slice(1, 3);
+    return {
+      run: index + 1,
+      measurement,
+      slowest,
+      next,
+      gateOverSlowest: measurement.gateMs / slowest.durationMs,
+      processOverGate: measurement.processMs / measurement.gateMs,
+    };
+  });
+  const medianOf = (pick: (row: (typeof rows)[number]) => number) => median(rows.map(pick));
+  const slowestCounts = new Map<string, number>();
+  for (const row of rows) slowestCounts.set(row.slowest.id, (slowestCounts.get(row.slowest.id) ?? 0) + 1);
+  const checkCount = measurements[0]?.checks.length ?? 0;
+  const allPassed = measurements.every((measurement) => measurement.exitCode === 0 && measurement.verdict === 'pass');
+
+  const lines = [
+    '# The whole default gate against the reference deployment',
+    '',
+    `Produced by \`tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}\` on ${new Date().toISOString()}.`,
+    '',
+    `Machine: 2 cores, Node ${process.version}; load average ${loadBefore.map((load) => load.toFixed(1)).join(' / ')} before, ${loadAfter.map((load) => load.toFixed(1)).join(' / ')} after.`,
+    '',
+    'One reference deployment (what `npm run demo` starts: the reference service on an embedded PostgreSQL, probe',
+    `accounts provisioned), then ${runs} runs of \`secgate verify\` with the default checklist.yaml (${checkCount} checks) in a row,`,
+    "each a separate process as an operator runs it. From each run's signed evidence: the gate time (`startedAt` →",
+    "`finishedAt`) and every check's `durationMs`; around the process: its wall time from spawn to exit (start-up,",
+    'checklist loading, pre-flight, signing and writing the evidence included). `secgate.cleanup` is not a check of',
+    'the service and is left out of "slowest".',
+    '',
+    '| run | verdict | verify process s | gate s | slowest check | its s | next slowest | gate ÷ slowest | process ÷ gate |',
+    '|---:|:---|---:|---:|:---|---:|:---|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${row.run} | ${row.measurement.verdict} (exit ${row.measurement.exitCode}) | ${seconds(row.measurement.processMs)} | ${seconds(row.measurement.gateMs)} | \`${row.slowest.id}\` | ${seconds(row.slowest.durationMs)} | ${row.next.map((check) => `\`${check.id}\` ${seconds(check.durationMs)}`).join(', ')} | ${ratio(row.gateOverSlowest)} | ${ratio(row.processOverGate)} |`,
+    ),
+    '',
+    `Medians over ${runs} runs: verify process ${seconds(medianOf((row) => row.measurement.processMs))} s, gate ${seconds(medianOf((row) => row.measurement.gateMs))} s, slowest check ${seconds(medianOf((row) => row.slowest.durationMs))} s (${[...slowestCounts].map(([id, count]) => `\`${id}\` in ${count}`).join(', ')}).`,
+    '',
+    '| goal (issue 19) | measured (median) | met |',
+    '|:---|---:|:---|',
+    `| gate ≤ 1.3 × its slowest check | ${ratio(medianOf((row) => row.gateOverSlowest))} × | ${medianOf((row) => row.gateOverSlowest) <= 1.3 ? 'yes' : '**no**'} |`,
+    `| slowest check ≤ 1 s | ${seconds(medianOf((row) => row.slowest.durationMs))} s | ${medianOf((row) => row.slowest.durationMs) <= 1000 ? 'yes' : '**no**'} |`,
+    `| verify process ≤ 1.2 × the gate | ${ratio(medianOf((row) => row.processOverGate))} × | ${medianOf((row) => row.processOverGate) <= 1.2 ? 'yes' : '**no**'} |`,
+    `| gate ≤ 2.5 s (idle machine) | ${seconds(medianOf((row) => row.measurement.gateMs))} s | ${medianOf((row) => row.measurement.gateMs) <= 2500 ? 'yes' : '**no**'}${loadBefore[0] !== undefined && loadBefore[0] > 1.5 ? ' (the machine was not idle)' : ''} |`,
+    `| every run passes | ${measurements.filter((measurement) => measurement.exitCode === 0).length} of ${runs} | ${allPassed ? 'yes' : '**no**'} |`,
+    '',
+  ];
+  const text = `${lines.join('\n')}\n`;
+  await writeFile(values.out, text);
+  process.stdout.write(text);
+  process.stderr.write(`written to ${values.out}\n`);
+  if (!allPassed) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`full-gate bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
