@@ -1,6 +1,8 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import noEnumeration, { assessTiming, mannWhitneyPValue, median } from '../../../checks/auth/no-enumeration.js';
 import { testCheck } from '../../harness/check-tester.js';
+import { plannedEntry, runEntries } from '../../support/engine-run.js';
 import { authFixture, referenceService } from './support/auth-fixture-target.js';
 
 testCheck(noEnumeration, {
@@ -149,5 +151,45 @@ describe('assessTiming (the timing judge, on sample tables)', () => {
       bound: 5,
       ok: true,
     });
+  });
+});
+
+describe('auth.no-enumeration, when the first batch cannot decide', () => {
+  it('takes more batches from the run’s address pool, blocks none, and an undecided verdict is an error', async () => {
+    const fixture = await authFixture()();
+    try {
+      const checkAddresses = ['127.0.0.20', '127.0.0.21'];
+      // A zero bound and an unreachable significance: equal classes are never alike and never significantly
+      // different, so every allowed batch is taken and the verdict stays undecided.
+      const [result] = await runEntries(fixture.context, [
+        plannedEntry('auth.no-enumeration', {
+          samples: 4,
+          max_batches: 3,
+          max_difference_ratio: 0,
+          tolerance_ms: 0,
+          significance: 1e-9,
+          source_addresses: checkAddresses,
+        }),
+      ]);
+      expect(result?.status, result?.outcome.summary).toBe('error');
+      expect(result?.outcome.summary).toMatch(/could not decide .* after 12 samples per class/);
+      const db = new pg.Client({ connectionString: fixture.context.databaseUrl });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ address: string; failures: string }>(
+          `SELECT host(ip_address) AS address, count(*) AS failures FROM auth_failure_events GROUP BY 1`,
+        );
+        const fromPool = rows.filter((row) => !checkAddresses.includes(row.address));
+        // The first batch (and the lockout) from the check's own addresses, the two extra batches from the pool.
+        expect(fromPool.length, JSON.stringify(rows)).toBeGreaterThan(0);
+        expect(fromPool.reduce((sum, row) => sum + Number(row.failures), 0)).toBeGreaterThanOrEqual(2 * 4 * 2);
+        const blocks = await db.query('SELECT host(ip_address) AS address FROM ip_blocks');
+        expect(blocks.rows).toEqual([]);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await fixture.close();
+    }
   });
 });
