@@ -108,6 +108,7 @@ export async function startReferenceTarget(overrides: ReferenceServiceOptions = 
       async close() {
         if (closed) return;
         closed = true;
+        await closeQueryPool(running);
         await running.stop();
         await scratch?.drop();
         await rm(dataDir, { recursive: true, force: true });
@@ -121,17 +122,34 @@ export async function startReferenceTarget(overrides: ReferenceServiceOptions = 
   }
 }
 
+/**
+ * One small pool per running service for queryService: a test that reads the audit table before and after
+ * each of hundreds of requests must not pay a new PostgreSQL connection (a backend fork) every time.
+ */
+const queryPools = new WeakMap<RunningService, pg.Pool>();
+
+function queryPoolFor(service: RunningService): pg.Pool {
+  let pool = queryPools.get(service);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: service.databaseUrl, max: 2 });
+    // An idle connection the server closes (the service's database dropped at close) is not the test's error.
+    pool.on('error', () => {});
+    queryPools.set(service, pool);
+  }
+  return pool;
+}
+
+async function closeQueryPool(service: RunningService): Promise<void> {
+  const pool = queryPools.get(service);
+  queryPools.delete(service);
+  await pool?.end();
+}
+
 /** Rows from the service's own database (read what it wrote, or set up a state the test needs). */
 export async function queryService<Row extends Record<string, unknown>>(
   target: ReferenceTarget,
   sql: string,
   params: unknown[] = [],
 ): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: target.service.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<Row>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  return (await queryPoolFor(target.service).query<Row>(sql, params)).rows;
 }
