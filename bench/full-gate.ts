@@ -60,6 +60,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '7' },
+      /** Passed to verify as --concurrency (default: the checklist's settings.concurrency). */
+      concurrency: { type: 'string' },
       out: { type: 'string', default: path.join(PACKAGE_ROOT, 'bench', 'results', 'full-gate.md') },
     },
   });
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
   try {
     for (let run = 1; run <= runs; run++) {
       const started = process.hrtime.bigint();
-      const gate = await execa(process.execPath, deployment.verifyArgs, {
+      const concurrencyArgs = values.concurrency ? ['--concurrency', values.concurrency] : [];
+      const gate = await execa(process.execPath, [...deployment.verifyArgs, ...concurrencyArgs], {
         cwd: PACKAGE_ROOT,
         reject: false,
         env: deployment.verifyEnv,
@@ -110,7 +113,7 @@ async function main(): Promise<void> {
   const lines = [
     '# The whole default gate against the reference deployment',
     '',
-    `Produced by \`tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}\` on ${new Date().toISOString()}.`,
+    `Produced by \`tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}${values.concurrency ? ` --concurrency ${values.concurrency}` : ''}\` on ${new Date().toISOString()}.`,
     '',
     `Machine: 2 cores, Node ${process.version}; load average ${loadBefore.map((load) => load.toFixed(1)).join(' / ')} before, ${loadAfter.map((load) => load.toFixed(1)).join(' / ')} after.`,
     '',
