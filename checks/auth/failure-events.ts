@@ -89,6 +89,8 @@ export default defineCheck({
     'database',
     ...(params.events.some((path) => ACCOUNT_PATHS.includes(path)) ? [`account:${params.account}` as const] : []),
     ...(params.events.includes('mfa_not_enrolled') ? [`account:${params.no_mfa_account}` as const] : []),
+    // Read when set: unset, the expired_token path ages a session instead, or is an error naming the variable.
+    ...(params.signing_key_env ? [`env?:${params.signing_key_env}` as const] : []),
   ],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);

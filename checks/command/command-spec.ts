@@ -1,11 +1,14 @@
 /**
  * Parameters shared by command.run and command.runbook: what to run, where,
- * with which environment. The child sees only the variables named here or in
- * `inherit_env` (taken from the environment the checklist lets the gate see).
+ * with which environment. The child's environment is exactly `env` plus the
+ * `inherit_env` variables that are set in the gate's environment, nothing
+ * else: PATH, HOME, LANG and TMPDIR by default, because a lint or a test
+ * suite needs them to find its programs. The `inherit_env` names are the
+ * check's `env?:` requirements, so they are what its ctx.env holds.
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { CheckContext } from '../../src/engine/types.js';
+import type { CheckContext, ChecklistRequirement } from '../../src/engine/types.js';
 import type { CommandSpec } from '../../src/probes/process.js';
 
 export const commandParams = {
@@ -26,6 +29,11 @@ export interface CommandParamValues {
   cwd: string;
   env: Record<string, string>;
   inherit_env: string[];
+}
+
+/** The variables the child may inherit, declared so that the engine hands them to the check (when set). */
+export function inheritedEnv(params: Pick<CommandParamValues, 'inherit_env'>): ChecklistRequirement[] {
+  return params.inherit_env.map((name) => `env?:${name}` as const);
 }
 
 export type SpecResult = { spec: CommandSpec; display: string } | { problem: string };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCheck } from '../../src/engine/types.js';
-import { lastLines, runCommand } from '../../src/probes/process.js';
-import { buildCommandSpec, commandParams, registerEnvSecrets } from './command-spec.js';
+import { lastLines } from '../../src/probes/process.js';
+import { buildCommandSpec, commandParams, inheritedEnv, registerEnvSecrets } from './command-spec.js';
 
 const TAIL_LINES = 20;
 
@@ -29,13 +29,14 @@ export default defineCheck({
       grace_ms: z.number().int().positive().max(60_000).default(5_000),
     })
     .strict(),
+  requires: inheritedEnv,
   async run(ctx, params) {
     const built = buildCommandSpec(ctx, params);
     if ('problem' in built) {
       return { status: 'error', summary: `${params.name}: ${built.problem}`, observations: [] };
     }
     registerEnvSecrets(ctx, params.env);
-    const result = await runCommand(built.spec, {
+    const result = await ctx.exec.run(built.spec, {
       timeoutMs: params.timeout_ms,
       graceMs: params.grace_ms,
       signal: ctx.signal,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { lastLines, startCommand } from '../../src/probes/process.js';
-import { buildCommandSpec, commandParams, registerEnvSecrets } from './command-spec.js';
+import { lastLines } from '../../src/probes/process.js';
+import { buildCommandSpec, commandParams, inheritedEnv, registerEnvSecrets } from './command-spec.js';
 
 const TAIL_LINES = 20;
 
@@ -42,6 +42,7 @@ export default defineCheck({
       grace_ms: z.number().int().positive().max(60_000).default(5_000),
     })
     .strict(),
+  requires: inheritedEnv,
   async run(ctx, params) {
     const built = buildCommandSpec(ctx, params);
     if ('problem' in built) return { status: 'error', summary: `${params.name}: ${built.problem}`, observations: [] };
@@ -58,7 +59,7 @@ export default defineCheck({
     }
 
     const observations: Observation[] = [];
-    const running = startCommand(built.spec);
+    const running = ctx.exec.start(built.spec);
     const started = performance.now();
     const deadline = started + params.startup_timeout_ms;
     let attempts = 0;

@@ -22,10 +22,8 @@
  * seldom: it waits for the flush, up to `settle_ms`.
  */
 import { randomBytes } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { z } from 'zod';
 import { type CheckContext, defineCheck, type HttpRequestOptions, type Observation } from '../../src/engine/types.js';
 import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
@@ -109,21 +107,16 @@ interface LogReader {
 async function openLogReader(ctx: CheckContext, options: Params): Promise<LogReader> {
   if (options.log_file) {
     const file = path.resolve(ctx.baseDir, options.log_file);
-    const startSize = (await stat(file)).size;
+    const startSize = (await ctx.files.stat(file)).size;
     return {
       describe: `log file ${options.log_file}`,
       async read() {
-        const handle = await open(file, 'r');
-        try {
-          const { size } = await handle.stat();
+        const buffer = await ctx.files.readRange(file, (size) => {
           // A rotated (shorter) file is read from its start.
           const from = size < startSize ? 0 : startSize;
-          const buffer = Buffer.alloc(Math.min(size - from, 16 * 1024 * 1024));
-          await handle.read(buffer, 0, buffer.length, from);
-          return buffer.toString('utf8');
-        } finally {
-          await handle.close();
-        }
+          return { start: from, length: Math.min(size - from, 16 * 1024 * 1024) };
+        });
+        return buffer.toString('utf8');
       },
     };
   }
@@ -132,12 +125,15 @@ async function openLogReader(ctx: CheckContext, options: Params): Promise<LogRea
   return {
     describe: `log command ${[command, ...args].join(' ')}`,
     async read() {
-      const result = await execa(command, args, {
+      const result = await ctx.exec.output(command, args, {
         cwd: ctx.baseDir,
-        cancelSignal: ctx.signal,
-        timeout: 30_000,
-        stripFinalNewline: false,
-        maxBuffer: 64 * 1024 * 1024,
+        // The checklist's own command for its own log infrastructure (docker, kubectl): it runs in the
+        // gate's environment, as it would from the operator's shell; the check sees only its output.
+        env: 'inherit',
+        signal: ctx.signal,
+        timeoutMs: 30_000,
+        keepFinalNewline: true,
+        maxBufferBytes: 64 * 1024 * 1024,
       });
       return `${result.stdout}\n${result.stderr}`;
     },

@@ -1,9 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { blobIdsOf, isIgnored, listTrackedFiles, repositoryTopLevel } from '../../src/probes/git.js';
+import { type CheckFiles, defineCheck, type Observation } from '../../src/engine/types.js';
 import {
   findNamedAssignments,
   isCredentialFree,
@@ -75,7 +72,7 @@ export default defineCheck({
     const observations: Observation[] = [];
     const findings: FileFinding[] = [];
 
-    const loadedBaseline = await loadBaselineFile(ctx.baseDir, params.baseline);
+    const loadedBaseline = await loadBaselineFile(ctx.files, ctx.baseDir, params.baseline);
     if (loadedBaseline.observation) observations.push(loadedBaseline.observation);
     if (loadedBaseline.problem !== undefined) {
       return { status: 'error', summary: loadedBaseline.problem, observations };
@@ -86,8 +83,8 @@ export default defineCheck({
     let topLevel: string;
     let tracked: string[];
     try {
-      topLevel = await repositoryTopLevel(ctx.repoDir, { signal: ctx.signal });
-      tracked = await listTrackedFiles(topLevel, { signal: ctx.signal });
+      topLevel = await ctx.git.repositoryTopLevel(ctx.repoDir, { signal: ctx.signal });
+      tracked = await ctx.git.listTrackedFiles(topLevel, { signal: ctx.signal });
     } catch (error) {
       return {
         status: 'error',
@@ -111,7 +108,7 @@ export default defineCheck({
     for (const mustIgnore of params.must_ignore) {
       let ignored: boolean;
       try {
-        ignored = await isIgnored(topLevel, mustIgnore, { signal: ctx.signal });
+        ignored = await ctx.git.isIgnored(topLevel, mustIgnore, { signal: ctx.signal });
       } catch (error) {
         return { status: 'error', summary: `git check-ignore ${mustIgnore} failed: ${String(error)}`, observations };
       }
@@ -161,7 +158,7 @@ export default defineCheck({
       if (ctx.signal.aborted) return { status: 'error', summary: 'aborted while scanning tracked files', observations };
       let scanned: ScannedFile | undefined;
       try {
-        scanned = await scanTrackedFile(path.join(topLevel, file), file, params.max_file_bytes, ctx.signal);
+        scanned = await scanTrackedFile(ctx.files, path.join(topLevel, file), file, params.max_file_bytes, ctx.signal);
       } catch (error) {
         return { status: 'error', summary: `could not read ${file}: ${String(error)}`, observations };
       }
@@ -229,7 +226,7 @@ export default defineCheck({
     // it, so that one baseline entry accepts a reviewed archive in both checks.
     let unjudgedIds: string[];
     try {
-      unjudgedIds = await blobIdsOf(
+      unjudgedIds = await ctx.git.blobIdsOf(
         topLevel,
         unjudged.map((file) => file.path),
         { signal: ctx.signal },
@@ -291,6 +288,7 @@ export default defineCheck({
  * lives) or was deleted in the work tree.
  */
 async function scanTrackedFile(
+  files: CheckFiles,
   absolute: string,
   file: string,
   maxBytes: number,
@@ -298,8 +296,8 @@ async function scanTrackedFile(
 ): Promise<ScannedFile | undefined> {
   let size: number;
   try {
-    const stats = await lstat(absolute);
-    if (!stats.isFile()) return undefined;
+    const stats = await files.lstat(absolute);
+    if (stats.kind !== 'file') return undefined;
     size = stats.size;
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
@@ -308,14 +306,14 @@ async function scanTrackedFile(
   if (size > maxBytes) {
     const scanner = new ContentScanner(file);
     let bytes = 0;
-    for await (const chunk of createReadStream(absolute, { highWaterMark: 1024 * 1024, signal })) {
+    for await (const chunk of files.readChunks(absolute, { chunkBytes: 1024 * 1024, signal })) {
       if (!(chunk instanceof Uint8Array)) throw new Error(`${file}: the stream did not yield bytes`);
       bytes += chunk.length;
       scanner.push(chunk);
     }
     return { scan: scanner.end(), bytes };
   }
-  const content = await readFile(absolute, { signal });
+  const content = await files.readFile(absolute, { signal });
   const scan = scanContent(content, file);
   const text = textOf(content, scan);
   return { scan, bytes: content.length, ...(text === undefined ? {} : { text }) };

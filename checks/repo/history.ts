@@ -1,16 +1,6 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
-import {
-  blobsBehindRefs,
-  headBlobs,
-  historyCutoffs,
-  isPartialClone,
-  listRefs,
-  listUnreachableBlobs,
-  localObjects,
-  refsReaching,
-} from '../../src/probes/git.js';
-import { BlobIdQueue, type BlobIntroduction, readBlobs, walkHistory } from '../../src/probes/git-history.js';
+import { BlobIdQueue, type BlobIntroduction } from '../../src/probes/git-history.js';
 import { isEnvFile } from '../../src/secrets/assignments.js';
 import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { type ContentScan, ContentScanner, scanContent } from '../../src/secrets/content.js';
@@ -86,7 +76,7 @@ export default defineCheck({
     const observations: Observation[] = [];
     const started = performance.now();
 
-    const loadedBaseline = await loadBaselineFile(ctx.baseDir, params.baseline);
+    const loadedBaseline = await loadBaselineFile(ctx.files, ctx.baseDir, params.baseline);
     if (loadedBaseline.observation) observations.push(loadedBaseline.observation);
     if (loadedBaseline.problem !== undefined) {
       return { status: 'error', summary: loadedBaseline.problem, observations };
@@ -104,9 +94,9 @@ export default defineCheck({
     // A walk can only judge the history that is there: a shallow clone or grafts would make it pass unseen.
     // The questions go to git at once.
     const [cutoffsAsked, refsListed, partialAsked] = await Promise.allSettled([
-      historyCutoffs(ctx.repoDir, { signal: ctx.signal }),
-      listRefs(ctx.repoDir, { signal: ctx.signal }),
-      isPartialClone(ctx.repoDir, { signal: ctx.signal }),
+      ctx.git.historyCutoffs(ctx.repoDir, { signal: ctx.signal }),
+      ctx.git.listRefs(ctx.repoDir, { signal: ctx.signal }),
+      ctx.git.isPartialClone(ctx.repoDir, { signal: ctx.signal }),
     ]);
     if (cutoffsAsked.status === 'rejected') {
       return {
@@ -154,7 +144,7 @@ export default defineCheck({
     let present: Set<string> | undefined;
     if (partialAsked.value) {
       try {
-        present = await localObjects(ctx.repoDir, { signal: ctx.signal });
+        present = await ctx.git.localObjects(ctx.repoDir, { signal: ctx.signal });
       } catch (error) {
         return {
           status: 'error',
@@ -186,16 +176,16 @@ export default defineCheck({
     let readFailed = false;
     let walkFailed = false;
     const walking = (async () => {
-      const walk = await walkHistory(ctx.repoDir, {
+      const walk = await ctx.git.walkHistory(ctx.repoDir, {
         signal: walkSignal,
         onNewBlob: request,
         ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
       });
       // Blobs a ref reaches without any commit (a tag on a blob or a tree): no commit walk sees them. They
       // have no path in the repository, so a path scope cannot leave them out.
-      let refOnly: Awaited<ReturnType<typeof blobsBehindRefs>>;
+      let refOnly: Awaited<ReturnType<typeof ctx.git.blobsBehindRefs>>;
       try {
-        refOnly = await blobsBehindRefs(ctx.repoDir, refs, { signal: walkSignal });
+        refOnly = await ctx.git.blobsBehindRefs(ctx.repoDir, refs, { signal: walkSignal });
       } catch (error) {
         throw new Error(`could not read what the non-commit refs name: ${String(error)}`);
       }
@@ -206,7 +196,7 @@ export default defineCheck({
       if (params.include_unreachable) {
         let unreachable: string[];
         try {
-          unreachable = await listUnreachableBlobs(ctx.repoDir, { signal: walkSignal });
+          unreachable = await ctx.git.listUnreachableBlobs(ctx.repoDir, { signal: walkSignal });
         } catch (error) {
           throw new Error(`git fsck --unreachable failed: ${String(error)}`);
         }
@@ -247,7 +237,7 @@ export default defineCheck({
     };
     // Blobs too large to hold are scanned as they stream past, one bounded window at a time.
     const streaming = new Map<string, ContentScanner>();
-    const reading = readBlobs(
+    const reading = ctx.git.readBlobs(
       ctx.repoDir,
       blobIds,
       {
@@ -329,7 +319,9 @@ export default defineCheck({
     const headPaths = new Map<string, string[]>();
     try {
       const head =
-        findings.length > 0 ? await headBlobs(ctx.repoDir, { signal: ctx.signal }) : new Map<string, string[]>();
+        findings.length > 0
+          ? await ctx.git.headBlobs(ctx.repoDir, { signal: ctx.signal })
+          : new Map<string, string[]>();
       for (const [blob, paths] of head) {
         const scoped = paths.filter((path) => inScope(scope, path));
         if (scoped.length > 0) headPaths.set(blob, scoped);
@@ -385,7 +377,7 @@ export default defineCheck({
 
     let absentRefs: Map<string, string | undefined>;
     try {
-      absentRefs = await refsReaching(ctx.repoDir, absent.map((place) => place.commit).filter(hasCommit), {
+      absentRefs = await ctx.git.refsReaching(ctx.repoDir, absent.map((place) => place.commit).filter(hasCommit), {
         signal: ctx.signal,
       });
     } catch (error) {

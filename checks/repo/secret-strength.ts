@@ -27,6 +27,8 @@ export default defineCheck({
       min_distinct: z.number().int().min(1).max(256).default(10),
     })
     .strict(),
+  // The named secrets are all this check sees of the environment; one that is unset is a finding, not exit 2.
+  requires: (params) => params.names.map((name) => `env?:${name}` as const),
   async run(ctx, params) {
     const policy: StrengthPolicy = {
       minLength: params.min_length,

@@ -7,12 +7,7 @@ import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type CheckOutcome, defineCheck, type Json, type Observation } from '../../src/engine/types.js';
-import {
-  fetchPresentedChain,
-  type PresentedChain,
-  publicKeyFacts,
-  signatureAlgorithmOf,
-} from '../../src/probes/certificate.js';
+import { type PresentedChain, publicKeyFacts, signatureAlgorithmOf } from '../../src/probes/certificate.js';
 
 export const certificateParams = z
   .object({
@@ -202,7 +197,7 @@ export default defineCheck({
     const endpoint = `${hostname}:${port}`;
     let presented: PresentedChain;
     try {
-      presented = await fetchPresentedChain({
+      presented = await ctx.tls.fetchPresentedChain({
         host: hostname,
         port,
         servername: isIP(hostname) ? undefined : hostname,

@@ -14,13 +14,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import { PROTOCOL_VERSIONS, type ProtocolVersion } from '../../src/probes/tls-hello.js';
-import {
-  enumerateSuites,
-  probeVersion,
-  type ScanTarget,
-  type SuiteEnumeration,
-  type VersionVerdict,
-} from '../../src/probes/tls-scan.js';
+import type { ScanTarget, SuiteEnumeration, VersionVerdict } from '../../src/probes/tls-scan.js';
 import { SUITE_WEAKNESSES, type SuiteWeakness, suiteWeaknesses } from '../../src/probes/tls-suites.js';
 
 export const protocolsParams = z
@@ -170,8 +164,8 @@ export default defineCheck({
     const endpoint = `${target.host}:${target.port}`;
     // All hellos in parallel: versions and the TLS 1.2 suite enumeration are independent.
     const [verdicts, suites] = await Promise.all([
-      Promise.all(PROTOCOL_VERSIONS.map((version) => probeVersion(target, version))),
-      enumerateSuites(target, 'TLSv1.2'),
+      Promise.all(PROTOCOL_VERSIONS.map((version) => ctx.tls.probeVersion(target, version))),
+      ctx.tls.enumerateSuites(target, 'TLSv1.2'),
     ]);
     return assessProtocols(endpoint, verdicts, suites, params);
   },

@@ -48,7 +48,10 @@ function reasonToWait(check: CheckDefinition, provided: ReadonlySet<ChecklistReq
   if (check.effects === 'runs-commands') return 'runs commands in the repository: list them under with:';
   const defaults = check.params.safeParse({});
   if (!defaults.success) return 'needs parameters under with: (secgate explain shows them)';
-  const missing = (check.requires?.(defaults.data) ?? []).filter((requirement) => !provided.has(requirement));
+  // An optional variable (env?:NAME) never holds a check back: the check judges it unset by itself.
+  const missing = (check.requires?.(defaults.data) ?? []).filter(
+    (requirement) => !requirement.startsWith('env?:') && !provided.has(requirement),
+  );
   if (missing.length > 0) return `needs ${missing.join(' and ')} set above`;
   if (!SELF_CONTAINED_SURFACES.has(surface)) return 'needs the auth: and database: sections above';
   return undefined;

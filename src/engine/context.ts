@@ -1,13 +1,16 @@
 /**
  * Builds the CheckContext: the only door through which a check reaches the
- * network, the database, the environment and the clock. The engine builds one
- * per run from the checklist; tests build one directly from options.
+ * network, the database, files, processes, git, the environment and the clock.
+ * The engine builds one per run from the checklist; tests build one directly
+ * from options, with the same real I/O (context-io.ts). `env` here is what the
+ * gate may hand out; each check sees only its declared part (check-env.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHttpProbe } from '../probes/http.js';
 import { createPostgresProbe } from '../probes/postgres.js';
 import { type AuthConfig, authSchema, type TargetConfig } from './checklist/schema.js';
+import { createCheckIo } from './context-io.js';
 import { createSecretRedactor } from './secrets.js';
 import { createSourceAddressPool, poolAddresses } from './source-addresses.js';
 import type { CheckContext, SecretRedactor } from './types.js';
@@ -74,6 +77,7 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
     signal,
     secrets,
     env: Object.freeze({ ...(options.env ?? {}) }),
+    ...createCheckIo(baseDir),
   };
   let closed = false;
   return {

@@ -10,6 +10,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { WaiverRecord } from '../evidence/types.js';
+import { declaredEnv } from './check-env.js';
 import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
 import { CLEANUP_CHECK_ID, cleanupEntry } from './cleanup.js';
@@ -256,6 +257,8 @@ async function runWithDeadline(
   runSignal.addEventListener('abort', abortFromRun, { once: true });
   const context: CheckContext = {
     ...baseContext,
+    // Only the variables this entry names: a check never sees the rest of the gate's environment.
+    env: declaredEnv(entry.check.requires?.(entry.params) ?? [], baseContext.env),
     signal: controller.signal,
     http: {
       request: (url, requestOptions = {}) =>

@@ -1,13 +1,22 @@
 /**
  * The check contract. A check is a small declarative module (like an ESLint
  * rule): metadata, a zod schema for its `with:` parameters, and one `run`
- * function that probes and returns an outcome. A check never prints, never
- * reads process.env and never exits; everything it may touch is in the context.
+ * function that probes and returns an outcome. A check never prints and never
+ * exits, and it reaches the world only through its context: HTTP (`ctx.http`),
+ * the database (`ctx.db`), files (`ctx.files`), processes (`ctx.exec`), raw
+ * TLS (`ctx.tls`), git (`ctx.git`), the clock and the cancellation signal. Its
+ * `ctx.env` holds only the variables its checklist entry names (the `env:` and
+ * `env?:` requirements its `requires` declares), never process.env. Biome's
+ * `noRestrictedImports` / `noRestrictedGlobals` on checks/** (biome.json) make
+ * node's I/O modules, the I/O probes and `process` a lint error there.
  */
 import type { z } from 'zod';
+import type { CheckExec, CheckFiles, CheckGit, CheckTls } from './capabilities.js';
 import type { AuthConfig, DatabaseConfig, TargetConfig } from './checklist/schema.js';
 import type { Severity } from './severity.js';
 import type { SourceAddressPool } from './source-addresses.js';
+
+export type { CheckExec, CheckFiles, CheckGit, CheckTls, ChildEnv, FileRange, FileStats } from './capabilities.js';
 
 /** JSON values, the only thing observations may carry (they go into signed evidence). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -149,8 +158,20 @@ export interface CheckContext {
   /** Aborted on timeout, SIGINT or SIGTERM. Pass it to every I/O call. */
   signal: AbortSignal;
   secrets: SecretRedactor;
-  /** The environment the checklist allows checks to see (never process.env directly). */
+  /**
+   * The environment variables this check's entry names: the `env:NAME` and `env?:NAME`
+   * requirements its `requires` declares for its parameters, and nothing else (the engine
+   * builds it per entry; a variable not declared is absent even when the gate has it).
+   */
   env: Readonly<Record<string, string | undefined>>;
+  /** Files, by absolute path or relative to baseDir. */
+  files: CheckFiles;
+  /** Child processes; each gets only the environment the check gives it. */
+  exec: CheckExec;
+  /** The presented certificate chain and raw ClientHellos. */
+  tls: CheckTls;
+  /** Reads of a git repository. */
+  git: CheckGit;
 }
 
 export interface ResolvedTarget extends TargetConfig {
@@ -181,7 +202,8 @@ export interface CheckMeta<Params extends z.ZodType> {
    * Parts of the checklist the check cannot run without, given its
    * parameters. Verified when the checklist loads, so a missing one is an
    * invalid checklist (exit 2, naming the entry), not an error met while
-   * probing (exit 3).
+   * probing (exit 3). Every environment variable the check reads must be
+   * here (`env:` or `env?:`): `ctx.env` holds nothing else.
    */
   requires?: (params: z.output<Params>) => readonly ChecklistRequirement[];
   /**
@@ -197,7 +219,10 @@ export interface CheckMeta<Params extends z.ZodType> {
  * A checklist section or setting a check may need (see CheckMeta.requires);
  * `account:NAME` an account a parameter names (probe_account, no_mfa_account
  * or a name under auth.accounts); `env:NAME` an environment variable a
- * parameter names (e.g. a test signing key).
+ * parameter names that must be set (e.g. a test signing key); `env?:NAME` one
+ * the check reads when it is set and judges itself when it is not (a secret
+ * whose absence is a finding, a variable a command inherits). The env
+ * requirements are also the whole of what the check sees in `ctx.env`.
  */
 export type ChecklistRequirement =
   | 'database'
@@ -207,7 +232,8 @@ export type ChecklistRequirement =
   | 'auth.logout'
   | 'auth.sessions.expire_sql'
   | `account:${string}`
-  | `env:${string}`;
+  | `env:${string}`
+  | `env?:${string}`;
 
 export interface CheckDefinition<Params extends z.ZodType = z.ZodType> extends CheckMeta<Params> {
   run(ctx: CheckContext, params: z.output<Params>): Promise<CheckOutcome>;

@@ -4,10 +4,9 @@
  * value's sha256, as shown in every finding) and never used to hide a finding:
  * an accepted finding is still reported, with its reason.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Observation } from '../engine/types.js';
+import type { CheckFiles, Observation } from '../engine/types.js';
 
 const entrySchema = z
   .object({
@@ -48,15 +47,19 @@ export type LoadedBaseline =
 
 /**
  * Reads the baseline a repository check names (relative to the checklist's
- * directory). No file configured means no accepted findings; a file that is
- * configured but unreadable or invalid is a problem, never an empty baseline.
+ * directory) through the check's `ctx.files`. No file configured means no accepted findings; a file
+ * that is configured but unreadable or invalid is a problem, never an empty baseline.
  */
-export async function loadBaselineFile(baseDir: string, relative: string | undefined): Promise<LoadedBaseline> {
+export async function loadBaselineFile(
+  files: Pick<CheckFiles, 'readText'>,
+  baseDir: string,
+  relative: string | undefined,
+): Promise<LoadedBaseline> {
   if (relative === undefined) return { entries: [] };
   const file = path.resolve(baseDir, relative);
   const probe = `baseline ${relative}`;
   try {
-    const entries = parseBaseline(await readFile(file, 'utf8'));
+    const entries = parseBaseline(await files.readText(file));
     return { entries, observation: { probe, actual: { entries: entries.length } } };
   } catch (error) {
     const problem = `could not read baseline ${file}: ${error instanceof Error ? error.message : String(error)}`;

@@ -267,6 +267,13 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ]);
   });
 
+  it('loads a check whose optional variables (env?:) are unset: the check judges them itself', () => {
+    // repo.secret-strength fails on an unset secret (a finding), so the checklist still loads without it.
+    expect(
+      problemsWith(`${head}checks:\n  - check: repo.secret-strength\n    with: { names: [UNSET_SECRET] }\n`),
+    ).toEqual([]);
+  });
+
   it('names an account a check is given that the checklist does not define', () => {
     const database = 'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n';
     const lockout = 'checks:\n  - check: auth.lockout\n    with: { account: lockout_probe }\n';

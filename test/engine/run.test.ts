@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { declaredEnv } from '../../src/engine/check-env.js';
 import type { PlannedEntry } from '../../src/engine/checklist/load.js';
 import { type OpenContext, openCheckContext } from '../../src/engine/context.js';
 import {
@@ -11,7 +13,7 @@ import {
   planRun,
   runChecks,
 } from '../../src/engine/run.js';
-import type { CheckDefinition } from '../../src/engine/types.js';
+import { type CheckDefinition, defineCheck } from '../../src/engine/types.js';
 import {
   accountGates,
   accountLockingCheck,
@@ -212,6 +214,54 @@ describe('running', () => {
     expect(exitCodeFor([result('pass'), result('waived'), result('skip')])).toBe(0);
     expect(exitCodeFor([result('pass'), result('error')])).toBe(3);
     expect(exitCodeFor([result('error'), result('fail')])).toBe(1);
+  });
+});
+
+describe('the environment a check sees', () => {
+  /** Reports the names it sees in ctx.env, and declares one required and one optional variable. */
+  const envReadingCheck = defineCheck({
+    id: 'sample.env-reader',
+    title: 'A check that lists the environment variables it can see',
+    source: 'secgate engine test',
+    remediation: 'nothing to fix: this is a test check',
+    effects: 'none',
+    params: z.object({ key_env: z.string(), optional_env: z.string() }).strict(),
+    requires: (params) => [`env:${params.key_env}`, `env?:${params.optional_env}`],
+    async run(ctx) {
+      const names = Object.keys(ctx.env).sort();
+      return { status: 'pass', summary: names.join(','), observations: [{ probe: 'ctx.env', actual: names }] };
+    },
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('holds only the variables its entry declares, even when the gate has others in process.env', async () => {
+    vi.stubEnv('SECGATE_TEST_DECLARED', 'declared-value');
+    vi.stubEnv('SECGATE_TEST_UNDECLARED', 'undeclared-value');
+    vi.stubEnv('SECGATE_TEST_OPTIONAL_UNSET', undefined);
+    // The whole process environment, as `secgate verify` hands it to the engine.
+    opened = await openCheckContext({ target: { url: 'https://127.0.0.1:1' }, env: process.env });
+    expect(opened.context.env.SECGATE_TEST_UNDECLARED).toBe('undeclared-value');
+    const params = envReadingCheck.params.parse({
+      key_env: 'SECGATE_TEST_DECLARED',
+      optional_env: 'SECGATE_TEST_OPTIONAL_UNSET',
+    });
+    const [result] = await runChecks({
+      entries: [{ id: envReadingCheck.id, check: envReadingCheck, params, timeoutMs: 5_000 }],
+      context: opened.context,
+      signal: new AbortController().signal,
+      concurrency: 1,
+      waivers: [],
+    });
+    expect(result?.status).toBe('pass');
+    // Neither the undeclared variable nor PATH, HOME or anything else of the gate's: only the declared one.
+    expect(result?.outcome.observations[0]?.actual).toEqual(['SECGATE_TEST_DECLARED']);
+  });
+
+  it('takes a declared name only from the environment itself, never from an object prototype', () => {
+    expect(declaredEnv(['env?:constructor', 'env:toString', 'database'], {})).toEqual({});
+    expect(declaredEnv(['env:A', 'env?:A', 'account:A'], { A: 'a', B: 'b' })).toEqual({ A: 'a' });
   });
 });
 

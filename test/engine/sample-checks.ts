@@ -120,6 +120,8 @@ export const envEchoingCheck = defineCheck({
   title: 'A check whose error message quotes an environment variable',
   effects: 'none',
   params: z.object({ name: z.string() }).strict(),
+  // Declared, as every variable a check reads must be: ctx.env holds nothing else.
+  requires: (params) => [`env:${params.name}`],
   async run(ctx, params) {
     throw new Error(`could not parse key ${ctx.env[params.name] ?? '(unset)'}`);
   },

@@ -9,6 +9,7 @@
  *   });
  */
 import { describe, expect, it as vitestIt } from 'vitest';
+import { contextForCheck } from '../../src/engine/check-env.js';
 import { type ContextOptions, openCheckContext } from '../../src/engine/context.js';
 import { judgeOutcome } from '../../src/engine/run.js';
 import type { CheckDefinition, CheckOutcome, CheckStatus, Observation } from '../../src/engine/types.js';
@@ -53,8 +54,10 @@ export async function runCheckOn(
 ): Promise<CheckOutcome> {
   const { context, close } = await openCheckContext(target.context);
   try {
-    // The engine's sanity rules apply here too, so a table case sees what a real run would report.
-    return judgeOutcome(await check.run(context, check.params.parse(params)));
+    const parsed = check.params.parse(params);
+    // As in a run: the check sees only the environment variables it declares, and the engine's sanity
+    // rules apply to its verdict, so a table case sees what a real run would report.
+    return judgeOutcome(await check.run(contextForCheck(context, check, parsed), parsed));
   } finally {
     await close();
   }

@@ -1,0 +1,100 @@
+/**
+ * What a check may do besides HTTP and SQL, as the context hands it out: read
+ * files, run processes, talk TLS below the HTTP client, and read a git
+ * repository. Types only: the engine implements them (context-io.ts) from the
+ * probes, and a check reaches them as `ctx.files`, `ctx.exec`, `ctx.tls` and
+ * `ctx.git`, never by importing the probes or node's I/O modules (the lint
+ * rule on checks/** forbids it).
+ */
+import type * as certificate from '../probes/certificate.js';
+import type * as git from '../probes/git.js';
+import type * as gitHistory from '../probes/git-history.js';
+import type * as processes from '../probes/process.js';
+import type * as tlsScan from '../probes/tls-scan.js';
+
+/** What is at a path: lstat or stat, reduced to what checks judge. */
+export interface FileStats {
+  kind: 'file' | 'directory' | 'symlink' | 'other';
+  size: number;
+}
+
+/** The part of a file `readRange` reads, chosen from the size of the open file. */
+export interface FileRange {
+  start: number;
+  length: number;
+}
+
+/**
+ * Files, by absolute path or relative to the checklist's directory (`ctx.baseDir`).
+ * Errors are the system's own (an `ENOENT` error keeps its `code`), so a check
+ * can tell a missing file from an unreadable one.
+ */
+export interface CheckFiles {
+  /** The path itself, a symlink not followed. */
+  lstat(file: string): Promise<FileStats>;
+  /** Through symlinks. */
+  stat(file: string): Promise<FileStats>;
+  readFile(file: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
+  readText(file: string, options?: { signal?: AbortSignal }): Promise<string>;
+  /** The file as a stream of chunks of at most `chunkBytes`, for files too large to hold. */
+  readChunks(file: string, options: { chunkBytes: number; signal?: AbortSignal }): AsyncIterable<Uint8Array>;
+  /**
+   * Opens the file once and reads the range `pick` chooses given its size then: size and bytes
+   * come from the same open file, even if the path is replaced meanwhile (a rotated log).
+   */
+  readRange(file: string, pick: (size: number) => FileRange): Promise<Buffer>;
+}
+
+/**
+ * What a child process inherits: exactly these variables (nothing implicit), or `inherit`, the
+ * gate's own environment, for a command the checklist's author names to reach their own
+ * infrastructure as a shell would (logs.no-credentials' log_command: `docker logs`, `kubectl logs`).
+ * The check itself never sees that environment, only the command's output.
+ */
+export type ChildEnv = Readonly<Record<string, string>> | 'inherit';
+
+export interface OutputOptions {
+  /** Absolute, or relative to the checklist's directory. */
+  cwd: string;
+  env: ChildEnv;
+  signal: AbortSignal;
+  timeoutMs: number;
+  maxBufferBytes: number;
+  /** Keep a final newline in stdout and stderr (default: strip it). */
+  keepFinalNewline?: boolean;
+}
+
+/** Processes. A command spec's `env` is the child's whole environment (see ChildEnv). */
+export interface CheckExec {
+  /** Runs to completion in its own process group, stopped (the whole group) on timeout or abort. */
+  run: typeof processes.runCommand;
+  /** Starts a command in its own process group; `stop()` ends the whole group. */
+  start: typeof processes.startCommand;
+  /** Runs a command for its output; rejects when it cannot start, fails, times out or is aborted. */
+  output(command: string, args: readonly string[], options: OutputOptions): Promise<{ stdout: string; stderr: string }>;
+}
+
+/** TLS below the HTTP client: the presented chain, and raw ClientHellos. */
+export interface CheckTls {
+  fetchPresentedChain: typeof certificate.fetchPresentedChain;
+  probeVersion: typeof tlsScan.probeVersion;
+  enumerateSuites: typeof tlsScan.enumerateSuites;
+}
+
+/** A git repository, read offline (no fetch, no remote helper). */
+export interface CheckGit {
+  repositoryTopLevel: typeof git.repositoryTopLevel;
+  listTrackedFiles: typeof git.listTrackedFiles;
+  isIgnored: typeof git.isIgnored;
+  blobIdsOf: typeof git.blobIdsOf;
+  listRefs: typeof git.listRefs;
+  blobsBehindRefs: typeof git.blobsBehindRefs;
+  historyCutoffs: typeof git.historyCutoffs;
+  isPartialClone: typeof git.isPartialClone;
+  localObjects: typeof git.localObjects;
+  headBlobs: typeof git.headBlobs;
+  refsReaching: typeof git.refsReaching;
+  listUnreachableBlobs: typeof git.listUnreachableBlobs;
+  walkHistory: typeof gitHistory.walkHistory;
+  readBlobs: typeof gitHistory.readBlobs;
+}

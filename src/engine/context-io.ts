@@ -1,0 +1,122 @@
+/**
+ * The real implementations of the context's I/O capabilities (capabilities.ts):
+ * the one place where a check's file reads, processes, raw TLS and git reads
+ * happen. The engine and the test harness both build them here, so a check
+ * under test does exactly the I/O it does in a run.
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { fetchPresentedChain } from '../probes/certificate.js';
+import {
+  blobIdsOf,
+  blobsBehindRefs,
+  headBlobs,
+  historyCutoffs,
+  isIgnored,
+  isPartialClone,
+  listRefs,
+  listTrackedFiles,
+  listUnreachableBlobs,
+  localObjects,
+  refsReaching,
+  repositoryTopLevel,
+} from '../probes/git.js';
+import { readBlobs, walkHistory } from '../probes/git-history.js';
+import { runCommand, startCommand } from '../probes/process.js';
+import { enumerateSuites, probeVersion } from '../probes/tls-scan.js';
+import type { CheckExec, CheckFiles, CheckGit, CheckTls, FileStats } from './capabilities.js';
+
+export interface CheckIo {
+  files: CheckFiles;
+  exec: CheckExec;
+  tls: CheckTls;
+  git: CheckGit;
+}
+
+/** Relative paths (files, a command's cwd) are relative to `baseDir`, the checklist's directory. */
+export function createCheckIo(baseDir: string): CheckIo {
+  const resolve = (file: string) => path.resolve(baseDir, file);
+  return {
+    files: createCheckFiles(resolve),
+    exec: {
+      run: runCommand,
+      start: startCommand,
+      async output(command, args, options) {
+        const result = await execa(command, args, {
+          cwd: resolve(options.cwd),
+          // 'inherit': execa's default, the gate's own environment; otherwise exactly the variables given.
+          ...(options.env === 'inherit' ? {} : { env: { ...options.env }, extendEnv: false }),
+          cancelSignal: options.signal,
+          timeout: options.timeoutMs,
+          stripFinalNewline: !options.keepFinalNewline,
+          maxBuffer: options.maxBufferBytes,
+        });
+        return { stdout: result.stdout, stderr: result.stderr };
+      },
+    },
+    tls: { fetchPresentedChain, probeVersion, enumerateSuites },
+    git: {
+      repositoryTopLevel,
+      listTrackedFiles,
+      isIgnored,
+      blobIdsOf,
+      listRefs,
+      blobsBehindRefs,
+      historyCutoffs,
+      isPartialClone,
+      localObjects,
+      headBlobs,
+      refsReaching,
+      listUnreachableBlobs,
+      walkHistory,
+      readBlobs,
+    },
+  };
+}
+
+function createCheckFiles(resolve: (file: string) => string): CheckFiles {
+  return {
+    lstat: async (file) => statsOf(await lstat(resolve(file))),
+    stat: async (file) => statsOf(await stat(resolve(file))),
+    readFile: (file, options = {}) => readFile(resolve(file), options.signal ? { signal: options.signal } : {}),
+    readText: (file, options = {}) =>
+      readFile(resolve(file), { encoding: 'utf8', ...(options.signal ? { signal: options.signal } : {}) }),
+    async *readChunks(file, options) {
+      const stream = createReadStream(resolve(file), {
+        highWaterMark: options.chunkBytes,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      for await (const chunk of stream) {
+        // Without an encoding a file stream yields Buffers; anything else is a bug to surface, not to scan.
+        if (!(chunk instanceof Uint8Array)) throw new Error(`${file}: the stream did not yield bytes`);
+        yield chunk;
+      }
+    },
+    async readRange(file, pick) {
+      const handle = await open(resolve(file), 'r');
+      try {
+        const { size } = await handle.stat();
+        const { start, length } = pick(size);
+        const buffer = Buffer.alloc(Math.max(0, length));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+        // Shorter only if the file was cut while being read: what was there, never trailing zeros.
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+function statsOf(stats: Stats): FileStats {
+  const kind = stats.isFile()
+    ? 'file'
+    : stats.isDirectory()
+      ? 'directory'
+      : stats.isSymbolicLink()
+        ? 'symlink'
+        : 'other';
+  return { kind, size: stats.size };
+}
