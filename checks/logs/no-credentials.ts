@@ -23,19 +23,32 @@ import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } fro
 
 const params = z
   .object({
-    /** The service's log file, relative to the checklist's directory. */
-    log_file: z.string().min(1).optional(),
-    /** Or a command that prints the logs (argv), e.g. [docker, logs, --since, 5m, api]. */
-    log_command: z.array(z.string().min(1)).min(1).optional(),
-    /**
-     * The address the canary requests come from (they are failed logins and bad tokens); unset: addresses
-     * from the run's pool (target.source_addresses), so they never count against the gate's own address.
-     */
-    source_address: z.string().optional(),
-    /** The longest the check waits for the log, from the canary requests on. */
-    settle_ms: z.number().int().positive().max(120_000).default(10_000),
-    /** The log counts as flushed once it has not grown for this long (after the probe's own line appeared). */
-    quiet_ms: z.number().int().positive().max(60_000).default(2_000),
+    log_file: z.string().min(1).optional().describe("the service's log file, relative to the checklist's directory"),
+    log_command: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('instead of log_file: a command that prints the logs (argv), e.g. [docker, logs, --since, 5m, api]'),
+    source_address: z
+      .string()
+      .optional()
+      .describe(
+        "the address the canary requests come from (they are failed logins and bad tokens); unset: addresses from the run's pool (target.source_addresses), so they never count against the gate's own address",
+      ),
+    settle_ms: z
+      .number()
+      .int()
+      .positive()
+      .max(120_000)
+      .default(10_000)
+      .describe('the longest the check waits for the log, from the canary requests on'),
+    quiet_ms: z
+      .number()
+      .int()
+      .positive()
+      .max(60_000)
+      .default(2_000)
+      .describe("the log counts as flushed once it has not grown for this long (after the probe's own line appeared)"),
   })
   .strict()
   .refine((value) => (value.log_file === undefined) !== (value.log_command === undefined), {
@@ -136,6 +149,7 @@ export default defineCheck({
   id: 'logs.no-credentials',
   title: 'Credentials sent to the service never appear in its logs',
   source: 'control L1 (docs/controls.md#L1): Credentials are never logged',
+  docs: 'docs/controls.md#L1',
   remediation:
     'Log operational context only (request id, method, path without query string, status, duration); never the Authorization header, cookies, request bodies or query strings, and keep diagnose/traceback-locals logging off in production.',
   rationale:
