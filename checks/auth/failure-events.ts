@@ -126,6 +126,10 @@ export default defineCheck({
     'database',
     ...(params.events.some((path) => ACCOUNT_PATHS.includes(path)) ? [`account:${params.account}` as const] : []),
     ...(params.events.includes('mfa_not_enrolled') ? [`account:${params.no_mfa_account}` as const] : []),
+    // A key the checklist names must be there: unset, the expired_token path would be an error met mid-run.
+    ...(params.events.includes('expired_token') && params.signing_key_env
+      ? [`env:${params.signing_key_env}` as const]
+      : []),
   ],
   async run(ctx, params) {
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);

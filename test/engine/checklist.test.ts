@@ -267,8 +267,28 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ]);
   });
 
+  const database = 'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n';
+  const accounts =
+    'auth:\n  probe_account: { username: probe, password: probe-password-123 }\n' +
+    '  no_mfa_account: { username: nomfa, password: nomfa-password-123 }\n';
+  it.each([
+    {
+      entry: 'auth.failure-events\n    with: { signing_key_env: STAGING_JWT_KEY }',
+      needs:
+        'auth.failure-events needs the environment variable STAGING_JWT_KEY (named in its with:), which is not set',
+      env: { STAGING_JWT_KEY: 'k' },
+    },
+  ])('rejects $needs at load, and accepts the entry once it is provided', ({ entry, needs, env }) => {
+    const text = `${head}${database}${accounts}checks:\n  - check: ${entry}\n`;
+    expect(problemsWith(text)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^/repo/checklist\\.yaml:\\d+:\\d+: checks\\[0\\]: ${needs.replace(/[.()]/g, '\\$&')}$`),
+      ),
+    ]);
+    expect(() => parseChecklist(text, FILE, { env, registry: allChecks })).not.toThrow();
+  });
+
   it('names an account a check is given that the checklist does not define', () => {
-    const database = 'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n';
     const lockout = 'checks:\n  - check: auth.lockout\n    with: { account: lockout_probe }\n';
     expect(problemsWith(`${head}${database}${lockout}`)).toEqual([
       '/repo/checklist.yaml:7:12: checks[0]: auth.lockout needs auth.accounts.lockout_probe in the checklist, which does not set it',
