@@ -56,6 +56,7 @@ export default defineCheck({
   id: 'auth.failure-events',
   title: 'Every rejection path writes one audit row with the right type, address and time',
   source: 'control A4 (docs/controls.md#A4): Every rejection is audited',
+  docs: 'docs/controls.md#A4',
   remediation:
     'Call the failure recorder on every rejection branch before answering (unknown user, wrong password, wrong TOTP, expired and invalid token, locked account, blocked address), on its own connection so the row commits even when the request rolls back.',
   rationale: 'A rejection path that writes no row is dark: the detector that blocks credential stuffing never sees it.',
@@ -63,27 +64,63 @@ export default defineCheck({
   severity: 'medium',
   params: z
     .object({
-      /** The rejection paths to provoke; mfa_not_enrolled, missing_token and bad_challenge only for services that audit them. */
-      events: z.array(z.enum(REJECTION_PATHS)).min(1).default(DEFAULT_AUDITED_PATHS),
+      events: z
+        .array(z.enum(REJECTION_PATHS))
+        .min(1)
+        .default(DEFAULT_AUDITED_PATHS)
+        .describe(
+          'the rejection paths to provoke; mfa_not_enrolled, missing_token and bad_challenge only for services that audit them',
+        ),
       event_types: eventTypesParam(),
-      /** The account of the account paths (wrong password, wrong TOTP, expired token, lockout). */
-      account: accountParam('probe_account'),
-      /** The account without a second factor, for the mfa_not_enrolled path. */
-      no_mfa_account: accountParam('no_mfa_account'),
-      /** Every audited path is provoked from this address, so its rows are attributable. */
-      source_address: sourceAddressParam('127.0.0.11'),
-      /** The extra wrong passwords that lock the probe account come from here, to stay under the IP threshold. */
-      lock_source_address: sourceAddressParam('127.0.0.10'),
-      /** Blocked on purpose for the blocked_ip path, then lifted. */
-      blocked_source_address: sourceAddress.default('127.0.0.12'),
-      lockout_attempts: z.number().int().min(1).max(50).default(5),
-      ip_block_threshold: z.number().int().min(1).max(200).default(10),
-      health_path: z.string().regex(/^\//).default('/health'),
-      /** ctx.env variable holding the service's test signing key (PEM, or the secret for HS*): needed for expired_token. */
-      signing_key_env: z.string().min(1).optional(),
-      signing_alg: z.string().min(2).optional(),
+      account: accountParam('probe_account').describe(
+        'the account of the account paths (wrong password, wrong TOTP, expired token, lockout)',
+      ),
+      no_mfa_account: accountParam('no_mfa_account').describe(
+        'the account without a second factor, for the mfa_not_enrolled path',
+      ),
+      source_address: sourceAddressParam('127.0.0.11').describe(
+        'every audited path is provoked from this address, so its rows are attributable',
+      ),
+      lock_source_address: sourceAddressParam('127.0.0.10').describe(
+        'the extra wrong passwords that lock the probe account come from here, to stay under the IP threshold',
+      ),
+      blocked_source_address: sourceAddress
+        .default('127.0.0.12')
+        .describe('the address blocked on purpose for the blocked_ip path, then lifted'),
+      lockout_attempts: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(5)
+        .describe("wrong passwords that lock the account (the service's lockout threshold), for the locked path"),
+      ip_block_threshold: z
+        .number()
+        .int()
+        .min(1)
+        .max(200)
+        .default(10)
+        .describe('failures after which the service blocks an address; the blocked_ip path sends one more'),
+      health_path: z
+        .string()
+        .regex(/^\//)
+        .default('/health')
+        .describe('the path requested from the blocked address for the blocked_ip path'),
+      signing_key_env: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "environment variable (passed by the checklist) holding the service's test signing key (PEM, or the secret for HS*): needed for expired_token",
+        ),
+      signing_alg: z
+        .string()
+        .min(2)
+        .optional()
+        .describe("algorithm of the expired test token (default: the real token's alg)"),
     })
     .strict(),
+  strength: { events: 'verified', lockout_attempts: 'lower', ip_block_threshold: 'lower' },
   probeAddresses: (params) => [params.source_address, params.lock_source_address, params.blocked_source_address],
   requires: (params) => [
     'database',

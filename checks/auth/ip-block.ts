@@ -37,6 +37,7 @@ export default defineCheck({
   title:
     'More failures than the threshold from one address block exactly that address, with 403 on every path before any auth work',
   source: 'control A3 (docs/controls.md#A3): Blocking an address before any auth work',
+  docs: 'docs/controls.md#A3',
   remediation:
     'Count failures per client address across usernames, write an ip_blocks row atomically once the threshold is crossed, and answer 403 from the first request hook on every path. Take the client address from the socket, and from X-Forwarded-For only when the peer is a configured proxy.',
   rationale: 'Lockout stops brute force on one account; IP blocking stops credential stuffing across accounts.',
@@ -44,22 +45,48 @@ export default defineCheck({
   severity: 'high',
   params: z
     .object({
-      /** The address that gets blocked; the client socket is bound to it (never a spoofed header). */
-      source_address: sourceAddress.default('127.0.0.9'),
-      /** The service blocks after more than this many failures; the check sends one more. */
-      threshold: z.number().int().min(1).max(200).default(10),
-      /** Distinct (unknown) usernames the failures are spread over. */
-      usernames: z.number().int().min(1).max(20).default(3),
-      blocked_status: z.number().int().min(400).max(499).default(403),
-      health_path: z.string().regex(/^\//).default('/health'),
-      /** Client that is not a trusted proxy and sends X-Forwarded-For: its real address must be recorded. */
-      untrusted_source_address: sourceAddress.default('127.0.0.13'),
-      forwarded_address: sourceAddress.default('203.0.113.77'),
+      source_address: sourceAddress
+        .default('127.0.0.9')
+        .describe('the address that gets blocked; the client socket is bound to it (never a spoofed header)'),
+      threshold: z
+        .number()
+        .int()
+        .min(1)
+        .max(200)
+        .default(10)
+        .describe('the service blocks after more than this many failures; the check sends one more'),
+      usernames: z
+        .number()
+        .int()
+        .min(1)
+        .max(20)
+        .default(3)
+        .describe('distinct (unknown) usernames the failures are spread over'),
+      blocked_status: z
+        .number()
+        .int()
+        .min(400)
+        .max(499)
+        .default(403)
+        .describe('the status a blocked address must get on every path'),
+      health_path: z
+        .string()
+        .regex(/^\//)
+        .default('/health')
+        .describe('a public path that must refuse the blocked address too'),
+      untrusted_source_address: sourceAddress
+        .default('127.0.0.13')
+        .describe('client that is not a trusted proxy and sends X-Forwarded-For: its real address must be recorded'),
+      forwarded_address: sourceAddress
+        .default('203.0.113.77')
+        .describe('the address the untrusted client claims in X-Forwarded-For: it must not be recorded'),
       event_types: eventTypesParam(),
-      /** The account whose valid and wrong logins are sent from the blocked address. */
-      account: accountParam('probe_account'),
+      account: accountParam('probe_account').describe(
+        'the account whose valid and wrong logins are sent from the blocked address',
+      ),
     })
     .strict(),
+  strength: { threshold: 'lower' },
   requires: (params) => ['database', `account:${params.account}`],
   probeAddresses: (params) => [params.source_address, params.untrusted_source_address],
   async run(ctx, params) {

@@ -16,6 +16,7 @@ export default defineCheck({
   title:
     'After N wrong passwords the account is locked: the correct password gets the same 401, and every attempt is audited',
   source: 'control A2 (docs/controls.md#A2): Account lockout',
+  docs: 'docs/controls.md#A2',
   remediation:
     'Count consecutive failures per account atomically in SQL and refuse logins during a cooldown with the exact wrong-password 401; write one auth_failure_events row on every rejection path, including the locked one.',
   rationale: 'Without lockout a credential-stuffing script tries passwords indefinitely against one account.',
@@ -23,13 +24,19 @@ export default defineCheck({
   severity: 'high',
   params: z
     .object({
-      /** Wrong passwords sent before the correct one (the service's lockout threshold). */
-      attempts: z.number().int().min(1).max(50).default(5),
+      attempts: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(5)
+        .describe("wrong passwords sent before the correct one (the service's lockout threshold)"),
       account: accountParam('probe_account'),
       source_address: sourceAddressParam('127.0.0.8'),
       event_types: eventTypesParam(),
     })
     .strict(),
+  strength: { attempts: 'lower' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.account}`, 'database'],
   async run(ctx, params) {

@@ -72,6 +72,7 @@ export default defineCheck({
   id: 'auth.mfa-enforced',
   title: 'No access token without a verified second factor; an MFA challenge is no bearer token and works once',
   source: 'control A1 (docs/controls.md#A1): MFA is enforced for every account',
+  docs: 'docs/controls.md#A1',
   remediation:
     'Issue tokens only after a verified TOTP (or WebAuthn) step for every account; answer a login of an account without a verified device with an enrolment requirement, never a token; make challenge tokens single-use and refuse them as bearer tokens.',
   rationale: 'Optional MFA is skipped by exactly the high-value accounts attackers want.',
@@ -79,15 +80,17 @@ export default defineCheck({
   severity: 'critical',
   params: z
     .object({
-      /** The address the flows come from; unset: one from the run's pool (target.source_addresses). */
-      source_address: flowSourceAddressParam,
-      /** The account with TOTP enrolled, whose password step must hand out nothing but a challenge. */
-      account: accountParam('probe_account'),
-      /** The account without a verified second factor. */
-      no_mfa_account: accountParam('no_mfa_account'),
+      source_address: flowSourceAddressParam.describe(
+        "the address the flows come from; unset: one from the run's pool (target.source_addresses)",
+      ),
+      account: accountParam('probe_account').describe(
+        'the account with TOTP enrolled, whose password step must hand out nothing but a challenge',
+      ),
+      no_mfa_account: accountParam('no_mfa_account').describe('the account without a verified second factor'),
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
+  strength: { refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.no_mfa_account}`, `account:${params.account}`],
   async run(ctx, params) {

@@ -110,6 +110,7 @@ export default defineCheck({
   id: 'auth.no-enumeration',
   title: 'Unknown user, wrong password and locked account are indistinguishable by answer and by time',
   source: 'control A5 (docs/controls.md#A5): No account enumeration',
+  docs: 'docs/controls.md#A5',
   remediation:
     'Answer every login rejection with the identical status and body, and hash a dummy password for unknown users so the unknown-user path costs what a wrong password costs.',
   rationale: 'A distinguishable answer or a measurably faster path tells an attacker which usernames exist.',
@@ -117,20 +118,58 @@ export default defineCheck({
   severity: 'medium',
   params: z
     .object({
-      /** Timed samples per class (unknown user, wrong password). */
-      samples: z.number().int().min(3).max(100).default(15),
-      /** Samples against the locked account (compared by answer; timed for context). */
-      locked_samples: z.number().int().min(1).max(50).default(3),
-      /** The medians may differ by at most this fraction of the larger one … */
-      max_difference_ratio: z.number().min(0).max(1).default(0.25),
-      /** … or by this many milliseconds, whichever is larger (loopback noise). */
-      tolerance_ms: z.number().min(0).max(1_000).default(5),
-      /** A difference beyond the bound fails only when chance explains it less often than this (p-value). */
-      significance: z.number().gt(0).max(0.2).default(0.01),
-      /** Batches of `samples` at most, while the difference is beyond the bound but not yet significant. */
-      max_batches: z.number().int().min(2).max(10).default(4),
-      lockout_attempts: z.number().int().min(2).max(50).default(5),
-      /** Samples rotate over these addresses so they stay under the IP-block threshold; [] = unbound. */
+      samples: z
+        .number()
+        .int()
+        .min(3)
+        .max(100)
+        .default(15)
+        .describe('timed samples per class (unknown user, wrong password)'),
+      locked_samples: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(3)
+        .describe('samples against the locked account (compared by answer; timed for context)'),
+      max_difference_ratio: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.25)
+        .describe(
+          'the medians may differ by at most this fraction of the larger one, or by tolerance_ms, whichever is larger',
+        ),
+      tolerance_ms: z
+        .number()
+        .min(0)
+        .max(1_000)
+        .default(5)
+        .describe(
+          'the medians may always differ by this many milliseconds (loopback noise), whatever max_difference_ratio allows',
+        ),
+      significance: z
+        .number()
+        .gt(0)
+        .max(0.2)
+        .default(0.01)
+        .describe('a difference beyond the bound fails only when chance explains it less often than this (p-value)'),
+      max_batches: z
+        .number()
+        .int()
+        .min(2)
+        .max(10)
+        .default(4)
+        .describe('batches of `samples` at most, while the difference is beyond the bound but not yet significant'),
+      lockout_attempts: z
+        .number()
+        .int()
+        .min(2)
+        .max(50)
+        .default(5)
+        .describe(
+          "the service's lockout threshold: wrong-password samples come in batches below it, and the locked samples after it",
+        ),
       source_addresses: z
         .array(sourceAddress)
         .default([
@@ -142,17 +181,32 @@ export default defineCheck({
           '127.0.0.25',
           '127.0.0.26',
           '127.0.0.27',
-        ]),
-      health_path: z.string().regex(/^\//).default('/health'),
-      /** The account whose wrong passwords are timed (and which gets locked). */
-      account: accountParam('probe_account'),
-      /**
-       * Send each round's unknown-user and wrong-password samples at once (from two addresses): half the
-       * wall time, same load on both. Set false for a service that hashes passwords one at a time.
-       */
-      concurrent_pairs: z.boolean().default(true),
+        ])
+        .describe('samples rotate over these addresses so they stay under the IP-block threshold; [] = unbound'),
+      health_path: z
+        .string()
+        .regex(/^\//)
+        .default('/health')
+        .describe('a public path requested once per address first, so no timed sample pays for a TLS handshake'),
+      account: accountParam('probe_account').describe(
+        'the account whose wrong passwords are timed (and which gets locked)',
+      ),
+      concurrent_pairs: z
+        .boolean()
+        .default(true)
+        .describe(
+          "send each round's unknown-user and wrong-password samples at once (from two addresses): half the wall time, same load on both. Set false for a service that hashes passwords one at a time",
+        ),
     })
     .strict(),
+  strength: {
+    samples: 'higher',
+    locked_samples: 'higher',
+    max_difference_ratio: 'lower',
+    tolerance_ms: 'lower',
+    significance: 'higher',
+    max_batches: 'higher',
+  },
   probeAddresses: (params) => params.source_addresses,
   requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {

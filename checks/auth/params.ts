@@ -16,7 +16,10 @@ export const sourceAddress = z.string().refine((value) => isIP(value) !== 0, { m
  * that are not on loopback, where 127.0.0.x cannot be bound).
  */
 export function sourceAddressParam(defaultAddress: string) {
-  return sourceAddress.nullable().default(defaultAddress);
+  return sourceAddress
+    .nullable()
+    .default(defaultAddress)
+    .describe('the client address the check binds its socket to (null: the operating system chooses)');
 }
 
 /**
@@ -24,7 +27,12 @@ export function sourceAddressParam(defaultAddress: string) {
  * operating system chooses); unset, the flow takes one from the run's
  * source-address pool (target.source_addresses).
  */
-export const flowSourceAddressParam = sourceAddress.nullable().optional();
+export const flowSourceAddressParam = sourceAddress
+  .nullable()
+  .optional()
+  .describe(
+    "the address the flow comes from (null: the operating system chooses); unset: one from the run's pool (target.source_addresses)",
+  );
 
 /**
  * One address for a whole flow (login, then the token's requests): the one
@@ -47,7 +55,9 @@ export { REJECTION_PATHS, type RejectionPath } from '../../src/engine/checklist/
  * auth.event_types apply (and a path left out keeps its own name).
  */
 export function eventTypesParam() {
-  return eventTypesSchema.optional();
+  return eventTypesSchema
+    .optional()
+    .describe("the service's event-type values, for this check only; unset: the checklist's auth.event_types");
 }
 
 /**
@@ -60,8 +70,16 @@ export function accountParam(defaultName: string) {
     .regex(/^[a-z][a-z0-9_-]*$/, {
       message: 'expected an account name: probe_account, no_mfa_account or a name under auth.accounts',
     })
-    .default(defaultName);
+    .default(defaultName)
+    .describe('the account the check logs in with: probe_account, no_mfa_account or a name under auth.accounts');
 }
 
+/** How long an expiry proof may wait for a credential to expire (0 = never wait); each check says what it waits for. */
+export const expiryWaitMaxParam = z.number().int().min(0).max(3_600).default(0);
+
 /** Statuses that count as "refused" for a forged or replayed credential. */
-export const refusedStatusesParam = z.array(z.number().int().min(400).max(499)).min(1).default([401, 403]);
+export const refusedStatusesParam = z
+  .array(z.number().int().min(400).max(499))
+  .min(1)
+  .default([401, 403])
+  .describe('statuses that count as "refused" for a forged or replayed credential');

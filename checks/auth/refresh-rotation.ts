@@ -8,6 +8,7 @@ export default defineCheck({
   id: 'auth.refresh-rotation',
   title: 'A refresh token works once; its reuse is refused and revokes the session',
   source: 'control A8 (docs/controls.md#A8): Refresh tokens rotate',
+  docs: 'docs/controls.md#A8',
   remediation:
     'Rotate the refresh token on every use, remember used tokens, and on reuse refuse the request and revoke the whole session (its newer refresh and access tokens).',
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
@@ -15,15 +16,20 @@ export default defineCheck({
   severity: 'high',
   params: z
     .object({
-      /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */
-      source_address: flowSourceAddressParam,
-      /** The account that logs in (with its TOTP). */
-      account: accountParam('probe_account'),
+      source_address: flowSourceAddressParam.describe(
+        "the address the flow comes from; unset: one from the run's pool (target.source_addresses)",
+      ),
+      account: accountParam('probe_account').describe('the account that logs in (with its TOTP)'),
       refused_statuses: refusedStatusesParam,
-      /** Also require the rotated access token to stop working after reuse (services with stateless access tokens may not). */
-      expect_access_revoked: z.boolean().default(false),
+      expect_access_revoked: z
+        .boolean()
+        .default(false)
+        .describe(
+          'also require the rotated access token to stop working after reuse (services with stateless access tokens may not)',
+        ),
     })
     .strict(),
+  strength: { expect_access_revoked: 'requirement', refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {

@@ -21,27 +21,45 @@ import {
 } from '../../src/probes/auth-client.js';
 import { createCookieJar, parseSetCookie } from '../../src/probes/cookie-jar.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
-import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
+import {
+  accountParam,
+  expiryWaitMaxParam,
+  flowAddress,
+  flowSourceAddressParam,
+  refusedStatusesParam,
+} from './params.js';
 import { missingCookieFlags } from './token-transport.js';
 
 export const sessionControlsParams = z
   .object({
-    /** The address the flows come from; unset: one from the run's pool (target.source_addresses). */
-    source_address: flowSourceAddressParam,
-    /** The account that logs in (with its TOTP). */
-    account: accountParam('probe_account'),
+    source_address: flowSourceAddressParam.describe(
+      "the address the flows come from; unset: one from the run's pool (target.source_addresses)",
+    ),
+    account: accountParam('probe_account').describe('the account that logs in (with its TOTP)'),
     refused_statuses: refusedStatusesParam,
-    /**
-     * Prove that a session expires server-side: through auth.sessions.expire_sql, or by waiting
-     * session_ttl_s (at most expiry_wait_max_s). `false` leaves expiry out, visibly.
-     */
-    prove_expiry: z.boolean().default(true),
-    /** The server-side lifetime the service promises, for the waiting proof. */
-    session_ttl_s: z.number().int().min(1).max(3_600).optional(),
-    /** Wait at most this long for a session to expire (0 = never wait: use auth.sessions.expire_sql). */
-    expiry_wait_max_s: z.number().int().min(0).max(3_600).default(0),
-    /** Clock skew past the lifetime the service may allow; the replay waits this much longer. */
-    expiry_leeway_s: z.number().int().min(0).max(600).default(2),
+    prove_expiry: z
+      .boolean()
+      .default(true)
+      .describe(
+        'prove that a session expires server-side: through auth.sessions.expire_sql, or by waiting session_ttl_s (at most expiry_wait_max_s). `false` leaves expiry out, visibly',
+      ),
+    session_ttl_s: z
+      .number()
+      .int()
+      .min(1)
+      .max(3_600)
+      .optional()
+      .describe('the server-side lifetime the service promises, for the waiting proof'),
+    expiry_wait_max_s: expiryWaitMaxParam.describe(
+      'wait at most this long for a session to expire (0 = never wait: use auth.sessions.expire_sql)',
+    ),
+    expiry_leeway_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(2)
+      .describe('clock skew past the lifetime the service may allow; the replay waits this much longer'),
   })
   .strict();
 type SessionControlsParams = z.output<typeof sessionControlsParams>;
@@ -167,6 +185,7 @@ export default defineCheck({
   title:
     'Sessions are rotated at login, their cookie is HttpOnly+Secure+SameSite where it is set, and logout and expiry end them server-side',
   source: 'control A9 (docs/controls.md#A9): Sessions are rotated, protected and ended on the server',
+  docs: 'docs/controls.md#A9',
   severity: 'high',
   remediation:
     "Issue a new session id when the second factor completes (Django: login() cycles the key; never promote the visitor's id), set the session cookie with HttpOnly; Secure; SameSite on that response, delete the session row on logout, and enforce the session's expiry on the server, not only in the cookie.",
@@ -174,6 +193,7 @@ export default defineCheck({
     'A session id the attacker planted, a cookie scripts can read, or a session that outlives logout or its lifetime is a stolen session waiting to be used.',
   effects: 'none',
   params: sessionControlsParams,
+  strength: { prove_expiry: 'requirement', refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [
     `account:${params.account}`,

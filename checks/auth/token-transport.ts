@@ -35,6 +35,7 @@ export default defineCheck({
   title:
     'Tokens travel only in response bodies, Authorization headers or HttpOnly Secure SameSite cookies, never in URLs',
   source: 'control A6 (docs/controls.md#A6): Credentials never travel in URLs',
+  docs: 'docs/controls.md#A6',
   remediation:
     'Return tokens in the JSON body or in cookies flagged HttpOnly; Secure; SameSite, never in a redirect URL, and read them only from the Authorization header (or that cookie), never from ?token= or ?access_token=.',
   rationale: 'URLs end up in access logs, browser history and Referer headers; a token there is a leaked token.',
@@ -42,17 +43,19 @@ export default defineCheck({
   severity: 'high',
   params: z
     .object({
-      /** The address the flow comes from; unset: one from the run's pool (target.source_addresses). */
-      source_address: flowSourceAddressParam,
-      /** The account that logs in (with its TOTP). */
-      account: accountParam('probe_account'),
+      source_address: flowSourceAddressParam.describe(
+        "the address the flow comes from; unset: one from the run's pool (target.source_addresses)",
+      ),
+      account: accountParam('probe_account').describe('the account that logs in (with its TOTP)'),
       query_parameters: z
         .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
         .min(1)
-        .default(['token', 'access_token']),
+        .default(['token', 'access_token'])
+        .describe('query parameters a token is offered in (?access_token=…): none may be accepted'),
       refused_statuses: refusedStatusesParam,
     })
     .strict(),
+  strength: { query_parameters: 'verified', refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {

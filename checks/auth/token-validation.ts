@@ -25,7 +25,7 @@ import {
   WELL_KNOWN_SECRETS,
 } from '../../src/probes/auth-tokens.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
-import { accountParam, refusedStatusesParam, sourceAddress } from './params.js';
+import { accountParam, expiryWaitMaxParam, refusedStatusesParam, sourceAddress } from './params.js';
 
 interface Forgery {
   name: string;
@@ -36,36 +36,63 @@ interface Forgery {
 
 export const tokenValidationParams = z
   .object({
-    /**
-     * Addresses the forged tokens come from, in turn ([] = the operating system's choice); unset: each
-     * forged token from the run's pool (target.source_addresses), so the rejections stay under the IP-block threshold.
-     */
-    source_addresses: z.array(sourceAddress).optional(),
+    source_addresses: z
+      .array(sourceAddress)
+      .optional()
+      .describe(
+        "addresses the forged tokens come from, in turn ([] = the operating system's choice); unset: each forged token from the run's pool (target.source_addresses), so the rejections stay under the IP-block threshold",
+      ),
     refused_statuses: refusedStatusesParam,
-    weak_secrets: z.array(z.string().min(1)).default([...WELL_KNOWN_SECRETS]),
-    /** ctx.env variable with the service's test signing key (PEM, or the secret for HS*): enables expired and missing-claim tokens. */
-    signing_key_env: z.string().min(1).optional(),
-    /** ctx.env variable with the service's public key (PEM), for the HMAC key-confusion probe. */
-    public_key_env: z.string().min(1).optional(),
-    signing_alg: z.string().min(2).optional(),
-    /** Claims whose absence must make a token invalid (with a signing key). */
-    required_claims: z.array(z.string().min(1)).default(['exp', 'sub']),
-    /**
-     * Prove that expired tokens are refused. Needs a way to present one: the signing key, or time to
-     * let the probe's real token expire (expiry_wait_max_s). `false` leaves expiry out, visibly.
-     */
-    prove_expiry: z.boolean().default(true),
-    /**
-     * For an opaque session credential: prove expiry by ageing a session of the gate's own through
-     * auth.sessions.expire_sql (needs the database), then presenting it.
-     */
-    session_expiry_sql: z.boolean().default(false),
-    /** The account whose real token the forgeries imitate. */
-    account: accountParam('probe_account'),
-    /** Without a signing key: wait at most this long for the real token to expire, then replay it (0 = never wait). */
-    expiry_wait_max_s: z.number().int().min(0).max(3_600).default(0),
-    /** Clock skew the service may allow past `exp`; the replay waits this much longer. */
-    expiry_leeway_s: z.number().int().min(0).max(600).default(30),
+    weak_secrets: z
+      .array(z.string().min(1))
+      .default([...WELL_KNOWN_SECRETS])
+      .describe('well-known and default secrets: a token signed with any of them must be refused'),
+    signing_key_env: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "environment variable (passed by the checklist) with the service's test signing key (PEM, or the secret for HS*): enables expired and missing-claim tokens",
+      ),
+    public_key_env: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "environment variable (passed by the checklist) with the service's public key (PEM), for the HMAC key-confusion probe",
+      ),
+    signing_alg: z
+      .string()
+      .min(2)
+      .optional()
+      .describe("algorithm the test tokens are signed with (default: the real token's alg)"),
+    required_claims: z
+      .array(z.string().min(1))
+      .default(['exp', 'sub'])
+      .describe('claims whose absence must make a token invalid (with a signing key)'),
+    prove_expiry: z
+      .boolean()
+      .default(true)
+      .describe(
+        "prove that expired tokens are refused. Needs a way to present one: the signing key, or time to let the probe's real token expire (expiry_wait_max_s). `false` leaves expiry out, visibly",
+      ),
+    session_expiry_sql: z
+      .boolean()
+      .default(false)
+      .describe(
+        "for an opaque session credential: prove expiry by ageing a session of the gate's own through auth.sessions.expire_sql (needs the database), then presenting it",
+      ),
+    account: accountParam('probe_account').describe('the account whose real token the forgeries imitate'),
+    expiry_wait_max_s: expiryWaitMaxParam.describe(
+      'without a signing key: wait at most this long for the real token to expire, then replay it (0 = never wait)',
+    ),
+    expiry_leeway_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(30)
+      .describe('clock skew the service may allow past `exp`; the replay waits this much longer'),
   })
   .strict()
   .refine(
@@ -277,12 +304,19 @@ export default defineCheck({
   id: 'auth.token-validation',
   title: 'Only tokens the service signed, unexpired and complete, are accepted',
   source: 'control A7 (docs/controls.md#A7): Tokens are fully validated',
+  docs: 'docs/controls.md#A7',
   remediation:
     'Verify tokens with an explicit algorithm allow-list (RS256 or EdDSA), never `none`, never HMAC with the public key; sign with a strong secret or key loaded from the environment; require exp and the other mandatory claims.',
   rationale: 'A forged or expired token that is accepted is a bypass of every other control.',
   effects: 'none',
   severity: 'critical',
   params: tokenValidationParams,
+  strength: {
+    weak_secrets: 'verified',
+    required_claims: 'verified',
+    refused_statuses: 'accepted',
+    prove_expiry: 'requirement',
+  },
   probeAddresses: (params) => params.source_addresses ?? [],
   requires: (params) => [
     `account:${params.account}` as const,

@@ -12,16 +12,29 @@ import type { CheckContext, ChecklistRequirement } from '../../src/engine/types.
 import type { CommandSpec } from '../../src/probes/process.js';
 
 export const commandParams = {
-  command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]),
-  /** Run `command` (a string) through /bin/sh; an argv array never needs a shell. */
-  shell: z.boolean().default(false),
-  /** Working directory relative to the repository. */
-  cwd: z.string().default('.'),
-  /** Explicit environment for the command. */
-  env: z.record(z.string(), z.string()).default({}),
-  /** Variables copied from the gate's environment when set there (PATH is needed to find programs). */
-  inherit_env: z.array(z.string()).default(['PATH', 'HOME', 'LANG', 'TMPDIR']),
+  command: z
+    .union([z.array(z.string().min(1)).min(1), z.string().min(1)])
+    .describe('what to run: an argv list, or a string run through /bin/sh with shell: true'),
+  shell: z
+    .boolean()
+    .default(false)
+    .describe('run `command` (a string) through /bin/sh; an argv array never needs a shell'),
+  cwd: z.string().default('.').describe('working directory relative to the repository'),
+  env: z.record(z.string(), z.string()).default({}).describe('explicit environment for the command'),
+  inherit_env: z
+    .array(z.string())
+    .default(['PATH', 'HOME', 'LANG', 'TMPDIR'])
+    .describe("variables copied from the gate's environment when set there (PATH is needed to find programs)"),
 };
+
+/** How long a stopped command gets between SIGTERM and SIGKILL. */
+export const gracePeriodParam = z
+  .number()
+  .int()
+  .positive()
+  .max(60_000)
+  .default(5_000)
+  .describe('time between SIGTERM and SIGKILL when the command (and everything it started) is stopped');
 
 export interface CommandParamValues {
   command: string[] | string;

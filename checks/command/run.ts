@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCheck } from '../../src/engine/types.js';
 import { lastLines } from '../../src/probes/process.js';
-import { buildCommandSpec, commandParams, inheritedEnv, registerEnvSecrets } from './command-spec.js';
+import { buildCommandSpec, commandParams, gracePeriodParam, inheritedEnv, registerEnvSecrets } from './command-spec.js';
 
 const TAIL_LINES = 20;
 
@@ -15,21 +15,27 @@ export default defineCheck({
   id: 'command.run',
   title: 'A named gate command (lint, tests, static analysis, dependency audit) runs and exits 0',
   source: 'control O1 (docs/controls.md#O1): The gates run before every deploy',
+  docs: 'docs/controls.md#O1',
   remediation:
     'Run the command locally, fix what it reports (or the cause of the timeout), and keep it as a required gate.',
   effects: 'runs-commands',
   severity: 'medium',
   params: z
     .object({
-      /** What the gate is, e.g. `npm audit` or `bandit`; shown in the report. */
-      name: z.string().min(1),
+      name: z.string().min(1).describe('what the gate is, e.g. `npm audit` or `bandit`; shown in the report'),
       ...commandParams,
-      timeout_ms: z.number().int().positive().max(3_600_000).default(300_000),
-      /** Time between SIGTERM and SIGKILL when the command is stopped. */
-      grace_ms: z.number().int().positive().max(60_000).default(5_000),
+      timeout_ms: z
+        .number()
+        .int()
+        .positive()
+        .max(3_600_000)
+        .default(300_000)
+        .describe('a command still running after this long is stopped, and the check is an error'),
+      grace_ms: gracePeriodParam,
     })
     .strict(),
   requires: inheritedEnv,
+  strength: { timeout_ms: 'lower' },
   async run(ctx, params) {
     const built = buildCommandSpec(ctx, params);
     if ('problem' in built) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { lastLines } from '../../src/probes/process.js';
-import { buildCommandSpec, commandParams, inheritedEnv, registerEnvSecrets } from './command-spec.js';
+import { buildCommandSpec, commandParams, gracePeriodParam, inheritedEnv, registerEnvSecrets } from './command-spec.js';
 
 const TAIL_LINES = 20;
 
@@ -25,6 +25,7 @@ export default defineCheck({
   id: 'command.runbook',
   title: "The runbook's start command brings the service up healthy and it stops cleanly on SIGTERM",
   source: 'control O2 (docs/controls.md#O2): The service starts from its written runbook',
+  docs: 'docs/controls.md#O2',
   remediation:
     'Make the documented start command self-sufficient (migrations, config from the environment), expose a health ' +
     'endpoint, and handle SIGTERM by closing listeners and exiting within the grace period.',
@@ -32,17 +33,35 @@ export default defineCheck({
   severity: 'low',
   params: z
     .object({
-      name: z.string().min(1).default('runbook'),
+      name: z.string().min(1).default('runbook').describe('what the runbook is called in the report'),
       ...commandParams,
-      /** Absolute URL, or a path resolved against the target URL. */
-      health_url: z.string().min(1),
-      expect_status: z.number().int().min(100).max(599).default(200),
-      startup_timeout_ms: z.number().int().positive().max(600_000).default(30_000),
-      poll_interval_ms: z.number().int().positive().max(10_000).default(250),
-      grace_ms: z.number().int().positive().max(60_000).default(5_000),
+      health_url: z.string().min(1).describe('absolute URL, or a path resolved against the target URL'),
+      expect_status: z
+        .number()
+        .int()
+        .min(100)
+        .max(599)
+        .default(200)
+        .describe('the status health_url must answer once the service is up'),
+      startup_timeout_ms: z
+        .number()
+        .int()
+        .positive()
+        .max(600_000)
+        .default(30_000)
+        .describe('how long the service may take to answer health_url'),
+      poll_interval_ms: z
+        .number()
+        .int()
+        .positive()
+        .max(10_000)
+        .default(250)
+        .describe('time between two requests to health_url while the service starts'),
+      grace_ms: gracePeriodParam,
     })
     .strict(),
   requires: inheritedEnv,
+  strength: { startup_timeout_ms: 'lower' },
   async run(ctx, params) {
     const built = buildCommandSpec(ctx, params);
     if ('problem' in built) return { status: 'error', summary: `${params.name}: ${built.problem}`, observations: [] };

@@ -16,6 +16,7 @@ export default defineCheck({
   id: 'http.admin-console',
   title: 'No framework admin console is reachable without authentication at its default path',
   source: 'control S6 (docs/controls.md#S6): No administration console without authentication',
+  docs: 'docs/controls.md#S6',
   severity: 'high',
   remediation:
     'Remove the admin console from the public deployment (Django: do not route admin.site.urls, or serve it on an internal host), or put it behind the network allow-list or SSO in front of the service.',
@@ -24,10 +25,13 @@ export default defineCheck({
   effects: 'none',
   params: z
     .object({
-      /** More console paths to probe (a renamed Django admin, say). */
-      extra_paths: z.array(z.string().regex(/^\//, { message: 'expected a path starting with /' })).default([]),
+      extra_paths: z
+        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+        .default([])
+        .describe('more console paths to probe (a renamed Django admin, say)'),
     })
     .strict(),
+  strength: { extra_paths: 'verified' },
   async run(ctx, params) {
     const consoles = [
       ...ADMIN_CONSOLES,

@@ -98,6 +98,7 @@ export default defineCheck({
   id: 'http.auth-required',
   title: 'Protected paths answer 401 without valid credentials, unknown protected sub-paths too; public paths stay 200',
   source: 'control S1 (docs/controls.md#S1): Authentication on every endpoint but health, enforced centrally',
+  docs: 'docs/controls.md#S1',
   remediation:
     'Authenticate in one hook that runs for every request under the protected prefixes before routing (Fastify: an onRequest hook, so unknown routes answer 401, not 404), verify the JWT signature with a pinned algorithm, and reject everything else with 401.',
   effects: 'none',
@@ -110,17 +111,33 @@ export default defineCheck({
         .default([
           { path: '/api/v1/users/me', methods: ['GET'] },
           { path: '/api/v1/notes', methods: ['GET', 'POST'] },
-        ]),
-      /** Prefixes under which every path, even one that does not exist, must demand authentication. */
-      prefixes: z.array(pathSchema.regex(/\/$/, { message: 'expected a prefix ending with /' })).default(['/api/v1/']),
-      /** Paths that must stay reachable without credentials. */
-      public: z.array(pathSchema).default(['/health']),
-      /** Statuses that count as a rejection. */
-      rejection_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([401]),
-      /** Spellings of each protected path probed without credentials; none of them may answer 2xx. */
-      variants: z.array(z.enum(PATH_VARIANTS)).default([...PATH_VARIANTS]),
+        ])
+        .describe(
+          'protected routes (path and methods): each must refuse no credentials, garbage and forged tokens with a rejection status',
+        ),
+      prefixes: z
+        .array(pathSchema.regex(/\/$/, { message: 'expected a prefix ending with /' }))
+        .default(['/api/v1/'])
+        .describe('prefixes under which every path, even one that does not exist, must demand authentication'),
+      public: z.array(pathSchema).default(['/health']).describe('paths that must stay reachable without credentials'),
+      rejection_statuses: z
+        .array(z.number().int().min(400).max(499))
+        .min(1)
+        .default([401])
+        .describe('statuses that count as a rejection'),
+      variants: z
+        .array(z.enum(PATH_VARIANTS))
+        .default([...PATH_VARIANTS])
+        .describe('spellings of each protected path probed without credentials; none of them may answer 2xx'),
     })
     .strict(),
+  strength: {
+    protected: 'verified',
+    prefixes: 'verified',
+    public: 'accepted',
+    rejection_statuses: 'accepted',
+    variants: 'verified',
+  },
   async run(ctx, params) {
     const credentials = forgedCredentials(ctx.clock.now());
     const [noCredentials] = credentials;

@@ -86,23 +86,30 @@ export default defineCheck({
   id: 'http.cors',
   title: 'CORS never reflects a foreign origin and never combines * with credentials',
   source: 'control S4 (docs/controls.md#S4): Cross-origin access only for known frontends',
+  docs: 'docs/controls.md#S4',
   remediation:
     'Configure CORS with an explicit allow-list of your own frontends (or none at all); never echo the request Origin, never allow the null origin, and never send Access-Control-Allow-Credentials: true with a wildcard.',
   effects: 'none',
   severity: 'high',
   params: z
     .object({
-      /** Paths to probe: a public one and a protected one by default. */
       paths: z
         .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
         .min(1)
-        .default(['/health', '/api/v1/users/me']),
-      /** Origins that must not be granted access. */
-      foreign_origins: z.array(z.string().min(1)).min(1).default(['https://evil.example', 'null']),
-      /** Also send origins derived from the target's host name (see the module comment). */
-      derived_origins: z.boolean().default(true),
+        .default(['/health', '/api/v1/users/me'])
+        .describe('paths to probe: a public one and a protected one by default'),
+      foreign_origins: z
+        .array(z.string().min(1))
+        .min(1)
+        .default(['https://evil.example', 'null'])
+        .describe('origins that must not be granted access'),
+      derived_origins: z
+        .boolean()
+        .default(true)
+        .describe("also send origins derived from the target's host name (see the module comment)"),
     })
     .strict(),
+  strength: { paths: 'verified', foreign_origins: 'verified', derived_origins: 'requirement' },
   async run(ctx, params) {
     const derived = params.derived_origins ? derivedHostileOrigins(ctx.target.url) : [];
     const whyOf = new Map(derived.map((entry) => [entry.origin, entry.why]));

@@ -18,6 +18,7 @@ export default defineCheck({
   id: 'http.debug-pages',
   title: 'No error answer is a framework debug page listing routes, settings or code',
   source: 'control S7 (docs/controls.md#S7): No debug pages in production',
+  docs: 'docs/controls.md#S7',
   severity: 'medium',
   remediation:
     'Turn debug mode off in production (Django: DEBUG = False with ALLOWED_HOSTS; Flask: no debug=True; Rails: consider_all_requests_local = false; Laravel: APP_DEBUG=false; NODE_ENV=production) and serve plain error pages.',
@@ -27,13 +28,20 @@ export default defineCheck({
     .object({
       prefixes: z
         .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
-        .default(['/api/v1/']),
-      /** The login path gets a malformed JSON body (a parser error is a classic way to a technical 500). */
-      login_path: z.string().regex(/^\//).optional(),
-      /** More requests known to fail on this service (a path that raises, say). */
-      extra_paths: z.array(z.string().regex(/^\//, { message: 'expected a path starting with /' })).default([]),
+        .default(['/api/v1/'])
+        .describe('API prefixes under which an unknown path is requested too'),
+      login_path: z
+        .string()
+        .regex(/^\//)
+        .optional()
+        .describe('the login path gets a malformed JSON body (a parser error is a classic way to a technical 500)'),
+      extra_paths: z
+        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+        .default([])
+        .describe('more requests known to fail on this service (a path that raises, say)'),
     })
     .strict(),
+  strength: { prefixes: 'verified', extra_paths: 'verified' },
   async run(ctx, params) {
     const missing = `secgate-no-such-page-${randomBytes(6).toString('hex')}`;
     const loginPath = params.login_path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';

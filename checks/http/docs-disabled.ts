@@ -107,24 +107,30 @@ export default defineCheck({
   id: 'http.docs-disabled',
   title: 'API documentation (Swagger, ReDoc, OpenAPI, GraphQL introspection) is not served publicly',
   source: 'control S2 (docs/controls.md#S2): No endpoint inventory for an attacker',
+  docs: 'docs/controls.md#S2',
   remediation:
     'Disable the documentation routes in production (FastAPI: docs_url=None, redoc_url=None, openapi_url=None; Fastify: do not register @fastify/swagger-ui) or put them behind the same authentication as the API; disable GraphQL introspection.',
   effects: 'none',
   severity: 'medium',
   params: z
     .object({
-      /** Further paths to probe with GET, e.g. an admin console. */
-      extra_paths: z.array(z.string().regex(/^\//, { message: 'expected a path starting with /' })).default([]),
-      /** API prefixes under which every well-known docs path is probed too (as http.auth-required's prefixes). */
+      extra_paths: z
+        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+        .default([])
+        .describe('further paths to probe with GET, e.g. an admin console'),
       prefixes: z
         .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
-        .default(['/api/v1/']),
-      /** The GraphQL endpoint to send an introspection query to; `false` to skip. */
+        .default(['/api/v1/'])
+        .describe(
+          "API prefixes under which every well-known docs path is probed too (as http.auth-required's prefixes)",
+        ),
       graphql_path: z
         .union([z.string().regex(/^\//, { message: 'expected a path starting with /' }), z.literal(false)])
-        .default('/graphql'),
+        .default('/graphql')
+        .describe('the GraphQL endpoint to send an introspection query to; `false` to skip'),
     })
     .strict(),
+  strength: { extra_paths: 'verified', prefixes: 'verified' },
   async run(ctx, params) {
     const requests: { method: string; path: string; body?: string }[] = [
       ...docsPathsToProbe(params.prefixes, params.extra_paths).map((path) => ({ method: 'GET', path })),

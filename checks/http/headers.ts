@@ -228,17 +228,20 @@ export function judgeSecurityHeaders(headers: HttpResponse['headers'], policy: H
 
 const responseProbeSchema = z
   .object({
-    /** What this response stands for in the evidence, e.g. `unknown path`. */
-    label: z.string().min(1),
+    label: z.string().min(1).describe('what this response stands for in the evidence, e.g. `unknown path`'),
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     path: z.string().regex(/^\//, { message: 'expected a path starting with /' }),
     body: z.string().optional(),
     content_type: z.string().optional(),
-    /**
-     * The status this request is meant to provoke (e.g. 404 for an unknown path). When another comes
-     * back, the evidence says that class of response was not observed.
-     */
-    expect_status: z.number().int().min(100).max(599).optional(),
+    expect_status: z
+      .number()
+      .int()
+      .min(100)
+      .max(599)
+      .optional()
+      .describe(
+        'the status this request is meant to provoke (e.g. 404 for an unknown path). When another comes back, the evidence says that class of response was not observed',
+      ),
   })
   .strict();
 type ResponseProbe = z.output<typeof responseProbeSchema>;
@@ -284,20 +287,41 @@ export default defineCheck({
   id: 'http.headers',
   title: 'Security headers (HSTS, framing, nosniff, CSP) are on every response, with no version banners',
   source: 'control S3 (docs/controls.md#S3): Security headers on every response',
+  docs: 'docs/controls.md#S3',
   remediation:
     'Set the headers in a hook that runs for every response, errors included (Fastify: onSend; nginx: add_header … always): Strict-Transport-Security max-age=31536000 or more, X-Frame-Options DENY (or CSP frame-ancestors), X-Content-Type-Options nosniff, a Content-Security-Policy; remove version numbers from Server and X-Powered-By.',
   effects: 'none',
   severity: 'medium',
   params: z
     .object({
-      hsts_min_max_age: z.number().int().nonnegative().default(31_536_000),
-      hsts_include_subdomains: z.boolean().default(false),
-      /** `fail-on-version`: a Server / X-Powered-By value with a version number fails; `report`: only recorded. */
-      banners: z.enum(['fail-on-version', 'report']).default('fail-on-version'),
-      /** The responses to inspect; defaults to health, a 401, a 404 and a malformed-JSON error. */
-      responses: z.array(responseProbeSchema).min(1).optional(),
+      hsts_min_max_age: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(31_536_000)
+        .describe('the least Strict-Transport-Security max-age accepted, in seconds (default: one year)'),
+      hsts_include_subdomains: z
+        .boolean()
+        .default(false)
+        .describe('also require includeSubDomains in Strict-Transport-Security'),
+      banners: z
+        .enum(['fail-on-version', 'report'])
+        .default('fail-on-version')
+        .describe(
+          '`fail-on-version`: a Server / X-Powered-By value with a version number fails; `report`: only recorded',
+        ),
+      responses: z
+        .array(responseProbeSchema)
+        .min(1)
+        .optional()
+        .describe('the responses to inspect; defaults to health, a 401, a 404 and a malformed-JSON error'),
     })
     .strict(),
+  strength: {
+    hsts_min_max_age: 'higher',
+    hsts_include_subdomains: 'requirement',
+    banners: ['report', 'fail-on-version'],
+  },
   async run(ctx, params) {
     const policy: HeaderPolicy = {
       hstsMinMaxAge: params.hsts_min_max_age,

@@ -109,32 +109,56 @@ export default defineCheck({
   id: 'http.redirect',
   title: 'Plain HTTP redirects permanently to HTTPS on the same host and path, or is refused',
   source: 'control T1 (docs/controls.md#T1): HTTPS answers; plain HTTP never serves content',
+  docs: 'docs/controls.md#T1',
   remediation:
     'Serve nothing over plain HTTP: answer every request on the HTTP port with 301 or 308 to https://<same host><same path and query>, or close the port entirely.',
   effects: 'none',
   severity: 'medium',
   params: z
     .object({
-      /** Paths requested over plain HTTP; include one with a query string. */
       paths: z
         .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
         .min(1)
-        .default(['/', '/health', '/api/v1/users/me?secgate-probe=1']),
-      /** Redirect statuses that count; 302/307 are temporary and not cached by clients. */
-      statuses: z.array(z.number().int().min(300).max(399)).min(1).default([301, 308]),
-      /** A refused connection (no plain-HTTP listener at all) satisfies the control. */
-      allow_refused: z.boolean().default(true),
-      /**
-       * When http_url names another port and refuses, this port is probed too: a refusal on a
-       * port nobody uses proves nothing about the port browsers actually try.
-       */
-      standard_port: z.number().int().min(1).max(65535).default(80),
-      /** Hosts a redirect may point to besides the http_url and url hosts (always on target.url's port). */
-      allowed_hosts: z.array(z.string().min(1)).default([]),
-      /** A redirect's body may be a short "moved" page, never more than this. */
-      max_body_bytes: z.number().int().min(0).max(1_048_576).default(4096),
+        .default(['/', '/health', '/api/v1/users/me?secgate-probe=1'])
+        .describe('paths requested over plain HTTP; include one with a query string'),
+      statuses: z
+        .array(z.number().int().min(300).max(399))
+        .min(1)
+        .default([301, 308])
+        .describe('redirect statuses that count; 302/307 are temporary and not cached by clients'),
+      allow_refused: z
+        .boolean()
+        .default(true)
+        .describe('a refused connection (no plain-HTTP listener at all) satisfies the control'),
+      standard_port: z
+        .number()
+        .int()
+        .min(1)
+        .max(65535)
+        .default(80)
+        .describe(
+          'when http_url names another port and refuses, this port is probed too: a refusal on a port nobody uses proves nothing about the port browsers actually try',
+        ),
+      allowed_hosts: z
+        .array(z.string().min(1))
+        .default([])
+        .describe("hosts a redirect may point to besides the http_url and url hosts (always on target.url's port)"),
+      max_body_bytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(1_048_576)
+        .default(4096)
+        .describe('a redirect\'s body may be a short "moved" page, never more than this'),
     })
     .strict(),
+  strength: {
+    paths: 'verified',
+    statuses: 'accepted',
+    allow_refused: 'exception',
+    allowed_hosts: 'accepted',
+    max_body_bytes: 'lower',
+  },
   requires: () => ['target.http_url'],
   async run(ctx, params) {
     const httpUrl = ctx.target.http_url;

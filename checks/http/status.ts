@@ -14,20 +14,27 @@ export default defineCheck({
   id: 'http.status',
   title: 'A path answers the expected status over HTTPS with the configured CA',
   source: 'control T1 (docs/controls.md#T1): HTTPS answers; plain HTTP never serves content',
+  docs: 'docs/controls.md#T1',
   remediation:
     'Make sure the service is running behind the TLS endpoint named in target.url, that its certificate chains to target.ca_file, and that the path answers the expected status.',
   effects: 'none',
   severity: 'medium',
   params: z
     .object({
-      path: z.string().regex(/^\//, { message: 'expected a path starting with /' }).default('/health'),
-      method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-      /** One status or a list of acceptable statuses. */
+      path: z
+        .string()
+        .regex(/^\//, { message: 'expected a path starting with /' })
+        .default('/health')
+        .describe('the path requested over HTTPS'),
+      method: z
+        .enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+        .default('GET')
+        .describe('the request method'),
       status: z
         .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
-        .default(200),
-      /** A substring the body must contain, e.g. `"status":"ok"`. */
-      body_contains: z.string().min(1).optional(),
+        .default(200)
+        .describe('one status or a list of acceptable statuses'),
+      body_contains: z.string().min(1).optional().describe('a substring the body must contain, e.g. `"status":"ok"`'),
     })
     .strict(),
   async run(ctx, params) {

@@ -69,29 +69,50 @@ export default defineCheck({
   id: 'http.strict-input',
   title: 'Request bodies are validated strictly: unknown fields, malformed JSON, oversized and mistyped bodies are 4xx',
   source: 'control S5 (docs/controls.md#S5): Strict input',
+  docs: 'docs/controls.md#S5',
   remediation:
     'Declare a JSON schema for every route with additionalProperties: false (Pydantic: extra="forbid"), keep the JSON parser that rejects __proto__, set a body limit (Fastify bodyLimit, nginx client_max_body_size) and accept only application/json on JSON routes.',
   effects: 'none',
   severity: 'medium',
   params: z
     .object({
-      /** The endpoint to probe; defaults to the checklist's auth.login.path. */
-      path: z.string().regex(/^\//, { message: 'expected a path starting with /' }).optional(),
-      method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-      /** A body the endpoint accepts as valid (it may still fail, e.g. 401); defaults to a login for a nonexistent user. */
-      body: z.record(z.string(), z.unknown()).optional(),
-      unknown_field: z.string().min(1).default('is_admin'),
-      /** Statuses that count as "rejected as invalid input". */
-      rejection_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([400, 422]),
-      content_type_statuses: z.array(z.number().int().min(400).max(499)).min(1).default([400, 415, 422]),
+      path: z
+        .string()
+        .regex(/^\//, { message: 'expected a path starting with /' })
+        .optional()
+        .describe("the endpoint to probe; defaults to the checklist's auth.login.path"),
+      method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('the method the bodies are sent with'),
+      body: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe(
+          'A body the endpoint accepts as valid (it may still fail, e.g. 401); defaults to a login for a nonexistent user',
+        ),
+      unknown_field: z
+        .string()
+        .min(1)
+        .default('is_admin')
+        .describe('a field the endpoint does not declare, added to the valid body: it must be rejected'),
+      rejection_statuses: z
+        .array(z.number().int().min(400).max(499))
+        .min(1)
+        .default([400, 422])
+        .describe('statuses that count as "rejected as invalid input"'),
+      content_type_statuses: z
+        .array(z.number().int().min(400).max(499))
+        .min(1)
+        .default([400, 415, 422])
+        .describe('statuses that count as "rejected" for a body sent with a wrong content type'),
       oversize_bytes: z
         .number()
         .int()
         .min(1024)
         .max(64 * 1024 * 1024)
-        .default(2 * 1024 * 1024),
+        .default(2 * 1024 * 1024)
+        .describe('size of the oversized body, which must be refused with 413'),
     })
     .strict(),
+  strength: { rejection_statuses: 'accepted', content_type_statuses: 'accepted' },
   async run(ctx, params) {
     const path = params.path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';
     const usernameField = ctx.auth?.login.username_field ?? 'username';

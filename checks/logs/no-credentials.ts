@@ -30,22 +30,34 @@ import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } fro
 
 const params = z
   .object({
-    /** The service's log file, relative to the checklist's directory. */
-    log_file: z.string().min(1).optional(),
-    /** Or a command that prints the logs (argv), e.g. [docker, logs, --since, 5m, api]. */
-    log_command: z.array(z.string().min(1)).min(1).optional(),
-    /**
-     * The address the canary requests come from (they are failed logins and bad tokens); unset: addresses
-     * from the run's pool (target.source_addresses), so they never count against the gate's own address.
-     */
-    source_address: z.string().optional(),
-    /** The longest the check waits for the closing request's log line, from the canary requests on. */
-    settle_ms: z.number().int().positive().max(120_000).default(10_000),
-    /**
-     * How long the check keeps reading after the closing request's line appeared, for lines a logger writes
-     * out of order (a background task that logs the request after answering it). Raise it for such loggers.
-     */
-    grace_ms: z.number().int().nonnegative().max(60_000).default(500),
+    log_file: z.string().min(1).optional().describe("the service's log file, relative to the checklist's directory"),
+    log_command: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('instead of log_file: a command that prints the logs (argv), e.g. [docker, logs, --since, 5m, api]'),
+    source_address: z
+      .string()
+      .optional()
+      .describe(
+        "the address the canary requests come from (they are failed logins and bad tokens); unset: addresses from the run's pool (target.source_addresses), so they never count against the gate's own address",
+      ),
+    settle_ms: z
+      .number()
+      .int()
+      .positive()
+      .max(120_000)
+      .default(10_000)
+      .describe("the longest the check waits for the closing request's log line, from the canary requests on"),
+    grace_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(60_000)
+      .default(500)
+      .describe(
+        'how long the check keeps reading after the closing request was logged, for lines a logger writes out of order (a background task that logs a request after answering it); raise it for such loggers',
+      ),
   })
   .strict()
   .refine((value) => (value.log_file === undefined) !== (value.log_command === undefined), {
@@ -178,6 +190,7 @@ export default defineCheck({
   id: 'logs.no-credentials',
   title: 'Credentials sent to the service never appear in its logs',
   source: 'control L1 (docs/controls.md#L1): Credentials are never logged',
+  docs: 'docs/controls.md#L1',
   remediation:
     'Log operational context only (request id, method, path without query string, status, duration); never the Authorization header, cookies, request bodies or query strings, and keep diagnose/traceback-locals logging off in production.',
   rationale:
@@ -186,6 +199,8 @@ export default defineCheck({
   severity: 'high',
   params,
   probeAddresses: (options) => [options.source_address],
+  // Reading longer sees more of what a slow logger writes.
+  strength: { settle_ms: 'higher', grace_ms: 'higher' },
   async run(ctx, options) {
     let reader: LogReader;
     try {

@@ -10,8 +10,9 @@ import {
 } from '../../src/secrets/assignments.js';
 import { acceptedBy, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { type ContentScan, ContentScanner, scanContent } from '../../src/secrets/content.js';
-import { inScope, pathMatches, scopePathSchema } from '../../src/secrets/paths.js';
+import { inScope, pathMatches } from '../../src/secrets/paths.js';
 import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
+import { scopePathsParam } from './params.js';
 
 interface FileFinding {
   observation: Observation;
@@ -39,6 +40,7 @@ export default defineCheck({
   title:
     'Tracked files hold no secrets: named secrets only as placeholders in .env.example, no tokens or keys, .env ignored',
   source: 'control K2 (docs/controls.md#K2): No secret in the tracked files',
+  docs: 'docs/controls.md#K2',
   remediation:
     'Move the value to the deployment environment or secret store, rotate it (it is already in git), put only ' +
     'placeholders (`changeme`, `<generate-me>`, an environment reference) in .env.example, and add `.env` to .gitignore.',
@@ -48,26 +50,38 @@ export default defineCheck({
     .object({
       names: z
         .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
-        .default(['JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'AUTH_SECRET', 'DATABASE_URL', 'AUTH_BASIC_PASSWORD']),
-      /** Tracked files larger than this are not held in memory: they are scanned as a stream. */
+        .default(['JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'AUTH_SECRET', 'DATABASE_URL', 'AUTH_BASIC_PASSWORD'])
+        .describe(
+          'secret variable names: no tracked file may assign them a value (placeholders in .env.example excepted)',
+        ),
       max_file_bytes: z
         .number()
         .int()
         .positive()
-        .default(2 * 1024 * 1024),
-      /** Paths that must be ignored by git, relative to the repository's top level. */
-      must_ignore: z.array(z.string().min(1)).default(['.env']),
-      /** Tracked paths not scanned (test fixtures with fake credentials); listed in the evidence. */
-      ignore_paths: z.array(z.string().min(1)).default([]),
-      /**
-       * Only these paths, relative to the repository's top level (a service in a monorepo:
-       * `[services/auth]`). Default: the whole repository.
-       */
-      paths: z.array(scopePathSchema).min(1).optional(),
-      /** JSON baseline of accepted findings (fingerprint + reason), relative to the checklist's directory. */
-      baseline: z.string().min(1).optional(),
+        .default(2 * 1024 * 1024)
+        .describe('tracked files larger than this are not held in memory: they are scanned as a stream'),
+      must_ignore: z
+        .array(z.string().min(1))
+        .default(['.env'])
+        .describe("paths that must be ignored by git, relative to the repository's top level"),
+      ignore_paths: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('tracked paths not scanned (test fixtures with fake credentials); listed in the evidence'),
+      paths: scopePathsParam,
+      baseline: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("JSON baseline of accepted findings (fingerprint + reason), relative to the checklist's directory"),
     })
     .strict(),
+  strength: {
+    names: 'verified',
+    must_ignore: 'verified',
+    ignore_paths: 'accepted',
+    max_file_bytes: 'higher',
+  },
   async run(ctx, params) {
     const observations: Observation[] = [];
     const findings: FileFinding[] = [];

@@ -11,7 +11,8 @@ import {
   placeOf,
   type SecretFinding,
 } from '../../src/secrets/findings.js';
-import { inScope, scopePathSchema } from '../../src/secrets/paths.js';
+import { inScope } from '../../src/secrets/paths.js';
+import { scopePathsParam } from './params.js';
 
 /** Absent objects named one by one in the evidence; beyond that they are counted. */
 const MAX_LISTED_ABSENT = 1000;
@@ -47,6 +48,7 @@ export default defineCheck({
   id: 'repo.history',
   title: 'No .env file and no secret was ever committed, on any branch, tag, remote-tracking ref or stash',
   source: 'control K3 (docs/controls.md#K3): No secret anywhere in the git history',
+  docs: 'docs/controls.md#K3',
   remediation:
     'Rotate every reported secret now (deleting it from history does not un-leak it), then rewrite history with ' +
     'git filter-repo if policy requires. Accept reviewed, harmless findings in the baseline file with a reason. ' +
@@ -55,23 +57,25 @@ export default defineCheck({
   severity: 'high',
   params: z
     .object({
-      /** JSON baseline of accepted findings, relative to the checklist's directory. */
-      baseline: z.string().min(1).optional(),
-      /** Also scan blobs no ref reaches (dropped stashes, amended commits); they have no commit to name. */
-      include_unreachable: z.boolean().default(false),
-      /** Blobs above this size are not held in memory: they are scanned as a stream. */
+      baseline: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("JSON baseline of accepted findings, relative to the checklist's directory"),
+      include_unreachable: z
+        .boolean()
+        .default(false)
+        .describe('also scan blobs no ref reaches (dropped stashes, amended commits); they have no commit to name'),
       max_blob_bytes: z
         .number()
         .int()
         .positive()
-        .default(8 * 1024 * 1024),
-      /**
-       * Only these paths, relative to the repository's top level (a service in a monorepo:
-       * `[services/auth]`). Default: the whole repository.
-       */
-      paths: z.array(scopePathSchema).min(1).optional(),
+        .default(8 * 1024 * 1024)
+        .describe('blobs above this size are not held in memory: they are scanned as a stream'),
+      paths: scopePathsParam,
     })
     .strict(),
+  strength: { include_unreachable: 'requirement', max_blob_bytes: 'higher' },
   async run(ctx, params) {
     const observations: Observation[] = [];
     const started = performance.now();

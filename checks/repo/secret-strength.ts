@@ -12,6 +12,7 @@ export default defineCheck({
   id: 'repo.secret-strength',
   title: 'Named secrets are set, at least min_length characters, not a known default and not low-entropy',
   source: 'control K1 (docs/controls.md#K1): Secrets are set, long and random',
+  docs: 'docs/controls.md#K1',
   remediation:
     'Generate each secret from a CSPRNG (e.g. `openssl rand -base64 48`), store it in the secret manager and ' +
     'inject it into the deployment environment; never reuse a template or documentation value.',
@@ -21,14 +22,31 @@ export default defineCheck({
   severity: 'critical',
   params: z
     .object({
-      names: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1),
-      min_length: z.number().int().min(8).max(1024).default(32),
-      min_entropy: z.number().min(0).max(8).default(3),
-      min_distinct: z.number().int().min(1).max(256).default(10),
+      names: z
+        .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+        .min(1)
+        .describe(
+          'environment variables holding the secrets to judge (from the environment the checklist lets checks see)',
+        ),
+      min_length: z.number().int().min(8).max(1024).default(32).describe('the fewest characters a secret may have'),
+      min_entropy: z
+        .number()
+        .min(0)
+        .max(8)
+        .default(3)
+        .describe('the least Shannon entropy a secret may have, in bits per character'),
+      min_distinct: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .default(10)
+        .describe('the fewest distinct characters a secret may have'),
     })
     .strict(),
   // The named secrets are all this check sees of the environment; one that is unset is a finding, not exit 2.
   requires: (params) => params.names.map((name) => `env?:${name}` as const),
+  strength: { names: 'verified', min_length: 'higher', min_entropy: 'higher', min_distinct: 'higher' },
   async run(ctx, params) {
     const policy: StrengthPolicy = {
       minLength: params.min_length,

@@ -11,10 +11,13 @@ import { type PresentedChain, publicKeyFacts, signatureAlgorithmOf } from '../..
 
 export const certificateParams = z
   .object({
-    /** Fewer days left than this passes with a warning in the observations. */
-    warn_days: z.number().int().min(0).default(30),
-    /** Fewer days left than this fails. */
-    fail_days: z.number().int().min(0).default(7),
+    warn_days: z
+      .number()
+      .int()
+      .min(0)
+      .default(30)
+      .describe('fewer days left than this passes with a warning in the observations'),
+    fail_days: z.number().int().min(0).default(7).describe('fewer days left than this fails'),
   })
   .strict()
   .refine((params) => params.fail_days <= params.warn_days, {
@@ -183,6 +186,7 @@ export default defineCheck({
   id: 'tls.certificate',
   title: 'The certificate chains to the trusted CA, matches the host, is valid for long enough and uses strong keys',
   source: 'control T2 (docs/controls.md#T2): The certificate is valid and trusted by the clients',
+  docs: 'docs/controls.md#T2',
   remediation:
     'Serve a certificate issued by the CA your clients trust (public or the private CA in ca_file), with the service host name in subjectAltName, RSA ≥ 2048 or ECDSA P-256 keys and SHA-256 signatures; renew it before fail_days.',
   rationale:
@@ -190,6 +194,7 @@ export default defineCheck({
   effects: 'none',
   severity: 'high',
   params: certificateParams,
+  strength: { fail_days: 'higher', warn_days: 'higher' },
   async run(ctx, params) {
     const url = new URL(ctx.target.url);
     const hostname = url.hostname.replace(/^\[|\]$/g, '');

@@ -19,17 +19,30 @@ import { SUITE_WEAKNESSES, type SuiteWeakness, suiteWeaknesses } from '../../src
 
 export const protocolsParams = z
   .object({
-    /** Lowest version that may be accepted: every version below it must be refused. */
-    minimum: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
-    /** Versions that must be accepted, for clients that need them (e.g. [TLSv1.2]); by default none in particular. */
-    require: z.array(z.enum(['TLSv1.2', 'TLSv1.3'])).default([]),
-    /** Suite properties that fail the check when any accepted TLS 1.2 suite has them. */
-    forbid: z.array(z.enum(SUITE_WEAKNESSES)).default([...SUITE_WEAKNESSES]),
-    /** IANA suite names accepted despite `forbid` (a documented exception, e.g. for an old client). */
-    allow_suites: z.array(z.string().regex(/^TLS_[A-Z0-9_]+$/, { message: 'expected an IANA suite name' })).default([]),
+    minimum: z
+      .enum(['TLSv1.2', 'TLSv1.3'])
+      .default('TLSv1.2')
+      .describe('lowest version that may be accepted: every version below it must be refused'),
+    require: z
+      .array(z.enum(['TLSv1.2', 'TLSv1.3']))
+      .default([])
+      .describe(
+        'versions that must be accepted, for clients that need them (e.g. [TLSv1.2]); by default none in particular',
+      ),
+    forbid: z
+      .array(z.enum(SUITE_WEAKNESSES))
+      .default([...SUITE_WEAKNESSES])
+      .describe('suite properties that fail the check when any accepted TLS 1.2 suite has them'),
+    allow_suites: z
+      .array(z.string().regex(/^TLS_[A-Z0-9_]+$/, { message: 'expected an IANA suite name' }))
+      .default([])
+      .describe('IANA suite names accepted despite `forbid` (a documented exception, e.g. for an old client)'),
   })
   .strict();
 export type ProtocolsParams = z.output<typeof protocolsParams>;
+
+/** Every version a checklist may have named as `minimum`, weakest first (a base branch may predate today's schema). */
+const TLS_VERSIONS_WEAKEST_FIRST = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /** `host:port` and SNI name from the target URL. */
 export function scanTargetFromUrl(url: string, timeoutMs: number, signal?: AbortSignal): ScanTarget {
@@ -152,6 +165,7 @@ export default defineCheck({
   title:
     'Only TLS 1.2 or newer is accepted: SSLv3, TLS 1.0 and 1.1 are refused (TLS 1.3 alone is fine); TLS 1.2 suites are forward-secret and AEAD',
   source: 'control T3 (docs/controls.md#T3): TLS 1.2 is the minimum, with forward secrecy',
+  docs: 'docs/controls.md#T3',
   remediation:
     'Allow only TLS 1.2 and 1.3 on the TLS endpoint (nginx: ssl_protocols TLSv1.2 TLSv1.3; Caddy: protocols tls1.2 tls1.3) and restrict TLS 1.2 to ECDHE suites with AES-GCM or ChaCha20-Poly1305.',
   rationale:
@@ -159,6 +173,7 @@ export default defineCheck({
   effects: 'none',
   severity: 'high',
   params: protocolsParams,
+  strength: { minimum: TLS_VERSIONS_WEAKEST_FIRST, forbid: 'verified', allow_suites: 'accepted' },
   async run(ctx, params) {
     const target = scanTargetFromUrl(ctx.target.url, ctx.target.timeout_ms, ctx.signal);
     const endpoint = `${target.host}:${target.port}`;

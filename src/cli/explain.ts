@@ -6,19 +6,33 @@ import { z } from 'zod';
 import { authSchema } from '../engine/checklist/schema.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { DEFAULT_SEVERITY } from '../engine/severity.js';
-import type { CheckDefinition } from '../engine/types.js';
+import type { CheckDefinition, Strength } from '../engine/types.js';
 import { UsageError } from './io.js';
 import type { CatalogueDeps } from './list.js';
 
 const EFFECT_WORDS: Record<CheckDefinition['effects'], string> = {
   none: 'none: it only observes',
   'locks-account':
-    'locks the probe account on purpose; it runs after all other checks, alone, and unlocks the account when the checklist gives auth.cleanup.unlock_account_sql',
+    'locks the probe account on purpose; while it runs, no other check signs in with the accounts it names (nothing else runs when it names none), and it unlocks the account when the checklist gives auth.cleanup.unlock_account_sql',
   'blocks-ip':
-    'gets a loopback probe address blocked on purpose; it runs after all other checks, alone, and lifts the block when the checklist gives auth.cleanup.unblock_ip_sql',
+    'gets a loopback probe address blocked on purpose; while it runs, no other check uses its accounts or binds its addresses (nothing else runs when it names none), and it lifts the block when the checklist gives auth.cleanup.unblock_ip_sql',
   'runs-commands':
-    'runs the commands named in its parameters in the repository; it runs after the checks without effects',
+    "runs the commands named in its parameters in the repository; they touch none of the service's state, so it runs beside the other checks",
 };
+
+/** Which way a parameter makes the gate stronger, as the weakening guard judges it (see Strength). */
+function strengthWords(strength: Strength): string {
+  if (typeof strength !== 'string') return `stronger in the order ${strength.join(' < ')}`;
+  const words: Record<typeof strength, string> = {
+    higher: 'stronger when higher',
+    lower: 'stronger when lower',
+    requirement: 'stronger when true',
+    exception: 'stronger when false',
+    verified: 'stronger with more entries',
+    accepted: 'stronger with fewer entries',
+  };
+  return words[strength];
+}
 
 export interface ParamDescription {
   name: string;
@@ -134,6 +148,7 @@ export function formatExplanation(check: CheckDefinition): string {
     `${check.id}: ${check.title}`,
     '',
     `Control:      ${check.source}`,
+    ...(check.docs ? [`Docs:         ${check.docs}`] : []),
     `Side effects: ${EFFECT_WORDS[check.effects]}`,
     `Severity:     ${check.severity ?? DEFAULT_SEVERITY} (a checklist entry may set its own with severity:)`,
   ];
@@ -142,7 +157,9 @@ export function formatExplanation(check: CheckDefinition): string {
   const params = describeParams(check);
   lines.push('', 'Parameters (under with:):');
   if (params.length === 0) lines.push('  none');
+  const strength: Readonly<Partial<Record<string, Strength>>> = check.strength ?? {};
   for (const param of params) {
+    const direction = strength[param.name];
     const detail = [
       param.type,
       param.required
@@ -151,7 +168,14 @@ export function formatExplanation(check: CheckDefinition): string {
           ? `default ${JSON.stringify(param.default)}`
           : 'optional',
     ];
-    lines.push(`  ${param.name}: ${detail.join(', ')}${param.description ? ` — ${param.description}` : ''}`);
+    lines.push(
+      `  ${param.name}: ${detail.join(', ')}${param.description ? ` — ${param.description}` : ''}${direction ? ` (${strengthWords(direction)})` : ''}`,
+    );
+  }
+  if (params.length > 0) {
+    lines.push(
+      '  (with --baseline-ref, a parameter may change only in the direction marked stronger; any other change blocks)',
+    );
   }
   lines.push(
     '',

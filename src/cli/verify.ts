@@ -10,17 +10,6 @@ import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { allChecks } from '../../checks/index.js';
-import {
-  BASELINE_CHECK_ID,
-  BASELINE_CHECK_SOURCE,
-  BASELINE_CHECK_TITLE,
-  BASELINE_REMEDIATION,
-  BaselineError,
-  baselineOutcome,
-  compareChecklists,
-  parseComparableChecklist,
-  readChecklistAtRef,
-} from '../baseline/index.js';
 import { auditMappingProblems } from '../engine/audit-mapping.js';
 import { fleetSourceAddresses } from '../engine/checklist/fleet.js';
 import {
@@ -40,6 +29,17 @@ import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
 import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import {
+  BASELINE_CHECK_ID,
+  BASELINE_CHECK_SOURCE,
+  BASELINE_CHECK_TITLE,
+  BASELINE_REMEDIATION,
+  BaselineError,
+  baselineOutcome,
+  compareChecklists,
+  parseComparableChecklist,
+  readChecklistAtRef,
+} from '../guard/index.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
 import { runFleetVerify, TARGET_PLACEHOLDER } from './fleet-verify.js';

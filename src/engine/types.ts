@@ -27,8 +27,12 @@ export type CheckStatus = 'pass' | 'fail' | 'error' | 'skip';
 export type FinalStatus = CheckStatus | 'waived';
 
 /**
- * Side effects on the target. Checks with effects run after all others, one at
- * a time, and undo what they did where the checklist gives them the means.
+ * Side effects on the target. The scheduler starts every check as soon as its
+ * claims allow: a check that locks accounts or blocks addresses holds the
+ * accounts it names (`account:` requirements) and the addresses it binds
+ * (`probeAddresses`) alone while it runs, and runs alone when it names none;
+ * commands touch none of the service's state. Effectful checks undo what they
+ * did where the checklist gives them the means.
  */
 export type CheckEffect = 'none' | 'locks-account' | 'blocks-ip' | 'runs-commands';
 
@@ -179,6 +183,25 @@ export interface ResolvedTarget extends TargetConfig {
   caPem: string | undefined;
 }
 
+/**
+ * Which way a parameter makes the gate stronger, for the weakening guard
+ * (`verify --baseline-ref`):
+ * - `higher` / `lower`: a number the control requires at least / allows at most;
+ * - a list of values, weakest first (`minimum: TLSv1.2` → `TLSv1.3`);
+ * - `requirement`: a switch that is stronger on (`true` → `false` loosens);
+ * - `exception`: a switch that is stronger off (`allow_refused: false` → `true` loosens);
+ * - `verified`: a list of things verified, stronger as a superset (removing one loosens);
+ * - `accepted`: a list of exceptions or accepted answers, stronger as a subset (adding one loosens).
+ */
+export type Strength = 'higher' | 'lower' | 'requirement' | 'exception' | 'verified' | 'accepted' | readonly string[];
+
+/** The names of a check's `with:` parameters; any string once the registry has erased the schema's type. */
+export type ParamName<Params extends z.ZodType> =
+  z.input<Params> extends object ? Extract<keyof z.input<Params>, string> : string;
+
+/** Per parameter, which way is stronger (see Strength). Keys must be the check's own parameters. */
+export type ParamStrength<Params extends z.ZodType> = { readonly [Name in ParamName<Params>]?: Strength };
+
 export interface CheckMeta<Params extends z.ZodType> {
   /** Stable dotted id, `surface.control`, e.g. `tls.protocols`. */
   id: string;
@@ -194,10 +217,20 @@ export interface CheckMeta<Params extends z.ZodType> {
    * and SARIF maps it to `security-severity`. Every built-in check declares one; DEFAULT_SEVERITY otherwise.
    */
   severity?: Severity;
-  /** Schema of the `with:` parameters; must be `.strict()` so unknown keys are errors. */
+  /**
+   * Schema of the `with:` parameters; must be `.strict()` so unknown keys are errors. Every
+   * parameter carries its meaning as `.describe('…')`, which `secgate explain` prints.
+   */
   params: Params;
+  /**
+   * Which way each parameter makes the gate stronger, for the weakening guard. A parameter left
+   * out cannot be proven stronger, so any change to it blocks (the guard fails closed).
+   */
+  strength?: NoInfer<ParamStrength<Params>>;
   /** Why the control matters, for `secgate explain`. */
   rationale?: string;
+  /** The control this check proves, as a link into the catalogue: `docs/controls.md#L1`. */
+  docs?: string;
   /**
    * Parts of the checklist the check cannot run without, given its
    * parameters. Verified when the checklist loads, so a missing one is an

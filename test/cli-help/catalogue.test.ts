@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allChecks } from '../../checks/index.js';
-import { registerExplainCommand } from '../../src/cli/explain.js';
+import { describeParams, registerExplainCommand } from '../../src/cli/explain.js';
 import { registerInitCommand, renderStarterChecklist } from '../../src/cli/init.js';
 import { UsageError } from '../../src/cli/io.js';
 import { registerListCommand } from '../../src/cli/list.js';
@@ -72,6 +72,7 @@ describe('secgate explain', () => {
         'tls.protocols: TLS 1.2 is the minimum; SSLv3, TLS 1.0 and 1.1 are refused',
         '',
         'Control:      seed 002, checklist item 3',
+        'Docs:         docs/controls.md#T3',
         'Side effects: none: it only observes',
         'Severity:     high (a checklist entry may set its own with severity:)',
         '',
@@ -82,7 +83,8 @@ describe('secgate explain', () => {
         '  Set ssl_protocols TLSv1.2 TLSv1.3 on the proxy.',
         '',
         'Parameters (under with:):',
-        '  minimum: "TLSv1.2" | "TLSv1.3", default "TLSv1.2" — lowest protocol accepted',
+        '  minimum: "TLSv1.2" | "TLSv1.3", default "TLSv1.2" — lowest protocol accepted (stronger in the order TLSv1.2 < TLSv1.3)',
+        '  (with --baseline-ref, a parameter may change only in the direction marked stronger; any other change blocks)',
         '',
         'In checklist.yaml:',
         '  - check: tls.protocols',
@@ -100,12 +102,34 @@ describe('secgate explain', () => {
     expect(stdout).toMatch(/Side effects: runs the commands/);
   });
 
+  it("prints each parameter's description and the direction the weakening guard accepts", async () => {
+    const { stdout } = await runProgram(
+      workdir,
+      ['explain', 'auth.lockout'],
+      catalogue(allChecks as typeof sampleChecks).register,
+    );
+    expect(stdout).toMatch(/\n {2}attempts: integer, default 5 — wrong passwords sent .+ \(stronger when lower\)\n/);
+    expect(stdout).toMatch(/\n {2}account: string, default "probe_account" — the account .+[^)]\n/);
+    expect(stdout).toContain('Docs:         docs/controls.md#A2\n');
+    expect(stdout).toMatch(/Side effects: locks the probe account on purpose; while it runs, no other check signs in/);
+  });
+
   it('suggests the closest id for a typo', async () => {
     const { error } = await runProgram(workdir, ['explain', 'tls.protocol'], catalogue().register);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
       "unknown check 'tls.protocol'; did you mean tls.protocols? (secgate list shows every check)",
     );
+  });
+
+  it('describes every parameter of every registered check, so a new parameter without docs fails here', () => {
+    const undescribed = allChecks.flatMap((check) =>
+      describeParams(check)
+        .filter((param) => !param.description?.trim())
+        .map((param) => `${check.id}: ${param.name}`),
+    );
+    expect(undescribed).toEqual([]);
+    for (const check of allChecks) expect(describeParams(check).length, check.id).toBeGreaterThan(0);
   });
 
   it('explains every check of the real registry', async () => {
@@ -118,6 +142,7 @@ describe('secgate explain', () => {
       expect(error).toBeUndefined();
       expect(stdout).toContain(check.remediation);
       expect(stdout).toContain(`  - check: ${check.id}`);
+      expect(stdout).toContain(`\nDocs:         ${check.docs}\n`);
     }
   });
 });

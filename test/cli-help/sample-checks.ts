@@ -9,12 +9,14 @@ export const sampleChecks: CheckDefinition[] = [
     id: 'tls.protocols',
     title: 'TLS 1.2 is the minimum; SSLv3, TLS 1.0 and 1.1 are refused',
     source: 'seed 002, checklist item 3',
+    docs: 'docs/controls.md#T3',
     remediation: 'Set ssl_protocols TLSv1.2 TLSv1.3 on the proxy.',
     rationale: 'SSLv3 and TLS 1.0/1.1 are cryptographically broken.',
     effects: 'none',
     params: z
       .object({ minimum: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('lowest protocol accepted') })
       .strict(),
+    strength: { minimum: ['TLSv1.2', 'TLSv1.3'] },
     run: unused,
   }),
   defineCheck({

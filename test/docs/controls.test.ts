@@ -1,7 +1,8 @@
 /**
  * docs/controls.md is the catalogue every built-in check cites: each check
- * names one control that exists and lists it, and each control lists only
- * checks that exist, so the catalogue and the code cannot drift apart.
+ * names one control that exists and lists it, links to that control's
+ * anchor (`docs`), and each control lists only checks that exist, so the
+ * catalogue and the code cannot drift apart.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,10 @@ function parseCatalogue(markdown: string): CatalogueControl[] {
     });
 }
 
-const catalogue = parseCatalogue(readFileSync('docs/controls.md', 'utf8'));
+const markdown = readFileSync('docs/controls.md', 'utf8');
+const catalogue = parseCatalogue(markdown);
+/** Every anchor a link into the catalogue can land on: the explicit `<a id>`s. */
+const anchors = [...markdown.matchAll(/<a id="([^"]+)"><\/a>/g)].map((match) => String(match[1]));
 
 describe('docs/controls.md', () => {
   it('has unique ids, each with at least one check', () => {
@@ -46,6 +50,17 @@ describe('docs/controls.md', () => {
       const control = catalogue.find((candidate) => candidate.id === cited?.[1]);
       expect(control?.checks).toContain(id);
       expect(cited?.[2]).toBe(control?.title.replaceAll("'", '’'));
+    },
+  );
+
+  it.each(allChecks.map((check) => [check.id, check] as const))(
+    '%s links to its control in the catalogue (secgate explain prints the link)',
+    (_id, check) => {
+      const [file, anchor] = (check.docs ?? '').split('#');
+      expect(file, `${check.id} docs: ${check.docs}`).toBe('docs/controls.md');
+      expect(anchors, `${check.id} docs: ${check.docs}`).toContain(anchor);
+      // The link and the cited source name the same control.
+      expect(check.source).toMatch(new RegExp(`^control ${anchor} `));
     },
   );
 

@@ -274,8 +274,19 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ).toEqual([]);
   });
 
+  const database = 'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n';
+  it('loads auth.failure-events whose signing key is unset: expired_token can age a session instead (env?:)', () => {
+    const accounts =
+      'auth:\n  probe_account: { username: probe, password: probe-password-123 }\n' +
+      '  no_mfa_account: { username: nomfa, password: nomfa-password-123 }\n';
+    expect(
+      problemsWith(
+        `${head}${database}${accounts}checks:\n  - check: auth.failure-events\n    with: { signing_key_env: STAGING_JWT_KEY }\n`,
+      ),
+    ).toEqual([]);
+  });
+
   it('names an account a check is given that the checklist does not define', () => {
-    const database = 'database:\n  url: postgres://postgres@127.0.0.1:5432/test\n';
     const lockout = 'checks:\n  - check: auth.lockout\n    with: { account: lockout_probe }\n';
     expect(problemsWith(`${head}${database}${lockout}`)).toEqual([
       '/repo/checklist.yaml:7:12: checks[0]: auth.lockout needs auth.accounts.lockout_probe in the checklist, which does not set it',

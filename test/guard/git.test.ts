@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allChecks } from '../../checks/index.js';
 import {
   BaselineError,
   compareChecklists,
   parseComparableChecklist,
   readChecklistAtRef,
-} from '../../src/baseline/index.js';
+} from '../../src/guard/index.js';
 
 const BASE = `version: 1
 target: { url: https://localhost:8443 }
@@ -63,6 +64,7 @@ describe('readChecklistAtRef', () => {
     const comparison = compareChecklists(
       parseComparableChecklist(baseline?.text ?? '', 'base'),
       parseComparableChecklist(HEAD, 'head'),
+      { registry: allChecks },
     );
     expect(comparison.weakenings.map((change) => change.message)).toEqual([
       "auth.lockout: 'attempts' loosened from 5 to 20",

@@ -6,15 +6,16 @@
  * the bar it is judged by.
  *
  * It fails closed: a change is let through only when it is *proven* stronger
- * by the strength table below (per check, per parameter). Any other change —
- * an argv gained arguments, an expected status moved, a parameter the table
- * does not know — blocks unless a waiver on `secgate.baseline` accepts it.
+ * by the check's own `strength` metadata (per parameter). Any other change —
+ * an argv gained arguments, an expected status moved, a parameter whose
+ * direction the check does not declare, a check the registry does not know —
+ * blocks unless a waiver on `secgate.baseline` accepts it.
  */
 
 import type { CheckEntry, Waiver } from '../engine/checklist/schema.js';
 import { redactUrlUserinfo } from '../engine/secrets.js';
 import { SEVERITIES } from '../engine/severity.js';
-import type { CheckDefinition, Json } from '../engine/types.js';
+import type { CheckDefinition, Json, Strength } from '../engine/types.js';
 
 /** The parts of a checklist that decide how strict the gate is. */
 export interface ComparableChecklist {
@@ -43,62 +44,9 @@ const SECRET_KEY = /pass(word)?|secret|token|credential|(^|_)key$/i;
 export const BASELINE_CHECK_ID = 'secgate.baseline';
 
 /**
- * Which way a parameter gets stronger:
- * - `higher` / `lower`: a number the control requires at least / allows at most;
- * - a list of names, weakest first (`minimum: TLSv1.2` → `TLSv1.3`);
- * - `requirement`: a switch that is stronger on (`true` → `false` loosens);
- * - `exception`: a switch that is stronger off (`allow_refused: false` → `true` loosens);
- * - `verified`: a list of things verified, stronger as a superset (removing one loosens);
- * - `accepted`: a list of exceptions or accepted answers, stronger as a subset (adding one loosens).
+ * Scope values proven stronger in one direction: shorter deadlines (a missed
+ * deadline is an error, which fails the gate too). Everything else blocks.
  */
-export type Strength = 'higher' | 'lower' | 'requirement' | 'exception' | 'verified' | 'accepted' | readonly string[];
-
-const TLS_VERSIONS = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-
-/**
- * What is known, per check and parameter, about which way is stronger. A
- * parameter that is not here cannot be proven stronger, so any change to it
- * blocks. (The later home of this table is each check's own metadata.)
- */
-export const PARAM_STRENGTH: Readonly<Record<string, Readonly<Record<string, Strength>>>> = {
-  'tls.protocols': { minimum: TLS_VERSIONS, forbid: 'verified', allow_suites: 'accepted' },
-  'tls.certificate': { fail_days: 'higher', warn_days: 'higher' },
-  'http.headers': { hsts_min_max_age: 'higher', hsts_include_subdomains: 'requirement' },
-  'http.redirect': { paths: 'verified', statuses: 'accepted', allow_refused: 'exception', allowed_hosts: 'accepted' },
-  'http.auth-required': {
-    protected: 'verified',
-    prefixes: 'verified',
-    public: 'accepted',
-    rejection_statuses: 'accepted',
-  },
-  'http.docs-disabled': { extra_paths: 'verified' },
-  'http.cors': { foreign_origins: 'verified' },
-  'http.strict-input': { rejection_statuses: 'accepted', content_type_statuses: 'accepted' },
-  'auth.lockout': { attempts: 'lower' },
-  'auth.ip-block': { threshold: 'lower' },
-  'auth.failure-events': { events: 'verified', lockout_attempts: 'lower', ip_block_threshold: 'lower' },
-  'auth.no-enumeration': {
-    samples: 'higher',
-    locked_samples: 'higher',
-    max_difference_ratio: 'lower',
-    tolerance_ms: 'lower',
-  },
-  'auth.token-validation': { weak_secrets: 'verified', required_claims: 'verified', refused_statuses: 'accepted' },
-  'auth.refresh-rotation': { expect_access_revoked: 'requirement' },
-  'repo.secret-strength': { names: 'verified', min_length: 'higher', min_entropy: 'higher', min_distinct: 'higher' },
-  'repo.committed-secrets': {
-    names: 'verified',
-    must_ignore: 'verified',
-    ignore_paths: 'accepted',
-    max_file_bytes: 'higher',
-  },
-  'repo.history': { include_unreachable: 'requirement', max_blob_bytes: 'higher' },
-  // A shorter deadline can only turn a verdict into an error, which fails the gate too.
-  'command.run': { timeout_ms: 'lower' },
-  'command.runbook': { startup_timeout_ms: 'lower' },
-};
-
-/** Scope values proven stronger in one direction: shorter deadlines (see above). Everything else blocks. */
 const SCOPE_STRENGTH: Readonly<Record<string, Strength>> = {
   'target.timeout_ms': 'lower',
   'settings.check_timeout_ms': 'lower',
@@ -136,10 +84,12 @@ export interface ChecklistComparison {
 }
 
 export interface CompareOptions {
-  /** With the registry, omitted parameters compare by their defaults, so dropping `attempts: 5` is seen. */
-  registry?: readonly CheckDefinition[];
-  /** The strength table; PARAM_STRENGTH unless a test gives its own. */
-  strength?: Readonly<Record<string, Readonly<Record<string, Strength>>>>;
+  /**
+   * The checks the entries name: each declares which way its parameters are stronger (`strength`),
+   * and omitted parameters compare by their defaults, so dropping `attempts: 5` is seen. An entry
+   * whose check is not here has no known direction: any change to its parameters blocks.
+   */
+  registry: readonly CheckDefinition[];
 }
 
 const entryId = (entry: CheckEntry) => entry.id ?? entry.check;
@@ -150,9 +100,9 @@ function toJson(value: unknown): Json | undefined {
 }
 
 /** The entry's parameters as the check will see them: its defaults applied when the registry knows it. */
-function effectiveParams(entry: CheckEntry, registry: readonly CheckDefinition[] | undefined): Record<string, unknown> {
+function effectiveParams(entry: CheckEntry, registry: readonly CheckDefinition[]): Record<string, unknown> {
   const given = entry.with ?? {};
-  const check = registry?.find((candidate) => candidate.id === entry.check);
+  const check = registry.find((candidate) => candidate.id === entry.check);
   if (!check) return given;
   const parsed = check.params.safeParse(given);
   return parsed.success && parsed.data !== null && typeof parsed.data === 'object'
@@ -237,7 +187,8 @@ function compareParams(base: CheckEntry, head: CheckEntry, options: CompareOptio
   const before = effectiveParams(base, options.registry);
   const after = effectiveParams(head, options.registry);
   const id = entryId(head);
-  const known = (options.strength ?? PARAM_STRENGTH)[head.check] ?? {};
+  const known: Readonly<Partial<Record<string, Strength>>> =
+    options.registry.find((candidate) => candidate.id === head.check)?.strength ?? {};
   const changes: ChecklistChange[] = [];
   for (const name of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
     const from = before[name];
@@ -283,8 +234,8 @@ function compareParams(base: CheckEntry, head: CheckEntry, options: CompareOptio
 /** Weakest first, as judgeChange reads an ordered list. */
 const SEVERITY_STRENGTH = [...SEVERITIES].reverse();
 
-function effectiveSeverity(entry: CheckEntry, registry: readonly CheckDefinition[] | undefined): string | undefined {
-  return entry.severity ?? registry?.find((candidate) => candidate.id === entry.check)?.severity;
+function effectiveSeverity(entry: CheckEntry, registry: readonly CheckDefinition[]): string | undefined {
+  return entry.severity ?? registry.find((candidate) => candidate.id === entry.check)?.severity;
 }
 
 function compareWaivers(base: Waiver[], head: Waiver[]): ChecklistChange[] {
@@ -364,7 +315,7 @@ function compareScope(
 export function compareChecklists(
   base: ComparableChecklist,
   head: ComparableChecklist,
-  options: CompareOptions = {},
+  options: CompareOptions,
 ): ChecklistComparison {
   const changes: ChecklistChange[] = compareScope(base.scope, head.scope);
   for (const baseEntry of base.checks) {

@@ -7,9 +7,7 @@ export {
   type CompareOptions,
   compareChecklists,
   judgeChange,
-  PARAM_STRENGTH,
   SCOPE_KEYS,
-  type Strength,
   type WeakeningKind,
 } from './compare.js';
 export { type BaselineChecklist, BaselineError, parseComparableChecklist, readChecklistAtRef } from './git.js';
