@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
 import { debugSignatureOf } from './framework-defaults.js';
 import { httpVerdict } from './outcome.js';
@@ -36,7 +37,7 @@ export default defineCheck({
     .strict(),
   async run(ctx, params) {
     const missing = `secgate-no-such-page-${randomBytes(6).toString('hex')}`;
-    const loginPath = params.login_path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';
+    const loginPath = params.login_path ?? authMapping(ctx).login.path;
     const requests: { method: string; path: string; body?: string; why: string }[] = [
       { method: 'GET', path: `/${missing}`, why: 'a path that cannot exist' },
       { method: 'GET', path: `/${missing}/`, why: 'a path that cannot exist, with a trailing slash' },

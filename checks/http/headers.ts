@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import {
   attemptFailureRequest,
   attemptRequest,
@@ -304,9 +305,7 @@ export default defineCheck({
       hstsIncludeSubdomains: params.hsts_include_subdomains,
       failOnVersionBanner: params.banners === 'fail-on-version',
     };
-    const probes =
-      params.responses ??
-      defaultProbes(ctx.auth?.login.path ?? '/api/v1/auth/login', ctx.auth?.me_path ?? '/api/v1/users/me');
+    const probes = params.responses ?? defaultProbes(authMapping(ctx).login.path, authMapping(ctx).me_path);
     const attempts = await Promise.all(
       probes.map(async (probe) => {
         const url = targetUrl(ctx.target.url, probe.path);

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { type CheckContext, defineCheck, type HttpRequestOptions, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
 
 const params = z
@@ -167,9 +168,9 @@ export default defineCheck({
     for (const item of canaries) ctx.secrets.register(item.value);
     const [bearer, cookie, password, query] = canaries.map((item) => item.value);
 
-    const loginPath = ctx.auth?.login.path ?? '/api/v1/auth/login';
-    const usernameField = ctx.auth?.login.username_field ?? 'username';
-    const passwordField = ctx.auth?.login.password_field ?? 'password';
+    const loginPath = authMapping(ctx).login.path;
+    const usernameField = authMapping(ctx).login.username_field;
+    const passwordField = authMapping(ctx).login.password_field;
     const probePath = `/api/v1/${marker}`;
     const send = (url: URL, request: HttpRequestOptions) =>
       options.source_address

@@ -7,8 +7,8 @@
 import { Secret, TOTP } from 'otpauth';
 import {
   type AccountConfig,
+  AUTH_DEFAULTS,
   type AuthConfig,
-  authSchema,
   type CarrierConfig,
   type EventTypesConfig,
   REJECTION_PATHS,
@@ -64,12 +64,9 @@ export class AuthFlowError extends Error {
   }
 }
 
-/** The mapping of a checklist without an `auth:` section: the schema's own defaults, written once. */
-const DEFAULT_AUTH_MAPPING: AuthConfig = authSchema.parse({});
-
 /** The `auth:` mapping with its defaults, even when the checklist has no `auth:` section. */
 export function authMapping(ctx: CheckContext): AuthConfig {
-  return ctx.auth ?? DEFAULT_AUTH_MAPPING;
+  return ctx.auth ?? AUTH_DEFAULTS;
 }
 
 /**
