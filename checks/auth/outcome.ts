@@ -3,7 +3,7 @@
  * could not be observed, and verdicts derived from the observations alone.
  */
 import type { CheckContext, CheckOutcome, Json, Observation } from '../../src/engine/types.js';
-import { describeError } from '../../src/probes/auth-client.js';
+import { authFailureCause } from '../../src/probes/auth-client.js';
 
 /** `error` with the cause, scrubbed of every secret the run knows. */
 export function errorOutcome(
@@ -12,7 +12,7 @@ export function errorOutcome(
   cause: unknown,
   observations: Observation[] = [],
 ): CheckOutcome {
-  const detail = cause === undefined ? '' : `: ${describeError(cause)}`;
+  const detail = cause === undefined ? '' : `: ${authFailureCause(cause)}`;
   return { status: 'error', summary: ctx.secrets.redact(`could not observe ${what}${detail}`), observations };
 }
 

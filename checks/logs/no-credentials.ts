@@ -18,6 +18,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { z } from 'zod';
+import { errorMessage } from '../../src/engine/errors.js';
 import { type CheckContext, defineCheck, type HttpRequestOptions, type Observation } from '../../src/engine/types.js';
 import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
@@ -150,7 +151,7 @@ export default defineCheck({
     try {
       reader = await openLogReader(ctx, options);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return {
         status: 'error',
         summary: `cannot read the service's logs: ${ctx.secrets.redact(reason)}`,
@@ -224,7 +225,7 @@ export default defineCheck({
         await sleep(100, undefined, { signal: ctx.signal });
       }
     } catch (error) {
-      const reason = ctx.secrets.redact(error instanceof Error ? error.message : String(error));
+      const reason = ctx.secrets.redact(errorMessage(error));
       return { status: 'error', summary: `cannot read ${reader.describe}: ${reason}`, observations };
     }
     if (!markerSeen) {

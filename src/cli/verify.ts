@@ -33,6 +33,7 @@ import {
 } from '../engine/checklist/load.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { openCheckContext } from '../engine/context.js';
+import { errorMessageWithCode } from '../engine/errors.js';
 import { type CheckResult, DESELECTED_SUMMARY, runChecks } from '../engine/run.js';
 import { createSecretRedactor } from '../engine/secrets.js';
 import { type CheckDefinition, type CheckOutcome, defineCheck, type SecretRedactor } from '../engine/types.js';
@@ -43,7 +44,7 @@ import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
 import { runFleetVerify, TARGET_PLACEHOLDER } from './fleet-verify.js';
-import { type CliIo, chalkFor, describeError, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 import { createProgressDisplay } from './progress.js';
@@ -145,7 +146,7 @@ async function prepareRun(
     try {
       signingKey = await loadPrivateKey(path.resolve(io.cwd, options.signKey));
     } catch (error) {
-      throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
+      throw new UsageError(`cannot use signing key ${options.signKey}: ${errorMessageWithCode(error)}`);
     }
   }
   const loaded = await readChecklist(options.checklist, io, registry, options.target);
@@ -186,7 +187,7 @@ async function readChecklist(
   try {
     bytes = await readInput(io, STDIO, MAX_CHECKLIST_BYTES + 1);
   } catch (error) {
-    throw new UsageError(`cannot read the checklist from standard input: ${describeError(error)}`);
+    throw new UsageError(`cannot read the checklist from standard input: ${errorMessageWithCode(error)}`);
   }
   return checklistFromBytes(bytes, STDIN_CHECKLIST, { ...loadOptions, baseDir: io.cwd });
 }
@@ -221,7 +222,7 @@ async function probe(prepared: PreparedRun, options: VerifyOptions, io: CliIo, s
       secrets,
     });
   } catch (error) {
-    throw new UsageError(`cannot prepare the run: ${secrets.redact(describeError(error))}`);
+    throw new UsageError(`cannot prepare the run: ${secrets.redact(errorMessageWithCode(error))}`);
   }
   await refuseWrongAuditMapping(prepared, opened);
   if (!prepared.signingKey) {
@@ -390,7 +391,7 @@ async function report(
       // A broken reporter loses one report, never the verdict or the evidence.
       streams.warn(
         streams.warnColor.red(
-          `could not render the ${spec.format} report: ${prepared.secrets.redact(describeError(error))}`,
+          `could not render the ${spec.format} report: ${prepared.secrets.redact(errorMessageWithCode(error))}`,
         ),
       );
       continue;
@@ -427,7 +428,7 @@ async function writeJobSummary(prepared: PreparedRun, input: ReportInput, io: Cl
   } catch (error) {
     streams.warn(
       streams.warnColor.red(
-        `could not write the job summary to $GITHUB_STEP_SUMMARY: ${prepared.secrets.redact(describeError(error))}`,
+        `could not write the job summary to $GITHUB_STEP_SUMMARY: ${prepared.secrets.redact(errorMessageWithCode(error))}`,
       ),
     );
   }
@@ -536,7 +537,7 @@ async function ensureWritable(file: string, flag: string): Promise<void> {
   try {
     await proveWritable(file);
   } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : describeError(error);
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : errorMessageWithCode(error);
     throw new UsageError(`${flag} ${file} cannot be written (${reason}); nothing was probed`);
   }
 }

@@ -13,6 +13,7 @@ import type { WaiverRecord } from '../evidence/types.js';
 import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
 import { CLEANUP_CHECK_ID, cleanupEntry } from './cleanup.js';
+import { errorMessage } from './errors.js';
 import { ProbeAddressBlockedError } from './source-addresses.js';
 import type { CheckContext, CheckOutcome, FinalStatus } from './types.js';
 
@@ -333,7 +334,7 @@ async function runCheckSafely(entry: PlannedEntry, context: CheckContext): Promi
     const outcome = await entry.check.run(context, entry.params);
     return judgeOutcome(outcome);
   } catch (error) {
-    const reason = context.secrets.redact(error instanceof Error ? error.message : String(error));
+    const reason = context.secrets.redact(errorMessage(error));
     return {
       status: 'error',
       summary: `the check could not complete: ${reason}`,

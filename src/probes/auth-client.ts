@@ -485,8 +485,8 @@ export function probeValue(prefix: string): string {
   return `${prefix}-${Buffer.from(bytes).toString('base64url')}`;
 }
 
-/** A message for an unexpected exception, never carrying more than the error's own text. */
-export function describeError(error: unknown): string {
+/** The cause of an error outcome: the auth step that went wrong, or the exception's class and message (nothing more). */
+export function authFailureCause(error: unknown): string {
   if (error instanceof AuthFlowError) return `${error.step}: ${error.message}`;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

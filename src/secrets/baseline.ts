@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { errorMessage } from '../engine/errors.js';
 import type { Observation } from '../engine/types.js';
 
 const entrySchema = z
@@ -59,7 +60,7 @@ export async function loadBaselineFile(baseDir: string, relative: string | undef
     const entries = parseBaseline(await readFile(file, 'utf8'));
     return { entries, observation: { probe, actual: { entries: entries.length } } };
   } catch (error) {
-    const problem = `could not read baseline ${file}: ${error instanceof Error ? error.message : String(error)}`;
+    const problem = `could not read baseline ${file}: ${errorMessage(error)}`;
     return { problem, observation: { probe, expected: 'a readable JSON baseline', ok: false, note: problem } };
   }
 }
