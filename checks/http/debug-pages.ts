@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { findingsVerdict } from '../outcome.js';
 import { debugSignatureOf } from './framework-defaults.js';
-import { httpVerdict } from './outcome.js';
 
 export default defineCheck({
   id: 'http.debug-pages',
@@ -83,7 +83,7 @@ export default defineCheck({
       });
       if (signature) failures.push(`${request.path} answered ${attempt.response.status} with the ${signature.source}`);
     }
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: `none of the ${requests.length} error answers is a framework debug page`,
       failPrefix: 'debug page: ',
     });

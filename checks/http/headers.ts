@@ -16,7 +16,7 @@ import {
   describeRequest,
   targetUrl,
 } from '../../src/probes/http-attempt.js';
-import { httpVerdict } from './outcome.js';
+import { findingsVerdict } from '../outcome.js';
 
 export interface HeaderPolicy {
   hstsMinMaxAge: number;
@@ -364,7 +364,7 @@ export default defineCheck({
     }
 
     const failures = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: passSummary(attempts.map(({ probe, attempt }) => ({ probe, status: attempt.response?.status }))),
     });
   },
