@@ -40,7 +40,7 @@ import { type CheckDefinition, type CheckOutcome, defineCheck, type SecretRedact
 import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
 import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
-import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import type { DsseEnvelope, EvidencePredicate, EvidenceStatement } from '../evidence/types.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
 import { runFleetVerify, TARGET_PLACEHOLDER } from './fleet-verify.js';
@@ -348,8 +348,18 @@ async function report(
   streams: Streams,
 ): Promise<VerifyOutcome['exitCode']> {
   const { predicate } = statement;
+  printHumanReport(predicate, options, streams);
+  const envelopeText = `${JSON.stringify(envelope, null, 2)}\n`;
+  const evidenceWritten = await writeEvidenceFile(prepared, envelopeText, options, io, streams);
+  await writeReports(prepared, { predicate, envelope }, options, io, streams);
+  if (options.json) io.stdout.write(envelopeText);
+  // Asked-for evidence that does not exist proves nothing: a passing run cannot exit 0 without it.
+  return !evidenceWritten && predicate.exitCode === 0 ? 3 : predicate.exitCode;
+}
+
+/** 4a. The details, the partial-run notice and the verdict, for people. */
+function printHumanReport(predicate: EvidencePredicate, options: VerifyOptions, streams: Streams): void {
   const { say, humanColor: color } = streams;
-  let exitCode = predicate.exitCode;
   for (const line of formatDetails(predicate.checks, color)) say(line);
   say();
   const left = predicate.partial?.deselected ?? [];
@@ -365,16 +375,34 @@ async function report(
     );
   }
   say(formatVerdict(predicate, color));
-  const envelopeText = `${JSON.stringify(envelope, null, 2)}\n`;
-  if (options.out) {
-    if (await writeOutputFile(path.resolve(io.cwd, options.out), envelopeText)) {
-      say(`Evidence (${prepared.signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
-    } else {
-      // Asked-for evidence that does not exist proves nothing: a passing run cannot exit 0 without it.
-      streams.warn(streams.warnColor.red(`could not write the evidence to ${options.out}`));
-      if (exitCode === 0) exitCode = 3;
-    }
+}
+
+/** 4b. The envelope to --out; false when it was asked for and could not be written. */
+async function writeEvidenceFile(
+  prepared: PreparedRun,
+  envelopeText: string,
+  options: VerifyOptions,
+  io: CliIo,
+  streams: Streams,
+): Promise<boolean> {
+  if (!options.out) return true;
+  if (await writeOutputFile(path.resolve(io.cwd, options.out), envelopeText)) {
+    streams.say(`Evidence (${prepared.signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
+    return true;
   }
+  streams.warn(streams.warnColor.red(`could not write the evidence to ${options.out}`));
+  return false;
+}
+
+/** 4c. Every --report, the GitHub annotations and job summary; a failure here only warns. */
+async function writeReports(
+  prepared: PreparedRun,
+  { predicate, envelope }: { predicate: EvidencePredicate; envelope: DsseEnvelope },
+  options: VerifyOptions,
+  io: CliIo,
+  streams: Streams,
+): Promise<void> {
+  const { say } = streams;
   const signature = prepared.signingKey
     ? { status: 'valid' as const, keyid: envelope.signatures[0]?.keyid ?? '' }
     : { status: 'unsigned' as const };
@@ -406,8 +434,6 @@ async function report(
     streams.human.write(reporters.github({ predicate, envelope, signature }));
   }
   await writeJobSummary(prepared, { predicate, envelope, signature }, io, streams);
-  if (options.json) io.stdout.write(envelopeText);
-  return exitCode;
 }
 
 /**
