@@ -11,7 +11,7 @@ import {
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { decodeJwt, signedToken } from '../../src/probes/auth-tokens.js';
-import { brokenNotes, errorOutcome, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, verdict } from '../outcome.js';
 import {
   accountParam,
   eventTypesParam,

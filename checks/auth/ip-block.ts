@@ -29,7 +29,7 @@ import {
   resolveAccount,
   resolveEventTypes,
 } from '../../src/probes/auth-client.js';
-import { brokenNotes, errorOutcome, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, verdict } from '../outcome.js';
 import { accountParam, eventTypesParam, sourceAddress } from './params.js';
 
 export default defineCheck({

@@ -20,7 +20,7 @@ import {
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { type CookieJar, createCookieJar } from '../../src/probes/cookie-jar.js';
-import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 const PRESENTED_EXPECTATION = 'not 2xx: nothing from the password step alone is a session';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { runCleanup } from '../../src/probes/auth-audit.js';
 import { createAuthClient, probeValue, type RequestRoute, resolveAccount } from '../../src/probes/auth-client.js';
-import { brokenNotes, errorOutcome, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, verdict } from '../outcome.js';
 import { accountParam, sourceAddress } from './params.js';
 
 type SampleClass = 'unknown user' | 'wrong password' | 'locked account';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { createAuthClient, describeResponse, resolveAccount } from '../../src/probes/auth-client.js';
-import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 export default defineCheck({

@@ -20,7 +20,7 @@ import {
   type TokenPair,
 } from '../../src/probes/auth-client.js';
 import { createCookieJar, parseSetCookie } from '../../src/probes/cookie-jar.js';
-import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import {
   accountParam,
   expiryWaitMaxParam,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { createAuthClient, describeResponse, resolveAccount } from '../../src/probes/auth-client.js';
-import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 
 /** Query parameters that, in a Location, betray a credential in a URL. */

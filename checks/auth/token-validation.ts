@@ -24,7 +24,7 @@ import {
   unsignedToken,
   WELL_KNOWN_SECRETS,
 } from '../../src/probes/auth-tokens.js';
-import { brokenNotes, errorOutcome, isRefused, verdict } from './outcome.js';
+import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, expiryWaitMaxParam, refusedStatusesParam, sourceAddress } from './params.js';
 
 interface Forgery {

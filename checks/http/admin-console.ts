@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { findingsVerdict } from '../outcome.js';
 import { ADMIN_CONSOLES, judgeAdminResponse } from './framework-defaults.js';
-import { httpVerdict } from './outcome.js';
 
 export default defineCheck({
   id: 'http.admin-console',
@@ -65,7 +65,7 @@ export default defineCheck({
       });
       if (!judgement.ok) failures.push(`${console.path}: ${judgement.note} (default of ${console.source})`);
     }
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: `none of the ${consoles.length} default admin console paths is reachable without auth`,
     });
   },

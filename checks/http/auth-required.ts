@@ -21,7 +21,7 @@ import {
   describeRequest,
   targetUrl,
 } from '../../src/probes/http-attempt.js';
-import { httpVerdict } from './outcome.js';
+import { findingsVerdict } from '../outcome.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const methodSchema = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -244,7 +244,7 @@ export default defineCheck({
 
     const count = (kind: PlannedProbe['kind']) => planned.filter((probe) => probe.kind === kind).length;
     const variantCount = count('variant');
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: `${count('protected') + count('unknown-sub-path')} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}${
         variantCount > 0 ? `; ${variantCount} other spellings (${params.variants.join(', ')}) not served` : ''
       }; ${params.public.length} public paths reachable`,

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
-import { httpVerdict } from './outcome.js';
+import { findingsVerdict } from '../outcome.js';
 
 interface CorsProbe {
   kind: 'preflight' | 'simple request';
@@ -170,7 +170,7 @@ export default defineCheck({
       if (!judgement.ok) failures.push(`${request.kind} ${request.method} ${request.path}: ${note}`);
     }
 
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: `none of ${origins.length} foreign origins (${derived.length} derived from the target host) granted access on ${params.paths.length} paths (${requests.length} requests)`,
     });
   },

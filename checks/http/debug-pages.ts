@@ -10,9 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import { findingsVerdict } from '../outcome.js';
 import { debugSignatureOf } from './framework-defaults.js';
-import { httpVerdict } from './outcome.js';
 
 export default defineCheck({
   id: 'http.debug-pages',
@@ -44,7 +45,7 @@ export default defineCheck({
   strength: { prefixes: 'verified', extra_paths: 'verified' },
   async run(ctx, params) {
     const missing = `secgate-no-such-page-${randomBytes(6).toString('hex')}`;
-    const loginPath = params.login_path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';
+    const loginPath = params.login_path ?? authMapping(ctx).login.path;
     const requests: { method: string; path: string; body?: string; why: string }[] = [
       { method: 'GET', path: `/${missing}`, why: 'a path that cannot exist' },
       { method: 'GET', path: `/${missing}/`, why: 'a path that cannot exist, with a trailing slash' },
@@ -90,7 +91,7 @@ export default defineCheck({
       });
       if (signature) failures.push(`${request.path} answered ${attempt.response.status} with the ${signature.source}`);
     }
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: `none of the ${requests.length} error answers is a framework debug page`,
       failPrefix: 'debug page: ',
     });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
-import { httpVerdict } from './outcome.js';
+import { findingsVerdict } from '../outcome.js';
 
 /**
  * Where frameworks serve API documentation when nobody turns it off: data,
@@ -215,7 +215,7 @@ export default defineCheck({
       }
     }
 
-    return httpVerdict({ failures: exposed, unobserved }, observations, {
+    return findingsVerdict({ failures: exposed, unobserved }, observations, {
       pass: `none of ${requests.length} documentation endpoints is served`,
       failPrefix: 'docs exposed: ',
     });

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import {
   attemptFailureRequest,
   attemptRequest,
@@ -15,7 +16,7 @@ import {
   describeRequest,
   targetUrl,
 } from '../../src/probes/http-attempt.js';
-import { httpVerdict } from './outcome.js';
+import { findingsVerdict } from '../outcome.js';
 
 export interface HeaderPolicy {
   hstsMinMaxAge: number;
@@ -328,9 +329,7 @@ export default defineCheck({
       hstsIncludeSubdomains: params.hsts_include_subdomains,
       failOnVersionBanner: params.banners === 'fail-on-version',
     };
-    const probes =
-      params.responses ??
-      defaultProbes(ctx.auth?.login.path ?? '/api/v1/auth/login', ctx.auth?.me_path ?? '/api/v1/users/me');
+    const probes = params.responses ?? defaultProbes(authMapping(ctx).login.path, authMapping(ctx).me_path);
     const attempts = await Promise.all(
       probes.map(async (probe) => {
         const url = targetUrl(ctx.target.url, probe.path);
@@ -389,7 +388,7 @@ export default defineCheck({
     }
 
     const failures = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: passSummary(attempts.map(({ probe, attempt }) => ({ probe, status: attempt.response?.status }))),
     });
   },

@@ -16,7 +16,7 @@ import {
   describeRequest,
   targetUrl,
 } from '../../src/probes/http-attempt.js';
-import { httpVerdict } from './outcome.js';
+import { findingsVerdict } from '../outcome.js';
 
 export interface RedirectJudgement {
   ok: boolean;
@@ -270,7 +270,7 @@ export default defineCheck({
     }
 
     const refused = observations.every((observation) => observation.note?.startsWith('connection refused'));
-    return httpVerdict({ failures, unobserved }, observations, {
+    return findingsVerdict({ failures, unobserved }, observations, {
       pass: refused
         ? `plain HTTP refused on ${httpUrl}`
         : `plain HTTP redirects to HTTPS on the same host and path (${params.paths.length} paths)`,

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
 
 type ProbeName =
@@ -114,9 +115,9 @@ export default defineCheck({
     .strict(),
   strength: { rejection_statuses: 'accepted', content_type_statuses: 'accepted' },
   async run(ctx, params) {
-    const path = params.path ?? ctx.auth?.login.path ?? '/api/v1/auth/login';
-    const usernameField = ctx.auth?.login.username_field ?? 'username';
-    const passwordField = ctx.auth?.login.password_field ?? 'password';
+    const path = params.path ?? authMapping(ctx).login.path;
+    const usernameField = authMapping(ctx).login.username_field;
+    const passwordField = authMapping(ctx).login.password_field;
     const randomPassword = randomBytes(18).toString('base64url');
     ctx.secrets.register(randomPassword);
     const body: Record<string, unknown> = params.body ?? {

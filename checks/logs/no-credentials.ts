@@ -25,7 +25,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { errorMessage } from '../../src/engine/errors.js';
 import { type CheckContext, defineCheck, type HttpRequestOptions, type Observation } from '../../src/engine/types.js';
+import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
 
 const params = z
@@ -206,7 +208,7 @@ export default defineCheck({
     try {
       reader = await openLogReader(ctx, options);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return {
         status: 'error',
         summary: `cannot read the service's logs: ${ctx.secrets.redact(reason)}`,
@@ -225,9 +227,9 @@ export default defineCheck({
     for (const item of canaries) ctx.secrets.register(item.value);
     const [bearer, cookie, password, query] = canaries.map((item) => item.value);
 
-    const loginPath = ctx.auth?.login.path ?? '/api/v1/auth/login';
-    const usernameField = ctx.auth?.login.username_field ?? 'username';
-    const passwordField = ctx.auth?.login.password_field ?? 'password';
+    const loginPath = authMapping(ctx).login.path;
+    const usernameField = authMapping(ctx).login.username_field;
+    const passwordField = authMapping(ctx).login.password_field;
     const probePath = `/api/v1/${marker}`;
     const send = (url: URL, request: HttpRequestOptions) =>
       options.source_address
@@ -283,7 +285,7 @@ export default defineCheck({
     try {
       reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.signal);
     } catch (error) {
-      const reason = ctx.secrets.redact(error instanceof Error ? error.message : String(error));
+      const reason = ctx.secrets.redact(errorMessage(error));
       return { status: 'error', summary: `cannot read ${reader.describe}: ${reason}`, observations };
     }
     const { text } = reading;

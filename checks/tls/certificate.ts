@@ -6,6 +6,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { errorMessage } from '../../src/engine/errors.js';
 import { type CheckOutcome, defineCheck, type Json, type Observation } from '../../src/engine/types.js';
 import { type PresentedChain, publicKeyFacts, signatureAlgorithmOf } from '../../src/probes/certificate.js';
 
@@ -211,7 +212,7 @@ export default defineCheck({
         signal: ctx.signal,
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return {
         status: 'error',
         summary: `could not read the certificate of ${endpoint}: ${reason}`,
@@ -227,7 +228,7 @@ export default defineCheck({
       return assessCertificate({ endpoint, hostname, trustAnchor, presented, now: ctx.clock.now() }, params);
     } catch (error) {
       // A certificate secgate cannot read (unknown encoding) is not a pass.
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return {
         status: 'error',
         summary: `could not judge the certificate of ${endpoint}: ${reason}`,

@@ -10,6 +10,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { errorMessage } from '../engine/errors.js';
 import { generateSigningKeyPair } from '../evidence/keys.js';
 import { provisionProbeAccounts, signingKeyPem, startReferenceService } from '../service/index.js';
 import { PACKAGE_ROOT } from './package-info.js';
@@ -147,7 +148,7 @@ if (isEntryPoint) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`secgate demo: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`secgate demo: ${errorMessage(error)}\n`);
       process.exitCode = 3;
     },
   );

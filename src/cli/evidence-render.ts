@@ -9,6 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { errorMessage } from '../engine/errors.js';
 import { decodeStatement, isEnvelope, verifyEnvelope } from '../evidence/dsse.js';
 import { loadPublicKey } from '../evidence/keys.js';
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
@@ -28,8 +29,6 @@ export interface RenderedEvidence {
   signature: SignatureInfo;
 }
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
  * Reads (a file, or standard input for `-`), verifies (when a key is given) and
  * renders; throws UsageError for input that cannot be rendered.
@@ -43,7 +42,7 @@ export async function renderEvidenceFile(
   try {
     text = (await readInput(io, envelopeFile)).toString('utf8');
   } catch (error) {
-    throw new UsageError(`cannot read evidence ${envelopeFile}: ${reasonOf(error)}`);
+    throw new UsageError(`cannot read evidence ${envelopeFile}: ${errorMessage(error)}`);
   }
   let parsed: unknown;
   try {
@@ -65,7 +64,7 @@ export async function renderEvidenceFile(
     try {
       publicKey = await loadPublicKey(path.resolve(io.cwd, keyFile));
     } catch (error) {
-      throw new UsageError(`cannot use public key ${keyFile}: ${reasonOf(error)}`);
+      throw new UsageError(`cannot use public key ${keyFile}: ${errorMessage(error)}`);
     }
     const verification = verifyEnvelope(envelope, publicKey);
     signature = verification.valid
@@ -135,6 +134,6 @@ async function writeOutput(io: CliIo, file: string, content: string): Promise<vo
     await makeParentDirectories(file);
     await writeFile(file, content);
   } catch (error) {
-    throw new UsageError(`cannot write ${path.relative(io.cwd, file) || file}: ${reasonOf(error)}`);
+    throw new UsageError(`cannot write ${path.relative(io.cwd, file) || file}: ${errorMessage(error)}`);
   }
 }

@@ -1,10 +1,11 @@
 /** `secgate evidence verify`: check an envelope's signature and show what it attests. */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { errorMessageWithCode } from '../engine/errors.js';
 import { verifyEnvelope } from '../evidence/dsse.js';
 import { loadPublicKey } from '../evidence/keys.js';
 import { formatCheckLine, formatVerdict } from '../report/text.js';
-import { type CliIo, chalkFor, describeError, readInput, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, readInput, STDIO, UsageError } from './io.js';
 
 export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): Command {
   const evidence = program.command('evidence').description('Work with evidence envelopes');
@@ -20,13 +21,13 @@ export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode
       try {
         publicKey = await loadPublicKey(path.resolve(io.cwd, options.key));
       } catch (error) {
-        throw new UsageError(`cannot use public key ${options.key}: ${describeError(error)}`);
+        throw new UsageError(`cannot use public key ${options.key}: ${errorMessageWithCode(error)}`);
       }
       let text: string;
       try {
         text = (await readInput(io, file)).toString('utf8');
       } catch (error) {
-        throw new UsageError(`cannot read evidence ${file}: ${describeError(error)}`);
+        throw new UsageError(`cannot read evidence ${file}: ${errorMessageWithCode(error)}`);
       }
       let envelope: unknown;
       try {

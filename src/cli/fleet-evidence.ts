@@ -9,11 +9,12 @@ import { createHash, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadFleetInventory } from '../engine/checklist/load.js';
+import { errorMessageWithCode } from '../engine/errors.js';
 import { judgeAdmission } from '../evidence/admission.js';
 import { signPayload } from '../evidence/dsse.js';
 import { aggregateFleet, type FleetStatement, formatAge, serializeFleetStatement } from '../evidence/fleet.js';
 import { loadPrivateKey, loadPublicKey } from '../evidence/keys.js';
-import { type CliIo, chalkFor, describeError, EXIT, readInput, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, EXIT, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 
@@ -38,7 +39,7 @@ async function publicKeys(io: CliIo, files: readonly string[]): Promise<KeyObjec
     try {
       keys.push(await loadPublicKey(path.resolve(io.cwd, file)));
     } catch (error) {
-      throw new UsageError(`cannot use public key ${file}: ${describeError(error)}`);
+      throw new UsageError(`cannot use public key ${file}: ${errorMessageWithCode(error)}`);
     }
   }
   return keys;
@@ -50,7 +51,7 @@ async function readEnvelope(io: CliIo, file: string): Promise<unknown> {
   try {
     text = (await readInput(io, file)).toString('utf8');
   } catch (error) {
-    throw new UsageError(`cannot read evidence ${file}: ${describeError(error)}`);
+    throw new UsageError(`cannot read evidence ${file}: ${errorMessageWithCode(error)}`);
   }
   try {
     return JSON.parse(text);
@@ -101,11 +102,11 @@ export function registerFleetEvidenceCommands(evidence: Command, io: CliIo, setE
       try {
         signingKey = await loadPrivateKey(path.resolve(io.cwd, options.signKey));
       } catch (error) {
-        throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
+        throw new UsageError(`cannot use signing key ${options.signKey}: ${errorMessageWithCode(error)}`);
       }
       const out = path.resolve(io.cwd, options.out);
       await proveWritable(out).catch((error: unknown) => {
-        throw new UsageError(`--out ${options.out} cannot be written (${describeError(error)})`);
+        throw new UsageError(`--out ${options.out} cannot be written (${errorMessageWithCode(error)})`);
       });
       const inventory = await loadFleetInventory(path.resolve(io.cwd, options.checklist));
       const envelopes = [];
@@ -196,7 +197,7 @@ async function reviewedChecklistSha256(io: CliIo, options: CheckOptions): Promis
       .update(await readInput(io, options.checklist))
       .digest('hex');
   } catch (error) {
-    throw new UsageError(`cannot read the checklist ${options.checklist}: ${describeError(error)}`);
+    throw new UsageError(`cannot read the checklist ${options.checklist}: ${errorMessageWithCode(error)}`);
   }
 }
 

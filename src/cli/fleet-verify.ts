@@ -13,8 +13,9 @@ import { expandAddresses } from '../engine/addresses.js';
 import { ChecklistError, type ChecklistProblem } from '../engine/checklist/errors.js';
 import { fleetSourceAddresses } from '../engine/checklist/fleet.js';
 import { type LoadedChecklist, loadChecklist, loadFleetInventory } from '../engine/checklist/load.js';
+import { errorMessageWithCode } from '../engine/errors.js';
 import type { Verdict } from '../evidence/types.js';
-import { type CliIo, chalkFor, describeError, EXIT, type OutputStream, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, EXIT, type OutputStream, STDIO, UsageError } from './io.js';
 import { runVerify, type VerifyOptions } from './verify.js';
 
 /** Stands for the target's name in --out and --report paths. */
@@ -110,7 +111,7 @@ export async function runFleetVerify(
       };
     } catch (error) {
       // Loaded above, so this is the run failing to start (an unreadable CA, a bad pool): not verified.
-      held.stderr.write(`secgate: ${target}: ${describeError(error)}\n`);
+      held.stderr.write(`secgate: ${target}: ${errorMessageWithCode(error)}\n`);
       row = { target, exitCode: EXIT.couldNotVerify, verdict: 'invalid', durationMs: Date.now() - started };
     }
     options.signal?.removeEventListener('abort', forward);

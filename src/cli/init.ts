@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { errorMessage } from '../engine/errors.js';
 import type { CheckDefinition, ChecklistRequirement } from '../engine/types.js';
 import { REFERENCE_CLEANUP } from '../service/cleanup-sql.js';
 import { UsageError } from './io.js';
@@ -169,7 +170,7 @@ export function registerInitCommand(program: Command, deps: CatalogueDeps): Comm
       } catch (error) {
         const code = error instanceof Error && 'code' in error ? String(error.code) : '';
         if (code === 'EEXIST') throw new UsageError(`${options.out} already exists; pass --force to overwrite it`);
-        throw new UsageError(`cannot write ${options.out}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new UsageError(`cannot write ${options.out}: ${errorMessage(error)}`);
       }
       deps.io.stdout.write(
         `Wrote ${options.out}. Next: review it, then run  secgate verify --checklist ${options.out}  (secgate list shows every check).\n`,

@@ -108,12 +108,3 @@ export const EXIT = {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
-
-/** An error as one line for the user: its message, and its code when it has one (`EACCES`). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = 'code' in error && typeof error.code === 'string' ? ` (${error.code})` : '';
-    return `${error.message}${code}`;
-  }
-  return String(error);
-}

@@ -1,8 +1,9 @@
 /** `secgate keygen`: a PEM key pair for signing evidence. */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { errorMessageWithCode } from '../engine/errors.js';
 import { generateSigningKeyPair, type KeyAlgorithm, writeKeyPair } from '../evidence/keys.js';
-import { type CliIo, describeError, UsageError } from './io.js';
+import { type CliIo, UsageError } from './io.js';
 
 export function registerKeygenCommand(program: Command, io: CliIo): void {
   program
@@ -21,7 +22,7 @@ export function registerKeygenCommand(program: Command, io: CliIo): void {
         await writeKeyPair(pair, privatePath, publicPath);
       } catch (error) {
         throw new UsageError(
-          `cannot write the key pair: ${describeError(error)} (an existing key is never overwritten)`,
+          `cannot write the key pair: ${errorMessageWithCode(error)} (an existing key is never overwritten)`,
         );
       }
       io.stdout.write(

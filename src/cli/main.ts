@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ChecklistError } from '../engine/checklist/errors.js';
+import { errorMessage } from '../engine/errors.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
 import { VERSION } from './package-info.js';
 
@@ -167,9 +168,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       import('../engine/secrets.js'),
     ]);
     const redactor = createSecretRedactor(secretLookingValues(io.env));
-    io.stderr.write(
-      `secgate: internal error: ${redactor.redact(error instanceof Error ? error.message : String(error))}\n`,
-    );
+    io.stderr.write(`secgate: internal error: ${redactor.redact(errorMessage(error))}\n`);
     return EXIT.couldNotVerify;
   }
 }

@@ -8,11 +8,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadFleetInventory } from '../engine/checklist/load.js';
+import { errorMessageWithCode } from '../engine/errors.js';
 import { githubMatrix, gitlabMatrix, planShards } from '../engine/shards.js';
 import { decodeStatement, isEnvelope } from '../evidence/dsse.js';
 import { FLEET_PREDICATE_TYPE, type FleetPredicate } from '../evidence/fleet.js';
 import { PREDICATE_TYPE } from '../evidence/types.js';
-import { type CliIo, describeError, readInput, UsageError } from './io.js';
+import { type CliIo, readInput, UsageError } from './io.js';
 
 interface PlanOptions {
   checklist: string;
@@ -76,7 +77,7 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
         } catch (error) {
           // A first run has no previous evidence: the plan then splits by count, and says why.
           io.stderr.write(
-            `secgate plan: ignoring ${file} (${describeError(error).split('\n')[0]}): its targets count as unmeasured\n`,
+            `secgate plan: ignoring ${file} (${errorMessageWithCode(error).split('\n')[0]}): its targets count as unmeasured\n`,
           );
         }
       }

@@ -22,13 +22,14 @@ import {
 } from '../engine/checklist/load.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { openCheckContext } from '../engine/context.js';
+import { errorMessageWithCode } from '../engine/errors.js';
 import { type CheckResult, DESELECTED_SUMMARY, runChecks } from '../engine/run.js';
 import { createSecretRedactor } from '../engine/secrets.js';
 import { type CheckDefinition, type CheckOutcome, defineCheck, type SecretRedactor } from '../engine/types.js';
 import { signPayload, unsignedEnvelope } from '../evidence/dsse.js';
 import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
-import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import type { DsseEnvelope, EvidencePredicate, EvidenceStatement } from '../evidence/types.js';
 import {
   BASELINE_CHECK_ID,
   BASELINE_CHECK_SOURCE,
@@ -43,7 +44,7 @@ import {
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
 import { runFleetVerify, TARGET_PLACEHOLDER } from './fleet-verify.js';
-import { type CliIo, chalkFor, describeError, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 import { createProgressDisplay } from './progress.js';
@@ -145,7 +146,7 @@ async function prepareRun(
     try {
       signingKey = await loadPrivateKey(path.resolve(io.cwd, options.signKey));
     } catch (error) {
-      throw new UsageError(`cannot use signing key ${options.signKey}: ${describeError(error)}`);
+      throw new UsageError(`cannot use signing key ${options.signKey}: ${errorMessageWithCode(error)}`);
     }
   }
   const loaded = await readChecklist(options.checklist, io, registry, options.target);
@@ -186,7 +187,7 @@ async function readChecklist(
   try {
     bytes = await readInput(io, STDIO, MAX_CHECKLIST_BYTES + 1);
   } catch (error) {
-    throw new UsageError(`cannot read the checklist from standard input: ${describeError(error)}`);
+    throw new UsageError(`cannot read the checklist from standard input: ${errorMessageWithCode(error)}`);
   }
   return checklistFromBytes(bytes, STDIN_CHECKLIST, { ...loadOptions, baseDir: io.cwd });
 }
@@ -221,7 +222,7 @@ async function probe(prepared: PreparedRun, options: VerifyOptions, io: CliIo, s
       secrets,
     });
   } catch (error) {
-    throw new UsageError(`cannot prepare the run: ${secrets.redact(describeError(error))}`);
+    throw new UsageError(`cannot prepare the run: ${secrets.redact(errorMessageWithCode(error))}`);
   }
   await refuseWrongAuditMapping(prepared, opened);
   if (!prepared.signingKey) {
@@ -347,8 +348,18 @@ async function report(
   streams: Streams,
 ): Promise<VerifyOutcome['exitCode']> {
   const { predicate } = statement;
+  printHumanReport(predicate, options, streams);
+  const envelopeText = `${JSON.stringify(envelope, null, 2)}\n`;
+  const evidenceWritten = await writeEvidenceFile(prepared, envelopeText, options, io, streams);
+  await writeReports(prepared, { predicate, envelope }, options, io, streams);
+  if (options.json) io.stdout.write(envelopeText);
+  // Asked-for evidence that does not exist proves nothing: a passing run cannot exit 0 without it.
+  return !evidenceWritten && predicate.exitCode === 0 ? 3 : predicate.exitCode;
+}
+
+/** 4a. The details, the partial-run notice and the verdict, for people. */
+function printHumanReport(predicate: EvidencePredicate, options: VerifyOptions, streams: Streams): void {
   const { say, humanColor: color } = streams;
-  let exitCode = predicate.exitCode;
   for (const line of formatDetails(predicate.checks, color)) say(line);
   say();
   const left = predicate.partial?.deselected ?? [];
@@ -364,16 +375,34 @@ async function report(
     );
   }
   say(formatVerdict(predicate, color));
-  const envelopeText = `${JSON.stringify(envelope, null, 2)}\n`;
-  if (options.out) {
-    if (await writeOutputFile(path.resolve(io.cwd, options.out), envelopeText)) {
-      say(`Evidence (${prepared.signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
-    } else {
-      // Asked-for evidence that does not exist proves nothing: a passing run cannot exit 0 without it.
-      streams.warn(streams.warnColor.red(`could not write the evidence to ${options.out}`));
-      if (exitCode === 0) exitCode = 3;
-    }
+}
+
+/** 4b. The envelope to --out; false when it was asked for and could not be written. */
+async function writeEvidenceFile(
+  prepared: PreparedRun,
+  envelopeText: string,
+  options: VerifyOptions,
+  io: CliIo,
+  streams: Streams,
+): Promise<boolean> {
+  if (!options.out) return true;
+  if (await writeOutputFile(path.resolve(io.cwd, options.out), envelopeText)) {
+    streams.say(`Evidence (${prepared.signingKey ? 'signed' : 'UNSIGNED'}): ${options.out}`);
+    return true;
   }
+  streams.warn(streams.warnColor.red(`could not write the evidence to ${options.out}`));
+  return false;
+}
+
+/** 4c. Every --report, the GitHub annotations and job summary; a failure here only warns. */
+async function writeReports(
+  prepared: PreparedRun,
+  { predicate, envelope }: { predicate: EvidencePredicate; envelope: DsseEnvelope },
+  options: VerifyOptions,
+  io: CliIo,
+  streams: Streams,
+): Promise<void> {
+  const { say } = streams;
   const signature = prepared.signingKey
     ? { status: 'valid' as const, keyid: envelope.signatures[0]?.keyid ?? '' }
     : { status: 'unsigned' as const };
@@ -390,7 +419,7 @@ async function report(
       // A broken reporter loses one report, never the verdict or the evidence.
       streams.warn(
         streams.warnColor.red(
-          `could not render the ${spec.format} report: ${prepared.secrets.redact(describeError(error))}`,
+          `could not render the ${spec.format} report: ${prepared.secrets.redact(errorMessageWithCode(error))}`,
         ),
       );
       continue;
@@ -405,8 +434,6 @@ async function report(
     streams.human.write(reporters.github({ predicate, envelope, signature }));
   }
   await writeJobSummary(prepared, { predicate, envelope, signature }, io, streams);
-  if (options.json) io.stdout.write(envelopeText);
-  return exitCode;
 }
 
 /**
@@ -427,7 +454,7 @@ async function writeJobSummary(prepared: PreparedRun, input: ReportInput, io: Cl
   } catch (error) {
     streams.warn(
       streams.warnColor.red(
-        `could not write the job summary to $GITHUB_STEP_SUMMARY: ${prepared.secrets.redact(describeError(error))}`,
+        `could not write the job summary to $GITHUB_STEP_SUMMARY: ${prepared.secrets.redact(errorMessageWithCode(error))}`,
       ),
     );
   }
@@ -536,7 +563,7 @@ async function ensureWritable(file: string, flag: string): Promise<void> {
   try {
     await proveWritable(file);
   } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : describeError(error);
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : errorMessageWithCode(error);
     throw new UsageError(`${flag} ${file} cannot be written (${reason}); nothing was probed`);
   }
 }

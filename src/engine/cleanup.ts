@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import type { PlannedEntry } from './checklist/load.js';
+import { errorMessage } from './errors.js';
 import { type CheckDefinition, defineCheck, type Observation } from './types.js';
 
 export const CLEANUP_CHECK_ID = 'secgate.cleanup';
@@ -23,8 +24,6 @@ const cleanupParams = z
     addresses: z.array(z.string()),
   })
   .strict();
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export const forgetProbeFailures: CheckDefinition = defineCheck({
   id: CLEANUP_CHECK_ID,
@@ -77,7 +76,7 @@ export const forgetProbeFailures: CheckDefinition = defineCheck({
         await db.query(statement.sql ?? '', [statement.value]);
         observations.push({ probe, actual: 'ran', ok: true });
       } catch (error) {
-        observations.push({ probe, actual: `failed: ${ctx.secrets.redact(describe(error))}`, ok: false });
+        observations.push({ probe, actual: `failed: ${ctx.secrets.redact(errorMessage(error))}`, ok: false });
       }
     }
     const failed = observations.filter((observation) => observation.ok === false);

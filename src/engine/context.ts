@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHttpProbe } from '../probes/http.js';
 import { createPostgresProbe } from '../probes/postgres.js';
-import { type AuthConfig, authSchema, type TargetConfig } from './checklist/schema.js';
+import { type AuthConfig, authSchema, TARGET_DEFAULTS, type TargetConfig } from './checklist/schema.js';
 import { createCheckIo } from './context-io.js';
 import { createSecretRedactor } from './secrets.js';
 import { createSourceAddressPool, poolAddresses } from './source-addresses.js';
@@ -36,7 +36,7 @@ export interface OpenContext {
 
 export async function openCheckContext(options: ContextOptions): Promise<OpenContext> {
   const baseDir = path.resolve(options.baseDir ?? process.cwd());
-  const timeoutMs = options.target.timeout_ms ?? 5_000;
+  const timeoutMs = options.target.timeout_ms ?? TARGET_DEFAULTS.timeout_ms;
   const caFile = options.target.ca_file ? path.resolve(baseDir, options.target.ca_file) : undefined;
   const caPem = options.target.caPem ?? (caFile ? await readFile(caFile, 'utf8') : undefined);
   const signal = options.signal ?? new AbortController().signal;
@@ -52,8 +52,8 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
     ca_file: caFile,
     timeout_ms: timeoutMs,
     source_addresses: options.target.source_addresses,
-    max_failures_per_address: options.target.max_failures_per_address ?? 5,
-    health_path: options.target.health_path ?? '/health',
+    max_failures_per_address: options.target.max_failures_per_address ?? TARGET_DEFAULTS.max_failures_per_address,
+    health_path: options.target.health_path ?? TARGET_DEFAULTS.health_path,
     caPem,
   };
   const context: CheckContext = {

@@ -14,6 +14,7 @@ import { declaredEnv } from './check-env.js';
 import type { PlannedEntry } from './checklist/load.js';
 import type { Waiver } from './checklist/schema.js';
 import { CLEANUP_CHECK_ID, cleanupEntry } from './cleanup.js';
+import { errorMessage } from './errors.js';
 import { ProbeAddressBlockedError } from './source-addresses.js';
 import type { CheckContext, CheckOutcome, FinalStatus } from './types.js';
 
@@ -336,7 +337,7 @@ async function runCheckSafely(entry: PlannedEntry, context: CheckContext): Promi
     const outcome = await entry.check.run(context, entry.params);
     return judgeOutcome(outcome);
   } catch (error) {
-    const reason = context.secrets.redact(error instanceof Error ? error.message : String(error));
+    const reason = context.secrets.redact(errorMessage(error));
     return {
       status: 'error',
       summary: `the check could not complete: ${reason}`,

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { MAX_CHECKLIST_BYTES } from '../engine/checklist/load.js';
 import { checkEntrySchema, waiverSchema } from '../engine/checklist/schema.js';
+import { errorMessage } from '../engine/errors.js';
 import type { Json } from '../engine/types.js';
 import { type ComparableChecklist, SCOPE_KEYS } from './compare.js';
 
@@ -85,7 +86,7 @@ export function parseComparableChecklist(text: string, label: string): Comparabl
   try {
     data = parse(text);
   } catch (error) {
-    throw new BaselineError(`${label} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    throw new BaselineError(`${label} is not valid YAML: ${errorMessage(error)}`);
   }
   const parsed = comparableSchema.safeParse(
     data !== null && typeof data === 'object' && !Array.isArray(data)

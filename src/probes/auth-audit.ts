@@ -5,6 +5,7 @@
  * addresses are compared in one normal form whatever the column type.
  */
 import type { AuthConfig } from '../engine/checklist/schema.js';
+import { errorMessage } from '../engine/errors.js';
 import type { DatabaseProbe, Json, Observation } from '../engine/types.js';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -238,7 +239,7 @@ export async function runCleanup(
   } catch (error) {
     return {
       probe,
-      actual: `failed: ${error instanceof Error ? error.message : String(error)}`,
+      actual: `failed: ${errorMessage(error)}`,
       note: `cleanup failed: ${value} may stay ${what === 'unlock_account_sql' ? 'locked' : 'blocked'}`,
     };
   }

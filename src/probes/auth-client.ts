@@ -7,8 +7,8 @@
 import { Secret, TOTP } from 'otpauth';
 import {
   type AccountConfig,
+  AUTH_DEFAULTS,
   type AuthConfig,
-  authSchema,
   type CarrierConfig,
   type EventTypesConfig,
   REJECTION_PATHS,
@@ -64,12 +64,9 @@ export class AuthFlowError extends Error {
   }
 }
 
-/** The mapping of a checklist without an `auth:` section: the schema's own defaults, written once. */
-const DEFAULT_AUTH_MAPPING: AuthConfig = authSchema.parse({});
-
 /** The `auth:` mapping with its defaults, even when the checklist has no `auth:` section. */
 export function authMapping(ctx: CheckContext): AuthConfig {
-  return ctx.auth ?? DEFAULT_AUTH_MAPPING;
+  return ctx.auth ?? AUTH_DEFAULTS;
 }
 
 /**
@@ -488,8 +485,8 @@ export function probeValue(prefix: string): string {
   return `${prefix}-${Buffer.from(bytes).toString('base64url')}`;
 }
 
-/** A message for an unexpected exception, never carrying more than the error's own text. */
-export function describeError(error: unknown): string {
+/** The cause of an error outcome: the auth step that went wrong, or the exception's class and message (nothing more). */
+export function authFailureCause(error: unknown): string {
   if (error instanceof AuthFlowError) return `${error.step}: ${error.message}`;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

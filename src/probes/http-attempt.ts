@@ -5,6 +5,7 @@
  * network error is classified here once, by its code, rather than by each
  * check matching error messages.
  */
+import { errorMessage } from '../engine/errors.js';
 import type { SourceAddressPool } from '../engine/source-addresses.js';
 import type { HttpProbe, HttpRequestOptions, HttpResponse } from '../engine/types.js';
 
@@ -50,7 +51,7 @@ function errorName(error: unknown): string | undefined {
 export function classifyHttpFailure(error: unknown): HttpFailure {
   const code = errorCode(error);
   const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   let kind: HttpFailureKind = 'other';
   if (code === 'ECONNREFUSED') kind = 'refused';
   else if (name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code))) kind = 'timeout';

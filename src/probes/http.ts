@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
+import { errorMessage } from '../engine/errors.js';
 import type { HttpProbe, HttpRequestOptions, HttpResponse } from '../engine/types.js';
 import { errorCode } from './http-attempt.js';
 
@@ -138,7 +139,7 @@ export function closedWithoutAnswer(requestOptions: HttpRequestOptions, error: u
   if (!IDEMPOTENT_SAFE.has(method) || requestOptions.body !== undefined) return undefined;
   const code = errorCode(error);
   if (code === undefined || !CLOSED_CODES.has(code)) return undefined;
-  return `${code}: ${error instanceof Error ? error.message : String(error)}`;
+  return `${code}: ${errorMessage(error)}`;
 }
 
 /** First value of a header, whatever its multiplicity. */

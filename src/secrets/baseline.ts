@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { errorMessage } from '../engine/errors.js';
 import type { CheckFiles, Observation } from '../engine/types.js';
 
 const entrySchema = z
@@ -62,7 +63,7 @@ export async function loadBaselineFile(
     const entries = parseBaseline(await files.readText(file));
     return { entries, observation: { probe, actual: { entries: entries.length } } };
   } catch (error) {
-    const problem = `could not read baseline ${file}: ${error instanceof Error ? error.message : String(error)}`;
+    const problem = `could not read baseline ${file}: ${errorMessage(error)}`;
     return { problem, observation: { probe, expected: 'a readable JSON baseline', ok: false, note: problem } };
   }
 }

@@ -233,7 +233,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = describeError(error);
+    const { status, body } = httpAnswerForError(error);
     if (status >= 500) {
       // Name and code only: messages of low-level errors can quote request data.
       deps.logger.error('http.request.failed', {
@@ -261,7 +261,7 @@ export function buildApp(deps: ServiceDeps, options: AppOptions = {}): FastifyIn
 }
 
 /** Maps any error to a stable JSON body; never a stack, never a raw message of an unexpected error. */
-export function describeError(error: FastifyError): { status: number; body: { error: string; message: string } } {
+export function httpAnswerForError(error: FastifyError): { status: number; body: { error: string; message: string } } {
   if (error.validation) {
     const first = error.validation[0];
     const where = `${error.validationContext ?? 'body'}${first?.instancePath ?? ''}`;

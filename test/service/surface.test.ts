@@ -7,7 +7,7 @@ import http from 'node:http';
 import tls from 'node:tls';
 import type { FastifyError } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeError } from '../../src/service/app.js';
+import { httpAnswerForError } from '../../src/service/app.js';
 import { type ReferenceTarget, startReferenceTarget } from '../support/reference-service.js';
 import { loginWithMfa, queryService, type Reply, type ServiceClient, serviceClient } from './client.js';
 
@@ -239,7 +239,7 @@ describe('errors', () => {
     { name: 'no connection slots left', error: { code: '53300', message: 'sorry, too many clients already' } },
     { name: 'the pool had no free connection in time', error: { message: 'timeout exceeded when trying to connect' } },
   ])('answer an overloaded database with 503, never 500: $name', ({ error }) => {
-    expect(describeError(Object.assign(new Error(String(error.message)), error) as FastifyError)).toEqual({
+    expect(httpAnswerForError(Object.assign(new Error(String(error.message)), error) as FastifyError)).toEqual({
       status: 503,
       body: { error: 'unavailable', message: 'The service is busy; retry shortly' },
     });

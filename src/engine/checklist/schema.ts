@@ -41,6 +41,9 @@ export const targetSchema = z
   .strict();
 export type TargetConfig = z.output<typeof targetSchema>;
 
+/** The target's defaults, from the schema itself, for code that takes a target not parsed by it (tests' contexts). */
+export const TARGET_DEFAULTS = targetSchema.omit({ url: true }).parse({});
+
 export const databaseSchema = z
   .object({
     /** postgres://user:password@host:port/db — usually `${DATABASE_URL}`. */
@@ -158,7 +161,7 @@ export const authSchema = z
         password_field: z.string().default('password').describe('JSON field of the password'),
       })
       .strict()
-      .default({ path: '/api/v1/auth/login', username_field: 'username', password_field: 'password' })
+      .prefault({})
       .describe('how to log in with a password'),
     mfa_verify: z
       .object({
@@ -170,7 +173,7 @@ export const authSchema = z
         code_field: z.string().default('code').describe('JSON field of the TOTP code'),
       })
       .strict()
-      .default({ path: '/api/v1/auth/mfa/verify', challenge_field: 'mfa_challenge_id', code_field: 'code' })
+      .prefault({})
       .describe('how to complete the second factor'),
     refresh: z
       .object({
@@ -178,7 +181,7 @@ export const authSchema = z
         token_field: z.string().default('refresh_token').describe('JSON field of the refresh token'),
       })
       .strict()
-      .default({ path: '/api/v1/auth/refresh', token_field: 'refresh_token' })
+      .prefault({})
       .describe('how to trade a refresh token for a new pair'),
     me_path: relativePath
       .default('/api/v1/users/me')
@@ -191,12 +194,7 @@ export const authSchema = z
         mfa_challenge: z.string().default('mfa_challenge_id').describe('the challenge for the second step'),
       })
       .strict()
-      .default({
-        access_token: 'access_token',
-        refresh_token: 'refresh_token',
-        mfa_required: 'mfa_required',
-        mfa_challenge: 'mfa_challenge_id',
-      })
+      .prefault({})
       .describe('JSON fields of the login and MFA answers ("" counts as absent)'),
     credential: carrierSchema('credential', 'access_token')
       .optional()
@@ -263,7 +261,7 @@ export const authSchema = z
         ip_blocks: z.string().default('ip_blocks').describe('one row per blocked address'),
       })
       .strict()
-      .default({ failure_events: 'auth_failure_events', ip_blocks: 'ip_blocks' })
+      .prefault({})
       .describe('the audit tables (plain identifiers, optionally schema.name)'),
     columns: z
       .object({
@@ -294,14 +292,7 @@ export const authSchema = z
           .describe("the block table's own column names, where they differ from the shared ones above"),
       })
       .strict()
-      .default({
-        created_at: 'created_at',
-        event_type: 'event_type',
-        username: 'username',
-        ip_address: 'ip_address',
-        blocked_at: 'blocked_at',
-        expires_at: 'expires_at',
-      })
+      .prefault({})
       .describe(
         'column names of the audit tables, shared by both (ip_address) unless failure_events / ip_blocks name their own; checked against the database catalogue before anything is probed',
       ),
@@ -329,6 +320,13 @@ export const authSchema = z
   })
   .strict();
 export type AuthConfig = z.output<typeof authSchema>;
+
+/**
+ * What `auth:` means when a checklist leaves it out: the schema's own defaults (those of the
+ * reference service), so a check reads `(ctx.auth ?? AUTH_DEFAULTS).login.path` instead of
+ * writing the default path again.
+ */
+export const AUTH_DEFAULTS: AuthConfig = authSchema.parse({});
 
 const checkIdPattern = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
 
@@ -371,7 +369,7 @@ export const checklistSchema = z
     repo: z.string().min(1).default('.'),
     database: databaseSchema.optional(),
     auth: authSchema.optional(),
-    settings: settingsSchema.default({ concurrency: 8, check_timeout_ms: 60_000 }),
+    settings: settingsSchema.prefault({}),
     checks: z.array(checkEntrySchema).min(1, { message: 'expected at least one check' }),
     waivers: z.array(waiverSchema).default([]),
   })

@@ -44,7 +44,7 @@ const tokenPairSchema = {
   },
 } as const;
 
-const loginSchema = {
+export const loginSchema = {
   body: {
     type: 'object',
     additionalProperties: false,
@@ -68,7 +68,7 @@ const loginSchema = {
   },
 } as const;
 
-const mfaVerifySchema = {
+export const mfaVerifySchema = {
   body: {
     type: 'object',
     additionalProperties: false,
@@ -81,7 +81,7 @@ const mfaVerifySchema = {
   response: { 200: tokenPairSchema },
 } as const;
 
-const refreshSchema = {
+export const refreshSchema = {
   body: {
     type: 'object',
     additionalProperties: false,
