@@ -61,6 +61,7 @@ export default defineCheck({
     'Call the failure recorder on every rejection branch before answering (unknown user, wrong password, wrong TOTP, expired and invalid token, locked account, blocked address), on its own connection so the row commits even when the request rolls back.',
   rationale: 'A rejection path that writes no row is dark: the detector that blocks credential stuffing never sees it.',
   effects: 'blocks-ip',
+  slow: true,
   severity: 'medium',
   params: z
     .object({

@@ -42,6 +42,7 @@ export default defineCheck({
     'Count failures per client address across usernames, write an ip_blocks row atomically once the threshold is crossed, and answer 403 from the first request hook on every path. Take the client address from the socket, and from X-Forwarded-For only when the peer is a configured proxy.',
   rationale: 'Lockout stops brute force on one account; IP blocking stops credential stuffing across accounts.',
   effects: 'blocks-ip',
+  slow: true,
   severity: 'high',
   params: z
     .object({

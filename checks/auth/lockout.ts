@@ -21,6 +21,7 @@ export default defineCheck({
     'Count consecutive failures per account atomically in SQL and refuse logins during a cooldown with the exact wrong-password 401; write one auth_failure_events row on every rejection path, including the locked one.',
   rationale: 'Without lockout a credential-stuffing script tries passwords indefinitely against one account.',
   effects: 'locks-account',
+  slow: true,
   severity: 'high',
   params: z
     .object({

@@ -115,6 +115,7 @@ export default defineCheck({
     'Answer every login rejection with the identical status and body, and hash a dummy password for unknown users so the unknown-user path costs what a wrong password costs.',
   rationale: 'A distinguishable answer or a measurably faster path tells an attacker which usernames exist.',
   effects: 'locks-account',
+  slow: true,
   severity: 'medium',
   params: z
     .object({

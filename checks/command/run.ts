@@ -19,6 +19,7 @@ export default defineCheck({
   remediation:
     'Run the command locally, fix what it reports (or the cause of the timeout), and keep it as a required gate.',
   effects: 'runs-commands',
+  slow: true,
   severity: 'medium',
   params: z
     .object({

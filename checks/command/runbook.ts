@@ -30,6 +30,7 @@ export default defineCheck({
     'Make the documented start command self-sufficient (migrations, config from the environment), expose a health ' +
     'endpoint, and handle SIGTERM by closing listeners and exiting within the grace period.',
   effects: 'runs-commands',
+  slow: true,
   severity: 'low',
   params: z
     .object({

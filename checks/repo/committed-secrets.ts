@@ -45,6 +45,7 @@ export default defineCheck({
     'Move the value to the deployment environment or secret store, rotate it (it is already in git), put only ' +
     'placeholders (`changeme`, `<generate-me>`, an environment reference) in .env.example, and add `.env` to .gitignore.',
   effects: 'none',
+  slow: true,
   severity: 'critical',
   params: z
     .object({

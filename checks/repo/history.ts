@@ -54,6 +54,7 @@ export default defineCheck({
     'git filter-repo if policy requires. Accept reviewed, harmless findings in the baseline file with a reason. ' +
     'On a partial clone, fetch the absent objects (git fetch --refetch, or clone without --filter).',
   effects: 'none',
+  slow: true,
   severity: 'high',
   params: z
     .object({

@@ -211,9 +211,17 @@ async function blockedProbeAddresses(
 }
 
 /**
+ * The order entries are offered to the scheduler: slow checks first (longest first is what keeps a bounded
+ * pool from ending on a slow check that started last), checklist order otherwise.
+ */
+export function startOrder<Entry extends { check: { slow?: boolean } }>(entries: readonly Entry[]): Entry[] {
+  return [...entries.filter((entry) => entry.check.slow), ...entries.filter((entry) => !entry.check.slow)];
+}
+
+/**
  * Runs every entry, at most `limit` at once, each as soon as no running entry's claims collide with its own,
- * in checklist order otherwise. Nothing running means nothing collides, so the first waiting entry can always
- * start: the schedule cannot deadlock.
+ * in start order otherwise (startOrder). Nothing running means nothing collides, so the first waiting entry can
+ * always start: the schedule cannot deadlock.
  */
 function runScheduled(
   entries: PlannedEntry[],
@@ -221,7 +229,7 @@ function runScheduled(
   usernameOf: (accountName: string) => string | undefined,
   worker: (entry: PlannedEntry) => Promise<void>,
 ) {
-  const waiting = entries.map((entry) => ({ entry, claims: claimsOf(entry, usernameOf) }));
+  const waiting = startOrder(entries).map((entry) => ({ entry, claims: claimsOf(entry, usernameOf) }));
   const running = new Set<(typeof waiting)[number]>();
   return new Promise<void>((resolve, reject) => {
     const startWhatCan = () => {

@@ -246,6 +246,12 @@ export interface CheckMeta<Params extends z.ZodType> {
    * address is: that is an error naming the address, not a failed control.
    */
   probeAddresses?: (params: z.output<Params>) => readonly (string | null | undefined)[];
+  /**
+   * The check takes seconds by design (timing samples, a lockout sequence, a command it runs, a whole
+   * history): the scheduler starts slow checks first, so that the quick ones fill in around them and the
+   * gate ends with its slowest check rather than after it.
+   */
+  slow?: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   judgeOutcome,
   planRun,
   runChecks,
+  startOrder,
 } from '../../src/engine/run.js';
 import { type CheckDefinition, defineCheck } from '../../src/engine/types.js';
 import {
@@ -148,6 +149,51 @@ describe('scheduling by claims', () => {
       'other-lock: pass',
     ]);
     expect(accountTimeline.indexOf('start lock')).toBeGreaterThan(accountTimeline.indexOf('end use'));
+  });
+});
+
+describe('start order: slow checks first', () => {
+  const started: string[] = [];
+  const recording = (id: string, slow: boolean) =>
+    defineCheck({
+      id,
+      title: id,
+      source: 'test',
+      remediation: 'none',
+      effects: 'none',
+      ...(slow ? { slow: true } : {}),
+      params: z.object({}).strict(),
+      async run() {
+        started.push(id);
+        return { status: 'pass', summary: 'ok', observations: [{ probe: id, ok: true }] };
+      },
+    });
+
+  it('offers slow checks first, each group in checklist order', () => {
+    const order = startOrder([
+      { id: 'a', check: { slow: false } },
+      { id: 'b', check: { slow: true } },
+      { id: 'c', check: {} },
+      { id: 'd', check: { slow: true } },
+    ]);
+    expect(order.map((item) => item.id)).toEqual(['b', 'd', 'a', 'c']);
+  });
+
+  it('starts a slow check listed last before the quick ones when only one runs at a time, and reports in checklist order', async () => {
+    started.length = 0;
+    const results = await runChecks({
+      entries: [
+        entry(recording('quick.one', false)),
+        entry(recording('quick.two', false)),
+        entry(recording('slow.one', true)),
+      ],
+      context: await context(),
+      signal: new AbortController().signal,
+      concurrency: 1,
+      waivers: [],
+    });
+    expect(started).toEqual(['slow.one', 'quick.one', 'quick.two']);
+    expect(results.map((result) => result.entry.id)).toEqual(['quick.one', 'quick.two', 'slow.one']);
   });
 });
 
