@@ -480,7 +480,8 @@ async function compareWithBaseline(
       const comparison = compareChecklists(
         parseComparableChecklist(base.text, `${checklistPath} at ${ref}`),
         parseComparableChecklist(loaded.text, checklistPath),
-        { registry },
+        // A plugin check's defaults count as a built-in's do (a plugin that changed blocks on its own).
+        { registry: [...registry, ...loaded.entries.flatMap((entry) => (entry.plugin ? [entry.check] : []))] },
       );
       outcome = baselineOutcome({ comparison, ref, checklistPath, baseSha256: base.sha256, headSha256: loaded.sha256 });
     }

@@ -42,6 +42,11 @@ export interface CheckRecord {
   severity?: Severity;
   /** Line of the check's entry in the checklist, where reports point for this control. */
   checklistLine?: number;
+  /**
+   * For a check from outside secgate (`plugin:`): the module as the checklist names it, the file
+   * imported (relative to the checklist's folder) and its sha256 — the code that judged.
+   */
+  plugin?: { specifier: string; path: string; sha256: string };
 }
 
 /**

@@ -45,6 +45,7 @@ const record = z.object({
   waiver: waiver.optional(),
   severity: z.enum(SEVERITIES).optional(),
   checklistLine: z.number().int().positive().optional(),
+  plugin: z.object({ specifier: z.string(), path: z.string(), sha256: z.string() }).optional(),
 });
 
 const predicateSchema = z.object({
