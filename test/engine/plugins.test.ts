@@ -8,9 +8,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { allChecks } from '../../checks/index.js';
 import { compareChecklists } from '../../src/baseline/compare.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { runVerify } from '../../src/cli/verify.js';
 import { checkShapeProblems } from '../../src/engine/check-shape.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
 import { type LoadedChecklist, loadChecklist } from '../../src/engine/checklist/load.js';
@@ -32,6 +36,8 @@ export default defineCheck({
 });
 `;
 }
+
+const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
 
 interface Layout {
   dir: string;
@@ -286,6 +292,32 @@ describe('the weakening guard and plugins', () => {
         'acme.cookies: the check is now loaded from ./checks/always-pass.js instead of ./checks/cookies.js, other code that nothing proves as strict',
       ],
     ]);
+  });
+
+  it('blocks an edited module file at the same path, and passes the untouched one (verify --baseline-ref)', async () => {
+    const where = await layout(checklistWith('  - check: acme.guarded\n    plugin: ./acme.js\n'), {
+      'acme.js': pluginSource('acme.guarded'),
+    });
+    const git = (...args: string[]) =>
+      execa('git', args, {
+        cwd: where.dir,
+        env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+      });
+    await git('init', '-q', '-b', 'main');
+    await git('add', 'checklist.yaml', 'acme.js');
+    await git('commit', '-q', '-m', 'base');
+    const io: CliIo = { stdout: discard(), stderr: discard(), env: {}, cwd: where.dir };
+    const guardOf = async () =>
+      (await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main' }, io)).statement?.predicate.checks.find(
+        (record) => record.id === 'secgate.baseline',
+      );
+    expect((await guardOf())?.status).toBe('pass');
+    await writeFile(path.join(where.dir, 'acme.js'), pluginSource('acme.guarded').replace("'fine'", "'always fine'"));
+    const guard = await guardOf();
+    expect(guard?.status).toBe('fail');
+    expect(guard?.summary).toMatch(
+      /acme\.guarded: \.\/acme\.js differs from its version at main \(sha256 [0-9a-f]{12} → [0-9a-f]{12}\): other code judges the control/,
+    );
   });
 
   it('blocks a plugin check removed, as any check', () => {
