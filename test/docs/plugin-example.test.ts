@@ -10,6 +10,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { startCookieServer } from '../../examples/cookie-flags/fixture.js';
+import { renderHtml } from '../../src/report/html.js';
+import { checkPredicate } from '../../src/report/predicate-shape.js';
 
 const BIN = path.resolve('bin/secgate');
 const CHECKLIST = 'examples/cookie-flags/checklist.yaml';
@@ -63,6 +65,14 @@ describe('README: Checks of your own: plugins', () => {
         },
       }),
     ]);
+    // The page a reviewer reads names the module and its digest beside the verdict.
+    const predicate = checkPredicate(result.statement?.predicate);
+    expect(predicate.ok).toBe(true);
+    if (predicate.ok) {
+      expect(renderHtml({ predicate: predicate.predicate })).toContain(
+        `Plugin <code>./cookie-flags.js</code> (sha256 <code>${createHash('sha256').update(module).digest('hex')}</code>)`,
+      );
+    }
   });
 
   it('fails a server whose session cookie is sent without Secure', async () => {

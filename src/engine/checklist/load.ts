@@ -438,7 +438,7 @@ function builtInCheck(
   const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((known) => `'${known}'`).join(' or ')}?` : '';
   problem(
     'check',
-    `unknown check '${id}'${hint} (secgate list shows them all; a check of your own is named with plugin: beside check:)`,
+    `unknown check '${id}'${hint} (secgate list shows them all); a check of your own is named with plugin: beside check:`,
   );
   return undefined;
 }
