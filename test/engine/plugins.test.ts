@@ -18,6 +18,7 @@ import { runVerify } from '../../src/cli/verify.js';
 import { checkShapeProblems } from '../../src/engine/check-shape.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
 import { type LoadedChecklist, loadChecklist } from '../../src/engine/checklist/load.js';
+import { loadPlugin } from '../../src/engine/checklist/plugins.js';
 
 /** A plugin module's text: a check with this id, and whatever else a case changes. */
 function pluginSource(id: string, extra = '', params = 'z.object({ path: z.string().default("/") }).strict()'): string {
@@ -233,6 +234,14 @@ describe('plugin: every mistake is exit 2 at the entry, in one sentence', () => 
     expect(problems[0]).toMatch(/importing plugin \.\/acme\.js threw: Error: cannot reach the vault with \[redacted/);
     expect(problems.join('\n')).not.toContain(secret);
     expect(problems.join('\n')).not.toMatch(/second line|\n\s+at /);
+  });
+
+  it('a module whose top level never finishes: refused after a bound, not waited on forever', async () => {
+    const where = await layout(oneEntry('acme.x', './acme.js'), { 'acme.js': 'await new Promise(() => {});\n' });
+    expect(await loadPlugin('./acme.js', where.dir, (text) => text, 200)).toEqual({
+      ok: false,
+      message: 'importing plugin ./acme.js: its top level did not finish within 0.2 s',
+    });
   });
 
   it('two modules claiming one id', async () => {

@@ -42,6 +42,11 @@ const FILE_SPECIFIER = /^(\.{1,2}\/|\/)/;
 /** An npm package, optionally a path inside it: `name`, `name/sub`, `@scope/name`, `@scope/name/sub`. */
 const PACKAGE_SPECIFIER = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/[A-Za-z0-9._~/-]+)?$/;
 const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+/**
+ * A module's top level runs when it is imported; one that waits on something that never comes
+ * (a top-level await on the network) would hold the gate before anything is probed.
+ */
+const IMPORT_TIMEOUT_MS = 30_000;
 /** An import's error message is shown to its first line, this long at most: enough to fix it, never a dump. */
 const MAX_REASON_CHARS = 200;
 
@@ -86,6 +91,7 @@ export async function loadPlugin(
   specifier: string,
   baseDir: string,
   redact: (text: string) => string = (text) => text,
+  timeoutMs = IMPORT_TIMEOUT_MS,
 ): Promise<PluginLoad> {
   const resolved = resolvePlugin(specifier, baseDir);
   if ('message' in resolved) return { ok: false, message: resolved.message };
@@ -107,8 +113,9 @@ export async function loadPlugin(
   }
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    module = await importWithin(pathToFileURL(file).href, timeoutMs);
   } catch (error) {
+    if (error instanceof ImportTimeout) return { ok: false, message: `importing plugin ${shown}: ${error.message}` };
     // The module's own message may quote anything it read: secret-looking values are scrubbed.
     return { ok: false, message: `importing plugin ${shown} threw: ${redact(firstLine(error))}` };
   }
@@ -154,6 +161,24 @@ function resolvePlugin(specifier: string, baseDir: string): { file: string } | {
   }
   if (!path.isAbsolute(file)) return { message: `'${specifier}' is a Node.js built-in module, not a check` };
   return { file };
+}
+
+class ImportTimeout extends Error {}
+
+async function importWithin(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new ImportTimeout(`its top level did not finish within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    timer.unref();
+  });
+  try {
+    return (await Promise.race([import(url), timeout])) as Record<string, unknown>;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The default export, a CommonJS module's exports (or their `default`), or an export named `check`. */
