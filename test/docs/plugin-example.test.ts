@@ -80,4 +80,25 @@ describe('README: Checks of your own: plugins', () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(1);
     expect(result.stdout).toMatch(/^FAIL +example\.cookie-flags +\d+ms +GET \/login: cookie session lacks Secure$/m);
   });
+
+  it('a plugin that cannot load is exit 2 at its entry, in one sentence, before anything is probed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'secgate-plugin-doc-'));
+    await writeFile(
+      path.join(dir, 'checklist.yaml'),
+      'version: 1\ntarget:\n  url: https://127.0.0.1:1\nchecks:\n  - check: acme.thrower\n    plugin: ./acme.js\n',
+    );
+    await writeFile(path.join(dir, 'acme.js'), "throw new TypeError('the vault is sealed');\n");
+    const result = await execa('node', [BIN, 'verify'], {
+      cwd: dir,
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? '', CI: 'true' },
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      'checklist.yaml:6:13: checks[0].plugin: importing plugin ./acme.js threw: TypeError: the vault is sealed',
+    );
+    expect(result.stderr).toContain('nothing was probed');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });
