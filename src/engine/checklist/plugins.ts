@@ -15,10 +15,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMap, isScalar, isSeq } from 'yaml';
 import { checkShapeProblems } from '../check-shape.js';
 import type { CheckDefinition } from '../types.js';
-import type { YamlSource } from './yaml-source.js';
+import { type YamlSource, yamlData } from './yaml-source.js';
 
 /** Where a plugin check came from: recorded in the evidence beside its verdict. */
 export interface PluginOrigin {
@@ -60,13 +59,14 @@ export async function loadChecklistPlugins(
   redact: (text: string) => string,
 ): Promise<Map<number, PluginLoad>> {
   const loads = new Map<number, PluginLoad>();
-  const checks = source.document.get('checks', true);
-  if (!isSeq(checks)) return loads;
+  // As plain data, so an entry written through a YAML alias names its plugin too.
+  const data = yamlData(source);
+  const checks = data !== null && typeof data === 'object' ? (data as { checks?: unknown }).checks : undefined;
+  if (!Array.isArray(checks)) return loads;
   const bySpecifier = new Map<string, Promise<PluginLoad>>();
-  for (const [index, item] of checks.items.entries()) {
-    const node = isMap(item) ? item.get('plugin', true) : undefined;
-    if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') continue;
-    const specifier = node.value;
+  for (const [index, item] of checks.entries()) {
+    const specifier = item !== null && typeof item === 'object' ? (item as { plugin?: unknown }).plugin : undefined;
+    if (typeof specifier !== 'string' || specifier === '') continue;
     if (specifier.includes('$')) {
       loads.set(index, {
         ok: false,
