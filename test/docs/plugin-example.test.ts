@@ -79,6 +79,7 @@ describe('README: Checks of your own: plugins', () => {
     const result = await verify('HttpOnly; SameSite=Lax');
     expect(result.exitCode, result.stdout + result.stderr).toBe(1);
     expect(result.stdout).toMatch(/^FAIL +example\.cookie-flags +\d+ms +GET \/login: cookie session lacks Secure$/m);
+    expect(result.stdout).toMatch(/^ {2}Plugin: \.\/cookie-flags\.js \(sha256 [0-9a-f]{64}\)$/m);
   });
 
   it('a plugin that cannot load is exit 2 at its entry, in one sentence, before anything is probed', async () => {
