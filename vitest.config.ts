@@ -1,8 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // The examples import secgate by its package name, as a user's project does; here that name is
+    // this tree's sources (tsconfig.json's paths say the same to the type checker).
+    alias: [
+      { find: /^secgate$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^secgate\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     // Once per run: the PostgreSQL server and the key material every case shares (see the file).
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/worker-setup.ts'],

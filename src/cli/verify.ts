@@ -37,6 +37,8 @@ import {
   BASELINE_REMEDIATION,
   BaselineError,
   baselineOutcome,
+  type ChecklistChange,
+  type ComparableChecklist,
   compareChecklists,
   parseComparableChecklist,
   readChecklistAtRef,
@@ -486,7 +488,8 @@ async function compareWithBaseline(
   let outcome: CheckOutcome;
   let sha256: string | undefined;
   try {
-    const base = await readChecklistAtRef(path.resolve(loaded.baseDir, loaded.checklist.repo), ref, loaded.file);
+    const repoDir = path.resolve(loaded.baseDir, loaded.checklist.repo);
+    const base = await readChecklistAtRef(repoDir, ref, loaded.file);
     if (!base) {
       // Renaming or moving the checklist must not slip past the guard: its absence is itself a finding.
       outcome = {
@@ -504,11 +507,18 @@ async function compareWithBaseline(
     } else {
       sha256 = base.sha256;
       // Both sides as written, neither interpolated: the environment may differ between two runs, the text may not.
-      const comparison = compareChecklists(
-        parseComparableChecklist(base.text, `${checklistPath} at ${ref}`),
+      const baseChecklist = parseComparableChecklist(base.text, `${checklistPath} at ${ref}`);
+      const compared = compareChecklists(
+        baseChecklist,
         parseComparableChecklist(loaded.text, checklistPath),
-        { registry },
+        // A plugin check's defaults count as a built-in's do (a plugin that changed blocks on its own).
+        { registry: [...registry, ...loaded.entries.flatMap((entry) => (entry.plugin ? [entry.check] : []))] },
       );
+      const edited = await changedPluginFiles(loaded, baseChecklist, ref, repoDir);
+      const comparison = {
+        changes: [...compared.changes, ...edited],
+        weakenings: [...compared.weakenings, ...edited],
+      };
       outcome = baselineOutcome({ comparison, ref, checklistPath, baseSha256: base.sha256, headSha256: loaded.sha256 });
     }
   } catch (error) {
@@ -526,6 +536,43 @@ async function compareWithBaseline(
     run: async () => outcome,
   });
   return { entry: { id: BASELINE_CHECK_ID, check, params: {}, timeoutMs: 60_000, alwaysRun: true }, sha256 };
+}
+
+/**
+ * A plugin named alike on both refs may still be other code: its module file, when it is in the
+ * repository, is compared with the one at the base ref, and an edited (or new) file blocks like any
+ * change the guard cannot prove stronger. A package's version is the lock file's, and a file outside
+ * the repository the host's: neither is compared here (the evidence records every module's sha256).
+ */
+async function changedPluginFiles(
+  loaded: LoadedChecklist,
+  base: ComparableChecklist,
+  ref: string,
+  repoDir: string,
+): Promise<ChecklistChange[]> {
+  const changes: ChecklistChange[] = [];
+  for (const { id, plugin } of loaded.entries) {
+    if (!plugin || !/^(\.{1,2}\/|\/)/.test(plugin.specifier)) continue;
+    // Another specifier, or no such entry at the base, is already a change of its own.
+    if (base.checks.find((entry) => (entry.id ?? entry.check) === id)?.plugin !== plugin.specifier) continue;
+    const file = path.resolve(loaded.baseDir, plugin.path);
+    const inside = path.relative(repoDir, file);
+    if (inside.startsWith('..') || path.isAbsolute(inside) || inside.split(path.sep).includes('node_modules')) continue;
+    const before = await readChecklistAtRef(repoDir, ref, file);
+    if (before?.sha256 === plugin.sha256) continue;
+    const short = (digest: string) => digest.slice(0, 12);
+    changes.push({
+      kind: 'plugin-changed',
+      entry: id,
+      before: before ? { sha256: before.sha256 } : null,
+      after: { sha256: plugin.sha256 },
+      blocking: true,
+      message: before
+        ? `${id}: ${plugin.path} differs from its version at ${ref} (sha256 ${short(before.sha256)} → ${short(plugin.sha256)}): other code judges the control, which nothing proves as strict`
+        : `${id}: ${plugin.path} is not in the repository at ${ref}: other code judges the control, which nothing proves as strict`,
+    });
+  }
+  return changes;
 }
 
 /** A checklist with targets runs one of them; `--target` on one without is a mistake, not a no-op. */

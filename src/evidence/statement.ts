@@ -142,6 +142,7 @@ function toCheckRecord(result: CheckResult): CheckRecord {
     ...(result.waiver ? { waiver: result.waiver } : {}),
     severity: severityOf(result.entry),
     ...(result.entry.line ? { checklistLine: result.entry.line } : {}),
+    ...(result.entry.plugin ? { plugin: { ...result.entry.plugin } } : {}),
   };
 }
 

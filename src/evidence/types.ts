@@ -71,6 +71,11 @@ export const checkRecordSchema = z.object({
   severity: z.enum(SEVERITIES).optional(),
   /** Line of the check's entry in the checklist, where reports point for this control. */
   checklistLine: z.number().int().positive().optional(),
+  /**
+   * For a check from outside secgate (`plugin:`): the module as the checklist names it, the file
+   * imported (relative to the checklist's folder) and its sha256 — the code that judged.
+   */
+  plugin: z.object({ specifier: z.string(), path: z.string(), sha256: z.string() }).optional(),
 });
 export type CheckRecord = z.output<typeof checkRecordSchema>;
 

@@ -58,7 +58,8 @@ export type WeakeningKind =
   | 'threshold-loosened'
   | 'param-changed'
   | 'waiver-added'
-  | 'waiver-extended';
+  | 'waiver-extended'
+  | 'plugin-changed';
 
 export interface ChecklistChange {
   kind: WeakeningKind;
@@ -312,6 +313,24 @@ function compareScope(
   return changes;
 }
 
+/**
+ * A plugin check is its module: another `plugin:` (or a built-in id now loaded from a module, or the
+ * reverse) is other code judging the control, which nothing proves as strict. It blocks.
+ */
+function comparePlugin(base: CheckEntry, head: CheckEntry): ChecklistChange | undefined {
+  if (base.plugin === head.plugin) return undefined;
+  const id = entryId(head);
+  const name = (entry: CheckEntry) => entry.plugin ?? 'the built-in check';
+  return {
+    kind: 'plugin-changed',
+    entry: id,
+    ...(base.plugin !== undefined ? { before: base.plugin } : {}),
+    ...(head.plugin !== undefined ? { after: head.plugin } : {}),
+    blocking: true,
+    message: `${id}: the check is now loaded from ${name(head)} instead of ${name(base)}, other code that nothing proves as strict`,
+  };
+}
+
 export function compareChecklists(
   base: ComparableChecklist,
   head: ComparableChecklist,
@@ -332,6 +351,8 @@ export function compareChecklists(
       });
       continue;
     }
+    const pluginChange = comparePlugin(baseEntry, headEntry);
+    if (pluginChange) changes.push(pluginChange);
     changes.push(...compareParams(baseEntry, headEntry, options));
   }
   changes.push(...compareWaivers(base.waivers, head.waivers));

@@ -157,7 +157,7 @@ function controlArticle(record: CheckRecord, index: number): string {
         : '';
   return `<article class="control control-${h(record.status)}" id="control-${index + 1}" data-check="${h(record.id)}" data-status="${h(record.status)}">
 <h3><span class="badge status-${h(record.status)}">${h(STATUS_WORDS[record.status])}</span>${h(record.title)}</h3>
-<p class="meta">Check <code>${h(record.id)}</code>${record.id !== record.check ? ` (module <code>${h(record.check)}</code>)` : ''} · Severity: <span class="severity">${h(severityWord(record))}</span> · Control: ${h(record.source)} · took ${h(formatDuration(record.durationMs))}</p>
+<p class="meta">Check <code>${h(record.id)}</code>${record.id !== record.check ? ` (module <code>${h(record.check)}</code>)` : ''} · Severity: <span class="severity">${h(severityWord(record))}</span> · Control: ${h(record.source)}${record.plugin ? ` · Plugin <code>${h(record.plugin.path)}</code> (sha256 <code>${h(record.plugin.sha256)}</code>)` : ''} · took ${h(formatDuration(record.durationMs))}</p>
 <p><strong>Finding:</strong> ${h(record.summary)}</p>
 ${record.waiver ? waiverBox(record.waiver) : ''}
 ${observations}

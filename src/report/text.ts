@@ -91,6 +91,8 @@ export function formatDetails(records: CheckRecord[], chalk: ChalkInstance, maxO
         `  ${chalk.bold('Could not verify:')} the control was not observed; fix the cause above and run again.`,
       );
     lines.push(chalk.dim(`  Source: ${record.source}`));
+    // A plugin's verdict is only as good as its code: say which file judged.
+    if (record.plugin) lines.push(chalk.dim(`  Plugin: ${record.plugin.path} (sha256 ${record.plugin.sha256})`));
   }
   return lines;
 }

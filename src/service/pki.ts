@@ -61,7 +61,8 @@ export function subjectAltNames(names: readonly string[]): Array<{ type: number;
   return unique.map((name) => (net.isIP(name) ? { type: 7, ip: name } : { type: 2, value: name }));
 }
 
-function createCa(): { certPem: string; keyPem: string } {
+/** A private CA in memory (the reference service writes it under its data folder; tests keep it in memory). */
+export function createCa(): { certPem: string; keyPem: string } {
   const keys = newRsaKeyPair(3072);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -83,7 +84,8 @@ function createCa(): { certPem: string; keyPem: string } {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-function createServerCertificate(
+/** A server certificate for `names` (DNS names or IP addresses), issued by `ca`. */
+export function createServerCertificate(
   ca: { certPem: string; keyPem: string },
   names: readonly string[],
 ): { certPem: string; keyPem: string } {

@@ -118,6 +118,28 @@ describe('the npm package', () => {
     expect(readFileSync('LICENSE', 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
   });
 
+  it('exports the plugin API (secgate) and the table tester (secgate/testing), each with its types, in the tarball', () => {
+    const { exports, peerDependencies, peerDependenciesMeta, dependencies } = JSON.parse(
+      readFileSync('package.json', 'utf8'),
+    ) as {
+      exports: Record<string, { types: string; default: string } | string>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+      dependencies: Record<string, string>;
+    };
+    for (const entry of ['.', './testing']) {
+      const target = exports[entry];
+      expect(typeof target, entry).toBe('object');
+      if (typeof target !== 'object') continue;
+      expect(files).toEqual(expect.arrayContaining([target.default.slice(2), target.types.slice(2)]));
+    }
+    expect(files).toEqual(expect.arrayContaining(['dist/src/testing/index.js', 'dist/src/testing/https-target.js']));
+    // Only a check's tests need vitest: an optional peer, never something every install pulls in.
+    expect(dependencies.vitest).toBeUndefined();
+    expect(peerDependencies.vitest).toBeDefined();
+    expect(peerDependenciesMeta.vitest?.optional).toBe(true);
+  });
+
   it('ships each source map with the sources it maps (inline), never a map pointing at files left out', () => {
     const maps = files.filter((file) => file.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(0);

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { allChecks } from '../../checks/index.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
 import { parseChecklist } from '../../src/engine/checklist/load.js';
+import { loadChecklistPlugins } from '../../src/engine/checklist/plugins.js';
+import { parseYamlSource } from '../../src/engine/checklist/yaml-source.js';
 import { sharedReferencePkiDir } from '../support/reference-pki.js';
 
 const DOCUMENTS = [
@@ -44,7 +46,11 @@ function environmentFor(text: string): Record<string, string> {
   return Object.fromEntries(
     names.map((name) => [
       name,
-      /URL/.test(name) ? 'postgres://gate@127.0.0.1:5432/app' : `doc-value-for-${name.toLowerCase()}-0123456789`,
+      /DATABASE_URL/.test(name)
+        ? 'postgres://gate@127.0.0.1:5432/app'
+        : /URL/.test(name)
+          ? 'https://gate.example.internal:8443'
+          : `doc-value-for-${name.toLowerCase()}-0123456789`,
     ]),
   );
 }
@@ -58,9 +64,15 @@ describe('checklists shown in the documentation', () => {
     );
   });
 
-  it.each(cases)('$file:$line loads as written', ({ file, line, text }) => {
+  it.each(cases)('$file:$line loads as written', async ({ file, line, text }) => {
+    // A snippet whose first line names its file (`# examples/…/checklist.yaml`) is that file, word for
+    // word; its plugins load from that file's folder.
+    const named = /^# (\S+\.ya?ml)$/.exec(text.split('\n')[0] ?? '')?.[1];
+    if (named) expect(`${text}\n`).toBe(readFileSync(named, 'utf8'));
+    const baseDir = path.resolve(named ? path.dirname(named) : '.');
+    const plugins = await loadChecklistPlugins(parseYamlSource(text, file), baseDir, (message) => message);
     try {
-      parseChecklist(text, `${file}:${line}`, { env: environmentFor(text), registry: allChecks });
+      parseChecklist(text, `${file}:${line}`, { env: environmentFor(text), registry: allChecks, plugins, baseDir });
     } catch (error) {
       if (error instanceof ChecklistError) expect.fail(error.problems.map(formatProblem).join('\n'));
       throw error;

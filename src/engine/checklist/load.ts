@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { type Document, isPair, isScalar, isSeq, type Node, visit } from 'yaml';
+import { requirementProblems } from '../check-shape.js';
+import { createSecretRedactor } from '../secrets.js';
 import type { Severity } from '../severity.js';
 import type { CheckDefinition, ChecklistRequirement } from '../types.js';
 import { ChecklistError, type ChecklistProblem, formatProblem } from './errors.js';
@@ -23,6 +25,7 @@ import {
   TARGET_VARIABLE,
 } from './fleet.js';
 import { namedFileProblems } from './named-files.js';
+import { loadChecklistPlugins, type PluginLoad, type PluginOrigin } from './plugins.js';
 import { readAtMost, readInventoryBytes } from './read-bounded.js';
 import { type Checklist, checklistSchema } from './schema.js';
 import { closestMatches } from './suggest.js';
@@ -51,6 +54,8 @@ export interface PlannedEntry {
   severity?: Severity;
   /** Line of the entry in the checklist, where reports point for a control (absent for the guard). */
   line?: number;
+  /** For a check loaded with `plugin:`: the module, the file imported and its sha256 (recorded in the evidence). */
+  plugin?: PluginOrigin;
 }
 
 export interface LoadedChecklist {
@@ -90,6 +95,11 @@ export interface LoadOptions {
   baseDir?: string;
   /** For a checklist that declares targets: the one to load (`verify --target`); all are validated without it. */
   target?: string;
+  /**
+   * The plugins the entries name (`plugin:`), by entry index, imported beforehand: importing is
+   * asynchronous, parsing is not. checklistFromBytes (and loadChecklist) fill it in.
+   */
+  plugins?: ReadonlyMap<number, PluginLoad>;
 }
 
 /**
@@ -145,8 +155,14 @@ export async function checklistFromBytes(bytes: Buffer, file: string, options: L
       },
     ]);
   }
+  const text = bytes.toString('utf8');
+  const plugins = await loadChecklistPlugins(
+    parseYamlSource(text, file),
+    options.baseDir ?? path.dirname(file),
+    (message) => createSecretRedactor(secretLookingValues(options.env)).redact(message),
+  );
   // The evidence names the file's bytes, not their decoding (a BOM or an invalid sequence would differ).
-  const loaded = { ...parseChecklist(bytes.toString('utf8'), file, options), sha256: sha256Hex(bytes) };
+  const loaded = { ...parseChecklist(text, file, { ...options, plugins }), sha256: sha256Hex(bytes) };
   const problems = await namedFileProblems(loaded);
   if (problems.length > 0) throw new ChecklistError(problems);
   return loaded;
@@ -337,7 +353,7 @@ function checklistError(problems: ChecklistProblem[]): ChecklistError {
 
 function planEntries(
   checklist: Checklist,
-  { registry, env }: LoadOptions,
+  { registry, env, plugins }: LoadOptions,
   data: object,
   locate: Locate,
   problems: ChecklistProblem[],
@@ -345,18 +361,24 @@ function planEntries(
 ): PlannedEntry[] {
   const entries: PlannedEntry[] = [];
   const seen = new Map<string, number>();
-  const knownIds = registry.map((check) => check.id);
+  // One id, one module: two files claiming an id would leave the evidence unable to say which judged.
+  const pluginFiles = new Map<string, string>();
   checklist.checks.forEach((entry, index) => {
-    const check = registry.find((candidate) => candidate.id === entry.check);
-    if (!check) {
-      const suggestions = closestMatches(entry.check, knownIds);
-      const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((id) => `'${id}'`).join(' or ')}?` : '';
-      problems.push({
-        ...locate(['checks', index, 'check']),
-        keyPath: `checks[${index}].check`,
-        message: `unknown check '${entry.check}'${hint} (secgate list shows them all)`,
-      });
-      return;
+    const problem = (key: string, message: string) =>
+      problems.push({ ...locate(['checks', index, key]), keyPath: `checks[${index}].${key}`, message });
+    const resolved =
+      entry.plugin === undefined
+        ? builtInCheck(entry.check, registry, problem)
+        : pluginCheck(entry.check, plugins?.get(index), registry, problem);
+    if (!resolved) return;
+    const { check, plugin } = resolved;
+    if (plugin) {
+      const other = pluginFiles.get(check.id);
+      if (other !== undefined && other !== plugin.path) {
+        problem('plugin', `${plugin.path} exports check '${check.id}', which ${other} in this checklist exports too`);
+        return;
+      }
+      pluginFiles.set(check.id, plugin.path);
     }
     const id = entry.id ?? entry.check;
     const first = seen.get(id);
@@ -374,7 +396,12 @@ function planEntries(
       problems.push(...zodProblems(params.error, check.params, ['checks', index, 'with'], data, locate, interpolated));
       return;
     }
-    for (const requirement of check.requires?.(params.data) ?? []) {
+    const requirements = declaredRequirements(check, params.data);
+    if ('problem' in requirements) {
+      problem('check', `${check.id}: ${requirements.problem}`);
+      return;
+    }
+    for (const requirement of requirements.list) {
       if (isProvided(checklist, requirement, env)) continue;
       problems.push({
         ...locate(['checks', index, 'check']),
@@ -389,9 +416,83 @@ function planEntries(
       timeoutMs: entry.timeout_ms ?? checklist.settings.check_timeout_ms,
       ...(entry.severity ? { severity: entry.severity } : {}),
       line: locate(['checks', index]).line,
+      ...(plugin ? { plugin } : {}),
     });
   });
   return entries;
+}
+
+type EntryProblem = (key: 'check' | 'plugin', message: string) => void;
+
+function builtInCheck(
+  id: string,
+  registry: readonly CheckDefinition[],
+  problem: EntryProblem,
+): { check: CheckDefinition; plugin?: undefined } | undefined {
+  const check = registry.find((candidate) => candidate.id === id);
+  if (check) return { check };
+  const suggestions = closestMatches(
+    id,
+    registry.map((candidate) => candidate.id),
+  );
+  const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((known) => `'${known}'`).join(' or ')}?` : '';
+  problem(
+    'check',
+    `unknown check '${id}'${hint} (secgate list shows them all); a check of your own is named with plugin: beside check:`,
+  );
+  return undefined;
+}
+
+/** The check a `plugin:` entry loaded, held to its `check:` id; a built-in is never replaced. */
+function pluginCheck(
+  id: string,
+  load: PluginLoad | undefined,
+  registry: readonly CheckDefinition[],
+  problem: EntryProblem,
+): { check: CheckDefinition; plugin: PluginOrigin } | undefined {
+  if (registry.some((candidate) => candidate.id === id)) {
+    problem(
+      'check',
+      `'${id}' is a built-in check: a plugin cannot replace it (give the plugin's check an id of its own)`,
+    );
+    return undefined;
+  }
+  if (!load) {
+    problem('plugin', 'plugins are imported by loadChecklist / checklistFromBytes; this checklist was only parsed');
+    return undefined;
+  }
+  if (!load.ok) {
+    problem('plugin', load.message);
+    return undefined;
+  }
+  const { check, origin } = load.plugin;
+  if (registry.some((candidate) => candidate.id === check.id)) {
+    problem(
+      'plugin',
+      `${origin.path} exports check '${check.id}', a built-in check's id: a plugin cannot replace a built-in`,
+    );
+    return undefined;
+  }
+  if (check.id !== id) {
+    problem('plugin', `${origin.path} exports check '${check.id}', but this entry names check: ${id}`);
+    return undefined;
+  }
+  return { check, plugin: origin };
+}
+
+/** The requirements a check declares for its parameters, held to the known kinds (a plugin's may be anything). */
+function declaredRequirements(
+  check: CheckDefinition,
+  params: unknown,
+): { list: readonly ChecklistRequirement[] } | { problem: string } {
+  let list: unknown;
+  try {
+    list = check.requires?.(params) ?? [];
+  } catch (error) {
+    return { problem: `requires() threw: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  }
+  const wrong = requirementProblems(list);
+  return wrong.length > 0 ? { problem: wrong.join('; ') } : { list: list as readonly ChecklistRequirement[] };
 }
 
 function requirementMessage(id: string, requirement: ChecklistRequirement): string {

@@ -328,12 +328,22 @@ export type AuthConfig = z.output<typeof authSchema>;
  */
 export const AUTH_DEFAULTS: AuthConfig = authSchema.parse({});
 
-const checkIdPattern = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
+/** A check id: dotted lower-case words, `surface.control` (`tls.protocols`, `example.cookie-flags`). */
+export const CHECK_ID_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
+const checkIdPattern = CHECK_ID_PATTERN;
 
 export const checkEntrySchema = z
   .object({
     /** The check module id, e.g. `tls.protocols`. */
     check: z.string().regex(checkIdPattern, { message: 'expected a check id such as tls.protocols' }),
+    /**
+     * Where a check that is not built in comes from: a JavaScript module (`./checks/cookie-flags.js`,
+     * relative to the checklist's folder, or absolute) or a package installed next to the checklist
+     * (`secgate-check-cookies`, `@acme/secgate-checks/cookies`). `check:` still names its id, so the
+     * entry reads the same as a built-in's and the module must export a check with exactly that id.
+     * Read as written (no `${VAR}`): the evidence and the weakening guard name the code that judged.
+     */
+    plugin: z.string().min(1).optional(),
     /** A distinct name when the same check runs several times, e.g. `http.status.health`. */
     id: z.string().regex(checkIdPattern, { message: 'expected a dotted id such as http.status.health' }).optional(),
     /** Parameters, validated against the check's own schema. */

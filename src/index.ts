@@ -1,0 +1,28 @@
+/**
+ * secgate as a library, for checks written outside its tree (plugins): the check contract and its
+ * types, and the zod the engine reads `with:` schemas with (a plugin builds its schema with this
+ * one, so its issues are reported at file:line:column exactly as a built-in's). The command line
+ * is bin/secgate; tests of a check use `secgate/testing`.
+ */
+export { z } from 'zod';
+export { SEVERITIES, type Severity } from './engine/severity.js';
+export {
+  type CheckContext,
+  type CheckDefinition,
+  type CheckEffect,
+  type ChecklistRequirement,
+  type CheckMeta,
+  type CheckOutcome,
+  type CheckStatus,
+  type DatabaseProbe,
+  defineCheck,
+  type HttpProbe,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type Json,
+  type Observation,
+  type ResolvedTarget,
+  type SecretFingerprint,
+  type SecretRedactor,
+  type SourceLocation,
+} from './engine/types.js';
