@@ -17,9 +17,9 @@ import { errorMessageWithCode } from '../engine/errors.js';
 import type { Verdict } from '../evidence/types.js';
 import { type CliIo, chalkFor, EXIT, type OutputStream, STDIO, UsageError } from './io.js';
 import { runVerify, type VerifyOptions } from './verify.js';
+import { TARGET_PLACEHOLDER } from './verify-command.js';
 
 /** Stands for the target's name in --out and --report paths. */
-export const TARGET_PLACEHOLDER = '{target}';
 
 export interface FleetVerifyOptions extends Omit<VerifyOptions, 'target'> {
   /** The targets to run, in order; all of the checklist's when `all`. */

@@ -30,7 +30,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     name: 'verify',
     summary: 'Probe the deployment and repository named in the checklist, then write signed evidence',
     load: async () => {
-      const { registerVerifyCommand } = await import('./verify.js');
+      const { registerVerifyCommand } = await import('./verify-command.js');
       return (program, { io, setExitCode }) => registerVerifyCommand(program, io, setExitCode);
     },
   },

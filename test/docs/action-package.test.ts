@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { registerVerifyCommand } from '../../src/cli/verify.js';
+import { registerVerifyCommand } from '../../src/cli/verify-command.js';
 
 interface Step {
   name?: string;
