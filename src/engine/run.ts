@@ -112,6 +112,21 @@ export function claimsCollide(first: readonly Claim[], second: readonly Claim[])
 }
 
 export async function runChecks(options: RunOptions): Promise<CheckResult[]> {
+  // Every running check listens on the run's signal (two listeners each): one signal of the run's own, linked
+  // to the caller's, so that neither the caller's signal nor its max-listener warning sees them.
+  const runController = new AbortController();
+  setMaxListeners(0, runController.signal);
+  const forwardAbort = () => runController.abort(options.signal.reason);
+  if (options.signal.aborted) forwardAbort();
+  else options.signal.addEventListener('abort', forwardAbort, { once: true });
+  try {
+    return await runLinked({ ...options, signal: runController.signal });
+  } finally {
+    options.signal.removeEventListener('abort', forwardAbort);
+  }
+}
+
+async function runLinked(options: RunOptions): Promise<CheckResult[]> {
   const plan = planRun(options.entries, options.only, options.skip);
   const order = plan.selected;
   // Last, after every check: forget the failures the probes provoked (when the checklist says how).
