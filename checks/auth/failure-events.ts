@@ -105,8 +105,10 @@ export default defineCheck({
       health_path: z
         .string()
         .regex(/^\//)
-        .default('/health')
-        .describe('the path requested from the blocked address for the blocked_ip path'),
+        .optional()
+        .describe(
+          "the path requested from the blocked address for the blocked_ip path; default: the target's health_path",
+        ),
       signing_key_env: z
         .string()
         .min(1)
@@ -131,6 +133,7 @@ export default defineCheck({
     ...(params.signing_key_env ? [`env?:${params.signing_key_env}` as const] : []),
   ],
   async run(ctx, params) {
+    const healthPath = params.health_path ?? ctx.target.health_path;
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
     const db = ctx.db;
     const client = createAuthClient(ctx);
@@ -314,10 +317,10 @@ export default defineCheck({
             client.login(probeValue('secgate-unknown'), probeValue('wrong'), blockedRoute),
           ),
         );
-        const response = await client.get(params.health_path, blockedRoute);
+        const response = await client.get(healthPath, blockedRoute);
         provoked.push({
           path: 'blocked_ip',
-          probe: `GET ${params.health_path} from ${params.blocked_source_address} after ${params.ip_block_threshold + 1} failures`,
+          probe: `GET ${healthPath} from ${params.blocked_source_address} after ${params.ip_block_threshold + 1} failures`,
           status: response.status,
           ip: params.blocked_source_address,
           username: undefined,

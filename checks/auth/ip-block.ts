@@ -73,8 +73,8 @@ export default defineCheck({
       health_path: z
         .string()
         .regex(/^\//)
-        .default('/health')
-        .describe('a public path that must refuse the blocked address too'),
+        .optional()
+        .describe("a public path that must refuse the blocked address too; default: the target's health_path"),
       untrusted_source_address: sourceAddress
         .default('127.0.0.13')
         .describe('client that is not a trusted proxy and sends X-Forwarded-For: its real address must be recorded'),
@@ -91,6 +91,7 @@ export default defineCheck({
   requires: (params) => ['database', `account:${params.account}`],
   probeAddresses: (params) => [params.source_address, params.untrusted_source_address],
   async run(ctx, params) {
+    const healthPath = params.health_path ?? ctx.target.health_path;
     if (!ctx.db) return errorOutcome(ctx, 'the ip_blocks rows: the checklist names no database', undefined);
     const db = ctx.db;
     const client = createAuthClient(ctx);
@@ -130,12 +131,12 @@ export default defineCheck({
       // Awaited below; until then a failure must not surface as an unhandled rejection.
       forwardedPromise.catch(() => {});
       // Judged by behaviour, not by a table layout: an address refused already cannot show a fresh block.
-      const before = await client.get(params.health_path, blockedRoute);
+      const before = await client.get(healthPath, blockedRoute);
       if (before.status === params.blocked_status) {
         await Promise.allSettled([tokenPromise, forwardedPromise]);
         return errorOutcome(
           ctx,
-          `a fresh block: ${params.source_address} already gets ${before.status} on ${params.health_path} before the check; lift it (auth.cleanup.unblock_ip_sql) or wait for it to expire`,
+          `a fresh block: ${params.source_address} already gets ${before.status} on ${healthPath} before the check; lift it (auth.cleanup.unblock_ip_sql) or wait for it to expire`,
           undefined,
         );
       }
@@ -177,8 +178,8 @@ export default defineCheck({
               : client.get(client.mapping.me_path, blockedRoute),
         },
         {
-          probe: `GET ${params.health_path} from ${params.source_address}`,
-          send: () => client.get(params.health_path, blockedRoute),
+          probe: `GET ${healthPath} from ${params.source_address}`,
+          send: () => client.get(healthPath, blockedRoute),
         },
         // Failing requests: a service that checks them before refusing writes their failure rows.
         {
@@ -281,7 +282,7 @@ export default defineCheck({
     }
     return verdict(
       observations,
-      `${params.source_address} blocked at once after ${params.threshold + 1} failures; login (right and wrong password), ${client.mapping.me_path} (valid and garbage token), a wrong TOTP code and ${params.health_path} got ${params.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
+      `${params.source_address} blocked at once after ${params.threshold + 1} failures; login (right and wrong password), ${client.mapping.me_path} (valid and garbage token), a wrong TOTP code and ${healthPath} got ${params.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
       brokenNotes(observations),
     );
   },

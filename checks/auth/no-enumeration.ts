@@ -187,8 +187,10 @@ export default defineCheck({
       health_path: z
         .string()
         .regex(/^\//)
-        .default('/health')
-        .describe('a public path requested once per address first, so no timed sample pays for a TLS handshake'),
+        .optional()
+        .describe(
+          "a public path requested once per address first, so no timed sample pays for a TLS handshake; default: the target's health_path",
+        ),
       account: accountParam('probe_account').describe(
         'the account whose wrong passwords are timed (and which gets locked)',
       ),
@@ -211,6 +213,7 @@ export default defineCheck({
   probeAddresses: (params) => params.source_addresses,
   requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {
+    const healthPath = params.health_path ?? ctx.target.health_path;
     const client = createAuthClient(ctx);
     const probe = resolveAccount(client.mapping, params.account);
     if (!probe)
@@ -242,7 +245,7 @@ export default defineCheck({
       // One connection per address first, so no sample pays for a TLS handshake.
       await Promise.all(
         (params.source_addresses.length ? params.source_addresses : [undefined]).map((localAddress) =>
-          client.get(params.health_path, { localAddress }),
+          client.get(healthPath, { localAddress }),
         ),
       );
       // Wrong passwords come in batches that stay below the lockout, unlocking in between when the checklist allows.
