@@ -73,16 +73,14 @@ export function registerVerifyCommand(program: Command, io: CliIo, setExitCode: 
         const { target: targets = [], all = false, parallel = 4, ...single } = options;
         // Loaded only now, after the flags were checked: a wrong flag is answered without loading the checks,
         // the HTTP and database clients and the rest of the engine.
-        const [{ runVerify }, { runFleetVerify }] = await Promise.all([
-          import('./verify.js'),
-          import('./fleet-verify.js'),
-        ]);
         if (all && targets.length > 0) throw new UsageError('--all runs every target: leave out --target');
         if (all || targets.length > 1) {
+          const { runFleetVerify } = await import('./fleet-verify.js');
           const fleet = await runFleetVerify({ ...single, targets, all, parallel, signal: controller.signal }, io);
           setExitCode(fleet.exitCode);
           return;
         }
+        const { runVerify } = await import('./verify.js');
         const target = targets[0];
         // One target of a fleet: `{target}` in an output path names it, as with --all.
         const named = (file: string) => (target ? file.replaceAll(TARGET_PLACEHOLDER, target) : file);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { allChecks } from '../../checks/index.js';
+import { loadBuiltInChecks } from '../../checks/lazy.js';
 import { auditMappingProblems } from '../engine/audit-mapping.js';
 import { fleetSourceAddresses } from '../engine/checklist/fleet.js';
 import {
@@ -17,6 +17,7 @@ import {
   type LoadedChecklist,
   loadChecklist,
   MAX_CHECKLIST_BYTES,
+  type NamedChecks,
   type PlannedEntry,
   secretLookingValues,
 } from '../engine/checklist/load.js';
@@ -82,8 +83,20 @@ export interface VerifyOutcome {
   statement?: EvidenceStatement;
 }
 
+/** Every built-in check: for the weakening guard, whose base checklist may name checks the head does not. */
+const everyCheck = async () => (await import('../../checks/index.js')).allChecks;
+
+/**
+ * The checks a checklist names, imported alone (with the clients they use), so a TLS-only gate does not load
+ * the database client; every check when an entry names a plugin (its id must not be a built-in's) or an id
+ * that is not a built-in (the error suggests the closest ones).
+ */
+async function registryFor(named: NamedChecks): Promise<readonly CheckDefinition[]> {
+  return (!named.needsEveryCheck && (await loadBuiltInChecks(named.ids))) || everyCheck();
+}
+
 export async function runVerify(options: VerifyOptions, io: CliIo): Promise<VerifyOutcome> {
-  const registry = options.registry ?? allChecks;
+  const registry = options.registry ?? (options.baselineRef ? await everyCheck() : registryFor);
   const reportSpecs = parseReportSpecs(options.report ?? [], options.json === true);
   const streams = outputStreams(io, options.json === true || reportSpecs.some((spec) => spec.path === STDIO));
   const prepared = await prepareRun(options, io, registry, reportSpecs);
@@ -130,10 +143,13 @@ interface PreparedRun {
 }
 
 /** 1. Everything that can be wrong with the invocation is found before anything is probed. */
+/** A registry, or how to get one for the checks a checklist names (see registryFor). */
+type Registry = readonly CheckDefinition[] | ((named: NamedChecks) => Promise<readonly CheckDefinition[]>);
+
 async function prepareRun(
   options: VerifyOptions,
   io: CliIo,
-  registry: readonly CheckDefinition[],
+  registry: Registry,
   reportSpecs: ReportSpec[],
 ): Promise<PreparedRun> {
   if (options.requireSignature && !options.signKey) {
@@ -161,7 +177,12 @@ async function prepareRun(
     if (spec.path !== STDIO) await ensureWritable(path.resolve(io.cwd, spec.path), `--report ${spec.format}`);
   }
   const baseline = options.baselineRef
-    ? await compareWithBaseline(loaded, options.baselineRef, registry, checklistDisplay)
+    ? await compareWithBaseline(
+        loaded,
+        options.baselineRef,
+        typeof registry === 'function' ? await everyCheck() : registry,
+        checklistDisplay,
+      )
     : undefined;
   return {
     loaded,
@@ -179,10 +200,14 @@ async function prepareRun(
 async function readChecklist(
   checklist: string,
   io: CliIo,
-  registry: readonly CheckDefinition[],
+  registry: Registry,
   target?: string,
 ): Promise<LoadedChecklist> {
-  const loadOptions = { env: io.env, registry, ...(target !== undefined ? { target } : {}) };
+  const loadOptions = {
+    env: io.env,
+    ...(typeof registry === 'function' ? { registry: [], resolveRegistry: registry } : { registry }),
+    ...(target !== undefined ? { target } : {}),
+  };
   if (checklist !== STDIO) return loadChecklist(path.resolve(io.cwd, checklist), loadOptions);
   let bytes: Buffer;
   try {

@@ -7,13 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createHttpProbe } from '../probes/http.js';
-import { createPostgresProbe } from '../probes/postgres.js';
+import type { HttpProbeOptions } from '../probes/http.js';
 import { type AuthConfig, authSchema, TARGET_DEFAULTS, type TargetConfig } from './checklist/schema.js';
 import { createCheckIo } from './context-io.js';
 import { createSecretRedactor } from './secrets.js';
 import { createSourceAddressPool, poolAddresses } from './source-addresses.js';
-import type { CheckContext, SecretRedactor } from './types.js';
+import type { CheckContext, DatabaseProbe, HttpProbe, SecretRedactor } from './types.js';
 
 export interface ContextOptions {
   target: Partial<TargetConfig> & { url: string; caPem?: string };
@@ -40,8 +39,8 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
   const caFile = options.target.ca_file ? path.resolve(baseDir, options.target.ca_file) : undefined;
   const caPem = options.target.caPem ?? (caFile ? await readFile(caFile, 'utf8') : undefined);
   const signal = options.signal ?? new AbortController().signal;
-  const http = createHttpProbe({ caPem, timeoutMs, signal });
-  const db = options.databaseUrl ? createPostgresProbe(options.databaseUrl, timeoutMs) : undefined;
+  const http = lazyHttpProbe({ caPem, timeoutMs, signal });
+  const db = options.databaseUrl ? lazyPostgresProbe(options.databaseUrl, timeoutMs) : undefined;
   const auth: AuthConfig | undefined = options.auth === undefined ? undefined : authSchema.parse(options.auth);
   const secrets = options.secrets ?? createSecretRedactor();
   registerConfigSecrets(secrets, auth, [options.databaseUrl, options.target.url, options.target.http_url]);
@@ -87,6 +86,36 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
       closed = true;
       await Promise.allSettled([http.close(), db?.close()]);
     },
+  };
+}
+
+/**
+ * The HTTP and database clients (undici, pg) are imported at the first request or query, not when the
+ * context opens: a gate of TLS or repository checks never loads them (start-up is most of a small gate's time).
+ */
+function lazyHttpProbe(options: HttpProbeOptions): HttpProbe & { close(): Promise<void> } {
+  let probe: Promise<HttpProbe & { close(): Promise<void> }> | undefined;
+  const opened = () => {
+    probe ??= import('../probes/http.js').then(({ createHttpProbe }) => createHttpProbe(options));
+    return probe;
+  };
+  return {
+    request: async (url, requestOptions) => (await opened()).request(url, requestOptions),
+    close: async () => (probe ? (await probe).close() : undefined),
+  };
+}
+
+function lazyPostgresProbe(connectionString: string, timeoutMs: number): DatabaseProbe & { close(): Promise<void> } {
+  let probe: Promise<DatabaseProbe & { close(): Promise<void> }> | undefined;
+  const opened = () => {
+    probe ??= import('../probes/postgres.js').then(({ createPostgresProbe }) =>
+      createPostgresProbe(connectionString, timeoutMs),
+    );
+    return probe;
+  };
+  return {
+    query: async (sql, params) => (await opened()).query(sql, params),
+    close: async () => (probe ? (await probe).close() : undefined),
   };
 }
 

@@ -91,6 +91,12 @@ export interface FleetInfo {
 export interface LoadOptions {
   env: Readonly<Record<string, string | undefined>>;
   registry: readonly CheckDefinition[];
+  /**
+   * Instead of `registry`, for checklistFromBytes (and loadChecklist): the registry for the check ids and
+   * plugin entries the checklist names, resolved once its YAML is parsed, so a CLI run imports only the
+   * check modules it needs.
+   */
+  resolveRegistry?: (named: NamedChecks) => Promise<readonly CheckDefinition[]>;
   /** Where relative paths resolve; the checklist file's directory by default. */
   baseDir?: string;
   /** For a checklist that declares targets: the one to load (`verify --target`); all are validated without it. */
@@ -156,19 +162,49 @@ export async function checklistFromBytes(bytes: Buffer, file: string, options: L
     ]);
   }
   const text = bytes.toString('utf8');
-  const plugins = await loadChecklistPlugins(
-    parseYamlSource(text, file),
-    options.baseDir ?? path.dirname(file),
-    (message) => createSecretRedactor(secretLookingValues(options.env)).redact(message),
-  );
+  const source = parseYamlSource(text, file);
+  const [plugins, registry] = await Promise.all([
+    loadChecklistPlugins(source, options.baseDir ?? path.dirname(file), (message) =>
+      createSecretRedactor(secretLookingValues(options.env)).redact(message),
+    ),
+    options.resolveRegistry ? options.resolveRegistry(namedChecks(source)) : options.registry,
+  ]);
   // The evidence names the file's bytes, not their decoding (a BOM or an invalid sequence would differ).
-  const loaded = { ...parseChecklist(text, file, { ...options, plugins }), sha256: sha256Hex(bytes) };
+  const loaded = { ...parseChecklist(text, file, { ...options, registry, plugins }), sha256: sha256Hex(bytes) };
   const problems = await namedFileProblems(loaded);
   if (problems.length > 0) throw new ChecklistError(problems);
   return loaded;
 }
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** What a checklist's `checks:` name, read before validation (anything unexpected is left to it). */
+export interface NamedChecks {
+  /** The `check:` values of the entries, as written. */
+  ids: string[];
+  /** Whether an entry loads its check from a module (`plugin:`), or the list could not be read as one. */
+  needsEveryCheck: boolean;
+}
+
+function namedChecks(source: YamlSource): NamedChecks {
+  let data: unknown;
+  try {
+    data = yamlData(source);
+  } catch {
+    return { ids: [], needsEveryCheck: true };
+  }
+  const checks = data !== null && typeof data === 'object' ? (data as { checks?: unknown }).checks : undefined;
+  if (!Array.isArray(checks)) return { ids: [], needsEveryCheck: true };
+  const ids: string[] = [];
+  let needsEveryCheck = false;
+  for (const item of checks) {
+    const entry = item !== null && typeof item === 'object' ? (item as { check?: unknown; plugin?: unknown }) : {};
+    if (typeof entry.check === 'string') ids.push(entry.check);
+    else needsEveryCheck = true;
+    if (entry.plugin !== undefined) needsEveryCheck = true;
+  }
+  return { ids, needsEveryCheck };
+}
 
 /**
  * The targets a checklist declares, read without interpolating anything: what
