@@ -5,7 +5,8 @@
 #   bash bench/startup.sh [--rounds N]      (default 21; run after `npm run build`)
 #
 # Each round runs, alternately: node -e 0, secgate --version, secgate keygen --help, secgate list --json,
-# secgate verify --help. Medians over the rounds.
+# secgate verify --help, and — against one local `openssl s_server` — a TLS-only `secgate verify`
+# (tls.protocols and tls.certificate) and the peer `sslscan --no-ciphersuites`. Medians over the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=21
@@ -23,6 +24,22 @@ millis() {
   echo $(((ended - started) / 1000000))
 }
 median() { tr ' ' '\n' | sort -n | awk '{ values[NR] = $1 } END { print values[int((NR + 1) / 2)] }'; }
+
+# A TLS-only gate and a real peer on the same local server (a self-signed certificate with CBC suites: the
+# gate fails it, as it should; what is measured is the time).
+TLS_DIR=$(mktemp -d)
+TLS_PORT=$((20000 + RANDOM % 20000))
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/key.pem" \
+  -out "$TLS_DIR/cert.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$TLS_DIR/cert.pem" -key "$TLS_DIR/key.pem" -www -quiet \
+  >/dev/null 2>&1 &
+TLS_SERVER=$!
+trap 'kill $TLS_SERVER 2>/dev/null || true; rm -rf "$TLS_DIR"' EXIT
+printf 'version: 1\ntarget:\n  url: https://127.0.0.1:%s\n  ca_file: cert.pem\nchecks:\n  - check: tls.protocols\n  - check: tls.certificate\n' \
+  "$TLS_PORT" >"$TLS_DIR/checklist.yaml"
+sleep 1
+NAMES+=("secgate verify (TLS-only checklist)" "sslscan --no-ciphersuites (same server)")
+COMMANDS+=("cd $TLS_DIR && node $PWD/bin/secgate verify" "sslscan --no-ciphersuites --no-colour --xml=- 127.0.0.1:$TLS_PORT")
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq 1 "$ROUNDS"); do
