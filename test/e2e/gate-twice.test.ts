@@ -31,7 +31,8 @@ describe('two gate runs in a row', () => {
     });
   });
 
-  describe('against a service that counts failures over a rolling window', () => {
+  // Each case has a fixture, a database and addresses of its own: they may run side by side.
+  describe.concurrent('against a service that counts failures over a rolling window', () => {
     const authChecks = [
       'auth.mfa-enforced',
       'auth.token-validation',
