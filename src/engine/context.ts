@@ -94,28 +94,37 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
  * context opens: a gate of TLS or repository checks never loads them (start-up is most of a small gate's time).
  */
 function lazyHttpProbe(options: HttpProbeOptions): HttpProbe & { close(): Promise<void> } {
-  let probe: Promise<HttpProbe & { close(): Promise<void> }> | undefined;
-  const opened = () => {
-    probe ??= import('../probes/http.js').then(({ createHttpProbe }) => createHttpProbe(options));
-    return probe;
-  };
+  const client = lazyClient(async () => (await import('../probes/http.js')).createHttpProbe(options));
   return {
-    request: async (url, requestOptions) => (await opened()).request(url, requestOptions),
-    close: async () => (probe ? (await probe).close() : undefined),
+    request: async (url, requestOptions) => (await client.open()).request(url, requestOptions),
+    close: client.close,
   };
 }
 
 function lazyPostgresProbe(connectionString: string, timeoutMs: number): DatabaseProbe & { close(): Promise<void> } {
-  let probe: Promise<DatabaseProbe & { close(): Promise<void> }> | undefined;
-  const opened = () => {
-    probe ??= import('../probes/postgres.js').then(({ createPostgresProbe }) =>
-      createPostgresProbe(connectionString, timeoutMs),
-    );
-    return probe;
-  };
+  const client = lazyClient(async () =>
+    (await import('../probes/postgres.js')).createPostgresProbe(connectionString, timeoutMs),
+  );
+  return { query: async (sql, params) => (await client.open()).query(sql, params), close: client.close };
+}
+
+/**
+ * A client made at its first use. close() closes one being made too, and a use after close() is refused:
+ * a check still running when the context closes must not open sockets or a pool that nothing closes.
+ */
+function lazyClient<Client extends { close(): Promise<void> }>(create: () => Promise<Client>) {
+  let client: Promise<Client> | undefined;
+  let closed = false;
   return {
-    query: async (sql, params) => (await opened()).query(sql, params),
-    close: async () => (probe ? (await probe).close() : undefined),
+    open(): Promise<Client> {
+      if (closed) return Promise.reject(new Error('the check context is closed'));
+      client ??= create();
+      return client;
+    },
+    async close(): Promise<void> {
+      closed = true;
+      if (client) await (await client).close();
+    },
   };
 }
 

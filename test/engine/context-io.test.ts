@@ -2,6 +2,7 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openCheckContext } from '../../src/engine/context.js';
 import { createCheckIo } from '../../src/engine/context-io.js';
 
 let directory: string;
@@ -66,5 +67,17 @@ describe('ctx.exec', () => {
     await expect(exec.output(process.execPath, ['-e', 'process.exit(3)'], { ...options, env: {} })).rejects.toThrow(
       /exit code 3/,
     );
+  });
+});
+
+describe('the HTTP and database clients of a context', () => {
+  it('are refused after the context closes, so a check still running opens nothing that stays open', async () => {
+    const opened = await openCheckContext({
+      target: { url: 'https://127.0.0.1:1', timeout_ms: 1_000 },
+      databaseUrl: 'postgres://nobody@127.0.0.1:1/none',
+    });
+    await opened.close();
+    await expect(opened.context.http.request('https://127.0.0.1:1/')).rejects.toThrow(/the check context is closed/);
+    await expect(opened.context.db?.query('SELECT 1')).rejects.toThrow(/the check context is closed/);
   });
 });
