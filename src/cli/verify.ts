@@ -535,8 +535,9 @@ async function compareWithBaseline(
       const compared = compareChecklists(
         baseChecklist,
         parseComparableChecklist(loaded.text, checklistPath),
-        // A plugin check's defaults count as a built-in's do (a plugin that changed blocks on its own).
-        { registry: [...registry, ...loaded.entries.flatMap((entry) => (entry.plugin ? [entry.check] : []))] },
+        // Built-ins only: a plugin's own `strength` and defaults are the head's code, which the pull request
+        // may have changed, so any change to a plugin entry's parameters blocks.
+        { registry },
       );
       const edited = await changedPluginFiles(loaded, baseChecklist, ref, repoDir);
       const comparison = {
@@ -577,7 +578,7 @@ async function changedPluginFiles(
   const changes: ChecklistChange[] = [];
   for (const { id, plugin } of loaded.entries) {
     if (!plugin || !/^(\.{1,2}\/|\/)/.test(plugin.specifier)) continue;
-    // Another specifier, or no such entry at the base, is already a change of its own.
+    // Another specifier, or no such entry at the base, is already a change of its own (plugin-changed, plugin-added).
     if (base.checks.find((entry) => (entry.id ?? entry.check) === id)?.plugin !== plugin.specifier) continue;
     const file = path.resolve(loaded.baseDir, plugin.path);
     const inside = path.relative(repoDir, file);

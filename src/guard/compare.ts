@@ -59,7 +59,8 @@ export type WeakeningKind =
   | 'param-changed'
   | 'waiver-added'
   | 'waiver-extended'
-  | 'plugin-changed';
+  | 'plugin-changed'
+  | 'plugin-added';
 
 export interface ChecklistChange {
   kind: WeakeningKind;
@@ -314,6 +315,27 @@ function compareScope(
 }
 
 /**
+ * A plugin entry the base does not have: its module runs inside the gate's own process, with the gate's
+ * privileges, before any check — code the pull request brings that could make other checks pass. It blocks
+ * until reviewed and accepted with a `secgate.baseline` waiver, however much stronger a new check looks.
+ */
+function addedPlugins(base: ComparableChecklist, head: ComparableChecklist): ChecklistChange[] {
+  return head.checks.flatMap((headEntry) => {
+    const id = entryId(headEntry);
+    if (headEntry.plugin === undefined || base.checks.some((baseEntry) => entryId(baseEntry) === id)) return [];
+    return [
+      {
+        kind: 'plugin-added' as const,
+        entry: id,
+        after: headEntry.plugin,
+        blocking: true,
+        message: `${id}: a new plugin, ${headEntry.plugin}, runs its code inside the gate; review it and accept it with a secgate.baseline waiver`,
+      },
+    ];
+  });
+}
+
+/**
  * A plugin check is its module: another `plugin:` (or a built-in id now loaded from a module, or the
  * reverse) is other code judging the control, which nothing proves as strict. It blocks.
  */
@@ -355,6 +377,7 @@ export function compareChecklists(
     if (pluginChange) changes.push(pluginChange);
     changes.push(...compareParams(baseEntry, headEntry, options));
   }
+  changes.push(...addedPlugins(base, head));
   changes.push(...compareWaivers(base.waivers, head.waivers));
   return { changes, weakenings: changes.filter((change) => change.blocking) };
 }

@@ -236,6 +236,27 @@ describe('plugin: every mistake is exit 2 at the entry, in one sentence', () => 
     expect(problems.join('\n')).not.toMatch(/second line|\n\s+at /);
   });
 
+  it("a plugin cannot take the id of one of the gate's own records (secgate.cleanup)", async () => {
+    const where = await layout(oneEntry('secgate.cleanup', './acme.js'), {
+      'acme.js': pluginSource('secgate.cleanup'),
+    });
+    expect(await problemsOf(where, {})).toEqual([
+      expect.stringContaining("'secgate.cleanup': ids starting with secgate. are the gate's own records"),
+    ]);
+  });
+
+  it('a secret the message cuts at its length bound is scrubbed whole: redaction comes before the cut', async () => {
+    const secret = randomBytes(24).toString('hex');
+    // The secret starts before the bound and ends after it: cut first, its first half would show.
+    const padding = 'x'.repeat(170);
+    const where = await layout(oneEntry('acme.x', './acme.js'), {
+      'acme.js': `throw new Error('${padding} ${secret} tail');\n`,
+    });
+    const problems = await problemsOf(where, { VAULT_TOKEN: secret });
+    expect(problems).toHaveLength(1);
+    expect(problems.join('\n')).not.toContain(secret.slice(0, 12));
+  });
+
   it('a module whose top level never finishes: refused after a bound, not waited on forever', async () => {
     const where = await layout(oneEntry('acme.x', './acme.js'), { 'acme.js': 'await new Promise(() => {});\n' });
     expect(await loadPlugin('./acme.js', where.dir, (text) => text, 200)).toEqual({
@@ -329,6 +350,53 @@ describe('the weakening guard and plugins', () => {
     expect(guard?.summary).toMatch(
       /acme\.guarded: \.\/acme\.js differs from its version at main \(sha256 [0-9a-f]{12} → [0-9a-f]{12}\): other code judges the control/,
     );
+  });
+
+  it('blocks a plugin the base does not have: its code runs inside the gate, so it is reviewed, not assumed stronger', () => {
+    const added = compareChecklists(
+      { checks: [{ check: 'tls.protocols' }], waivers: [] },
+      { checks: [{ check: 'tls.protocols' }, entry('./checks/cookies.js')], waivers: [] },
+      { registry: [] },
+    );
+    expect(added.weakenings.map((change) => [change.kind, change.entry])).toEqual([['plugin-added', 'acme.cookies']]);
+    const builtInAdded = compareChecklists(
+      { checks: [{ check: 'tls.protocols' }], waivers: [] },
+      { checks: [{ check: 'tls.protocols' }, { check: 'tls.certificate' }], waivers: [] },
+      { registry: [] },
+    );
+    expect(builtInAdded.weakenings).toEqual([]);
+  });
+
+  it("judges a plugin's parameters without its own strength table: the head's code cannot vouch for itself", async () => {
+    // The plugin claims a lower limit is stronger; nothing but its own code says so.
+    const where = await layout(
+      checklistWith('  - check: acme.limits\n    plugin: ./acme.js\n    with: { limit: 5 }\n'),
+      {
+        'acme.js': pluginSource(
+          'acme.limits',
+          "strength: { limit: 'lower' },",
+          'z.object({ limit: z.number().int().default(5) }).strict()',
+        ),
+      },
+    );
+    const git = (...args: string[]) =>
+      execa('git', args, {
+        cwd: where.dir,
+        env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+      });
+    await git('init', '-q', '-b', 'main');
+    await git('add', 'checklist.yaml', 'acme.js');
+    await git('commit', '-q', '-m', 'base');
+    await writeFile(
+      where.checklist,
+      checklistWith('  - check: acme.limits\n    plugin: ./acme.js\n    with: { limit: 3 }\n'),
+    );
+    const io: CliIo = { stdout: discard(), stderr: discard(), env: {}, cwd: where.dir };
+    const guard = (
+      await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main' }, io)
+    ).statement?.predicate.checks.find((record) => record.id === 'secgate.baseline');
+    expect(guard?.status).toBe('fail');
+    expect(guard?.summary).toMatch(/acme\.limits/);
   });
 
   it('blocks a plugin check removed, as any check', () => {

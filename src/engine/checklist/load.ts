@@ -114,6 +114,8 @@ export interface LoadOptions {
  * it is rejected: it is read no further than this.
  */
 export const MAX_CHECKLIST_BYTES = 1024 * 1024;
+/** Ids of the gate's own evidence records (the weakening guard, the cleanup); no entry may take one. */
+const RESERVED_ID_PREFIX = 'secgate.';
 /** Problems listed one by one; a checklist with thousands of bad entries gets a count for the rest. */
 const MAX_LISTED_PROBLEMS = 20;
 
@@ -417,6 +419,16 @@ function planEntries(
       pluginFiles.set(check.id, plugin.path);
     }
     const id = entry.id ?? entry.check;
+    if (id.startsWith(RESERVED_ID_PREFIX)) {
+      // The gate's own records (secgate.baseline, secgate.cleanup): an entry of that name would stand beside
+      // or for them in the evidence, and secgate.baseline waivers always apply.
+      problems.push({
+        ...locate(['checks', index, entry.id ? 'id' : 'check']),
+        keyPath: `checks[${index}]`,
+        message: `'${id}': ids starting with ${RESERVED_ID_PREFIX} are the gate's own records; choose another`,
+      });
+      return;
+    }
     const first = seen.get(id);
     if (first !== undefined) {
       problems.push({

@@ -117,7 +117,7 @@ export async function loadPlugin(
   } catch (error) {
     if (error instanceof ImportTimeout) return { ok: false, message: `importing plugin ${shown}: ${error.message}` };
     // The module's own message may quote anything it read: secret-looking values are scrubbed.
-    return { ok: false, message: `importing plugin ${shown} threw: ${redact(firstLine(error))}` };
+    return { ok: false, message: `importing plugin ${shown} threw: ${firstLine(redact(errorText(error)))}` };
   }
   const exported = exportedCheck(module);
   if (exported === undefined) {
@@ -200,8 +200,12 @@ function displayPath(baseDir: string, file: string): string {
   return relative.startsWith('../') || relative === '..' || path.isAbsolute(relative) ? relative : `./${relative}`;
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Cut after redaction: a secret cut in two would no longer be recognised, and its first part would show. */
+function firstLine(text: string): string {
   const line = text.split('\n')[0] ?? '';
   return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS)}…` : line;
 }
