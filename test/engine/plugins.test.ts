@@ -45,6 +45,18 @@ interface Layout {
   checklist: string;
 }
 
+/** The folder as a git repository whose main branch holds its checklist and acme.js (the base ref). */
+async function commitBase(dir: string): Promise<void> {
+  const git = (...args: string[]) =>
+    execa('git', args, {
+      cwd: dir,
+      env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    });
+  await git('init', '-q', '-b', 'main');
+  await git('add', 'checklist.yaml', 'acme.js');
+  await git('commit', '-q', '-m', 'base');
+}
+
 /** A folder with the checklist and the files a case needs (paths relative to the folder). */
 async function layout(checklist: string, files: Record<string, string> = {}): Promise<Layout> {
   const dir = await mkdtemp(path.join(tmpdir(), 'secgate-plugin-'));
@@ -330,14 +342,7 @@ describe('the weakening guard and plugins', () => {
     const where = await layout(checklistWith('  - check: acme.guarded\n    plugin: ./acme.js\n'), {
       'acme.js': pluginSource('acme.guarded'),
     });
-    const git = (...args: string[]) =>
-      execa('git', args, {
-        cwd: where.dir,
-        env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
-      });
-    await git('init', '-q', '-b', 'main');
-    await git('add', 'checklist.yaml', 'acme.js');
-    await git('commit', '-q', '-m', 'base');
+    await commitBase(where.dir);
     const io: CliIo = { stdout: discard(), stderr: discard(), env: {}, cwd: where.dir };
     const guardOf = async () =>
       (await runVerify({ checklist: 'checklist.yaml', baselineRef: 'main' }, io)).statement?.predicate.checks.find(
@@ -379,14 +384,7 @@ describe('the weakening guard and plugins', () => {
         ),
       },
     );
-    const git = (...args: string[]) =>
-      execa('git', args, {
-        cwd: where.dir,
-        env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
-      });
-    await git('init', '-q', '-b', 'main');
-    await git('add', 'checklist.yaml', 'acme.js');
-    await git('commit', '-q', '-m', 'base');
+    await commitBase(where.dir);
     await writeFile(
       where.checklist,
       checklistWith('  - check: acme.limits\n    plugin: ./acme.js\n    with: { limit: 3 }\n'),
