@@ -137,7 +137,8 @@ async function openLogReader(ctx: CheckContext, options: Params): Promise<LogRea
   const [command, ...args] = options.log_command ?? [];
   if (!command) throw new Error('no log source configured');
   return {
-    describe: `log command ${[command, ...args].join(' ')}`,
+    // The command's name only: its arguments may carry a credential (kubectl --token=…).
+    describe: `log command ${command} (${args.length} argument${args.length === 1 ? '' : 's'})`,
     async read() {
       const result = await ctx.exec.output(command, args, {
         cwd: ctx.baseDir,

@@ -52,7 +52,11 @@ export function createCheckIo(baseDir: string): CheckIo {
           timeout: options.timeoutMs,
           stripFinalNewline: !options.keepFinalNewline,
           maxBuffer: options.maxBufferBytes,
+          reject: false,
         });
+        // execa's own error message quotes the whole argv and everything the command printed (a service log
+        // with its users' tokens, an `env` dump): a failure says only how the command ended.
+        if (result.failed) throw new Error(`${path.basename(command)} ${howItEnded(result)}`);
         return { stdout: result.stdout, stderr: result.stderr };
       },
     },
@@ -74,6 +78,22 @@ export function createCheckIo(baseDir: string): CheckIo {
       readBlobs,
     },
   };
+}
+
+function howItEnded(result: {
+  timedOut: boolean;
+  isCanceled: boolean;
+  isMaxBuffer: boolean;
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  code?: string | undefined;
+}): string {
+  if (result.timedOut) return 'timed out';
+  if (result.isCanceled) return 'was cancelled';
+  if (result.isMaxBuffer) return 'printed more than it may';
+  if (result.exitCode !== undefined) return `ended with exit code ${result.exitCode}`;
+  if (result.signal) return `was killed by ${result.signal}`;
+  return `could not run (${result.code ?? 'unknown error'})`;
 }
 
 function createCheckFiles(resolve: (file: string) => string): CheckFiles {

@@ -10,7 +10,7 @@ import {
   type LoggingFlaw,
   startLoggingFixture,
 } from '../../../fixtures/logs/server.js';
-import { testCheck } from '../../harness/check-tester.js';
+import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
 
 /** The reference service, logging to a file as an operator would run it. */
@@ -97,5 +97,31 @@ describe('findCanaries', () => {
     const prefix = value.slice(0, value.lastIndexOf('-') + 1);
     expect(findCanaries(`auth=${prefix}01234567…`, [{ kind: 'k', value }]).get('k')).toEqual([1]);
     expect(findCanaries(`auth=${prefix}0123456…`, [{ kind: 'k', value }]).size).toBe(0);
+  });
+});
+
+describe('logs.no-credentials with a log command that fails', () => {
+  it('says how the command ended, never what it printed nor its arguments', async () => {
+    const printed = `user-token-${randomBytes(8).toString('hex')}`;
+    const argument = `--token=${randomBytes(8).toString('hex')}`;
+    const logFile = path.join(tmpdir(), `secgate-log-${randomBytes(6).toString('hex')}.log`);
+    const target = await startLoggingFixture(logFile);
+    try {
+      const outcome = await runCheckOn(noCredentials, target, {
+        log_command: [
+          process.execPath,
+          '-e',
+          `/* ${argument} */ console.log('${printed}'); console.error('${printed}'); process.exit(3)`,
+        ],
+        settle_ms: 1_000,
+      });
+      expect(outcome.status).toBe('error');
+      expect(outcome.summary).toMatch(/cannot read log command .*node.* \(2 arguments\): node ended with exit code 3/);
+      const everything = JSON.stringify(outcome);
+      expect(everything).not.toContain(printed);
+      expect(everything).not.toContain(argument);
+    } finally {
+      await target.close();
+    }
   });
 });
