@@ -7,7 +7,6 @@ import { setMaxListeners } from 'node:events';
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadBuiltInChecks } from '../../checks/lazy.js';
 import { auditMappingProblems } from '../engine/audit-mapping.js';
@@ -46,7 +45,7 @@ import {
 } from '../guard/index.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
 import { formatDetails, formatVerdict } from '../report/text.js';
-import { type CliIo, chalkFor, EXIT, type OutputStream, readInput, STDIO, UsageError } from './io.js';
+import { type CliIo, chalkFor, type OutputStream, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
 import { createProgressDisplay } from './progress.js';

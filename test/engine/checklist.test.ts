@@ -286,13 +286,14 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ).toEqual([]);
   });
 
-  it.each([
-    ['an entry id', 'checks:\n  - check: tls.protocols\n    id: secgate.cleanup\n', "'secgate.cleanup'"],
-  ])("refuses %s in the gate's own secgate. namespace (its records in the evidence)", (_what, checks, quoted) => {
-    expect(problemsWith(`${head}${checks}`)).toEqual([
-      expect.stringContaining(`${quoted}: ids starting with secgate. are the gate's own records; choose another`),
-    ]);
-  });
+  it.each([['an entry id', 'checks:\n  - check: tls.protocols\n    id: secgate.cleanup\n', "'secgate.cleanup'"]])(
+    "refuses %s in the gate's own secgate. namespace (its records in the evidence)",
+    (_what, checks, quoted) => {
+      expect(problemsWith(`${head}${checks}`)).toEqual([
+        expect.stringContaining(`${quoted}: ids starting with secgate. are the gate's own records; choose another`),
+      ]);
+    },
+  );
 
   it('names an account a check is given that the checklist does not define', () => {
     const lockout = 'checks:\n  - check: auth.lockout\n    with: { account: lockout_probe }\n';
