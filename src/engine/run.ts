@@ -99,7 +99,9 @@ export function claimsOf(
   );
   const claims = [
     ...accounts.map((key) => ({ key, exclusive })),
-    ...(exclusive ? addresses.map((address) => ({ key: `address:${address}`, exclusive })) : []),
+    // Every bound address, shared by an observing check: its refused requests count towards that address's
+    // block, so it must not run beside a check that gets the same address blocked on purpose.
+    ...addresses.map((address) => ({ key: `address:${address}`, exclusive })),
   ];
   return exclusive && claims.length === 0 ? [{ key: EVERYTHING, exclusive: true }] : claims;
 }

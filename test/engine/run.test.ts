@@ -15,6 +15,7 @@ import {
   startOrder,
 } from '../../src/engine/run.js';
 import { type CheckDefinition, defineCheck } from '../../src/engine/types.js';
+import { plannedEntry } from '../support/engine-run.js';
 import {
   accountGates,
   accountLockingCheck,
@@ -76,6 +77,15 @@ describe('planning', () => {
     ['an effectful check that names nothing holds everything', entry(lockingCheck), [{ key: '*', exclusive: true }]],
   ])('claims: %s', (_name, planned, claims) => {
     expect(claimsOf(planned)).toEqual(claims);
+  });
+
+  it('an observing check that binds an address shares it, so it never runs beside a check that gets it blocked', () => {
+    const observing = plannedEntry('logs.no-credentials', { log_file: 'service.log', source_address: '127.0.0.9' });
+    const blocking = plannedEntry('auth.ip-block', { account: 'probe_account', source_address: '127.0.0.9' });
+    expect(claimsOf(observing)).toEqual([{ key: 'address:127.0.0.9', exclusive: false }]);
+    expect(claimsCollide(claimsOf(observing), claimsOf(blocking))).toBe(true);
+    const elsewhere = plannedEntry('logs.no-credentials', { log_file: 'service.log', source_address: '127.0.0.30' });
+    expect(claimsCollide(claimsOf(elsewhere), claimsOf(blocking))).toBe(false);
   });
 
   it('claims an account by its username: two names for one account are one claim', () => {
