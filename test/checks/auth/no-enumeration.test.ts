@@ -1,6 +1,11 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import noEnumeration, { assessTiming, mannWhitneyPValue, median } from '../../../checks/auth/no-enumeration.js';
+import noEnumeration, {
+  assessTiming,
+  clearlyAlike,
+  mannWhitneyPValue,
+  median,
+} from '../../../checks/auth/no-enumeration.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { plannedEntry, runEntries } from '../../support/engine-run.js';
 import { authFixture, referenceService } from './support/auth-fixture-target.js';
@@ -151,6 +156,25 @@ describe('assessTiming (the timing judge, on sample tables)', () => {
       bound: 5,
       ok: true,
     });
+  });
+});
+
+describe('clearlyAlike (when the early look may end the sampling)', () => {
+  const defaults = { max_difference_ratio: 0.25, tolerance_ms: 5, significance: 0.01 };
+  it.each([
+    { name: 'medians equal', unknownUserMs: [40, 42, 41, 40], wrongPasswordMs: [41, 40, 42, 41], early: true },
+    // Bound: 0.25 × 100 = 25 ms; half of it 12.5 ms.
+    { name: 'within half the bound', unknownUserMs: [100, 100, 100], wrongPasswordMs: [88, 88, 88], early: true },
+    {
+      name: 'alike, but past half the bound',
+      unknownUserMs: [100, 100, 100],
+      wrongPasswordMs: [80, 80, 80],
+      early: false,
+    },
+    { name: 'beyond the bound', unknownUserMs: [100, 100, 100], wrongPasswordMs: [60, 60, 60], early: false },
+    { name: 'a class without samples', unknownUserMs: [40, 41], wrongPasswordMs: [], early: false },
+  ])('$name → $early', ({ unknownUserMs, wrongPasswordMs, early }) => {
+    expect(clearlyAlike(assessTiming({ unknownUserMs, wrongPasswordMs }, defaults))).toBe(early);
   });
 });
 
