@@ -11,8 +11,8 @@
  *
  *   tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs 7 [--out bench/results/full-gate.md]
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -31,7 +31,76 @@ interface RunMeasurement {
   processMs: number;
   gateMs: number;
   checks: CheckTiming[];
+  cpu?: CpuSeconds;
 }
+
+/** CPU seconds one gate cost, by who spent them (Linux /proc; absent elsewhere). */
+interface CpuSeconds {
+  /** The `secgate verify` process and every process it ran (lint, runbook), once they have exited. */
+  verify: number;
+  /** This process: the reference service runs in it (its password hashing above all). */
+  service: number;
+  /** The embedded PostgreSQL this process started: the postmaster and its backends, live and exited (0 with DATABASE_URL's server). */
+  database: number;
+}
+
+/** Linux reports CPU time in clock ticks; 100 per second on every kernel Node supports here. */
+const TICKS_PER_SECOND = 100;
+
+/** [utime + stime, cutime + cstime, ppid] of a process, in seconds; undefined when it is gone or not Linux. */
+async function procTimes(pid: number | 'self'): Promise<{ own: number; children: number; ppid: number } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: the fields after its last ')' are plain.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const tick = (index: number) => Number(fields[index - 3]) / TICKS_PER_SECOND;
+    return { own: tick(14) + tick(15), children: tick(16) + tick(17), ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of a process tree: each process's own time, plus what its reaped children spent. */
+async function treeCpuSeconds(rootPid: number, parents: Map<number, number>): Promise<number> {
+  const root = await procTimes(rootPid);
+  if (!root) return 0;
+  let total = root.own + root.children;
+  for (const [pid, ppid] of parents) if (ppid === rootPid) total += await treeCpuSeconds(pid, parents);
+  return total;
+}
+
+/** Every live process's parent, to find the database server's tree. */
+async function parentsOfAll(): Promise<Map<number, number>> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const times = await procTimes(Number(entry));
+    if (times) parents.set(Number(entry), times.ppid);
+  }
+  return parents;
+}
+
+/** A snapshot to subtract: this process, its reaped children, and the PostgreSQL trees it started. */
+async function cpuSnapshot(): Promise<CpuSeconds | undefined> {
+  const self = await procTimes('self');
+  if (!self) return undefined;
+  const parents = await parentsOfAll();
+  let database = 0;
+  // Between two gates the only live children are the embedded PostgreSQL's (a shell that holds the postmaster).
+  for (const [pid, ppid] of parents) if (ppid === process.pid) database += await treeCpuSeconds(pid, parents);
+  return { verify: self.children, service: self.own, database };
+}
+
+function cpuSpent(before: CpuSeconds | undefined, after: CpuSeconds | undefined): CpuSeconds | undefined {
+  if (!before || !after) return undefined;
+  return {
+    verify: after.verify - before.verify,
+    service: after.service - before.service,
+    database: after.database - before.database,
+  };
+}
+
+const cpuTotal = (cpu: CpuSeconds) => cpu.verify + cpu.service + cpu.database;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -56,6 +125,33 @@ async function readEvidence(evidencePath: string): Promise<Omit<RunMeasurement, 
   };
 }
 
+/**
+ * Where the CPU went: a gate cannot end sooner than its CPU seconds spread over every core, whatever the
+ * schedule, so this is the floor its wall time is held against.
+ */
+function cpuLines(measurements: readonly RunMeasurement[]): string[] {
+  const withCpu = measurements.flatMap((measurement, index) =>
+    measurement.cpu ? [{ run: index + 1, cpu: measurement.cpu, gateMs: measurement.gateMs }] : [],
+  );
+  if (withCpu.length === 0) return ['CPU time: not measured (no /proc on this system).', ''];
+  const cores = availableParallelism();
+  const floor = (cpu: CpuSeconds) => cpuTotal(cpu) / cores;
+  const cpuSeconds = (value: number) => value.toFixed(2);
+  return [
+    `CPU seconds per run (from /proc), and the floor they set on ${cores} cores (total ÷ cores):`,
+    '',
+    '| run | verify and its commands | service (password hashing) | PostgreSQL | total | floor s | gate ÷ floor |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...withCpu.map(
+      ({ run, cpu, gateMs }) =>
+        `| ${run} | ${cpuSeconds(cpu.verify)} | ${cpuSeconds(cpu.service)} | ${cpuSeconds(cpu.database)} | ${cpuSeconds(cpuTotal(cpu))} | ${cpuSeconds(floor(cpu))} | ${ratio(gateMs / 1000 / floor(cpu))} |`,
+    ),
+    '',
+    `Median: ${cpuSeconds(median(withCpu.map(({ cpu }) => cpuTotal(cpu))))} CPU-s, floor ${cpuSeconds(median(withCpu.map(({ cpu }) => floor(cpu))))} s.`,
+    '',
+  ];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -72,6 +168,7 @@ async function main(): Promise<void> {
   const measurements: RunMeasurement[] = [];
   try {
     for (let run = 1; run <= runs; run++) {
+      const cpuBefore = await cpuSnapshot();
       const started = process.hrtime.bigint();
       const concurrencyArgs = values.concurrency ? ['--concurrency', values.concurrency] : [];
       const gate = await execa(process.execPath, [...deployment.verifyArgs, ...concurrencyArgs], {
@@ -81,8 +178,9 @@ async function main(): Promise<void> {
         extendEnv: false,
       });
       const processMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const cpu = cpuSpent(cpuBefore, await cpuSnapshot());
       const evidence = await readEvidence(deployment.evidencePath);
-      measurements.push({ exitCode: gate.exitCode ?? 3, processMs, ...evidence });
+      measurements.push({ exitCode: gate.exitCode ?? 3, processMs, ...evidence, ...(cpu ? { cpu } : {}) });
       process.stderr.write(`  run ${run}/${runs}: exit ${gate.exitCode}, gate ${seconds(evidence.gateMs)} s\n`);
       if (gate.exitCode !== 0) process.stderr.write(`${gate.stdout}\n${gate.stderr}\n`);
     }
@@ -133,6 +231,7 @@ async function main(): Promise<void> {
     '',
     `Medians over ${runs} runs: verify process ${seconds(medianOf((row) => row.measurement.processMs))} s, gate ${seconds(medianOf((row) => row.measurement.gateMs))} s, slowest check ${seconds(medianOf((row) => row.slowest.durationMs))} s (${[...slowestCounts].map(([id, count]) => `\`${id}\` in ${count}`).join(', ')}).`,
     '',
+    ...cpuLines(measurements),
     '| goal (issue 19) | measured (median) | met |',
     '|:---|---:|:---|',
     `| gate ≤ 1.3 × its slowest check | ${ratio(medianOf((row) => row.gateOverSlowest))} × | ${medianOf((row) => row.gateOverSlowest) <= 1.3 ? 'yes' : '**no**'} |`,
