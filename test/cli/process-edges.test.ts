@@ -131,3 +131,19 @@ describe('flags and paths that are not what they seem are exit 2, before anythin
     );
   });
 });
+
+describe('the launcher answers --version itself', () => {
+  it('with what the full command line answers (which --version plus another flag still reaches)', async () => {
+    const cwd = await workspace('version: 1\n');
+    const [short, long, full] = await Promise.all([
+      run(cwd, ['-V']),
+      run(cwd, ['--version']),
+      // Not the launcher's fast path: commander answers, from src/cli/package-info.ts.
+      run(cwd, ['--no-color', '--version']),
+    ]);
+    for (const result of [short, long, full]) expect(result.exitCode, result.stderr).toBe(0);
+    expect(full.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(short.stdout).toBe(full.stdout);
+    expect(long.stdout).toBe(full.stdout);
+  });
+});
