@@ -87,12 +87,14 @@ export function claimsOf(
   const { effects } = entry.check;
   const exclusive = effects === 'locks-account' || effects === 'blocks-ip';
   // Keyed by the username the name maps to: two names for one account (auth.accounts pointing at the probe
-  // account's username) are one account a lock would shut for both.
+  // account's username) are one account a lock would shut for both. Case-folded, because many services
+  // match usernames and e-mail addresses case-insensitively: two spellings may be one account, and a claim
+  // too wide only costs concurrency, one too narrow runs a lockout beside the check it locks out.
   const accounts = (entry.check.requires?.(entry.params) ?? [])
     .filter((requirement) => requirement.startsWith('account:'))
     .map((requirement) => {
       const username = usernameOf(requirement.slice('account:'.length));
-      return username === undefined ? requirement : `account:${username}`;
+      return username === undefined ? requirement : `account:${username.toLowerCase()}`;
     });
   const addresses = (entry.check.probeAddresses?.(entry.params) ?? []).filter(
     (address): address is string => typeof address === 'string',

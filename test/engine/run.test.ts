@@ -100,6 +100,16 @@ describe('planning', () => {
     expect(claimsCollide(lock, use)).toBe(true);
   });
 
+  it('claims a username case-folded: two spellings a case-insensitive service takes for one account collide', () => {
+    const usernames: Record<string, string> = { probe_account: 'Probe@Example.test', lockout: 'probe@example.TEST' };
+    const lock = claimsOf(
+      withParams(accountLockingCheck, { account: 'lockout', label: 'a' }),
+      (name) => usernames[name],
+    );
+    const use = claimsOf(withParams(accountUsingCheck, { label: 'b' }), (name) => usernames[name]);
+    expect(claimsCollide(lock, use)).toBe(true);
+  });
+
   it.each([
     [[{ key: 'account:a', exclusive: false }], [{ key: 'account:a', exclusive: false }], false],
     [[{ key: 'account:a', exclusive: true }], [{ key: 'account:a', exclusive: false }], true],
