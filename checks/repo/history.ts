@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { CheckOutcome, Observation } from '../../src/engine/types.js';
-import { defineCheck } from '../../src/engine/types.js';
+import { type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import {
   type AbsentBlob,
   type BlobPlace,

@@ -82,7 +82,7 @@ export interface HistorySeen {
   paths: PathIntroduction[];
   /** One per secret (fingerprint), its occurrences in reading order: the first introduced it. */
   findings: SecretFinding[];
-  /** Where HEAD holds each blob a finding is in, within the scope (looked up only when there are findings). */
+  /** HEAD's blobs and their paths within the scope: looked up only when there are findings, to say which HEAD still holds. */
   headPaths: ReadonlyMap<string, readonly string[]>;
   unjudged: UnjudgedBlob[];
   absent: AbsentBlob[];
