@@ -382,6 +382,8 @@ export function judgeTrackedFiles(
     return { ...finding.observation, ok: true, note: `baselined: ${accepted.reason} (${finding.observation.note})` };
   });
   if (failure?.step === 'blob-ids') return error(`could not identify unjudged files: ${failure.reason}`);
+  // A step added to the probe later and not named above: whatever it is, the files were not all seen.
+  if (failure !== undefined) return error(`could not scan the tracked files (${failure.step}): ${failure.reason}`);
   let openUnjudged = 0;
   for (const file of seen.files) {
     if (file.unjudged === undefined) continue;

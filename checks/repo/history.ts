@@ -161,6 +161,9 @@ export function judgeHistory(
     note: `scanned ${totals.scannedBlobs} of ${totals.uniqueBlobs} unique blobs from ${totals.commits} commits`,
   });
   if (failure?.step === 'head') return error(`could not list HEAD's files: ${failure.reason}`);
+  // A step added to the scan later and not named above: whatever it is, the scan did not finish.
+  if (failure !== undefined)
+    return error(`could not scan the git history of ${repoDir} (${failure.step}): ${failure.reason}`);
 
   let open = 0;
   const findingObservations: Observation[] = [];
