@@ -229,7 +229,7 @@ export interface LogsSeen {
   source: { describe: string } | { error: string };
   probePath: string;
   closingPath: string;
-  /** In the order sent; sending stops at the first that got no answer. */
+  /** The two canary requests (sent together), then the closing one, sent only if both were answered. */
   requests: SentRequest[];
   /** Why the log could not be read (redacted); absent once it was. */
   readError?: string;
