@@ -26,7 +26,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { errorMessage } from '../../src/engine/errors.js';
-import { type CheckContext, defineCheck, type HttpRequestOptions, type Observation } from '../../src/engine/types.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type HttpRequestOptions,
+  type Observation,
+} from '../../src/engine/types.js';
 import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
 
@@ -205,151 +211,236 @@ export default defineCheck({
   // Reading longer sees more of what a slow logger writes.
   strength: { settle_ms: 'higher', grace_ms: 'higher' },
   async run(ctx, options) {
-    let reader: LogReader;
-    try {
-      reader = await openLogReader(ctx, options);
-    } catch (error) {
-      const reason = errorMessage(error);
+    return judgeLogs(await observeLogs(ctx, options), options);
+  },
+});
+
+/** One request the check sent: the status it got, or why it got none. */
+export interface SentRequest {
+  probe: string;
+  /** The closing request, sent once the canary requests were answered. */
+  closing: boolean;
+  answer: { status: number } | { error: string };
+}
+
+/** What the check saw: the requests it sent, then what the log holds of them. */
+export interface LogsSeen {
+  /** The log source (`log file …`, `log command … (n arguments)`), or why it could not be opened (redacted). */
+  source: { describe: string } | { error: string };
+  probePath: string;
+  closingPath: string;
+  /** The two canary requests (sent together), then the closing one, sent only if both were answered. */
+  requests: SentRequest[];
+  /** Why the log could not be read (redacted); absent once it was. */
+  readError?: string;
+  /** The log as last read; absent when it was not read. */
+  log?: {
+    characters: number;
+    lines: number;
+    /** The probe's own request was logged: this is the service's log. */
+    markerSeen: boolean;
+    /** The closing request was logged: everything queued before it has been written. */
+    closingSeen: boolean;
+  };
+  /** Every canary sent, with the log lines it appears on (none: absent). */
+  canaries: { kind: string; lines: number[] }[];
+}
+
+/**
+ * Sends the canary requests and the closing request, then reads the log until
+ * the closing line (or settle_ms). Decides nothing: judgeLogs does.
+ */
+async function observeLogs(ctx: CheckContext, options: Params): Promise<LogsSeen> {
+  const marker = canary('marker');
+  const closingMarker = canary('closing');
+  const probePath = `/api/v1/${marker}`;
+  const closingPath = `/api/v1/${closingMarker}`;
+  const canaries: Canary[] = [
+    { kind: 'Authorization bearer token', value: canary('bearer') },
+    { kind: 'cookie value', value: canary('cookie') },
+    { kind: 'password in a JSON body', value: canary('password') },
+    { kind: 'token in the query string', value: canary('query') },
+  ];
+  const seen: LogsSeen = {
+    source: { describe: '' },
+    probePath,
+    closingPath,
+    requests: [],
+    canaries: canaries.map((item) => ({ kind: item.kind, lines: [] })),
+  };
+  let reader: LogReader;
+  try {
+    reader = await openLogReader(ctx, options);
+  } catch (error) {
+    seen.source = { error: ctx.secrets.redact(errorMessage(error)) };
+    return seen;
+  }
+  seen.source = { describe: reader.describe };
+
+  for (const item of canaries) ctx.secrets.register(item.value);
+  const [bearer, cookie, password, query] = canaries.map((item) => item.value);
+
+  const loginPath = authMapping(ctx).login.path;
+  const usernameField = authMapping(ctx).login.username_field;
+  const passwordField = authMapping(ctx).login.password_field;
+  const send = (url: URL, request: HttpRequestOptions) =>
+    options.source_address
+      ? attemptRequest(ctx.http, url, { ...request, localAddress: options.source_address })
+      : attemptFailureRequest(ctx, url, request);
+  const answerOf = (attempt: Awaited<ReturnType<typeof send>>): SentRequest['answer'] =>
+    attempt.failure ? { error: describeFailure(attempt.failure) } : { status: attempt.response.status };
+  const attempts = await Promise.all([
+    send(targetUrl(ctx.target.url, `${probePath}?access_token=${query}`), {
+      headers: { authorization: `Bearer ${bearer}`, cookie: `session=${cookie}` },
+    }),
+    send(targetUrl(ctx.target.url, loginPath), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ [usernameField]: `${marker}-user`, [passwordField]: password }),
+    }),
+  ]);
+  seen.requests.push(
+    {
+      probe: `GET ${probePath}?access_token=<canary> with bearer and cookie canaries`,
+      closing: false,
+      answer: answerOf(attempts[0]),
+    },
+    { probe: `POST ${loginPath} with a canary password`, closing: false, answer: answerOf(attempts[1]) },
+  );
+  if (attempts.some((attempt) => attempt.failure)) return seen;
+
+  // Sent only once the canary requests are answered, shaped like the first one so a logger that keeps
+  // some requests keeps this one too; its line marks the point up to which the log has been flushed.
+  const closing = await send(targetUrl(ctx.target.url, closingPath), {
+    headers: { authorization: `Bearer ${closingMarker}` },
+  });
+  seen.requests.push({
+    probe: `GET ${closingPath} after the canary requests were answered`,
+    closing: true,
+    answer: answerOf(closing),
+  });
+  if (closing.failure) return seen;
+
+  let reading: LogReading;
+  try {
+    reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.signal);
+  } catch (error) {
+    seen.readError = ctx.secrets.redact(errorMessage(error));
+    return seen;
+  }
+  const { text } = reading;
+  seen.log = {
+    characters: text.length,
+    lines: text.split('\n').length,
+    markerSeen: reading.markerSeen,
+    closingSeen: reading.closingSeen,
+  };
+  // Only line numbers leave the log: the lines themselves may hold other users' credentials.
+  const found = findCanaries(text, canaries);
+  seen.canaries = canaries.map((item) => ({ kind: item.kind, lines: found.get(item.kind) ?? [] }));
+  return seen;
+}
+
+/**
+ * The verdict on what the log holds. Pure: the requests sent and what was
+ * found of them are its inputs. A log that was not read, or not read up to the
+ * closing request, is an error: not seen is not absent.
+ */
+export function judgeLogs(seen: LogsSeen, options: Pick<Params, 'settle_ms' | 'grace_ms'>): CheckOutcome {
+  if ('error' in seen.source) {
+    return {
+      status: 'error',
+      summary: `cannot read the service's logs: ${seen.source.error}`,
+      observations: [{ probe: 'open log source', ok: false, note: seen.source.error }],
+    };
+  }
+  const source = seen.source.describe;
+  const { probePath, closingPath } = seen;
+  const observations: Observation[] = [];
+  for (const request of seen.requests) {
+    if ('status' in request.answer) {
+      observations.push({ probe: request.probe, actual: { status: request.answer.status } });
+      continue;
+    }
+    const failed: Observation = { probe: request.probe, ok: false, actual: { error: request.answer.error } };
+    // A canary request that got no answer is the whole story: the other one's answer adds nothing.
+    if (!request.closing) {
       return {
         status: 'error',
-        summary: `cannot read the service's logs: ${ctx.secrets.redact(reason)}`,
-        observations: [{ probe: 'open log source', ok: false, note: ctx.secrets.redact(reason) }],
-      };
-    }
-
-    const marker = canary('marker');
-    const closingMarker = canary('closing');
-    const canaries: Canary[] = [
-      { kind: 'Authorization bearer token', value: canary('bearer') },
-      { kind: 'cookie value', value: canary('cookie') },
-      { kind: 'password in a JSON body', value: canary('password') },
-      { kind: 'token in the query string', value: canary('query') },
-    ];
-    for (const item of canaries) ctx.secrets.register(item.value);
-    const [bearer, cookie, password, query] = canaries.map((item) => item.value);
-
-    const loginPath = authMapping(ctx).login.path;
-    const usernameField = authMapping(ctx).login.username_field;
-    const passwordField = authMapping(ctx).login.password_field;
-    const probePath = `/api/v1/${marker}`;
-    const send = (url: URL, request: HttpRequestOptions) =>
-      options.source_address
-        ? attemptRequest(ctx.http, url, { ...request, localAddress: options.source_address })
-        : attemptFailureRequest(ctx, url, request);
-    const requests = [
-      send(targetUrl(ctx.target.url, `${probePath}?access_token=${query}`), {
-        headers: { authorization: `Bearer ${bearer}`, cookie: `session=${cookie}` },
-      }),
-      send(targetUrl(ctx.target.url, loginPath), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ [usernameField]: `${marker}-user`, [passwordField]: password }),
-      }),
-    ];
-    const attempts = await Promise.all(requests);
-    const observations: Observation[] = [];
-    for (const [index, attempt] of attempts.entries()) {
-      const probe =
-        index === 0
-          ? `GET ${probePath}?access_token=<canary> with bearer and cookie canaries`
-          : `POST ${loginPath} with a canary password`;
-      if (attempt.failure) {
-        return {
-          status: 'error',
-          summary: `could not send the canary requests: ${describeFailure(attempt.failure)}`,
-          observations: [{ probe, ok: false, actual: { error: describeFailure(attempt.failure) } }],
-        };
-      }
-      observations.push({ probe, actual: { status: attempt.response.status } });
-    }
-
-    // Sent only once the canary requests are answered, shaped like the first one so a logger that keeps
-    // some requests keeps this one too; its line marks the point up to which the log has been flushed.
-    const closingPath = `/api/v1/${closingMarker}`;
-    const closing = await send(targetUrl(ctx.target.url, closingPath), {
-      headers: { authorization: `Bearer ${closingMarker}` },
-    });
-    const closingProbe = `GET ${closingPath} after the canary requests were answered`;
-    if (closing.failure) {
-      return {
-        status: 'error',
-        summary: `could not send the closing request: ${describeFailure(closing.failure)}`,
-        observations: [
-          ...observations,
-          { probe: closingProbe, ok: false, actual: { error: describeFailure(closing.failure) } },
-        ],
-      };
-    }
-    observations.push({ probe: closingProbe, actual: { status: closing.response.status } });
-
-    let reading: LogReading;
-    try {
-      reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.signal);
-    } catch (error) {
-      const reason = ctx.secrets.redact(errorMessage(error));
-      return { status: 'error', summary: `cannot read ${reader.describe}: ${reason}`, observations };
-    }
-    const { text } = reading;
-    const readProbe = `read ${reader.describe}`;
-    if (!reading.markerSeen) {
-      observations.push({
-        probe: readProbe,
-        expected: `a log line for the probe request ${probePath}`,
-        actual: `${text.length} characters logged since the probe started, none mentioning it`,
-        ok: false,
-      });
-      return {
-        status: 'error',
-        summary: `${reader.describe} shows none of the probe's requests within ${options.settle_ms} ms: is it the service's log?`,
-        observations,
-      };
-    }
-    if (!reading.closingSeen) {
-      // Lines a buffered logger still holds for the canary requests were not read: not seen is not absent.
-      observations.push({
-        probe: readProbe,
-        expected: `log lines for the probe request ${probePath} and then for the closing request ${closingPath}`,
-        actual: `the probe request's line, but no line for the closing request within ${options.settle_ms} ms`,
-        ok: false,
-      });
-      return {
-        status: 'error',
-        summary: `${reader.describe} did not log the closing request within ${options.settle_ms} ms (settle_ms): whatever the service had not yet written was not read`,
-        observations,
-      };
-    }
-    observations.push({
-      probe: readProbe,
-      expected: `log lines for the probe request ${probePath} and the closing request ${closingPath}`,
-      actual: `both found among ${text.split('\n').length} lines`,
-      ok: true,
-      note: `read until the closing request was logged, then ${options.grace_ms} ms more (grace_ms) for lines written out of order`,
-    });
-
-    const found = findCanaries(text, canaries);
-    for (const item of canaries) {
-      const lines = found.get(item.kind);
-      observations.push({
-        probe: `search ${reader.describe} for the ${item.kind} canary`,
-        expected: 'absent',
-        actual: lines
-          ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})`
-          : 'absent',
-        ok: lines === undefined,
-        ...(lines ? { note: `the service logged a ${item.kind}` } : {}),
-      });
-    }
-    if (found.size > 0) {
-      return {
-        status: 'fail',
-        summary: `the service logged credentials: ${[...found.keys()].join(', ')}`,
-        observations,
+        summary: `could not send the canary requests: ${request.answer.error}`,
+        observations: [failed],
       };
     }
     return {
-      status: 'pass',
-      summary: `none of ${canaries.length} canary credentials appears in ${reader.describe}`,
+      status: 'error',
+      summary: `could not send the closing request: ${request.answer.error}`,
+      observations: [...observations, failed],
+    };
+  }
+  if (seen.readError !== undefined) {
+    return { status: 'error', summary: `cannot read ${source}: ${seen.readError}`, observations };
+  }
+  const { log } = seen;
+  if (!log || !seen.requests.some((request) => request.closing)) {
+    return { status: 'error', summary: `${source} was not read after the closing request`, observations };
+  }
+  const readProbe = `read ${source}`;
+  if (!log.markerSeen) {
+    observations.push({
+      probe: readProbe,
+      expected: `a log line for the probe request ${probePath}`,
+      actual: `${log.characters} characters logged since the probe started, none mentioning it`,
+      ok: false,
+    });
+    return {
+      status: 'error',
+      summary: `${source} shows none of the probe's requests within ${options.settle_ms} ms: is it the service's log?`,
       observations,
     };
-  },
-});
+  }
+  if (!log.closingSeen) {
+    // Lines a buffered logger still holds for the canary requests were not read: not seen is not absent.
+    observations.push({
+      probe: readProbe,
+      expected: `log lines for the probe request ${probePath} and then for the closing request ${closingPath}`,
+      actual: `the probe request's line, but no line for the closing request within ${options.settle_ms} ms`,
+      ok: false,
+    });
+    return {
+      status: 'error',
+      summary: `${source} did not log the closing request within ${options.settle_ms} ms (settle_ms): whatever the service had not yet written was not read`,
+      observations,
+    };
+  }
+  observations.push({
+    probe: readProbe,
+    expected: `log lines for the probe request ${probePath} and the closing request ${closingPath}`,
+    actual: `both found among ${log.lines} lines`,
+    ok: true,
+    note: `read until the closing request was logged, then ${options.grace_ms} ms more (grace_ms) for lines written out of order`,
+  });
+
+  const leaked: string[] = [];
+  for (const { kind, lines } of seen.canaries) {
+    const present = lines.length > 0;
+    if (present) leaked.push(kind);
+    observations.push({
+      probe: `search ${source} for the ${kind} canary`,
+      expected: 'absent',
+      actual: present
+        ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})`
+        : 'absent',
+      ok: !present,
+      ...(present ? { note: `the service logged a ${kind}` } : {}),
+    });
+  }
+  if (leaked.length > 0) {
+    return { status: 'fail', summary: `the service logged credentials: ${leaked.join(', ')}`, observations };
+  }
+  if (seen.canaries.length === 0) return { status: 'error', summary: 'no canary was sent', observations };
+  return {
+    status: 'pass',
+    summary: `none of ${seen.canaries.length} canary credentials appears in ${source}`,
+    observations,
+  };
+}

@@ -9,6 +9,7 @@
 import type * as certificate from '../probes/certificate.js';
 import type * as git from '../probes/git.js';
 import type * as gitHistory from '../probes/git-history.js';
+import type * as historyScan from '../probes/history-scan.js';
 import type * as processes from '../probes/process.js';
 import type * as tlsScan from '../probes/tls-scan.js';
 
@@ -97,4 +98,6 @@ export interface CheckGit {
   listUnreachableBlobs: typeof git.listUnreachableBlobs;
   walkHistory: typeof gitHistory.walkHistory;
   readBlobs: typeof gitHistory.readBlobs;
+  /** The whole history scan (walk, read, scan), as an observation for the check to judge. */
+  scanHistory: typeof historyScan.scanHistory;
 }

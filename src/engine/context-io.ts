@@ -24,6 +24,7 @@ import {
   repositoryTopLevel,
 } from '../probes/git.js';
 import { readBlobs, walkHistory } from '../probes/git-history.js';
+import { scanHistory } from '../probes/history-scan.js';
 import { runCommand, startCommand } from '../probes/process.js';
 import { enumerateSuites, probeVersion } from '../probes/tls-scan.js';
 import type { CheckExec, CheckFiles, CheckGit, CheckTls, FileStats } from './capabilities.js';
@@ -76,6 +77,7 @@ export function createCheckIo(baseDir: string): CheckIo {
       listUnreachableBlobs,
       walkHistory,
       readBlobs,
+      scanHistory,
     },
   };
 }

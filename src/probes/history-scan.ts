@@ -1,0 +1,314 @@
+/**
+ * The history scan repo.history judges: every ref walked once, every unique
+ * blob read once through one `git cat-file --batch` process and scanned (text
+ * as it is, UTF-16 decoded, binary content for its printable runs, blobs too
+ * large to hold as a stream). It returns what it saw, a `HistorySeen`, and
+ * decides nothing: the check's pure `judgeHistory` turns that into pass, fail
+ * or error, so its verdicts can be tested from sample observations without a
+ * repository. Checks reach it as `ctx.git.scanHistory`.
+ */
+import { fingerprintSecret } from '../engine/secrets.js';
+import { type ContentScan, ContentScanner, scanContent } from '../secrets/content.js';
+import { groupByFingerprint, type Occurrence, type SecretFinding } from '../secrets/findings.js';
+import { inScope } from '../secrets/paths.js';
+import {
+  blobsBehindRefs,
+  headBlobs,
+  historyCutoffs,
+  isPartialClone,
+  listRefs,
+  listUnreachableBlobs,
+  localObjects,
+  type RefOnlyBlob,
+  refsReaching,
+} from './git.js';
+import { BlobIdQueue, type BlobIntroduction, type PathIntroduction, readBlobs, walkHistory } from './git-history.js';
+
+/** The "commit" of a blob that a ref reaches without any commit (a tag on a blob or a tree). */
+export const NO_COMMIT = 'none';
+/** The "commit" of a blob no ref reaches (include_unreachable): there is none to name. */
+export const UNREACHABLE = 'unreachable';
+
+/** A blob read, or not, with where the walk met it. */
+export interface BlobPlace {
+  blob: string;
+  /** The commit that introduced it, NO_COMMIT or UNREACHABLE. */
+  commit: string;
+  path: string;
+}
+
+/** Content that no scan can judge (an archive). */
+export interface UnjudgedBlob extends BlobPlace {
+  what: string;
+  size: number;
+}
+
+/** A blob of the history that is not in the object store (a partial clone, or a damaged one). */
+export interface AbsentBlob extends BlobPlace {
+  /** A ref that reaches its commit (`main~2`), when git could name one. */
+  ref?: string;
+}
+
+/** The step of the scan that failed; what came before it is still in the observation. */
+export type HistoryStep = 'cutoffs' | 'refs' | 'partial-clone' | 'walk' | 'read' | 'head';
+
+export interface HistoryTotals {
+  commits: number;
+  /** Blobs the walk found (present or not). */
+  uniqueBlobs: number;
+  /** Blob ids sent to `git cat-file --batch`. */
+  requested: number;
+  /** Blobs it answered with their content: `requested` minus `missingFromStore` when all is well. */
+  scannedBlobs: number;
+  scannedBytes: number;
+  /** Sent, but answered `missing`: not known absent beforehand (a damaged store). */
+  missingFromStore: number;
+  decodedTextBlobs: number;
+  binaryBlobs: number;
+  streamedBlobs: number;
+  seconds: number;
+}
+
+/** What the scan saw; every field that a failed step left unknown is absent. */
+export interface HistorySeen {
+  repoDir: string;
+  /** Why the stored history is incomplete (a shallow clone, grafts); empty when it is whole. */
+  cutoffs?: string[];
+  /** Every ref the walk starts from. */
+  refs?: string[];
+  partialClone?: boolean;
+  totals?: HistoryTotals;
+  /** Every path ever added or modified within the scope, with its first commit and blob. */
+  paths: PathIntroduction[];
+  /** One per secret (fingerprint), its occurrences in reading order: the first introduced it. */
+  findings: SecretFinding[];
+  /** HEAD's blobs and their paths within the scope: looked up only when there are findings, to say which HEAD still holds. */
+  headPaths: ReadonlyMap<string, readonly string[]>;
+  unjudged: UnjudgedBlob[];
+  absent: AbsentBlob[];
+  /** `git name-rev` failed: the absent blobs have no ref. */
+  refNamingError?: string;
+  failure?: { step: HistoryStep; reason: string };
+}
+
+export interface HistoryScanOptions {
+  /** Paths relative to the top level ('' the whole repository); unset, the whole repository. */
+  paths?: readonly string[] | undefined;
+  /** Also scan blobs no ref reaches. */
+  includeUnreachable: boolean;
+  /** Blobs above this size are scanned as a stream. */
+  maxBlobBytes: number;
+  signal: AbortSignal;
+}
+
+export async function scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen> {
+  const { signal } = options;
+  const scope = options.paths;
+  const started = performance.now();
+  const seen: HistorySeen = { repoDir, paths: [], findings: [], headPaths: new Map(), unjudged: [], absent: [] };
+  const failed = (step: HistoryStep, reason: unknown): HistorySeen => {
+    seen.failure = { step, reason: String(reason) };
+    return seen;
+  };
+
+  // A walk can only judge the history that is there: a shallow clone or grafts would make it pass unseen.
+  // The questions go to git at once.
+  const [cutoffsAsked, refsListed, partialAsked] = await Promise.allSettled([
+    historyCutoffs(repoDir, { signal }),
+    listRefs(repoDir, { signal }),
+    isPartialClone(repoDir, { signal }),
+  ]);
+  if (cutoffsAsked.status === 'rejected') return failed('cutoffs', cutoffsAsked.reason);
+  seen.cutoffs = cutoffsAsked.value;
+  if (seen.cutoffs.length > 0) return seen;
+  if (refsListed.status === 'rejected') return failed('refs', refsListed.reason);
+  if (partialAsked.status === 'rejected') return failed('refs', partialAsked.reason);
+  const refs = refsListed.value;
+  seen.refs = refs.map((ref) => ref.name);
+  seen.partialClone = partialAsked.value;
+
+  // A partial clone lacks objects by design, and git would fetch each one it is asked for (or die trying):
+  // ask only for the objects that are here, and name the others.
+  let present: Set<string> | undefined;
+  if (partialAsked.value) {
+    try {
+      present = await localObjects(repoDir, { signal });
+    } catch (error) {
+      return failed('partial-clone', error);
+    }
+  }
+
+  // Every unique blob, once, read while the walk is still finding them: the walk writes each new
+  // blob id into `blobIds`, the reader sends them on to `git cat-file --batch` as they come.
+  const origins = new Map<string, BlobIntroduction | undefined>();
+  const absent: BlobPlace[] = [];
+  let requested = 0;
+  const blobIds = new BlobIdQueue();
+  const request = (blob: string, origin: BlobIntroduction | undefined): void => {
+    origins.set(blob, origin);
+    if (present && !present.has(blob)) {
+      absent.push({ blob, commit: origin?.commit ?? UNREACHABLE, path: origin?.path ?? '(unreachable blob)' });
+      return;
+    }
+    requested++;
+    blobIds.push(blob);
+  };
+  // The walk is stopped when the scan is, and when reading fails (its ids would go nowhere).
+  const walkStop = new AbortController();
+  const stopWalk = (): void => walkStop.abort();
+  const walkSignal = AbortSignal.any([signal, walkStop.signal]);
+  let readFailed = false;
+  let walkFailed = false;
+  const walking = (async () => {
+    const walk = await walkHistory(repoDir, {
+      signal: walkSignal,
+      onNewBlob: request,
+      ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
+    });
+    // Blobs a ref reaches without any commit (a tag on a blob or a tree): no commit walk sees them. They
+    // have no path in the repository, so a path scope cannot leave them out.
+    let refOnly: RefOnlyBlob[];
+    try {
+      refOnly = await blobsBehindRefs(repoDir, refs, { signal: walkSignal });
+    } catch (error) {
+      throw new Error(`could not read what the non-commit refs name: ${String(error)}`);
+    }
+    for (const { blob, ref, path } of refOnly) {
+      if (origins.has(blob)) continue;
+      request(blob, { commit: NO_COMMIT, path: path === '' ? `(blob tagged by ${ref})` : `${ref}:${path}` });
+    }
+    if (options.includeUnreachable) {
+      let unreachable: string[];
+      try {
+        unreachable = await listUnreachableBlobs(repoDir, { signal: walkSignal });
+      } catch (error) {
+        throw new Error(`git fsck --unreachable failed: ${String(error)}`);
+      }
+      for (const blob of unreachable) if (!origins.has(blob)) request(blob, undefined);
+    }
+    blobIds.end();
+    return walk;
+  })();
+  // A failed walk ends the id stream with its error, which stops the reader too.
+  walking.catch((error: unknown) => {
+    if (!readFailed) walkFailed = true;
+    blobIds.fail(error);
+  });
+
+  const placeOfBlob = (blob: string): BlobPlace => {
+    const origin = origins.get(blob);
+    return {
+      blob,
+      commit: origin?.commit ?? UNREACHABLE,
+      path: origin?.path ?? `(unreachable blob ${blob.slice(0, 12)})`,
+    };
+  };
+  const found: { fingerprint: string; length: number; occurrence: Occurrence }[] = [];
+  const kinds = { decoded_text: 0, binary: 0, streamed: 0 };
+  const record = (blob: string, size: number, scan: ContentScan): void => {
+    if (scan.kind === 'binary') kinds.binary++;
+    else if (scan.kind !== 'text') kinds.decoded_text++;
+    // The common case, a text blob without findings, allocates nothing here.
+    if (scan.unjudged === undefined && scan.matches.length === 0) return;
+    const place = placeOfBlob(blob);
+    if (scan.unjudged !== undefined) seen.unjudged.push({ ...place, what: scan.unjudged, size });
+    for (const match of scan.matches) {
+      // Only the fingerprint leaves the scan: the observation never holds a secret.
+      const { length, sha256 } = fingerprintSecret(match.value);
+      const position = scan.kind === 'binary' ? { offset: match.offset } : { line: match.line };
+      found.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, ...position } });
+    }
+  };
+  // Blobs too large to hold are scanned as they stream past, one bounded window at a time.
+  const streaming = new Map<string, ContentScanner>();
+  const reading = readBlobs(
+    repoDir,
+    blobIds,
+    {
+      maxBlobBytes: options.maxBlobBytes,
+      signal,
+      onLargeBlob: (sha) => {
+        const scanner = new ContentScanner(origins.get(sha)?.path);
+        streaming.set(sha, scanner);
+        return (piece) => scanner.push(piece);
+      },
+    },
+    (blob) => {
+      if (blob.kind === 'missing') {
+        absent.push(placeOfBlob(blob.sha));
+        return;
+      }
+      if (blob.kind === 'too-large') {
+        const scanner = streaming.get(blob.sha);
+        streaming.delete(blob.sha);
+        if (!scanner) throw new Error(`blob ${blob.sha} was read without being scanned`);
+        kinds.streamed++;
+        record(blob.sha, blob.size, scanner.end());
+        return;
+      }
+      // The path only matters to rules that allow some paths (example files); unreachable blobs have none.
+      record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path));
+    },
+  );
+  reading.catch(() => {
+    if (walkFailed) return;
+    readFailed = true;
+    stopWalk();
+  });
+  const [walked, read] = await Promise.allSettled([walking, reading]);
+  // The walk's own failure explains a reader stopped for lack of ids, so it is reported first; a walk
+  // stopped because reading failed is not news.
+  if (walked.status === 'rejected' && !readFailed) return failed('walk', walked.reason);
+  if (read.status === 'rejected') return failed('read', read.reason);
+  if (walked.status === 'rejected') return failed('walk', walked.reason);
+  const walk = walked.value;
+  const totals = read.value;
+  seen.totals = {
+    commits: walk.commits,
+    uniqueBlobs: origins.size,
+    requested,
+    scannedBlobs: totals.blobs,
+    scannedBytes: totals.bytes,
+    // Absent blobs beyond those never sent: git cat-file answered them `missing`.
+    missingFromStore: absent.length - (origins.size - requested),
+    decodedTextBlobs: kinds.decoded_text,
+    binaryBlobs: kinds.binary,
+    streamedBlobs: kinds.streamed,
+    seconds: (performance.now() - started) / 1000,
+  };
+  seen.paths = [...walk.paths.values()];
+  seen.findings = groupByFingerprint(found);
+  seen.absent = absent;
+
+  // Where HEAD still holds each blob, within the scope: the same content elsewhere is another service's.
+  if (seen.findings.length > 0) {
+    const headPaths = new Map<string, string[]>();
+    try {
+      for (const [blob, paths] of await headBlobs(repoDir, { signal })) {
+        const scoped = paths.filter((path) => inScope(scope, path));
+        if (scoped.length > 0) headPaths.set(blob, scoped);
+      }
+    } catch (error) {
+      return failed('head', error);
+    }
+    seen.headPaths = headPaths;
+  }
+
+  if (absent.length > 0) {
+    try {
+      const reaching = await refsReaching(repoDir, absent.map((place) => place.commit).filter(hasCommit), { signal });
+      seen.absent = absent.map((place) => {
+        const ref = reaching.get(place.commit);
+        return ref === undefined ? place : { ...place, ref };
+      });
+    } catch (error) {
+      seen.refNamingError = String(error);
+    }
+  }
+  return seen;
+}
+
+/** Whether a place's commit names a commit (not NO_COMMIT, not UNREACHABLE). */
+export function hasCommit(commit: string): boolean {
+  return commit !== NO_COMMIT && commit !== UNREACHABLE;
+}
