@@ -384,6 +384,29 @@ export function judgeLogs(seen: LogsSeen, options: Pick<Params, 'settle_ms' | 'g
   if (!log || !seen.requests.some((request) => request.closing)) {
     return { status: 'error', summary: `${source} was not read after the closing request`, observations };
   }
+  // A canary found is proof whatever else was missed: the run's own random credential is in the log.
+  const canaryObservations: Observation[] = [];
+  const leaked: string[] = [];
+  for (const { kind, lines } of seen.canaries) {
+    const present = lines.length > 0;
+    if (present) leaked.push(kind);
+    canaryObservations.push({
+      probe: `search ${source} for the ${kind} canary`,
+      expected: 'absent',
+      actual: present
+        ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})`
+        : 'absent',
+      ok: !present,
+      ...(present ? { note: `the service logged a ${kind}` } : {}),
+    });
+  }
+  if (leaked.length > 0) {
+    return {
+      status: 'fail',
+      summary: `the service logged credentials: ${leaked.join(', ')}`,
+      observations: [...observations, ...canaryObservations],
+    };
+  }
   const readProbe = `read ${source}`;
   if (!log.markerSeen) {
     observations.push({
@@ -419,24 +442,8 @@ export function judgeLogs(seen: LogsSeen, options: Pick<Params, 'settle_ms' | 'g
     ok: true,
     note: `read until the closing request was logged, then ${options.grace_ms} ms more (grace_ms) for lines written out of order`,
   });
+  observations.push(...canaryObservations);
 
-  const leaked: string[] = [];
-  for (const { kind, lines } of seen.canaries) {
-    const present = lines.length > 0;
-    if (present) leaked.push(kind);
-    observations.push({
-      probe: `search ${source} for the ${kind} canary`,
-      expected: 'absent',
-      actual: present
-        ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})`
-        : 'absent',
-      ok: !present,
-      ...(present ? { note: `the service logged a ${kind}` } : {}),
-    });
-  }
-  if (leaked.length > 0) {
-    return { status: 'fail', summary: `the service logged credentials: ${leaked.join(', ')}`, observations };
-  }
   if (seen.canaries.length === 0) return { status: 'error', summary: 'no canary was sent', observations };
   return {
     status: 'pass',

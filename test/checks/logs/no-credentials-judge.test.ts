@@ -95,6 +95,16 @@ judgeTable('logs.no-credentials judge', (seen: LogsSeen) => judgeLogs(seen, opti
     expect: /did not log the closing request within 10000 ms \(settle_ms\)/,
   },
   {
+    name: 'a canary found before the closing request was logged: the leak is proven, whatever was not read',
+    seen: clean({
+      log: { characters: 10, lines: 1, markerSeen: true, closingSeen: false },
+      canaries: leaking('password in a JSON body', [1]),
+    }),
+    status: 'fail',
+    expect: /^the service logged credentials: password in a JSON body$/,
+    observations: /present on 1 line\(s\)/,
+  },
+  {
     name: 'a log that was never read is not clean',
     seen: clean({ log: undefined }),
     status: 'error',
