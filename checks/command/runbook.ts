@@ -79,7 +79,7 @@ export default defineCheck({
     }
 
     const observations: Observation[] = [];
-    const running = ctx.exec.start(built.spec);
+    const running = await ctx.exec.start(built.spec);
     const started = performance.now();
     const deadline = started + params.startup_timeout_ms;
     let attempts = 0;

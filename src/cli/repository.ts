@@ -4,32 +4,20 @@
  * (userinfo removed) and commit, the checklist by its path in the repository —
  * never a runner's absolute path or working directory.
  */
-import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { RepositoryIdentity } from '../evidence/statement.js';
+import { gitOutput } from '../probes/git-output.js';
 
 /** The subject name of a repository without any remote: the commit alone identifies it. */
 export const NO_REMOTE_NAME = 'git:(no remote)';
 /** The subject name of a checklist read from standard input. */
 export const STDIN_CHECKLIST = '<stdin>';
 
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
-
-/**
- * One git question; undefined when git fails. Node's own execFile, not execa: every `verify` asks these, and
- * loading execa (some 170 modules) cost a TLS-only gate more start-up than the git processes themselves.
- */
-function git(repoDir: string, args: string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      ['-C', repoDir, ...args],
-      // A status too long for the buffer is an error, so the tree is reported as changed (below): fail-safe.
-      { env: { ...process.env, ...GIT_ENV }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout) => resolve(error ? undefined : stdout.trim()),
-    );
-  });
+/** One git answer, trimmed; undefined when git fails (a status too long for the buffer too: see below). */
+async function git(repoDir: string, args: string[]): Promise<string | undefined> {
+  const answer = await gitOutput(repoDir, args);
+  return answer.ok ? answer.stdout.trim() : undefined;
 }
 
 export interface VerifiedRepository extends RepositoryIdentity {

@@ -69,8 +69,11 @@ export interface OutputOptions {
 export interface CheckExec {
   /** Runs to completion in its own process group, stopped (the whole group) on timeout or abort. */
   run: typeof processes.runCommand;
-  /** Starts a command in its own process group; `stop()` ends the whole group. */
-  start: typeof processes.startCommand;
+  /**
+   * Starts a long-running command (a service) in its own process group; resolves once it is spawned, with a
+   * handle to watch it, and `stop()` ends the whole group.
+   */
+  start(...args: Parameters<typeof processes.startCommand>): Promise<ReturnType<typeof processes.startCommand>>;
   /** Runs a command for its output; rejects when it cannot start, fails, times out or is aborted. */
   output(command: string, args: readonly string[], options: OutputOptions): Promise<{ stdout: string; stderr: string }>;
 }

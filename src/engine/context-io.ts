@@ -3,30 +3,14 @@
  * the one place where a check's file reads, processes, raw TLS and git reads
  * happen. The engine and the test harness both build them here, so a check
  * under test does exactly the I/O it does in a run.
+ *
+ * Each probe module (and execa, node-forge behind them) loads at its first
+ * use: a gate whose checklist names only HTTP checks never pays for git or a
+ * process runner at start-up (issue 16, start-up).
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { lstat, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { fetchPresentedChain } from '../probes/certificate.js';
-import {
-  blobIdsOf,
-  blobsBehindRefs,
-  headBlobs,
-  historyCutoffs,
-  isIgnored,
-  isPartialClone,
-  listRefs,
-  listTrackedFiles,
-  listUnreachableBlobs,
-  localObjects,
-  refsReaching,
-  repositoryTopLevel,
-} from '../probes/git.js';
-import { readBlobs, walkHistory } from '../probes/git-history.js';
-import { scanHistory } from '../probes/history-scan.js';
-import { runCommand, startCommand } from '../probes/process.js';
-import { enumerateSuites, probeVersion } from '../probes/tls-scan.js';
 import type { CheckExec, CheckFiles, CheckGit, CheckTls, FileStats } from './capabilities.js';
 
 export interface CheckIo {
@@ -42,9 +26,10 @@ export function createCheckIo(baseDir: string): CheckIo {
   return {
     files: createCheckFiles(resolve),
     exec: {
-      run: runCommand,
-      start: startCommand,
+      run: async (...args) => (await processProbes()).runCommand(...args),
+      start: async (...args) => (await processProbes()).startCommand(...args),
       async output(command, args, options) {
+        const { execa } = await execaModule();
         const result = await execa(command, args, {
           cwd: resolve(options.cwd),
           // 'inherit': execa's default, the gate's own environment; otherwise exactly the variables given.
@@ -61,26 +46,47 @@ export function createCheckIo(baseDir: string): CheckIo {
         return { stdout: result.stdout, stderr: result.stderr };
       },
     },
-    tls: { fetchPresentedChain, probeVersion, enumerateSuites },
+    tls: {
+      fetchPresentedChain: async (...args) => (await certificateProbes()).fetchPresentedChain(...args),
+      probeVersion: async (...args) => (await tlsProbes()).probeVersion(...args),
+      enumerateSuites: async (...args) => (await tlsProbes()).enumerateSuites(...args),
+    },
     git: {
-      repositoryTopLevel,
-      listTrackedFiles,
-      isIgnored,
-      blobIdsOf,
-      listRefs,
-      blobsBehindRefs,
-      historyCutoffs,
-      isPartialClone,
-      localObjects,
-      headBlobs,
-      refsReaching,
-      listUnreachableBlobs,
-      walkHistory,
-      readBlobs,
-      scanHistory,
+      repositoryTopLevel: async (...args) => (await gitProbes()).repositoryTopLevel(...args),
+      listTrackedFiles: async (...args) => (await gitProbes()).listTrackedFiles(...args),
+      isIgnored: async (...args) => (await gitProbes()).isIgnored(...args),
+      blobIdsOf: async (...args) => (await gitProbes()).blobIdsOf(...args),
+      listRefs: async (...args) => (await gitProbes()).listRefs(...args),
+      blobsBehindRefs: async (...args) => (await gitProbes()).blobsBehindRefs(...args),
+      historyCutoffs: async (...args) => (await gitProbes()).historyCutoffs(...args),
+      isPartialClone: async (...args) => (await gitProbes()).isPartialClone(...args),
+      localObjects: async (...args) => (await gitProbes()).localObjects(...args),
+      headBlobs: async (...args) => (await gitProbes()).headBlobs(...args),
+      refsReaching: async (...args) => (await gitProbes()).refsReaching(...args),
+      listUnreachableBlobs: async (...args) => (await gitProbes()).listUnreachableBlobs(...args),
+      walkHistory: async (...args) => (await historyProbes()).walkHistory(...args),
+      readBlobs: async (...args) => (await historyProbes()).readBlobs(...args),
+      scanHistory: async (...args) => (await historyScan()).scanHistory(...args),
     },
   };
 }
+
+/** A module imported once, at the first call. */
+function onFirstUse<Module>(load: () => Promise<Module>): () => Promise<Module> {
+  let loading: Promise<Module> | undefined;
+  return () => {
+    loading ??= load();
+    return loading;
+  };
+}
+
+const execaModule = onFirstUse(() => import('execa'));
+const processProbes = onFirstUse(() => import('../probes/process.js'));
+const certificateProbes = onFirstUse(() => import('../probes/certificate.js'));
+const tlsProbes = onFirstUse(() => import('../probes/tls-scan.js'));
+const gitProbes = onFirstUse(() => import('../probes/git.js'));
+const historyProbes = onFirstUse(() => import('../probes/git-history.js'));
+const historyScan = onFirstUse(() => import('../probes/history-scan.js'));
 
 function howItEnded(result: {
   timedOut: boolean;

@@ -1,13 +1,13 @@
 /** Reads the checklist as it is on another ref (`origin/main`) with `git show`, and parses the parts the guard compares. */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { execa } from 'execa';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { MAX_CHECKLIST_BYTES } from '../engine/checklist/load.js';
 import { checkEntrySchema, waiverSchema } from '../engine/checklist/schema.js';
 import { errorMessage } from '../engine/errors.js';
 import type { Json } from '../engine/types.js';
+import { gitOutput } from '../probes/git-output.js';
 import { type ComparableChecklist, SCOPE_KEYS } from './compare.js';
 
 /** Why the base checklist could not be read; the CLI reports it as an invalid invocation. */
@@ -23,12 +23,8 @@ export interface BaselineChecklist {
   commit: string;
 }
 
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
-
-async function git(repoDir: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const result = await execa('git', args, { cwd: repoDir, env: GIT_ENV, reject: false, stripFinalNewline: false });
-  return { ok: result.exitCode === 0, stdout: result.stdout, stderr: result.stderr };
-}
+/** A base checklist is read whole; anything larger than a checklist may be is refused before (below). */
+const git = (repoDir: string, args: string[]) => gitOutput(repoDir, args, MAX_CHECKLIST_BYTES + 1024);
 
 /**
  * The checklist at `ref`, or `undefined` when the ref exists but has no file
