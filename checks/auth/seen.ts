@@ -34,3 +34,21 @@ export function unobserved(summary: string, observations: Observation[]): CheckO
 export function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
 }
+
+/** A secret as a judge sees it: its fingerprint only. Equal fingerprints stand for equal values. */
+export type Fingerprint = { length: number; sha256: string };
+
+export function fingerprintOf(ctx: CheckContext, value: string): Fingerprint {
+  const { length, sha256 } = ctx.secrets.fingerprint(value);
+  return { length, sha256 };
+}
+
+export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
+  return a.length === b.length && a.sha256 === b.sha256;
+}
+
+/** An auth answer as a judge sees it: the response, and whether it handed out an access token. */
+export interface AnswerSeen {
+  response: ResponseSeen;
+  accessToken: boolean;
+}
