@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeLockout, type LockoutRules, type LockoutSeen } from '../../../checks/auth/lockout.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
 import type { FailureEventRow } from '../../../src/probes/auth-audit.js';
+import { judgeTable } from './support/judge-table.js';
 
 const WRONG = '{"detail":"Invalid credentials"}';
 const rules: LockoutRules = { attempts: 3, source_address: '127.0.0.8', lockedKinds: ['locked_account'] };
@@ -28,7 +28,7 @@ const locked: LockoutSeen = {
   accountRows: [row('bad_password'), row('bad_password'), row('bad_password'), row('locked_account')],
 };
 
-const cases: { name: string; seen: LockoutSeen; status: CheckStatus; phrase: RegExp }[] = [
+judgeTable<LockoutSeen>('judgeLockout', (seen) => judgeLockout(seen, rules), [
   {
     name: 'locked, identical 401, every attempt audited',
     seen: locked,
@@ -113,15 +113,9 @@ const cases: { name: string; seen: LockoutSeen; status: CheckStatus; phrase: Reg
     status: 'error',
     phrase: /could not observe a wrong-password response/,
   },
-];
+]);
 
-describe('judgeLockout', () => {
-  it.each(cases)('$name → $status', ({ seen, status, phrase }) => {
-    const outcome = judgeLockout(seen, rules);
-    expect(outcome.status).toBe(status);
-    expect(`${outcome.summary} ${JSON.stringify(outcome.observations)}`).toMatch(phrase);
-  });
-
+describe('judgeLockout details', () => {
   it('counts rows from any address when the check binds none', () => {
     const seen = { ...locked, accountRows: [...(locked.accountRows ?? [])].map((r) => ({ ...r, ip: '10.0.0.1' })) };
     expect(judgeLockout(seen, { ...rules, source_address: null }).status).toBe('pass');
