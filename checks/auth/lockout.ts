@@ -72,72 +72,71 @@ export type LockoutRules = Pick<LockoutParams, 'attempts' | 'source_address'> & 
 export function judgeLockout(seen: LockoutSeen, rules: LockoutRules): CheckOutcome {
   const { attempts, source_address: address, lockedKinds } = rules;
   const observations: Observation[] = [];
+  // A step the probe did not reach is an error even without a reason: the judge fails closed on its own.
+  const stop = () => unobserved(seen.notSeen ?? 'could not observe the lockout behaviour', observations);
   const reference = seen.reference;
-  if (reference) {
-    observations.push({
-      probe: `POST ${seen.loginPath} as ${seen.username} with ${attempts} wrong passwords from ${address ?? 'the default address'}`,
-      expected: 'each refused with the same 401',
-      actual: seen.wrongAnswers.map((answer) => answer.status),
-      ok: seen.wrongAnswers.every((answer) => answer.status === reference.status && !answer.token),
-      note: 'the wrong-password answers, the baseline the locked answer is compared with',
-    });
-    observations.push({ probe: 'wrong-password response (baseline)', actual: reference.shown });
-  }
+  if (!reference) return stop();
+  observations.push({
+    probe: `POST ${seen.loginPath} as ${seen.username} with ${attempts} wrong passwords from ${address ?? 'the default address'}`,
+    expected: 'each refused with the same 401',
+    actual: seen.wrongAnswers.map((answer) => answer.status),
+    ok: seen.wrongAnswers.every((answer) => answer.status === reference.status && !answer.token),
+    note: 'the wrong-password answers, the baseline the locked answer is compared with',
+  });
+  observations.push({ probe: 'wrong-password response (baseline)', actual: reference.shown });
   const locked = seen.locked;
-  if (reference && locked) {
-    const gotCredential = locked.handedOut !== undefined;
-    observations.push({
-      probe: `POST ${seen.loginPath} as ${seen.username} with the correct password after ${attempts} wrong ones`,
-      expected: { token_or_mfa_challenge: false },
-      actual: { token_or_mfa_challenge: gotCredential, response: locked.shown },
-      ok: !gotCredential,
-      note: gotCredential
-        ? `account not locked: the correct password after ${attempts} wrong ones was accepted (${locked.status} with a ${locked.handedOut})`
-        : 'the correct password was refused during lockout',
-    });
-    // Both answers are whole: the auth client refuses a cut one (AuthFlowError) before it gets here.
-    const sameAnswer = locked.status === reference.status && locked.body === reference.body;
-    observations.push({
-      probe: 'locked response compared with the wrong-password response',
-      expected: reference.shown,
-      actual: locked.shown,
-      ok: sameAnswer,
-      note: sameAnswer
-        ? 'identical status and body: the lockout is not observable'
-        : `locked response differs from the wrong-password response: ${locked.status} ${locked.body.slice(0, 120)} instead of ${reference.status} ${reference.body.slice(0, 120)}`,
-    });
-  }
-  if (seen.accountRows) {
-    const accountRows = seen.accountRows;
-    const rows = accountRows.filter((row) => address === null || row.ip === address);
-    const otherAddresses = [...new Set(accountRows.filter((row) => !rows.includes(row)).map((row) => row.ip))];
-    const expectedRows = attempts + 1;
-    observations.push({
-      probe: `SELECT from ${seen.auditTable} WHERE username = ${seen.username}${address ? ` AND ip = ${address}` : ''} AND created_at >= ${seen.since}`,
-      expected: { rows_at_least: expectedRows },
-      actual: { rows: rows.length, events: rows.slice(0, 20).map(eventRowJson) },
-      ok: rows.length >= expectedRows,
-      note:
-        rows.length >= expectedRows
-          ? 'one audit row per attempt'
-          : `audit rows missing: ${rows.length} of ${expectedRows} attempts have an auth_failure_events row${
-              otherAddresses.length
-                ? ` under ${address}; ${accountRows.length - rows.length} rows carry ${otherAddresses.join(', ')} instead`
-                : ''
-            }`,
-    });
-    const lockedRows = rows.filter((row) => lockedKinds.includes(row.eventType));
-    observations.push({
-      probe: `audit row of the attempt during lockout (event_type ${lockedKinds.join(' or ')})`,
-      expected: { rows_at_least: 1 },
-      actual: { rows: lockedRows.length },
-      ok: lockedRows.length >= 1,
-      note:
-        lockedRows.length >= 1
-          ? 'the locked attempt is audited'
-          : `no ${lockedKinds.join(' or ')} row for the attempt during lockout`,
-    });
-  }
+  if (!locked) return stop();
+  const gotCredential = locked.handedOut !== undefined;
+  observations.push({
+    probe: `POST ${seen.loginPath} as ${seen.username} with the correct password after ${attempts} wrong ones`,
+    expected: { token_or_mfa_challenge: false },
+    actual: { token_or_mfa_challenge: gotCredential, response: locked.shown },
+    ok: !gotCredential,
+    note: gotCredential
+      ? `account not locked: the correct password after ${attempts} wrong ones was accepted (${locked.status} with a ${locked.handedOut})`
+      : 'the correct password was refused during lockout',
+  });
+  // Both answers are whole: the auth client refuses a cut one (AuthFlowError) before it gets here.
+  const sameAnswer = locked.status === reference.status && locked.body === reference.body;
+  observations.push({
+    probe: 'locked response compared with the wrong-password response',
+    expected: reference.shown,
+    actual: locked.shown,
+    ok: sameAnswer,
+    note: sameAnswer
+      ? 'identical status and body: the lockout is not observable'
+      : `locked response differs from the wrong-password response: ${locked.status} ${locked.body.slice(0, 120)} instead of ${reference.status} ${reference.body.slice(0, 120)}`,
+  });
+  const accountRows = seen.accountRows;
+  if (!accountRows) return stop();
+  const rows = accountRows.filter((row) => address === null || row.ip === address);
+  const otherAddresses = [...new Set(accountRows.filter((row) => !rows.includes(row)).map((row) => row.ip))];
+  const expectedRows = attempts + 1;
+  observations.push({
+    probe: `SELECT from ${seen.auditTable} WHERE username = ${seen.username}${address ? ` AND ip = ${address}` : ''} AND created_at >= ${seen.since}`,
+    expected: { rows_at_least: expectedRows },
+    actual: { rows: rows.length, events: rows.slice(0, 20).map(eventRowJson) },
+    ok: rows.length >= expectedRows,
+    note:
+      rows.length >= expectedRows
+        ? 'one audit row per attempt'
+        : `audit rows missing: ${rows.length} of ${expectedRows} attempts have an auth_failure_events row${
+            otherAddresses.length
+              ? ` under ${address}; ${accountRows.length - rows.length} rows carry ${otherAddresses.join(', ')} instead`
+              : ''
+          }`,
+  });
+  const lockedRows = rows.filter((row) => lockedKinds.includes(row.eventType));
+  observations.push({
+    probe: `audit row of the attempt during lockout (event_type ${lockedKinds.join(' or ')})`,
+    expected: { rows_at_least: 1 },
+    actual: { rows: lockedRows.length },
+    ok: lockedRows.length >= 1,
+    note:
+      lockedRows.length >= 1
+        ? 'the locked attempt is audited'
+        : `no ${lockedKinds.join(' or ')} row for the attempt during lockout`,
+  });
   if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   return verdict(
     observations,

@@ -121,6 +121,11 @@ describe('judgeLockout details', () => {
     expect(judgeLockout(seen, { ...rules, source_address: null }).status).toBe('pass');
   });
 
+  it('fails closed on a step the probe did not reach, even without a reason', () => {
+    const outcome = judgeLockout({ ...locked, accountRows: undefined }, rules);
+    expect(outcome).toMatchObject({ status: 'error', summary: 'could not observe the lockout behaviour' });
+  });
+
   it('keeps what it saw when the rest could not be observed', () => {
     const outcome = judgeLockout({ ...locked, accountRows: undefined, notSeen: 'could not observe x' }, rules);
     expect(outcome.observations.map((observation) => observation.probe)).toContain(
