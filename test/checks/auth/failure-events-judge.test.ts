@@ -91,6 +91,12 @@ judgeTable<FailureEventsSeen, Partial<Record<RejectionPath, string[]>>>(
       status: 'error',
       phrase: /could not observe the rejection paths: bad_totp: no MFA challenge/,
     },
+    {
+      name: 'rows missing without a reason',
+      seen: { ...audited, rows: undefined },
+      status: 'error',
+      phrase: /^could not observe the rejection paths /,
+    },
   ],
 );
 

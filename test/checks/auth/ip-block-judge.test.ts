@@ -96,6 +96,12 @@ judgeTable<IpBlockSeen>('judgeIpBlock', (seen) => judgeIpBlock(seen, rules), [
     status: 'error',
     phrase: /could not observe the IP block: Error: Connection terminated/,
   },
+  {
+    name: 'a step missing without a reason',
+    seen: { ...blocked, forwarded: undefined },
+    status: 'error',
+    phrase: /^could not observe the IP block /,
+  },
 ]);
 
 describe('judgeIpBlock details', () => {

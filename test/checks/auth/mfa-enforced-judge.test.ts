@@ -98,6 +98,12 @@ judgeTable<MfaEnforcedSeen>('judgeMfaEnforced', (seen) => judgeMfaEnforced(seen,
     status: 'error',
     phrase: /could not observe the MFA flow: .*ECONNREFUSED/,
   },
+  {
+    name: 'a step missing without a reason',
+    seen: { ...enforced, replay: undefined },
+    status: 'error',
+    phrase: /^could not observe the MFA flow /,
+  },
 ]);
 
 describe('judgeMfaEnforced details', () => {

@@ -104,6 +104,12 @@ judgeTable<RefreshRotationSeen, Partial<typeof params>>(
       status: 'error',
       phrase: /could not observe refresh rotation: .*ECONNREFUSED/,
     },
+    {
+      name: 'a step missing without a reason',
+      seen: { ...rotating, accessStatus: undefined },
+      status: 'error',
+      phrase: /^could not observe refresh rotation /,
+    },
   ],
 );
 
