@@ -1,8 +1,22 @@
+/**
+ * auth.failure-events: every rejection path the check can provoke writes one
+ * audit row with the right type and address. Probing (observeFailureEvents)
+ * provokes the rejections and reads the rows; judgeFailureEvents is pure.
+ */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { defineCheck, type Json, type Observation } from '../../src/engine/types.js';
-import { databaseNow, failureEventsSince, runCleanup } from '../../src/probes/auth-audit.js';
+import type { AccountConfig } from '../../src/engine/checklist/schema.js';
 import {
+  type CheckContext,
+  type CheckOutcome,
+  type DatabaseProbe,
+  defineCheck,
+  type Json,
+  type Observation,
+} from '../../src/engine/types.js';
+import { databaseNow, type FailureEventRow, failureEventsSince, runCleanup } from '../../src/probes/auth-audit.js';
+import {
+  type AuthClient,
   createAuthClient,
   probeValue,
   type RequestRoute,
@@ -20,9 +34,10 @@ import {
   sourceAddress,
   sourceAddressParam,
 } from './params.js';
+import { notObserved, unobserved } from './seen.js';
 
 /** One rejection the check provoked, and how its audit row must look. */
-interface Provoked {
+export interface Provoked {
   path: RejectionPath;
   probe: string;
   status: number;
@@ -52,6 +67,301 @@ const ACCOUNT_PATHS: readonly RejectionPath[] = ['bad_password', 'bad_totp', 'ex
 const OPTIONAL_PATHS: readonly RejectionPath[] = ['mfa_not_enrolled', 'missing_token', 'bad_challenge'];
 const DEFAULT_AUDITED_PATHS = REJECTION_PATHS.filter((path) => !OPTIONAL_PATHS.includes(path));
 
+export const failureEventsParams = z
+  .object({
+    events: z
+      .array(z.enum(REJECTION_PATHS))
+      .min(1)
+      .default(DEFAULT_AUDITED_PATHS)
+      .describe(
+        'the rejection paths to provoke; mfa_not_enrolled, missing_token and bad_challenge only for services that audit them',
+      ),
+    event_types: eventTypesParam(),
+    account: accountParam('probe_account').describe(
+      'the account of the account paths (wrong password, wrong TOTP, expired token, lockout)',
+    ),
+    no_mfa_account: accountParam('no_mfa_account').describe(
+      'the account without a second factor, for the mfa_not_enrolled path',
+    ),
+    source_address: sourceAddressParam('127.0.0.11').describe(
+      'every audited path is provoked from this address, so its rows are attributable',
+    ),
+    lock_source_address: sourceAddressParam('127.0.0.10').describe(
+      'the extra wrong passwords that lock the probe account come from here, to stay under the IP threshold',
+    ),
+    blocked_source_address: sourceAddress
+      .default('127.0.0.12')
+      .describe('the address blocked on purpose for the blocked_ip path, then lifted'),
+    lockout_attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(5)
+      .describe("wrong passwords that lock the account (the service's lockout threshold), for the locked path"),
+    ip_block_threshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .default(10)
+      .describe('failures after which the service blocks an address; the blocked_ip path sends one more'),
+    health_path: z
+      .string()
+      .regex(/^\//)
+      .optional()
+      .describe(
+        "the path requested from the blocked address for the blocked_ip path; default: the target's health_path",
+      ),
+    signing_key_env: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "environment variable (passed by the checklist) holding the service's test signing key (PEM, or the secret for HS*): needed for expired_token",
+      ),
+    signing_alg: z
+      .string()
+      .min(2)
+      .optional()
+      .describe("algorithm of the expired test token (default: the real token's alg)"),
+  })
+  .strict();
+type FailureEventsParams = z.output<typeof failureEventsParams>;
+
+/** What the probe saw: each rejection it provoked, and the audit rows written since it started. Plain data. */
+export interface FailureEventsSeen {
+  since: string;
+  /** In REJECTION_PATHS order. */
+  provoked: Provoked[];
+  /** Every failure row written since `since`; undefined when not read. */
+  rows: FailureEventRow[] | undefined;
+  /** Set when something could not be observed: the `error` summary. */
+  notSeen?: string;
+}
+
+/** Pure: each provoked rejection must have a row of its type, from its address (and for its username, where known). */
+export function judgeFailureEvents(
+  seen: FailureEventsSeen,
+  eventKinds: Readonly<Record<RejectionPath, readonly string[]>>,
+): CheckOutcome {
+  const observations: Observation[] = [];
+  const rows = seen.rows;
+  if (seen.notSeen !== undefined || !rows) {
+    return unobserved(seen.notSeen ?? 'could not observe the rejection paths', observations);
+  }
+  for (const event of seen.provoked) {
+    const kinds = eventKinds[event.path];
+    const eventType = kinds.join(' or ');
+    const fromAddress = rows.filter((row) => event.ip === null || row.ip === event.ip);
+    const matching = fromAddress.filter(
+      (row) => kinds.includes(row.eventType) && (event.username === undefined || row.username === event.username),
+    );
+    const expected: Record<string, Json> = { event_type: eventType, ip_address: event.ip };
+    if (event.username !== undefined) expected.username = event.username;
+    observations.push({
+      probe: event.probe,
+      expected: { ...expected, created_at_from: seen.since, rows_at_least: 1 },
+      actual: {
+        status: event.status,
+        matching_rows: matching.length,
+        event_types_seen_from_address: [...new Set(fromAddress.map((row) => row.eventType))],
+      },
+      ok: matching.length >= 1,
+      note:
+        matching.length >= 1
+          ? `${eventType} row written`
+          : `no ${eventType} row for the ${event.path} path (${event.probe} answered ${event.status})`,
+    });
+  }
+  return verdict(
+    observations,
+    `${seen.provoked.length} rejection paths each wrote an audit row with the right type and address`,
+    brokenNotes(observations),
+  );
+}
+
+/**
+ * Probe: provokes every wanted rejection (three independent lanes), then reads
+ * the rows written since. Marks in `effects` what it did that must be undone.
+ */
+async function observeFailureEvents(
+  ctx: CheckContext,
+  db: DatabaseProbe,
+  client: AuthClient,
+  accounts: { probe: AccountConfig | undefined; noMfa: AccountConfig | undefined; signingKey: string | undefined },
+  params: FailureEventsParams,
+  effects: { lockedProbe: boolean; blockedAddress: boolean },
+): Promise<FailureEventsSeen> {
+  const { probe, noMfa, signingKey } = accounts;
+  const healthPath = params.health_path ?? ctx.target.health_path;
+  const wanted = new Set(params.events);
+  const expireSessionSql = client.mapping.sessions?.expire_sql;
+  const route: RequestRoute = { localAddress: params.source_address ?? undefined };
+  const seen: FailureEventsSeen = { since: '', provoked: [], rows: undefined };
+  const provoked = seen.provoked;
+  try {
+    const since = await databaseNow(db);
+    seen.since = since;
+    const record = (path: RejectionPath, probeText: string, status: number, username: string | undefined) =>
+      provoked.push({ path, probe: probeText, status, ip: params.source_address, username });
+
+    // The probe account's paths, in order: a real login first (while unlocked), then the failures that lock it.
+    const accountLane = async (): Promise<void> => {
+      if (!probe) return;
+      if (wanted.has('expired_token') && !signingKey && expireSessionSql && probe.totp_secret) {
+        const session = await client.obtainTokens(probe, route);
+        await db.query(expireSessionSql, [session.accessToken]);
+        const response = await client.getWithCredential(client.mapping.me_path, session.accessToken, route);
+        record(
+          'expired_token',
+          `GET ${client.mapping.me_path} with a session aged past its lifetime (auth.sessions.expire_sql)`,
+          response.status,
+          undefined,
+        );
+      }
+      if (wanted.has('expired_token') && signingKey && probe.totp_secret) {
+        const pair = await client.obtainTokens(probe, route);
+        const real = decodeJwt(pair.accessToken);
+        if (!real) throw new Error('the expired_token path: the access token is not a JWT');
+        const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
+        const expired = await signedToken(
+          { ...real.payload, iat: nowSeconds - 7_200, exp: nowSeconds - 3_600 },
+          real.header,
+          params.signing_alg ?? String(real.header.alg),
+          signingKey,
+        );
+        ctx.secrets.register(expired);
+        const response = await client.getWithCredential(client.mapping.me_path, expired, route);
+        record(
+          'expired_token',
+          `GET ${client.mapping.me_path} with a token expired an hour ago`,
+          response.status,
+          undefined,
+        );
+      }
+      if (wanted.has('bad_totp') && probe.totp_secret) {
+        const login = await client.login(probe.username, probe.password, route);
+        if (!login.mfaChallenge) {
+          throw new Error(`the bad_totp path: the probe login gave no MFA challenge (${login.response.status})`);
+        }
+        const verify = await client.verifyMfa(
+          login.mfaChallenge,
+          wrongTotpCode(probe.totp_secret, ctx.clock.now()),
+          route,
+        );
+        record(
+          'bad_totp',
+          `POST ${client.mapping.mfa_verify.path} with a wrong TOTP code`,
+          verify.response.status,
+          probe.username,
+        );
+      }
+      if (!wanted.has('bad_password') && !wanted.has('locked_account')) return;
+      effects.lockedProbe = true;
+      let wrongSent = 0;
+      if (wanted.has('bad_password')) {
+        const answer = await client.login(probe.username, probeValue('wrong'), route);
+        record(
+          'bad_password',
+          `POST ${client.mapping.login.path} as ${probe.username} with a wrong password`,
+          answer.response.status,
+          probe.username,
+        );
+        wrongSent = 1;
+      }
+      if (wanted.has('locked_account')) {
+        const lockRoute = { localAddress: params.lock_source_address ?? undefined };
+        for (; wrongSent < params.lockout_attempts; wrongSent++) {
+          await client.login(probe.username, probeValue('wrong'), lockRoute);
+        }
+        const answer = await client.login(probe.username, probe.password, route);
+        record(
+          'locked_account',
+          `POST ${client.mapping.login.path} as ${probe.username} with the correct password after ${params.lockout_attempts} wrong ones`,
+          answer.response.status,
+          probe.username,
+        );
+      }
+    };
+
+    // Paths that touch no account: independent of the lane above, so they run beside it.
+    const anonymousLane = async (): Promise<void> => {
+      if (wanted.has('invalid_token')) {
+        const response = await client.getWithCredential(client.mapping.me_path, invalidToken(), route);
+        record(
+          'invalid_token',
+          `GET ${client.mapping.me_path} with a token the service did not sign`,
+          response.status,
+          undefined,
+        );
+      }
+      if (wanted.has('bad_challenge')) {
+        // A challenge of the shape the service hands out, that it never issued, wherever the mapping carries it.
+        const forged = probeValue('secgate-challenge');
+        const answer = await client.verifyMfa(forged, '000000', route);
+        record(
+          'bad_challenge',
+          `POST ${client.mapping.mfa_verify.path} with a challenge the service never issued`,
+          answer.response.status,
+          undefined,
+        );
+      }
+      if (wanted.has('missing_token')) {
+        const response = await client.get(client.mapping.me_path, route);
+        record('missing_token', `GET ${client.mapping.me_path} without credentials`, response.status, undefined);
+      }
+      if (wanted.has('mfa_not_enrolled') && noMfa) {
+        const answer = await client.login(noMfa.username, noMfa.password, route);
+        record(
+          'mfa_not_enrolled',
+          `POST ${client.mapping.login.path} as ${noMfa.username} (no second factor) with the correct password`,
+          answer.response.status,
+          noMfa.username,
+        );
+      }
+      if (wanted.has('unknown_user')) {
+        const username = probeValue('secgate-unknown');
+        const answer = await client.login(username, probeValue('wrong'), route);
+        record(
+          'unknown_user',
+          `POST ${client.mapping.login.path} as unknown user ${username}`,
+          answer.response.status,
+          username,
+        );
+      }
+    };
+
+    const blockedLane = async (): Promise<void> => {
+      if (!wanted.has('blocked_ip')) return;
+      effects.blockedAddress = true;
+      const blockedRoute = { localAddress: params.blocked_source_address };
+      await Promise.all(
+        Array.from({ length: params.ip_block_threshold + 1 }, () =>
+          client.login(probeValue('secgate-unknown'), probeValue('wrong'), blockedRoute),
+        ),
+      );
+      const response = await client.get(healthPath, blockedRoute);
+      provoked.push({
+        path: 'blocked_ip',
+        probe: `GET ${healthPath} from ${params.blocked_source_address} after ${params.ip_block_threshold + 1} failures`,
+        status: response.status,
+        ip: params.blocked_source_address,
+        username: undefined,
+      });
+    };
+
+    const lanes = await Promise.allSettled([accountLane(), anonymousLane(), blockedLane()]);
+    const failedLane = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+    if (failedLane) throw failedLane.reason;
+    provoked.sort((a, b) => REJECTION_PATHS.indexOf(a.path) - REJECTION_PATHS.indexOf(b.path));
+    seen.rows = await failureEventsSince(db, client.mapping, since);
+  } catch (error) {
+    seen.notSeen = notObserved(ctx, 'the rejection paths', error);
+  }
+  return seen;
+}
+
 export default defineCheck({
   id: 'auth.failure-events',
   title: 'Every rejection path writes one audit row with the right type, address and time',
@@ -63,66 +373,7 @@ export default defineCheck({
   effects: 'blocks-ip',
   slow: true,
   severity: 'medium',
-  params: z
-    .object({
-      events: z
-        .array(z.enum(REJECTION_PATHS))
-        .min(1)
-        .default(DEFAULT_AUDITED_PATHS)
-        .describe(
-          'the rejection paths to provoke; mfa_not_enrolled, missing_token and bad_challenge only for services that audit them',
-        ),
-      event_types: eventTypesParam(),
-      account: accountParam('probe_account').describe(
-        'the account of the account paths (wrong password, wrong TOTP, expired token, lockout)',
-      ),
-      no_mfa_account: accountParam('no_mfa_account').describe(
-        'the account without a second factor, for the mfa_not_enrolled path',
-      ),
-      source_address: sourceAddressParam('127.0.0.11').describe(
-        'every audited path is provoked from this address, so its rows are attributable',
-      ),
-      lock_source_address: sourceAddressParam('127.0.0.10').describe(
-        'the extra wrong passwords that lock the probe account come from here, to stay under the IP threshold',
-      ),
-      blocked_source_address: sourceAddress
-        .default('127.0.0.12')
-        .describe('the address blocked on purpose for the blocked_ip path, then lifted'),
-      lockout_attempts: z
-        .number()
-        .int()
-        .min(1)
-        .max(50)
-        .default(5)
-        .describe("wrong passwords that lock the account (the service's lockout threshold), for the locked path"),
-      ip_block_threshold: z
-        .number()
-        .int()
-        .min(1)
-        .max(200)
-        .default(10)
-        .describe('failures after which the service blocks an address; the blocked_ip path sends one more'),
-      health_path: z
-        .string()
-        .regex(/^\//)
-        .optional()
-        .describe(
-          "the path requested from the blocked address for the blocked_ip path; default: the target's health_path",
-        ),
-      signing_key_env: z
-        .string()
-        .min(1)
-        .optional()
-        .describe(
-          "environment variable (passed by the checklist) holding the service's test signing key (PEM, or the secret for HS*): needed for expired_token",
-        ),
-      signing_alg: z
-        .string()
-        .min(2)
-        .optional()
-        .describe("algorithm of the expired test token (default: the real token's alg)"),
-    })
-    .strict(),
+  params: failureEventsParams,
   strength: { events: 'verified', lockout_attempts: 'lower', ip_block_threshold: 'lower' },
   probeAddresses: (params) => [params.source_address, params.lock_source_address, params.blocked_source_address],
   requires: (params) => [
@@ -133,7 +384,6 @@ export default defineCheck({
     ...(params.signing_key_env ? [`env?:${params.signing_key_env}` as const] : []),
   ],
   async run(ctx, params) {
-    const healthPath = params.health_path ?? ctx.target.health_path;
     if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
     const db = ctx.db;
     const client = createAuthClient(ctx);
@@ -172,208 +422,25 @@ export default defineCheck({
       return errorOutcome(ctx, 'the bad_totp / expired_token paths: auth.probe_account has no totp_secret', undefined);
     }
 
-    const route: RequestRoute = { localAddress: params.source_address ?? undefined };
-    const provoked: Provoked[] = [];
-    const observations: Observation[] = [];
-    let lockedProbe = false;
-    let blockedAddress = false;
+    const effects = { lockedProbe: false, blockedAddress: false };
+    const cleanups: Observation[] = [];
+    let seen: FailureEventsSeen;
     try {
-      const since = await databaseNow(db);
-      const record = (path: RejectionPath, probeText: string, status: number, username: string | undefined) =>
-        provoked.push({ path, probe: probeText, status, ip: params.source_address, username });
-
-      // The probe account's paths, in order: a real login first (while unlocked), then the failures that lock it.
-      const accountLane = async (): Promise<void> => {
-        if (!probe) return;
-        if (wanted.has('expired_token') && !signingKey && expireSessionSql && probe.totp_secret) {
-          const session = await client.obtainTokens(probe, route);
-          await db.query(expireSessionSql, [session.accessToken]);
-          const response = await client.getWithCredential(client.mapping.me_path, session.accessToken, route);
-          record(
-            'expired_token',
-            `GET ${client.mapping.me_path} with a session aged past its lifetime (auth.sessions.expire_sql)`,
-            response.status,
-            undefined,
-          );
-        }
-        if (wanted.has('expired_token') && signingKey && probe.totp_secret) {
-          const pair = await client.obtainTokens(probe, route);
-          const real = decodeJwt(pair.accessToken);
-          if (!real) throw new Error('the expired_token path: the access token is not a JWT');
-          const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
-          const expired = await signedToken(
-            { ...real.payload, iat: nowSeconds - 7_200, exp: nowSeconds - 3_600 },
-            real.header,
-            params.signing_alg ?? String(real.header.alg),
-            signingKey,
-          );
-          ctx.secrets.register(expired);
-          const response = await client.getWithCredential(client.mapping.me_path, expired, route);
-          record(
-            'expired_token',
-            `GET ${client.mapping.me_path} with a token expired an hour ago`,
-            response.status,
-            undefined,
-          );
-        }
-        if (wanted.has('bad_totp') && probe.totp_secret) {
-          const login = await client.login(probe.username, probe.password, route);
-          if (!login.mfaChallenge) {
-            throw new Error(`the bad_totp path: the probe login gave no MFA challenge (${login.response.status})`);
-          }
-          const verify = await client.verifyMfa(
-            login.mfaChallenge,
-            wrongTotpCode(probe.totp_secret, ctx.clock.now()),
-            route,
-          );
-          record(
-            'bad_totp',
-            `POST ${client.mapping.mfa_verify.path} with a wrong TOTP code`,
-            verify.response.status,
-            probe.username,
-          );
-        }
-        if (!wanted.has('bad_password') && !wanted.has('locked_account')) return;
-        lockedProbe = true;
-        let wrongSent = 0;
-        if (wanted.has('bad_password')) {
-          const answer = await client.login(probe.username, probeValue('wrong'), route);
-          record(
-            'bad_password',
-            `POST ${client.mapping.login.path} as ${probe.username} with a wrong password`,
-            answer.response.status,
-            probe.username,
-          );
-          wrongSent = 1;
-        }
-        if (wanted.has('locked_account')) {
-          const lockRoute = { localAddress: params.lock_source_address ?? undefined };
-          for (; wrongSent < params.lockout_attempts; wrongSent++) {
-            await client.login(probe.username, probeValue('wrong'), lockRoute);
-          }
-          const answer = await client.login(probe.username, probe.password, route);
-          record(
-            'locked_account',
-            `POST ${client.mapping.login.path} as ${probe.username} with the correct password after ${params.lockout_attempts} wrong ones`,
-            answer.response.status,
-            probe.username,
-          );
-        }
-      };
-
-      // Paths that touch no account: independent of the lane above, so they run beside it.
-      const anonymousLane = async (): Promise<void> => {
-        if (wanted.has('invalid_token')) {
-          const response = await client.getWithCredential(client.mapping.me_path, invalidToken(), route);
-          record(
-            'invalid_token',
-            `GET ${client.mapping.me_path} with a token the service did not sign`,
-            response.status,
-            undefined,
-          );
-        }
-        if (wanted.has('bad_challenge')) {
-          // A challenge of the shape the service hands out, that it never issued, wherever the mapping carries it.
-          const forged = probeValue('secgate-challenge');
-          const answer = await client.verifyMfa(forged, '000000', route);
-          record(
-            'bad_challenge',
-            `POST ${client.mapping.mfa_verify.path} with a challenge the service never issued`,
-            answer.response.status,
-            undefined,
-          );
-        }
-        if (wanted.has('missing_token')) {
-          const response = await client.get(client.mapping.me_path, route);
-          record('missing_token', `GET ${client.mapping.me_path} without credentials`, response.status, undefined);
-        }
-        if (wanted.has('mfa_not_enrolled') && noMfa) {
-          const answer = await client.login(noMfa.username, noMfa.password, route);
-          record(
-            'mfa_not_enrolled',
-            `POST ${client.mapping.login.path} as ${noMfa.username} (no second factor) with the correct password`,
-            answer.response.status,
-            noMfa.username,
-          );
-        }
-        if (wanted.has('unknown_user')) {
-          const username = probeValue('secgate-unknown');
-          const answer = await client.login(username, probeValue('wrong'), route);
-          record(
-            'unknown_user',
-            `POST ${client.mapping.login.path} as unknown user ${username}`,
-            answer.response.status,
-            username,
-          );
-        }
-      };
-
-      const blockedLane = async (): Promise<void> => {
-        if (!wanted.has('blocked_ip')) return;
-        blockedAddress = true;
-        const blockedRoute = { localAddress: params.blocked_source_address };
-        await Promise.all(
-          Array.from({ length: params.ip_block_threshold + 1 }, () =>
-            client.login(probeValue('secgate-unknown'), probeValue('wrong'), blockedRoute),
-          ),
-        );
-        const response = await client.get(healthPath, blockedRoute);
-        provoked.push({
-          path: 'blocked_ip',
-          probe: `GET ${healthPath} from ${params.blocked_source_address} after ${params.ip_block_threshold + 1} failures`,
-          status: response.status,
-          ip: params.blocked_source_address,
-          username: undefined,
-        });
-      };
-
-      const lanes = await Promise.allSettled([accountLane(), anonymousLane(), blockedLane()]);
-      const failedLane = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
-      if (failedLane) throw failedLane.reason;
-      provoked.sort((a, b) => REJECTION_PATHS.indexOf(a.path) - REJECTION_PATHS.indexOf(b.path));
-      const rows = await failureEventsSince(db, client.mapping, since);
-      for (const event of provoked) {
-        const kinds = eventKinds[event.path];
-        const eventType = kinds.join(' or ');
-        const fromAddress = rows.filter((row) => event.ip === null || row.ip === event.ip);
-        const matching = fromAddress.filter(
-          (row) => kinds.includes(row.eventType) && (event.username === undefined || row.username === event.username),
-        );
-        const expected: Record<string, Json> = { event_type: eventType, ip_address: event.ip };
-        if (event.username !== undefined) expected.username = event.username;
-        observations.push({
-          probe: event.probe,
-          expected: { ...expected, created_at_from: since, rows_at_least: 1 },
-          actual: {
-            status: event.status,
-            matching_rows: matching.length,
-            event_types_seen_from_address: [...new Set(fromAddress.map((row) => row.eventType))],
-          },
-          ok: matching.length >= 1,
-          note:
-            matching.length >= 1
-              ? `${eventType} row written`
-              : `no ${eventType} row for the ${event.path} path (${event.probe} answered ${event.status})`,
-        });
-      }
-    } catch (error) {
-      return errorOutcome(ctx, 'the rejection paths', error, observations);
+      seen = await observeFailureEvents(ctx, db, client, { probe, noMfa, signingKey }, params, effects);
     } finally {
-      if (lockedProbe && probe) {
-        observations.push(
+      if (effects.lockedProbe && probe) {
+        cleanups.push(
           await runCleanup(db, 'unlock_account_sql', client.mapping.cleanup?.unlock_account_sql, probe.username),
         );
       }
-      if (blockedAddress) {
-        observations.push(
+      if (effects.blockedAddress) {
+        cleanups.push(
           await runCleanup(db, 'unblock_ip_sql', client.mapping.cleanup?.unblock_ip_sql, params.blocked_source_address),
         );
       }
     }
-    return verdict(
-      observations,
-      `${provoked.length} rejection paths each wrote an audit row with the right type and address`,
-      brokenNotes(observations),
-    );
+    const outcome = judgeFailureEvents(seen, eventKinds);
+    outcome.observations.push(...cleanups);
+    return outcome;
   },
 });

@@ -1,15 +1,202 @@
+/**
+ * auth.lockout: after N wrong passwords the correct one is refused with the
+ * wrong-password answer itself, and every attempt is audited. Probing
+ * (observeLockout) gathers a typed observation; judgeLockout is pure.
+ */
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { databaseNow, eventRowJson, failureEventsSince, runCleanup } from '../../src/probes/auth-audit.js';
+import type { AccountConfig } from '../../src/engine/checklist/schema.js';
 import {
+  type CheckContext,
+  type CheckOutcome,
+  type DatabaseProbe,
+  defineCheck,
+  type Observation,
+} from '../../src/engine/types.js';
+import {
+  databaseNow,
+  eventRowJson,
+  type FailureEventRow,
+  failureEventsSince,
+  runCleanup,
+} from '../../src/probes/auth-audit.js';
+import {
+  type AuthClient,
   createAuthClient,
-  describeResponse,
   probeValue,
   resolveAccount,
   resolveEventTypes,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, verdict } from '../outcome.js';
 import { accountParam, eventTypesParam, sourceAddressParam } from './params.js';
+import { notObserved, type ResponseSeen, responseSeen, unobserved } from './seen.js';
+
+export const lockoutParams = z
+  .object({
+    attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(5)
+      .describe("wrong passwords sent before the correct one (the service's lockout threshold)"),
+    account: accountParam('probe_account'),
+    source_address: sourceAddressParam('127.0.0.8'),
+    event_types: eventTypesParam(),
+  })
+  .strict();
+type LockoutParams = z.output<typeof lockoutParams>;
+
+/** What the lockout probe saw: plain data, judged by judgeLockout. */
+export interface LockoutSeen {
+  username: string;
+  loginPath: string;
+  /** The audit table and the database time the probe started at. */
+  auditTable: string;
+  since: string;
+  /** Each wrong-password answer: its status and whether it carried an access token. */
+  wrongAnswers: { status: number; token: boolean }[];
+  /** The first wrong-password answer, the baseline the locked answer must equal. */
+  reference: ResponseSeen | undefined;
+  /** The answer to the correct password after the wrong ones; `handedOut` is what it granted, if anything. */
+  locked: (ResponseSeen & { handedOut: 'token' | 'MFA challenge' | undefined }) | undefined;
+  /** The account's audit rows since the start, from every address; undefined when not read. */
+  accountRows: FailureEventRow[] | undefined;
+  /** Set when something could not be observed: the `error` summary. */
+  notSeen?: string;
+}
+
+/** What the judge weighs the observation against: the parameters, and the event types a locked attempt may carry. */
+export type LockoutRules = Pick<LockoutParams, 'attempts' | 'source_address'> & { lockedKinds: readonly string[] };
+
+/** Pure: the verdict on one lockout sequence. */
+export function judgeLockout(seen: LockoutSeen, rules: LockoutRules): CheckOutcome {
+  const { attempts, source_address: address, lockedKinds } = rules;
+  const observations: Observation[] = [];
+  // A step the probe did not reach is an error even without a reason: the judge fails closed on its own.
+  const stop = () => unobserved(seen.notSeen ?? 'could not observe the lockout behaviour', observations);
+  const reference = seen.reference;
+  if (!reference) return stop();
+  observations.push({
+    probe: `POST ${seen.loginPath} as ${seen.username} with ${attempts} wrong passwords from ${address ?? 'the default address'}`,
+    expected: 'each refused with the same 401',
+    actual: seen.wrongAnswers.map((answer) => answer.status),
+    ok: seen.wrongAnswers.every((answer) => answer.status === reference.status && !answer.token),
+    note: 'the wrong-password answers, the baseline the locked answer is compared with',
+  });
+  observations.push({ probe: 'wrong-password response (baseline)', actual: reference.shown });
+  const locked = seen.locked;
+  if (!locked) return stop();
+  const gotCredential = locked.handedOut !== undefined;
+  observations.push({
+    probe: `POST ${seen.loginPath} as ${seen.username} with the correct password after ${attempts} wrong ones`,
+    expected: { token_or_mfa_challenge: false },
+    actual: { token_or_mfa_challenge: gotCredential, response: locked.shown },
+    ok: !gotCredential,
+    note: gotCredential
+      ? `account not locked: the correct password after ${attempts} wrong ones was accepted (${locked.status} with a ${locked.handedOut})`
+      : 'the correct password was refused during lockout',
+  });
+  // Both answers are whole: the auth client refuses a cut one (AuthFlowError) before it gets here.
+  const sameAnswer = locked.status === reference.status && locked.body === reference.body;
+  observations.push({
+    probe: 'locked response compared with the wrong-password response',
+    expected: reference.shown,
+    actual: locked.shown,
+    ok: sameAnswer,
+    note: sameAnswer
+      ? 'identical status and body: the lockout is not observable'
+      : `locked response differs from the wrong-password response: ${locked.status} ${locked.body.slice(0, 120)} instead of ${reference.status} ${reference.body.slice(0, 120)}`,
+  });
+  const accountRows = seen.accountRows;
+  if (!accountRows) return stop();
+  const rows = accountRows.filter((row) => address === null || row.ip === address);
+  const otherAddresses = [...new Set(accountRows.filter((row) => !rows.includes(row)).map((row) => row.ip))];
+  const expectedRows = attempts + 1;
+  observations.push({
+    probe: `SELECT from ${seen.auditTable} WHERE username = ${seen.username}${address ? ` AND ip = ${address}` : ''} AND created_at >= ${seen.since}`,
+    expected: { rows_at_least: expectedRows },
+    actual: { rows: rows.length, events: rows.slice(0, 20).map(eventRowJson) },
+    ok: rows.length >= expectedRows,
+    note:
+      rows.length >= expectedRows
+        ? 'one audit row per attempt'
+        : `audit rows missing: ${rows.length} of ${expectedRows} attempts have an auth_failure_events row${
+            otherAddresses.length
+              ? ` under ${address}; ${accountRows.length - rows.length} rows carry ${otherAddresses.join(', ')} instead`
+              : ''
+          }`,
+  });
+  const lockedRows = rows.filter((row) => lockedKinds.includes(row.eventType));
+  observations.push({
+    probe: `audit row of the attempt during lockout (event_type ${lockedKinds.join(' or ')})`,
+    expected: { rows_at_least: 1 },
+    actual: { rows: lockedRows.length },
+    ok: lockedRows.length >= 1,
+    note:
+      lockedRows.length >= 1
+        ? 'the locked attempt is audited'
+        : `no ${lockedKinds.join(' or ')} row for the attempt during lockout`,
+  });
+  if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
+  return verdict(
+    observations,
+    `${seen.username} locked after ${attempts} wrong passwords, refused with the identical 401, ${attempts + 1} attempts audited`,
+    brokenNotes(observations),
+  );
+}
+
+/**
+ * Probe: N wrong passwords, the correct one, then the account's audit rows.
+ * Sets `effect.started` once the account may be locked, so the caller unlocks it.
+ */
+async function observeLockout(
+  ctx: CheckContext,
+  db: DatabaseProbe,
+  client: AuthClient,
+  account: AccountConfig,
+  params: LockoutParams,
+  effect: { started: boolean },
+): Promise<LockoutSeen> {
+  const route = { localAddress: params.source_address ?? undefined };
+  const seen: LockoutSeen = {
+    username: account.username,
+    loginPath: client.mapping.login.path,
+    auditTable: client.mapping.tables.failure_events,
+    since: '',
+    wrongAnswers: [],
+    reference: undefined,
+    locked: undefined,
+    accountRows: undefined,
+  };
+  try {
+    seen.since = await databaseNow(db);
+    effect.started = true;
+    const wrongAnswers = [];
+    for (let attempt = 0; attempt < params.attempts; attempt++) {
+      // Sequential on purpose: the control is "N consecutive failures".
+      wrongAnswers.push(await client.login(account.username, probeValue('wrong'), route));
+    }
+    const reference = wrongAnswers[0]?.response;
+    if (!reference) return { ...seen, notSeen: notObserved(ctx, 'a wrong-password response', undefined) };
+    seen.wrongAnswers = wrongAnswers.map((answer) => ({
+      status: answer.response.status,
+      token: Boolean(answer.accessToken),
+    }));
+    seen.reference = responseSeen(ctx, reference);
+
+    const locked = await client.login(account.username, account.password, route);
+    seen.locked = {
+      ...responseSeen(ctx, locked.response),
+      handedOut: locked.accessToken ? 'token' : locked.mfaChallenge || locked.mfaRequired ? 'MFA challenge' : undefined,
+    };
+    seen.accountRows = (await failureEventsSince(db, client.mapping, seen.since)).filter(
+      (row) => row.username === account.username,
+    );
+  } catch (error) {
+    seen.notSeen = notObserved(ctx, 'the lockout behaviour', error);
+  }
+  return seen;
+}
 
 export default defineCheck({
   id: 'auth.lockout',
@@ -23,20 +210,7 @@ export default defineCheck({
   effects: 'locks-account',
   slow: true,
   severity: 'high',
-  params: z
-    .object({
-      attempts: z
-        .number()
-        .int()
-        .min(1)
-        .max(50)
-        .default(5)
-        .describe("wrong passwords sent before the correct one (the service's lockout threshold)"),
-      account: accountParam('probe_account'),
-      source_address: sourceAddressParam('127.0.0.8'),
-      event_types: eventTypesParam(),
-    })
-    .strict(),
+  params: lockoutParams,
   strength: { attempts: 'lower' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.account}`, 'database'],
@@ -45,96 +219,29 @@ export default defineCheck({
     const account = resolveAccount(client.mapping, params.account);
     if (!account) return errorOutcome(ctx, `lockout: the checklist gives no account ${params.account}`, undefined);
     const lockedKinds = resolveEventTypes(client.mapping, params.event_types).locked_account;
-    if (!ctx.db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
-    const route = { localAddress: params.source_address ?? undefined };
-    const observations: Observation[] = [];
-    let effectStarted = false;
+    const db = ctx.db;
+    if (!db) return errorOutcome(ctx, 'the audit rows: the checklist names no database', undefined);
+    const effect = { started: false };
+    let seen: LockoutSeen;
+    let cleanup: Observation | undefined;
     try {
-      const since = await databaseNow(ctx.db);
-      effectStarted = true;
-      const wrongAnswers = [];
-      for (let attempt = 0; attempt < params.attempts; attempt++) {
-        // Sequential on purpose: the control is "N consecutive failures".
-        wrongAnswers.push(await client.login(account.username, probeValue('wrong'), route));
-      }
-      const reference = wrongAnswers[0]?.response;
-      if (!reference) return errorOutcome(ctx, 'a wrong-password response', undefined);
-      observations.push({
-        probe: `POST ${client.mapping.login.path} as ${account.username} with ${params.attempts} wrong passwords from ${params.source_address ?? 'the default address'}`,
-        expected: 'each refused with the same 401',
-        actual: wrongAnswers.map((answer) => answer.response.status),
-        ok: wrongAnswers.every((answer) => answer.response.status === reference.status && !answer.accessToken),
-        note: 'the wrong-password answers, the baseline the locked answer is compared with',
-      });
-      observations.push({ probe: 'wrong-password response (baseline)', actual: describeResponse(ctx, reference) });
-
-      const locked = await client.login(account.username, account.password, route);
-      const gotCredential = Boolean(locked.accessToken || locked.mfaChallenge || locked.mfaRequired);
-      observations.push({
-        probe: `POST ${client.mapping.login.path} as ${account.username} with the correct password after ${params.attempts} wrong ones`,
-        expected: { token_or_mfa_challenge: false },
-        actual: { token_or_mfa_challenge: gotCredential, response: describeResponse(ctx, locked.response) },
-        ok: !gotCredential,
-        note: gotCredential
-          ? `account not locked: the correct password after ${params.attempts} wrong ones was accepted (${locked.response.status} with a ${locked.accessToken ? 'token' : 'MFA challenge'})`
-          : 'the correct password was refused during lockout',
-      });
-      // Both answers are whole: the auth client refuses a cut one (AuthFlowError) before it gets here.
-      const sameAnswer = locked.response.status === reference.status && locked.response.body === reference.body;
-      observations.push({
-        probe: 'locked response compared with the wrong-password response',
-        expected: describeResponse(ctx, reference),
-        actual: describeResponse(ctx, locked.response),
-        ok: sameAnswer,
-        note: sameAnswer
-          ? 'identical status and body: the lockout is not observable'
-          : `locked response differs from the wrong-password response: ${locked.response.status} ${ctx.secrets.redact(locked.response.body).slice(0, 120)} instead of ${reference.status} ${ctx.secrets.redact(reference.body).slice(0, 120)}`,
-      });
-
-      const accountRows = (await failureEventsSince(ctx.db, client.mapping, since)).filter(
-        (row) => row.username === account.username,
-      );
-      const rows = accountRows.filter((row) => params.source_address === null || row.ip === params.source_address);
-      const otherAddresses = [...new Set(accountRows.filter((row) => !rows.includes(row)).map((row) => row.ip))];
-      const expectedRows = params.attempts + 1;
-      observations.push({
-        probe: `SELECT from ${client.mapping.tables.failure_events} WHERE username = ${account.username}${params.source_address ? ` AND ip = ${params.source_address}` : ''} AND created_at >= ${since}`,
-        expected: { rows_at_least: expectedRows },
-        actual: { rows: rows.length, events: rows.slice(0, 20).map(eventRowJson) },
-        ok: rows.length >= expectedRows,
-        note:
-          rows.length >= expectedRows
-            ? 'one audit row per attempt'
-            : `audit rows missing: ${rows.length} of ${expectedRows} attempts have an auth_failure_events row${
-                otherAddresses.length
-                  ? ` under ${params.source_address}; ${accountRows.length - rows.length} rows carry ${otherAddresses.join(', ')} instead`
-                  : ''
-              }`,
-      });
-      const lockedRows = rows.filter((row) => lockedKinds.includes(row.eventType));
-      observations.push({
-        probe: `audit row of the attempt during lockout (event_type ${lockedKinds.join(' or ')})`,
-        expected: { rows_at_least: 1 },
-        actual: { rows: lockedRows.length },
-        ok: lockedRows.length >= 1,
-        note:
-          lockedRows.length >= 1
-            ? 'the locked attempt is audited'
-            : `no ${lockedKinds.join(' or ')} row for the attempt during lockout`,
-      });
-    } catch (error) {
-      return errorOutcome(ctx, 'the lockout behaviour', error, observations);
+      seen = await observeLockout(ctx, db, client, account, params, effect);
     } finally {
-      if (effectStarted && ctx.db) {
-        observations.push(
-          await runCleanup(ctx.db, 'unlock_account_sql', client.mapping.cleanup?.unlock_account_sql, account.username),
+      if (effect.started) {
+        cleanup = await runCleanup(
+          db,
+          'unlock_account_sql',
+          client.mapping.cleanup?.unlock_account_sql,
+          account.username,
         );
       }
     }
-    return verdict(
-      observations,
-      `${account.username} locked after ${params.attempts} wrong passwords, refused with the identical 401, ${params.attempts + 1} attempts audited`,
-      brokenNotes(observations),
-    );
+    const outcome = judgeLockout(seen, {
+      attempts: params.attempts,
+      source_address: params.source_address,
+      lockedKinds,
+    });
+    if (cleanup) outcome.observations.push(cleanup);
+    return outcome;
   },
 });

@@ -5,50 +5,238 @@
  * so whatever the password step handed out — for an account without MFA, and
  * for the TOTP account before its second step — is presented on a protected
  * path, and a 2xx there is a failure. A challenge is no bearer token and
- * works once.
+ * works once. Probing (observeMfaEnforced) gathers a typed observation;
+ * judgeMfaEnforced is pure.
  */
 import { z } from 'zod';
-import { type CheckContext, defineCheck, type Observation } from '../../src/engine/types.js';
+import type { AccountConfig } from '../../src/engine/checklist/schema.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type HttpResponse,
+  type Observation,
+} from '../../src/engine/types.js';
 import {
   type AuthClient,
   createAuthClient,
   credentialsHandedOut,
-  describeResponse,
   type PresentedCredential,
   type RequestRoute,
   resolveAccount,
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { type CookieJar, createCookieJar } from '../../src/probes/cookie-jar.js';
-import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from '../outcome.js';
+import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
+import {
+  type AnswerSeen,
+  type Fingerprint,
+  fingerprintOf,
+  is2xx,
+  notObserved,
+  type ResponseSeen,
+  responseSeen,
+  unobserved,
+} from './seen.js';
+
+export const mfaEnforcedParams = z
+  .object({
+    source_address: flowSourceAddressParam.describe(
+      "the address the flows come from; unset: one from the run's pool (target.source_addresses)",
+    ),
+    account: accountParam('probe_account').describe(
+      'the account with TOTP enrolled, whose password step must hand out nothing but a challenge',
+    ),
+    no_mfa_account: accountParam('no_mfa_account').describe('the account without a verified second factor'),
+    refused_statuses: refusedStatusesParam,
+  })
+  .strict();
+type MfaEnforcedParams = z.output<typeof mfaEnforcedParams>;
 
 const PRESENTED_EXPECTATION = 'not 2xx: nothing from the password step alone is a session';
 
-/**
- * Presents each handed-out credential on the protected path; an observation
- * per credential, failing on a 2xx (`failure` says what that means).
- */
+/** Something a password step handed out, presented on the protected path: what it was, and the answer. */
+export interface PresentedSeen {
+  label: string;
+  response: ResponseSeen;
+}
+
+/** An auth answer with the access token it handed out, as a fingerprint. */
+export interface TokenAnswerSeen {
+  response: ResponseSeen;
+  accessToken: Fingerprint | undefined;
+}
+
+/** What the MFA probe saw, step by step: plain data, judged by judgeMfaEnforced. A step not reached is undefined. */
+export interface MfaEnforcedSeen {
+  paths: { login: string; mfaVerify: string; refresh: string; me: string };
+  /** The account without a second factor, and the TOTP account. */
+  noMfaUsername: string;
+  username: string;
+  /** The password-only login of the account without MFA. */
+  noMfaLogin: TokenAnswerSeen | undefined;
+  /** Whatever else that login handed out, presented on the protected path. */
+  noMfaPresented: PresentedSeen[] | undefined;
+  /** The refresh token that login handed out, if any, sent to the refresh path. */
+  noMfaRefresh: AnswerSeen | undefined;
+  /** The password step of the TOTP account; `challenge` is its MFA challenge. */
+  login: (AnswerSeen & { challenge: Fingerprint | undefined }) | undefined;
+  /** Whatever that step handed out (and the cookies held after it), presented before the second factor. */
+  beforeMfaPresented: PresentedSeen[] | undefined;
+  /** The challenge presented as a bearer token. */
+  challengeAsBearer: ResponseSeen | undefined;
+  /** The challenge with the current TOTP code, then the same again. */
+  verify: TokenAnswerSeen | undefined;
+  replay: AnswerSeen | undefined;
+  /** Set when something could not be observed: the `error` summary. */
+  notSeen?: string;
+}
+
+/** Pure: an observation per handed-out value presented, failing on a 2xx (`failure` says what that means). */
+function judgePresented(
+  presented: readonly PresentedSeen[],
+  mePath: string,
+  failure: (label: string, status: number) => string,
+): Observation[] {
+  return presented.map(({ label, response }) => {
+    const accepted = is2xx(response.status);
+    return {
+      probe: `GET ${mePath} with ${label}`,
+      expected: PRESENTED_EXPECTATION,
+      actual: response.shown,
+      ok: !accepted,
+      note: accepted ? failure(label, response.status) : 'not a session',
+    };
+  });
+}
+
+/** Pure: the verdict on the two password steps, what they handed out, and the challenge's life. */
+export function judgeMfaEnforced(
+  seen: MfaEnforcedSeen,
+  params: Pick<MfaEnforcedParams, 'refused_statuses'>,
+): CheckOutcome {
+  const { paths, noMfaUsername, username } = seen;
+  const observations: Observation[] = [];
+  const stop = () => unobserved(seen.notSeen ?? 'could not observe the MFA flow', observations);
+  const noMfaLogin = seen.noMfaLogin;
+  if (!noMfaLogin) return stop();
+  observations.push({
+    probe: `POST ${paths.login} as ${noMfaUsername} (no verified second factor) with the correct password`,
+    expected: { access_token: 'absent' },
+    actual: { access_token: noMfaLogin.accessToken ?? 'absent', response: noMfaLogin.response.shown },
+    ok: !noMfaLogin.accessToken,
+    note: noMfaLogin.accessToken
+      ? `MFA optional: ${noMfaUsername} has no second factor and got an access token from the password alone (${noMfaLogin.response.status})`
+      : 'no token without a second factor',
+  });
+  if (!seen.noMfaPresented) return stop();
+  // Anything else the password-only login handed out (cookie, header, other field) must not be a session.
+  observations.push(
+    ...judgePresented(
+      seen.noMfaPresented,
+      paths.me,
+      (label, status) =>
+        `MFA optional: ${noMfaUsername} has no second factor and got a session from the password alone: ${label} answered ${status} on ${paths.me}`,
+    ),
+  );
+  const refreshed = seen.noMfaRefresh;
+  if (refreshed) {
+    observations.push({
+      probe: `POST ${paths.refresh} with the refresh token ${noMfaUsername} got from the password alone`,
+      expected: { access_token: 'absent' },
+      actual: refreshed.response.shown,
+      ok: !refreshed.accessToken,
+      note: refreshed.accessToken
+        ? `MFA optional: the refresh token ${noMfaUsername} got from the password alone buys an access token`
+        : 'the refresh token buys nothing',
+    });
+  }
+
+  const login = seen.login;
+  if (!login) return stop();
+  if (login.accessToken) {
+    observations.push({
+      probe: `POST ${paths.login} as ${username} (TOTP enrolled)`,
+      expected: { mfa_challenge: 'present', access_token: 'absent' },
+      actual: login.response.shown,
+      ok: false,
+      note: `MFA skipped: ${username} got an access token from the password alone`,
+    });
+    return verdict(observations, '', brokenNotes(observations));
+  }
+  const challenge = login.challenge;
+  if (!challenge) {
+    observations.push({ probe: `POST ${paths.login} as ${username}`, actual: login.response.shown });
+    return unobserved(`could not observe an MFA challenge for ${username}`, observations);
+  }
+  if (!seen.beforeMfaPresented) return stop();
+  // The password step may hand out nothing that works before the second factor.
+  observations.push(
+    ...judgePresented(
+      seen.beforeMfaPresented,
+      paths.me,
+      (label, status) =>
+        `session before MFA: ${label} from the password step of ${username} answered ${status} on ${paths.me} before the second factor`,
+    ),
+  );
+  const asBearer = seen.challengeAsBearer;
+  if (!asBearer) return stop();
+  const bearerRefused = isRefused(asBearer.status, params.refused_statuses);
+  observations.push({
+    probe: `GET ${paths.me} with the MFA challenge ${JSON.stringify(challenge)} as bearer token`,
+    expected: { status: params.refused_statuses },
+    actual: asBearer.shown,
+    ok: bearerRefused,
+    note: bearerRefused
+      ? 'a challenge is not an access token'
+      : `MFA challenge accepted as a bearer token (${asBearer.status}): the second factor can be skipped`,
+  });
+
+  const first = seen.verify;
+  if (!first) return stop();
+  if (!first.accessToken) {
+    observations.push({ probe: `POST ${paths.mfaVerify}`, actual: first.response.shown });
+    return unobserved(`could not observe a token pair for ${username} with the current TOTP code`, observations);
+  }
+  observations.push({
+    probe: `POST ${paths.mfaVerify} with the challenge and the current TOTP code`,
+    actual: { status: first.response.status, access_token: first.accessToken },
+    note: 'password plus TOTP yields a token, as it should',
+  });
+  const replay = seen.replay;
+  if (!replay) return stop();
+  observations.push({
+    probe: `POST ${paths.mfaVerify} again with the same challenge`,
+    expected: { access_token: 'absent' },
+    actual: replay.response.shown,
+    ok: !replay.accessToken,
+    note: replay.accessToken
+      ? `MFA challenge reusable: its second use yielded another access token (${replay.response.status})`
+      : 'the challenge is single-use',
+  });
+  if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
+  const presented = observations.filter((observation) => observation.expected === PRESENTED_EXPECTATION).length;
+  return verdict(
+    observations,
+    `${noMfaUsername} got no access token without a second factor, and none of the ${presented} other values the password steps handed out worked as a session; the challenge was refused as a bearer token and after one use`,
+    brokenNotes(observations),
+  );
+}
+
+/** Presents each handed-out credential on the protected path, all at once. */
 async function presentEach(
   ctx: CheckContext,
   client: AuthClient,
   credentials: readonly PresentedCredential[],
   route: RequestRoute,
-  failure: (credential: PresentedCredential, status: number) => string,
-): Promise<Observation[]> {
+): Promise<PresentedSeen[]> {
   const responses = await Promise.all(
     credentials.map((credential) => client.getWith(client.mapping.me_path, credential, route)),
   );
-  return credentials.map((credential, index) => {
+  return credentials.flatMap((credential, index) => {
     const response = responses[index];
-    const accepted = response !== undefined && response.status >= 200 && response.status < 300;
-    return {
-      probe: `GET ${client.mapping.me_path} with ${credential.label}`,
-      expected: PRESENTED_EXPECTATION,
-      actual: response ? describeResponse(ctx, response) : null,
-      ok: !accepted,
-      note: accepted ? failure(credential, response.status) : 'not a session',
-    };
+    return response ? [{ label: credential.label, response: responseSeen(ctx, response) }] : [];
   });
 }
 
@@ -68,6 +256,85 @@ function heldCookies(jar: CookieJar, client: AuthClient): PresentedCredential[] 
   ];
 }
 
+/**
+ * Probe: the password-only login of the account without MFA (and whatever it
+ * handed out), then the TOTP account's password step, its challenge as a
+ * bearer token, the second factor and the challenge's replay.
+ */
+async function observeMfaEnforced(
+  ctx: CheckContext,
+  client: AuthClient,
+  accounts: { noMfa: AccountConfig; probe: AccountConfig; totpSecret: string },
+  route: RequestRoute,
+): Promise<MfaEnforcedSeen> {
+  const { noMfa, probe } = accounts;
+  const tokenAnswer = (answer: { response: HttpResponse; accessToken: string | undefined }): TokenAnswerSeen => ({
+    response: responseSeen(ctx, answer.response),
+    accessToken: answer.accessToken ? fingerprintOf(ctx, answer.accessToken) : undefined,
+  });
+  const seen: MfaEnforcedSeen = {
+    paths: {
+      login: client.mapping.login.path,
+      mfaVerify: client.mapping.mfa_verify.path,
+      refresh: client.mapping.refresh.path,
+      me: client.mapping.me_path,
+    },
+    noMfaUsername: noMfa.username,
+    username: probe.username,
+    noMfaLogin: undefined,
+    noMfaPresented: undefined,
+    noMfaRefresh: undefined,
+    login: undefined,
+    beforeMfaPresented: undefined,
+    challengeAsBearer: undefined,
+    verify: undefined,
+    replay: undefined,
+  };
+  try {
+    const noMfaLogin = await client.login(noMfa.username, noMfa.password, route);
+    seen.noMfaLogin = tokenAnswer(noMfaLogin);
+    const handedOut = credentialsHandedOut(ctx, noMfaLogin.response, [noMfaLogin.accessToken ?? '']);
+    seen.noMfaPresented = await presentEach(ctx, client, handedOut, route);
+    if (noMfaLogin.refreshToken) {
+      const refreshed = await client.refresh(noMfaLogin.refreshToken, route);
+      seen.noMfaRefresh = {
+        response: responseSeen(ctx, refreshed.response),
+        accessToken: Boolean(refreshed.accessToken),
+      };
+    }
+
+    // A jar of its own: a cookie service's pre-auth state (an anonymous session, the CSRF token) lives there.
+    const jar = createCookieJar();
+    const login = await client.login(probe.username, probe.password, { ...route, jar });
+    seen.login = {
+      response: responseSeen(ctx, login.response),
+      accessToken: Boolean(login.accessToken),
+      challenge: login.mfaChallenge ? fingerprintOf(ctx, login.mfaChallenge) : undefined,
+    };
+    if (login.accessToken || !login.mfaChallenge) return seen;
+    const challenge = login.mfaChallenge;
+    seen.beforeMfaPresented = await presentEach(
+      ctx,
+      client,
+      [...credentialsHandedOut(ctx, login.response, [challenge]), ...heldCookies(jar, client)],
+      route,
+    );
+    seen.challengeAsBearer = responseSeen(
+      ctx,
+      await client.getWithCredential(client.mapping.me_path, challenge, route),
+    );
+    const code = totpCode(accounts.totpSecret, ctx.clock.now());
+    const first = await client.verifyMfa(challenge, code, route);
+    seen.verify = tokenAnswer(first);
+    if (!first.accessToken) return seen;
+    const replay = await client.verifyMfa(challenge, code, route);
+    seen.replay = { response: responseSeen(ctx, replay.response), accessToken: Boolean(replay.accessToken) };
+  } catch (error) {
+    seen.notSeen = notObserved(ctx, 'the MFA flow', error);
+  }
+  return seen;
+}
+
 export default defineCheck({
   id: 'auth.mfa-enforced',
   title: 'No access token without a verified second factor; an MFA challenge is no bearer token and works once',
@@ -78,18 +345,7 @@ export default defineCheck({
   rationale: 'Optional MFA is skipped by exactly the high-value accounts attackers want.',
   effects: 'none',
   severity: 'critical',
-  params: z
-    .object({
-      source_address: flowSourceAddressParam.describe(
-        "the address the flows come from; unset: one from the run's pool (target.source_addresses)",
-      ),
-      account: accountParam('probe_account').describe(
-        'the account with TOTP enrolled, whose password step must hand out nothing but a challenge',
-      ),
-      no_mfa_account: accountParam('no_mfa_account').describe('the account without a verified second factor'),
-      refused_statuses: refusedStatusesParam,
-    })
-    .strict(),
+  params: mfaEnforcedParams,
   strength: { refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.no_mfa_account}`, `account:${params.account}`],
@@ -109,124 +365,7 @@ export default defineCheck({
     }
     // About three failures: the challenge as a bearer token, its replay, a refresh it should not buy.
     const route = { localAddress: await flowAddress(ctx, params.source_address, 3) };
-    const observations: Observation[] = [];
-    try {
-      const noMfaLogin = await client.login(noMfa.username, noMfa.password, route);
-      observations.push({
-        probe: `POST ${client.mapping.login.path} as ${noMfa.username} (no verified second factor) with the correct password`,
-        expected: { access_token: 'absent' },
-        actual: {
-          access_token: noMfaLogin.accessToken ? fingerprintJson(ctx, noMfaLogin.accessToken) : 'absent',
-          response: describeResponse(ctx, noMfaLogin.response),
-        },
-        ok: !noMfaLogin.accessToken,
-        note: noMfaLogin.accessToken
-          ? `MFA optional: ${noMfa.username} has no second factor and got an access token from the password alone (${noMfaLogin.response.status})`
-          : 'no token without a second factor',
-      });
-
-      // Anything else the password-only login handed out (cookie, header, other field) must not be a session.
-      const handedOut = credentialsHandedOut(ctx, noMfaLogin.response, [noMfaLogin.accessToken ?? '']);
-      observations.push(
-        ...(await presentEach(
-          ctx,
-          client,
-          handedOut,
-          route,
-          (credential, status) =>
-            `MFA optional: ${noMfa.username} has no second factor and got a session from the password alone: ${credential.label} answered ${status} on ${client.mapping.me_path}`,
-        )),
-      );
-      if (noMfaLogin.refreshToken) {
-        const refreshed = await client.refresh(noMfaLogin.refreshToken, route);
-        observations.push({
-          probe: `POST ${client.mapping.refresh.path} with the refresh token ${noMfa.username} got from the password alone`,
-          expected: { access_token: 'absent' },
-          actual: describeResponse(ctx, refreshed.response),
-          ok: !refreshed.accessToken,
-          note: refreshed.accessToken
-            ? `MFA optional: the refresh token ${noMfa.username} got from the password alone buys an access token`
-            : 'the refresh token buys nothing',
-        });
-      }
-
-      // A jar of its own: a cookie service's pre-auth state (an anonymous session, the CSRF token) lives there.
-      const jar = createCookieJar();
-      const login = await client.login(probe.username, probe.password, { ...route, jar });
-      if (login.accessToken) {
-        observations.push({
-          probe: `POST ${client.mapping.login.path} as ${probe.username} (TOTP enrolled)`,
-          expected: { mfa_challenge: 'present', access_token: 'absent' },
-          actual: describeResponse(ctx, login.response),
-          ok: false,
-          note: `MFA skipped: ${probe.username} got an access token from the password alone`,
-        });
-        return verdict(observations, '', brokenNotes(observations));
-      }
-      if (!login.mfaChallenge) {
-        return errorOutcome(ctx, `an MFA challenge for ${probe.username}`, undefined, [
-          ...observations,
-          {
-            probe: `POST ${client.mapping.login.path} as ${probe.username}`,
-            actual: describeResponse(ctx, login.response),
-          },
-        ]);
-      }
-      const challenge = login.mfaChallenge;
-      // The password step may hand out nothing that works before the second factor.
-      observations.push(
-        ...(await presentEach(
-          ctx,
-          client,
-          [...credentialsHandedOut(ctx, login.response, [challenge]), ...heldCookies(jar, client)],
-          route,
-          (credential, status) =>
-            `session before MFA: ${credential.label} from the password step of ${probe.username} answered ${status} on ${client.mapping.me_path} before the second factor`,
-        )),
-      );
-      const asBearer = await client.getWithCredential(client.mapping.me_path, challenge, route);
-      const bearerRefused = isRefused(asBearer.status, params.refused_statuses);
-      observations.push({
-        probe: `GET ${client.mapping.me_path} with the MFA challenge ${JSON.stringify(ctx.secrets.fingerprint(challenge))} as bearer token`,
-        expected: { status: params.refused_statuses },
-        actual: describeResponse(ctx, asBearer),
-        ok: bearerRefused,
-        note: bearerRefused
-          ? 'a challenge is not an access token'
-          : `MFA challenge accepted as a bearer token (${asBearer.status}): the second factor can be skipped`,
-      });
-
-      const code = totpCode(probe.totp_secret, ctx.clock.now());
-      const first = await client.verifyMfa(challenge, code, route);
-      if (!first.accessToken) {
-        return errorOutcome(ctx, `a token pair for ${probe.username} with the current TOTP code`, undefined, [
-          ...observations,
-          { probe: `POST ${client.mapping.mfa_verify.path}`, actual: describeResponse(ctx, first.response) },
-        ]);
-      }
-      observations.push({
-        probe: `POST ${client.mapping.mfa_verify.path} with the challenge and the current TOTP code`,
-        actual: { status: first.response.status, access_token: fingerprintJson(ctx, first.accessToken) },
-        note: 'password plus TOTP yields a token, as it should',
-      });
-      const replay = await client.verifyMfa(challenge, code, route);
-      observations.push({
-        probe: `POST ${client.mapping.mfa_verify.path} again with the same challenge`,
-        expected: { access_token: 'absent' },
-        actual: describeResponse(ctx, replay.response),
-        ok: !replay.accessToken,
-        note: replay.accessToken
-          ? `MFA challenge reusable: its second use yielded another access token (${replay.response.status})`
-          : 'the challenge is single-use',
-      });
-    } catch (error) {
-      return errorOutcome(ctx, 'the MFA flow', error, observations);
-    }
-    const presented = observations.filter((observation) => observation.expected === PRESENTED_EXPECTATION).length;
-    return verdict(
-      observations,
-      `${noMfa.username} got no access token without a second factor, and none of the ${presented} other values the password steps handed out worked as a session; the challenge was refused as a bearer token and after one use`,
-      brokenNotes(observations),
-    );
+    const seen = await observeMfaEnforced(ctx, client, { noMfa, probe, totpSecret: probe.totp_secret }, route);
+    return judgeMfaEnforced(seen, params);
   },
 });

@@ -1,8 +1,181 @@
+/**
+ * auth.refresh-rotation: a refresh token works once; its reuse is refused and
+ * revokes the session. Probing (observeRefreshRotation) gathers a typed
+ * observation; judgeRefreshRotation is pure.
+ */
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
-import { createAuthClient, describeResponse, resolveAccount } from '../../src/probes/auth-client.js';
-import { brokenNotes, errorOutcome, fingerprintJson, isRefused, verdict } from '../outcome.js';
+import type { AccountConfig } from '../../src/engine/checklist/schema.js';
+import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  type AuthClient,
+  createAuthClient,
+  type LoginAnswer,
+  type RequestRoute,
+  resolveAccount,
+} from '../../src/probes/auth-client.js';
+import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
+import {
+  type AnswerSeen,
+  type Fingerprint,
+  fingerprintOf,
+  notObserved,
+  responseSeen,
+  sameFingerprint,
+  unobserved,
+} from './seen.js';
+
+export const refreshRotationParams = z
+  .object({
+    source_address: flowSourceAddressParam.describe(
+      "the address the flow comes from; unset: one from the run's pool (target.source_addresses)",
+    ),
+    account: accountParam('probe_account').describe('the account that logs in (with its TOTP)'),
+    refused_statuses: refusedStatusesParam,
+    expect_access_revoked: z
+      .boolean()
+      .default(false)
+      .describe(
+        'also require the rotated access token to stop working after reuse (services with stateless access tokens may not)',
+      ),
+  })
+  .strict();
+type RefreshRotationParams = z.output<typeof refreshRotationParams>;
+
+/** What the refresh probe saw, step by step: plain data, judged by judgeRefreshRotation. A step not reached is undefined. */
+export interface RefreshRotationSeen {
+  refreshPath: string;
+  mePath: string;
+  /** The request field of the refresh token, and the login response field it comes in. */
+  tokenField: string;
+  loginRefreshField: string;
+  /** The refresh token the login handed out; undefined when it handed out none. */
+  first: Fingerprint | undefined;
+  /** The first refresh with it, and the refresh token that came back. */
+  rotated: (AnswerSeen & { refreshToken: Fingerprint | undefined }) | undefined;
+  /** The first refresh token sent again. */
+  reuse: AnswerSeen | undefined;
+  /** The newer refresh token sent after the reuse. */
+  afterReuse: AnswerSeen | undefined;
+  /** The newer access token on the protected path after the reuse. */
+  accessStatus: number | undefined;
+  /** Set when something could not be observed: the `error` summary. */
+  notSeen?: string;
+}
+
+/** Pure: the verdict on one refresh, its reuse and what the reuse revoked. */
+export function judgeRefreshRotation(
+  seen: RefreshRotationSeen,
+  params: Pick<RefreshRotationParams, 'refused_statuses' | 'expect_access_revoked'>,
+): CheckOutcome {
+  const observations: Observation[] = [];
+  const stop = (what: string) => unobserved(seen.notSeen ?? `could not observe ${what}`, observations);
+  const { first, rotated } = seen;
+  if (!first) return stop(`a refresh token: the login gave no "${seen.loginRefreshField}" field`);
+  if (!rotated) return stop('refresh rotation');
+  if (!rotated.accessToken || !rotated.refreshToken) {
+    observations.push({
+      probe: `POST ${seen.refreshPath} with a fresh ${seen.tokenField}`,
+      actual: rotated.response.shown,
+    });
+    return stop('a first refresh: a fresh refresh token was not exchanged for new tokens');
+  }
+  const second = rotated.refreshToken;
+  const rotatedOk = !sameFingerprint(second, first);
+  observations.push({
+    probe: `POST ${seen.refreshPath} with the fresh ${seen.tokenField} ${JSON.stringify(first)}`,
+    expected: 'a new token pair with a different refresh token',
+    actual: { status: rotated.response.status, refresh_token: second },
+    ok: rotatedOk,
+    note: rotatedOk ? 'the refresh token rotated' : 'refresh token not rotated: the same refresh token came back',
+  });
+
+  const { reuse, afterReuse } = seen;
+  if (!reuse) return stop('refresh rotation');
+  const reuseRefused = isRefused(reuse.response.status, params.refused_statuses) && !reuse.accessToken;
+  observations.push({
+    probe: `POST ${seen.refreshPath} again with the already used ${seen.tokenField}`,
+    expected: { status: params.refused_statuses, tokens: 'none' },
+    actual: reuse.response.shown,
+    ok: reuseRefused,
+    note: reuseRefused
+      ? 'reuse refused'
+      : `reused refresh token accepted (${reuse.response.status}): a stolen refresh token stays usable`,
+  });
+
+  if (!afterReuse) return stop('refresh rotation');
+  const newerRevoked = isRefused(afterReuse.response.status, params.refused_statuses) && !afterReuse.accessToken;
+  observations.push({
+    probe: `POST ${seen.refreshPath} with the newer ${seen.tokenField} after the reuse`,
+    expected: { status: params.refused_statuses },
+    actual: afterReuse.response.shown,
+    ok: newerRevoked,
+    note: newerRevoked
+      ? 'the session was revoked'
+      : `session not revoked: the newer refresh token still works after the old one was reused (${afterReuse.response.status})`,
+  });
+
+  const access = seen.accessStatus;
+  if (access === undefined) return stop('refresh rotation');
+  const accessRevoked = isRefused(access, params.refused_statuses);
+  observations.push({
+    probe: `GET ${seen.mePath} with the newer access token after the reuse`,
+    expected: params.expect_access_revoked ? { status: params.refused_statuses } : 'context only',
+    actual: { status: access },
+    ...(params.expect_access_revoked ? { ok: accessRevoked } : {}),
+    note: accessRevoked
+      ? 'the newer access token was revoked with the session'
+      : `newer access token still accepted (${access}) until it expires`,
+  });
+  if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
+  return verdict(
+    observations,
+    'refresh tokens rotate, reuse is refused and revokes the session',
+    brokenNotes(observations),
+  );
+}
+
+/** Probe: log in, refresh, reuse the first refresh token, then try the newer refresh and access tokens. */
+async function observeRefreshRotation(
+  ctx: CheckContext,
+  client: AuthClient,
+  account: AccountConfig,
+  route: RequestRoute,
+): Promise<RefreshRotationSeen> {
+  const answer = (login: LoginAnswer): AnswerSeen => ({
+    response: responseSeen(ctx, login.response),
+    accessToken: Boolean(login.accessToken),
+  });
+  const seen: RefreshRotationSeen = {
+    refreshPath: client.mapping.refresh.path,
+    mePath: client.mapping.me_path,
+    tokenField: client.mapping.refresh.token_field,
+    loginRefreshField: client.mapping.response_fields.refresh_token,
+    first: undefined,
+    rotated: undefined,
+    reuse: undefined,
+    afterReuse: undefined,
+    accessStatus: undefined,
+  };
+  try {
+    const pair = await client.obtainTokens(account, route);
+    if (!pair.refreshToken) return seen;
+    const first = pair.refreshToken;
+    seen.first = fingerprintOf(ctx, first);
+    const rotated = await client.refresh(first, route);
+    seen.rotated = {
+      ...answer(rotated),
+      refreshToken: rotated.refreshToken ? fingerprintOf(ctx, rotated.refreshToken) : undefined,
+    };
+    if (!rotated.accessToken || !rotated.refreshToken) return seen;
+    seen.reuse = answer(await client.refresh(first, route));
+    seen.afterReuse = answer(await client.refresh(rotated.refreshToken, route));
+    seen.accessStatus = (await client.getWithCredential(client.mapping.me_path, rotated.accessToken, route)).status;
+  } catch (error) {
+    seen.notSeen = notObserved(ctx, 'refresh rotation', error);
+  }
+  return seen;
+}
 
 export default defineCheck({
   id: 'auth.refresh-rotation',
@@ -14,21 +187,7 @@ export default defineCheck({
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
   effects: 'none',
   severity: 'high',
-  params: z
-    .object({
-      source_address: flowSourceAddressParam.describe(
-        "the address the flow comes from; unset: one from the run's pool (target.source_addresses)",
-      ),
-      account: accountParam('probe_account').describe('the account that logs in (with its TOTP)'),
-      refused_statuses: refusedStatusesParam,
-      expect_access_revoked: z
-        .boolean()
-        .default(false)
-        .describe(
-          'also require the rotated access token to stop working after reuse (services with stateless access tokens may not)',
-        ),
-    })
-    .strict(),
+  params: refreshRotationParams,
   strength: { expect_access_revoked: 'requirement', refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
   requires: (params) => [`account:${params.account}`],
@@ -38,81 +197,6 @@ export default defineCheck({
     if (!probe) return errorOutcome(ctx, `a session: the checklist gives no account ${params.account}`, undefined);
     // Two failures: the reused refresh token and the newer one it revokes.
     const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
-    const observations: Observation[] = [];
-    const field = client.mapping.refresh.token_field;
-    try {
-      const pair = await client.obtainTokens(probe, route);
-      if (!pair.refreshToken) {
-        return errorOutcome(
-          ctx,
-          `a refresh token: the login gave no "${client.mapping.response_fields.refresh_token}" field`,
-          undefined,
-        );
-      }
-      const first = pair.refreshToken;
-      const rotated = await client.refresh(first, route);
-      if (!rotated.accessToken || !rotated.refreshToken) {
-        return errorOutcome(ctx, 'a first refresh: a fresh refresh token was not exchanged for new tokens', undefined, [
-          {
-            probe: `POST ${client.mapping.refresh.path} with a fresh ${field}`,
-            actual: describeResponse(ctx, rotated.response),
-          },
-        ]);
-      }
-      const second = rotated.refreshToken;
-      observations.push({
-        probe: `POST ${client.mapping.refresh.path} with the fresh ${field} ${JSON.stringify(ctx.secrets.fingerprint(first))}`,
-        expected: 'a new token pair with a different refresh token',
-        actual: { status: rotated.response.status, refresh_token: fingerprintJson(ctx, second) },
-        ok: second !== first,
-        note:
-          second !== first
-            ? 'the refresh token rotated'
-            : 'refresh token not rotated: the same refresh token came back',
-      });
-
-      const reuse = await client.refresh(first, route);
-      const reuseRefused = isRefused(reuse.response.status, params.refused_statuses) && !reuse.accessToken;
-      observations.push({
-        probe: `POST ${client.mapping.refresh.path} again with the already used ${field}`,
-        expected: { status: params.refused_statuses, tokens: 'none' },
-        actual: describeResponse(ctx, reuse.response),
-        ok: reuseRefused,
-        note: reuseRefused
-          ? 'reuse refused'
-          : `reused refresh token accepted (${reuse.response.status}): a stolen refresh token stays usable`,
-      });
-
-      const afterReuse = await client.refresh(second, route);
-      const newerRevoked = isRefused(afterReuse.response.status, params.refused_statuses) && !afterReuse.accessToken;
-      observations.push({
-        probe: `POST ${client.mapping.refresh.path} with the newer ${field} after the reuse`,
-        expected: { status: params.refused_statuses },
-        actual: describeResponse(ctx, afterReuse.response),
-        ok: newerRevoked,
-        note: newerRevoked
-          ? 'the session was revoked'
-          : `session not revoked: the newer refresh token still works after the old one was reused (${afterReuse.response.status})`,
-      });
-
-      const access = await client.getWithCredential(client.mapping.me_path, rotated.accessToken, route);
-      const accessRevoked = isRefused(access.status, params.refused_statuses);
-      observations.push({
-        probe: `GET ${client.mapping.me_path} with the newer access token after the reuse`,
-        expected: params.expect_access_revoked ? { status: params.refused_statuses } : 'context only',
-        actual: { status: access.status },
-        ...(params.expect_access_revoked ? { ok: accessRevoked } : {}),
-        note: accessRevoked
-          ? 'the newer access token was revoked with the session'
-          : `newer access token still accepted (${access.status}) until it expires`,
-      });
-    } catch (error) {
-      return errorOutcome(ctx, 'refresh rotation', error, observations);
-    }
-    return verdict(
-      observations,
-      'refresh tokens rotate, reuse is refused and revokes the session',
-      brokenNotes(observations),
-    );
+    return judgeRefreshRotation(await observeRefreshRotation(ctx, client, probe, route), params);
   },
 });

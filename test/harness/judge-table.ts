@@ -11,26 +11,30 @@ import { describe, expect, it } from 'vitest';
 import { judgeOutcome } from '../../src/engine/run.js';
 import type { CheckOutcome, CheckStatus } from '../../src/engine/types.js';
 
-export interface JudgeCase<Seen> {
+interface JudgeCaseBase<Seen, With> {
   name: string;
   /** The observation judged; a function when it must be built per case. */
   seen: Seen | (() => Seen);
+  /** Parameters that differ from the table's own, for this case (passed to the judge as its second argument). */
+  with?: With;
   status: CheckStatus;
-  /** Matched against the summary. */
-  expect: RegExp;
   /** Matched against the outcome's observations, as JSON, when given. */
   observations?: RegExp;
 }
+
+/** A case names what the outcome must say: in its summary (`expect`), or anywhere in it (`phrase`). */
+export type JudgeCase<Seen, With = never> = JudgeCaseBase<Seen, With> &
+  ({ expect: RegExp; phrase?: RegExp } | { expect?: RegExp; phrase: RegExp });
 
 /**
  * One test per case, and one that the table names a pass, a fail and an
  * error: a judge table without a "could not observe" sample does not show
  * that the missing observation is never a pass.
  */
-export function judgeTable<Seen>(
+export function judgeTable<Seen, With = never>(
   title: string,
-  judge: (seen: Seen) => CheckOutcome,
-  cases: readonly JudgeCase<Seen>[],
+  judge: (seen: Seen, overrides: With | undefined) => CheckOutcome,
+  cases: readonly JudgeCase<Seen, With>[],
 ): void {
   describe(title, () => {
     it('covers pass, fail and error', () => {
@@ -39,9 +43,10 @@ export function judgeTable<Seen>(
     });
     it.each(cases.map((sample) => [`${sample.status}: ${sample.name}`, sample] as const))('%s', (_, sample) => {
       const seen = typeof sample.seen === 'function' ? (sample.seen as () => Seen)() : sample.seen;
-      const outcome = judgeOutcome(judge(seen));
+      const outcome = judgeOutcome(judge(seen, sample.with));
       expect(outcome.status, JSON.stringify(outcome, null, 2)).toBe(sample.status);
-      expect(outcome.summary).toMatch(sample.expect);
+      if (sample.expect) expect(outcome.summary).toMatch(sample.expect);
+      if (sample.phrase) expect(`${outcome.summary} ${JSON.stringify(outcome.observations)}`).toMatch(sample.phrase);
       if (sample.observations) expect(JSON.stringify(outcome.observations)).toMatch(sample.observations);
     });
   });
