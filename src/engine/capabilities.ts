@@ -8,7 +8,6 @@
  */
 import type * as certificate from '../probes/certificate.js';
 import type * as git from '../probes/git.js';
-import type * as gitHistory from '../probes/git-history.js';
 import type * as historyScan from '../probes/history-scan.js';
 import type * as processes from '../probes/process.js';
 import type * as tlsScan from '../probes/tls-scan.js';
@@ -85,22 +84,15 @@ export interface CheckTls {
   enumerateSuites: typeof tlsScan.enumerateSuites;
 }
 
-/** A git repository, read offline (no fetch, no remote helper). */
+/**
+ * A git repository, read offline (no fetch, no remote helper): the questions the checks ask, and no more,
+ * so that the contract a plugin codes against is what the engine keeps stable.
+ */
 export interface CheckGit {
   repositoryTopLevel: typeof git.repositoryTopLevel;
   listTrackedFiles: typeof git.listTrackedFiles;
   isIgnored: typeof git.isIgnored;
   blobIdsOf: typeof git.blobIdsOf;
-  listRefs: typeof git.listRefs;
-  blobsBehindRefs: typeof git.blobsBehindRefs;
-  historyCutoffs: typeof git.historyCutoffs;
-  isPartialClone: typeof git.isPartialClone;
-  localObjects: typeof git.localObjects;
-  headBlobs: typeof git.headBlobs;
-  refsReaching: typeof git.refsReaching;
-  listUnreachableBlobs: typeof git.listUnreachableBlobs;
-  walkHistory: typeof gitHistory.walkHistory;
-  readBlobs: typeof gitHistory.readBlobs;
-  /** The whole history scan (walk, read, scan), as an observation for the check to judge. */
+  /** The whole history scan (refs, walk, read, scan), as an observation for the check to judge. */
   scanHistory: typeof historyScan.scanHistory;
 }

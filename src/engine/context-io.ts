@@ -56,16 +56,6 @@ export function createCheckIo(baseDir: string): CheckIo {
       listTrackedFiles: async (...args) => (await gitProbes()).listTrackedFiles(...args),
       isIgnored: async (...args) => (await gitProbes()).isIgnored(...args),
       blobIdsOf: async (...args) => (await gitProbes()).blobIdsOf(...args),
-      listRefs: async (...args) => (await gitProbes()).listRefs(...args),
-      blobsBehindRefs: async (...args) => (await gitProbes()).blobsBehindRefs(...args),
-      historyCutoffs: async (...args) => (await gitProbes()).historyCutoffs(...args),
-      isPartialClone: async (...args) => (await gitProbes()).isPartialClone(...args),
-      localObjects: async (...args) => (await gitProbes()).localObjects(...args),
-      headBlobs: async (...args) => (await gitProbes()).headBlobs(...args),
-      refsReaching: async (...args) => (await gitProbes()).refsReaching(...args),
-      listUnreachableBlobs: async (...args) => (await gitProbes()).listUnreachableBlobs(...args),
-      walkHistory: async (...args) => (await historyProbes()).walkHistory(...args),
-      readBlobs: async (...args) => (await historyProbes()).readBlobs(...args),
       scanHistory: async (...args) => (await historyScan()).scanHistory(...args),
     },
   };
@@ -85,7 +75,6 @@ const processProbes = onFirstUse(() => import('../probes/process.js'));
 const certificateProbes = onFirstUse(() => import('../probes/certificate.js'));
 const tlsProbes = onFirstUse(() => import('../probes/tls-scan.js'));
 const gitProbes = onFirstUse(() => import('../probes/git.js'));
-const historyProbes = onFirstUse(() => import('../probes/git-history.js'));
 const historyScan = onFirstUse(() => import('../probes/history-scan.js'));
 
 function howItEnded(result: {
