@@ -23,12 +23,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { errorMessage } from '../../src/engine/errors.js';
 import {
   type CheckContext,
   type CheckOutcome,
+  type Clock,
   defineCheck,
   type HttpRequestOptions,
   type Observation,
@@ -179,17 +179,18 @@ const POLL_INTERVAL_MS = 50;
 async function readUntilClosingLine(
   reader: LogReader,
   options: { marker: string; closingMarker: string; settle_ms: number; grace_ms: number },
+  clock: Clock,
   signal: AbortSignal,
 ): Promise<LogReading> {
-  const deadline = Date.now() + options.settle_ms;
+  const deadline = clock.monotonicMs() + options.settle_ms;
   let text = await reader.read();
-  while (!text.includes(options.closingMarker) && Date.now() < deadline) {
-    await sleep(POLL_INTERVAL_MS, undefined, { signal });
+  while (!text.includes(options.closingMarker) && clock.monotonicMs() < deadline) {
+    await clock.sleep(POLL_INTERVAL_MS, signal);
     text = await reader.read();
   }
   const closingSeen = text.includes(options.closingMarker);
   if (closingSeen && options.grace_ms > 0) {
-    await sleep(options.grace_ms, undefined, { signal });
+    await clock.sleep(options.grace_ms, signal);
     text = await reader.read();
   }
   return { text, markerSeen: text.includes(options.marker), closingSeen };
@@ -323,7 +324,7 @@ async function observeLogs(ctx: CheckContext, options: Params): Promise<LogsSeen
 
   let reading: LogReading;
   try {
-    reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.signal);
+    reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.clock, ctx.signal);
   } catch (error) {
     seen.readError = ctx.secrets.redact(errorMessage(error));
     return seen;

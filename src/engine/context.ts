@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpProbeOptions } from '../probes/http.js';
 import { type AuthConfig, authSchema, TARGET_DEFAULTS, type TargetConfig } from './checklist/schema.js';
 import { createCheckIo } from './context-io.js';
@@ -72,7 +73,11 @@ export async function openCheckContext(options: ContextOptions): Promise<OpenCon
     database: options.databaseUrl ? { url: options.databaseUrl } : undefined,
     auth,
     http,
-    clock: { now: options.now ?? (() => new Date()) },
+    clock: {
+      now: options.now ?? (() => new Date()),
+      monotonicMs: () => performance.now(),
+      sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
+    },
     signal,
     secrets,
     env: Object.freeze({ ...(options.env ?? {}) }),

@@ -137,7 +137,12 @@ export interface DatabaseProbe {
 }
 
 export interface Clock {
+  /** Wall-clock time, for what is compared with the service's timestamps (token expiry, audit rows). */
   now(): Date;
+  /** A monotonic reading in milliseconds, for measuring how long something took (never goes back). */
+  monotonicMs(): number;
+  /** Waits `ms`; rejects with the signal's reason when the run is cancelled meanwhile. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Everything a check may use. Built by the engine (or by the test harness). */
