@@ -4,8 +4,8 @@
  * anything that could not be observed makes the check an error (fail closed:
  * silence is not a pass, and the summary says what was not seen), else it passes.
  */
-import type { CheckContext, CheckOutcome, Json, Observation } from '../src/engine/types.js';
-import { authFailureCause } from '../src/probes/auth-client.js';
+import type { CheckContext, CheckOutcome, HttpResponse, Json, Observation } from '../src/engine/types.js';
+import { authFailureCause, describeResponse } from '../src/probes/auth-client.js';
 
 /** `error` with the cause, scrubbed of every secret the run knows. */
 export function errorOutcome(
@@ -14,8 +14,21 @@ export function errorOutcome(
   cause: unknown,
   observations: Observation[] = [],
 ): CheckOutcome {
+  return unobservedOutcome(unobservedWhat(ctx, what, cause), observations);
+}
+
+/**
+ * What a probe could not observe and why, scrubbed of every secret the run knows: the part of
+ * errorOutcome that needs the context, so that a probe can hand it to its pure judge as data.
+ */
+export function unobservedWhat(ctx: CheckContext, what: string, cause: unknown): string {
   const detail = cause === undefined ? '' : `: ${authFailureCause(cause)}`;
-  return { status: 'error', summary: ctx.secrets.redact(`could not observe ${what}${detail}`), observations };
+  return ctx.secrets.redact(`${what}${detail}`);
+}
+
+/** `error` for what a probe could not observe (already scrubbed), with what it did observe: the pure half. */
+export function unobservedOutcome(unobserved: string, observations: Observation[] = []): CheckOutcome {
+  return { status: 'error', summary: `could not observe ${unobserved}`, observations };
 }
 
 /** `fail` when any observation breaks the control, else `pass`. */
@@ -65,4 +78,20 @@ export function isRefused(status: number, refusedStatuses: readonly number[]): b
 export function fingerprintJson(ctx: CheckContext, value: string): Json {
   const { length, sha256 } = ctx.secrets.fingerprint(value);
   return { length, sha256 };
+}
+
+/** An answer as a probe hands it to a judge: the status to judge, and the evidence to show (secrets scrubbed). */
+export interface SeenAnswer {
+  status: number;
+  /** describeResponse's view: the status and the start of the body, every secret the run knows scrubbed. */
+  shown: Json;
+}
+
+export function seenAnswer(ctx: CheckContext, response: HttpResponse): SeenAnswer {
+  return { status: response.status, shown: describeResponse(ctx, response) };
+}
+
+/** A 2xx answer: the baseline a control's refusals are measured against. */
+export function is2xx(status: number): boolean {
+  return status >= 200 && status <= 299;
 }

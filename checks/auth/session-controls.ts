@@ -9,18 +9,20 @@
  * lifetime). Probing gathers a typed observation; the judges are pure.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { type CheckContext, defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
-import {
-  type AuthClient,
-  createAuthClient,
-  describeResponse,
-  resolveAccount,
-  type TokenPair,
-} from '../../src/probes/auth-client.js';
+import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
+import { type AuthClient, createAuthClient, resolveAccount, type TokenPair } from '../../src/probes/auth-client.js';
 import { createCookieJar, parseSetCookie } from '../../src/probes/cookie-jar.js';
-import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
+import {
+  brokenNotes,
+  is2xx,
+  isRefused,
+  type SeenAnswer,
+  seenAnswer,
+  unobservedOutcome,
+  unobservedWhat,
+  verdict,
+} from '../outcome.js';
 import {
   accountParam,
   expiryWaitMaxParam,
@@ -72,10 +74,12 @@ export interface SessionObservation {
   equalsPlanted: boolean;
   /** Names of the pre-credential cookies whose value the credential reuses. */
   reusedPreAuthCookies: string[];
-  /** The Set-Cookie line of the response that handed out the credential (cookie credentials). */
+  /** The Set-Cookie line of the response that handed out the credential (cookie credentials), its value scrubbed. */
   credentialSetCookie: string | undefined;
   credentialStep: string;
+  /** The session replayed after logout: the replay's status, and what the logout itself answered. */
   afterLogout: { status: number; logoutStatus: number } | undefined;
+  /** The session replayed after it expired server-side, and how its life was ended. */
   afterExpiry: { status: number; how: string } | undefined;
 }
 
@@ -154,7 +158,67 @@ export function judgeEnded(
   };
 }
 
-const is2xx = (response: HttpResponse): boolean => response.status >= 200 && response.status < 300;
+/** What the probe saw over a session's whole life: plain data, judged by judgeSessionControls. */
+export interface SessionControlsSeen {
+  mePath: string;
+  /** The session the login handed out, on the protected path: it must work, or nothing below proves anything. */
+  baseline: SeenAnswer | undefined;
+  /** Set once the login and its baseline are done; its replays as far as the probe got. */
+  session: SessionObservation | undefined;
+  /** What stopped the probe before it had everything to judge, scrubbed of secrets: the check is an error. */
+  unobserved: string | undefined;
+}
+
+/**
+ * The verdict on a session's life. Pure: the session works (else nothing is proven: error), is
+ * rotated at login, its cookie is flagged where it is set, and it is refused after logout and, unless
+ * expiry is left out, after it expired; whatever was not observed is an error.
+ */
+export function judgeSessionControls(
+  seen: SessionControlsSeen,
+  params: Pick<SessionControlsParams, 'refused_statuses' | 'prove_expiry'>,
+): CheckOutcome {
+  const observations: Observation[] = [];
+  if (seen.baseline) {
+    observations.push({
+      probe: `GET ${seen.mePath} with the session the login handed out`,
+      expected: { status: '2xx' },
+      actual: seen.baseline.shown,
+      note: 'the baseline: the session works',
+    });
+    if (!is2xx(seen.baseline.status)) {
+      return unobservedOutcome(`a working session: it got ${seen.baseline.status}`, observations);
+    }
+  }
+  const { session } = seen;
+  if (session) {
+    observations.push(judgeRotation(session), judgeCredentialCookie(session));
+    const { afterLogout, afterExpiry } = session;
+    if (afterLogout) {
+      const detail = `logout answered ${afterLogout.logoutStatus}`;
+      observations.push(judgeEnded('logout', { status: afterLogout.status, detail }, params.refused_statuses));
+    }
+    if (afterExpiry) {
+      const answer = { status: afterExpiry.status, detail: afterExpiry.how };
+      observations.push(judgeEnded('expiry', answer, params.refused_statuses));
+    }
+  }
+  if (seen.unobserved !== undefined) return unobservedOutcome(seen.unobserved, observations);
+  // Fail closed on a record that could not have passed: a life the probe did not follow to its end.
+  if (!seen.baseline || !session) {
+    return unobservedOutcome('the session lifecycle: no session was handed out', observations);
+  }
+  if (!session.afterLogout) return unobservedOutcome('the session after logout: it was not replayed', observations);
+  if (params.prove_expiry && !session.afterExpiry) {
+    return unobservedOutcome('server-side expiry: the session was not replayed after it expired', observations);
+  }
+  if (!params.prove_expiry) observations.push({ probe: 'server-side expiry (prove_expiry: false)', note: 'not tried' });
+  return verdict(
+    observations,
+    `the session id rotates at login${session.credentialIn === 'cookie' ? ', its cookie is HttpOnly+Secure+SameSite where it is set' : ''}, logout ends it server-side${params.prove_expiry ? ' and it expires server-side' : '; expiry not tried'}`,
+    brokenNotes(observations),
+  );
+}
 
 /** Ends a fresh session's life: the mapping's SQL, or the wait the parameters allow. */
 async function expireSession(
@@ -176,8 +240,81 @@ async function expireSession(
         'server-side expiry: give auth.sessions.expire_sql, or session_ttl_s with expiry_wait_max_s ≥ session_ttl_s + expiry_leeway_s, or prove_expiry: false',
     };
   }
-  await sleep((ttl + params.expiry_leeway_s) * 1000, undefined, { signal: ctx.signal });
+  await ctx.clock.sleep((ttl + params.expiry_leeway_s) * 1000, ctx.signal);
   return { how: `waited ${ttl + params.expiry_leeway_s} s` };
+}
+
+/** Logs in over a planted id, then logs out and lets a second session expire: everything judgeSessionControls needs. */
+export async function probeSessionControls(
+  ctx: CheckContext,
+  params: SessionControlsParams,
+): Promise<SessionControlsSeen> {
+  const client = createAuthClient(ctx);
+  const seen: SessionControlsSeen = {
+    mePath: client.mapping.me_path,
+    baseline: undefined,
+    session: undefined,
+    unobserved: undefined,
+  };
+  const account = resolveAccount(client.mapping, params.account);
+  if (!account) {
+    seen.unobserved = `a session: the checklist gives no account ${params.account}`;
+    return seen;
+  }
+  const credentialIn = client.mapping.credential?.in ?? 'body';
+  const credentialName = client.mapping.credential?.name ?? client.mapping.response_fields.access_token;
+  // Failures: the replays after logout and after expiry.
+  const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
+  try {
+    // A planted id, as an attacker sets it in the victim's browser before login.
+    const planted = randomBytes(24).toString('base64url');
+    ctx.secrets.register(planted);
+    const jar = createCookieJar();
+    if (credentialIn === 'cookie') jar.store(client.url('/'), [`${credentialName}=${planted}; Path=/`]);
+    const pair: TokenPair = await client.obtainTokens(account, { ...route, jar });
+    const baseline = await client.getWithCredential(client.mapping.me_path, pair.accessToken, route);
+    seen.baseline = seenAnswer(ctx, baseline);
+    // A session that does not work proves nothing by being refused later: the judge says so.
+    if (!is2xx(baseline.status)) return seen;
+    const last = pair.responses.at(-1);
+    const setCookie = last
+      ? ([last.response.headers['set-cookie'] ?? []].flat() as string[]).filter(
+          (line) => parseSetCookie(line)?.name === credentialName,
+        )
+      : [];
+    const session: SessionObservation = {
+      credentialName,
+      credentialIn,
+      equalsPlanted: pair.accessToken === planted,
+      reusedPreAuthCookies: pair.cookiesBeforeCredential
+        .filter((cookie) => cookie.value === pair.accessToken && cookie.value !== planted)
+        .map((cookie) => cookie.name),
+      // The line as evidence: the session id in it scrubbed (the judge reads only the attributes).
+      credentialSetCookie: setCookie.map((line) => ctx.secrets.redact(line)).at(-1),
+      credentialStep: last?.step ?? 'login',
+      afterLogout: undefined,
+      afterExpiry: undefined,
+    };
+    seen.session = session;
+
+    const logout = await client.logout(pair.accessToken, { ...route, jar: pair.jar });
+    const afterLogout = await client.getWithCredential(client.mapping.me_path, pair.accessToken, route);
+    session.afterLogout = { status: afterLogout.status, logoutStatus: logout.status };
+
+    if (params.prove_expiry) {
+      const second = await client.obtainTokens(account, route);
+      const expired = await expireSession(ctx, client, second.accessToken, params);
+      if ('error' in expired) {
+        seen.unobserved = expired.error;
+        return seen;
+      }
+      const replay = await client.getWithCredential(client.mapping.me_path, second.accessToken, route);
+      session.afterExpiry = { status: replay.status, how: expired.how };
+    }
+  } catch (error) {
+    seen.unobserved = unobservedWhat(ctx, 'the session lifecycle', error);
+  }
+  return seen;
 }
 
 export default defineCheck({
@@ -203,79 +340,6 @@ export default defineCheck({
       : []),
   ],
   async run(ctx, params) {
-    const client = createAuthClient(ctx);
-    const account = resolveAccount(client.mapping, params.account);
-    if (!account) return errorOutcome(ctx, `a session: the checklist gives no account ${params.account}`, undefined);
-    const credentialIn = client.mapping.credential?.in ?? 'body';
-    const credentialName = client.mapping.credential?.name ?? client.mapping.response_fields.access_token;
-    // Failures: the replays after logout and after expiry.
-    const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
-    const observations: Observation[] = [];
-    try {
-      // A planted id, as an attacker sets it in the victim's browser before login.
-      const planted = randomBytes(24).toString('base64url');
-      ctx.secrets.register(planted);
-      const jar = createCookieJar();
-      if (credentialIn === 'cookie') jar.store(client.url('/'), [`${credentialName}=${planted}; Path=/`]);
-      const pair: TokenPair = await client.obtainTokens(account, { ...route, jar });
-      const baseline = await client.getWithCredential(client.mapping.me_path, pair.accessToken, route);
-      observations.push({
-        probe: `GET ${client.mapping.me_path} with the session the login handed out`,
-        expected: { status: '2xx' },
-        actual: describeResponse(ctx, baseline),
-        note: 'the baseline: the session works',
-      });
-      if (!is2xx(baseline)) {
-        return errorOutcome(ctx, `a working session: it got ${baseline.status}`, undefined, observations);
-      }
-      const last = pair.responses.at(-1);
-      const setCookie = last
-        ? ([last.response.headers['set-cookie'] ?? []].flat() as string[]).filter(
-            (line) => parseSetCookie(line)?.name === credentialName,
-          )
-        : [];
-      const seen: SessionObservation = {
-        credentialName,
-        credentialIn,
-        equalsPlanted: pair.accessToken === planted,
-        reusedPreAuthCookies: pair.cookiesBeforeCredential
-          .filter((cookie) => cookie.value === pair.accessToken && cookie.value !== planted)
-          .map((cookie) => cookie.name),
-        credentialSetCookie: setCookie.at(-1),
-        credentialStep: last?.step ?? 'login',
-        afterLogout: undefined,
-        afterExpiry: undefined,
-      };
-      observations.push(judgeRotation(seen), judgeCredentialCookie(seen));
-
-      const logout = await client.logout(pair.accessToken, { ...route, jar: pair.jar });
-      const afterLogout = await client.getWithCredential(client.mapping.me_path, pair.accessToken, route);
-      observations.push(
-        judgeEnded(
-          'logout',
-          { status: afterLogout.status, detail: `logout answered ${logout.status}` },
-          params.refused_statuses,
-        ),
-      );
-
-      if (params.prove_expiry) {
-        const second = await client.obtainTokens(account, route);
-        const expired = await expireSession(ctx, client, second.accessToken, params);
-        if ('error' in expired) return errorOutcome(ctx, expired.error, undefined, observations);
-        const replay = await client.getWithCredential(client.mapping.me_path, second.accessToken, route);
-        observations.push(
-          judgeEnded('expiry', { status: replay.status, detail: expired.how }, params.refused_statuses),
-        );
-      } else {
-        observations.push({ probe: 'server-side expiry (prove_expiry: false)', note: 'not tried' });
-      }
-    } catch (error) {
-      return errorOutcome(ctx, 'the session lifecycle', error, observations);
-    }
-    return verdict(
-      observations,
-      `the session id rotates at login${credentialIn === 'cookie' ? ', its cookie is HttpOnly+Secure+SameSite where it is set' : ''}, logout ends it server-side${params.prove_expiry ? ' and it expires server-side' : '; expiry not tried'}`,
-      brokenNotes(observations),
-    );
+    return judgeSessionControls(await probeSessionControls(ctx, params), params);
   },
 });

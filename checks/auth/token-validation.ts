@@ -1,18 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { AccountConfig } from '../../src/engine/checklist/schema.js';
-import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type Observation,
+  type SecretFingerprint,
+} from '../../src/engine/types.js';
 import {
   type AuthClient,
   createAuthClient,
-  describeResponse,
   type PresentedCredential,
   type RequestRoute,
   resolveAccount,
   type TokenPair,
 } from '../../src/probes/auth-client.js';
 import {
+  type DecodedJwt,
   decodeJwt,
   elevatedPayload,
   foreignKeyToken,
@@ -24,15 +29,17 @@ import {
   unsignedToken,
   WELL_KNOWN_SECRETS,
 } from '../../src/probes/auth-tokens.js';
-import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
+import {
+  brokenNotes,
+  is2xx,
+  isRefused,
+  type SeenAnswer,
+  seenAnswer,
+  unobservedOutcome,
+  unobservedWhat,
+  verdict,
+} from '../outcome.js';
 import { accountParam, expiryWaitMaxParam, refusedStatusesParam, sourceAddress } from './params.js';
-
-interface Forgery {
-  name: string;
-  /** What kind of forgery it is, for the summary (which names only what was sent). */
-  kind: string;
-  token: string;
-}
 
 export const tokenValidationParams = z
   .object({
@@ -108,90 +115,240 @@ export const tokenValidationParams = z
     },
   );
 
+type TokenValidationParams = z.output<typeof tokenValidationParams>;
+
+/** One forged or ended credential the probe presented, and the answer it got. Never the credential itself. */
+export interface PresentedForgery {
+  /** What was presented: `alg: none with the real claims`, `a random session id`. */
+  name: string;
+  /** What kind of forgery it is, counted in the summary (which names only what was sent). */
+  kind: string;
+  answer: SeenAnswer;
+}
+
+/** The real token presented again once it expired, for want of a key to sign an expired one. */
+export type ExpiredReplay =
+  /** The real token has no numeric `exp`: there was nothing to wait for. */
+  { exp: string | null } | { answer: SeenAnswer; secondsPastExp: number };
+
+/** A JWT: its signature and claims were forged. */
+export interface JwtForgeries {
+  credential: 'jwt';
+  /** The algorithm the forgeries imitate. */
+  alg: string;
+  /** No key of `alg` could be generated, so no token signed with a foreign key was sent. */
+  foreignKeyUntried: boolean;
+  /** A public key was at hand (HMAC key confusion was tried). */
+  publicKey: boolean;
+  /** The service's signing key was at hand (expired and missing-claim tokens were signed with it). */
+  signingKey: boolean;
+  presented: PresentedForgery[];
+  expiredReplay: ExpiredReplay | undefined;
+}
+
+/** An opaque session id: its forgeries are sessions, not signatures. */
+export interface SessionForgeries {
+  credential: 'session';
+  /** auth.logout is mapped: a session replayed after logout was presented. */
+  logout: boolean;
+  presented: PresentedForgery[];
+}
+
+/** What the probe saw: plain data with secrets only as fingerprints, judged by judgeTokenValidation. */
+export interface TokenValidationSeen {
+  mePath: string;
+  /** The real credential (its fingerprint) and its answer: the baseline every refusal is measured against. */
+  baseline: { credential: SecretFingerprint; answer: SeenAnswer } | undefined;
+  forged: JwtForgeries | SessionForgeries | undefined;
+  /** What stopped the probe before it had everything to judge, scrubbed of secrets: the check is an error. */
+  unobserved: string | undefined;
+}
+
+/** The kind of the session aged past its lifetime: what proves, for sessions, that expiry is enforced. */
+const EXPIRED_SESSION = 'expired session';
+
 /** "3 × alg none, 8 × well-known secret": the kinds of token that were sent, in order. */
-function describeKinds(forgeries: readonly Pick<Forgery, 'kind'>[]): string {
+function describeKinds(forgeries: readonly Pick<PresentedForgery, 'kind'>[]): string {
   const counts = new Map<string, number>();
   for (const forgery of forgeries) counts.set(forgery.kind, (counts.get(forgery.kind) ?? 0) + 1);
   return [...counts].map(([kind, count]) => (count > 1 ? `${count} × ${kind}` : kind)).join(', ');
 }
 
+/** Pure: a forged credential must be refused; one that is not starts its note with `accepted`. */
+function judgePresented(
+  mePath: string,
+  forgery: PresentedForgery,
+  credential: 'jwt' | 'session',
+  refusedStatuses: readonly number[],
+): Observation {
+  const refused = isRefused(forgery.answer.status, refusedStatuses);
+  return {
+    probe: `GET ${mePath} with ${credential === 'jwt' ? `a token: ${forgery.name}` : forgery.name}`,
+    expected: { status: [...refusedStatuses] },
+    actual: forgery.answer.shown,
+    ok: refused,
+    note: refused
+      ? 'refused'
+      : `${credential === 'jwt' ? 'forged token accepted' : 'forged session accepted'}: ${forgery.name} got ${forgery.answer.status}`,
+  };
+}
+
+/** Pure: the real token replayed after it expired must be refused, and a token without `exp` never expires. */
+function judgeExpiredReplay(mePath: string, replay: ExpiredReplay, refusedStatuses: readonly number[]): Observation {
+  const probe = `GET ${mePath} with the probe's real token after it expired`;
+  if ('exp' in replay) {
+    return {
+      probe,
+      expected: 'an exp claim',
+      actual: { exp: replay.exp },
+      ok: false,
+      note: 'the real access token has no numeric exp claim: it never expires',
+    };
+  }
+  const refused = isRefused(replay.answer.status, refusedStatuses);
+  return {
+    probe,
+    expected: { status: [...refusedStatuses] },
+    actual: { response: replay.answer.shown, seconds_past_exp: replay.secondsPastExp },
+    ok: refused,
+    note: refused
+      ? `refused ${replay.secondsPastExp} s after exp`
+      : `expired token accepted: the real token, replayed ${replay.secondsPastExp} s after it expired, got ${replay.answer.status}`,
+  };
+}
+
+/** What was deliberately left out, in the order the evidence names it. */
+function notTried(forged: JwtForgeries | SessionForgeries, proveExpiry: boolean): string[] {
+  const left: string[] = [];
+  if (forged.credential === 'jwt') {
+    if (!forged.publicKey) left.push('HMAC with the public key (no public_key_env, no asymmetric signing key)');
+    if (!forged.signingKey) left.push('missing-claim tokens (no signing_key_env)');
+    if (!proveExpiry) left.push('expired tokens (prove_expiry: false)');
+  } else {
+    if (!forged.logout) left.push('a session after logout (no auth.logout)');
+    if (!proveExpiry) left.push('expired sessions (prove_expiry: false)');
+  }
+  return left;
+}
+
+/**
+ * The verdict on what the probe saw. Pure: a genuine credential must work (else nothing is proven:
+ * error), every forged, expired or ended one must be refused, and whatever was not observed is an error.
+ */
+export function judgeTokenValidation(
+  seen: TokenValidationSeen,
+  params: Pick<TokenValidationParams, 'refused_statuses' | 'prove_expiry'>,
+): CheckOutcome {
+  const observations: Observation[] = [];
+  const { baseline, forged } = seen;
+  if (baseline) {
+    observations.push({
+      probe: `GET ${seen.mePath} with the probe's real token ${JSON.stringify(baseline.credential)}`,
+      expected: { status: '2xx' },
+      actual: baseline.answer.shown,
+      note: 'the baseline: a genuine token works',
+    });
+    if (!is2xx(baseline.answer.status)) {
+      return unobservedOutcome(
+        `a working baseline: the real token got ${baseline.answer.status} on ${seen.mePath}`,
+        observations,
+      );
+    }
+  }
+  if (forged?.credential === 'jwt' && forged.foreignKeyUntried) {
+    observations.push({
+      probe: `${forged.alg} signed with a foreign key`,
+      note: `not tried: no ${forged.alg} key can be generated`,
+    });
+  }
+  if (forged) {
+    const { credential } = forged;
+    observations.push(
+      ...forged.presented.map((forgery) => judgePresented(seen.mePath, forgery, credential, params.refused_statuses)),
+    );
+  }
+  const replay = forged?.credential === 'jwt' ? forged.expiredReplay : undefined;
+  if (replay) observations.push(judgeExpiredReplay(seen.mePath, replay, params.refused_statuses));
+  if (seen.unobserved !== undefined) return unobservedOutcome(seen.unobserved, observations);
+  // Fail closed on a record that could not have passed: refusals without a working baseline, or none at all.
+  if (!baseline) return unobservedOutcome('a working baseline: the real token was not presented', observations);
+  if (!forged || forged.presented.length === 0) {
+    return unobservedOutcome('forged credentials: none was presented', observations);
+  }
+  const expiryShown =
+    forged.credential === 'jwt'
+      ? forged.signingKey || replay !== undefined
+      : forged.presented.some((forgery) => forgery.kind === EXPIRED_SESSION);
+  if (params.prove_expiry && !expiryShown) {
+    return unobservedOutcome(
+      `expired ${forged.credential === 'jwt' ? 'tokens' : 'sessions'}: none was presented`,
+      observations,
+    );
+  }
+
+  const left = notTried(forged, params.prove_expiry);
+  for (const probe of left) observations.push({ probe, note: 'not tried' });
+  const sent: Pick<PresentedForgery, 'kind'>[] = [...forged.presented];
+  if (replay) sent.push({ kind: 'expired (the real token, replayed)' });
+  const refused =
+    forged.credential === 'jwt'
+      ? `all ${sent.length} tokens were refused`
+      : `all ${sent.length} forged or ended sessions were refused`;
+  return verdict(
+    observations,
+    `${refused}: ${describeKinds(sent)}${left.length > 0 ? `; not tried: ${left.join('; ')}` : ''}`,
+    brokenNotes(observations),
+  );
+}
+
 /**
  * Waits until the probe's real token has expired (plus the leeway a service
  * may allow) and presents it again. An error says why expiry cannot be proven
- * this way; a token without `exp` never expires, which is a failure itself.
+ * this way; a token without `exp` never expires, which the judge fails.
  */
 async function replayExpiredToken(
   ctx: CheckContext,
   client: AuthClient,
   token: string,
   exp: unknown,
-  params: z.output<typeof tokenValidationParams>,
+  params: TokenValidationParams,
   route: RequestRoute,
-): Promise<{ observation: Observation } | { error: string }> {
-  const probe = `GET ${client.mapping.me_path} with the probe's real token after it expired`;
-  if (typeof exp !== 'number') {
-    return {
-      observation: {
-        probe,
-        expected: 'an exp claim',
-        actual: { exp: exp === undefined ? null : String(exp) },
-        ok: false,
-        note: 'the real access token has no numeric exp claim: it never expires',
-      },
-    };
-  }
+): Promise<{ replay: ExpiredReplay } | { error: string }> {
+  if (typeof exp !== 'number') return { replay: { exp: exp === undefined ? null : String(exp) } };
   const waitMs = (exp + params.expiry_leeway_s + 1) * 1000 - ctx.clock.now().getTime();
   if (waitMs > params.expiry_wait_max_s * 1000) {
     return {
       error: `expired tokens: no signing key (with.signing_key_env), and the real token expires in ${Math.ceil(waitMs / 1000)} s counting ${params.expiry_leeway_s} s of leeway, longer than expiry_wait_max_s (${params.expiry_wait_max_s} s)`,
     };
   }
-  if (waitMs > 0) await sleep(waitMs, undefined, { signal: ctx.signal });
+  if (waitMs > 0) await ctx.clock.sleep(waitMs, ctx.signal);
   const response = await client.getWithCredential(client.mapping.me_path, token, route);
-  const refused = isRefused(response.status, params.refused_statuses);
-  const secondsPastExp = Math.round(ctx.clock.now().getTime() / 1000 - exp);
   return {
-    observation: {
-      probe,
-      expected: { status: params.refused_statuses },
-      actual: { response: describeResponse(ctx, response), seconds_past_exp: secondsPastExp },
-      ok: refused,
-      note: refused
-        ? `refused ${secondsPastExp} s after exp`
-        : `expired token accepted: the real token, replayed ${secondsPastExp} s after it expired, got ${response.status}`,
+    replay: {
+      answer: seenAnswer(ctx, response),
+      secondsPastExp: Math.round(ctx.clock.now().getTime() / 1000 - exp),
     },
   };
 }
 
-/**
- * Presents each forged credential on the protected path, each from its own
- * failure address, and records whether it was refused (`accepted` starts the
- * note of one that was not).
- */
+/** Presents each forged credential on the protected path, each from its own failure address. */
 async function presentForgeries(
   ctx: CheckContext,
   client: AuthClient,
-  forgeries: readonly { name: string; credential: PresentedCredential }[],
-  refusedStatuses: number[],
+  forgeries: readonly { name: string; kind: string; credential: PresentedCredential }[],
   routeFor: (index: number) => Promise<RequestRoute>,
-  accepted: string,
-): Promise<Observation[]> {
+): Promise<PresentedForgery[]> {
   const answered = await Promise.all(
     forgeries.map(async (forgery, index) => ({
       forgery,
       response: await client.getWith(client.mapping.me_path, forgery.credential, await routeFor(index)),
     })),
   );
-  return answered.map(({ forgery, response }) => {
-    const refused = isRefused(response.status, refusedStatuses);
-    return {
-      probe: `GET ${client.mapping.me_path} with ${forgery.name}`,
-      expected: { status: refusedStatuses },
-      actual: describeResponse(ctx, response),
-      ok: refused,
-      note: refused ? 'refused' : `${accepted}: ${forgery.name.replace(/^a token: /, '')} got ${response.status}`,
-    };
-  });
+  return answered.map(({ forgery, response }) => ({
+    name: forgery.name,
+    kind: forgery.kind,
+    answer: seenAnswer(ctx, response),
+  }));
 }
 
 /** Three base64url parts with a JSON header: a JWT, even one this check cannot decode. */
@@ -215,17 +372,17 @@ function tamperedSessionId(real: string): string {
  * tampered one, every pre-auth cookie (the MFA challenge, the visitor's
  * anonymous session, the whole pre-login jar) presented as a session, the
  * session replayed after logout and, with auth.sessions.expire_sql, after it
- * expired server-side. Each must be refused.
+ * expired server-side. Records them in `seen`, or why they could not be sent.
  */
-async function judgeSessionForgeries(
+async function probeSessionForgeries(
   ctx: CheckContext,
   client: AuthClient,
   account: AccountConfig,
   pair: TokenPair,
-  params: z.output<typeof tokenValidationParams>,
+  params: TokenValidationParams,
   routeFor: (index: number) => Promise<RequestRoute>,
-  observations: Observation[],
-): Promise<CheckOutcome> {
+  seen: TokenValidationSeen,
+): Promise<void> {
   const real = pair.accessToken;
   const presented: { name: string; kind: string; credential: PresentedCredential }[] = [
     { name: 'a random session id', kind: 'random id', credential: client.presentCredential(randomSessionId(real)) },
@@ -253,8 +410,8 @@ async function judgeSessionForgeries(
       },
     });
   }
-  const notTried: string[] = [];
-  if (client.mapping.logout) {
+  const logout = Boolean(client.mapping.logout);
+  if (logout) {
     const ended = await client.obtainTokens(account, await routeFor(0));
     await client.logout(ended.accessToken, { jar: ended.jar });
     presented.push({
@@ -262,42 +419,183 @@ async function judgeSessionForgeries(
       kind: 'logged-out session',
       credential: client.presentCredential(ended.accessToken),
     });
-  } else notTried.push('a session after logout (no auth.logout)');
+  }
   const sql = client.mapping.sessions?.expire_sql;
   if (params.prove_expiry && params.session_expiry_sql && sql && ctx.db) {
     const aged = await client.obtainTokens(account, await routeFor(0));
     await ctx.db.query(sql, [aged.accessToken]);
     presented.push({
       name: 'a session aged past its lifetime with auth.sessions.expire_sql',
-      kind: 'expired session',
+      kind: EXPIRED_SESSION,
       credential: client.presentCredential(aged.accessToken),
     });
   } else if (params.prove_expiry) {
-    return errorOutcome(
-      ctx,
-      'expired sessions: the credential is an opaque session id, whose expiry cannot be forged; set session_expiry_sql: true with auth.sessions.expire_sql, or prove_expiry: false and prove expiry with auth.session-controls',
-      undefined,
-      observations,
-    );
-  } else notTried.push('expired sessions (prove_expiry: false)');
-  observations.push(
-    ...(await presentForgeries(
-      ctx,
-      client,
-      presented.map((forgery) => ({ name: forgery.name, credential: forgery.credential })),
-      params.refused_statuses,
-      routeFor,
-      'forged session accepted',
-    )),
+    seen.unobserved =
+      'expired sessions: the credential is an opaque session id, whose expiry cannot be forged; set session_expiry_sql: true with auth.sessions.expire_sql, or prove_expiry: false and prove expiry with auth.session-controls';
+    return;
+  }
+  seen.forged = {
+    credential: 'session',
+    logout,
+    presented: await presentForgeries(ctx, client, presented, routeFor),
+  };
+}
+
+/**
+ * The JWT forgeries: alg none, a tampered payload, a foreign key, HMAC with the public key, the
+ * well-known secrets and, with the signing key, expired and missing-claim tokens; without it, the
+ * real token replayed once it expired. Records them in `seen`, or why they could not be sent.
+ */
+async function probeJwtForgeries(
+  ctx: CheckContext,
+  client: AuthClient,
+  real: DecodedJwt,
+  accessToken: string,
+  params: TokenValidationParams,
+  routes: { routeFor: (index: number) => Promise<RequestRoute>; flowRoute: RequestRoute },
+  seen: TokenValidationSeen,
+): Promise<void> {
+  const alg = params.signing_alg ?? String(real.header.alg);
+  const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
+  if (params.signing_key_env && !signingKey) {
+    seen.unobserved = `tokens signed with the service key: with.signing_key_env names ${params.signing_key_env}, which is not set`;
+    return;
+  }
+  // The key is a secret like any other: scrubbed from everything the run writes.
+  if (signingKey) ctx.secrets.register(signingKey);
+  const publicKey =
+    (params.public_key_env ? ctx.env[params.public_key_env] : undefined) ??
+    (signingKey && !alg.startsWith('HS') ? publicKeyPemOf(signingKey) : undefined);
+
+  const forgeries: { name: string; kind: string; token: string }[] = [
+    { name: 'alg: none with the real claims', kind: 'alg none', token: unsignedToken(real.payload) },
+    {
+      name: 'payload tampered (privilege raised), original signature',
+      kind: 'tampered payload',
+      token: tamperedToken(real, elevatedPayload(real.payload)),
+    },
+  ];
+  const forged: JwtForgeries = {
+    credential: 'jwt',
+    alg,
+    foreignKeyUntried: false,
+    publicKey: Boolean(publicKey),
+    signingKey: Boolean(signingKey),
+    presented: [],
+    expiredReplay: undefined,
+  };
+  // Recorded before anything is sent: an error from here on still shows what was not tried.
+  seen.forged = forged;
+  try {
+    forgeries.push({
+      name: `${alg} signed with a key the service never issued`,
+      kind: 'foreign key',
+      token: await foreignKeyToken(real.payload, real.header, alg),
+    });
+  } catch {
+    // An algorithm jose cannot generate keys for: the other forgeries still run, and the evidence says so.
+    forged.foreignKeyUntried = true;
+  }
+  if (publicKey) {
+    forgeries.push({
+      name: 'HS256 signed with the service public key',
+      kind: 'HMAC with the public key',
+      token: await hmacToken(real.payload, publicKey),
+    });
+  }
+  for (const secret of params.weak_secrets) {
+    forgeries.push({
+      name: `HS256 signed with well-known secret "${secret}"`,
+      kind: 'well-known secret',
+      token: await hmacToken(real.payload, secret),
+    });
+  }
+  if (signingKey) {
+    const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
+    forgeries.push({
+      name: 'expired an hour ago, signed with the service key',
+      kind: 'expired (signed with the service key)',
+      token: await signedToken(
+        { ...real.payload, iat: nowSeconds - 7_200, exp: nowSeconds - 3_600 },
+        real.header,
+        alg,
+        signingKey,
+      ),
+    });
+    for (const claim of params.required_claims) {
+      const payload: JwtPayload = { ...real.payload };
+      delete payload[claim];
+      forgeries.push({
+        name: `missing claim "${claim}", signed with the service key`,
+        kind: 'missing claim',
+        token: await signedToken(payload, real.header, alg, signingKey),
+      });
+    }
+  }
+  for (const forgery of forgeries) ctx.secrets.register(forgery.token);
+  forged.presented = await presentForgeries(
+    ctx,
+    client,
+    forgeries.map((forgery) => ({
+      name: forgery.name,
+      kind: forgery.kind,
+      credential: client.presentCredential(forgery.token),
+    })),
+    routes.routeFor,
   );
-  for (const probe of notTried) observations.push({ probe, note: 'not tried' });
-  return verdict(
-    observations,
-    `all ${presented.length} forged or ended sessions were refused: ${describeKinds(presented)}${
-      notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''
-    }`,
-    brokenNotes(observations),
-  );
+  if (!signingKey && params.prove_expiry) {
+    // No key to sign an expired token: let the real one expire and present it again.
+    const replay = await replayExpiredToken(ctx, client, accessToken, real.payload.exp, params, routes.flowRoute);
+    if ('error' in replay) seen.unobserved = replay.error;
+    else forged.expiredReplay = replay.replay;
+  }
+}
+
+/** Obtains a real credential, checks it works, then presents its forgeries: everything judgeTokenValidation needs. */
+export async function probeTokenValidation(
+  ctx: CheckContext,
+  params: TokenValidationParams,
+): Promise<TokenValidationSeen> {
+  const client = createAuthClient(ctx);
+  const seen: TokenValidationSeen = {
+    mePath: client.mapping.me_path,
+    baseline: undefined,
+    forged: undefined,
+    unobserved: undefined,
+  };
+  const probe = resolveAccount(client.mapping, params.account);
+  if (!probe) {
+    seen.unobserved = `a real token: the checklist gives no account ${params.account}`;
+    return seen;
+  }
+  const configured = params.source_addresses;
+  const routeFor = async (index: number): Promise<RequestRoute> => ({
+    localAddress: configured ? configured[index % Math.max(configured.length, 1)] : await ctx.addresses.forFailure(),
+  });
+  // The real token's flow keeps one address (a service may tie a token to it): its baseline and, without a
+  // signing key, the replay of the expired token, which counts as a failure.
+  const flowRoute: RequestRoute = {
+    localAddress: configured ? configured[0] : await ctx.addresses.reserve(1),
+  };
+  try {
+    const pair = await client.obtainTokens(probe, flowRoute);
+    const real = decodeJwt(pair.accessToken);
+    const valid = await client.getWithCredential(client.mapping.me_path, pair.accessToken, flowRoute);
+    seen.baseline = { credential: ctx.secrets.fingerprint(pair.accessToken), answer: seenAnswer(ctx, valid) };
+    // Forgeries measured against a credential that does not work prove nothing: the judge says so.
+    if (!is2xx(valid.status)) return seen;
+    if (real) {
+      await probeJwtForgeries(ctx, client, real, pair.accessToken, params, { routeFor, flowRoute }, seen);
+    } else if (client.mapping.credential?.in === 'cookie' || !looksLikeJwt(pair.accessToken)) {
+      // An opaque credential (a session id): its forgeries are sessions, not signatures.
+      await probeSessionForgeries(ctx, client, probe, pair, params, routeFor, seen);
+    } else {
+      seen.unobserved = 'the token claims: the access token is not a JWT';
+    }
+  } catch (error) {
+    seen.unobserved = unobservedWhat(ctx, 'token validation', error);
+  }
+  return seen;
 }
 
 export default defineCheck({
@@ -325,151 +623,6 @@ export default defineCheck({
     ...(params.public_key_env ? [`env:${params.public_key_env}` as const] : []),
   ],
   async run(ctx, params) {
-    const client = createAuthClient(ctx);
-    const probe = resolveAccount(client.mapping, params.account);
-    if (!probe) return errorOutcome(ctx, `a real token: the checklist gives no account ${params.account}`, undefined);
-    const configured = params.source_addresses;
-    const routeFor = async (index: number): Promise<RequestRoute> => ({
-      localAddress: configured ? configured[index % Math.max(configured.length, 1)] : await ctx.addresses.forFailure(),
-    });
-    // The real token's flow keeps one address (a service may tie a token to it): its baseline and, without a
-    // signing key, the replay of the expired token, which counts as a failure.
-    const flowRoute: RequestRoute = {
-      localAddress: configured ? configured[0] : await ctx.addresses.reserve(1),
-    };
-    const observations: Observation[] = [];
-    try {
-      const pair = await client.obtainTokens(probe, flowRoute);
-      const real = decodeJwt(pair.accessToken);
-      const valid = await client.getWithCredential(client.mapping.me_path, pair.accessToken, flowRoute);
-      observations.push({
-        probe: `GET ${client.mapping.me_path} with the probe's real token ${JSON.stringify(ctx.secrets.fingerprint(pair.accessToken))}`,
-        expected: { status: '2xx' },
-        actual: describeResponse(ctx, valid),
-        note: 'the baseline: a genuine token works',
-      });
-      if (valid.status < 200 || valid.status > 299) {
-        return errorOutcome(
-          ctx,
-          `a working baseline: the real token got ${valid.status} on ${client.mapping.me_path}`,
-          undefined,
-          observations,
-        );
-      }
-      if (!real) {
-        // An opaque credential (a session id): its forgeries are sessions, not signatures.
-        if (client.mapping.credential?.in === 'cookie' || !looksLikeJwt(pair.accessToken)) {
-          return await judgeSessionForgeries(ctx, client, probe, pair, params, routeFor, observations);
-        }
-        return errorOutcome(ctx, 'the token claims: the access token is not a JWT', undefined, observations);
-      }
-      const alg = params.signing_alg ?? String(real.header.alg);
-      const signingKey = params.signing_key_env ? ctx.env[params.signing_key_env] : undefined;
-      if (params.signing_key_env && !signingKey) {
-        return errorOutcome(
-          ctx,
-          `tokens signed with the service key: with.signing_key_env names ${params.signing_key_env}, which is not set`,
-          undefined,
-          observations,
-        );
-      }
-      // The key is a secret like any other: scrubbed from everything the run writes.
-      if (signingKey) ctx.secrets.register(signingKey);
-      const publicKey =
-        (params.public_key_env ? ctx.env[params.public_key_env] : undefined) ??
-        (signingKey && !alg.startsWith('HS') ? publicKeyPemOf(signingKey) : undefined);
-
-      const forgeries: Forgery[] = [
-        { name: 'alg: none with the real claims', kind: 'alg none', token: unsignedToken(real.payload) },
-        {
-          name: 'payload tampered (privilege raised), original signature',
-          kind: 'tampered payload',
-          token: tamperedToken(real, elevatedPayload(real.payload)),
-        },
-      ];
-      try {
-        forgeries.push({
-          name: `${alg} signed with a key the service never issued`,
-          kind: 'foreign key',
-          token: await foreignKeyToken(real.payload, real.header, alg),
-        });
-      } catch {
-        // An algorithm jose cannot generate keys for: the other forgeries still run, and the evidence says so.
-        observations.push({
-          probe: `${alg} signed with a foreign key`,
-          note: `not tried: no ${alg} key can be generated`,
-        });
-      }
-      if (publicKey) {
-        forgeries.push({
-          name: 'HS256 signed with the service public key',
-          kind: 'HMAC with the public key',
-          token: await hmacToken(real.payload, publicKey),
-        });
-      }
-      for (const secret of params.weak_secrets) {
-        forgeries.push({
-          name: `HS256 signed with well-known secret "${secret}"`,
-          kind: 'well-known secret',
-          token: await hmacToken(real.payload, secret),
-        });
-      }
-      if (signingKey) {
-        const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
-        forgeries.push({
-          name: 'expired an hour ago, signed with the service key',
-          kind: 'expired (signed with the service key)',
-          token: await signedToken(
-            { ...real.payload, iat: nowSeconds - 7_200, exp: nowSeconds - 3_600 },
-            real.header,
-            alg,
-            signingKey,
-          ),
-        });
-        for (const claim of params.required_claims) {
-          const payload: JwtPayload = { ...real.payload };
-          delete payload[claim];
-          forgeries.push({
-            name: `missing claim "${claim}", signed with the service key`,
-            kind: 'missing claim',
-            token: await signedToken(payload, real.header, alg, signingKey),
-          });
-        }
-      }
-      for (const forgery of forgeries) ctx.secrets.register(forgery.token);
-
-      observations.push(
-        ...(await presentForgeries(
-          ctx,
-          client,
-          forgeries.map((forgery) => ({
-            name: `a token: ${forgery.name}`,
-            credential: client.presentCredential(forgery.token),
-          })),
-          params.refused_statuses,
-          routeFor,
-          'forged token accepted',
-        )),
-      );
-      const sent: Pick<Forgery, 'kind'>[] = [...forgeries];
-      const notTried: string[] = [];
-      if (!publicKey) notTried.push('HMAC with the public key (no public_key_env, no asymmetric signing key)');
-      if (!signingKey) notTried.push('missing-claim tokens (no signing_key_env)');
-      if (!signingKey && params.prove_expiry) {
-        // No key to sign an expired token: let the real one expire and present it again.
-        const replay = await replayExpiredToken(ctx, client, pair.accessToken, real.payload.exp, params, flowRoute);
-        if ('error' in replay) return errorOutcome(ctx, replay.error, undefined, observations);
-        observations.push(replay.observation);
-        sent.push({ kind: 'expired (the real token, replayed)' });
-      }
-      if (!params.prove_expiry) notTried.push('expired tokens (prove_expiry: false)');
-      for (const probe of notTried) observations.push({ probe, note: 'not tried' });
-      const summary = `all ${sent.length} tokens were refused: ${describeKinds(sent)}${
-        notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''
-      }`;
-      return verdict(observations, summary, brokenNotes(observations));
-    } catch (error) {
-      return errorOutcome(ctx, 'token validation', error, observations);
-    }
+    return judgeTokenValidation(await probeTokenValidation(ctx, params), params);
   },
 });

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { CheckContext, ChecklistRequirement } from '../../src/engine/types.js';
-import type { CommandSpec } from '../../src/probes/process.js';
+import { type CommandResult, type CommandSpec, lastLines } from '../../src/probes/process.js';
 
 export const commandParams = {
   command: z
@@ -77,4 +77,37 @@ function quoteArgument(argument: string): string {
 /** Values given in `env` are treated as secrets: scrubbed from every output tail. */
 export function registerEnvSecrets(ctx: CheckContext, env: Record<string, string>): void {
   for (const value of Object.values(env)) ctx.secrets.register(value);
+}
+
+/** How many lines of a command's output the evidence keeps. */
+const TAIL_LINES = 20;
+
+/**
+ * How a command ended, as plain data for a judge: the probe's result with its output only as a hash,
+ * a size and the last lines, and those lines and any spawn error scrubbed of secrets.
+ */
+export type CommandEnding = Omit<CommandResult, 'killed'>;
+
+/** The command as a judge shows it: its line (secrets scrubbed) and the names, never the values, of its variables. */
+export interface ShownCommand {
+  display: string;
+  envNames: string[];
+}
+
+export function shownCommand(built: { spec: CommandSpec; display: string }): ShownCommand {
+  return { display: built.display, envNames: Object.keys(built.spec.env).sort() };
+}
+
+export function commandEnding(ctx: CheckContext, result: CommandResult): CommandEnding {
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    aborted: result.aborted,
+    spawnError: result.spawnError === undefined ? undefined : ctx.secrets.redact(result.spawnError),
+    durationMs: result.durationMs,
+    outputBytes: result.outputBytes,
+    outputSha256: result.outputSha256,
+    outputTail: ctx.secrets.redact(lastLines(result.outputTail, TAIL_LINES)),
+  };
 }

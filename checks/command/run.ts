@@ -1,15 +1,116 @@
 import { z } from 'zod';
-import { defineCheck } from '../../src/engine/types.js';
-import { lastLines } from '../../src/probes/process.js';
-import { buildCommandSpec, commandParams, gracePeriodParam, inheritedEnv, registerEnvSecrets } from './command-spec.js';
+import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  buildCommandSpec,
+  type CommandEnding,
+  commandEnding,
+  commandParams,
+  gracePeriodParam,
+  inheritedEnv,
+  registerEnvSecrets,
+  type ShownCommand,
+  shownCommand,
+} from './command-spec.js';
 
-const TAIL_LINES = 20;
+export const commandRunParams = z
+  .object({
+    name: z.string().min(1).describe('what the gate is, e.g. `npm audit` or `bandit`; shown in the report'),
+    ...commandParams,
+    timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .max(3_600_000)
+      .default(300_000)
+      .describe('a command still running after this long is stopped, and the check is an error'),
+    grace_ms: gracePeriodParam,
+  })
+  .strict();
+type CommandRunParams = z.output<typeof commandRunParams>;
+
+/** What the probe saw: the command as shown, and how it ended, or why it was not run. */
+export type CommandRunSeen = { problem: string } | (ShownCommand & { ending: CommandEnding });
+
+/** The verdict on how the gate command ended. Pure: exit 0 in time passes, a non-zero exit fails, anything else is an error. */
+export function judgeCommandRun(
+  seen: CommandRunSeen,
+  params: Pick<CommandRunParams, 'name' | 'timeout_ms' | 'cwd'>,
+): CheckOutcome {
+  if ('problem' in seen) return { status: 'error', summary: `${params.name}: ${seen.problem}`, observations: [] };
+  const { ending } = seen;
+  const observation: Observation = {
+    probe: `${params.name}: ${seen.display}`,
+    expected: { exit_code: 0, within_ms: params.timeout_ms },
+    actual: {
+      exit_code: ending.exitCode ?? null,
+      signal: ending.signal ?? null,
+      duration_ms: Math.round(ending.durationMs),
+      output_bytes: ending.outputBytes,
+      output_sha256: ending.outputSha256,
+      output_tail: ending.outputTail,
+      cwd: params.cwd,
+      env_names: seen.envNames,
+    },
+    ok: ending.exitCode === 0 && !ending.timedOut,
+  };
+  if (ending.spawnError !== undefined) {
+    return {
+      status: 'error',
+      summary: `${params.name}: could not start ${seen.display}: ${ending.spawnError}`,
+      observations: [{ ...observation, ok: false, note: 'the command could not be started' }],
+    };
+  }
+  if (ending.aborted) {
+    return {
+      status: 'error',
+      summary: `${params.name}: cancelled after ${Math.round(ending.durationMs)} ms`,
+      observations: [{ ...observation, ok: false, note: 'cancelled by the gate (signal or check timeout)' }],
+    };
+  }
+  if (ending.timedOut) {
+    return {
+      status: 'error',
+      summary: `${params.name}: timed out after ${params.timeout_ms} ms (process group stopped)`,
+      observations: [{ ...observation, ok: false, note: `no exit within timeout_ms ${params.timeout_ms}` }],
+    };
+  }
+  if (ending.exitCode !== 0) {
+    const how = ending.signal ? `was killed by ${ending.signal}` : `exited with code ${ending.exitCode}`;
+    return {
+      status: 'fail',
+      summary: `${params.name} ${how}`,
+      observations: [{ ...observation, note: `${params.name} ${how}; last lines of output attached` }],
+    };
+  }
+  return {
+    status: 'pass',
+    summary: `${params.name} exited 0 in ${Math.round(ending.durationMs)} ms`,
+    observations: [{ ...observation, note: `${params.name} exited 0` }],
+  };
+}
+
+/** Runs the command with the environment the checklist gives it: everything judgeCommandRun needs. */
+export async function probeCommandRun(ctx: CheckContext, params: CommandRunParams): Promise<CommandRunSeen> {
+  const built = buildCommandSpec(ctx, params);
+  if ('problem' in built) return { problem: built.problem };
+  registerEnvSecrets(ctx, params.env);
+  const result = await ctx.exec.run(built.spec, {
+    timeoutMs: params.timeout_ms,
+    graceMs: params.grace_ms,
+    signal: ctx.signal,
+  });
+  return {
+    ...shownCommand(built),
+    ending: commandEnding(ctx, result),
+  };
+}
 
 /**
  * Seed 000 item 6, "run all four gates before every deploy": lint, tests,
  * static analysis and the dependency audit are commands the checklist names;
  * each must exit 0. The evidence is the command, exit code, duration, the
- * sha256 of the full output and its redacted last lines.
+ * sha256 of the full output and its redacted last lines. Probing records how
+ * the command ended; judgeCommandRun is pure.
  */
 export default defineCheck({
   id: 'command.run',
@@ -21,82 +122,10 @@ export default defineCheck({
   effects: 'runs-commands',
   slow: true,
   severity: 'medium',
-  params: z
-    .object({
-      name: z.string().min(1).describe('what the gate is, e.g. `npm audit` or `bandit`; shown in the report'),
-      ...commandParams,
-      timeout_ms: z
-        .number()
-        .int()
-        .positive()
-        .max(3_600_000)
-        .default(300_000)
-        .describe('a command still running after this long is stopped, and the check is an error'),
-      grace_ms: gracePeriodParam,
-    })
-    .strict(),
+  params: commandRunParams,
   requires: inheritedEnv,
   strength: { timeout_ms: 'lower' },
   async run(ctx, params) {
-    const built = buildCommandSpec(ctx, params);
-    if ('problem' in built) {
-      return { status: 'error', summary: `${params.name}: ${built.problem}`, observations: [] };
-    }
-    registerEnvSecrets(ctx, params.env);
-    const result = await ctx.exec.run(built.spec, {
-      timeoutMs: params.timeout_ms,
-      graceMs: params.grace_ms,
-      signal: ctx.signal,
-    });
-    const tail = ctx.secrets.redact(lastLines(result.outputTail, TAIL_LINES));
-    const observation = {
-      probe: `${params.name}: ${built.display}`,
-      expected: { exit_code: 0, within_ms: params.timeout_ms },
-      actual: {
-        exit_code: result.exitCode ?? null,
-        signal: result.signal ?? null,
-        duration_ms: Math.round(result.durationMs),
-        output_bytes: result.outputBytes,
-        output_sha256: result.outputSha256,
-        output_tail: tail,
-        cwd: params.cwd,
-        env_names: Object.keys(built.spec.env).sort(),
-      },
-      ok: result.exitCode === 0 && !result.timedOut,
-    };
-    if (result.spawnError !== undefined) {
-      return {
-        status: 'error',
-        summary: `${params.name}: could not start ${built.display}: ${ctx.secrets.redact(result.spawnError)}`,
-        observations: [{ ...observation, ok: false, note: 'the command could not be started' }],
-      };
-    }
-    if (result.aborted) {
-      return {
-        status: 'error',
-        summary: `${params.name}: cancelled after ${Math.round(result.durationMs)} ms`,
-        observations: [{ ...observation, ok: false, note: 'cancelled by the gate (signal or check timeout)' }],
-      };
-    }
-    if (result.timedOut) {
-      return {
-        status: 'error',
-        summary: `${params.name}: timed out after ${params.timeout_ms} ms (process group stopped)`,
-        observations: [{ ...observation, ok: false, note: `no exit within timeout_ms ${params.timeout_ms}` }],
-      };
-    }
-    if (result.exitCode !== 0) {
-      const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-      return {
-        status: 'fail',
-        summary: `${params.name} ${how}`,
-        observations: [{ ...observation, note: `${params.name} ${how}; last lines of output attached` }],
-      };
-    }
-    return {
-      status: 'pass',
-      summary: `${params.name} exited 0 in ${Math.round(result.durationMs)} ms`,
-      observations: [{ ...observation, note: `${params.name} exited 0` }],
-    };
+    return judgeCommandRun(await probeCommandRun(ctx, params), params);
   },
 });

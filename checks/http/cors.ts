@@ -10,13 +10,20 @@
  * with an attacker's domain after it (a prefix test), an attacker's name in
  * front of it (a suffix test), the same host over plain http (a test that
  * ignores the scheme) or a sibling subdomain (a loose regex). Those origins
- * are derived from target.url and sent too.
+ * are derived from target.url and sent too. Probing records the CORS headers
+ * of each answer; judgeCorsAnswers is pure.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
+import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
-import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import {
+  attemptFailureRequest,
+  describeFailure,
+  describeRequest,
+  type HttpFailure,
+  targetUrl,
+} from '../../src/probes/http-attempt.js';
 import { findingsVerdict } from '../outcome.js';
 
 interface CorsProbe {
@@ -82,6 +89,125 @@ export function derivedHostileOrigins(targetUrl: string): HostileOrigin[] {
   return origins;
 }
 
+export const corsParams = z
+  .object({
+    paths: z
+      .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+      .min(1)
+      .default(['/health', '/api/v1/users/me'])
+      .describe('paths to probe: a public one and a protected one by default'),
+    foreign_origins: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['https://evil.example', 'null'])
+      .describe('origins that must not be granted access'),
+    derived_origins: z
+      .boolean()
+      .default(true)
+      .describe("also send origins derived from the target's host name (see the module comment)"),
+  })
+  .strict();
+type CorsParams = z.output<typeof corsParams>;
+
+/** One request from a foreign origin, and the CORS headers of its answer (or why there was none). */
+export interface CorsAnswer {
+  kind: CorsProbe['kind'];
+  method: string;
+  path: string;
+  origin: string;
+  /** `OPTIONS https://host/health`. */
+  request: string;
+  answer: { status: number; allowOrigin: string | undefined; allowCredentials: string | undefined } | undefined;
+  failure: HttpFailure | undefined;
+}
+
+/** What the probe saw: the origins it sent (the derived ones with the test they fool) and every answer. */
+export interface CorsSeen {
+  origins: string[];
+  derived: HostileOrigin[];
+  answers: CorsAnswer[];
+}
+
+/** The verdict on every answer. Pure: a foreign origin granted access fails; a request without an answer is an error. */
+export function judgeCorsAnswers(seen: CorsSeen, params: Pick<CorsParams, 'paths'>): CheckOutcome {
+  const whyOf = new Map(seen.derived.map((entry) => [entry.origin, entry.why]));
+  const observations: Observation[] = [];
+  const failures: string[] = [];
+  const unobserved: string[] = [];
+  for (const request of seen.answers) {
+    const probe = `${request.request} [${request.kind}, Origin: ${request.origin}]`;
+    const expected = `no Access-Control-Allow-Origin for ${request.origin}; never * with credentials`;
+    const { answer } = request;
+    if (!answer) {
+      const why = request.failure ? describeFailure(request.failure) : 'no answer';
+      observations.push({ probe, expected, actual: { error: why }, ok: false });
+      unobserved.push(`${request.request}: ${why}`);
+      continue;
+    }
+    const judgement = judgeCors(request.origin, answer.allowOrigin, answer.allowCredentials);
+    const why = whyOf.get(request.origin);
+    const note = !judgement.ok && why !== undefined ? `${judgement.note}: ${why}` : judgement.note;
+    observations.push({
+      probe,
+      expected,
+      actual: {
+        status: answer.status,
+        'access-control-allow-origin': answer.allowOrigin ?? null,
+        'access-control-allow-credentials': answer.allowCredentials ?? null,
+      },
+      ok: judgement.ok,
+      note,
+    });
+    if (!judgement.ok) failures.push(`${request.kind} ${request.method} ${request.path}: ${note}`);
+  }
+  if (seen.answers.length === 0) unobserved.push('no request was sent');
+  return findingsVerdict({ failures, unobserved }, observations, {
+    pass: `none of ${seen.origins.length} foreign origins (${seen.derived.length} derived from the target host) granted access on ${params.paths.length} paths (${seen.answers.length} requests)`,
+  });
+}
+
+/** A preflight and a simple request per path and foreign origin: everything judgeCorsAnswers needs. */
+export async function probeCors(ctx: CheckContext, params: CorsParams): Promise<CorsSeen> {
+  const derived = params.derived_origins ? derivedHostileOrigins(ctx.target.url) : [];
+  const origins = [...new Set([...params.foreign_origins, ...derived.map((entry) => entry.origin)])];
+  const requests = params.paths.flatMap((path) =>
+    origins.flatMap((origin): CorsProbe[] => [
+      {
+        kind: 'preflight',
+        method: 'OPTIONS',
+        path,
+        origin,
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      },
+      { kind: 'simple request', method: 'GET', path, origin, headers: { origin } },
+    ]),
+  );
+  const answers = await Promise.all(
+    requests.map(async ({ headers, ...request }): Promise<CorsAnswer> => {
+      const url = targetUrl(ctx.target.url, request.path);
+      // Foreign origins on a protected path: requests the service may count as failures.
+      const attempt = await attemptFailureRequest(ctx, url, { method: request.method, headers });
+      const sent = { ...request, request: describeRequest(request.method, url) };
+      if (attempt.failure) return { ...sent, answer: undefined, failure: attempt.failure };
+      const { response } = attempt;
+      return {
+        ...sent,
+        answer: {
+          status: response.status,
+          allowOrigin: headerValue(response, 'access-control-allow-origin'),
+          allowCredentials: headerValue(response, 'access-control-allow-credentials'),
+        },
+        failure: undefined,
+      };
+    }),
+  );
+  return { origins, derived, answers };
+}
+
 export default defineCheck({
   id: 'http.cors',
   title: 'CORS never reflects a foreign origin and never combines * with credentials',
@@ -91,87 +217,9 @@ export default defineCheck({
     'Configure CORS with an explicit allow-list of your own frontends (or none at all); never echo the request Origin, never allow the null origin, and never send Access-Control-Allow-Credentials: true with a wildcard.',
   effects: 'none',
   severity: 'high',
-  params: z
-    .object({
-      paths: z
-        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
-        .min(1)
-        .default(['/health', '/api/v1/users/me'])
-        .describe('paths to probe: a public one and a protected one by default'),
-      foreign_origins: z
-        .array(z.string().min(1))
-        .min(1)
-        .default(['https://evil.example', 'null'])
-        .describe('origins that must not be granted access'),
-      derived_origins: z
-        .boolean()
-        .default(true)
-        .describe("also send origins derived from the target's host name (see the module comment)"),
-    })
-    .strict(),
+  params: corsParams,
   strength: { paths: 'verified', foreign_origins: 'verified', derived_origins: 'requirement' },
   async run(ctx, params) {
-    const derived = params.derived_origins ? derivedHostileOrigins(ctx.target.url) : [];
-    const whyOf = new Map(derived.map((entry) => [entry.origin, entry.why]));
-    const origins = [...new Set([...params.foreign_origins, ...derived.map((entry) => entry.origin)])];
-    const requests = params.paths.flatMap((path) =>
-      origins.flatMap((origin): CorsProbe[] => [
-        {
-          kind: 'preflight',
-          method: 'OPTIONS',
-          path,
-          origin,
-          headers: {
-            origin,
-            'access-control-request-method': 'GET',
-            'access-control-request-headers': 'authorization, content-type',
-          },
-        },
-        { kind: 'simple request', method: 'GET', path, origin, headers: { origin } },
-      ]),
-    );
-    const results = await Promise.all(
-      requests.map(async (request) => {
-        const url = targetUrl(ctx.target.url, request.path);
-        // Foreign origins on a protected path: requests the service may count as failures.
-        const attempt = await attemptFailureRequest(ctx, url, { method: request.method, headers: request.headers });
-        return { request, label: describeRequest(request.method, url), attempt };
-      }),
-    );
-
-    const observations: Observation[] = [];
-    const failures: string[] = [];
-    const unobserved: string[] = [];
-    for (const { request, label, attempt } of results) {
-      const probe = `${label} [${request.kind}, Origin: ${request.origin}]`;
-      const expected = `no Access-Control-Allow-Origin for ${request.origin}; never * with credentials`;
-      if (attempt.failure) {
-        observations.push({ probe, expected, actual: { error: describeFailure(attempt.failure) }, ok: false });
-        unobserved.push(`${label}: ${describeFailure(attempt.failure)}`);
-        continue;
-      }
-      const response: HttpResponse = attempt.response;
-      const allowOrigin = headerValue(response, 'access-control-allow-origin');
-      const allowCredentials = headerValue(response, 'access-control-allow-credentials');
-      const judgement = judgeCors(request.origin, allowOrigin, allowCredentials);
-      const why = whyOf.get(request.origin);
-      const note = !judgement.ok && why !== undefined ? `${judgement.note}: ${why}` : judgement.note;
-      observations.push({
-        probe,
-        expected,
-        actual: {
-          status: response.status,
-          'access-control-allow-origin': allowOrigin ?? null,
-          'access-control-allow-credentials': allowCredentials ?? null,
-        },
-        ok: judgement.ok,
-        note,
-      });
-      if (!judgement.ok) failures.push(`${request.kind} ${request.method} ${request.path}: ${note}`);
-    }
-
-    return findingsVerdict({ failures, unobserved }, observations, {
-      pass: `none of ${origins.length} foreign origins (${derived.length} derived from the target host) granted access on ${params.paths.length} paths (${requests.length} requests)`,
-    });
+    return judgeCorsAnswers(await probeCors(ctx, params), params);
   },
 });

@@ -5,12 +5,26 @@
  * must answer 404, 401 or 403 (any 4xx is accepted); a 2xx fails, and so does
  * a redirect that lands on a docs page — unless the 2xx is byte for byte the
  * page a path that cannot exist also gets (a single-page app's catch-all).
+ * Probing records each answer's status, Location and body digest;
+ * judgeDocsDisabled is pure.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type HttpResponse,
+  type Observation,
+} from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
-import { attemptFailureRequest, describeFailure, describeRequest, targetUrl } from '../../src/probes/http-attempt.js';
+import {
+  attemptFailureRequest,
+  describeFailure,
+  describeRequest,
+  type HttpFailure,
+  targetUrl,
+} from '../../src/probes/http-attempt.js';
 import { findingsVerdict } from '../outcome.js';
 
 /**
@@ -103,6 +117,168 @@ export function judgeDocsResponse(status: number, location: string | undefined):
   return { ok: false, note: `answered ${status}: a server error, not a refusal` };
 }
 
+export const docsDisabledParams = z
+  .object({
+    extra_paths: z
+      .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+      .default([])
+      .describe('further paths to probe with GET, e.g. an admin console'),
+    prefixes: z
+      .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
+      .default(['/api/v1/'])
+      .describe("API prefixes under which every well-known docs path is probed too (as http.auth-required's prefixes)"),
+    graphql_path: z
+      .union([z.string().regex(/^\//, { message: 'expected a path starting with /' }), z.literal(false)])
+      .default('/graphql')
+      .describe('the GraphQL endpoint to send an introspection query to; `false` to skip'),
+  })
+  .strict();
+type DocsDisabledParams = z.output<typeof docsDisabledParams>;
+
+/** An answer as the judge needs it: no body, only its digest when it was read whole. */
+export interface DocsAnswer {
+  status: number;
+  location: string | undefined;
+  /** sha256 of the whole body; undefined when only its start was read. */
+  bodySha256: string | undefined;
+  truncated: boolean;
+}
+
+/** One docs request, and what came back (or why nothing did). */
+export interface DocsProbe {
+  method: string;
+  path: string;
+  /** `GET https://host/docs`. */
+  request: string;
+  /** It carried the GraphQL introspection query. */
+  introspection: boolean;
+  answer: DocsAnswer | undefined;
+  failure: HttpFailure | undefined;
+}
+
+/** What the probe saw: the answer to a path that cannot exist (the catch-all), and each docs request's. */
+export interface DocsSeen {
+  controlPath: string;
+  /** The catch-all's answer, and whether its body reads like documentation itself. */
+  control: (DocsAnswer & { looksLikeDocs: boolean }) | undefined;
+  answers: DocsProbe[];
+}
+
+/**
+ * The verdict on every docs path. Pure: a 2xx or a redirect into docs exposes them, unless the page is
+ * byte for byte the catch-all's (an ordinary page, whole); a request without an answer is an error.
+ */
+export function judgeDocsDisabled(seen: DocsSeen, params: Pick<DocsDisabledParams, 'prefixes'>): CheckOutcome {
+  const { control } = seen;
+  // Only an ordinary page earns the exemption: a catch-all that is itself a docs page exposes docs everywhere.
+  // Both bodies must be whole: two pages that only start alike are not the same page.
+  const catchAllDigest =
+    control && control.status >= 200 && control.status < 300 && !control.truncated && !control.looksLikeDocs
+      ? control.bodySha256
+      : undefined;
+  const expected = 'a 4xx (404, 401 or 403), or a redirect that does not lead to docs';
+  const observations: Observation[] = [];
+  if (catchAllDigest !== undefined && control) {
+    observations.push({
+      probe: `GET ${seen.controlPath} (a path that cannot exist)`,
+      actual: { status: control.status, body_sha256: catchAllDigest },
+      note: 'the target answers unknown paths with a page (a single-page-app catch-all); a docs path that gets exactly this page is not documentation',
+    });
+  }
+  const exposed: string[] = [];
+  const unobserved: string[] = [];
+  for (const request of seen.answers) {
+    const probe = request.introspection ? `${request.request} (GraphQL introspection query)` : request.request;
+    const { answer } = request;
+    if (!answer) {
+      const why = request.failure ? describeFailure(request.failure) : 'no answer';
+      observations.push({ probe, expected, actual: { error: why }, ok: false });
+      unobserved.push(`${request.path}: ${why}`);
+      continue;
+    }
+    const sameAsCatchAll = catchAllDigest !== undefined && !answer.truncated && answer.bodySha256 === catchAllDigest;
+    const judgement = sameAsCatchAll
+      ? {
+          ok: true,
+          note: `served the catch-all page (${answer.status}), the same as a path that cannot exist: no documentation`,
+        }
+      : judgeDocsResponse(answer.status, answer.location);
+    observations.push({
+      probe,
+      expected,
+      actual: {
+        status: answer.status,
+        ...(answer.location !== undefined ? { location: answer.location } : {}),
+        ...(answer.truncated ? { body_truncated: true } : {}),
+      },
+      ok: judgement.ok,
+      note: `${request.path} ${judgement.note}`,
+    });
+    if (!judgement.ok) {
+      const source = docsSource(request.path, params.prefixes);
+      exposed.push(`${request.path} ${judgement.note}${source === undefined ? '' : ` (default of ${source})`}`);
+    }
+  }
+  if (seen.answers.length === 0) unobserved.push('no documentation path was requested');
+  return findingsVerdict({ failures: exposed, unobserved }, observations, {
+    pass: `none of ${seen.answers.length} documentation endpoints is served`,
+    failPrefix: 'docs exposed: ',
+  });
+}
+
+/** An answer without its body: its digest when it was read whole. */
+function docsAnswer(response: HttpResponse): DocsAnswer {
+  return {
+    status: response.status,
+    location: headerValue(response, 'location'),
+    bodySha256: response.bodyTruncated ? undefined : sha256(response.body),
+    truncated: response.bodyTruncated,
+  };
+}
+
+/** Every well-known docs path, the introspection query and a path that cannot exist: everything judgeDocsDisabled needs. */
+export async function probeDocsDisabled(ctx: CheckContext, params: DocsDisabledParams): Promise<DocsSeen> {
+  const requests: { method: string; path: string; body?: string }[] = [
+    ...docsPathsToProbe(params.prefixes, params.extra_paths).map((path) => ({ method: 'GET', path })),
+    ...(params.graphql_path === false
+      ? []
+      : [{ method: 'POST', path: params.graphql_path, body: INTROSPECTION_QUERY }]),
+  ];
+  // A path that cannot exist: what a single-page app's catch-all serves for any unknown route. A docs
+  // path answering 200 with exactly that page is the app shell, not documentation.
+  const controlPath = `/secgate-no-such-page-${randomBytes(6).toString('hex')}`;
+  // Every request here is meant to be refused, so each may count as a failure at the service.
+  const controlRequest = attemptFailureRequest(ctx, targetUrl(ctx.target.url, controlPath));
+  // Awaited below; should the other requests throw first, this one must not become an unhandled rejection.
+  controlRequest.catch(() => {});
+  const answers = await Promise.all(
+    requests.map(async (request): Promise<DocsProbe> => {
+      const url = targetUrl(ctx.target.url, request.path);
+      const attempt = await attemptFailureRequest(ctx, url, {
+        method: request.method,
+        ...(request.body !== undefined ? { body: request.body, headers: { 'content-type': 'application/json' } } : {}),
+      });
+      const sent = {
+        method: request.method,
+        path: request.path,
+        request: describeRequest(request.method, url),
+        introspection: request.body !== undefined,
+      };
+      if (attempt.failure) return { ...sent, answer: undefined, failure: attempt.failure };
+      return { ...sent, answer: docsAnswer(attempt.response), failure: undefined };
+    }),
+  );
+  const control = await controlRequest;
+  return {
+    controlPath,
+    control: control.response && {
+      ...docsAnswer(control.response),
+      looksLikeDocs: DOCS_CONTENT_PATTERN.test(control.response.body),
+    },
+    answers,
+  };
+}
+
 export default defineCheck({
   id: 'http.docs-disabled',
   title: 'API documentation (Swagger, ReDoc, OpenAPI, GraphQL introspection) is not served publicly',
@@ -112,112 +288,9 @@ export default defineCheck({
     'Disable the documentation routes in production (FastAPI: docs_url=None, redoc_url=None, openapi_url=None; Fastify: do not register @fastify/swagger-ui) or put them behind the same authentication as the API; disable GraphQL introspection.',
   effects: 'none',
   severity: 'medium',
-  params: z
-    .object({
-      extra_paths: z
-        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
-        .default([])
-        .describe('further paths to probe with GET, e.g. an admin console'),
-      prefixes: z
-        .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
-        .default(['/api/v1/'])
-        .describe(
-          "API prefixes under which every well-known docs path is probed too (as http.auth-required's prefixes)",
-        ),
-      graphql_path: z
-        .union([z.string().regex(/^\//, { message: 'expected a path starting with /' }), z.literal(false)])
-        .default('/graphql')
-        .describe('the GraphQL endpoint to send an introspection query to; `false` to skip'),
-    })
-    .strict(),
+  params: docsDisabledParams,
   strength: { extra_paths: 'verified', prefixes: 'verified' },
   async run(ctx, params) {
-    const requests: { method: string; path: string; body?: string }[] = [
-      ...docsPathsToProbe(params.prefixes, params.extra_paths).map((path) => ({ method: 'GET', path })),
-      ...(params.graphql_path === false
-        ? []
-        : [{ method: 'POST', path: params.graphql_path, body: INTROSPECTION_QUERY }]),
-    ];
-    // A path that cannot exist: what a single-page app's catch-all serves for any unknown route. A docs
-    // path answering 200 with exactly that page is the app shell, not documentation.
-    const controlPath = `/secgate-no-such-page-${randomBytes(6).toString('hex')}`;
-    // Every request here is meant to be refused, so each may count as a failure at the service.
-    const controlRequest = attemptFailureRequest(ctx, targetUrl(ctx.target.url, controlPath));
-    // Awaited below; should the other requests throw first, this one must not become an unhandled rejection.
-    controlRequest.catch(() => {});
-    const results = await Promise.all(
-      requests.map(async (request) => {
-        const url = targetUrl(ctx.target.url, request.path);
-        const attempt = await attemptFailureRequest(ctx, url, {
-          method: request.method,
-          ...(request.body !== undefined
-            ? { body: request.body, headers: { 'content-type': 'application/json' } }
-            : {}),
-        });
-        return { request, label: describeRequest(request.method, url), attempt };
-      }),
-    );
-
-    const control = await controlRequest;
-    // Only an ordinary page earns the exemption: a catch-all that is itself a docs page exposes docs everywhere.
-    // Both bodies must be whole: two pages that only start alike are not the same page.
-    const catchAllDigest =
-      control.response &&
-      control.response.status >= 200 &&
-      control.response.status < 300 &&
-      !control.response.bodyTruncated &&
-      !DOCS_CONTENT_PATTERN.test(control.response.body)
-        ? sha256(control.response.body)
-        : undefined;
-    const expected = 'a 4xx (404, 401 or 403), or a redirect that does not lead to docs';
-    const observations: Observation[] = [];
-    if (catchAllDigest !== undefined && control.response) {
-      observations.push({
-        probe: `GET ${controlPath} (a path that cannot exist)`,
-        actual: { status: control.response.status, body_sha256: catchAllDigest },
-        note: 'the target answers unknown paths with a page (a single-page-app catch-all); a docs path that gets exactly this page is not documentation',
-      });
-    }
-    const exposed: string[] = [];
-    const unobserved: string[] = [];
-    for (const { request, label, attempt } of results) {
-      const probe = request.body === undefined ? label : `${label} (GraphQL introspection query)`;
-      if (attempt.failure) {
-        observations.push({ probe, expected, actual: { error: describeFailure(attempt.failure) }, ok: false });
-        unobserved.push(`${request.path}: ${describeFailure(attempt.failure)}`);
-        continue;
-      }
-      const location = headerValue(attempt.response, 'location');
-      const sameAsCatchAll =
-        catchAllDigest !== undefined &&
-        !attempt.response.bodyTruncated &&
-        sha256(attempt.response.body) === catchAllDigest;
-      const judgement = sameAsCatchAll
-        ? {
-            ok: true,
-            note: `served the catch-all page (${attempt.response.status}), the same as a path that cannot exist: no documentation`,
-          }
-        : judgeDocsResponse(attempt.response.status, location);
-      observations.push({
-        probe,
-        expected,
-        actual: {
-          status: attempt.response.status,
-          ...(location !== undefined ? { location } : {}),
-          ...(attempt.response.bodyTruncated ? { body_truncated: true } : {}),
-        },
-        ok: judgement.ok,
-        note: `${request.path} ${judgement.note}`,
-      });
-      if (!judgement.ok) {
-        const source = docsSource(request.path, params.prefixes);
-        exposed.push(`${request.path} ${judgement.note}${source === undefined ? '' : ` (default of ${source})`}`);
-      }
-    }
-
-    return findingsVerdict({ failures: exposed, unobserved }, observations, {
-      pass: `none of ${requests.length} documentation endpoints is served`,
-      failPrefix: 'docs exposed: ',
-    });
+    return judgeDocsDisabled(await probeDocsDisabled(ctx, params), params);
   },
 });

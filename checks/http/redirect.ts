@@ -5,15 +5,24 @@
  * redirect itself carries no page: a body that holds what the HTTPS endpoint
  * serves for that path has sent it in clear text. A timeout proves nothing (a
  * firewall that drops packets and a hung listener look alike), so it is `error`.
+ * Probing records each answer (its body only as facts); judgeRedirects is pure.
  */
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../../src/engine/types.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type Json,
+  type Observation,
+} from '../../src/engine/types.js';
 import { headerValue } from '../../src/probes/http.js';
 import {
   attemptFailureRequest,
   attemptRequest,
   describeFailure,
   describeRequest,
+  type HttpAttempt,
+  type HttpFailure,
   targetUrl,
 } from '../../src/probes/http-attempt.js';
 import { findingsVerdict } from '../outcome.js';
@@ -71,38 +80,278 @@ export function judgeRedirect(
   return { ok: true, note: 'redirects to the HTTPS endpoint, path and query kept' };
 }
 
+/** What the judge needs of a redirect's body, never the body: its size, and whether it holds the HTTPS page. */
+export interface RedirectBodyFacts {
+  bytes: number;
+  /** Only the first part of the body was read. */
+  truncated: boolean;
+  /** The size of the HTTPS endpoint's page for the same path when the redirect's body holds it, else undefined. */
+  carriesHttpsPageBytes: number | undefined;
+}
+
+/** Pure: reads the facts of a redirect's body against the HTTPS page for the same path (whole, or undefined). */
+export function redirectBodyFacts(
+  redirect: { body: string; bodyTruncated: boolean },
+  httpsBody: string | undefined,
+): RedirectBodyFacts {
+  const trimmedHttps = httpsBody?.trim() ?? '';
+  return {
+    bytes: Buffer.byteLength(redirect.body),
+    truncated: redirect.bodyTruncated,
+    carriesHttpsPageBytes:
+      trimmedHttps.length > 0 && redirect.body.includes(trimmedHttps) ? Buffer.byteLength(trimmedHttps) : undefined,
+  };
+}
+
 /**
  * Pure: does a redirect's body carry content? It holds what the HTTPS endpoint
  * serves for the same path (then that was sent in clear text), or it is longer
  * than a "moved" page needs to be.
  */
+export function judgeRedirectBodyFacts(facts: RedirectBodyFacts, maxBytes: number): RedirectJudgement | undefined {
+  if (facts.carriesHttpsPageBytes !== undefined) {
+    return {
+      ok: false,
+      note: `the redirect's body carries the page the HTTPS endpoint serves for this path (${facts.carriesHttpsPageBytes} bytes) in clear text`,
+    };
+  }
+  if (facts.truncated) {
+    return {
+      ok: false,
+      note: `the redirect's body is longer than the ${facts.bytes} bytes the probe reads: a redirect carries no page`,
+    };
+  }
+  if (facts.bytes > maxBytes) {
+    return {
+      ok: false,
+      note: `the redirect's body is ${facts.bytes} bytes (at most ${maxBytes}): a redirect carries no page`,
+    };
+  }
+  return undefined;
+}
+
+/** Pure: judgeRedirectBodyFacts on the bodies themselves. */
 export function judgeRedirectBody(
   redirect: { body: string; bodyTruncated: boolean },
   httpsBody: string | undefined,
   maxBytes: number,
 ): RedirectJudgement | undefined {
-  const { body } = redirect;
-  const trimmedHttps = httpsBody?.trim() ?? '';
-  if (trimmedHttps.length > 0 && body.includes(trimmedHttps)) {
+  return judgeRedirectBodyFacts(redirectBodyFacts(redirect, httpsBody), maxBytes);
+}
+
+export const redirectParams = z
+  .object({
+    paths: z
+      .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
+      .min(1)
+      .default(['/', '/health', '/api/v1/users/me?secgate-probe=1'])
+      .describe('paths requested over plain HTTP; include one with a query string'),
+    statuses: z
+      .array(z.number().int().min(300).max(399))
+      .min(1)
+      .default([301, 308])
+      .describe('redirect statuses that count; 302/307 are temporary and not cached by clients'),
+    allow_refused: z
+      .boolean()
+      .default(true)
+      .describe('a refused connection (no plain-HTTP listener at all) satisfies the control'),
+    standard_port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(80)
+      .describe(
+        'when http_url names another port and refuses, this port is probed too: a refusal on a port nobody uses proves nothing about the port browsers actually try',
+      ),
+    allowed_hosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("hosts a redirect may point to besides the http_url and url hosts (always on target.url's port)"),
+    max_body_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_048_576)
+      .default(4096)
+      .describe('a redirect\'s body may be a short "moved" page, never more than this'),
+  })
+  .strict();
+type RedirectParams = z.output<typeof redirectParams>;
+
+/** One plain-HTTP request, and its answer (status, Location, the facts of its body) or why there was none. */
+export interface RedirectProbe {
+  /** The path as the evidence names it: `/health`, or `/ on standard port 80`. */
+  path: string;
+  url: string;
+  answer: { status: number; location: string | undefined; body: RedirectBodyFacts } | undefined;
+  failure: HttpFailure | undefined;
+}
+
+/** What the probe saw: where plain HTTP and HTTPS are, and every plain-HTTP answer. */
+export type RedirectSeen =
+  | { httpUrl: undefined }
+  | {
+      httpUrl: string;
+      /** target.url: where a redirect must land. */
+      httpsUrl: string;
+      answers: RedirectProbe[];
+    };
+
+/** Pure: one plain-HTTP answer against the control; pushes its observation and what it breaks or left unseen. */
+function judgeOne(
+  probe: RedirectProbe,
+  expected: Json,
+  destination: RedirectDestination,
+  params: Pick<RedirectParams, 'statuses' | 'allow_refused' | 'max_body_bytes'>,
+  findings: { observations: Observation[]; failures: string[]; unobserved: string[] },
+): void {
+  const { observations, failures, unobserved } = findings;
+  const described = describeRequest('GET', probe.url);
+  const { answer, path } = probe;
+  if (!answer) {
+    const failure = probe.failure;
+    const why = failure ? describeFailure(failure) : 'no answer';
+    const refusedOk = failure?.kind === 'refused' && params.allow_refused;
+    observations.push({
+      probe: described,
+      expected,
+      actual: { error: why },
+      ok: refusedOk,
+      note: refusedOk
+        ? 'connection refused: nothing listens for plain HTTP'
+        : failure?.kind === 'refused'
+          ? 'connection refused, but allow_refused is false'
+          : `no answer to judge: ${failure?.message ?? why}`,
+    });
+    if (failure?.kind === 'refused' && !params.allow_refused) failures.push(`${path}: connection refused`);
+    else if (!refusedOk) unobserved.push(`${path}: ${why}`);
+    return;
+  }
+  const actual = { status: answer.status, location: answer.location ?? null };
+  if (!params.statuses.includes(answer.status)) {
+    const note =
+      answer.status >= 300 && answer.status < 400
+        ? `redirect status ${answer.status} is not one of ${params.statuses.join(', ')}`
+        : `served ${answer.status} over plain HTTP instead of redirecting`;
+    observations.push({ probe: described, expected, actual, ok: false, note });
+    failures.push(`${path}: ${note}`);
+    return;
+  }
+  const judgement =
+    judgeRedirectBodyFacts(answer.body, params.max_body_bytes) ??
+    judgeRedirect(new URL(probe.url), answer.location, destination);
+  observations.push({
+    probe: described,
+    expected,
+    actual: { ...actual, body_bytes: answer.body.bytes },
+    ok: judgement.ok,
+    note: judgement.note,
+  });
+  if (!judgement.ok) failures.push(`${path}: ${judgement.note}`);
+}
+
+/**
+ * The verdict on plain HTTP. Pure: every answer is a permanent redirect to the HTTPS endpoint with
+ * the same path and no page, or (with allow_refused) the connection is refused; a timeout is an error.
+ */
+export function judgeRedirects(
+  seen: RedirectSeen,
+  params: Pick<RedirectParams, 'paths' | 'statuses' | 'allow_refused' | 'allowed_hosts' | 'max_body_bytes'>,
+): CheckOutcome {
+  if (seen.httpUrl === undefined) {
     return {
-      ok: false,
-      note: `the redirect's body carries the page the HTTPS endpoint serves for this path (${Buffer.byteLength(trimmedHttps)} bytes) in clear text`,
+      status: 'error',
+      summary: 'target.http_url is not set, so the plain-HTTP endpoint cannot be probed',
+      observations: [
+        {
+          probe: 'checklist target.http_url',
+          expected: 'the plain-HTTP URL of the deployment (e.g. http://host:80)',
+          actual: null,
+          ok: false,
+        },
+      ],
     };
   }
-  const size = Buffer.byteLength(body);
-  if (redirect.bodyTruncated) {
-    return {
-      ok: false,
-      note: `the redirect's body is longer than the ${size} bytes the probe reads: a redirect carries no page`,
-    };
+  const { httpUrl } = seen;
+  const allowedHosts = [new URL(httpUrl).hostname, new URL(seen.httpsUrl).hostname, ...params.allowed_hosts].filter(
+    (host, index, hosts) => hosts.indexOf(host) === index,
+  );
+  const destination: RedirectDestination = { hosts: allowedHosts, port: effectivePort(new URL(seen.httpsUrl)) };
+  const expected = {
+    status: params.statuses,
+    location: `https://{${allowedHosts.join('|')}}:${destination.port}<same path and query>`,
+    body: `no page content, at most ${params.max_body_bytes} bytes`,
+    ...(params.allow_refused ? { or: 'connection refused' } : {}),
+  };
+  const findings = { observations: [] as Observation[], failures: [] as string[], unobserved: [] as string[] };
+  for (const probe of seen.answers) judgeOne(probe, expected, destination, params, findings);
+  if (seen.answers.length === 0) findings.unobserved.push('no path was requested');
+  const { observations, failures, unobserved } = findings;
+  const refused = observations.every((observation) => observation.note?.startsWith('connection refused'));
+  return findingsVerdict({ failures, unobserved }, observations, {
+    pass: refused
+      ? `plain HTTP refused on ${httpUrl}`
+      : `plain HTTP redirects to HTTPS on the same host and path (${params.paths.length} paths)`,
+    failPrefix: 'plain HTTP is not safely redirected: ',
+    unobservedPrefix: 'could not observe the plain-HTTP endpoint: ',
+  });
+}
+
+/** A plain-HTTP answer as the judge needs it: no body, its facts against the HTTPS page. */
+function redirectProbe(path: string, url: URL, attempt: HttpAttempt, httpsBody: string | undefined): RedirectProbe {
+  if (attempt.failure) return { path, url: url.toString(), answer: undefined, failure: attempt.failure };
+  const { response } = attempt;
+  return {
+    path,
+    url: url.toString(),
+    answer: {
+      status: response.status,
+      location: headerValue(response, 'location'),
+      body: redirectBodyFacts(response, httpsBody),
+    },
+    failure: undefined,
+  };
+}
+
+/**
+ * Requests each path over plain HTTP, and over HTTPS for what a redirect's body must not carry; when
+ * every plain-HTTP connection was refused on a non-standard port (and refusal is allowed), the standard
+ * port too. Everything judgeRedirects needs.
+ */
+export async function probeRedirects(ctx: CheckContext, params: RedirectParams): Promise<RedirectSeen> {
+  const httpUrl = ctx.target.http_url;
+  if (httpUrl === undefined) return { httpUrl: undefined };
+  // In parallel: a listener that never answers costs one timeout, not one per path. The same paths over
+  // HTTPS give what a redirect's body must not carry; without a credential they may be refused and counted
+  // as failures, so they leave from the source-address pool, never from the operator's own address.
+  const [attempts, httpsBodies] = await Promise.all([
+    Promise.all(
+      params.paths.map(async (path) => {
+        const url = targetUrl(httpUrl, path);
+        return { path, url, attempt: await attemptRequest(ctx.http, url) };
+      }),
+    ),
+    Promise.all(
+      params.paths.map(async (path) => (await attemptFailureRequest(ctx, targetUrl(ctx.target.url, path))).response),
+    ),
+  ]);
+  const answers = attempts.map(({ path, url, attempt }, index) => {
+    const https = httpsBodies[index];
+    return redirectProbe(path, url, attempt, https && !https.bodyTruncated ? https.body : undefined);
+  });
+
+  const configuredPort = new URL(httpUrl).port;
+  const allRefused = attempts.every(({ attempt }) => attempt.failure?.kind === 'refused');
+  if (params.allow_refused && allRefused && configuredPort !== '' && Number(configuredPort) !== params.standard_port) {
+    const standard = new URL(httpUrl);
+    standard.port = String(params.standard_port);
+    const url = targetUrl(standard.origin, '/');
+    answers.push(
+      redirectProbe(`/ on standard port ${params.standard_port}`, url, await attemptRequest(ctx.http, url), undefined),
+    );
   }
-  if (size > maxBytes) {
-    return {
-      ok: false,
-      note: `the redirect's body is ${size} bytes (at most ${maxBytes}): a redirect carries no page`,
-    };
-  }
-  return undefined;
+  return { httpUrl, httpsUrl: ctx.target.url, answers };
 }
 
 export default defineCheck({
@@ -114,44 +363,7 @@ export default defineCheck({
     'Serve nothing over plain HTTP: answer every request on the HTTP port with 301 or 308 to https://<same host><same path and query>, or close the port entirely.',
   effects: 'none',
   severity: 'medium',
-  params: z
-    .object({
-      paths: z
-        .array(z.string().regex(/^\//, { message: 'expected a path starting with /' }))
-        .min(1)
-        .default(['/', '/health', '/api/v1/users/me?secgate-probe=1'])
-        .describe('paths requested over plain HTTP; include one with a query string'),
-      statuses: z
-        .array(z.number().int().min(300).max(399))
-        .min(1)
-        .default([301, 308])
-        .describe('redirect statuses that count; 302/307 are temporary and not cached by clients'),
-      allow_refused: z
-        .boolean()
-        .default(true)
-        .describe('a refused connection (no plain-HTTP listener at all) satisfies the control'),
-      standard_port: z
-        .number()
-        .int()
-        .min(1)
-        .max(65535)
-        .default(80)
-        .describe(
-          'when http_url names another port and refuses, this port is probed too: a refusal on a port nobody uses proves nothing about the port browsers actually try',
-        ),
-      allowed_hosts: z
-        .array(z.string().min(1))
-        .default([])
-        .describe("hosts a redirect may point to besides the http_url and url hosts (always on target.url's port)"),
-      max_body_bytes: z
-        .number()
-        .int()
-        .min(0)
-        .max(1_048_576)
-        .default(4096)
-        .describe('a redirect\'s body may be a short "moved" page, never more than this'),
-    })
-    .strict(),
+  params: redirectParams,
   strength: {
     paths: 'verified',
     statuses: 'accepted',
@@ -161,121 +373,6 @@ export default defineCheck({
   },
   requires: () => ['target.http_url'],
   async run(ctx, params) {
-    const httpUrl = ctx.target.http_url;
-    if (httpUrl === undefined) {
-      return {
-        status: 'error',
-        summary: 'target.http_url is not set, so the plain-HTTP endpoint cannot be probed',
-        observations: [
-          {
-            probe: 'checklist target.http_url',
-            expected: 'the plain-HTTP URL of the deployment (e.g. http://host:80)',
-            actual: null,
-            ok: false,
-          },
-        ],
-      };
-    }
-    const allowedHosts = [new URL(httpUrl).hostname, new URL(ctx.target.url).hostname, ...params.allowed_hosts].filter(
-      (host, index, hosts) => hosts.indexOf(host) === index,
-    );
-    const destination: RedirectDestination = { hosts: allowedHosts, port: effectivePort(new URL(ctx.target.url)) };
-    const expected = {
-      status: params.statuses,
-      location: `https://{${allowedHosts.join('|')}}:${destination.port}<same path and query>`,
-      body: `no page content, at most ${params.max_body_bytes} bytes`,
-      ...(params.allow_refused ? { or: 'connection refused' } : {}),
-    };
-
-    const observations: Observation[] = [];
-    const unobserved: string[] = [];
-    const failures: string[] = [];
-    // In parallel: a listener that never answers costs one timeout, not one per path. The same paths over
-    // HTTPS give what a redirect's body must not carry; without a credential they may be refused and counted
-    // as failures, so they leave from the source-address pool, never from the operator's own address.
-    const [attempts, httpsBodies] = await Promise.all([
-      Promise.all(
-        params.paths.map(async (path) => {
-          const url = targetUrl(httpUrl, path);
-          return { path, url, attempt: await attemptRequest(ctx.http, url) };
-        }),
-      ),
-      Promise.all(
-        params.paths.map(async (path) => (await attemptFailureRequest(ctx, targetUrl(ctx.target.url, path))).response),
-      ),
-    ]);
-    const httpsBodyOf = new Map(
-      params.paths.map((path, index) => {
-        const response = httpsBodies[index];
-        return [path, response && !response.bodyTruncated ? response.body : undefined];
-      }),
-    );
-    const record = (path: string, url: URL, attempt: (typeof attempts)[number]['attempt']) => {
-      const probe = describeRequest('GET', url);
-      if (attempt.failure) {
-        const refusedOk = attempt.failure.kind === 'refused' && params.allow_refused;
-        observations.push({
-          probe,
-          expected,
-          actual: { error: describeFailure(attempt.failure) },
-          ok: refusedOk,
-          note: refusedOk
-            ? 'connection refused: nothing listens for plain HTTP'
-            : attempt.failure.kind === 'refused'
-              ? 'connection refused, but allow_refused is false'
-              : `no answer to judge: ${attempt.failure.message}`,
-        });
-        if (attempt.failure.kind === 'refused' && !params.allow_refused) failures.push(`${path}: connection refused`);
-        else if (!refusedOk) unobserved.push(`${path}: ${describeFailure(attempt.failure)}`);
-        return;
-      }
-      const { response } = attempt;
-      const location = headerValue(response, 'location');
-      const actual = { status: response.status, location: location ?? null };
-      if (!params.statuses.includes(response.status)) {
-        const note =
-          response.status >= 300 && response.status < 400
-            ? `redirect status ${response.status} is not one of ${params.statuses.join(', ')}`
-            : `served ${response.status} over plain HTTP instead of redirecting`;
-        observations.push({ probe, expected, actual, ok: false, note });
-        failures.push(`${path}: ${note}`);
-        return;
-      }
-      const judgement =
-        judgeRedirectBody(response, httpsBodyOf.get(path), params.max_body_bytes) ??
-        judgeRedirect(url, location, destination);
-      observations.push({
-        probe,
-        expected,
-        actual: { ...actual, body_bytes: Buffer.byteLength(response.body) },
-        ok: judgement.ok,
-        note: judgement.note,
-      });
-      if (!judgement.ok) failures.push(`${path}: ${judgement.note}`);
-    };
-    for (const { path, url, attempt } of attempts) record(path, url, attempt);
-
-    const configuredPort = new URL(httpUrl).port;
-    const allRefused = attempts.every(({ attempt }) => attempt.failure?.kind === 'refused');
-    if (
-      params.allow_refused &&
-      allRefused &&
-      configuredPort !== '' &&
-      Number(configuredPort) !== params.standard_port
-    ) {
-      const standard = new URL(httpUrl);
-      standard.port = String(params.standard_port);
-      const url = targetUrl(standard.origin, '/');
-      record(`/ on standard port ${params.standard_port}`, url, await attemptRequest(ctx.http, url));
-    }
-
-    const refused = observations.every((observation) => observation.note?.startsWith('connection refused'));
-    return findingsVerdict({ failures, unobserved }, observations, {
-      pass: refused
-        ? `plain HTTP refused on ${httpUrl}`
-        : `plain HTTP redirects to HTTPS on the same host and path (${params.paths.length} paths)`,
-      failPrefix: 'plain HTTP is not safely redirected: ',
-      unobservedPrefix: 'could not observe the plain-HTTP endpoint: ',
-    });
+    return judgeRedirects(await probeRedirects(ctx, params), params);
   },
 });

@@ -1,0 +1,250 @@
+/**
+ * auth.token-validation's judge, on sample observations: no service, no database. Each row is what a
+ * probe could have seen; the verdict and the phrase that names the break come from the judge alone.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type JwtForgeries,
+  judgeTokenValidation,
+  type PresentedForgery,
+  type SessionForgeries,
+  type TokenValidationSeen,
+} from '../../../checks/auth/token-validation.js';
+import type { CheckStatus } from '../../../src/engine/types.js';
+
+const params = { refused_statuses: [401, 403], prove_expiry: true };
+
+function answered(name: string, kind: string, status: number): PresentedForgery {
+  return { name, kind, answer: { status, shown: { status, body: status === 200 ? '{"sub":"probe"}' : '' } } };
+}
+
+const refusedTokens: PresentedForgery[] = [
+  answered('alg: none with the real claims', 'alg none', 401),
+  answered('payload tampered (privilege raised), original signature', 'tampered payload', 401),
+  answered('RS256 signed with a key the service never issued', 'foreign key', 401),
+  answered('HS256 signed with the service public key', 'HMAC with the public key', 403),
+  answered('expired an hour ago, signed with the service key', 'expired (signed with the service key)', 401),
+  answered('missing claim "exp", signed with the service key', 'missing claim', 401),
+];
+
+const jwt: JwtForgeries = {
+  credential: 'jwt',
+  alg: 'RS256',
+  foreignKeyUntried: false,
+  publicKey: true,
+  signingKey: true,
+  presented: refusedTokens,
+  expiredReplay: undefined,
+};
+
+const baseline = {
+  credential: { length: 412, sha256: '0123456789ab' },
+  answer: { status: 200, shown: { status: 200 } },
+};
+
+const seen: TokenValidationSeen = {
+  mePath: '/me',
+  baseline,
+  forged: jwt,
+  unobserved: undefined,
+};
+
+/** The refused forgeries, but those of one kind answered `status`. */
+function answering(refused: readonly PresentedForgery[], kind: string, status: number): PresentedForgery[] {
+  return refused.map((forgery) => (forgery.kind === kind ? answered(forgery.name, forgery.kind, status) : forgery));
+}
+
+/** The JWT sample with one forgery answered `status` instead of refused. */
+function accepting(kind: string, status = 200): TokenValidationSeen {
+  return { ...seen, forged: { ...jwt, presented: answering(refusedTokens, kind, status) } };
+}
+
+const refusedSessions: PresentedForgery[] = [
+  answered('a random session id', 'random id', 401),
+  answered('the real session id with one character changed', 'tampered id', 401),
+  answered('the pre-auth cookie mfa_challenge presented as the session', 'pre-auth cookie', 401),
+  answered('a session replayed after logout', 'logged-out session', 401),
+  answered('a session aged past its lifetime with auth.sessions.expire_sql', 'expired session', 401),
+];
+const sessions: SessionForgeries = { credential: 'session', logout: true, presented: refusedSessions };
+
+/** The session sample with one kind of forged or ended session accepted. */
+function acceptingSession(kind: string): TokenValidationSeen {
+  return { ...seen, forged: { ...sessions, presented: answering(refusedSessions, kind, 200) } };
+}
+
+const cases: {
+  name: string;
+  seen: TokenValidationSeen;
+  params?: typeof params;
+  status: CheckStatus;
+  phrase: RegExp;
+}[] = [
+  {
+    name: 'every forged token refused',
+    seen,
+    status: 'pass',
+    phrase:
+      /^all 6 tokens were refused: alg none, tampered payload, foreign key, HMAC with the public key, expired \(signed with the service key\), missing claim$/,
+  },
+  {
+    name: 'forged alg: none accepted',
+    seen: accepting('alg none'),
+    status: 'fail',
+    phrase: /^forged token accepted: alg: none with the real claims got 200$/,
+  },
+  {
+    name: 'tampered signature accepted',
+    seen: accepting('tampered payload'),
+    status: 'fail',
+    phrase: /forged token accepted: payload tampered \(privilege raised\), original signature got 200/,
+  },
+  {
+    name: 'foreign key accepted',
+    seen: accepting('foreign key', 204),
+    status: 'fail',
+    phrase: /forged token accepted: RS256 signed with a key the service never issued got 204/,
+  },
+  {
+    name: 'HMAC key confusion accepted',
+    seen: accepting('HMAC with the public key'),
+    status: 'fail',
+    phrase: /forged token accepted: HS256 signed with the service public key got 200/,
+  },
+  {
+    name: 'expired token signed with the service key accepted',
+    seen: accepting('expired (signed with the service key)'),
+    status: 'fail',
+    phrase: /forged token accepted: expired an hour ago, signed with the service key got 200/,
+  },
+  {
+    name: 'token without exp accepted',
+    seen: accepting('missing claim'),
+    status: 'fail',
+    phrase: /forged token accepted: missing claim "exp", signed with the service key got 200/,
+  },
+  {
+    name: 'a 404 is not a refusal',
+    seen: accepting('alg none', 404),
+    status: 'fail',
+    phrase: /alg: none with the real claims got 404/,
+  },
+  {
+    name: 'no key: the real token replayed after it expired is refused',
+    seen: {
+      ...seen,
+      forged: {
+        ...jwt,
+        signingKey: false,
+        presented: refusedTokens.slice(0, 4),
+        expiredReplay: { answer: { status: 401, shown: { status: 401 } }, secondsPastExp: 3 },
+      },
+    },
+    status: 'pass',
+    phrase: /expired \(the real token, replayed\); not tried: missing-claim tokens \(no signing_key_env\)$/,
+  },
+  {
+    name: 'no key: the real token still works after it expired',
+    seen: {
+      ...seen,
+      forged: {
+        ...jwt,
+        signingKey: false,
+        presented: refusedTokens.slice(0, 4),
+        expiredReplay: { answer: { status: 200, shown: { status: 200 } }, secondsPastExp: 4 },
+      },
+    },
+    status: 'fail',
+    phrase: /^expired token accepted: the real token, replayed 4 s after it expired, got 200$/,
+  },
+  {
+    name: 'no key: the real token has no exp, so it never expires',
+    seen: {
+      ...seen,
+      forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4), expiredReplay: { exp: null } },
+    },
+    status: 'fail',
+    phrase: /no numeric exp claim: it never expires/,
+  },
+  {
+    name: 'expiry left out visibly',
+    seen: { ...seen, forged: { ...jwt, signingKey: false, publicKey: false, presented: refusedTokens.slice(0, 3) } },
+    params: { ...params, prove_expiry: false },
+    status: 'pass',
+    phrase:
+      /; not tried: HMAC with the public key .*; missing-claim tokens .*; expired tokens \(prove_expiry: false\)$/,
+  },
+  {
+    name: 'expiry promised but neither signed nor replayed: not proven',
+    seen: { ...seen, forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4) } },
+    status: 'error',
+    phrase: /^could not observe expired tokens: none was presented$/,
+  },
+  {
+    name: 'every forged or ended session refused',
+    seen: { ...seen, forged: sessions },
+    status: 'pass',
+    phrase:
+      /^all 5 forged or ended sessions were refused: random id, tampered id, pre-auth cookie, logged-out session, expired session$/,
+  },
+  {
+    name: 'cookie session id guessed',
+    seen: acceptingSession('random id'),
+    status: 'fail',
+    phrase: /^forged session accepted: a random session id got 200$/,
+  },
+  {
+    name: 'pre-auth cookie promoted to a session',
+    seen: acceptingSession('pre-auth cookie'),
+    status: 'fail',
+    phrase: /forged session accepted: the pre-auth cookie mfa_challenge presented as the session got 200/,
+  },
+  {
+    name: 'session still works after logout',
+    seen: acceptingSession('logged-out session'),
+    status: 'fail',
+    phrase: /forged session accepted: a session replayed after logout got 200/,
+  },
+  {
+    name: 'the baseline does not work: nothing is proven',
+    seen: { ...seen, baseline: { ...baseline, answer: { status: 401, shown: { status: 401 } } }, forged: undefined },
+    status: 'error',
+    phrase: /^could not observe a working baseline: the real token got 401 on \/me$/,
+  },
+  {
+    name: 'the probe stopped (the flow broke): error, with what was seen',
+    seen: { ...seen, forged: { ...jwt, presented: [] }, unobserved: 'token validation: login answered 500' },
+    status: 'error',
+    phrase: /^could not observe token validation: login answered 500$/,
+  },
+  {
+    name: 'no baseline recorded: fail closed',
+    seen: { ...seen, baseline: undefined },
+    status: 'error',
+    phrase: /^could not observe a working baseline/,
+  },
+];
+
+describe('judgeTokenValidation', () => {
+  it.each(cases)('$name', ({ seen: sample, params: given, status, phrase }) => {
+    const outcome = judgeTokenValidation(sample, given ?? params);
+    expect(outcome.status).toBe(status);
+    expect(outcome.summary).toMatch(phrase);
+  });
+
+  it('keeps the fingerprint, never a token, in the baseline evidence', () => {
+    const outcome = judgeTokenValidation(seen, params);
+    expect(outcome.observations[0]?.probe).toBe(
+      'GET /me with the probe\'s real token {"length":412,"sha256":"0123456789ab"}',
+    );
+  });
+
+  it('says which foreign key could not be generated, without failing', () => {
+    const outcome = judgeTokenValidation({ ...seen, forged: { ...jwt, alg: 'XS1', foreignKeyUntried: true } }, params);
+    expect(outcome.status).toBe('pass');
+    expect(outcome.observations).toContainEqual({
+      probe: 'XS1 signed with a foreign key',
+      note: 'not tried: no XS1 key can be generated',
+    });
+  });
+});

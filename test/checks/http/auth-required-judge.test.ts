@@ -1,0 +1,130 @@
+/**
+ * http.auth-required's judge, on sample observations: no server. Each row is what a probe could have
+ * seen; the verdict and the phrase that names the break come from the judge alone.
+ */
+import { describe, expect, it } from 'vitest';
+import { type AuthProbeSeen, judgeAuthRequired } from '../../../checks/http/auth-required.js';
+import type { CheckStatus } from '../../../src/engine/types.js';
+
+const params = { rejection_statuses: [401], variants: ['head' as const, 'case' as const], public: ['/health'] };
+
+function request(
+  kind: AuthProbeSeen['kind'],
+  method: string,
+  path: string,
+  credentialLabel: string,
+  status: number | undefined,
+): AuthProbeSeen {
+  return {
+    kind,
+    method,
+    path,
+    request: `${method} https://127.0.0.1:8443${path}`,
+    credentialLabel,
+    credential:
+      credentialLabel === 'no credentials'
+        ? credentialLabel
+        : { kind: credentialLabel, length: 40, sha256: '0a1b2c3d4e5f' },
+    expected: kind === 'variant' ? [] : kind === 'public' ? [200] : [401],
+    status,
+    failure: undefined,
+  };
+}
+
+const me = '/api/v1/users/me';
+const secure: AuthProbeSeen[] = [
+  request('protected', 'GET', me, 'no credentials', 401),
+  request('protected', 'GET', me, 'garbage bearer token', 401),
+  request('protected', 'GET', me, 'tampered JWT (alg none, no signature)', 401),
+  request('unknown-sub-path', 'GET', '/api/v1/secgate-unknown-0a1b', 'no credentials', 401),
+  request('variant', 'HEAD', me, 'no credentials', 401),
+  request('variant', 'GET', '/API/V1/USERS/ME', 'no credentials', 404),
+  request('public', 'GET', '/health', 'no credentials', 200),
+];
+
+/** The secure sample with the request at `index` answered `status`. */
+function answering(index: number, status: number): AuthProbeSeen[] {
+  return secure.map((probe, at) => (at === index ? { ...probe, status } : probe));
+}
+
+const cases: { name: string; seen: AuthProbeSeen[]; status: CheckStatus; phrase: RegExp }[] = [
+  {
+    name: 'everything rejected, variants not served, health reachable',
+    seen: secure,
+    status: 'pass',
+    phrase:
+      /^4 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public paths reachable$/,
+  },
+  {
+    name: 'no credentials accepted',
+    seen: answering(0, 200),
+    status: 'fail',
+    phrase: /^GET \/api\/v1\/users\/me accepted no credentials \(200\)$/,
+  },
+  {
+    name: 'a forged token accepted',
+    seen: answering(2, 200),
+    status: 'fail',
+    phrase: /^GET \/api\/v1\/users\/me accepted tampered JWT \(alg none, no signature\) \(200\)$/,
+  },
+  {
+    name: 'refused, but not with a rejection status',
+    seen: answering(1, 500),
+    status: 'fail',
+    phrase: /^GET \/api\/v1\/users\/me answered 500 to garbage bearer token, expected 401$/,
+  },
+  {
+    name: 'routing before authentication',
+    seen: answering(3, 404),
+    status: 'fail',
+    phrase:
+      /^unknown sub-path \/api\/v1\/secgate-unknown-0a1b answered 404 instead of 401: routing runs before authentication$/,
+  },
+  {
+    name: 'another spelling skips authentication',
+    seen: answering(5, 200),
+    status: 'fail',
+    phrase:
+      /^GET \/API\/V1\/USERS\/ME answered 200 without credentials: this spelling of a protected path skips authentication$/,
+  },
+  {
+    name: 'the public path locked',
+    seen: answering(6, 401),
+    status: 'fail',
+    phrase: /^public path \/health answered 401, expected 200$/,
+  },
+  {
+    name: 'a request without an answer',
+    seen: [
+      ...secure.slice(1),
+      {
+        ...request('protected', 'GET', me, 'no credentials', undefined),
+        failure: { kind: 'refused', code: 'ECONNREFUSED', message: 'x' },
+      },
+    ],
+    status: 'error',
+    phrase: /^could not observe: GET https:\/\/127\.0\.0\.1:8443\/api\/v1\/users\/me: refused \(ECONNREFUSED\)$/,
+  },
+  {
+    name: 'no protected request at all: fail closed',
+    seen: secure.filter((probe) => probe.kind !== 'protected'),
+    status: 'error',
+    phrase: /no protected path was requested/,
+  },
+];
+
+describe('judgeAuthRequired', () => {
+  it.each(cases)('$name', ({ seen, status, phrase }) => {
+    const outcome = judgeAuthRequired(seen, params);
+    expect(outcome.status).toBe(status);
+    expect(outcome.summary).toMatch(phrase);
+  });
+
+  it('shows a forged token by its fingerprint, never its value', () => {
+    const outcome = judgeAuthRequired(secure, params);
+    expect(outcome.observations[1]?.actual).toEqual({
+      credential: { kind: 'garbage bearer token', length: 40, sha256: '0a1b2c3d4e5f' },
+      status: 401,
+    });
+  });
+});

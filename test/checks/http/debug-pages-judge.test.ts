@@ -1,0 +1,96 @@
+/**
+ * http.debug-pages' judge, on sample observations: no server. Each row is what a probe could have
+ * seen (the bodies already classified by debugSignatureOf, whose samples are in
+ * framework-defaults.test.ts); the verdict and the phrase that names it come from the judge alone.
+ */
+import { describe, expect, it } from 'vitest';
+import { type DebugPageProbe, judgeDebugPages } from '../../../checks/http/debug-pages.js';
+import type { CheckStatus } from '../../../src/engine/types.js';
+
+function answered(path: string, status: number, debugPage?: string): DebugPageProbe {
+  return {
+    method: path === '/api/v1/auth/login' ? 'POST' : 'GET',
+    path,
+    url: `https://127.0.0.1:8443${path}`,
+    why: 'a sample',
+    answer: { status, debugPage },
+    failure: undefined,
+  };
+}
+
+const plain = [
+  answered('/secgate-no-such-page-0a1b', 404),
+  answered('/api/v1/secgate-no-such-page-0a1b', 404),
+  answered('/api/v1/auth/login', 400),
+];
+
+const cases: { name: string; seen: DebugPageProbe[]; status: CheckStatus; phrase: RegExp }[] = [
+  {
+    name: 'plain error answers',
+    seen: plain,
+    status: 'pass',
+    phrase: /^none of the 3 error answers is a framework debug page$/,
+  },
+  {
+    name: "Django's technical 404",
+    seen: [answered('/secgate-no-such-page-0a1b', 404, 'django-technical-404'), ...plain.slice(1)],
+    status: 'fail',
+    phrase:
+      /^debug page: \/secgate-no-such-page-0a1b answered 404 with the Django technical 404 page \(DEBUG = True\): lists every URL pattern$/,
+  },
+  {
+    name: 'a technical 500 on malformed JSON, next to a Werkzeug console',
+    seen: [
+      ...plain.slice(0, 2),
+      answered('/api/v1/auth/login', 500, 'django-technical-500'),
+      answered('/boom', 500, 'werkzeug-debugger'),
+    ],
+    status: 'fail',
+    phrase:
+      /^debug page: \/api\/v1\/auth\/login answered 500 with the Django technical 500 page.*; \/boom answered 500 with the Flask\/Werkzeug interactive debugger/,
+  },
+  {
+    name: 'a debug page is a failure even when another request got no answer',
+    seen: [
+      answered('/x', 500, 'express-stack-trace'),
+      { ...answered('/y', 0), answer: undefined, failure: { kind: 'reset', code: 'ECONNRESET', message: 'reset' } },
+    ],
+    status: 'fail',
+    phrase: /\/x answered 500 with the Express error handler/,
+  },
+  {
+    name: 'a request without an answer: error',
+    seen: [
+      ...plain,
+      {
+        ...answered('/y', 0),
+        answer: undefined,
+        failure: { kind: 'timeout', code: undefined, message: 'took too long' },
+      },
+    ],
+    status: 'error',
+    phrase: /^could not observe: \/y: timeout: took too long$/,
+  },
+  {
+    name: 'nothing sent: fail closed',
+    seen: [],
+    status: 'error',
+    phrase: /no request was sent/,
+  },
+];
+
+describe('judgeDebugPages', () => {
+  it.each(cases)('$name', ({ seen, status, phrase }) => {
+    const outcome = judgeDebugPages(seen);
+    expect(outcome.status).toBe(status);
+    expect(outcome.summary).toMatch(phrase);
+  });
+
+  it('names the signature in the evidence', () => {
+    const outcome = judgeDebugPages([answered('/x', 500, 'laravel-ignition')]);
+    expect(outcome.observations[0]).toMatchObject({
+      ok: false,
+      actual: { status: 500, debug_page: 'laravel-ignition' },
+    });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * http.strict-input's whole judge, on sample observations: no server. Each row is what a probe could
+ * have seen; the verdict and the phrase that names the break come from the judge alone.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type InputAnswer,
+  judgeStrictInput,
+  type ProbeName,
+  type StrictInputSeen,
+} from '../../../checks/http/strict-input.js';
+import type { CheckStatus } from '../../../src/engine/types.js';
+
+const fourXx = Array.from({ length: 100 }, (_, index) => 400 + index);
+const expectedOf: Record<ProbeName, number[]> = {
+  baseline: [400, 422],
+  'unknown field': [400, 422],
+  'prototype key': [400, 422],
+  'malformed JSON': fourXx,
+  'oversized body': [413],
+  'wrong content type': [400, 415, 422],
+};
+const strictStatus: Record<ProbeName, number> = {
+  baseline: 401,
+  'unknown field': 400,
+  'prototype key': 400,
+  'malformed JSON': 400,
+  'oversized body': 413,
+  'wrong content type': 415,
+};
+const names = Object.keys(strictStatus) as ProbeName[];
+
+function answered(name: ProbeName, status: number): InputAnswer {
+  return {
+    name,
+    sent: `the ${name} body`,
+    expected: expectedOf[name],
+    answer: { status, excerpt: '{}' },
+    failure: undefined,
+  };
+}
+const strict = names.map((name) => answered(name, strictStatus[name]));
+const request = 'POST https://127.0.0.1:8443/api/v1/auth/login';
+
+/** The strict sample with the `name` body answered `status`. */
+function answering(name: ProbeName, status: number): StrictInputSeen {
+  return { request, answers: strict.map((probe) => (probe.name === name ? answered(name, status) : probe)) };
+}
+
+const cases: { name: string; seen: StrictInputSeen; status: CheckStatus; phrase: RegExp }[] = [
+  {
+    name: 'every malformed body rejected, the baseline processed',
+    seen: { request, answers: strict },
+    status: 'pass',
+    phrase: /rejects unknown fields, malformed, oversized and mistyped bodies without a 5xx$/,
+  },
+  {
+    name: 'an unknown field processed',
+    seen: answering('unknown field', 201),
+    status: 'fail',
+    phrase: /^unknown field accepted: answered 201 \(processed\), expected 400 or 422$/,
+  },
+  {
+    name: 'an unknown field treated as a normal request',
+    seen: answering('unknown field', 401),
+    status: 'fail',
+    phrase: /^unknown field accepted: answered 401 \(treated as a normal request\), expected 400 or 422$/,
+  },
+  {
+    name: 'a __proto__ key accepted',
+    seen: answering('prototype key', 200),
+    status: 'fail',
+    phrase: /^prototype key accepted: answered 200/,
+  },
+  {
+    name: 'malformed JSON crashes the service',
+    seen: answering('malformed JSON', 500),
+    status: 'fail',
+    phrase: /^malformed JSON caused a server error \(500\)$/,
+  },
+  {
+    name: 'no body limit',
+    seen: answering('oversized body', 401),
+    status: 'fail',
+    phrase: /^oversized body answered 401, expected 413$/,
+  },
+  {
+    name: 'a wrong content type accepted',
+    seen: answering('wrong content type', 401),
+    status: 'fail',
+    phrase: /^wrong content type answered 401, expected 400 or 415 or 422$/,
+  },
+  {
+    name: 'the baseline already rejected: nothing can be attributed',
+    seen: answering('baseline', 422),
+    status: 'error',
+    phrase: /^cannot attribute the rejections: the baseline body without unknown fields is already rejected \(422\)/,
+  },
+  {
+    name: 'a body without an answer',
+    seen: {
+      request,
+      answers: [
+        ...strict.slice(0, -1),
+        {
+          ...answered('wrong content type', 0),
+          answer: undefined,
+          failure: { kind: 'reset', code: 'ECONNRESET', message: 'x' },
+        },
+      ],
+    },
+    status: 'error',
+    phrase: /^could not observe POST .*: wrong content type: reset \(ECONNRESET\)$/,
+  },
+  {
+    name: 'no baseline sent: fail closed',
+    seen: { request, answers: strict.slice(1) },
+    status: 'error',
+    phrase: /baseline: not sent$/,
+  },
+];
+
+describe('judgeStrictInput', () => {
+  it.each(cases)('$name', ({ seen, status, phrase }) => {
+    const outcome = judgeStrictInput(seen);
+    expect(outcome.status).toBe(status);
+    expect(outcome.summary).toMatch(phrase);
+  });
+
+  it('names the whole 4xx range as 4xx', () => {
+    const malformed = judgeStrictInput({ request, answers: strict }).observations.find((observation) =>
+      observation.probe.endsWith('[malformed JSON]'),
+    );
+    expect(malformed?.expected).toEqual({ status: '4xx' });
+  });
+});
