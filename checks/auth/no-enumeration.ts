@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type HttpResponse,
+  type Observation,
+} from '../../src/engine/types.js';
 import { runCleanup } from '../../src/probes/auth-audit.js';
 import { createAuthClient, probeValue, type RequestRoute, resolveAccount } from '../../src/probes/auth-client.js';
-import { brokenNotes, errorOutcome, verdict } from '../outcome.js';
+import { brokenNotes, errorOutcome, unobservedOutcome, unobservedWhat, verdict } from '../outcome.js';
 import { accountParam, sourceAddress } from './params.js';
 
 type SampleClass = 'unknown user' | 'wrong password' | 'locked account';
@@ -117,6 +124,101 @@ export function clearlyAlike(assessment: TimingAssessment): boolean {
   return assessment.verdict === 'alike' && assessment.difference <= assessment.bound / 2;
 }
 
+export const noEnumerationParams = z
+  .object({
+    samples: z
+      .number()
+      .int()
+      .min(3)
+      .max(100)
+      .default(15)
+      .describe('timed samples per class (unknown user, wrong password)'),
+    early_samples: z
+      .number()
+      .int()
+      .min(3)
+      .max(100)
+      .default(8)
+      .describe(
+        'after this many samples per class, stop when the medians are within half the bound (clearly alike); otherwise take all `samples`',
+      ),
+    locked_samples: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(3)
+      .describe('samples against the locked account (compared by answer; timed for context)'),
+    max_difference_ratio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.25)
+      .describe(
+        'the medians may differ by at most this fraction of the larger one, or by tolerance_ms, whichever is larger',
+      ),
+    tolerance_ms: z
+      .number()
+      .min(0)
+      .max(1_000)
+      .default(5)
+      .describe(
+        'the medians may always differ by this many milliseconds (loopback noise), whatever max_difference_ratio allows',
+      ),
+    significance: z
+      .number()
+      .gt(0)
+      .max(0.2)
+      .default(0.01)
+      .describe('a difference beyond the bound fails only when chance explains it less often than this (p-value)'),
+    max_batches: z
+      .number()
+      .int()
+      .min(2)
+      .max(10)
+      .default(4)
+      .describe('batches of `samples` at most, while the difference is beyond the bound but not yet significant'),
+    lockout_attempts: z
+      .number()
+      .int()
+      .min(2)
+      .max(50)
+      .default(5)
+      .describe(
+        "the service's lockout threshold: wrong-password samples come in batches below it, and the locked samples after it",
+      ),
+    source_addresses: z
+      .array(sourceAddress)
+      .default([
+        '127.0.0.20',
+        '127.0.0.21',
+        '127.0.0.22',
+        '127.0.0.23',
+        '127.0.0.24',
+        '127.0.0.25',
+        '127.0.0.26',
+        '127.0.0.27',
+      ])
+      .describe('samples rotate over these addresses so they stay under the IP-block threshold; [] = unbound'),
+    health_path: z
+      .string()
+      .regex(/^\//)
+      .optional()
+      .describe(
+        "a public path requested once per address first, so no timed sample pays for a TLS handshake; default: the target's health_path",
+      ),
+    account: accountParam('probe_account').describe(
+      'the account whose wrong passwords are timed (and which gets locked)',
+    ),
+    concurrent_pairs: z
+      .boolean()
+      .default(true)
+      .describe(
+        "send each round's unknown-user and wrong-password samples at once (from two addresses): half the wall time, same load on both. Set false for a service that hashes passwords one at a time",
+      ),
+  })
+  .strict();
+
 export default defineCheck({
   id: 'auth.no-enumeration',
   title: 'Unknown user, wrong password and locked account are indistinguishable by answer and by time',
@@ -128,100 +230,7 @@ export default defineCheck({
   effects: 'locks-account',
   slow: true,
   severity: 'medium',
-  params: z
-    .object({
-      samples: z
-        .number()
-        .int()
-        .min(3)
-        .max(100)
-        .default(15)
-        .describe('timed samples per class (unknown user, wrong password)'),
-      early_samples: z
-        .number()
-        .int()
-        .min(3)
-        .max(100)
-        .default(8)
-        .describe(
-          'after this many samples per class, stop when the medians are within half the bound (clearly alike); otherwise take all `samples`',
-        ),
-      locked_samples: z
-        .number()
-        .int()
-        .min(1)
-        .max(50)
-        .default(3)
-        .describe('samples against the locked account (compared by answer; timed for context)'),
-      max_difference_ratio: z
-        .number()
-        .min(0)
-        .max(1)
-        .default(0.25)
-        .describe(
-          'the medians may differ by at most this fraction of the larger one, or by tolerance_ms, whichever is larger',
-        ),
-      tolerance_ms: z
-        .number()
-        .min(0)
-        .max(1_000)
-        .default(5)
-        .describe(
-          'the medians may always differ by this many milliseconds (loopback noise), whatever max_difference_ratio allows',
-        ),
-      significance: z
-        .number()
-        .gt(0)
-        .max(0.2)
-        .default(0.01)
-        .describe('a difference beyond the bound fails only when chance explains it less often than this (p-value)'),
-      max_batches: z
-        .number()
-        .int()
-        .min(2)
-        .max(10)
-        .default(4)
-        .describe('batches of `samples` at most, while the difference is beyond the bound but not yet significant'),
-      lockout_attempts: z
-        .number()
-        .int()
-        .min(2)
-        .max(50)
-        .default(5)
-        .describe(
-          "the service's lockout threshold: wrong-password samples come in batches below it, and the locked samples after it",
-        ),
-      source_addresses: z
-        .array(sourceAddress)
-        .default([
-          '127.0.0.20',
-          '127.0.0.21',
-          '127.0.0.22',
-          '127.0.0.23',
-          '127.0.0.24',
-          '127.0.0.25',
-          '127.0.0.26',
-          '127.0.0.27',
-        ])
-        .describe('samples rotate over these addresses so they stay under the IP-block threshold; [] = unbound'),
-      health_path: z
-        .string()
-        .regex(/^\//)
-        .optional()
-        .describe(
-          "a public path requested once per address first, so no timed sample pays for a TLS handshake; default: the target's health_path",
-        ),
-      account: accountParam('probe_account').describe(
-        'the account whose wrong passwords are timed (and which gets locked)',
-      ),
-      concurrent_pairs: z
-        .boolean()
-        .default(true)
-        .describe(
-          "send each round's unknown-user and wrong-password samples at once (from two addresses): half the wall time, same load on both. Set false for a service that hashes passwords one at a time",
-        ),
-    })
-    .strict(),
+  params: noEnumerationParams,
   strength: {
     samples: 'higher',
     early_samples: 'higher',
@@ -234,199 +243,260 @@ export default defineCheck({
   probeAddresses: (params) => params.source_addresses,
   requires: (params) => [`account:${params.account}`],
   async run(ctx, params) {
-    const healthPath = params.health_path ?? ctx.target.health_path;
-    const client = createAuthClient(ctx);
-    const probe = resolveAccount(client.mapping, params.account);
-    if (!probe)
-      return errorOutcome(
+    const seen = await probeNoEnumeration(ctx, params);
+    return 'problem' in seen ? seen.problem : judgeNoEnumeration(seen, params);
+  },
+});
+
+type NoEnumerationParams = z.output<typeof noEnumerationParams>;
+
+/** One rejection as the judge sees it: status, body (scrubbed; its digest groups identical answers), time. */
+export interface TimedAnswer {
+  status: number;
+  /** The body with every secret the run knows scrubbed, for the evidence. */
+  body: string;
+  /** sha256 of the whole body as received: two answers are the same answer only if these agree. */
+  bodyDigest: string;
+  elapsedMs: number;
+  /** Set when the sample was sent once more on a fresh connection (see the auth client). */
+  retried?: string;
+}
+
+/** What the probe step saw: every sample per class, and what stopped it early, if anything. */
+export interface NoEnumerationSeen {
+  loginPath: string;
+  username: string;
+  samples: Record<SampleClass, TimedAnswer[]>;
+  /** Why sampling stopped before the end (scrubbed); the judge answers `error` with what was seen. */
+  notSeen?: string;
+  /** The unlock after the lockout, or why it could not run. */
+  cleanup?: Observation;
+}
+
+function timedAnswer(ctx: CheckContext, response: HttpResponse): TimedAnswer {
+  return {
+    status: response.status,
+    body: ctx.secrets.redact(response.body),
+    bodyDigest: createHash('sha256').update(response.body).digest('hex'),
+    elapsedMs: response.elapsedMs,
+    ...(response.retried !== undefined ? { retried: response.retried } : {}),
+  };
+}
+
+const timingOf = (samples: NoEnumerationSeen['samples']) => ({
+  unknownUserMs: samples['unknown user'].map((answer) => answer.elapsedMs),
+  wrongPasswordMs: samples['wrong password'].map((answer) => answer.elapsedMs),
+});
+
+/**
+ * Sends the samples: unknown users and wrong passwords in pairs (an early look, then batches while the timing
+ * is undecided), then locks the account and times a few attempts while it is locked. Decides only when to stop
+ * sampling (with the pure judges above); the verdict is judgeNoEnumeration's.
+ */
+export async function probeNoEnumeration(
+  ctx: CheckContext,
+  params: NoEnumerationParams,
+): Promise<NoEnumerationSeen | { problem: CheckOutcome }> {
+  const healthPath = params.health_path ?? ctx.target.health_path;
+  const client = createAuthClient(ctx);
+  const probe = resolveAccount(client.mapping, params.account);
+  if (!probe) {
+    return {
+      problem: errorOutcome(
         ctx,
         `the wrong-password and locked paths: the checklist gives no account ${params.account}`,
         undefined,
-      );
-    const unlockSql = client.mapping.cleanup?.unlock_account_sql;
-    const canUnlock = Boolean(ctx.db && unlockSql);
-    let requestIndex = 0;
-    // The first batch and the lockout rotate over the check's own addresses, which it warms up and the pre-flight
-    // checks; the batches a noisy timing asks for on top come from the run's pool, so that no address gets near
-    // the service's IP-block threshold however many samples the statistics need.
-    let fromPool = false;
-    const nextRoute = async (): Promise<RequestRoute> =>
-      fromPool
-        ? { localAddress: await ctx.addresses.forFailure() }
-        : { localAddress: params.source_addresses[requestIndex++ % Math.max(params.source_addresses.length, 1)] };
-    const samples: Record<SampleClass, HttpResponse[]> = {
-      'unknown user': [],
-      'wrong password': [],
-      'locked account': [],
+      ),
     };
-    const observations: Observation[] = [];
-    let lockedProbe = false;
-    let undecided = false;
-    try {
-      // One connection per address first, so no sample pays for a TLS handshake.
-      await Promise.all(
-        (params.source_addresses.length ? params.source_addresses : [undefined]).map((localAddress) =>
-          client.get(healthPath, { localAddress }),
-        ),
-      );
-      // Wrong passwords come in batches that stay below the lockout, unlocking in between when the checklist allows.
-      const batch = params.lockout_attempts - 1;
-      let wrongSinceUnlock = 0;
-      lockedProbe = true;
-      const takeSamples = async (rounds: number) => {
-        for (let index = 0; index < rounds; index++) {
-          if (wrongSinceUnlock === batch && canUnlock && ctx.db) {
-            await ctx.db.query(unlockSql ?? '', [probe.username]);
-            wrongSinceUnlock = 0;
-          }
-          const takeWrong = wrongSinceUnlock < batch;
-          if (takeWrong) wrongSinceUnlock++;
-          // Paired samples: one of each class per round, so drift in the target's load affects both alike.
-          const unknownRequest = async () =>
-            client.login(probeValue('secgate-unknown'), probeValue('wrong'), await nextRoute());
-          const wrongRequest = async () => client.login(probe.username, probeValue('wrong'), await nextRoute());
-          if (params.concurrent_pairs && takeWrong) {
-            const [unknown, wrong] = await Promise.all([unknownRequest(), wrongRequest()]);
-            samples['unknown user'].push(unknown.response);
-            samples['wrong password'].push(wrong.response);
-          } else {
-            samples['unknown user'].push((await unknownRequest()).response);
-            if (takeWrong) samples['wrong password'].push((await wrongRequest()).response);
-          }
-        }
-      };
-      const judgeTiming = () =>
-        assessTiming(
-          {
-            unknownUserMs: samples['unknown user'].map((response) => response.elapsedMs),
-            wrongPasswordMs: samples['wrong password'].map((response) => response.elapsedMs),
-          },
-          params,
-        );
-      // Sequential: stop as soon as the classes are clearly alike; a difference must hold over at least two
-      // batches (a load spike on a shared machine can skew one) and be significant; noise takes more batches.
-      // An early look first: a correct service is usually clearly alike after a few samples, and every
-      // sample costs the service a password hash.
-      const earlyLook = params.early_samples < params.samples;
-      await takeSamples(earlyLook ? params.early_samples : params.samples);
-      if (earlyLook && !clearlyAlike(judgeTiming())) await takeSamples(params.samples - params.early_samples);
-      for (let batches = 1; batches < params.max_batches; batches++) {
-        const { verdict: sofar } = judgeTiming();
-        if (sofar === 'alike' || (sofar === 'different' && batches >= 2)) break;
-        fromPool = true;
-        await takeSamples(params.samples);
-      }
-      fromPool = false;
-      for (let sent = wrongSinceUnlock; sent < params.lockout_attempts; sent++) {
-        await client.login(probe.username, probeValue('wrong'), await nextRoute());
-      }
-      // The locked samples at once: they are compared by answer, and their timing is context only.
-      const lockedAnswers = await Promise.all(
-        Array.from({ length: params.locked_samples }, async () =>
-          client.login(probe.username, probeValue('wrong'), await nextRoute()),
-        ),
-      );
-      samples['locked account'].push(...lockedAnswers.map((answer) => answer.response));
-
-      const variants = new Map<string, { status: number; body: string; classes: Record<string, number> }>();
-      for (const [sampleClass, responses] of Object.entries(samples)) {
-        for (const response of responses) {
-          // Every body is whole: the auth client refuses a cut answer (AuthFlowError) before it gets here.
-          const key = `${response.status}\n${response.body}`;
-          const variant = variants.get(key) ?? {
-            status: response.status,
-            body: ctx.secrets.redact(response.body).slice(0, 200),
-            classes: {},
-          };
-          variant.classes[sampleClass] = (variant.classes[sampleClass] ?? 0) + 1;
-          variants.set(key, variant);
-        }
-      }
-      const distinct = [...variants.values()];
-      observations.push({
-        probe: `POST ${client.mapping.login.path}: ${samples['unknown user'].length} unknown users, ${samples['wrong password'].length} wrong passwords for ${probe.username}, ${samples['locked account'].length} attempts while locked`,
-        expected: 'one identical status and body for every class',
-        actual: distinct.map((variant) => ({ status: variant.status, body: variant.body, samples: variant.classes })),
-        ok: distinct.length === 1,
-        note:
-          distinct.length === 1
-            ? 'every rejection looks the same'
-            : `responses differ between classes: ${distinct
-                .map((variant) => `${Object.keys(variant.classes).join('/')} → ${variant.status} ${variant.body}`)
-                .join(' | ')}`,
-      });
-
-      const { unknownMedian, wrongMedian, difference, bound, pValue, verdict: timing } = judgeTiming();
-      const timingOk = timing === 'alike';
-      const lockedMedian = median(samples['locked account'].map((response) => response.elapsedMs));
-      observations.push({
-        probe: 'median response time, unknown user vs wrong password',
-        expected: { max_difference_ms: round(bound) },
-        actual: {
-          unknown_user_median_ms: round(unknownMedian),
-          wrong_password_median_ms: round(wrongMedian),
-          difference_ms: round(difference),
-          p_value: Number(pValue.toPrecision(2)),
-          samples: { unknown_user: samples['unknown user'].length, wrong_password: samples['wrong password'].length },
-        },
-        ...(timing === 'undecided' ? {} : { ok: timingOk }),
-        note:
-          timing === 'alike'
-            ? 'the two paths cost the same time'
-            : timing === 'different'
-              ? `timing reveals which usernames exist: wrong-password median ${round(wrongMedian)} ms vs unknown-user median ${round(unknownMedian)} ms (difference ${round(difference)} ms, bound ${round(bound)} ms, p = ${pValue.toPrecision(2)})`
-              : `timing too noisy to decide: medians ${round(difference)} ms apart (bound ${round(bound)} ms), but chance explains it (p = ${pValue.toPrecision(2)}, needs < ${params.significance}) after ${samples['unknown user'].length} samples per class`,
-      });
-      if (timing === 'undecided') undecided = true;
-      observations.push({
-        probe: 'median response time while locked',
-        actual: { locked_account_median_ms: round(lockedMedian), samples: samples['locked account'].length },
-        note: 'context: the locked answer is compared by content above',
-      });
-      const retried = Object.values(samples)
-        .flat()
-        .filter((response) => response.retried !== undefined);
-      if (retried.length > 0) {
-        observations.push({
-          probe: 'samples sent again on a fresh connection',
-          actual: { samples: retried.length, first: retried[0]?.retried ?? null },
-          note: `${retried.length} logins met a kept-alive connection that closed without an answer; the audit rows showed the service had not processed them, so each was sent once more on a fresh connection`,
-        });
-      }
-      if (samples['wrong password'].length < samples['unknown user'].length) {
-        observations.push({
-          probe: 'wrong-password sample count',
-          actual: samples['wrong password'].length,
-          note: `only ${samples['wrong password'].length} wrong-password samples before the lockout: give auth.cleanup.unlock_account_sql (and a database) for ${samples['unknown user'].length}`,
-        });
-      }
-    } catch (error) {
-      return errorOutcome(ctx, 'the rejection responses', error, observations);
-    } finally {
-      if (lockedProbe) {
-        observations.push(
-          ctx.db
-            ? await runCleanup(ctx.db, 'unlock_account_sql', unlockSql, probe.username)
-            : {
-                probe: `cleanup unlock_account_sql for ${probe.username}`,
-                actual: 'not run: no database',
-                note: `${probe.username} stays locked until it expires`,
-              },
-        );
-      }
-    }
-    if (undecided && brokenNotes(observations).length === 0) {
-      // Not observed is not absent: a difference the samples could neither confirm nor rule out is no pass.
-      return {
-        status: 'error',
-        summary: `could not decide whether timing reveals which usernames exist: ${observations.find((observation) => observation.note?.startsWith('timing too noisy'))?.note ?? ''}`,
-        observations,
-      };
-    }
-    return verdict(
-      observations,
-      'unknown user, wrong password and locked account got the same answer, and the medians agree within the bound',
-      brokenNotes(observations),
+  }
+  const unlockSql = client.mapping.cleanup?.unlock_account_sql;
+  const canUnlock = Boolean(ctx.db && unlockSql);
+  let requestIndex = 0;
+  // The first batch and the lockout rotate over the check's own addresses, which it warms up and the pre-flight
+  // checks; the batches a noisy timing asks for on top come from the run's pool, so that no address gets near
+  // the service's IP-block threshold however many samples the statistics need.
+  let fromPool = false;
+  const nextRoute = async (): Promise<RequestRoute> =>
+    fromPool
+      ? { localAddress: await ctx.addresses.forFailure() }
+      : { localAddress: params.source_addresses[requestIndex++ % Math.max(params.source_addresses.length, 1)] };
+  const seen: NoEnumerationSeen = {
+    loginPath: client.mapping.login.path,
+    username: probe.username,
+    samples: { 'unknown user': [], 'wrong password': [], 'locked account': [] },
+  };
+  const record = (sampleClass: SampleClass, response: HttpResponse) =>
+    seen.samples[sampleClass].push(timedAnswer(ctx, response));
+  let lockedProbe = false;
+  try {
+    // One connection per address first, so no sample pays for a TLS handshake.
+    await Promise.all(
+      (params.source_addresses.length ? params.source_addresses : [undefined]).map((localAddress) =>
+        client.get(healthPath, { localAddress }),
+      ),
     );
-  },
-});
+    // Wrong passwords come in batches that stay below the lockout, unlocking in between when the checklist allows.
+    const batch = params.lockout_attempts - 1;
+    let wrongSinceUnlock = 0;
+    lockedProbe = true;
+    const takeSamples = async (rounds: number) => {
+      for (let index = 0; index < rounds; index++) {
+        if (wrongSinceUnlock === batch && canUnlock && ctx.db) {
+          await ctx.db.query(unlockSql ?? '', [probe.username]);
+          wrongSinceUnlock = 0;
+        }
+        const takeWrong = wrongSinceUnlock < batch;
+        if (takeWrong) wrongSinceUnlock++;
+        // Paired samples: one of each class per round, so drift in the target's load affects both alike.
+        const unknownRequest = async () =>
+          client.login(probeValue('secgate-unknown'), probeValue('wrong'), await nextRoute());
+        const wrongRequest = async () => client.login(probe.username, probeValue('wrong'), await nextRoute());
+        if (params.concurrent_pairs && takeWrong) {
+          const [unknown, wrong] = await Promise.all([unknownRequest(), wrongRequest()]);
+          record('unknown user', unknown.response);
+          record('wrong password', wrong.response);
+        } else {
+          record('unknown user', (await unknownRequest()).response);
+          if (takeWrong) record('wrong password', (await wrongRequest()).response);
+        }
+      }
+    };
+    const timingSoFar = () => assessTiming(timingOf(seen.samples), params);
+    // An early look first: a correct service is usually clearly alike after a few samples, and every
+    // sample costs the service a password hash.
+    const earlyLook = params.early_samples < params.samples;
+    await takeSamples(earlyLook ? params.early_samples : params.samples);
+    if (earlyLook && !clearlyAlike(timingSoFar())) await takeSamples(params.samples - params.early_samples);
+    // Sequential: stop as soon as the classes are clearly alike; a difference must hold over at least two
+    // batches (a load spike on a shared machine can skew one) and be significant; noise takes more batches.
+    for (let batches = 1; batches < params.max_batches; batches++) {
+      const { verdict: sofar } = timingSoFar();
+      if (sofar === 'alike' || (sofar === 'different' && batches >= 2)) break;
+      fromPool = true;
+      await takeSamples(params.samples);
+    }
+    fromPool = false;
+    for (let sent = wrongSinceUnlock; sent < params.lockout_attempts; sent++) {
+      await client.login(probe.username, probeValue('wrong'), await nextRoute());
+    }
+    // The locked samples at once: they are compared by answer, and their timing is context only.
+    const lockedAnswers = await Promise.all(
+      Array.from({ length: params.locked_samples }, async () =>
+        client.login(probe.username, probeValue('wrong'), await nextRoute()),
+      ),
+    );
+    for (const answer of lockedAnswers) record('locked account', answer.response);
+  } catch (error) {
+    seen.notSeen = unobservedWhat(ctx, 'the rejection responses', error);
+  } finally {
+    if (lockedProbe) {
+      seen.cleanup = ctx.db
+        ? await runCleanup(ctx.db, 'unlock_account_sql', unlockSql, probe.username)
+        : {
+            probe: `cleanup unlock_account_sql for ${probe.username}`,
+            actual: 'not run: no database',
+            note: `${probe.username} stays locked until it expires`,
+          };
+    }
+  }
+  return seen;
+}
+
+/**
+ * The verdict. Pure: every answer must be the same (status and body) across the three classes, and the two
+ * timed classes' medians must agree within the bound; a difference the samples can neither confirm nor rule out
+ * is an error, never a pass.
+ */
+export function judgeNoEnumeration(seen: NoEnumerationSeen, params: NoEnumerationParams): CheckOutcome {
+  const { samples } = seen;
+  const cleanup = seen.cleanup ? [seen.cleanup] : [];
+  if (seen.notSeen !== undefined) return unobservedOutcome(seen.notSeen, cleanup);
+  const observations: Observation[] = [];
+  const variants = new Map<string, { status: number; body: string; classes: Record<string, number> }>();
+  for (const [sampleClass, answers] of Object.entries(samples)) {
+    for (const answer of answers) {
+      // Every body is whole: the auth client refuses a cut answer (AuthFlowError) before it gets here.
+      const key = `${answer.status}\n${answer.bodyDigest}`;
+      const variant = variants.get(key) ?? { status: answer.status, body: answer.body.slice(0, 200), classes: {} };
+      variant.classes[sampleClass] = (variant.classes[sampleClass] ?? 0) + 1;
+      variants.set(key, variant);
+    }
+  }
+  const distinct = [...variants.values()];
+  observations.push({
+    probe: `POST ${seen.loginPath}: ${samples['unknown user'].length} unknown users, ${samples['wrong password'].length} wrong passwords for ${seen.username}, ${samples['locked account'].length} attempts while locked`,
+    expected: 'one identical status and body for every class',
+    actual: distinct.map((variant) => ({ status: variant.status, body: variant.body, samples: variant.classes })),
+    ok: distinct.length === 1,
+    note:
+      distinct.length === 1
+        ? 'every rejection looks the same'
+        : `responses differ between classes: ${distinct
+            .map((variant) => `${Object.keys(variant.classes).join('/')} → ${variant.status} ${variant.body}`)
+            .join(' | ')}`,
+  });
+
+  const {
+    unknownMedian,
+    wrongMedian,
+    difference,
+    bound,
+    pValue,
+    verdict: timing,
+  } = assessTiming(timingOf(samples), params);
+  const lockedMedian = median(samples['locked account'].map((answer) => answer.elapsedMs));
+  observations.push({
+    probe: 'median response time, unknown user vs wrong password',
+    expected: { max_difference_ms: round(bound) },
+    actual: {
+      unknown_user_median_ms: round(unknownMedian),
+      wrong_password_median_ms: round(wrongMedian),
+      difference_ms: round(difference),
+      p_value: Number(pValue.toPrecision(2)),
+      samples: { unknown_user: samples['unknown user'].length, wrong_password: samples['wrong password'].length },
+    },
+    ...(timing === 'undecided' ? {} : { ok: timing === 'alike' }),
+    note:
+      timing === 'alike'
+        ? 'the two paths cost the same time'
+        : timing === 'different'
+          ? `timing reveals which usernames exist: wrong-password median ${round(wrongMedian)} ms vs unknown-user median ${round(unknownMedian)} ms (difference ${round(difference)} ms, bound ${round(bound)} ms, p = ${pValue.toPrecision(2)})`
+          : `timing too noisy to decide: medians ${round(difference)} ms apart (bound ${round(bound)} ms), but chance explains it (p = ${pValue.toPrecision(2)}, needs < ${params.significance}) after ${samples['unknown user'].length} samples per class`,
+  });
+  observations.push({
+    probe: 'median response time while locked',
+    actual: { locked_account_median_ms: round(lockedMedian), samples: samples['locked account'].length },
+    note: 'context: the locked answer is compared by content above',
+  });
+  const retried = Object.values(samples)
+    .flat()
+    .filter((answer) => answer.retried !== undefined);
+  if (retried.length > 0) {
+    observations.push({
+      probe: 'samples sent again on a fresh connection',
+      actual: { samples: retried.length, first: retried[0]?.retried ?? null },
+      note: `${retried.length} logins met a kept-alive connection that closed without an answer; the audit rows showed the service had not processed them, so each was sent once more on a fresh connection`,
+    });
+  }
+  if (samples['wrong password'].length < samples['unknown user'].length) {
+    observations.push({
+      probe: 'wrong-password sample count',
+      actual: samples['wrong password'].length,
+      note: `only ${samples['wrong password'].length} wrong-password samples before the lockout: give auth.cleanup.unlock_account_sql (and a database) for ${samples['unknown user'].length}`,
+    });
+  }
+  observations.push(...cleanup);
+  if (timing === 'undecided' && brokenNotes(observations).length === 0) {
+    // Not observed is not absent: a difference the samples could neither confirm nor rule out is no pass.
+    return {
+      status: 'error',
+      summary: `could not decide whether timing reveals which usernames exist: ${observations.find((observation) => observation.note?.startsWith('timing too noisy'))?.note ?? ''}`,
+      observations,
+    };
+  }
+  return verdict(
+    observations,
+    'unknown user, wrong password and locked account got the same answer, and the medians agree within the bound',
+    brokenNotes(observations),
+  );
+}

@@ -30,10 +30,7 @@ export function unobserved(summary: string, observations: Observation[]): CheckO
   return { status: 'error', summary, observations };
 }
 
-/** A 2xx answer. */
-export function is2xx(status: number): boolean {
-  return status >= 200 && status < 300;
-}
+export { is2xx } from '../outcome.js';
 
 /** A secret as a judge sees it: its fingerprint only. Equal fingerprints stand for equal values. */
 export type Fingerprint = { length: number; sha256: string };

@@ -1,0 +1,87 @@
+/** The no-enumeration judge on sample observations: answers compared by content, medians by the bound. */
+import {
+  judgeNoEnumeration,
+  type NoEnumerationSeen,
+  noEnumerationParams,
+  type TimedAnswer,
+} from '../../../checks/auth/no-enumeration.js';
+import { judgeTable } from '../../harness/judge-table.js';
+
+const params = noEnumerationParams.parse({});
+const REJECTED = '{"detail":"Invalid username or password"}';
+
+const answer = (elapsedMs: number, body = REJECTED, status = 401): TimedAnswer => ({
+  status,
+  body,
+  // The digest stands for the body as received: distinct bodies, distinct digests.
+  bodyDigest: `digest-of-${body}`,
+  elapsedMs,
+});
+const times = (values: number[], body?: string) => values.map((value) => answer(value, body));
+
+/** Fifteen alike samples per class and three locked ones, all the same answer: each case changes one thing. */
+function seen(changes: Partial<NoEnumerationSeen['samples']> & { notSeen?: string } = {}): NoEnumerationSeen {
+  const { notSeen, ...samples } = changes;
+  return {
+    loginPath: '/api/v1/login/access-token',
+    username: 'secgate-probe',
+    samples: {
+      'unknown user': times([40, 42, 41, 43, 40, 41, 42, 40, 44, 41, 40, 42, 43, 41, 40]),
+      'wrong password': times([41, 40, 42, 41, 43, 40, 41, 42, 40, 41, 44, 40, 41, 42, 41]),
+      'locked account': times([5, 6, 5]),
+      ...samples,
+    },
+    ...(notSeen !== undefined ? { notSeen } : {}),
+    cleanup: { probe: 'cleanup unlock_account_sql for secgate-probe', actual: 'ran' },
+  };
+}
+
+judgeTable('judgeNoEnumeration', (sample: NoEnumerationSeen) => judgeNoEnumeration(sample, params), [
+  {
+    name: 'one answer for every class, medians alike',
+    seen: seen(),
+    status: 'pass',
+    expect: /same answer, and the medians agree within the bound/,
+  },
+  {
+    name: 'the locked account answers with its own message',
+    seen: seen({ 'locked account': times([5, 6, 5], '{"detail":"Account locked"}') }),
+    status: 'fail',
+    expect: /responses differ between classes: .*locked account → 401 \{"detail":"Account locked"\}/,
+  },
+  {
+    name: 'unknown users get another status',
+    seen: seen({ 'unknown user': times([40, 41, 42]).map((each) => ({ ...each, status: 404 })) }),
+    status: 'fail',
+    expect: /unknown user → 404/,
+  },
+  {
+    name: 'wrong passwords take a hash, unknown users none: significantly slower, beyond the bound',
+    seen: seen({
+      'unknown user': times([4, 5, 4, 6, 5, 5, 4, 6, 5, 4, 5, 6, 4, 5, 5]),
+      'wrong password': times([55, 54, 57, 56, 55, 58, 54, 56, 55, 57, 54, 55, 56, 57, 55]),
+    }),
+    status: 'fail',
+    expect: /timing reveals which usernames exist: wrong-password median 55 ms vs unknown-user median 5 ms/,
+  },
+  {
+    name: 'beyond the bound but not significant: undecided is an error, never a pass',
+    seen: seen({ 'unknown user': times([30, 90, 31]), 'wrong password': times([45, 29, 100]) }),
+    status: 'error',
+    expect: /could not decide whether timing reveals which usernames exist: timing too noisy/,
+  },
+  {
+    name: 'the samples stopped part-way (the service went away)',
+    seen: seen({ notSeen: 'the rejection responses: ECONNRESET' }),
+    status: 'error',
+    expect: /^could not observe the rejection responses: ECONNRESET$/,
+    observations: /cleanup unlock_account_sql/,
+  },
+  {
+    name: 'no wrong-password sample at all is never a pass',
+    seen: seen({ 'wrong password': [] }),
+    status: 'error',
+    expect: /could not decide/,
+    observations: /only 0 wrong-password samples before the lockout/,
+  },
+]);
