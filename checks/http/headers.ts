@@ -7,7 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { defineCheck, type HttpResponse, type Observation } from '../../src/engine/types.js';
+import {
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type HttpResponse,
+  type Observation,
+} from '../../src/engine/types.js';
 import { authMapping } from '../../src/probes/auth-client.js';
 import {
   attemptFailureRequest,
@@ -284,6 +290,33 @@ export function passSummary(seen: readonly { probe: ResponseProbe; status: numbe
   }`;
 }
 
+export const headersParams = z
+  .object({
+    hsts_min_max_age: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(31_536_000)
+      .describe('the least Strict-Transport-Security max-age accepted, in seconds (default: one year)'),
+    hsts_include_subdomains: z
+      .boolean()
+      .default(false)
+      .describe('also require includeSubDomains in Strict-Transport-Security'),
+    banners: z
+      .enum(['fail-on-version', 'report'])
+      .default('fail-on-version')
+      .describe(
+        '`fail-on-version`: a Server / X-Powered-By value with a version number fails; `report`: only recorded',
+      ),
+    responses: z
+      .array(responseProbeSchema)
+      .min(1)
+      .optional()
+      .describe('the responses to inspect; defaults to health, a 401, a 404 and a malformed-JSON error'),
+  })
+  .strict();
+type HeadersParams = z.output<typeof headersParams>;
+
 export default defineCheck({
   id: 'http.headers',
   title: 'Security headers (HSTS, framing, nosniff, CSP) are on every response, with no version banners',
@@ -293,103 +326,103 @@ export default defineCheck({
     'Set the headers in a hook that runs for every response, errors included (Fastify: onSend; nginx: add_header … always): Strict-Transport-Security max-age=31536000 or more, X-Frame-Options DENY (or CSP frame-ancestors), X-Content-Type-Options nosniff, a Content-Security-Policy; remove version numbers from Server and X-Powered-By.',
   effects: 'none',
   severity: 'medium',
-  params: z
-    .object({
-      hsts_min_max_age: z
-        .number()
-        .int()
-        .nonnegative()
-        .default(31_536_000)
-        .describe('the least Strict-Transport-Security max-age accepted, in seconds (default: one year)'),
-      hsts_include_subdomains: z
-        .boolean()
-        .default(false)
-        .describe('also require includeSubDomains in Strict-Transport-Security'),
-      banners: z
-        .enum(['fail-on-version', 'report'])
-        .default('fail-on-version')
-        .describe(
-          '`fail-on-version`: a Server / X-Powered-By value with a version number fails; `report`: only recorded',
-        ),
-      responses: z
-        .array(responseProbeSchema)
-        .min(1)
-        .optional()
-        .describe('the responses to inspect; defaults to health, a 401, a 404 and a malformed-JSON error'),
-    })
-    .strict(),
+  params: headersParams,
   strength: {
     hsts_min_max_age: 'higher',
     hsts_include_subdomains: 'requirement',
     banners: ['report', 'fail-on-version'],
   },
   async run(ctx, params) {
-    const policy: HeaderPolicy = {
-      hstsMinMaxAge: params.hsts_min_max_age,
-      hstsIncludeSubdomains: params.hsts_include_subdomains,
-      failOnVersionBanner: params.banners === 'fail-on-version',
-    };
-    const probes = params.responses ?? defaultProbes(authMapping(ctx).login.path, authMapping(ctx).me_path);
-    const attempts = await Promise.all(
-      probes.map(async (probe) => {
-        const url = targetUrl(ctx.target.url, probe.path);
-        const options = {
-          method: probe.method,
-          ...(probe.body !== undefined ? { body: probe.body } : {}),
-          ...(probe.content_type !== undefined ? { headers: { 'content-type': probe.content_type } } : {}),
-        };
-        // A request meant to be refused (401, 404, 400) may count as a failure at the service.
-        const meantToSucceed = probe.expect_status !== undefined && probe.expect_status < 300;
-        const attempt = meantToSucceed
-          ? await attemptRequest(ctx.http, url, options)
-          : await attemptFailureRequest(ctx, url, options);
-        return { probe, request: describeRequest(probe.method, url), attempt };
-      }),
-    );
-
-    const observations: Observation[] = [];
-    const unobserved: string[] = [];
-    /** Problem → the responses it was seen on, so the summary names each problem once. */
-    const problems = new Map<string, string[]>();
-    for (const { probe, request, attempt } of attempts) {
-      if (attempt.failure) {
-        observations.push({
-          probe: `${request} [${probe.label}]`,
-          actual: { error: describeFailure(attempt.failure) },
-          ok: false,
-          note: attempt.failure.message,
-        });
-        unobserved.push(`${probe.label}: ${describeFailure(attempt.failure)}`);
-        continue;
-      }
-      const status = attempt.response.status;
-      if (probe.expect_status !== undefined && status !== probe.expect_status) {
-        observations.push({
-          probe: `${request} [${probe.label}]`,
-          expected: { status: probe.expect_status },
-          actual: { status },
-          note: `answered ${status}, not ${probe.expect_status}: headers on ${probe.expect_status} responses were not observed through this request`,
-        });
-      }
-      for (const finding of judgeSecurityHeaders(attempt.response.headers, policy)) {
-        observations.push({
-          probe: `${finding.header} on ${request} [${probe.label}]`,
-          expected: finding.expected,
-          actual: { status, value: finding.value },
-          ...(finding.ok === undefined ? {} : { ok: finding.ok }),
-          note: `${finding.note} (status ${status})`,
-        });
-        if (finding.ok === false) {
-          const seenOn = problems.get(finding.note) ?? [];
-          seenOn.push(String(status));
-          problems.set(finding.note, seenOn);
-        }
-      }
-    }
-
-    const failures = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
-    return findingsVerdict({ failures, unobserved }, observations, {
-      pass: passSummary(attempts.map(({ probe, attempt }) => ({ probe, status: attempt.response?.status }))),
-    });
+    return judgeHeaders(await probeHeaders(ctx, params), params);
   },
 });
+
+/** One response the check asked for: what it was meant to provoke, and the answer (headers) or why none came. */
+export interface HeadersAnswer {
+  probe: ResponseProbe;
+  /** `GET https://host/path`: how observations name the request. */
+  request: string;
+  answer: { status: number; headers: HttpResponse['headers'] } | { failure: string; message: string };
+}
+
+/** Sends the response probes (the checklist's or the defaults) at once and records each answer's headers. */
+export async function probeHeaders(ctx: CheckContext, params: HeadersParams): Promise<HeadersAnswer[]> {
+  const probes = params.responses ?? defaultProbes(authMapping(ctx).login.path, authMapping(ctx).me_path);
+  return Promise.all(
+    probes.map(async (probe): Promise<HeadersAnswer> => {
+      const url = targetUrl(ctx.target.url, probe.path);
+      const options = {
+        method: probe.method,
+        ...(probe.body !== undefined ? { body: probe.body } : {}),
+        ...(probe.content_type !== undefined ? { headers: { 'content-type': probe.content_type } } : {}),
+      };
+      // A request meant to be refused (401, 404, 400) may count as a failure at the service.
+      const meantToSucceed = probe.expect_status !== undefined && probe.expect_status < 300;
+      const attempt = meantToSucceed
+        ? await attemptRequest(ctx.http, url, options)
+        : await attemptFailureRequest(ctx, url, options);
+      const request = describeRequest(probe.method, url);
+      return attempt.failure
+        ? { probe, request, answer: { failure: describeFailure(attempt.failure), message: attempt.failure.message } }
+        : { probe, request, answer: { status: attempt.response.status, headers: attempt.response.headers } };
+    }),
+  );
+}
+
+/**
+ * The verdict. Pure: every answer's headers judged against the policy (judgeSecurityHeaders), each problem
+ * named once with the statuses it was seen on; a response that never came is an error, not a pass.
+ */
+export function judgeHeaders(answers: readonly HeadersAnswer[], params: HeadersParams): CheckOutcome {
+  const policy: HeaderPolicy = {
+    hstsMinMaxAge: params.hsts_min_max_age,
+    hstsIncludeSubdomains: params.hsts_include_subdomains,
+    failOnVersionBanner: params.banners === 'fail-on-version',
+  };
+  const observations: Observation[] = [];
+  const unobserved: string[] = [];
+  /** Problem → the responses it was seen on, so the summary names each problem once. */
+  const problems = new Map<string, string[]>();
+  for (const { probe, request, answer } of answers) {
+    if ('failure' in answer) {
+      observations.push({
+        probe: `${request} [${probe.label}]`,
+        actual: { error: answer.failure },
+        ok: false,
+        note: answer.message,
+      });
+      unobserved.push(`${probe.label}: ${answer.failure}`);
+      continue;
+    }
+    const { status } = answer;
+    if (probe.expect_status !== undefined && status !== probe.expect_status) {
+      observations.push({
+        probe: `${request} [${probe.label}]`,
+        expected: { status: probe.expect_status },
+        actual: { status },
+        note: `answered ${status}, not ${probe.expect_status}: headers on ${probe.expect_status} responses were not observed through this request`,
+      });
+    }
+    for (const finding of judgeSecurityHeaders(answer.headers, policy)) {
+      observations.push({
+        probe: `${finding.header} on ${request} [${probe.label}]`,
+        expected: finding.expected,
+        actual: { status, value: finding.value },
+        ...(finding.ok === undefined ? {} : { ok: finding.ok }),
+        note: `${finding.note} (status ${status})`,
+      });
+      if (finding.ok === false) {
+        const seenOn = problems.get(finding.note) ?? [];
+        seenOn.push(String(status));
+        problems.set(finding.note, seenOn);
+      }
+    }
+  }
+  if (answers.length === 0) unobserved.push('no response was asked for');
+  const failures = [...problems].map(([note, statuses]) => `${note} on ${statuses.join(', ')} responses`);
+  return findingsVerdict({ failures, unobserved }, observations, {
+    pass: passSummary(
+      answers.map(({ probe, answer }) => ({ probe, status: 'status' in answer ? answer.status : undefined })),
+    ),
+  });
+}
