@@ -177,7 +177,7 @@ async function scanOnce(dir: string): Promise<void> {
 
 /**
  * Child mode: repo.history's own walk and transport (git log → ids → git
- * cat-file → FIFO → this process) with nothing scanned — what the scan costs
+ * cat-file → socket → this process) with nothing scanned — what the scan costs
  * before it looks at a byte. Prints the wall seconds as JSON.
  */
 async function readOnlyOnce(dir: string): Promise<void> {
@@ -664,7 +664,7 @@ async function main(): Promise<void> {
         `On the fast-import pack ${importedRatio.toFixed(1)}× the fastest read and ` +
         `${(largestImported.scan.seconds / largestImported.raw.seconds).toFixed(2)}× the issue's command, which there is slow only because id order re-inflates long delta chains: not counted. ` +
         `On the half-size history (${mb(smallest.scan.scannedBytes).toFixed(0)} MB) ${(smallest.scan.seconds / fastest(smallest).seconds).toFixed(1)}×: ` +
-        'the fixed costs (three git processes to start, a FIFO to make, code to compile) weigh twice as much there.',
+        'the fixed costs (three git processes to start, a socket to connect, code to compile) weigh twice as much there.',
       `  Where the time goes: moving the bytes out of git at all (the same read piped into \`cat\`) takes ${largest.catRead.seconds.toFixed(2)} s ` +
         `(${(largest.catRead.seconds / limit.seconds).toFixed(1)}× the read to /dev/null); repo.history's walk and transport with nothing scanned take ` +
         `${largest.readOnly.seconds.toFixed(2)} s (${(largest.readOnly.seconds / limit.seconds).toFixed(1)}×), and scanning adds ` +

@@ -333,7 +333,7 @@ function expectNewline(chunk: Buffer, at: number, sha: string): void {
 
 /** The byte stream `git cat-file` writes into, and where its output is read. */
 interface BatchOutput {
-  /** What the child's stdout is given: a FIFO's write end, or a pipe node makes. */
+  /** What the child's stdout is given: a socket's or a FIFO's descriptor, or a pipe node makes. */
   stdout: number | 'pipe';
   /** Called once git is spawned: closes the parent's copy of the write end. */
   spawned(): void;
@@ -344,9 +344,105 @@ interface BatchOutput {
 }
 
 /** How blob content travels from git to this process (see `readBlobs`). */
-export type BlobTransport = 'fifo' | 'pipe';
+export type BlobTransport = 'socket' | 'fifo' | 'pipe';
 
 const READ_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * A Unix socket connected to itself through a private directory: git writes
+ * into one end, this process reads the other into one reused buffer, like the
+ * FIFO, but made without starting `mkfifo` (a process start on the critical
+ * path, before git can read a blob), and a socket holds about three times
+ * what a pipe holds in flight, so git and the scanner wait on each other less.
+ */
+/** `sockaddr_un.sun_path` holds 108 bytes on Linux (104 on macOS and the BSDs), one of them the NUL. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+async function socketOutput(): Promise<BatchOutput> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-cat-file-'));
+  const server = net.createServer({ pauseOnConnect: true });
+  let gitEnd: net.Socket | undefined;
+  let ourEnd: net.Socket | undefined;
+  // Set by `read`: nothing arrives before git is started, and git only starts after this function returns.
+  let deliver: (chunk: Buffer) => void = () => {
+    throw new Error('git cat-file wrote before it was read');
+  };
+  try {
+    const address = path.join(dir, 'blobs');
+    // A longer address does not fail: libuv cuts it to fit, and the socket would appear at a shorter path,
+    // outside the private directory.
+    if (Buffer.byteLength(address) > MAX_SOCKET_PATH_BYTES)
+      throw new Error(`the temporary directory's path is too long for a Unix socket: ${address}`);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(address, () => resolve());
+    });
+    const accepted = new Promise<net.Socket>((resolve, reject) => {
+      server.once('connection', resolve);
+      server.once('error', reject);
+    });
+    // Only awaited once connected: a failure before that is reported by the connect instead.
+    accepted.catch(() => {});
+    const connecting = net.connect({
+      path: address,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (bytes: number, buffer: Uint8Array) => {
+          deliver(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+          return true;
+        },
+      },
+    });
+    ourEnd = connecting;
+    await new Promise<void>((resolve, reject) => {
+      connecting.once('connect', () => resolve());
+      connecting.once('error', reject);
+    });
+    gitEnd = await accepted;
+  } catch (error) {
+    gitEnd?.destroy();
+    ourEnd?.destroy();
+    throw error;
+  } finally {
+    // Connected (or failed): the name is no longer needed, and nothing is left behind whatever happens next.
+    server.close();
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+  const gitSide = gitEnd;
+  const reader = ourEnd;
+  // git gets the descriptor itself: handed to execa as a stream, the socket would be watched, and closing this
+  // process's copy (which must close, see `spawned`) would count as git's output failing. A socket's
+  // descriptor is only exposed by its handle (Unix); without one, the caller falls back to the FIFO.
+  const descriptor = (gitSide as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof descriptor !== 'number' || descriptor < 0) {
+    gitSide.destroy();
+    reader.destroy();
+    throw new Error('a Unix socket without a descriptor');
+  }
+  return {
+    stdout: descriptor,
+    // git holds its own copy now; this process's copy must close, or the reader never sees the end.
+    spawned: () => gitSide.destroy(),
+    dispose: () => reader.destroy(),
+    read: (_stdoutStream, onChunk) =>
+      new Promise<void>((resolve, reject) => {
+        let failure: unknown;
+        deliver = (chunk) => {
+          if (failure !== undefined) return;
+          try {
+            onChunk(chunk);
+          } catch (error) {
+            failure = error;
+            reader.destroy();
+            reject(error);
+          }
+        };
+        reader.on('end', () => resolve());
+        reader.on('close', () => (failure === undefined ? resolve() : undefined));
+        reader.on('error', (error) => reject(error));
+      }),
+  };
+}
 
 /**
  * A named pipe read into one reused buffer (`net.Socket` with `onread`):
@@ -414,6 +510,28 @@ async function fifoOutput(): Promise<BatchOutput> {
         socket.on('error', (error) => reject(error));
       }),
   };
+}
+
+/**
+ * The transport asked for, or the next one that can be made: a socket needs a Unix socket in the temporary
+ * directory, a FIFO needs mkfifo and a file system with FIFOs; the plain pipe reads the same bytes, only slower.
+ */
+async function openOutput(transport: BlobTransport): Promise<BatchOutput & { transport: BlobTransport }> {
+  if (transport === 'socket') {
+    try {
+      return { ...(await socketOutput()), transport };
+    } catch {
+      return openOutput('fifo');
+    }
+  }
+  if (transport === 'fifo') {
+    try {
+      return { ...(await fifoOutput()), transport };
+    } catch {
+      return openOutput('pipe');
+    }
+  }
+  return { ...pipeOutput(), transport: 'pipe' };
 }
 
 function pipeOutput(): BatchOutput {
@@ -528,7 +646,7 @@ export interface ReadBlobsOptions {
   maxBlobBytes: number;
   onLargeBlob?: (sha: string, size: number) => BlobSink | undefined;
   signal?: AbortSignal;
-  /** `fifo` (default where it can be made) or `pipe` (node's child stdout; the fallback). */
+  /** `socket` (default where it can be made), `fifo` (the first fallback) or `pipe` (node's child stdout; the last). */
   transport?: BlobTransport;
 }
 
@@ -546,15 +664,8 @@ export async function readBlobs(
   options: ReadBlobsOptions,
   onBlob: (blob: BlobRead) => void,
 ): Promise<{ blobs: number; bytes: number; transport: BlobTransport }> {
-  let output: BatchOutput;
-  let transport: BlobTransport = options.transport ?? 'fifo';
-  try {
-    output = transport === 'fifo' ? await fifoOutput() : pipeOutput();
-  } catch {
-    // No mkfifo, or a file system without FIFOs: the plain pipe reads the same bytes, only slower.
-    transport = 'pipe';
-    output = pipeOutput();
-  }
+  const output = await openOutput(options.transport ?? 'socket');
+  const { transport } = output;
   let subprocess: ReturnType<typeof spawnCatFile>;
   try {
     subprocess = spawnCatFile(repoDir, output.stdout, options.signal);
@@ -624,7 +735,7 @@ function spawnCatFile(repoDir: string, stdout: number | 'pipe', signal: AbortSig
     env: gitEnvironment,
     stdin: 'pipe',
     // execa hands any descriptor number to spawn as it is (a "native" stdio value), but its types
-    // list only 3–9: the FIFO's descriptor is typed as one of those.
+    // list only 3–9: the socket's or FIFO's descriptor is typed as one of those.
     stdout: stdout as 'pipe' | 3,
     buffer: { stdout: false, stderr: true },
     ...(signal ? { cancelSignal: signal } : {}),

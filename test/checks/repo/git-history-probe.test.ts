@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -193,7 +193,7 @@ describe('readBlobs', () => {
         ['small.txt', 'large.bin', 'empty.txt'].map((file) => fixture.git('rev-parse', `${commit}:${file}`)),
       );
       const missing = 'f'.repeat(40);
-      for (const transport of ['fifo', 'pipe'] satisfies BlobTransport[]) {
+      for (const transport of ['socket', 'fifo', 'pipe'] satisfies BlobTransport[]) {
         const seen: BlobRead[] = [];
         const totals = await readBlobs(fixture.dir, [...ids, missing], { maxBlobBytes: 1024, transport }, (blob) =>
           seen.push(kept(blob)),
@@ -228,7 +228,7 @@ describe('readBlobs', () => {
       await expect(readBlobs(fixture.dir, slowly(), { maxBlobBytes: 1024 }, collect)).resolves.toEqual({
         blobs: 2,
         bytes: 4,
-        transport: 'fifo',
+        transport: 'socket',
       });
       expect(seen).toEqual(['a\n', 'b\n']);
       await expect(readBlobs(fixture.dir, slowly(1), { maxBlobBytes: 1024 }, collect)).rejects.toThrow('walk failed');
@@ -267,7 +267,7 @@ describe('readBlobs', () => {
     }
   });
 
-  it('leaves no FIFO behind and reads large blobs that span many reads', async () => {
+  it('leaves no socket or FIFO behind and reads large blobs that span many reads', async () => {
     const fixture = await GitFixture.create('blobs-fifo');
     try {
       // 2.4 MB of text: more than the 1 MiB read buffer and far more than a pipe holds.
@@ -280,18 +280,33 @@ describe('readBlobs', () => {
       const privateTmp = await mkdtemp(path.join(os.tmpdir(), 'secgate-test-tmp-'));
       const savedTmp = process.env.TMPDIR;
       process.env.TMPDIR = privateTmp;
-      let content = '';
+      // A temporary directory whose name is too long for a Unix socket's address (108 bytes on Linux): the
+      // socket cannot be made there, and the FIFO is the fallback.
+      const longTmp = path.join(privateTmp, 'x'.repeat(120));
+      await mkdir(longTmp);
+      const contents: string[] = [];
+      const transports: string[] = [];
       try {
-        const totals = await readBlobs(fixture.dir, [id], { maxBlobBytes: 8 * 1024 * 1024 }, (blob) => {
-          if (blob.kind === 'text-or-binary') content = blob.content.toString();
-        });
-        expect(totals).toEqual({ blobs: 1, bytes: Buffer.byteLength(big), transport: 'fifo' });
+        for (const [tmp, transport] of [
+          [privateTmp, 'socket'],
+          [privateTmp, 'fifo'],
+          [longTmp, 'socket'],
+        ] satisfies [string, BlobTransport][]) {
+          process.env.TMPDIR = tmp;
+          const totals = await readBlobs(fixture.dir, [id], { maxBlobBytes: 8 * 1024 * 1024, transport }, (blob) => {
+            if (blob.kind === 'text-or-binary') contents.push(blob.content.toString());
+          });
+          expect(totals).toMatchObject({ blobs: 1, bytes: Buffer.byteLength(big) });
+          transports.push(totals.transport);
+        }
       } finally {
         if (savedTmp === undefined) delete process.env.TMPDIR;
         else process.env.TMPDIR = savedTmp;
       }
-      expect(content).toBe(big);
-      expect(await readdir(privateTmp)).toEqual([]);
+      expect(transports).toEqual(['socket', 'fifo', 'fifo']);
+      expect(contents).toEqual([big, big, big]);
+      expect(await readdir(privateTmp)).toEqual(['x'.repeat(120)]);
+      expect(await readdir(longTmp)).toEqual([]);
       await rm(privateTmp, { recursive: true, force: true });
     } finally {
       await fixture.cleanup();
@@ -304,7 +319,7 @@ describe('readBlobs', () => {
     try {
       const commit = await fixture.commit('files', { 'a.txt': 'a\n' });
       const id = await fixture.git('rev-parse', `${commit}:a.txt`);
-      for (const transport of ['fifo', 'pipe'] satisfies BlobTransport[]) {
+      for (const transport of ['socket', 'fifo', 'pipe'] satisfies BlobTransport[]) {
         const aborted = new AbortController();
         const open = new BlobIdQueue();
         open.push(id);
