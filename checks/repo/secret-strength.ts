@@ -112,5 +112,7 @@ export function judgeSecretStrength(seen: SecretsSeen, params: SecretStrengthPar
   }
   // Nothing named, nothing judged: an empty list is not evidence of strength.
   if (seen.secrets.length === 0) return { status: 'error', summary: 'no secret was named to judge', observations };
-  return { status: 'pass', summary: `${seen.secrets.length} secrets are set, long and random`, observations };
+  const count = seen.secrets.length;
+  const named = count === 1 ? 'the 1 secret is' : `${count} secrets are`;
+  return { status: 'pass', summary: `${named} set, long and random`, observations };
 }

@@ -17,6 +17,12 @@ judgeTable('repo.secret-strength judge', (sample: SecretsSeen) => judgeSecretStr
     expect: /^2 secrets are set, long and random$/,
   },
   {
+    name: 'one random secret',
+    seen: () => seen(['AUTH_SECRET', strong()]),
+    status: 'pass',
+    expect: /^the 1 secret is set, long and random$/,
+  },
+  {
     name: 'an unset secret is a finding, not a skip',
     seen: () => seen(['AUTH_SECRET', strong()], ['JWT_SECRET_KEY', undefined]),
     status: 'fail',
