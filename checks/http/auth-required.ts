@@ -214,7 +214,7 @@ export function judgeAuthRequired(
   return findingsVerdict({ failures, unobserved }, observations, {
     pass: `${count('protected') + count('unknown-sub-path')} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}${
       variantCount > 0 ? `; ${variantCount} other spellings (${params.variants.join(', ')}) not served` : ''
-    }; ${params.public.length} public paths reachable`,
+    }; ${params.public.length} public ${params.public.length === 1 ? 'path' : 'paths'} reachable`,
   });
 }
 

@@ -53,7 +53,7 @@ const cases: { name: string; seen: AuthProbeSeen[]; status: CheckStatus; phrase:
     seen: secure,
     status: 'pass',
     phrase:
-      /^4 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public paths reachable$/,
+      /^4 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public path reachable$/,
   },
   {
     name: 'no credentials accepted',
