@@ -5,12 +5,26 @@
  * probes, and a check reaches them as `ctx.files`, `ctx.exec`, `ctx.tls` and
  * `ctx.git`, never by importing the probes or node's I/O modules (the lint
  * rule on checks/** forbids it).
+ *
+ * Every signature is written out here, over the contract's own types (observations.ts), rather than
+ * taken from the probes with `typeof`: the contract depends on no probe, and it is the probes that
+ * must fit it (context-io.ts wires them in, so the compiler checks that they do).
  */
-import type * as certificate from '../probes/certificate.js';
-import type * as git from '../probes/git.js';
-import type * as historyScan from '../probes/history-scan.js';
-import type * as processes from '../probes/process.js';
-import type * as tlsScan from '../probes/tls-scan.js';
+import type {
+  ChainRequest,
+  CommandResult,
+  CommandSpec,
+  GitOptions,
+  HistoryScanOptions,
+  HistorySeen,
+  PresentedChain,
+  ProtocolVersion,
+  RunningCommand,
+  RunOptions,
+  ScanTarget,
+  SuiteEnumeration,
+  VersionVerdict,
+} from './observations.js';
 
 /** What is at a path: lstat or stat, reduced to what checks judge. */
 export interface FileStats {
@@ -67,21 +81,23 @@ export interface OutputOptions {
 /** Processes. A command spec's `env` is the child's whole environment (see ChildEnv). */
 export interface CheckExec {
   /** Runs to completion in its own process group, stopped (the whole group) on timeout or abort. */
-  run: typeof processes.runCommand;
+  run(spec: CommandSpec, options: RunOptions): Promise<CommandResult>;
   /**
    * Starts a long-running command (a service) in its own process group; resolves once it is spawned, with a
    * handle to watch it, and `stop()` ends the whole group.
    */
-  start(...args: Parameters<typeof processes.startCommand>): Promise<ReturnType<typeof processes.startCommand>>;
+  start(spec: CommandSpec, options?: { tailBytes?: number }): Promise<RunningCommand>;
   /** Runs a command for its output; rejects when it cannot start, fails, times out or is aborted. */
   output(command: string, args: readonly string[], options: OutputOptions): Promise<{ stdout: string; stderr: string }>;
 }
 
 /** TLS below the HTTP client: the presented chain, and raw ClientHellos. */
 export interface CheckTls {
-  fetchPresentedChain: typeof certificate.fetchPresentedChain;
-  probeVersion: typeof tlsScan.probeVersion;
-  enumerateSuites: typeof tlsScan.enumerateSuites;
+  fetchPresentedChain(request: ChainRequest): Promise<PresentedChain>;
+  /** Offers every known suite for `version` and judges the answer. */
+  probeVersion(target: ScanTarget, version: ProtocolVersion): Promise<VersionVerdict>;
+  /** The suites the server accepts for `version`, asked in `groups` parallel slices (default 4). */
+  enumerateSuites(target: ScanTarget, version: ProtocolVersion, groups?: number): Promise<SuiteEnumeration>;
 }
 
 /**
@@ -89,10 +105,12 @@ export interface CheckTls {
  * so that the contract a plugin codes against is what the engine keeps stable.
  */
 export interface CheckGit {
-  repositoryTopLevel: typeof git.repositoryTopLevel;
-  listTrackedFiles: typeof git.listTrackedFiles;
-  isIgnored: typeof git.isIgnored;
-  blobIdsOf: typeof git.blobIdsOf;
+  /** The top level of the repository holding `dir` (which may be any folder inside it). */
+  repositoryTopLevel(dir: string, options?: GitOptions): Promise<string>;
+  listTrackedFiles(repoDir: string, options?: GitOptions): Promise<string[]>;
+  isIgnored(repoDir: string, relativePath: string, options?: GitOptions): Promise<boolean>;
+  /** The blob id git would store for each work-tree file (relative to `repoDir`), in order: `git hash-object`. */
+  blobIdsOf(repoDir: string, files: readonly string[], options?: GitOptions): Promise<string[]>;
   /** The whole history scan (refs, walk, read, scan), as an observation for the check to judge. */
-  scanHistory: typeof historyScan.scanHistory;
+  scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen>;
 }

@@ -11,26 +11,10 @@
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import forge from 'node-forge';
+import type { ChainRequest, PresentedChain } from '../engine/observations.js';
 
-export interface PresentedChain {
-  /** Leaf first, then each issuer as OpenSSL built the path (may end at the trust anchor). */
-  chain: X509Certificate[];
-  /** OpenSSL's chain verification against the trust anchor. */
-  verified: boolean;
-  /** OpenSSL's reason when not verified, e.g. DEPTH_ZERO_SELF_SIGNED_CERT. */
-  verificationError: string | undefined;
-  protocol: string | null;
-  cipher: string;
-}
-
-export interface ChainRequest {
-  host: string;
-  port: number;
-  servername: string | undefined;
-  caPem: string | undefined;
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-}
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { ChainRequest, PresentedChain } from '../engine/observations.js';
 
 /** Walks getPeerCertificate(true)'s issuer links, stopping at a self-issued certificate. */
 function chainFrom(peer: tls.DetailedPeerCertificate): X509Certificate[] {

@@ -19,18 +19,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { BlobIntroduction, PathIntroduction } from '../engine/observations.js';
 import { gitEnvironment, offline } from './git.js';
 
-export interface BlobIntroduction {
-  /** The first commit (parents before children) whose diff added this blob. */
-  commit: string;
-  /** The path the blob had in that commit. */
-  path: string;
-}
-
-export interface PathIntroduction extends BlobIntroduction {
-  blob: string;
-}
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { BlobIntroduction, PathIntroduction } from '../engine/observations.js';
 
 export interface HistoryWalk {
   blobs: Map<string, BlobIntroduction>;

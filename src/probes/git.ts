@@ -6,10 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { GitOptions } from '../engine/observations.js';
 
-export interface GitOptions {
-  signal?: AbortSignal;
-}
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { GitOptions } from '../engine/observations.js';
 
 /** Environment for every git call: no pager, no prompts, no user or system config surprises. */
 export const gitEnvironment: Readonly<Record<string, string>> = {

@@ -7,9 +7,10 @@
  * or error, so its verdicts can be tested from sample observations without a
  * repository. Checks reach it as `ctx.git.scanHistory`.
  */
+import type { BlobPlace, HistoryScanOptions, HistorySeen, HistoryStep } from '../engine/observations.js';
 import { fingerprintSecret } from '../engine/secrets.js';
 import { type ContentScan, ContentScanner, scanContent } from '../secrets/content.js';
-import { groupByFingerprint, type Occurrence, type SecretFinding } from '../secrets/findings.js';
+import { groupByFingerprint, type Occurrence } from '../secrets/findings.js';
 import { inScope } from '../secrets/paths.js';
 import {
   blobsBehindRefs,
@@ -22,84 +23,23 @@ import {
   type RefOnlyBlob,
   refsReaching,
 } from './git.js';
-import { BlobIdQueue, type BlobIntroduction, type PathIntroduction, readBlobs, walkHistory } from './git-history.js';
+import { BlobIdQueue, type BlobIntroduction, readBlobs, walkHistory } from './git-history.js';
+
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type {
+  AbsentBlob,
+  BlobPlace,
+  HistoryScanOptions,
+  HistorySeen,
+  HistoryStep,
+  HistoryTotals,
+  UnjudgedBlob,
+} from '../engine/observations.js';
 
 /** The "commit" of a blob that a ref reaches without any commit (a tag on a blob or a tree). */
 export const NO_COMMIT = 'none';
 /** The "commit" of a blob no ref reaches (include_unreachable): there is none to name. */
 export const UNREACHABLE = 'unreachable';
-
-/** A blob read, or not, with where the walk met it. */
-export interface BlobPlace {
-  blob: string;
-  /** The commit that introduced it, NO_COMMIT or UNREACHABLE. */
-  commit: string;
-  path: string;
-}
-
-/** Content that no scan can judge (an archive). */
-export interface UnjudgedBlob extends BlobPlace {
-  what: string;
-  size: number;
-}
-
-/** A blob of the history that is not in the object store (a partial clone, or a damaged one). */
-export interface AbsentBlob extends BlobPlace {
-  /** A ref that reaches its commit (`main~2`), when git could name one. */
-  ref?: string;
-}
-
-/** The step of the scan that failed; what came before it is still in the observation. */
-export type HistoryStep = 'cutoffs' | 'refs' | 'partial-clone' | 'walk' | 'read' | 'head';
-
-export interface HistoryTotals {
-  commits: number;
-  /** Blobs the walk found (present or not). */
-  uniqueBlobs: number;
-  /** Blob ids sent to `git cat-file --batch`. */
-  requested: number;
-  /** Blobs it answered with their content: `requested` minus `missingFromStore` when all is well. */
-  scannedBlobs: number;
-  scannedBytes: number;
-  /** Sent, but answered `missing`: not known absent beforehand (a damaged store). */
-  missingFromStore: number;
-  decodedTextBlobs: number;
-  binaryBlobs: number;
-  streamedBlobs: number;
-  seconds: number;
-}
-
-/** What the scan saw; every field that a failed step left unknown is absent. */
-export interface HistorySeen {
-  repoDir: string;
-  /** Why the stored history is incomplete (a shallow clone, grafts); empty when it is whole. */
-  cutoffs?: string[];
-  /** Every ref the walk starts from. */
-  refs?: string[];
-  partialClone?: boolean;
-  totals?: HistoryTotals;
-  /** Every path ever added or modified within the scope, with its first commit and blob. */
-  paths: PathIntroduction[];
-  /** One per secret (fingerprint), its occurrences in reading order: the first introduced it. */
-  findings: SecretFinding[];
-  /** HEAD's blobs and their paths within the scope: looked up only when there are findings, to say which HEAD still holds. */
-  headPaths: ReadonlyMap<string, readonly string[]>;
-  unjudged: UnjudgedBlob[];
-  absent: AbsentBlob[];
-  /** `git name-rev` failed: the absent blobs have no ref. */
-  refNamingError?: string;
-  failure?: { step: HistoryStep; reason: string };
-}
-
-export interface HistoryScanOptions {
-  /** Paths relative to the top level ('' the whole repository); unset, the whole repository. */
-  paths?: readonly string[] | undefined;
-  /** Also scan blobs no ref reaches. */
-  includeUnreachable: boolean;
-  /** Blobs above this size are scanned as a stream. */
-  maxBlobBytes: number;
-  signal: AbortSignal;
-}
 
 export async function scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen> {
   const { signal } = options;

@@ -6,49 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { execa, type ResultPromise } from 'execa';
+import type { CommandResult, CommandSpec, RunningCommand, RunOptions, StopResult } from '../engine/observations.js';
 
-export interface CommandSpec {
-  /** argv (no shell) or a shell string when `shell` is true. */
-  command: readonly string[] | string;
-  shell: boolean;
-  cwd: string;
-  /** The complete environment of the child; nothing is inherited implicitly. */
-  env: Record<string, string>;
-}
-
-export interface RunOptions {
-  timeoutMs: number;
-  /** Time between SIGTERM and SIGKILL when stopping. */
-  graceMs?: number;
-  signal?: AbortSignal;
-  /** Bytes of output kept for the tail. */
-  tailBytes?: number;
-}
-
-export interface CommandResult {
-  exitCode: number | undefined;
-  /** The signal that ended the process, if any. */
-  signal: string | undefined;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Set when the process could not be started at all (ENOENT, EACCES). */
-  spawnError: string | undefined;
-  durationMs: number;
-  outputBytes: number;
-  outputSha256: string;
-  /** The last bytes of stdout+stderr, interleaved as produced. */
-  outputTail: string;
-  /** Whether SIGKILL was needed because the group ignored SIGTERM. */
-  killed: boolean;
-}
-
-export interface StopResult {
-  /** 'exited' before any signal, 'sigterm' stopped it in time, 'sigkill' was needed. */
-  stoppedBy: 'exited' | 'sigterm' | 'sigkill';
-  /** Whether any process of the group survived even SIGKILL (should never happen). */
-  survivors: boolean;
-  durationMs: number;
-}
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { CommandResult, CommandSpec, RunningCommand, RunOptions, StopResult } from '../engine/observations.js';
 
 const DEFAULT_TAIL_BYTES = 16 * 1024;
 
@@ -79,15 +40,6 @@ async function waitForGroupExit(pid: number, withinMs: number): Promise<boolean>
     await sleep(25);
   }
   return !groupAlive(pid);
-}
-
-/** A started command: its output digest grows while it runs; `stop()` ends the whole group. */
-export interface RunningCommand {
-  pid: number | undefined;
-  /** Resolves when the main process exits (not necessarily its children). */
-  exited: Promise<CommandResult>;
-  hasExited(): boolean;
-  stop(graceMs: number): Promise<StopResult>;
 }
 
 export function startCommand(spec: CommandSpec, options: { tailBytes?: number } = {}): RunningCommand {

@@ -10,8 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import type { HelloTarget, ProtocolVersion } from '../engine/observations.js';
 
-export type ProtocolVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { HelloTarget, ProtocolVersion } from '../engine/observations.js';
 
 export const PROTOCOL_VERSIONS: readonly ProtocolVersion[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
@@ -299,13 +301,6 @@ export type HelloResult =
   | { outcome: 'closed'; reason: string; elapsedMs: number }
   /** Nothing that allows a verdict: connect failed, timeout, garbage. */
   | { outcome: 'error'; reason: string; elapsedMs: number };
-
-export interface HelloTarget {
-  host: string;
-  port: number;
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-}
 
 /** Sends one ClientHello and resolves with the server's first answer. Never rejects. */
 export function sendClientHello(target: HelloTarget, hello: Buffer): Promise<HelloResult> {

@@ -4,11 +4,11 @@
  * TLS 1.2 suites it accepts (repeat the hello without the suite it chose).
  * Knows nothing of checks or policy.
  */
+import type { ScanTarget, SuiteEnumeration, VersionVerdict } from '../engine/observations.js';
 import {
   alertName,
   buildClientHello,
   type HelloResult,
-  type HelloTarget,
   type ProtocolVersion,
   sendClientHello,
   versionCode,
@@ -16,11 +16,8 @@ import {
 } from './tls-hello.js';
 import { cipherSuiteName, LEGACY_SUITES, TLS13_SUITES } from './tls-suites.js';
 
-export type VersionVerdict =
-  | { version: ProtocolVersion; state: 'accepted'; cipherSuite: string; helloRetryRequest: boolean; elapsedMs: number }
-  /** `answer` says how: the alert, the close, or the (other) version the server answered with. */
-  | { version: ProtocolVersion; state: 'refused'; answer: string; elapsedMs: number }
-  | { version: ProtocolVersion; state: 'unknown'; reason: string; elapsedMs: number };
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { ScanTarget, SuiteEnumeration, VersionVerdict } from '../engine/observations.js';
 
 /** What a server's answer to a hello for `version` says about that version. Pure. */
 export function judgeVersion(version: ProtocolVersion, result: HelloResult): VersionVerdict {
@@ -52,11 +49,6 @@ export function judgeVersion(version: ProtocolVersion, result: HelloResult): Ver
   }
 }
 
-export interface ScanTarget extends HelloTarget {
-  /** SNI name; undefined for IP literals. */
-  serverName: string | undefined;
-}
-
 function suitesFor(version: ProtocolVersion): number[] {
   return (version === 'TLSv1.3' ? TLS13_SUITES : LEGACY_SUITES).map((suite) => suite.code);
 }
@@ -68,16 +60,6 @@ export async function probeVersion(target: ScanTarget, version: ProtocolVersion)
   // A bare close may be a refusal or a transient reset under load: only a second close confirms it.
   if (first.outcome !== 'closed') return judgeVersion(version, first);
   return judgeVersion(version, await sendClientHello(target, hello));
-}
-
-export interface SuiteEnumeration {
-  version: ProtocolVersion;
-  /** IANA names of accepted suites, in the order the server chose them. */
-  accepted: string[];
-  /** Hellos sent. */
-  hellos: number;
-  /** Set when a hello got no usable answer: the list may be incomplete. */
-  error?: string;
 }
 
 /**

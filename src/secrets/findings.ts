@@ -3,31 +3,11 @@
  * one finding, with every place it appears. Pure: the checks read the
  * repository, this decides what to report and whether the baseline covers it.
  */
+import type { Occurrence, SecretFinding } from '../engine/observations.js';
 import { acceptedBy, type BaselineEntry } from './baseline.js';
 
-/** One place a secret appears. */
-export interface Occurrence {
-  rule: string;
-  /** Other rules that found the same value at the same place (`STRIPE_KEY = "sk_live_…"`: the token and the assignment). */
-  alsoMatchedBy?: string[];
-  path: string;
-  /** 1-based line in text; absent for binary content, which has `offset`. */
-  line?: number;
-  /** Byte offset in binary content. */
-  offset?: number;
-  /** The commit that introduced the blob holding it (history only; `none` for a blob no commit holds). */
-  commit?: string;
-  /** The blob holding it (history only). */
-  blob?: string;
-}
-
-export interface SecretFinding {
-  /** The value's `{length, sha256 prefix}`: never the value. */
-  fingerprint: string;
-  length: number;
-  /** In reading order: for history, the first is where the secret was introduced. */
-  occurrences: Occurrence[];
-}
+// The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
+export type { Occurrence, SecretFinding } from '../engine/observations.js';
 
 /**
  * Groups occurrences of secrets by their fingerprint, keeping the order in
