@@ -5,6 +5,10 @@
  * is bin/secgate; tests of a check use `secgate/testing`.
  */
 export { z } from 'zod';
+// What a check may do besides HTTP and SQL (ctx.files, ctx.exec, ctx.tls, ctx.git), and the observations
+// those capabilities hand back: a plugin types its probe step with the same names as a built-in check.
+export type * from './engine/capabilities.js';
+export type * from './engine/observations.js';
 export { SEVERITIES, type Severity } from './engine/severity.js';
 export {
   type CheckContext,
