@@ -141,7 +141,8 @@ export function judgeIpBlock(seen: IpBlockSeen, rules: IpBlockRules): CheckOutco
     note: 'the failures that must trigger the block',
   });
 
-  if (!seen.blocked) return stop();
+  // No request from the blocked address means the block was never put to the test.
+  if (!seen.blocked || seen.blocked.length === 0) return stop();
   for (const { probe, response } of seen.blocked) {
     const ok = response.status === rules.blocked_status;
     observations.push({

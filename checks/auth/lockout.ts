@@ -76,13 +76,17 @@ export function judgeLockout(seen: LockoutSeen, rules: LockoutRules): CheckOutco
   const stop = () => unobserved(seen.notSeen ?? 'could not observe the lockout behaviour', observations);
   const reference = seen.reference;
   if (!reference) return stop();
+  const wrongAnswersOk = seen.wrongAnswers.every((answer) => answer.status === reference.status && !answer.token);
   observations.push({
     probe: `POST ${seen.loginPath} as ${seen.username} with ${attempts} wrong passwords from ${address ?? 'the default address'}`,
     expected: 'each refused with the same 401',
     actual: seen.wrongAnswers.map((answer) => answer.status),
-    ok: seen.wrongAnswers.every((answer) => answer.status === reference.status && !answer.token),
+    ok: wrongAnswersOk,
     note: 'the wrong-password answers, the baseline the locked answer is compared with',
   });
+  // The lockout is "N consecutive failures": fewer wrong passwords than the checklist names put nothing to the
+  // test (a wrong password answered with a token is a failure however many were sent).
+  if (wrongAnswersOk && seen.wrongAnswers.length !== attempts) return stop();
   observations.push({ probe: 'wrong-password response (baseline)', actual: reference.shown });
   const locked = seen.locked;
   if (!locked) return stop();

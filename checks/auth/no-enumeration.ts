@@ -116,9 +116,9 @@ export function assessTiming(
 /**
  * Whether an early look may end the sampling: the medians are within half the bound. A correct service
  * usually shows this after a handful of samples; a borderline one does not, and gets every sample the
- * checklist asks for. Stopping only on "clearly alike" never adds a false alarm (the failing verdict is
- * reached on the same samples as without the early look), and a real difference would have to be hidden by
- * a median error of over half the bound to slip through.
+ * checklist asks for. Stopping early never adds a false alarm, but it can add a false pass (a leak whose first
+ * few medians happen to sit close), so the early look is off unless the checklist names `early_samples`, and
+ * the evidence says when it ended the sampling.
  */
 export function clearlyAlike(assessment: TimingAssessment): boolean {
   return assessment.verdict === 'alike' && assessment.difference <= assessment.bound / 2;
@@ -138,9 +138,9 @@ export const noEnumerationParams = z
       .int()
       .min(3)
       .max(100)
-      .default(8)
+      .optional()
       .describe(
-        'after this many samples per class, stop when the medians are within half the bound (clearly alike); otherwise take all `samples`',
+        'off unless given: after this many samples per class, stop when the medians are within half the bound (clearly alike); otherwise take all `samples`',
       ),
     locked_samples: z
       .number()
@@ -271,6 +271,13 @@ export interface NoEnumerationSeen {
   notSeen?: string;
   /** The unlock after the lockout, or why it could not run. */
   cleanup?: Observation;
+  /** The early look (early_samples) found the classes clearly alike and ended the sampling there. */
+  stoppedEarly?: boolean;
+}
+
+/** The fewest samples per class a verdict may rest on: what the checklist asked for, or its early look. */
+export function requiredSamples(params: Pick<NoEnumerationParams, 'samples' | 'early_samples'>): number {
+  return Math.min(params.samples, params.early_samples ?? params.samples);
 }
 
 function timedAnswer(ctx: CheckContext, response: HttpResponse): TimedAnswer {
@@ -364,9 +371,12 @@ export async function probeNoEnumeration(
     const timingSoFar = () => assessTiming(timingOf(seen.samples), params);
     // An early look first: a correct service is usually clearly alike after a few samples, and every
     // sample costs the service a password hash.
-    const earlyLook = params.early_samples < params.samples;
-    await takeSamples(earlyLook ? params.early_samples : params.samples);
-    if (earlyLook && !clearlyAlike(timingSoFar())) await takeSamples(params.samples - params.early_samples);
+    const earlyAt = params.early_samples !== undefined && params.early_samples < params.samples;
+    await takeSamples(earlyAt ? (params.early_samples ?? params.samples) : params.samples);
+    if (earlyAt) {
+      if (clearlyAlike(timingSoFar())) seen.stoppedEarly = true;
+      else await takeSamples(params.samples - (params.early_samples ?? params.samples));
+    }
     // Sequential: stop as soon as the classes are clearly alike; a difference must hold over at least two
     // batches (a load spike on a shared machine can skew one) and be significant; noise takes more batches.
     for (let batches = 1; batches < params.max_batches; batches++) {
@@ -411,6 +421,10 @@ export function judgeNoEnumeration(seen: NoEnumerationSeen, params: NoEnumeratio
   const { samples } = seen;
   const cleanup = seen.cleanup ? [seen.cleanup] : [];
   if (seen.notSeen !== undefined) return unobservedOutcome(seen.notSeen, cleanup);
+  const required = requiredSamples(params);
+  // Unknown users are never limited by the lockout; wrong passwords are, without an unlock statement (the
+  // observation below says so), so the count the checklist asked for is held against the unknown-user class.
+  const fewest = samples['unknown user'].length;
   const observations: Observation[] = [];
   const variants = new Map<string, { status: number; body: string; classes: Record<string, number> }>();
   for (const [sampleClass, answers] of Object.entries(samples)) {
@@ -485,8 +499,24 @@ export function judgeNoEnumeration(seen: NoEnumerationSeen, params: NoEnumeratio
       note: `only ${samples['wrong password'].length} wrong-password samples before the lockout: give auth.cleanup.unlock_account_sql (and a database) for ${samples['unknown user'].length}`,
     });
   }
+  if (seen.stoppedEarly) {
+    observations.push({
+      probe: 'early look (early_samples)',
+      actual: { samples_per_class: fewest, asked: params.samples },
+      note: `the medians were within half the bound after ${fewest} samples per class, so sampling stopped there`,
+    });
+  }
   observations.push(...cleanup);
-  if (timing === 'undecided' && brokenNotes(observations).length === 0) {
+  const broken = brokenNotes(observations);
+  if (broken.length === 0 && fewest < required) {
+    // Not observed is not absent: a verdict on fewer samples than the checklist asked for is no pass.
+    return {
+      status: 'error',
+      summary: `could not judge the timing: ${fewest} samples per class, the checklist asks for ${required}`,
+      observations,
+    };
+  }
+  if (timing === 'undecided' && broken.length === 0) {
     // Not observed is not absent: a difference the samples could neither confirm nor rule out is no pass.
     return {
       status: 'error',
@@ -496,7 +526,7 @@ export function judgeNoEnumeration(seen: NoEnumerationSeen, params: NoEnumeratio
   }
   return verdict(
     observations,
-    'unknown user, wrong password and locked account got the same answer, and the medians agree within the bound',
-    brokenNotes(observations),
+    `unknown user, wrong password and locked account got the same answer, and the medians agree within the bound${seen.stoppedEarly ? ` (early look: ${fewest} samples per class)` : ''}`,
+    broken,
   );
 }

@@ -97,6 +97,12 @@ judgeTable<IpBlockSeen>('judgeIpBlock', (seen) => judgeIpBlock(seen, rules), [
     phrase: /could not observe the IP block: Error: Connection terminated/,
   },
   {
+    name: 'no request sent from the blocked address: the block was never put to the test',
+    seen: { ...blocked, blocked: [] },
+    status: 'error',
+    phrase: /^could not observe the IP block /,
+  },
+  {
     name: 'a step missing without a reason',
     seen: { ...blocked, forwarded: undefined },
     status: 'error',

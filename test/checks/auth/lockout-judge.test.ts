@@ -102,6 +102,12 @@ judgeTable<LockoutSeen>('judgeLockout', (seen) => judgeLockout(seen, rules), [
     phrase: /could not observe the lockout behaviour: Error: db down/,
   },
   {
+    name: 'fewer wrong passwords than the checklist names: the lockout was not put to the test',
+    seen: { ...locked, wrongAnswers: [{ status: 401, token: false }] },
+    status: 'error',
+    phrase: /could not observe the lockout behaviour/,
+  },
+  {
     name: 'no answer at all',
     seen: {
       ...locked,
