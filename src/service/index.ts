@@ -7,10 +7,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { buildApp } from './app.js';
 import { type AccountSpec, provisionUser } from './auth/accounts.js';
-import { preparePasswordHashing } from './auth/passwords.js';
+import {
+  DEFAULT_SCRYPT_COST,
+  preparePasswordHashing,
+  SCRYPT_COST_VARIABLE,
+  scryptCostProblem,
+} from './auth/passwords.js';
 import { DEFAULT_POLICY, type SecurityPolicy } from './auth/policy.js';
 import { deriveSigningKeys } from './auth/tokens.js';
-import { loadServiceSecrets } from './config.js';
+import { ConfigurationError, loadServiceSecrets } from './config.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './db/embedded.js';
 import { applyMigrations } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -117,6 +122,13 @@ export async function startReferenceService(options: ReferenceServiceOptions = {
   const secrets = loadServiceSecrets(env, options.databaseUrl);
   const logger = createLogger(options.logger);
   for (const warning of secrets.warnings) logger.warn('config.insecure_dev_mode', { problem: warning });
+  // Read from the process's own environment, as password hashing is (provisioning shares it with the service).
+  const scryptCost = process.env[SCRYPT_COST_VARIABLE];
+  const scryptProblem = scryptCostProblem(scryptCost);
+  if (scryptProblem) throw new ConfigurationError([scryptProblem]);
+  if (scryptCost && Number(scryptCost) < DEFAULT_SCRYPT_COST) {
+    logger.warn('config.password_hash_cost_lowered', { variable: SCRYPT_COST_VARIABLE, cost: Number(scryptCost) });
+  }
   const dataDir = path.resolve(options.dataDir ?? '.secgate');
   const host = options.host ?? '127.0.0.1';
   if (options.behindProxy && !isLoopback(host)) {

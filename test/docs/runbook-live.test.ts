@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { SCRYPT_COST_VARIABLE } from '../../src/service/auth/passwords.js';
 import { currentCode } from '../../src/service/auth/totp.js';
 import { serviceClient } from '../service/client.js';
 import { queryService } from '../support/reference-service.js';
@@ -31,7 +32,13 @@ describe('docs/runbook.md: running the gate against a live instance', () => {
           const result = await execa('node', [BIN, 'service', ...args], {
             reject: false,
             ...(input === undefined ? {} : { input }),
-            env: { PATH: process.env.PATH ?? '', SECGATE_JWT_SECRET: reference.jwtSecret, ...env },
+            env: {
+              PATH: process.env.PATH ?? '',
+              SECGATE_JWT_SECRET: reference.jwtSecret,
+              // The in-process service hashes at the run's test cost; users it serves must be hashed at the same.
+              [SCRYPT_COST_VARIABLE]: process.env[SCRYPT_COST_VARIABLE] ?? '',
+              ...env,
+            },
             extendEnv: false,
           });
           expect(result.exitCode, `secgate service ${args.join(' ')}: ${result.stderr}`).toBe(0);

@@ -14,6 +14,13 @@
  *   and a pool of RSA key pairs is handed to the fixtures
  *   (fixtures/tls/key-pool.ts), which use each at most once per test file.
  *   test/support/worker-setup.ts passes both on inside each worker.
+ * - **Cheaper password hashes.** Each reference-service login costs one scrypt
+ *   hash; at the production cost (N=2^14) the suite's thousands of logins were
+ *   a sixth of its CPU time. SECGATE_SERVICE_SCRYPT_COST lowers the cost for
+ *   every service and provisioning in the run, in-process or spawned (they
+ *   inherit the environment), so the unknown-user dummy hash always costs what
+ *   a provisioned user's does. test/service/passwords.test.ts holds the
+ *   production cost and the variable's bounds.
  */
 import { generateKeyPair } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import type { KeyPairPem } from '../../fixtures/tls/key-pool.js';
+import { SCRYPT_COST_VARIABLE } from '../../src/service/auth/passwords.js';
 import { startEmbeddedDatabase } from '../../src/service/db/embedded.js';
 import { ensureServerCredentials } from '../../src/service/pki.js';
 
@@ -73,7 +81,11 @@ async function databaseServer(): Promise<() => Promise<void>> {
   };
 }
 
+/** The lowest cost the service accepts: 1 MiB and about a millisecond per hash. */
+const TEST_SCRYPT_COST = '1024';
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  process.env[SCRYPT_COST_VARIABLE] ??= TEST_SCRYPT_COST;
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-test-run-'));
   const referenceDir = path.join(scratchDir, 'reference');
   const [database, pool, referencePki] = await Promise.allSettled([
