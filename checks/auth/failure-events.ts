@@ -140,10 +140,15 @@ export interface FailureEventsSeen {
   notSeen?: string;
 }
 
-/** Pure: each provoked rejection must have a row of its type, from its address (and for its username, where known). */
+/**
+ * Pure: each provoked rejection must have a row of its type, from its address (and for its username, where known),
+ * and every wanted path must have been provoked: a path the probe skipped (no account to provoke it with, say) was
+ * not seen, so it is an `error` naming it, never a quieter pass. A row missing for a provoked path still fails.
+ */
 export function judgeFailureEvents(
   seen: FailureEventsSeen,
   eventKinds: Readonly<Record<RejectionPath, readonly string[]>>,
+  wanted: readonly RejectionPath[],
 ): CheckOutcome {
   const observations: Observation[] = [];
   const rows = seen.rows;
@@ -174,10 +179,16 @@ export function judgeFailureEvents(
           : `no ${eventType} row for the ${event.path} path (${event.probe} answered ${event.status})`,
     });
   }
-  return verdict(
+  const outcome = verdict(
     observations,
     `${seen.provoked.length} rejection paths each wrote an audit row with the right type and address`,
     brokenNotes(observations),
+  );
+  const notProvoked = wanted.filter((path) => !seen.provoked.some((event) => event.path === path));
+  if (outcome.status === 'fail' || notProvoked.length === 0) return outcome;
+  return unobserved(
+    `could not observe the ${notProvoked.join(', ')} path${notProvoked.length === 1 ? '' : 's'}: not provoked, so no audit row could be looked for`,
+    observations,
   );
 }
 
@@ -439,7 +450,7 @@ export default defineCheck({
         );
       }
     }
-    const outcome = judgeFailureEvents(seen, eventKinds);
+    const outcome = judgeFailureEvents(seen, eventKinds, params.events);
     outcome.observations.push(...cleanups);
     return outcome;
   },

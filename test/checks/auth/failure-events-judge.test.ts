@@ -31,9 +31,12 @@ const audited: FailureEventsSeen = {
   rows: [row('bad_password'), row('invalid_token', null), row('blocked_ip', null)],
 };
 
+/** The paths the table's checklist asks for: the three `audited` provokes. */
+const wanted: RejectionPath[] = ['bad_password', 'invalid_token', 'blocked_ip'];
+
 judgeTable<FailureEventsSeen, Partial<Record<RejectionPath, string[]>>>(
   'judgeFailureEvents',
-  (seen, kinds) => judgeFailureEvents(seen, { ...ownNames, ...kinds }),
+  (seen, kinds) => judgeFailureEvents(seen, { ...ownNames, ...kinds }, wanted),
   [
     {
       name: 'a row for every path',
@@ -92,6 +95,24 @@ judgeTable<FailureEventsSeen, Partial<Record<RejectionPath, string[]>>>(
       phrase: /could not observe the rejection paths: bad_totp: no MFA challenge/,
     },
     {
+      name: 'a wanted path the probe never provoked (its lane skipped it)',
+      seen: { ...audited, provoked: audited.provoked.slice(0, 2) },
+      status: 'error',
+      expect: /^could not observe the blocked_ip path: not provoked, so no audit row could be looked for$/,
+    },
+    {
+      name: 'nothing provoked at all',
+      seen: { ...audited, provoked: [], rows: [] },
+      status: 'error',
+      expect: /^could not observe the bad_password, invalid_token, blocked_ip paths: not provoked/,
+    },
+    {
+      name: 'a path not provoked beside a provoked path without its row: the row missing is the verdict',
+      seen: { ...audited, provoked: audited.provoked.slice(0, 2), rows: [row('bad_password')] },
+      status: 'fail',
+      phrase: /no invalid_token row for the invalid_token path/,
+    },
+    {
       name: 'rows missing without a reason',
       seen: { ...audited, rows: undefined },
       status: 'error',
@@ -107,6 +128,6 @@ describe('judgeFailureEvents details', () => {
       provoked: [{ ...provoked('unknown_user', 'x'), ip: null }],
       rows: [row('unknown_user', 'x', '::1')],
     };
-    expect(judgeFailureEvents(seen, ownNames).status).toBe('pass');
+    expect(judgeFailureEvents(seen, ownNames, ['unknown_user']).status).toBe('pass');
   });
 });
