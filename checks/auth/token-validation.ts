@@ -232,12 +232,47 @@ function notTried(forged: JwtForgeries | SessionForgeries, proveExpiry: boolean)
 }
 
 /**
+ * The forged tokens the probe owed, by kind, from what it had (keys) and what the checklist asked (weak secrets,
+ * required claims): a record with fewer was cut short somewhere, and its refusals prove less than they seem to.
+ */
+function owedJwtKinds(
+  forged: JwtForgeries,
+  params: Pick<TokenValidationParams, 'weak_secrets' | 'required_claims'>,
+): Map<string, number> {
+  const owed = new Map<string, number>([
+    ['alg none', 1],
+    ['tampered payload', 1],
+  ]);
+  if (!forged.foreignKeyUntried) owed.set('foreign key', 1);
+  if (forged.publicKey) owed.set('HMAC with the public key', 1);
+  if (params.weak_secrets.length > 0) owed.set('well-known secret', params.weak_secrets.length);
+  if (forged.signingKey) {
+    owed.set('expired (signed with the service key)', 1);
+    if (params.required_claims.length > 0) owed.set('missing claim', params.required_claims.length);
+  }
+  return owed;
+}
+
+/** "2 well-known secret, 1 missing claim": the owed forgeries that were not presented, or '' when none. */
+function unsentJwtForgeries(
+  forged: JwtForgeries,
+  params: Pick<TokenValidationParams, 'weak_secrets' | 'required_claims'>,
+): string {
+  const unsent: string[] = [];
+  for (const [kind, count] of owedJwtKinds(forged, params)) {
+    const presented = forged.presented.filter((forgery) => forgery.kind === kind).length;
+    if (presented < count) unsent.push(`${count - presented} ${kind}`);
+  }
+  return unsent.join(', ');
+}
+
+/**
  * The verdict on what the probe saw. Pure: a genuine credential must work (else nothing is proven:
  * error), every forged, expired or ended one must be refused, and whatever was not observed is an error.
  */
 export function judgeTokenValidation(
   seen: TokenValidationSeen,
-  params: Pick<TokenValidationParams, 'refused_statuses' | 'prove_expiry'>,
+  params: Pick<TokenValidationParams, 'refused_statuses' | 'prove_expiry' | 'weak_secrets' | 'required_claims'>,
 ): CheckOutcome {
   const observations: Observation[] = [];
   const { baseline, forged } = seen;
@@ -274,6 +309,10 @@ export function judgeTokenValidation(
   if (!baseline) return unobservedOutcome('a working baseline: the real token was not presented', observations);
   if (!forged || forged.presented.length === 0) {
     return unobservedOutcome('forged credentials: none was presented', observations);
+  }
+  const unsent = forged.credential === 'jwt' ? unsentJwtForgeries(forged, params) : '';
+  if (unsent !== '' && !observations.some((observation) => observation.ok === false)) {
+    return unobservedOutcome(`every forged token: not presented: ${unsent}`, observations);
   }
   const expiryShown =
     forged.credential === 'jwt'

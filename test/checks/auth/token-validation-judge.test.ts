@@ -12,7 +12,8 @@ import {
 } from '../../../checks/auth/token-validation.js';
 import type { CheckStatus } from '../../../src/engine/types.js';
 
-const params = { refused_statuses: [401, 403], prove_expiry: true };
+/** What the sample's checklist asked: no well-known secrets, one required claim (the refusedTokens below). */
+const params = { refused_statuses: [401, 403], prove_expiry: true, weak_secrets: [] as string[], required_claims: ['exp'] };
 
 function answered(name: string, kind: string, status: number): PresentedForgery {
   return { name, kind, answer: { status, shown: { status, body: status === 200 ? '{"sub":"probe"}' : '' } } };
@@ -216,6 +217,33 @@ const cases: {
     seen: { ...seen, forged: { ...jwt, presented: [] }, unobserved: 'token validation: login answered 500' },
     status: 'error',
     phrase: /^could not observe token validation: login answered 500$/,
+  },
+  {
+    name: 'a well-known secret the checklist names was never presented (the probe was cut short)',
+    seen,
+    params: { ...params, weak_secrets: ['changethis'] },
+    status: 'error',
+    phrase: /^could not observe every forged token: not presented: 1 well-known secret$/,
+  },
+  {
+    name: 'fewer missing-claim tokens than required claims',
+    seen,
+    params: { ...params, required_claims: ['exp', 'sub', 'aud'] },
+    status: 'error',
+    phrase: /^could not observe every forged token: not presented: 2 missing claim$/,
+  },
+  {
+    name: 'no token signed with a foreign key, though one could be made',
+    seen: { ...seen, forged: { ...jwt, presented: refusedTokens.filter((token) => token.kind !== 'foreign key') } },
+    status: 'error',
+    phrase: /not presented: 1 foreign key$/,
+  },
+  {
+    name: 'one forgery accepted, another never presented: the acceptance is the verdict',
+    seen: { ...accepting('alg none'), forged: { ...jwt, presented: answering(refusedTokens, 'alg none', 200) } },
+    params: { ...params, weak_secrets: ['changethis'] },
+    status: 'fail',
+    phrase: /^forged token accepted: alg: none with the real claims got 200$/,
   },
   {
     name: 'no baseline recorded: fail closed',
