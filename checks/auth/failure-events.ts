@@ -152,9 +152,7 @@ export function judgeFailureEvents(
 ): CheckOutcome {
   const observations: Observation[] = [];
   const rows = seen.rows;
-  if (seen.notSeen !== undefined || !rows) {
-    return unobserved(seen.notSeen ?? 'could not observe the rejection paths', observations);
-  }
+  if (!rows) return unobserved(seen.notSeen ?? 'could not observe the rejection paths', observations);
   for (const event of seen.provoked) {
     const kinds = eventKinds[event.path];
     const eventType = kinds.join(' or ');
@@ -184,8 +182,11 @@ export function judgeFailureEvents(
     `${seen.provoked.length} rejection paths each wrote an audit row with the right type and address`,
     brokenNotes(observations),
   );
+  // A provoked path without its row is the verdict, whatever a later lane could not observe.
+  if (outcome.status === 'fail') return outcome;
+  if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   const notProvoked = wanted.filter((path) => !seen.provoked.some((event) => event.path === path));
-  if (outcome.status === 'fail' || notProvoked.length === 0) return outcome;
+  if (notProvoked.length === 0) return outcome;
   return unobserved(
     `could not observe the ${notProvoked.join(', ')} path${notProvoked.length === 1 ? '' : 's'}: not provoked, so no audit row could be looked for`,
     observations,

@@ -304,6 +304,10 @@ export function judgeTokenValidation(
   }
   const replay = forged?.credential === 'jwt' ? forged.expiredReplay : undefined;
   if (replay) observations.push(judgeExpiredReplay(seen.mePath, replay, params.refused_statuses));
+  // A forgery seen accepted is the verdict, whatever could not be observed after it.
+  if (observations.some((observation) => observation.ok === false)) {
+    return verdict(observations, '', brokenNotes(observations));
+  }
   if (seen.unobserved !== undefined) return unobservedOutcome(seen.unobserved, observations);
   // Fail closed on a record that could not have passed: refusals without a working baseline, or none at all.
   if (!baseline) return unobservedOutcome('a working baseline: the real token was not presented', observations);
@@ -311,7 +315,7 @@ export function judgeTokenValidation(
     return unobservedOutcome('forged credentials: none was presented', observations);
   }
   const unsent = forged.credential === 'jwt' ? unsentJwtForgeries(forged, params) : '';
-  if (unsent !== '' && !observations.some((observation) => observation.ok === false)) {
+  if (unsent !== '') {
     return unobservedOutcome(`every forged token: not presented: ${unsent}`, observations);
   }
   const expiryShown =

@@ -187,7 +187,7 @@ function judgeAuthAnswer(probe: AuthProbeSeen, status: number): { ok: boolean; n
  */
 export function judgeAuthRequired(
   seen: readonly AuthProbeSeen[],
-  params: Pick<AuthRequiredParams, 'rejection_statuses' | 'variants' | 'public'>,
+  params: Pick<AuthRequiredParams, 'rejection_statuses' | 'variants' | 'public' | 'protected' | 'prefixes'>,
 ): CheckOutcome {
   const observations: Observation[] = [];
   const failures: string[] = [];
@@ -208,14 +208,39 @@ export function judgeAuthRequired(
     if (!ok) failures.push(note);
   }
   const count = (kind: PlannedProbe['kind']) => seen.filter((probe) => probe.kind === kind).length;
-  // Fail closed on a record that could not have passed: no protected request at all.
+  // Fail closed on a record that could not have passed: no protected request at all, or not every one asked for.
   if (count('protected') === 0) unobserved.push('no protected path was requested');
+  else unobserved.push(...unrequested(seen, params));
   const variantCount = count('variant');
+  const publicCount = count('public');
   return findingsVerdict({ failures, unobserved }, observations, {
     pass: `${count('protected') + count('unknown-sub-path')} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}${
       variantCount > 0 ? `; ${variantCount} other spellings (${params.variants.join(', ')}) not served` : ''
-    }; ${params.public.length} public ${params.public.length === 1 ? 'path' : 'paths'} reachable`,
+    }; ${publicCount} public ${publicCount === 1 ? 'path' : 'paths'} reachable`,
   });
+}
+
+/** Pure: "GET /api/v1/notes: not requested" for each route, prefix or public path the checklist names and the record lacks. */
+function unrequested(
+  seen: readonly AuthProbeSeen[],
+  params: Pick<AuthRequiredParams, 'protected' | 'prefixes' | 'public'>,
+): string[] {
+  const sent = (kind: PlannedProbe['kind'], method: string, matches: (path: string) => boolean) =>
+    seen.some((probe) => probe.kind === kind && probe.method === method && matches(probe.path));
+  const missing: string[] = [];
+  for (const entry of params.protected) {
+    for (const method of entry.methods) {
+      if (!sent('protected', method, (path) => path === entry.path)) missing.push(`${method} ${entry.path}`);
+    }
+  }
+  for (const prefix of params.prefixes) {
+    if (!sent('unknown-sub-path', 'GET', (path) => path.startsWith(prefix)))
+      missing.push(`an unknown path under ${prefix}`);
+  }
+  for (const publicPath of params.public) {
+    if (!sent('public', 'GET', (path) => path === publicPath)) missing.push(`public path ${publicPath}`);
+  }
+  return missing.map((request) => `${request}: not requested`);
 }
 
 /** Sends the whole plan (each protected route with each credential, the unknown sub-paths, the variants, the public paths). */

@@ -29,13 +29,16 @@ import {
   targetUrl,
 } from '../../src/probes/http-attempt.js';
 
-export type ProbeName =
-  | 'baseline'
-  | 'unknown field'
-  | 'prototype key'
-  | 'malformed JSON'
-  | 'oversized body'
-  | 'wrong content type';
+/** Every probe the check sends, in order: a record without one of them proves less than the summary says. */
+export const PROBE_NAMES = [
+  'baseline',
+  'unknown field',
+  'prototype key',
+  'malformed JSON',
+  'oversized body',
+  'wrong content type',
+] as const;
+export type ProbeName = (typeof PROBE_NAMES)[number];
 
 interface InputProbe {
   name: ProbeName;
@@ -181,8 +184,10 @@ export function judgeStrictInput(seen: StrictInputSeen): CheckOutcome {
     if (judgement.inconclusive) inconclusive = judgement.note;
     else if (!judgement.ok) failures.push(judgement.note);
   }
-  // Fail closed: strictness is proven only against a baseline that was sent.
-  if (!seen.answers.some((probe) => probe.name === 'baseline')) unobserved.push('baseline: not sent');
+  // Fail closed: strictness is proven only against a baseline that was sent, and only for the probes that were.
+  for (const name of PROBE_NAMES) {
+    if (!seen.answers.some((probe) => probe.name === name)) unobserved.push(`${name}: not sent`);
+  }
 
   if (failures.length > 0) return { status: 'fail', summary: failures.join('; '), observations };
   if (inconclusive !== undefined) {

@@ -113,6 +113,22 @@ judgeTable<FailureEventsSeen, Partial<Record<RejectionPath, string[]>>>(
       phrase: /no invalid_token row for the invalid_token path/,
     },
     {
+      name: 'a lane that failed, the rows read: the provoked paths are judged, the lane is the error',
+      seen: { ...audited, notSeen: 'could not observe the rejection paths: bad_totp: no MFA challenge' },
+      status: 'error',
+      expect: /^could not observe the rejection paths: bad_totp: no MFA challenge$/,
+    },
+    {
+      name: 'a lane that failed beside a provoked path without its row: the missing row is the verdict',
+      seen: {
+        ...audited,
+        rows: [row('bad_password'), row('blocked_ip', null)],
+        notSeen: 'could not observe the rejection paths: bad_totp: no MFA challenge',
+      },
+      status: 'fail',
+      phrase: /no invalid_token row for the invalid_token path/,
+    },
+    {
       name: 'rows missing without a reason',
       seen: { ...audited, rows: undefined },
       status: 'error',

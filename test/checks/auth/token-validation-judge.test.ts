@@ -13,7 +13,12 @@ import {
 import type { CheckStatus } from '../../../src/engine/types.js';
 
 /** What the sample's checklist asked: no well-known secrets, one required claim (the refusedTokens below). */
-const params = { refused_statuses: [401, 403], prove_expiry: true, weak_secrets: [] as string[], required_claims: ['exp'] };
+const params = {
+  refused_statuses: [401, 403],
+  prove_expiry: true,
+  weak_secrets: [] as string[],
+  required_claims: ['exp'],
+};
 
 function answered(name: string, kind: string, status: number): PresentedForgery {
   return { name, kind, answer: { status, shown: { status, body: status === 200 ? '{"sub":"probe"}' : '' } } };
@@ -242,6 +247,12 @@ const cases: {
     name: 'one forgery accepted, another never presented: the acceptance is the verdict',
     seen: { ...accepting('alg none'), forged: { ...jwt, presented: answering(refusedTokens, 'alg none', 200) } },
     params: { ...params, weak_secrets: ['changethis'] },
+    status: 'fail',
+    phrase: /^forged token accepted: alg: none with the real claims got 200$/,
+  },
+  {
+    name: 'a forgery accepted, then the probe stopped: the acceptance is the verdict',
+    seen: { ...accepting('alg none'), unobserved: 'token validation: the expired-token replay timed out' },
     status: 'fail',
     phrase: /^forged token accepted: alg: none with the real claims got 200$/,
   },

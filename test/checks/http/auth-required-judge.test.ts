@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { type AuthProbeSeen, judgeAuthRequired } from '../../../checks/http/auth-required.js';
 import type { CheckStatus } from '../../../src/engine/types.js';
 
-const params = { rejection_statuses: [401], variants: ['head' as const, 'case' as const], public: ['/health'] };
+const params: Parameters<typeof judgeAuthRequired>[1] = {
+  rejection_statuses: [401],
+  variants: ['head', 'case'],
+  public: ['/health'],
+  protected: [{ path: '/api/v1/users/me', methods: ['GET'] }],
+  prefixes: ['/api/v1/'],
+};
 
 function request(
   kind: AuthProbeSeen['kind'],
@@ -47,7 +53,7 @@ function answering(index: number, status: number): AuthProbeSeen[] {
   return secure.map((probe, at) => (at === index ? { ...probe, status } : probe));
 }
 
-const cases: { name: string; seen: AuthProbeSeen[]; status: CheckStatus; phrase: RegExp }[] = [
+const cases: { name: string; seen: AuthProbeSeen[]; params?: typeof params; status: CheckStatus; phrase: RegExp }[] = [
   {
     name: 'everything rejected, variants not served, health reachable',
     seen: secure,
@@ -111,11 +117,30 @@ const cases: { name: string; seen: AuthProbeSeen[]; status: CheckStatus; phrase:
     status: 'error',
     phrase: /no protected path was requested/,
   },
+  {
+    name: 'a protected route the checklist names was never requested',
+    seen: secure,
+    params: { ...params, protected: [...params.protected, { path: '/api/v1/notes', methods: ['GET', 'POST'] }] },
+    status: 'error',
+    phrase: /^could not observe: GET \/api\/v1\/notes: not requested; POST \/api\/v1\/notes: not requested$/,
+  },
+  {
+    name: 'the public path never requested: nothing says it is reachable',
+    seen: secure.filter((probe) => probe.kind !== 'public'),
+    status: 'error',
+    phrase: /^could not observe: public path \/health: not requested$/,
+  },
+  {
+    name: 'no unknown path under a prefix requested',
+    seen: secure.filter((probe) => probe.kind !== 'unknown-sub-path'),
+    status: 'error',
+    phrase: /^could not observe: an unknown path under \/api\/v1\/: not requested$/,
+  },
 ];
 
 describe('judgeAuthRequired', () => {
-  it.each(cases)('$name', ({ seen, status, phrase }) => {
-    const outcome = judgeAuthRequired(seen, params);
+  it.each(cases)('$name', ({ seen, params: given, status, phrase }) => {
+    const outcome = judgeAuthRequired(seen, given ?? params);
     expect(outcome.status).toBe(status);
     expect(outcome.summary).toMatch(phrase);
   });

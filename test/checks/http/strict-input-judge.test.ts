@@ -118,6 +118,19 @@ const cases: { name: string; seen: StrictInputSeen; status: CheckStatus; phrase:
     status: 'error',
     phrase: /baseline: not sent$/,
   },
+  {
+    name: 'only the baseline sent: nothing about strictness was seen',
+    seen: { request, answers: strict.slice(0, 1) },
+    status: 'error',
+    phrase:
+      /: unknown field: not sent; prototype key: not sent; malformed JSON: not sent; oversized body: not sent; wrong content type: not sent$/,
+  },
+  {
+    name: 'the oversized body never sent, the rest rejected',
+    seen: { request, answers: strict.filter((probe) => probe.name !== 'oversized body') },
+    status: 'error',
+    phrase: /^could not observe POST .*: oversized body: not sent$/,
+  },
 ];
 
 describe('judgeStrictInput', () => {
