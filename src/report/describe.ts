@@ -46,8 +46,10 @@ export function formatValue(value: Json | undefined): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+/** `12 ms`, `1.4 s`; compact (`12ms`, `1.4s`) where a column must stay narrow (the terminal report). */
+export function formatDuration(ms: number, style: 'spaced' | 'compact' = 'spaced'): string {
+  const space = style === 'compact' ? '' : ' ';
+  return ms < 1000 ? `${Math.round(ms)}${space}ms` : `${(ms / 1000).toFixed(1)}${space}s`;
 }
 
 export function describeLocation(location: SourceLocation): string {

@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { FinalStatus, Observation } from '../engine/types.js';
 import type { CheckRecord, EvidencePredicate } from '../evidence/types.js';
-import { oneLine as flattenLine, formatValue, severityWord } from './describe.js';
+import { oneLine as flattenLine, formatDuration, formatValue, severityWord } from './describe.js';
 
 const LABELS: Record<FinalStatus, string> = {
   pass: 'PASS ',
@@ -31,13 +31,8 @@ function paint(chalk: ChalkInstance, status: FinalStatus, text: string): string 
   }
 }
 
-/** Compact (`12ms`, `1.4s`) so the terminal's duration column stays narrow. */
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
-}
-
 export function formatCheckLine(record: CheckRecord, chalk: ChalkInstance, idWidth = 28): string {
-  const duration = formatDuration(record.durationMs).padStart(6);
+  const duration = formatDuration(record.durationMs, 'compact').padStart(6);
   const waiverNote =
     record.status === 'waived' && record.waiver
       ? ` [waived until ${record.waiver.expires}: ${record.waiver.reason}]`
@@ -100,7 +95,7 @@ export function formatDetails(records: CheckRecord[], chalk: ChalkInstance, maxO
 export function formatVerdict(predicate: EvidencePredicate, chalk: ChalkInstance): string {
   const { counts } = predicate;
   const tally = `${counts.pass} passed, ${counts.fail} failed, ${counts.error} errors, ${counts.waived} waived, ${counts.skip} skipped`;
-  const elapsed = formatDuration(Date.parse(predicate.finishedAt) - Date.parse(predicate.startedAt));
+  const elapsed = formatDuration(Date.parse(predicate.finishedAt) - Date.parse(predicate.startedAt), 'compact');
   switch (predicate.verdict) {
     case 'pass':
       return `${chalk.green.bold('GATE PASSED')} — ${tally} in ${elapsed}`;
