@@ -9,7 +9,7 @@ import {
   type SessionControlsSeen,
   type SessionObservation,
 } from '../../../checks/auth/session-controls.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const params = { refused_statuses: [401, 403], prove_expiry: true };
 
@@ -35,96 +35,88 @@ function living(changes: Partial<SessionObservation>): SessionControlsSeen {
   return { ...seen, session: { ...session, ...changes } };
 }
 
-const cases: {
-  name: string;
-  seen: SessionControlsSeen;
-  params?: typeof params;
-  status: CheckStatus;
-  phrase: RegExp;
-}[] = [
-  {
-    name: 'rotated, flagged, ended by logout and by expiry',
-    seen,
-    status: 'pass',
-    phrase:
-      /^the session id rotates at login, its cookie is HttpOnly\+Secure\+SameSite where it is set, logout ends it server-side and it expires server-side$/,
-  },
-  {
-    name: 'bearer credential: no cookie to judge, expiry left out visibly',
-    seen: living({ credentialIn: 'body', credentialSetCookie: undefined, afterExpiry: undefined }),
-    params: { ...params, prove_expiry: false },
-    status: 'pass',
-    phrase: /^the session id rotates at login, logout ends it server-side; expiry not tried$/,
-  },
-  {
-    name: 'session fixation: the planted id became the session',
-    seen: living({ equalsPlanted: true }),
-    status: 'fail',
-    phrase: /^session fixation: the session id is not rotated at login \(the planted sessionid became the session\)$/,
-  },
-  {
-    name: 'session fixation: a pre-auth cookie became the session',
-    seen: living({ reusedPreAuthCookies: ['visitor'] }),
-    status: 'fail',
-    phrase: /the pre-auth cookie visitor became the session/,
-  },
-  {
-    name: 'the session cookie scripts can read',
-    seen: living({ credentialSetCookie: 'sessionid=[redacted]; Path=/; Secure; SameSite=Lax' }),
-    status: 'fail',
-    phrase: /^the session cookie sessionid set by the mfa_verify response lacks HttpOnly$/,
-  },
-  {
-    name: 'no Set-Cookie for a cookie credential',
-    seen: living({ credentialSetCookie: undefined }),
-    status: 'fail',
-    phrase: /the mfa_verify response set no sessionid cookie/,
-  },
-  {
-    name: 'logout does not end the session',
-    seen: living({ afterLogout: { status: 200, logoutStatus: 204 } }),
-    status: 'fail',
-    phrase: /^logout does not invalidate the session server-side: the old credential still answered 200$/,
-  },
-  {
-    name: 'the session does not expire server-side',
-    seen: living({ afterExpiry: { status: 200, how: 'waited 12 s' } }),
-    status: 'fail',
-    phrase: /^the session does not expire server-side: replayed after its end \(waited 12 s\) it answered 200$/,
-  },
-  {
-    name: 'the session does not work: nothing is proven',
-    seen: { ...seen, baseline: { status: 302, shown: { status: 302 } }, session: undefined },
-    status: 'error',
-    phrase: /^could not observe a working session: it got 302$/,
-  },
-  {
-    name: 'expiry could not be brought about',
-    seen: { ...living({ afterExpiry: undefined }), unobserved: 'server-side expiry: give auth.sessions.expire_sql' },
-    status: 'error',
-    phrase: /^could not observe server-side expiry: give auth.sessions.expire_sql$/,
-  },
-  {
-    name: 'expiry promised but never replayed: fail closed',
-    seen: living({ afterExpiry: undefined }),
-    status: 'error',
-    phrase: /^could not observe server-side expiry: the session was not replayed after it expired$/,
-  },
-  {
-    name: 'logout never replayed: fail closed',
-    seen: living({ afterLogout: undefined }),
-    status: 'error',
-    phrase: /^could not observe the session after logout/,
-  },
-];
+judgeTable<SessionControlsSeen, typeof params>(
+  'judgeSessionControls',
+  (sample, given) => judgeSessionControls(sample, given ?? params),
+  [
+    {
+      name: 'rotated, flagged, ended by logout and by expiry',
+      seen,
+      status: 'pass',
+      expect:
+        /^the session id rotates at login, its cookie is HttpOnly\+Secure\+SameSite where it is set, logout ends it server-side and it expires server-side$/,
+    },
+    {
+      name: 'bearer credential: no cookie to judge, expiry left out visibly',
+      seen: living({ credentialIn: 'body', credentialSetCookie: undefined, afterExpiry: undefined }),
+      with: { ...params, prove_expiry: false },
+      status: 'pass',
+      expect: /^the session id rotates at login, logout ends it server-side; expiry not tried$/,
+    },
+    {
+      name: 'session fixation: the planted id became the session',
+      seen: living({ equalsPlanted: true }),
+      status: 'fail',
+      expect: /^session fixation: the session id is not rotated at login \(the planted sessionid became the session\)$/,
+    },
+    {
+      name: 'session fixation: a pre-auth cookie became the session',
+      seen: living({ reusedPreAuthCookies: ['visitor'] }),
+      status: 'fail',
+      expect: /the pre-auth cookie visitor became the session/,
+    },
+    {
+      name: 'the session cookie scripts can read',
+      seen: living({ credentialSetCookie: 'sessionid=[redacted]; Path=/; Secure; SameSite=Lax' }),
+      status: 'fail',
+      expect: /^the session cookie sessionid set by the mfa_verify response lacks HttpOnly$/,
+    },
+    {
+      name: 'no Set-Cookie for a cookie credential',
+      seen: living({ credentialSetCookie: undefined }),
+      status: 'fail',
+      expect: /the mfa_verify response set no sessionid cookie/,
+    },
+    {
+      name: 'logout does not end the session',
+      seen: living({ afterLogout: { status: 200, logoutStatus: 204 } }),
+      status: 'fail',
+      expect: /^logout does not invalidate the session server-side: the old credential still answered 200$/,
+    },
+    {
+      name: 'the session does not expire server-side',
+      seen: living({ afterExpiry: { status: 200, how: 'waited 12 s' } }),
+      status: 'fail',
+      expect: /^the session does not expire server-side: replayed after its end \(waited 12 s\) it answered 200$/,
+    },
+    {
+      name: 'the session does not work: nothing is proven',
+      seen: { ...seen, baseline: { status: 302, shown: { status: 302 } }, session: undefined },
+      status: 'error',
+      expect: /^could not observe a working session: it got 302$/,
+    },
+    {
+      name: 'expiry could not be brought about',
+      seen: { ...living({ afterExpiry: undefined }), unobserved: 'server-side expiry: give auth.sessions.expire_sql' },
+      status: 'error',
+      expect: /^could not observe server-side expiry: give auth.sessions.expire_sql$/,
+    },
+    {
+      name: 'expiry promised but never replayed: fail closed',
+      seen: living({ afterExpiry: undefined }),
+      status: 'error',
+      expect: /^could not observe server-side expiry: the session was not replayed after it expired$/,
+    },
+    {
+      name: 'logout never replayed: fail closed',
+      seen: living({ afterLogout: undefined }),
+      status: 'error',
+      expect: /^could not observe the session after logout/,
+    },
+  ],
+);
 
 describe('judgeSessionControls', () => {
-  it.each(cases)('$name', ({ seen: sample, params: given, status, phrase }) => {
-    const outcome = judgeSessionControls(sample, given ?? params);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
   it('a probe that stopped is an error, and keeps the breaks it saw before in the evidence', () => {
     const outcome = judgeSessionControls(
       { ...living({ equalsPlanted: true, afterExpiry: undefined }), unobserved: 'the session lifecycle: reset' },

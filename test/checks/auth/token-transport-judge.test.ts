@@ -9,7 +9,7 @@ import {
   type SeenCookie,
   type TokenTransportSeen,
 } from '../../../checks/auth/token-transport.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const params = { refused_statuses: [401, 403], query_parameters: ['token', 'access_token'] };
 const flagged = 'Path=/; HttpOnly; Secure; SameSite=Lax';
@@ -48,12 +48,12 @@ function withCookie(cookie: SeenCookie): TokenTransportSeen {
   return { ...seen, steps: [login, { ...mfa, cookies: [cookie] }] };
 }
 
-const cases: { name: string; seen: TokenTransportSeen; status: CheckStatus; phrase: RegExp }[] = [
+judgeTable<TokenTransportSeen>('judgeTokenTransport', (sample) => judgeTokenTransport(sample, params), [
   {
     name: 'tokens in bodies and flagged cookies, refused in the query string',
     seen,
     status: 'pass',
-    phrase: /^tokens only in bodies or protected cookies; none in a URL; a token in the query string is refused$/,
+    expect: /^tokens only in bodies or protected cookies; none in a URL; a token in the query string is refused$/,
   },
   {
     name: 'the token read from the query string',
@@ -62,7 +62,7 @@ const cases: { name: string; seen: TokenTransportSeen; status: CheckStatus; phra
       inQuery: [tokenRefused, { parameter: 'access_token', answer: { status: 200, shown: { status: 200 } } }],
     },
     status: 'fail',
-    phrase: /^token accepted from the URL query \?access_token= \(200\)$/,
+    expect: /^token accepted from the URL query \?access_token= \(200\)$/,
   },
   {
     name: 'a redirect with a token-named parameter',
@@ -71,43 +71,43 @@ const cases: { name: string; seen: TokenTransportSeen; status: CheckStatus; phra
       steps: [{ ...mfa, locations: [{ shown: '/cb?access_token=[redacted]', carriesCredential: false }] }],
     },
     status: 'fail',
-    phrase: /^token in a URL: the mfa_verify response redirects to \/cb\?access_token=\[redacted\]$/,
+    expect: /^token in a URL: the mfa_verify response redirects to \/cb\?access_token=\[redacted\]$/,
   },
   {
     name: 'a redirect carrying the credential under another name',
     seen: { ...seen, steps: [{ ...mfa, locations: [{ shown: '/cb#s=[redacted len=40]', carriesCredential: true }] }] },
     status: 'fail',
-    phrase: /token in a URL: the mfa_verify response redirects to \/cb#s=/,
+    expect: /token in a URL: the mfa_verify response redirects to \/cb#s=/,
   },
   {
     name: 'a session cookie scripts can read',
     seen: withCookie({ name: 'sessionid', attributes: 'Path=/; Secure; SameSite=Strict', carriesCredential: true }),
     status: 'fail',
-    phrase: /^credential cookie sessionid lacks HttpOnly$/,
+    expect: /^credential cookie sessionid lacks HttpOnly$/,
   },
   {
     name: 'a cookie holding the token under an innocent name, unflagged',
     seen: withCookie({ name: 'prefs', attributes: 'Path=/', carriesCredential: true }),
     status: 'fail',
-    phrase: /^credential cookie prefs lacks HttpOnly, Secure, SameSite$/,
+    expect: /^credential cookie prefs lacks HttpOnly, Secure, SameSite$/,
   },
   {
     name: 'a cookie named like a credential, even without the value',
     seen: withCookie({ name: 'auth_hint', attributes: 'Path=/; HttpOnly', carriesCredential: false }),
     status: 'fail',
-    phrase: /^credential cookie auth_hint lacks Secure, SameSite$/,
+    expect: /^credential cookie auth_hint lacks Secure, SameSite$/,
   },
   {
     name: 'an anti-CSRF cookie is meant to be read by scripts',
     seen: withCookie({ name: 'XSRF-TOKEN', attributes: 'Path=/', carriesCredential: false }),
     status: 'pass',
-    phrase: /^tokens only in bodies/,
+    expect: /^tokens only in bodies/,
   },
   {
     name: 'the real token does not work in the Authorization header: nothing is proven',
     seen: { ...seen, baselineStatus: 401, inQuery: [] },
     status: 'error',
-    phrase: /^could not observe a working baseline: the real token got 401 in the Authorization header$/,
+    expect: /^could not observe a working baseline: the real token got 401 in the Authorization header$/,
   },
   {
     name: 'the flow broke before anything was judged',
@@ -119,23 +119,17 @@ const cases: { name: string; seen: TokenTransportSeen; status: CheckStatus; phra
       unobserved: 'token transport: login answered 500',
     },
     status: 'error',
-    phrase: /^could not observe token transport: login answered 500$/,
+    expect: /^could not observe token transport: login answered 500$/,
   },
   {
     name: 'a query parameter never offered: fail closed',
     seen: { ...seen, inQuery: refusedInQuery.slice(0, 1) },
     status: 'error',
-    phrase: /^could not observe a token in the URL query: \?access_token= not offered$/,
+    expect: /^could not observe a token in the URL query: \?access_token= not offered$/,
   },
-];
+]);
 
 describe('judgeTokenTransport', () => {
-  it.each(cases)('$name', ({ seen: sample, status, phrase }) => {
-    const outcome = judgeTokenTransport(sample, params);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
   it('names the token by its fingerprint in the query-string probes', () => {
     const outcome = judgeTokenTransport(seen, params);
     expect(outcome.observations.map((observation) => observation.probe)).toContain(

@@ -10,7 +10,7 @@ import {
   type SessionForgeries,
   type TokenValidationSeen,
 } from '../../../checks/auth/token-validation.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 /** What the sample's checklist asked: no well-known secrets, one required claim (the refusedTokens below). */
 const params = {
@@ -79,198 +79,190 @@ function acceptingSession(kind: string): TokenValidationSeen {
   return { ...seen, forged: { ...sessions, presented: answering(refusedSessions, kind, 200) } };
 }
 
-const cases: {
-  name: string;
-  seen: TokenValidationSeen;
-  params?: typeof params;
-  status: CheckStatus;
-  phrase: RegExp;
-}[] = [
-  {
-    name: 'every forged token refused',
-    seen,
-    status: 'pass',
-    phrase:
-      /^all 6 tokens were refused: alg none, tampered payload, foreign key, HMAC with the public key, expired \(signed with the service key\), missing claim$/,
-  },
-  {
-    name: 'forged alg: none accepted',
-    seen: accepting('alg none'),
-    status: 'fail',
-    phrase: /^forged token accepted: alg: none with the real claims got 200$/,
-  },
-  {
-    name: 'tampered signature accepted',
-    seen: accepting('tampered payload'),
-    status: 'fail',
-    phrase: /forged token accepted: payload tampered \(privilege raised\), original signature got 200/,
-  },
-  {
-    name: 'foreign key accepted',
-    seen: accepting('foreign key', 204),
-    status: 'fail',
-    phrase: /forged token accepted: RS256 signed with a key the service never issued got 204/,
-  },
-  {
-    name: 'HMAC key confusion accepted',
-    seen: accepting('HMAC with the public key'),
-    status: 'fail',
-    phrase: /forged token accepted: HS256 signed with the service public key got 200/,
-  },
-  {
-    name: 'expired token signed with the service key accepted',
-    seen: accepting('expired (signed with the service key)'),
-    status: 'fail',
-    phrase: /forged token accepted: expired an hour ago, signed with the service key got 200/,
-  },
-  {
-    name: 'token without exp accepted',
-    seen: accepting('missing claim'),
-    status: 'fail',
-    phrase: /forged token accepted: missing claim "exp", signed with the service key got 200/,
-  },
-  {
-    name: 'a 404 is not a refusal',
-    seen: accepting('alg none', 404),
-    status: 'fail',
-    phrase: /alg: none with the real claims got 404/,
-  },
-  {
-    name: 'no key: the real token replayed after it expired is refused',
-    seen: {
-      ...seen,
-      forged: {
-        ...jwt,
-        signingKey: false,
-        presented: refusedTokens.slice(0, 4),
-        expiredReplay: { answer: { status: 401, shown: { status: 401 } }, secondsPastExp: 3 },
+judgeTable<TokenValidationSeen, typeof params>(
+  'judgeTokenValidation',
+  (sample, given) => judgeTokenValidation(sample, given ?? params),
+  [
+    {
+      name: 'every forged token refused',
+      seen,
+      status: 'pass',
+      expect:
+        /^all 6 tokens were refused: alg none, tampered payload, foreign key, HMAC with the public key, expired \(signed with the service key\), missing claim$/,
+    },
+    {
+      name: 'forged alg: none accepted',
+      seen: accepting('alg none'),
+      status: 'fail',
+      expect: /^forged token accepted: alg: none with the real claims got 200$/,
+    },
+    {
+      name: 'tampered signature accepted',
+      seen: accepting('tampered payload'),
+      status: 'fail',
+      expect: /forged token accepted: payload tampered \(privilege raised\), original signature got 200/,
+    },
+    {
+      name: 'foreign key accepted',
+      seen: accepting('foreign key', 204),
+      status: 'fail',
+      expect: /forged token accepted: RS256 signed with a key the service never issued got 204/,
+    },
+    {
+      name: 'HMAC key confusion accepted',
+      seen: accepting('HMAC with the public key'),
+      status: 'fail',
+      expect: /forged token accepted: HS256 signed with the service public key got 200/,
+    },
+    {
+      name: 'expired token signed with the service key accepted',
+      seen: accepting('expired (signed with the service key)'),
+      status: 'fail',
+      expect: /forged token accepted: expired an hour ago, signed with the service key got 200/,
+    },
+    {
+      name: 'token without exp accepted',
+      seen: accepting('missing claim'),
+      status: 'fail',
+      expect: /forged token accepted: missing claim "exp", signed with the service key got 200/,
+    },
+    {
+      name: 'a 404 is not a refusal',
+      seen: accepting('alg none', 404),
+      status: 'fail',
+      expect: /alg: none with the real claims got 404/,
+    },
+    {
+      name: 'no key: the real token replayed after it expired is refused',
+      seen: {
+        ...seen,
+        forged: {
+          ...jwt,
+          signingKey: false,
+          presented: refusedTokens.slice(0, 4),
+          expiredReplay: { answer: { status: 401, shown: { status: 401 } }, secondsPastExp: 3 },
+        },
       },
+      status: 'pass',
+      expect: /expired \(the real token, replayed\); not tried: missing-claim tokens \(no signing_key_env\)$/,
     },
-    status: 'pass',
-    phrase: /expired \(the real token, replayed\); not tried: missing-claim tokens \(no signing_key_env\)$/,
-  },
-  {
-    name: 'no key: the real token still works after it expired',
-    seen: {
-      ...seen,
-      forged: {
-        ...jwt,
-        signingKey: false,
-        presented: refusedTokens.slice(0, 4),
-        expiredReplay: { answer: { status: 200, shown: { status: 200 } }, secondsPastExp: 4 },
+    {
+      name: 'no key: the real token still works after it expired',
+      seen: {
+        ...seen,
+        forged: {
+          ...jwt,
+          signingKey: false,
+          presented: refusedTokens.slice(0, 4),
+          expiredReplay: { answer: { status: 200, shown: { status: 200 } }, secondsPastExp: 4 },
+        },
       },
+      status: 'fail',
+      expect: /^expired token accepted: the real token, replayed 4 s after it expired, got 200$/,
     },
-    status: 'fail',
-    phrase: /^expired token accepted: the real token, replayed 4 s after it expired, got 200$/,
-  },
-  {
-    name: 'no key: the real token has no exp, so it never expires',
-    seen: {
-      ...seen,
-      forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4), expiredReplay: { exp: null } },
+    {
+      name: 'no key: the real token has no exp, so it never expires',
+      seen: {
+        ...seen,
+        forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4), expiredReplay: { exp: null } },
+      },
+      status: 'fail',
+      expect: /no numeric exp claim: it never expires/,
     },
-    status: 'fail',
-    phrase: /no numeric exp claim: it never expires/,
-  },
-  {
-    name: 'expiry left out visibly',
-    seen: { ...seen, forged: { ...jwt, signingKey: false, publicKey: false, presented: refusedTokens.slice(0, 3) } },
-    params: { ...params, prove_expiry: false },
-    status: 'pass',
-    phrase:
-      /; not tried: HMAC with the public key .*; missing-claim tokens .*; expired tokens \(prove_expiry: false\)$/,
-  },
-  {
-    name: 'expiry promised but neither signed nor replayed: not proven',
-    seen: { ...seen, forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4) } },
-    status: 'error',
-    phrase: /^could not observe expired tokens: none was presented$/,
-  },
-  {
-    name: 'every forged or ended session refused',
-    seen: { ...seen, forged: sessions },
-    status: 'pass',
-    phrase:
-      /^all 5 forged or ended sessions were refused: random id, tampered id, pre-auth cookie, logged-out session, expired session$/,
-  },
-  {
-    name: 'cookie session id guessed',
-    seen: acceptingSession('random id'),
-    status: 'fail',
-    phrase: /^forged session accepted: a random session id got 200$/,
-  },
-  {
-    name: 'pre-auth cookie promoted to a session',
-    seen: acceptingSession('pre-auth cookie'),
-    status: 'fail',
-    phrase: /forged session accepted: the pre-auth cookie mfa_challenge presented as the session got 200/,
-  },
-  {
-    name: 'session still works after logout',
-    seen: acceptingSession('logged-out session'),
-    status: 'fail',
-    phrase: /forged session accepted: a session replayed after logout got 200/,
-  },
-  {
-    name: 'the baseline does not work: nothing is proven',
-    seen: { ...seen, baseline: { ...baseline, answer: { status: 401, shown: { status: 401 } } }, forged: undefined },
-    status: 'error',
-    phrase: /^could not observe a working baseline: the real token got 401 on \/me$/,
-  },
-  {
-    name: 'the probe stopped (the flow broke): error, with what was seen',
-    seen: { ...seen, forged: { ...jwt, presented: [] }, unobserved: 'token validation: login answered 500' },
-    status: 'error',
-    phrase: /^could not observe token validation: login answered 500$/,
-  },
-  {
-    name: 'a well-known secret the checklist names was never presented (the probe was cut short)',
-    seen,
-    params: { ...params, weak_secrets: ['changethis'] },
-    status: 'error',
-    phrase: /^could not observe every forged token: not presented: 1 well-known secret$/,
-  },
-  {
-    name: 'fewer missing-claim tokens than required claims',
-    seen,
-    params: { ...params, required_claims: ['exp', 'sub', 'aud'] },
-    status: 'error',
-    phrase: /^could not observe every forged token: not presented: 2 missing claim$/,
-  },
-  {
-    name: 'no token signed with a foreign key, though one could be made',
-    seen: { ...seen, forged: { ...jwt, presented: refusedTokens.filter((token) => token.kind !== 'foreign key') } },
-    status: 'error',
-    phrase: /not presented: 1 foreign key$/,
-  },
-  {
-    name: 'one forgery accepted, another never presented: the acceptance is the verdict',
-    seen: { ...accepting('alg none'), forged: { ...jwt, presented: answering(refusedTokens, 'alg none', 200) } },
-    params: { ...params, weak_secrets: ['changethis'] },
-    status: 'fail',
-    phrase: /^forged token accepted: alg: none with the real claims got 200$/,
-  },
-  {
-    name: 'a forgery accepted, then the probe stopped: the acceptance is the verdict',
-    seen: { ...accepting('alg none'), unobserved: 'token validation: the expired-token replay timed out' },
-    status: 'fail',
-    phrase: /^forged token accepted: alg: none with the real claims got 200$/,
-  },
-  {
-    name: 'no baseline recorded: fail closed',
-    seen: { ...seen, baseline: undefined },
-    status: 'error',
-    phrase: /^could not observe a working baseline/,
-  },
-];
+    {
+      name: 'expiry left out visibly',
+      seen: { ...seen, forged: { ...jwt, signingKey: false, publicKey: false, presented: refusedTokens.slice(0, 3) } },
+      with: { ...params, prove_expiry: false },
+      status: 'pass',
+      expect:
+        /; not tried: HMAC with the public key .*; missing-claim tokens .*; expired tokens \(prove_expiry: false\)$/,
+    },
+    {
+      name: 'expiry promised but neither signed nor replayed: not proven',
+      seen: { ...seen, forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4) } },
+      status: 'error',
+      expect: /^could not observe expired tokens: none was presented$/,
+    },
+    {
+      name: 'every forged or ended session refused',
+      seen: { ...seen, forged: sessions },
+      status: 'pass',
+      expect:
+        /^all 5 forged or ended sessions were refused: random id, tampered id, pre-auth cookie, logged-out session, expired session$/,
+    },
+    {
+      name: 'cookie session id guessed',
+      seen: acceptingSession('random id'),
+      status: 'fail',
+      expect: /^forged session accepted: a random session id got 200$/,
+    },
+    {
+      name: 'pre-auth cookie promoted to a session',
+      seen: acceptingSession('pre-auth cookie'),
+      status: 'fail',
+      expect: /forged session accepted: the pre-auth cookie mfa_challenge presented as the session got 200/,
+    },
+    {
+      name: 'session still works after logout',
+      seen: acceptingSession('logged-out session'),
+      status: 'fail',
+      expect: /forged session accepted: a session replayed after logout got 200/,
+    },
+    {
+      name: 'the baseline does not work: nothing is proven',
+      seen: { ...seen, baseline: { ...baseline, answer: { status: 401, shown: { status: 401 } } }, forged: undefined },
+      status: 'error',
+      expect: /^could not observe a working baseline: the real token got 401 on \/me$/,
+    },
+    {
+      name: 'the probe stopped (the flow broke): error, with what was seen',
+      seen: { ...seen, forged: { ...jwt, presented: [] }, unobserved: 'token validation: login answered 500' },
+      status: 'error',
+      expect: /^could not observe token validation: login answered 500$/,
+    },
+    {
+      name: 'a well-known secret the checklist names was never presented (the probe was cut short)',
+      seen,
+      with: { ...params, weak_secrets: ['changethis'] },
+      status: 'error',
+      expect: /^could not observe every forged token: not presented: 1 well-known secret$/,
+    },
+    {
+      name: 'fewer missing-claim tokens than required claims',
+      seen,
+      with: { ...params, required_claims: ['exp', 'sub', 'aud'] },
+      status: 'error',
+      expect: /^could not observe every forged token: not presented: 2 missing claim$/,
+    },
+    {
+      name: 'no token signed with a foreign key, though one could be made',
+      seen: { ...seen, forged: { ...jwt, presented: refusedTokens.filter((token) => token.kind !== 'foreign key') } },
+      status: 'error',
+      expect: /not presented: 1 foreign key$/,
+    },
+    {
+      name: 'one forgery accepted, another never presented: the acceptance is the verdict',
+      seen: { ...accepting('alg none'), forged: { ...jwt, presented: answering(refusedTokens, 'alg none', 200) } },
+      with: { ...params, weak_secrets: ['changethis'] },
+      status: 'fail',
+      expect: /^forged token accepted: alg: none with the real claims got 200$/,
+    },
+    {
+      name: 'a forgery accepted, then the probe stopped: the acceptance is the verdict',
+      seen: { ...accepting('alg none'), unobserved: 'token validation: the expired-token replay timed out' },
+      status: 'fail',
+      expect: /^forged token accepted: alg: none with the real claims got 200$/,
+    },
+    {
+      name: 'no baseline recorded: fail closed',
+      seen: { ...seen, baseline: undefined },
+      status: 'error',
+      expect: /^could not observe a working baseline/,
+    },
+  ],
+);
 
-describe('judgeTokenValidation', () => {
-  it.each(cases)('$name', ({ seen: sample, params: given, status, phrase }) => {
-    const outcome = judgeTokenValidation(sample, given ?? params);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
+describe('judgeTokenValidation details', () => {
   it('keeps the fingerprint, never a token, in the baseline evidence', () => {
     const outcome = judgeTokenValidation(seen, params);
     expect(outcome.observations[0]?.probe).toBe(

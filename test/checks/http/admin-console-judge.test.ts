@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AdminConsoleProbe, judgeAdminConsoles } from '../../../checks/http/admin-console.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 function answered(path: string, status: number, location?: string): AdminConsoleProbe {
   return {
@@ -18,31 +18,31 @@ function answered(path: string, status: number, location?: string): AdminConsole
 
 const refused = [answered('/admin/', 404), answered('/phpmyadmin/', 403)];
 
-const cases: { name: string; seen: AdminConsoleProbe[]; status: CheckStatus; phrase: RegExp }[] = [
+judgeTable<AdminConsoleProbe[]>('judgeAdminConsoles', (seen) => judgeAdminConsoles(seen), [
   {
     name: 'every console path refused',
     seen: refused,
     status: 'pass',
-    phrase: /^none of the 2 default admin console paths is reachable without auth$/,
+    expect: /^none of the 2 default admin console paths is reachable without auth$/,
   },
   {
     name: 'a redirect away from any admin page',
     seen: [answered('/admin/', 302, '/login?next=/admin/'), refused[1] ?? answered('/x', 404)],
     status: 'pass',
-    phrase: /is reachable without auth$/,
+    expect: /is reachable without auth$/,
   },
   {
     name: 'the Django admin login served',
     seen: [answered('/admin/', 200), ...refused.slice(1)],
     status: 'fail',
-    phrase:
+    expect:
       /^\/admin\/: admin console reachable without auth \(200\) \(default of Django admin \(django\.contrib\.admin\)\)$/,
   },
   {
     name: 'a redirect into the admin login',
     seen: [answered('/admin/', 302, '/admin/login/?next=/admin/'), ...refused.slice(1)],
     status: 'fail',
-    phrase: /^\/admin\/: admin console reachable without auth: redirects \(302\) to \/admin\/login\/\?next=\/admin\/ /,
+    expect: /^\/admin\/: admin console reachable without auth: redirects \(302\) to \/admin\/login\/\?next=\/admin\/ /,
   },
   {
     name: 'no answer: error',
@@ -51,18 +51,12 @@ const cases: { name: string; seen: AdminConsoleProbe[]; status: CheckStatus; phr
       { ...answered('/wp-admin/', 0), answer: undefined, failure: { kind: 'reset', code: 'ECONNRESET', message: 'x' } },
     ],
     status: 'error',
-    phrase: /^could not observe: \/wp-admin\/: reset \(ECONNRESET\)$/,
+    expect: /^could not observe: \/wp-admin\/: reset \(ECONNRESET\)$/,
   },
-  { name: 'nothing requested: fail closed', seen: [], status: 'error', phrase: /no console path was requested/ },
-];
+  { name: 'nothing requested: fail closed', seen: [], status: 'error', expect: /no console path was requested/ },
+]);
 
 describe('judgeAdminConsoles', () => {
-  it.each(cases)('$name', ({ seen, status, phrase }) => {
-    const outcome = judgeAdminConsoles(seen);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
   it('shows the Location it judged', () => {
     const outcome = judgeAdminConsoles([answered('/admin/', 302, '/admin/login/')]);
     expect(outcome.observations[0]?.actual).toEqual({ status: 302, location: '/admin/login/' });

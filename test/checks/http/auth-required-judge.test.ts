@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AuthProbeSeen, judgeAuthRequired } from '../../../checks/http/auth-required.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const params: Parameters<typeof judgeAuthRequired>[1] = {
   rejection_statuses: [401],
@@ -53,98 +53,96 @@ function answering(index: number, status: number): AuthProbeSeen[] {
   return secure.map((probe, at) => (at === index ? { ...probe, status } : probe));
 }
 
-const cases: { name: string; seen: AuthProbeSeen[]; params?: typeof params; status: CheckStatus; phrase: RegExp }[] = [
-  {
-    name: 'everything rejected, variants not served, health reachable',
-    seen: secure,
-    status: 'pass',
-    phrase:
-      /^4 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public path reachable$/,
-  },
-  {
-    name: 'no credentials accepted',
-    seen: answering(0, 200),
-    status: 'fail',
-    phrase: /^GET \/api\/v1\/users\/me accepted no credentials \(200\)$/,
-  },
-  {
-    name: 'a forged token accepted',
-    seen: answering(2, 200),
-    status: 'fail',
-    phrase: /^GET \/api\/v1\/users\/me accepted tampered JWT \(alg none, no signature\) \(200\)$/,
-  },
-  {
-    name: 'refused, but not with a rejection status',
-    seen: answering(1, 500),
-    status: 'fail',
-    phrase: /^GET \/api\/v1\/users\/me answered 500 to garbage bearer token, expected 401$/,
-  },
-  {
-    name: 'routing before authentication',
-    seen: answering(3, 404),
-    status: 'fail',
-    phrase:
-      /^unknown sub-path \/api\/v1\/secgate-unknown-0a1b answered 404 instead of 401: routing runs before authentication$/,
-  },
-  {
-    name: 'another spelling skips authentication',
-    seen: answering(5, 200),
-    status: 'fail',
-    phrase:
-      /^GET \/API\/V1\/USERS\/ME answered 200 without credentials: this spelling of a protected path skips authentication$/,
-  },
-  {
-    name: 'the public path locked',
-    seen: answering(6, 401),
-    status: 'fail',
-    phrase: /^public path \/health answered 401, expected 200$/,
-  },
-  {
-    name: 'a request without an answer',
-    seen: [
-      ...secure.slice(1),
-      {
-        ...request('protected', 'GET', me, 'no credentials', undefined),
-        failure: { kind: 'refused', code: 'ECONNREFUSED', message: 'x' },
-      },
-    ],
-    status: 'error',
-    phrase: /^could not observe: GET https:\/\/127\.0\.0\.1:8443\/api\/v1\/users\/me: refused \(ECONNREFUSED\)$/,
-  },
-  {
-    name: 'no protected request at all: fail closed',
-    seen: secure.filter((probe) => probe.kind !== 'protected'),
-    status: 'error',
-    phrase: /no protected path was requested/,
-  },
-  {
-    name: 'a protected route the checklist names was never requested',
-    seen: secure,
-    params: { ...params, protected: [...params.protected, { path: '/api/v1/notes', methods: ['GET', 'POST'] }] },
-    status: 'error',
-    phrase: /^could not observe: GET \/api\/v1\/notes: not requested; POST \/api\/v1\/notes: not requested$/,
-  },
-  {
-    name: 'the public path never requested: nothing says it is reachable',
-    seen: secure.filter((probe) => probe.kind !== 'public'),
-    status: 'error',
-    phrase: /^could not observe: public path \/health: not requested$/,
-  },
-  {
-    name: 'no unknown path under a prefix requested',
-    seen: secure.filter((probe) => probe.kind !== 'unknown-sub-path'),
-    status: 'error',
-    phrase: /^could not observe: an unknown path under \/api\/v1\/: not requested$/,
-  },
-];
+judgeTable<AuthProbeSeen[], typeof params>(
+  'judgeAuthRequired',
+  (seen, given) => judgeAuthRequired(seen, given ?? params),
+  [
+    {
+      name: 'everything rejected, variants not served, health reachable',
+      seen: secure,
+      status: 'pass',
+      expect:
+        /^4 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public path reachable$/,
+    },
+    {
+      name: 'no credentials accepted',
+      seen: answering(0, 200),
+      status: 'fail',
+      expect: /^GET \/api\/v1\/users\/me accepted no credentials \(200\)$/,
+    },
+    {
+      name: 'a forged token accepted',
+      seen: answering(2, 200),
+      status: 'fail',
+      expect: /^GET \/api\/v1\/users\/me accepted tampered JWT \(alg none, no signature\) \(200\)$/,
+    },
+    {
+      name: 'refused, but not with a rejection status',
+      seen: answering(1, 500),
+      status: 'fail',
+      expect: /^GET \/api\/v1\/users\/me answered 500 to garbage bearer token, expected 401$/,
+    },
+    {
+      name: 'routing before authentication',
+      seen: answering(3, 404),
+      status: 'fail',
+      expect:
+        /^unknown sub-path \/api\/v1\/secgate-unknown-0a1b answered 404 instead of 401: routing runs before authentication$/,
+    },
+    {
+      name: 'another spelling skips authentication',
+      seen: answering(5, 200),
+      status: 'fail',
+      expect:
+        /^GET \/API\/V1\/USERS\/ME answered 200 without credentials: this spelling of a protected path skips authentication$/,
+    },
+    {
+      name: 'the public path locked',
+      seen: answering(6, 401),
+      status: 'fail',
+      expect: /^public path \/health answered 401, expected 200$/,
+    },
+    {
+      name: 'a request without an answer',
+      seen: [
+        ...secure.slice(1),
+        {
+          ...request('protected', 'GET', me, 'no credentials', undefined),
+          failure: { kind: 'refused', code: 'ECONNREFUSED', message: 'x' },
+        },
+      ],
+      status: 'error',
+      expect: /^could not observe: GET https:\/\/127\.0\.0\.1:8443\/api\/v1\/users\/me: refused \(ECONNREFUSED\)$/,
+    },
+    {
+      name: 'no protected request at all: fail closed',
+      seen: secure.filter((probe) => probe.kind !== 'protected'),
+      status: 'error',
+      expect: /no protected path was requested/,
+    },
+    {
+      name: 'a protected route the checklist names was never requested',
+      seen: secure,
+      with: { ...params, protected: [...params.protected, { path: '/api/v1/notes', methods: ['GET', 'POST'] }] },
+      status: 'error',
+      expect: /^could not observe: GET \/api\/v1\/notes: not requested; POST \/api\/v1\/notes: not requested$/,
+    },
+    {
+      name: 'the public path never requested: nothing says it is reachable',
+      seen: secure.filter((probe) => probe.kind !== 'public'),
+      status: 'error',
+      expect: /^could not observe: public path \/health: not requested$/,
+    },
+    {
+      name: 'no unknown path under a prefix requested',
+      seen: secure.filter((probe) => probe.kind !== 'unknown-sub-path'),
+      status: 'error',
+      expect: /^could not observe: an unknown path under \/api\/v1\/: not requested$/,
+    },
+  ],
+);
 
 describe('judgeAuthRequired', () => {
-  it.each(cases)('$name', ({ seen, params: given, status, phrase }) => {
-    const outcome = judgeAuthRequired(seen, given ?? params);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
   it('shows a forged token by its fingerprint, never its value', () => {
     const outcome = judgeAuthRequired(secure, params);
     expect(outcome.observations[1]?.actual).toEqual({

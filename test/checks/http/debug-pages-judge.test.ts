@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type DebugPageProbe, judgeDebugPages } from '../../../checks/http/debug-pages.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 function answered(path: string, status: number, debugPage?: string): DebugPageProbe {
   return {
@@ -24,18 +24,18 @@ const plain = [
   answered('/api/v1/auth/login', 400),
 ];
 
-const cases: { name: string; seen: DebugPageProbe[]; status: CheckStatus; phrase: RegExp }[] = [
+judgeTable<DebugPageProbe[]>('judgeDebugPages', (seen) => judgeDebugPages(seen), [
   {
     name: 'plain error answers',
     seen: plain,
     status: 'pass',
-    phrase: /^none of the 3 error answers is a framework debug page$/,
+    expect: /^none of the 3 error answers is a framework debug page$/,
   },
   {
     name: "Django's technical 404",
     seen: [answered('/secgate-no-such-page-0a1b', 404, 'django-technical-404'), ...plain.slice(1)],
     status: 'fail',
-    phrase:
+    expect:
       /^debug page: \/secgate-no-such-page-0a1b answered 404 with the Django technical 404 page \(DEBUG = True\): lists every URL pattern$/,
   },
   {
@@ -46,7 +46,7 @@ const cases: { name: string; seen: DebugPageProbe[]; status: CheckStatus; phrase
       answered('/boom', 500, 'werkzeug-debugger'),
     ],
     status: 'fail',
-    phrase:
+    expect:
       /^debug page: \/api\/v1\/auth\/login answered 500 with the Django technical 500 page.*; \/boom answered 500 with the Flask\/Werkzeug interactive debugger/,
   },
   {
@@ -56,7 +56,7 @@ const cases: { name: string; seen: DebugPageProbe[]; status: CheckStatus; phrase
       { ...answered('/y', 0), answer: undefined, failure: { kind: 'reset', code: 'ECONNRESET', message: 'reset' } },
     ],
     status: 'fail',
-    phrase: /\/x answered 500 with the Express error handler/,
+    expect: /\/x answered 500 with the Express error handler/,
   },
   {
     name: 'a request without an answer: error',
@@ -69,23 +69,17 @@ const cases: { name: string; seen: DebugPageProbe[]; status: CheckStatus; phrase
       },
     ],
     status: 'error',
-    phrase: /^could not observe: \/y: timeout: took too long$/,
+    expect: /^could not observe: \/y: timeout: took too long$/,
   },
   {
     name: 'nothing sent: fail closed',
     seen: [],
     status: 'error',
-    phrase: /no request was sent/,
+    expect: /no request was sent/,
   },
-];
+]);
 
 describe('judgeDebugPages', () => {
-  it.each(cases)('$name', ({ seen, status, phrase }) => {
-    const outcome = judgeDebugPages(seen);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
   it('names the signature in the evidence', () => {
     const outcome = judgeDebugPages([answered('/x', 500, 'laravel-ignition')]);
     expect(outcome.observations[0]).toMatchObject({

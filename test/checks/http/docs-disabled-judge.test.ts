@@ -1,15 +1,10 @@
-/**
- * http.docs-disabled's whole judge, on sample observations: no server. Each row is what a probe could
- * have seen; the verdict and the phrase that names the break come from the judge alone.
- */
-import { describe, expect, it } from 'vitest';
 import {
   type DocsAnswer,
   type DocsProbe,
   type DocsSeen,
   judgeDocsDisabled,
 } from '../../../checks/http/docs-disabled.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const params = { prefixes: ['/api/v1/'] };
 const shellDigest = 'digest of the app shell';
@@ -45,55 +40,55 @@ function plus(answer: DocsProbe, control: DocsSeen['control'] = undefined): Docs
   return { ...seen, control, answers: [...refused, answer] };
 }
 
-const cases: { name: string; seen: DocsSeen; status: CheckStatus; phrase: RegExp }[] = [
-  { name: 'every docs path refused', seen, status: 'pass', phrase: /^none of 3 documentation endpoints is served$/ },
+judgeTable<DocsSeen>('judgeDocsDisabled', (sample) => judgeDocsDisabled(sample, params), [
+  { name: 'every docs path refused', seen, status: 'pass', expect: /^none of 3 documentation endpoints is served$/ },
   {
     name: 'Swagger UI served',
     seen: plus(answered('/swagger-ui.html', { status: 200 })),
     status: 'fail',
-    phrase: /^docs exposed: \/swagger-ui\.html served with 200 \(default of springfox \/ springdoc UI\)$/,
+    expect: /^docs exposed: \/swagger-ui\.html served with 200 \(default of springfox \/ springdoc UI\)$/,
   },
   {
     name: 'the OpenAPI document under an API prefix',
     seen: plus(answered('/api/v1/docs', { status: 200 })),
     status: 'fail',
-    phrase: /\/api\/v1\/docs served with 200 \(default of FastAPI Swagger UI \(docs_url\), under \/api\/v1\/\)$/,
+    expect: /\/api\/v1\/docs served with 200 \(default of FastAPI Swagger UI \(docs_url\), under \/api\/v1\/\)$/,
   },
   {
     name: 'a redirect into the docs',
     seen: plus(answered('/api/schema', { status: 301, location: '/api/schema/swagger-ui/' })),
     status: 'fail',
-    phrase: /\/api\/schema redirects \(301\) to a docs page: \/api\/schema\/swagger-ui\//,
+    expect: /\/api\/schema redirects \(301\) to a docs page: \/api\/schema\/swagger-ui\//,
   },
   {
     name: 'GraphQL introspection answered',
     seen: { ...seen, answers: [...refused.slice(0, 2), answered('/graphql', { status: 200 })] },
     status: 'fail',
-    phrase: /^docs exposed: \/graphql served with 200$/,
+    expect: /^docs exposed: \/graphql served with 200$/,
   },
   {
     name: "a single-page app's catch-all shell is no documentation",
     seen: plus(answered('/redoc', { status: 200, bodySha256: shellDigest }), spa),
     status: 'pass',
-    phrase: /^none of 4 documentation endpoints is served$/,
+    expect: /^none of 4 documentation endpoints is served$/,
   },
   {
     name: 'a catch-all that reads like docs earns no exemption',
     seen: plus(answered('/redoc', { status: 200, bodySha256: shellDigest }), { ...spa, looksLikeDocs: true }),
     status: 'fail',
-    phrase: /\/redoc served with 200/,
+    expect: /\/redoc served with 200/,
   },
   {
     name: 'a catch-all read only in part earns no exemption',
     seen: plus(answered('/redoc', { status: 200, bodySha256: shellDigest }), { ...spa, truncated: true }),
     status: 'fail',
-    phrase: /\/redoc served with 200/,
+    expect: /\/redoc served with 200/,
   },
   {
     name: 'a page that only starts like the catch-all is not the catch-all',
     seen: plus(answered('/redoc', { status: 200, bodySha256: undefined, truncated: true }), spa),
     status: 'fail',
-    phrase: /\/redoc served with 200/,
+    expect: /\/redoc served with 200/,
   },
   {
     name: 'a docs path without an answer',
@@ -103,20 +98,12 @@ const cases: { name: string; seen: DocsSeen; status: CheckStatus; phrase: RegExp
       failure: { kind: 'reset', code: undefined, message: 'socket hang up' },
     }),
     status: 'error',
-    phrase: /^could not observe: \/docs\/: reset: socket hang up$/,
+    expect: /^could not observe: \/docs\/: reset: socket hang up$/,
   },
   {
     name: 'nothing requested: fail closed',
     seen: { ...seen, answers: [] },
     status: 'error',
-    phrase: /no documentation path was requested/,
+    expect: /no documentation path was requested/,
   },
-];
-
-describe('judgeDocsDisabled', () => {
-  it.each(cases)('$name', ({ seen: sample, status, phrase }) => {
-    const outcome = judgeDocsDisabled(sample, params);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-});
+]);

@@ -1,17 +1,11 @@
-/**
- * http.redirect's whole judge, on sample observations: no server. Each row is what a probe could have
- * seen; the verdict and the phrase that names the break come from the judge alone (judgeRedirect and
- * judgeRedirectBody, the verdicts on one answer, have their own cases in redirect.test.ts).
- */
-import { describe, expect, it } from 'vitest';
 import {
   judgeRedirects,
   type RedirectBodyFacts,
   type RedirectProbe,
   type RedirectSeen,
 } from '../../../checks/http/redirect.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
 import type { HttpFailure } from '../../../src/probes/http-attempt.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const params = {
   paths: ['/', '/health'],
@@ -45,49 +39,49 @@ function health(answer: RedirectProbe): RedirectSeen {
   return { ...seen, answers: [redirecting[0] ?? answer, answer] };
 }
 
-const cases: { name: string; seen: RedirectSeen; params?: typeof params; status: CheckStatus; phrase: RegExp }[] = [
+judgeTable<RedirectSeen, typeof params>('judgeRedirects', (sample, given) => judgeRedirects(sample, given ?? params), [
   {
     name: 'permanent redirects to the HTTPS endpoint, path kept',
     seen,
     status: 'pass',
-    phrase: /^plain HTTP redirects to HTTPS on the same host and path \(2 paths\)$/,
+    expect: /^plain HTTP redirects to HTTPS on the same host and path \(2 paths\)$/,
   },
   {
     name: 'nothing listens for plain HTTP',
     seen: { ...seen, answers: [unanswered('/', refusedFailure), unanswered('/health', refusedFailure)] },
     status: 'pass',
-    phrase: /^plain HTTP refused on http:\/\/app\.example:8080$/,
+    expect: /^plain HTTP refused on http:\/\/app\.example:8080$/,
   },
   {
     name: 'refused, but refusal is not allowed',
     seen: { ...seen, answers: [unanswered('/', refusedFailure), unanswered('/health', refusedFailure)] },
-    params: { ...params, allow_refused: false },
+    with: { ...params, allow_refused: false },
     status: 'fail',
-    phrase: /^plain HTTP is not safely redirected: \/: connection refused; \/health: connection refused$/,
+    expect: /^plain HTTP is not safely redirected: \/: connection refused; \/health: connection refused$/,
   },
   {
     name: 'content served over plain HTTP',
     seen: health(answered('/health', 200)),
     status: 'fail',
-    phrase: /\/health: served 200 over plain HTTP instead of redirecting$/,
+    expect: /\/health: served 200 over plain HTTP instead of redirecting$/,
   },
   {
     name: 'a temporary redirect',
     seen: health(answered('/health', 302, 'https://app.example:8443/health')),
     status: 'fail',
-    phrase: /\/health: redirect status 302 is not one of 301, 308$/,
+    expect: /\/health: redirect status 302 is not one of 301, 308$/,
   },
   {
     name: 'a redirect to another host',
     seen: health(answered('/health', 301, 'https://evil.example:8443/health')),
     status: 'fail',
-    phrase: /\/health: redirects to another host: evil\.example \(expected app\.example\)$/,
+    expect: /\/health: redirects to another host: evil\.example \(expected app\.example\)$/,
   },
   {
     name: 'a redirect that drops the path',
     seen: health(answered('/health', 301, 'https://app.example:8443/')),
     status: 'fail',
-    phrase: /redirect changes the path: \/health became \/$/,
+    expect: /redirect changes the path: \/health became \/$/,
   },
   {
     name: 'a redirect whose body carries the HTTPS page',
@@ -95,38 +89,30 @@ const cases: { name: string; seen: RedirectSeen; params?: typeof params; status:
       answered('/health', 301, 'https://app.example:8443/health', { ...moved, bytes: 60, carriesHttpsPageBytes: 15 }),
     ),
     status: 'fail',
-    phrase: /carries the page the HTTPS endpoint serves for this path \(15 bytes\) in clear text$/,
+    expect: /carries the page the HTTPS endpoint serves for this path \(15 bytes\) in clear text$/,
   },
   {
     name: 'a redirect with a page-sized body',
     seen: health(answered('/health', 301, 'https://app.example:8443/health', { ...moved, bytes: 9000 })),
     status: 'fail',
-    phrase: /the redirect's body is 9000 bytes \(at most 4096\): a redirect carries no page$/,
+    expect: /the redirect's body is 9000 bytes \(at most 4096\): a redirect carries no page$/,
   },
   {
     name: 'a timeout proves nothing',
     seen: health(unanswered('/health', { kind: 'timeout', code: 'UND_ERR_CONNECT_TIMEOUT', message: 'x' })),
     status: 'error',
-    phrase: /^could not observe the plain-HTTP endpoint: \/health: timeout \(UND_ERR_CONNECT_TIMEOUT\)$/,
+    expect: /^could not observe the plain-HTTP endpoint: \/health: timeout \(UND_ERR_CONNECT_TIMEOUT\)$/,
   },
   {
     name: 'no plain-HTTP URL in the checklist',
     seen: { httpUrl: undefined },
     status: 'error',
-    phrase: /^target\.http_url is not set/,
+    expect: /^target\.http_url is not set/,
   },
   {
     name: 'nothing requested: fail closed',
     seen: { ...seen, answers: [] },
     status: 'error',
-    phrase: /no path was requested/,
+    expect: /no path was requested/,
   },
-];
-
-describe('judgeRedirects', () => {
-  it.each(cases)('$name', ({ seen: sample, params: given, status, phrase }) => {
-    const outcome = judgeRedirects(sample, given ?? params);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-});
+]);

@@ -9,7 +9,7 @@ import {
   type ProbeName,
   type StrictInputSeen,
 } from '../../../checks/http/strict-input.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const fourXx = Array.from({ length: 100 }, (_, index) => 400 + index);
 const expectedOf: Record<ProbeName, number[]> = {
@@ -47,54 +47,54 @@ function answering(name: ProbeName, status: number): StrictInputSeen {
   return { request, answers: strict.map((probe) => (probe.name === name ? answered(name, status) : probe)) };
 }
 
-const cases: { name: string; seen: StrictInputSeen; status: CheckStatus; phrase: RegExp }[] = [
+judgeTable<StrictInputSeen>('judgeStrictInput', (seen) => judgeStrictInput(seen), [
   {
     name: 'every malformed body rejected, the baseline processed',
     seen: { request, answers: strict },
     status: 'pass',
-    phrase: /rejects unknown fields, malformed, oversized and mistyped bodies without a 5xx$/,
+    expect: /rejects unknown fields, malformed, oversized and mistyped bodies without a 5xx$/,
   },
   {
     name: 'an unknown field processed',
     seen: answering('unknown field', 201),
     status: 'fail',
-    phrase: /^unknown field accepted: answered 201 \(processed\), expected 400 or 422$/,
+    expect: /^unknown field accepted: answered 201 \(processed\), expected 400 or 422$/,
   },
   {
     name: 'an unknown field treated as a normal request',
     seen: answering('unknown field', 401),
     status: 'fail',
-    phrase: /^unknown field accepted: answered 401 \(treated as a normal request\), expected 400 or 422$/,
+    expect: /^unknown field accepted: answered 401 \(treated as a normal request\), expected 400 or 422$/,
   },
   {
     name: 'a __proto__ key accepted',
     seen: answering('prototype key', 200),
     status: 'fail',
-    phrase: /^prototype key accepted: answered 200/,
+    expect: /^prototype key accepted: answered 200/,
   },
   {
     name: 'malformed JSON crashes the service',
     seen: answering('malformed JSON', 500),
     status: 'fail',
-    phrase: /^malformed JSON caused a server error \(500\)$/,
+    expect: /^malformed JSON caused a server error \(500\)$/,
   },
   {
     name: 'no body limit',
     seen: answering('oversized body', 401),
     status: 'fail',
-    phrase: /^oversized body answered 401, expected 413$/,
+    expect: /^oversized body answered 401, expected 413$/,
   },
   {
     name: 'a wrong content type accepted',
     seen: answering('wrong content type', 401),
     status: 'fail',
-    phrase: /^wrong content type answered 401, expected 400 or 415 or 422$/,
+    expect: /^wrong content type answered 401, expected 400 or 415 or 422$/,
   },
   {
     name: 'the baseline already rejected: nothing can be attributed',
     seen: answering('baseline', 422),
     status: 'error',
-    phrase: /^cannot attribute the rejections: the baseline body without unknown fields is already rejected \(422\)/,
+    expect: /^cannot attribute the rejections: the baseline body without unknown fields is already rejected \(422\)/,
   },
   {
     name: 'a body without an answer',
@@ -110,36 +110,30 @@ const cases: { name: string; seen: StrictInputSeen; status: CheckStatus; phrase:
       ],
     },
     status: 'error',
-    phrase: /^could not observe POST .*: wrong content type: reset \(ECONNRESET\)$/,
+    expect: /^could not observe POST .*: wrong content type: reset \(ECONNRESET\)$/,
   },
   {
     name: 'no baseline sent: fail closed',
     seen: { request, answers: strict.slice(1) },
     status: 'error',
-    phrase: /baseline: not sent$/,
+    expect: /baseline: not sent$/,
   },
   {
     name: 'only the baseline sent: nothing about strictness was seen',
     seen: { request, answers: strict.slice(0, 1) },
     status: 'error',
-    phrase:
+    expect:
       /: unknown field: not sent; prototype key: not sent; malformed JSON: not sent; oversized body: not sent; wrong content type: not sent$/,
   },
   {
     name: 'the oversized body never sent, the rest rejected',
     seen: { request, answers: strict.filter((probe) => probe.name !== 'oversized body') },
     status: 'error',
-    phrase: /^could not observe POST .*: oversized body: not sent$/,
+    expect: /^could not observe POST .*: oversized body: not sent$/,
   },
-];
+]);
 
 describe('judgeStrictInput', () => {
-  it.each(cases)('$name', ({ seen, status, phrase }) => {
-    const outcome = judgeStrictInput(seen);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
-
   it('names the whole 4xx range as 4xx', () => {
     const malformed = judgeStrictInput({ request, answers: strict }).observations.find((observation) =>
       observation.probe.endsWith('[malformed JSON]'),
