@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandEnding } from '../../../checks/command/command-spec.js';
 import { type CommandRunSeen, judgeCommandRun } from '../../../checks/command/run.js';
 import { judgeRunbook, type RunbookSeen } from '../../../checks/command/runbook.js';
-import type { CheckStatus } from '../../../src/engine/types.js';
+import { judgeTable } from '../../harness/judge-table.js';
 
 const exited0: CommandEnding = {
   exitCode: 0,
@@ -27,57 +27,52 @@ describe('judgeCommandRun', () => {
     envNames: ['HOME', 'PATH'],
     ending: { ...exited0, ...ending },
   });
-  const cases: { name: string; seen: CommandRunSeen; status: CheckStatus; phrase: RegExp }[] = [
-    { name: 'exit 0', seen: ran({}), status: 'pass', phrase: /^lint exited 0 in 812 ms$/ },
-    { name: 'exit 1', seen: ran({ exitCode: 1 }), status: 'fail', phrase: /^lint exited with code 1$/ },
+  judgeTable<CommandRunSeen>('judgeCommandRun', (seen) => judgeCommandRun(seen, runParams), [
+    { name: 'exit 0', seen: ran({}), status: 'pass', expect: /^lint exited 0 in 812 ms$/ },
+    { name: 'exit 1', seen: ran({ exitCode: 1 }), status: 'fail', expect: /^lint exited with code 1$/ },
     {
       name: 'killed by a signal',
       seen: ran({ exitCode: undefined, signal: 'SIGKILL' }),
       status: 'fail',
-      phrase: /^lint was killed by SIGKILL$/,
+      expect: /^lint was killed by SIGKILL$/,
     },
     {
       name: 'no exit code and no signal is no exit 0',
       seen: ran({ exitCode: undefined }),
       status: 'fail',
-      phrase: /^lint exited with code undefined$/,
+      expect: /^lint exited with code undefined$/,
     },
     {
       name: 'timed out',
       seen: ran({ exitCode: undefined, signal: 'SIGTERM', timedOut: true }),
       status: 'error',
-      phrase: /^lint: timed out after 300 ms \(process group stopped\)$/,
+      expect: /^lint: timed out after 300 ms \(process group stopped\)$/,
     },
     {
       name: 'exit 0 after the timeout is still a timeout',
       seen: ran({ timedOut: true }),
       status: 'error',
-      phrase: /timed out after 300 ms/,
+      expect: /timed out after 300 ms/,
     },
     {
       name: 'cancelled by the gate',
       seen: ran({ exitCode: undefined, aborted: true }),
       status: 'error',
-      phrase: /^lint: cancelled after 812 ms$/,
+      expect: /^lint: cancelled after 812 ms$/,
     },
     {
       name: 'could not start',
       seen: ran({ exitCode: undefined, spawnError: 'spawn npx ENOENT' }),
       status: 'error',
-      phrase: /^lint: could not start npx biome check \.: spawn npx ENOENT$/,
+      expect: /^lint: could not start npx biome check \.: spawn npx ENOENT$/,
     },
     {
       name: 'a command that could not be built',
       seen: { problem: 'cwd ../.. is outside the repository' },
       status: 'error',
-      phrase: /^lint: cwd \.\.\/\.\. is outside the repository$/,
+      expect: /^lint: cwd \.\.\/\.\. is outside the repository$/,
     },
-  ];
-  it.each(cases)('$name', ({ seen, status, phrase }) => {
-    const outcome = judgeCommandRun(seen, runParams);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
+  ]);
 
   it('shows the environment by its names and the output by its hash and last lines', () => {
     const [observation] = judgeCommandRun(ran({}), runParams).observations;
@@ -104,18 +99,18 @@ describe('judgeRunbook', () => {
     ending: { ...exited0, exitCode: undefined, signal: 'SIGTERM' },
     cancelled: false,
   };
-  const cases: { name: string; seen: RunbookSeen; status: CheckStatus; phrase: RegExp }[] = [
+  judgeTable<RunbookSeen>('judgeRunbook', (seen) => judgeRunbook(seen, runbookParams), [
     {
       name: 'healthy, stopped by SIGTERM',
       seen: healthy,
       status: 'pass',
-      phrase: /^start service healthy after 640 ms and stopped cleanly on SIGTERM$/,
+      expect: /^start service healthy after 640 ms and stopped cleanly on SIGTERM$/,
     },
     {
       name: 'never healthy',
       seen: { ...healthy, health: { attempts: 30, last: 'HTTP 500', healthyAfterMs: undefined, exitedEarly: false } },
       status: 'fail',
-      phrase: /^http:\/\/127\.0\.0\.1:8080\/health did not answer 200 within 8000 ms \(last: HTTP 500\)$/,
+      expect: /^http:\/\/127\.0\.0\.1:8080\/health did not answer 200 within 8000 ms \(last: HTTP 500\)$/,
     },
     {
       name: 'exited before it was healthy',
@@ -126,19 +121,19 @@ describe('judgeRunbook', () => {
         ending: { ...exited0, exitCode: 2 },
       },
       status: 'fail',
-      phrase: /^start service exited with code 2 before http:\/\/127\.0\.0\.1:8080\/health answered 200$/,
+      expect: /^start service exited with code 2 before http:\/\/127\.0\.0\.1:8080\/health answered 200$/,
     },
     {
       name: 'SIGKILL was needed',
       seen: { ...healthy, stop: { stoppedBy: 'sigkill', survivors: false, durationMs: 510 } },
       status: 'fail',
-      phrase: /^start service did not stop on SIGTERM within 500 ms; SIGKILL was needed$/,
+      expect: /^start service did not stop on SIGTERM within 500 ms; SIGKILL was needed$/,
     },
     {
       name: 'processes survived SIGKILL',
       seen: { ...healthy, stop: { stoppedBy: 'sigkill', survivors: true, durationMs: 510 } },
       status: 'fail',
-      phrase: /^processes of start service survived SIGKILL$/,
+      expect: /^processes of start service survived SIGKILL$/,
     },
     {
       name: 'could not start',
@@ -149,24 +144,19 @@ describe('judgeRunbook', () => {
         ending: { ...exited0, exitCode: undefined, spawnError: 'spawn node ENOENT' },
       },
       status: 'error',
-      phrase: /^start service: could not start node server\.js: spawn node ENOENT$/,
+      expect: /^start service: could not start node server\.js: spawn node ENOENT$/,
     },
     {
       name: 'the gate was cancelled',
       seen: { ...healthy, health: { ...healthy.health, healthyAfterMs: undefined }, cancelled: true },
       status: 'error',
-      phrase: /^start service: cancelled$/,
+      expect: /^start service: cancelled$/,
     },
     {
       name: 'health_url that is no URL',
       seen: { problem: 'health_url http://[ is not a URL' },
       status: 'error',
-      phrase: /^start service: health_url http:\/\/\[ is not a URL$/,
+      expect: /^start service: health_url http:\/\/\[ is not a URL$/,
     },
-  ];
-  it.each(cases)('$name', ({ seen, status, phrase }) => {
-    const outcome = judgeRunbook(seen, runbookParams);
-    expect(outcome.status).toBe(status);
-    expect(outcome.summary).toMatch(phrase);
-  });
+  ]);
 });
