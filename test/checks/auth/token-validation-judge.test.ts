@@ -65,6 +65,11 @@ function accepting(kind: string, status = 200): TokenValidationSeen {
   return { ...seen, forged: { ...jwt, presented: answering(refusedTokens, kind, status) } };
 }
 
+/** No signing key: the four forgeries that need none, and the real token presented again once it expired. */
+function withoutKey(expiredReplay: JwtForgeries['expiredReplay']): TokenValidationSeen {
+  return { ...seen, forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4), expiredReplay } };
+}
+
 const refusedSessions: PresentedForgery[] = [
   answered('a random session id', 'random id', 401),
   answered('the real session id with one character changed', 'tampered id', 401),
@@ -134,38 +139,19 @@ judgeTable<TokenValidationSeen, typeof params>(
     },
     {
       name: 'no key: the real token replayed after it expired is refused',
-      seen: {
-        ...seen,
-        forged: {
-          ...jwt,
-          signingKey: false,
-          presented: refusedTokens.slice(0, 4),
-          expiredReplay: { answer: { status: 401, shown: { status: 401 } }, secondsPastExp: 3 },
-        },
-      },
+      seen: withoutKey({ answer: { status: 401, shown: { status: 401 } }, secondsPastExp: 3 }),
       status: 'pass',
       expect: /expired \(the real token, replayed\); not tried: missing-claim tokens \(no signing_key_env\)$/,
     },
     {
       name: 'no key: the real token still works after it expired',
-      seen: {
-        ...seen,
-        forged: {
-          ...jwt,
-          signingKey: false,
-          presented: refusedTokens.slice(0, 4),
-          expiredReplay: { answer: { status: 200, shown: { status: 200 } }, secondsPastExp: 4 },
-        },
-      },
+      seen: withoutKey({ answer: { status: 200, shown: { status: 200 } }, secondsPastExp: 4 }),
       status: 'fail',
       expect: /^expired token accepted: the real token, replayed 4 s after it expired, got 200$/,
     },
     {
       name: 'no key: the real token has no exp, so it never expires',
-      seen: {
-        ...seen,
-        forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4), expiredReplay: { exp: null } },
-      },
+      seen: withoutKey({ exp: null }),
       status: 'fail',
       expect: /no numeric exp claim: it never expires/,
     },
