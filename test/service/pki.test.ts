@@ -1,10 +1,11 @@
 /** The private CA and server certificate: SANs, key modes, reuse, re-issue and user-supplied override. */
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureServerCredentials } from '../../src/service/pki.js';
+import { sharedReferencePkiDir } from '../support/reference-pki.js';
 
 const directories: string[] = [];
 async function scratch(): Promise<string> {
@@ -12,6 +13,16 @@ async function scratch(): Promise<string> {
   directories.push(directory);
   return directory;
 }
+/**
+ * The run's reference PKI (made by the same function in global-setup.ts): only the first case makes a CA
+ * here, since a 3072-bit key costs about a second of CPU and the others are about what happens next.
+ */
+function sharedPki(): string {
+  const directory = sharedReferencePkiDir();
+  if (!directory) throw new Error('the test run has no shared reference PKI (test/support/global-setup.ts)');
+  return directory;
+}
+
 afterEach(async () => {
   for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true });
 });
@@ -39,7 +50,9 @@ describe('PKI', () => {
 
   it('reuses existing material and re-issues the server certificate when a name is added', async () => {
     const dataDir = await scratch();
+    await cp(sharedPki(), path.join(dataDir, 'pki'), { recursive: true });
     const first = await ensureServerCredentials({ dataDir });
+    expect(first.certPem).toBe(await readFile(path.join(sharedPki(), 'server.crt'), 'utf8'));
     const again = await ensureServerCredentials({ dataDir });
     expect(again.certPem).toBe(first.certPem);
     const widened = await ensureServerCredentials({ dataDir, hostnames: ['new.example.internal'] });
@@ -49,14 +62,14 @@ describe('PKI', () => {
   });
 
   it('uses a user-supplied certificate and key instead, and refuses half of a pair', async () => {
-    const source = await ensureServerCredentials({ dataDir: await scratch() });
     const directory = await scratch();
     const certFile = path.join(directory, 'tls.crt');
     const keyFile = path.join(directory, 'tls.key');
-    await writeFile(certFile, source.certPem);
-    await writeFile(keyFile, source.keyPem, { mode: 0o600 });
+    const certPem = await readFile(path.join(sharedPki(), 'server.crt'), 'utf8');
+    await writeFile(certFile, certPem);
+    await writeFile(keyFile, await readFile(path.join(sharedPki(), 'server.key')), { mode: 0o600 });
     const supplied = await ensureServerCredentials({ dataDir: directory, certFile, keyFile });
-    expect(supplied.certPem).toBe(source.certPem);
+    expect(supplied.certPem).toBe(certPem);
     await expect(stat(path.join(directory, 'pki'))).rejects.toThrow();
     await expect(ensureServerCredentials({ dataDir: directory, certFile })).rejects.toThrow(
       /both the certificate file and the key file/,

@@ -6,7 +6,10 @@
  *   machine's server), or else one embedded PostgreSQL for the run. Its URL
  *   goes into DATABASE_URL, which the workers inherit when they start and pass
  *   on to the processes tests spawn. Each case creates its own database on it
- *   (test/support/database.ts); starting a cluster per case cost seconds each.
+ *   (test/support/database.ts); starting a cluster per case cost seconds each,
+ *   and creating a database a tenth of a second of the server's CPU, so a
+ *   worker empties a case's database and hands it to its next case; the
+ *   teardown drops what the run made.
  * - **Key material.** RSA key generation was a third of the suite's CPU time:
  *   every reference service made a 3072-bit CA and a server key, every TLS
  *   fixture its keys. The reference service's PKI is made here once and each
@@ -22,7 +25,7 @@
  *   a provisioned user's does. test/service/passwords.test.ts holds the
  *   production cost and the variable's bounds.
  */
-import { generateKeyPair } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +34,7 @@ import type { KeyPairPem } from '../../fixtures/tls/key-pool.js';
 import { SCRYPT_COST_VARIABLE } from '../../src/service/auth/passwords.js';
 import { startEmbeddedDatabase } from '../../src/service/db/embedded.js';
 import { ensureServerCredentials } from '../../src/service/pki.js';
+import { dropRunDatabases, TEST_RUN_VARIABLE } from './database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -71,7 +75,12 @@ async function rsaKeyPool(): Promise<Record<number, KeyPairPem[]>> {
 
 /** The run's database server: DATABASE_URL's, or an embedded one (stopped by the returned function). */
 async function databaseServer(): Promise<() => Promise<void>> {
-  if (process.env.DATABASE_URL) return async () => {};
+  const serverUrl = process.env.DATABASE_URL;
+  // A server that outlives the run keeps nothing of it: the databases and roles the workers kept for reuse
+  // (test/support/database.ts) carry the run's token in their names.
+  const token = randomBytes(4).toString('hex');
+  process.env[TEST_RUN_VARIABLE] = token;
+  if (serverUrl) return () => dropRunDatabases(serverUrl, token);
   // A throwaway cluster: no durability needed, and CREATE DATABASE per case is then cheap.
   const embedded = await startEmbeddedDatabase({ throwaway: true });
   process.env.DATABASE_URL = embedded.databaseUrl;
