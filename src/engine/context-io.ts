@@ -4,7 +4,7 @@
  * happen. The engine and the test harness both build them here, so a check
  * under test does exactly the I/O it does in a run.
  *
- * Each probe module (and execa, node-forge behind them) loads at its first
+ * Each probe module (and execa behind the process runner) loads at its first
  * use: a gate whose checklist names only HTTP checks never pays for git or a
  * process runner at start-up (issue 16, start-up).
  */

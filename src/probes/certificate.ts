@@ -10,8 +10,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import type { ChainRequest, PresentedChain } from '../engine/observations.js';
+import { DER_TAG, type DerElement, derChildren, derObjectIdentifier, readDerElement } from './der.js';
 
 // The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
 export type { ChainRequest, PresentedChain } from '../engine/observations.js';
@@ -107,32 +107,34 @@ export interface SignatureAlgorithm {
   digest: string;
 }
 
-/** The RSASSA-PSS hash from the AlgorithmIdentifier parameters; SHA-1 when absent (RFC 4055 default). */
-function pssDigest(parameters: forge.asn1.Asn1 | undefined): string {
-  const fields = Array.isArray(parameters?.value) ? parameters.value : [];
-  const hashField = fields.find((field) => field.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && field.type === 0);
-  const hashAlgorithm = Array.isArray(hashField?.value) ? hashField.value[0] : undefined;
-  const hashOid = Array.isArray(hashAlgorithm?.value) ? hashAlgorithm.value[0] : undefined;
-  if (!hashOid || typeof hashOid.value !== 'string') return 'sha1';
-  return PSS_HASH_OIDS[forge.asn1.derToOid(hashOid.value)] ?? 'unknown';
+/** The RSASSA-PSS hash from the AlgorithmIdentifier's parameters (RFC 4055 section 3.1); SHA-1 when absent. */
+function pssDigest(der: Uint8Array, parameters: DerElement | undefined): string {
+  // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] EXPLICIT AlgorithmIdentifier DEFAULT sha1, ... }
+  if (parameters?.tag !== DER_TAG.sequence) return 'sha1';
+  const hashField = derChildren(der, parameters).find((field) => field.tag === DER_TAG.contextConstructed0);
+  if (!hashField) return 'sha1';
+  const [hashAlgorithm] = derChildren(der, hashField);
+  if (hashAlgorithm?.tag !== DER_TAG.sequence) throw new Error('RSASSA-PSS parameters without a hash algorithm');
+  const [hashOid] = derChildren(der, hashAlgorithm);
+  if (!hashOid) throw new Error('RSASSA-PSS parameters without a hash algorithm');
+  return PSS_HASH_OIDS[derObjectIdentifier(der, hashOid)] ?? 'unknown';
 }
 
 /**
- * Reads Certificate.signatureAlgorithm from the DER. node-forge's certificate
- * parser rejects non-RSA keys, so the ASN.1 is read directly:
+ * Reads Certificate.signatureAlgorithm from the DER (RFC 5280 section 4.1):
  * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm AlgorithmIdentifier, signature }.
  */
 export function signatureAlgorithmOf(der: Uint8Array): SignatureAlgorithm {
-  const certificate = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')));
-  const fields = Array.isArray(certificate.value) ? certificate.value : [];
-  const algorithmIdentifier = fields[1];
-  const parts = Array.isArray(algorithmIdentifier?.value) ? algorithmIdentifier.value : [];
-  const oidField = parts[0];
-  if (!oidField || typeof oidField.value !== 'string') throw new Error('certificate has no signature algorithm');
-  const oid = forge.asn1.derToOid(oidField.value);
+  const certificate = readDerElement(der, 0);
+  if (certificate.tag !== DER_TAG.sequence) throw new Error('a certificate that is not a DER SEQUENCE');
+  const [, algorithmIdentifier] = derChildren(der, certificate);
+  if (algorithmIdentifier?.tag !== DER_TAG.sequence) throw new Error('certificate has no signature algorithm');
+  const [oidField, parameters] = derChildren(der, algorithmIdentifier);
+  if (!oidField) throw new Error('certificate has no signature algorithm');
+  const oid = derObjectIdentifier(der, oidField);
   const known = SIGNATURE_ALGORITHMS[oid];
   if (!known) return { oid, name: oid, digest: 'unknown' };
-  if (known.digest === 'pss') return { oid, name: known.name, digest: pssDigest(parts[1]) };
+  if (known.digest === 'pss') return { oid, name: known.name, digest: pssDigest(der, parameters) };
   return { oid, ...known };
 }
 
