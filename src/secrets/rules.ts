@@ -148,7 +148,9 @@ export const secretRules: readonly SecretRule[] = [
     description: 'GitLab personal, project or group access token (glpat-)',
     keywords: ['glpat-'],
     startsAtKeyword: true,
-    regex: /\b(glpat-[A-Za-z0-9_-]{20,})\b/g,
+    // The token's alphabet holds '-', which is no word character: `\b` after it would miss a token ending in
+    // '-' (one in 64), so the end is where the alphabet ends.
+    regex: /\b(glpat-[A-Za-z0-9_-]{20,})(?![A-Za-z0-9_-])/g,
     secretGroup: 1,
     minEntropy: 3,
   },
