@@ -3,12 +3,13 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import type { PluginOrigin } from '../engine/checklist/plugins.js';
 import { authSchema } from '../engine/checklist/schema.js';
 import { closestMatches } from '../engine/checklist/suggest.js';
 import { DEFAULT_SEVERITY } from '../engine/severity.js';
 import type { CheckDefinition, Strength } from '../engine/types.js';
 import { UsageError } from './io.js';
-import type { CatalogueDeps } from './list.js';
+import { type CatalogueDeps, pluginsOf } from './list.js';
 
 const EFFECT_WORDS: Record<CheckDefinition['effects'], string> = {
   none: 'none: it only observes',
@@ -131,7 +132,7 @@ export function formatAuthReference(): string {
 }
 
 /** A checklist entry to copy: the defaults when the check has any, placeholders for required parameters. */
-export function exampleEntry(check: CheckDefinition): string {
+export function exampleEntry(check: CheckDefinition, plugin?: PluginOrigin): string {
   const defaults = check.params.safeParse({});
   const params: Record<string, unknown> = {};
   if (defaults.success && defaults.data !== null && typeof defaults.data === 'object') {
@@ -139,15 +140,20 @@ export function exampleEntry(check: CheckDefinition): string {
   } else {
     for (const param of describeParams(check)) if (param.required) params[param.name] = `<${param.type}>`;
   }
-  const entry = Object.keys(params).length > 0 ? { check: check.id, with: params } : { check: check.id };
+  const entry = {
+    check: check.id,
+    ...(plugin ? { plugin: plugin.specifier } : {}),
+    ...(Object.keys(params).length > 0 ? { with: params } : {}),
+  };
   return stringify([entry], { lineWidth: 0 }).trimEnd();
 }
 
-export function formatExplanation(check: CheckDefinition): string {
+export function formatExplanation(check: CheckDefinition, plugin?: PluginOrigin): string {
   const lines = [
     `${check.id}: ${check.title}`,
     '',
     `Control:      ${check.source}`,
+    ...(plugin ? [`Plugin:       ${plugin.path} (sha256 ${plugin.sha256})`] : []),
     ...(check.docs ? [`Docs:         ${check.docs}`] : []),
     `Side effects: ${EFFECT_WORDS[check.effects]}`,
     `Severity:     ${check.severity ?? DEFAULT_SEVERITY} (a checklist entry may set its own with severity:)`,
@@ -180,7 +186,7 @@ export function formatExplanation(check: CheckDefinition): string {
   lines.push(
     '',
     'In checklist.yaml:',
-    ...exampleEntry(check)
+    ...exampleEntry(check, plugin)
       .split('\n')
       .map((line) => `  ${line}`),
   );
@@ -192,20 +198,31 @@ export function registerExplainCommand(program: Command, deps: CatalogueDeps): C
     .command('explain')
     .description('Explain what a check verifies, why, its parameters and how to fix a failure')
     .argument('<check>', 'check id, e.g. tls.protocols (secgate list shows them all), or auth for the auth: section')
-    .action((id: string) => {
+    .option(
+      '-c, --checklist <file>',
+      'also know the plugin checks this checklist names (imports their modules, as verify does)',
+    )
+    .action(async (id: string, options: { checklist?: string }) => {
       if (id === 'auth') {
         deps.io.stdout.write(formatAuthReference());
         return;
       }
-      const check = deps.checks.find((candidate) => candidate.id === id);
+      const plugins = await pluginsOf(deps, options.checklist);
+      const plugin = plugins.find((candidate) => candidate.check.id === id);
+      const check = plugin?.check ?? deps.checks.find((candidate) => candidate.id === id);
       if (!check) {
-        const suggestions = closestMatches(
-          id,
-          deps.checks.map((candidate) => candidate.id),
-        );
+        const suggestions = closestMatches(id, [
+          ...deps.checks.map((candidate) => candidate.id),
+          ...plugins.map((candidate) => candidate.check.id),
+        ]);
         const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(' or ')}?` : '';
-        throw new UsageError(`unknown check '${id}'${hint} (secgate list shows every check)`);
+        // A plugin's check is only known from the checklist that names it.
+        const list =
+          options.checklist === undefined
+            ? "secgate list shows every built-in check; a plugin's is known with -c <checklist>"
+            : 'secgate list -c <checklist> shows every check';
+        throw new UsageError(`unknown check '${id}'${hint} (${list})`);
       }
-      deps.io.stdout.write(formatExplanation(check));
+      deps.io.stdout.write(formatExplanation(check, plugin?.origin));
     });
 }

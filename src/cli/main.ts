@@ -3,9 +3,12 @@
  * imports: the checks, the HTTP and database clients, the service) is loaded only when that sub-command
  * runs, so `secgate --version` and `secgate keygen` do not pay for `verify` or `service`.
  */
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ChecklistError } from '../engine/checklist/errors.js';
+import type { LoadedPlugin } from '../engine/checklist/plugins.js';
 import { errorMessage } from '../engine/errors.js';
+import type { CheckDefinition } from '../engine/types.js';
 import { type CliIo, EXIT, processIo, UsageError } from './io.js';
 import { VERSION } from './package-info.js';
 
@@ -24,6 +27,11 @@ export interface Subcommand {
 }
 
 const catalogue = async () => (await import('../../checks/index.js')).allChecks;
+/** `list -c` and `explain -c`: the plugin checks a checklist names, relative to the working directory. */
+const pluginLoader =
+  (checks: readonly CheckDefinition[], io: CliIo) =>
+  async (checklist: string): Promise<LoadedPlugin[]> =>
+    (await import('../engine/checklist/load.js')).loadPluginChecks(path.resolve(io.cwd, checklist), checks, io.env);
 
 export const SUBCOMMANDS: readonly Subcommand[] = [
   {
@@ -67,7 +75,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     summary: 'List every check with the seed control it proves',
     load: async () => {
       const [{ registerListCommand }, checks] = await Promise.all([import('./list.js'), catalogue()]);
-      return (program, { io }) => registerListCommand(program, { io, checks });
+      return (program, { io }) => registerListCommand(program, { io, checks, loadPlugins: pluginLoader(checks, io) });
     },
   },
   {
@@ -75,7 +83,8 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     summary: 'Explain what a check verifies, why, its parameters and how to fix a failure',
     load: async () => {
       const [{ registerExplainCommand }, checks] = await Promise.all([import('./explain.js'), catalogue()]);
-      return (program, { io }) => registerExplainCommand(program, { io, checks });
+      return (program, { io }) =>
+        registerExplainCommand(program, { io, checks, loadPlugins: pluginLoader(checks, io) });
     },
   },
   {

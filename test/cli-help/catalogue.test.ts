@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,8 @@ import { describeParams, registerExplainCommand } from '../../src/cli/explain.js
 import { registerInitCommand, renderStarterChecklist } from '../../src/cli/init.js';
 import { UsageError } from '../../src/cli/io.js';
 import { registerListCommand } from '../../src/cli/list.js';
-import { parseChecklist } from '../../src/engine/checklist/load.js';
+import { ChecklistError } from '../../src/engine/checklist/errors.js';
+import { loadPluginChecks, parseChecklist } from '../../src/engine/checklist/load.js';
 import { runProgram } from './cli-io.js';
 import { sampleChecks } from './sample-checks.js';
 
@@ -118,7 +120,7 @@ describe('secgate explain', () => {
     const { error } = await runProgram(workdir, ['explain', 'tls.protocol'], catalogue().register);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
-      "unknown check 'tls.protocol'; did you mean tls.protocols? (secgate list shows every check)",
+      "unknown check 'tls.protocol'; did you mean tls.protocols? (secgate list shows every built-in check; a plugin's is known with -c <checklist>)",
     );
   });
 
@@ -218,5 +220,91 @@ describe('secgate init', () => {
     const loaded = parseChecklist(text, path.join(workdir, 'real.yaml'), { env: {}, registry: allChecks });
     expect(loaded.entries.length).toBeGreaterThan(0);
     for (const check of allChecks) expect(text).toContain(`- check: ${check.id}`);
+  });
+});
+
+describe('secgate list and explain with --checklist: the plugin checks it names', () => {
+  const EXAMPLE = path.resolve('examples/cookie-flags/checklist.yaml');
+  const withPlugins = (checks = allChecks as typeof sampleChecks) => ({
+    register: (
+      program: Parameters<typeof registerListCommand>[0],
+      io: Parameters<typeof registerListCommand>[1]['io'],
+    ) => {
+      const loadPlugins = (file: string) => loadPluginChecks(path.resolve(io.cwd, file), checks, io.env);
+      registerListCommand(program, { io, checks, loadPlugins });
+      registerExplainCommand(program, { io, checks, loadPlugins });
+    },
+  });
+  const moduleSha256 = async () =>
+    createHash('sha256')
+      .update(await readFile('examples/cookie-flags/cookie-flags.js'))
+      .digest('hex');
+
+  it('lists the example plugin beside the built-ins, with its file and digest, only when asked', async () => {
+    const plain = await runProgram(workdir, ['list'], withPlugins().register);
+    expect(plain.stdout).not.toContain('example.cookie-flags');
+    const { stdout, error } = await runProgram(workdir, ['list', '-c', EXAMPLE], withPlugins().register);
+    expect(error).toBeUndefined();
+    const sha256 = await moduleSha256();
+    expect(stdout).toMatch(
+      new RegExp(
+        `\\n {2}example\\.cookie-flags +.+\\n +control: .+\\n +plugin: {2}\\.\\/cookie-flags\\.js \\(sha256 ${sha256.slice(0, 12)}…\\)\\n`,
+      ),
+    );
+    expect(stdout).toContain(`${allChecks.length + 1} checks.`);
+    const json = await runProgram(workdir, ['list', '--json', '--checklist', EXAMPLE], withPlugins().register);
+    expect(JSON.parse(json.stdout)).toContainEqual(
+      expect.objectContaining({
+        id: 'example.cookie-flags',
+        plugin: { specifier: './cookie-flags.js', path: './cookie-flags.js', sha256 },
+      }),
+    );
+  });
+
+  it('explains the plugin check, naming its module, with an entry that loads it', async () => {
+    const unknown = await runProgram(workdir, ['explain', 'example.cookie-flags'], withPlugins().register);
+    expect(unknown.error).toBeInstanceOf(UsageError);
+    expect((unknown.error as Error).message).toMatch(/a plugin's is known with -c <checklist>/);
+    const { stdout, error } = await runProgram(
+      workdir,
+      ['explain', 'example.cookie-flags', '-c', EXAMPLE],
+      withPlugins().register,
+    );
+    expect(error).toBeUndefined();
+    expect(stdout).toMatch(/^example\.cookie-flags: /);
+    expect(stdout).toContain(`\nPlugin:       ./cookie-flags.js (sha256 ${await moduleSha256()})\n`);
+    expect(stdout).toContain('\n  - check: example.cookie-flags\n    plugin: ./cookie-flags.js\n');
+  });
+
+  it.each([
+    [
+      'a module that is not there',
+      'checks:\n  - check: acme.none\n    plugin: ./missing.js\n',
+      /checklist\.yaml:3:13: .*cannot load plugin \.\/missing\.js: no such file/,
+    ],
+    [
+      "a module that takes a built-in's id",
+      'checks:\n  - check: acme.tls\n    plugin: ./tls.js\n',
+      /checklist\.yaml:3:13: .*\.\/tls\.js exports check 'tls\.protocols', a built-in check's id/,
+    ],
+  ])('refuses %s at the entry, with its position', async (_what, checklist, message) => {
+    const dir = await mkdtemp(path.join(workdir, 'plugins-'));
+    await writeFile(path.join(dir, 'checklist.yaml'), checklist);
+    // A valid check under a built-in's id, importing secgate by name as an installed plugin does.
+    await writeFile(
+      path.join(dir, 'tls.js'),
+      `import { defineCheck, z } from 'secgate';
+export default defineCheck({
+  id: 'tls.protocols', title: 'Not the built-in', source: 'a test', remediation: 'none', effects: 'none',
+  params: z.object({}).strict(),
+  async run() { return { status: 'pass', summary: 'fine', observations: [] }; },
+});
+`,
+    );
+    await mkdir(path.join(dir, 'node_modules'));
+    await symlink(process.cwd(), path.join(dir, 'node_modules/secgate'), 'dir');
+    const { error } = await runProgram(dir, ['list', '-c', 'checklist.yaml'], withPlugins().register);
+    expect(error).toBeInstanceOf(ChecklistError);
+    expect(String((error as Error).message)).toMatch(message);
   });
 });

@@ -105,4 +105,16 @@ describe('README: Checks of your own: plugins', () => {
     expect(result.stderr).toContain('nothing was probed');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('secgate explain -c names the plugin check the checklist loads, and the entry that loads it', async () => {
+    const result = await execa('node', [BIN, 'explain', 'example.cookie-flags', '-c', CHECKLIST], {
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^example\.cookie-flags: Every cookie/);
+    expect(result.stdout).toMatch(/\nPlugin: +\.\/cookie-flags\.js \(sha256 [0-9a-f]{64}\)\n/);
+    expect(result.stdout).toContain('    plugin: ./cookie-flags.js\n');
+  });
 });

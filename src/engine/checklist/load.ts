@@ -25,7 +25,7 @@ import {
   TARGET_VARIABLE,
 } from './fleet.js';
 import { namedFileProblems } from './named-files.js';
-import { loadChecklistPlugins, type PluginLoad, type PluginOrigin } from './plugins.js';
+import { type LoadedPlugin, loadChecklistPlugins, type PluginLoad, type PluginOrigin } from './plugins.js';
 import { readAtMost, readInventoryBytes } from './read-bounded.js';
 import { type Checklist, checklistSchema } from './schema.js';
 import { closestMatches } from './suggest.js';
@@ -151,18 +151,21 @@ export async function loadChecklist(file: string, options: LoadOptions): Promise
  * parsed, validated, and every file it names (trust anchor, baselines) read
  * and checked, so that a wrong file is exit 2 now rather than an error mid-run.
  */
+function refuseOversized(bytes: Buffer, file: string): void {
+  if (bytes.length <= MAX_CHECKLIST_BYTES) return;
+  throw new ChecklistError([
+    {
+      file,
+      line: 1,
+      column: 1,
+      keyPath: '',
+      message: `the checklist is larger than ${MAX_CHECKLIST_BYTES / 1024 / 1024} MiB; it was not read further (is this the right file?)`,
+    },
+  ]);
+}
+
 export async function checklistFromBytes(bytes: Buffer, file: string, options: LoadOptions): Promise<LoadedChecklist> {
-  if (bytes.length > MAX_CHECKLIST_BYTES) {
-    throw new ChecklistError([
-      {
-        file,
-        line: 1,
-        column: 1,
-        keyPath: '',
-        message: `the checklist is larger than ${MAX_CHECKLIST_BYTES / 1024 / 1024} MiB; it was not read further (is this the right file?)`,
-      },
-    ]);
-  }
+  refuseOversized(bytes, file);
   const text = bytes.toString('utf8');
   const source = parseYamlSource(text, file);
   const [plugins, registry] = await Promise.all([
@@ -206,6 +209,48 @@ function namedChecks(source: YamlSource): NamedChecks {
     if (entry.plugin !== undefined) needsEveryCheck = true;
   }
   return { ids, needsEveryCheck };
+}
+
+/**
+ * The checks a checklist's `plugin:` entries load, each once, read without
+ * interpolating anything: what `secgate list` and `explain --checklist` show
+ * beside the built-ins. A plugin that cannot load, or that takes a built-in's
+ * id, is a ChecklistError at its entry's file:line:column, as in `verify`.
+ */
+export async function loadPluginChecks(
+  file: string,
+  builtIns: readonly CheckDefinition[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<LoadedPlugin[]> {
+  const absolute = path.resolve(file);
+  const bytes = await readChecklistBytes(absolute);
+  refuseOversized(bytes, absolute);
+  const source = parseYamlSource(bytes.toString('utf8'), absolute);
+  const redactor = createSecretRedactor(secretLookingValues(env));
+  const loads = await loadChecklistPlugins(source, path.dirname(absolute), (message) => redactor.redact(message));
+  const problems: ChecklistProblem[] = [];
+  const byFile = new Map<string, LoadedPlugin>();
+  for (const [index, load] of loads) {
+    const keyPath = ['checks', index, 'plugin'];
+    if (!load.ok) {
+      problems.push(problemAt(source, keyPath, load.message));
+      continue;
+    }
+    const { check, origin } = load.plugin;
+    if (builtIns.some((candidate) => candidate.id === check.id)) {
+      problems.push(
+        problemAt(
+          source,
+          keyPath,
+          `${origin.path} exports check '${check.id}', a built-in check's id: a plugin cannot replace a built-in`,
+        ),
+      );
+      continue;
+    }
+    byFile.set(origin.path, load.plugin);
+  }
+  if (problems.length > 0) throw checklistError(problems);
+  return [...byFile.values()];
 }
 
 /**
