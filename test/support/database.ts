@@ -103,8 +103,16 @@ async function emptyDatabase(serverUrl: string, spare: SpareDatabase, ownRole: b
           AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'`,
     );
     for (const { name } of rows) await admin.query(`DROP SCHEMA ${name} CASCADE`);
-    await admin.query('CREATE SCHEMA public AUTHORIZATION pg_database_owner');
-    await admin.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
+    // As template1 holds it: from PostgreSQL 15 owned by pg_database_owner and only usable by others; before,
+    // owned by the bootstrap superuser and open to everyone.
+    const { rows: version } = await admin.query<{ server_version_num: string }>('SHOW server_version_num');
+    if (Number(version[0]?.server_version_num) >= 150000) {
+      await admin.query('CREATE SCHEMA public AUTHORIZATION pg_database_owner');
+      await admin.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
+    } else {
+      await admin.query('CREATE SCHEMA public');
+      await admin.query('GRANT ALL ON SCHEMA public TO PUBLIC');
+    }
     await admin.query(`ALTER DATABASE ${spare.name} RESET ALL`);
     if (ownRole) await admin.query(`ALTER ROLE ${spare.name} RESET ALL`);
   } finally {
