@@ -287,20 +287,30 @@ describe('secgate list and explain with --checklist: the plugin checks it names'
       'checks:\n  - check: acme.tls\n    plugin: ./tls.js\n',
       /checklist\.yaml:3:13: .*\.\/tls\.js exports check 'tls\.protocols', a built-in check's id/,
     ],
+    [
+      'a module whose id is not the one its entry names (verify refuses it; list must not show it)',
+      'checks:\n  - check: acme.named\n    plugin: ./real.js\n',
+      /checklist\.yaml:3:13: .*\.\/real\.js exports check 'acme\.real', but this entry names check: acme\.named/,
+    ],
+    [
+      'two modules exporting one id',
+      'checks:\n  - check: acme.real\n    plugin: ./real.js\n  - check: acme.real\n    plugin: ./copy.js\n',
+      /checklist\.yaml:5:13: .*\.\/copy\.js exports check 'acme\.real', which \.\/real\.js in this checklist exports too/,
+    ],
   ])('refuses %s at the entry, with its position', async (_what, checklist, message) => {
     const dir = await mkdtemp(path.join(workdir, 'plugins-'));
     await writeFile(path.join(dir, 'checklist.yaml'), checklist);
-    // A valid check under a built-in's id, importing secgate by name as an installed plugin does.
-    await writeFile(
-      path.join(dir, 'tls.js'),
-      `import { defineCheck, z } from 'secgate';
+    // Valid checks, importing secgate by name as an installed plugin does: one under a built-in's id.
+    const module = (id: string) => `import { defineCheck, z } from 'secgate';
 export default defineCheck({
-  id: 'tls.protocols', title: 'Not the built-in', source: 'a test', remediation: 'none', effects: 'none',
+  id: '${id}', title: 'A plugin of the test', source: 'a test', remediation: 'none', effects: 'none',
   params: z.object({}).strict(),
   async run() { return { status: 'pass', summary: 'fine', observations: [] }; },
 });
-`,
-    );
+`;
+    await writeFile(path.join(dir, 'tls.js'), module('tls.protocols'));
+    await writeFile(path.join(dir, 'real.js'), module('acme.real'));
+    await writeFile(path.join(dir, 'copy.js'), module('acme.real'));
     await mkdir(path.join(dir, 'node_modules'));
     await symlink(process.cwd(), path.join(dir, 'node_modules/secgate'), 'dir');
     const { error } = await runProgram(dir, ['list', '-c', 'checklist.yaml'], withPlugins().register);

@@ -228,29 +228,31 @@ export async function loadPluginChecks(
   const source = parseYamlSource(bytes.toString('utf8'), absolute);
   const redactor = createSecretRedactor(secretLookingValues(env));
   const loads = await loadChecklistPlugins(source, path.dirname(absolute), (message) => redactor.redact(message));
+  // Each plugin entry is held to what verify holds it to (pluginCheck): its `check:` id, the module's id, no
+  // built-in's id, one module per id.
+  const data = yamlData(source);
+  const entries = data !== null && typeof data === 'object' ? (data as { checks?: unknown }).checks : undefined;
   const problems: ChecklistProblem[] = [];
-  const byFile = new Map<string, LoadedPlugin>();
+  const byId = new Map<string, LoadedPlugin>();
   for (const [index, load] of loads) {
-    const keyPath = ['checks', index, 'plugin'];
-    if (!load.ok) {
-      problems.push(problemAt(source, keyPath, load.message));
+    const entry = Array.isArray(entries) ? (entries[index] as { check?: unknown } | null) : undefined;
+    const problem: EntryProblem = (key, message) => problems.push(problemAt(source, ['checks', index, key], message));
+    const id = entry?.check;
+    if (typeof id !== 'string') {
+      problem('check', 'a plugin entry names its check id with check:, beside plugin:');
       continue;
     }
-    const { check, origin } = load.plugin;
-    if (builtIns.some((candidate) => candidate.id === check.id)) {
-      problems.push(
-        problemAt(
-          source,
-          keyPath,
-          `${origin.path} exports check '${check.id}', a built-in check's id: a plugin cannot replace a built-in`,
-        ),
-      );
+    const resolved = pluginCheck(id, load, builtIns, problem);
+    if (!resolved) continue;
+    const other = byId.get(id);
+    if (other !== undefined && other.origin.path !== resolved.plugin.path) {
+      problem('plugin', idExportedTwice(id, resolved.plugin.path, other.origin.path));
       continue;
     }
-    byFile.set(origin.path, load.plugin);
+    byId.set(id, { check: resolved.check, origin: resolved.plugin });
   }
   if (problems.length > 0) throw checklistError(problems);
-  return [...byFile.values()];
+  return [...byId.values()];
 }
 
 /**
@@ -458,7 +460,7 @@ function planEntries(
     if (plugin) {
       const other = pluginFiles.get(check.id);
       if (other !== undefined && other !== plugin.path) {
-        problem('plugin', `${plugin.path} exports check '${check.id}', which ${other} in this checklist exports too`);
+        problem('plugin', idExportedTwice(check.id, plugin.path, other));
         return;
       }
       pluginFiles.set(check.id, plugin.path);
@@ -534,6 +536,11 @@ function builtInCheck(
     `unknown check '${id}'${hint} (secgate list shows them all); a check of your own is named with plugin: beside check:`,
   );
   return undefined;
+}
+
+/** One id, one module: two files claiming an id would leave the evidence unable to say which judged. */
+function idExportedTwice(id: string, file: string, otherFile: string): string {
+  return `${file} exports check '${id}', which ${otherFile} in this checklist exports too`;
 }
 
 /** The check a `plugin:` entry loaded, held to its `check:` id; a built-in is never replaced. */
