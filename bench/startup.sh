@@ -7,6 +7,8 @@
 # Each round runs, alternately: node -e 0, secgate --version, secgate keygen --help, secgate list --json,
 # secgate verify --help, and — against one local `openssl s_server` — a TLS-only `secgate verify`
 # (tls.protocols and tls.certificate) and the peer `sslscan --no-ciphersuites`. Medians over the rounds.
+# Then the time from spawning `secgate verify` to its first probe (bench/first-probe.ts: a TCP forwarder in front
+# of the same server notes the first connection), beside `node -e 0` in the same rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=21
@@ -41,12 +43,15 @@ sleep 1
 NAMES+=("secgate verify (TLS-only checklist)" "sslscan --no-ciphersuites (same server)")
 COMMANDS+=("cd $TLS_DIR && node $PWD/bin/secgate verify" "sslscan --no-ciphersuites --no-colour --xml=- 127.0.0.1:$TLS_PORT")
 
+npx tsc -p tsconfig.bench.json
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq 1 "$ROUNDS"); do
   for index in "${!COMMANDS[@]}"; do
     SAMPLES[$index]+="$(millis "${COMMANDS[$index]}") "
   done
 done
+first_probe=$(node dist/bench/first-probe.js --server "127.0.0.1:$TLS_PORT" --dir "$TLS_DIR" --rounds "$ROUNDS" --json)
+field() { node -e "process.stdout.write(String(JSON.parse(process.argv[1]).$1))" "$first_probe"; }
 baseline=$(echo "${SAMPLES[0]}" | median)
 {
   echo '# secgate start-up'
@@ -61,5 +66,12 @@ baseline=$(echo "${SAMPLES[0]}" | median)
     value=$(echo "${SAMPLES[$index]}" | median)
     printf '| `%s` | %s | %s |\n' "${NAMES[$index]}" "$value" "$(awk -v a="$value" -v b="$baseline" 'BEGIN { printf "%.2f", a / b }')"
   done
+  gate=$(echo "${SAMPLES[5]}" | median)
+  peer=$(echo "${SAMPLES[6]}" | median)
+  echo
+  echo "TLS-only gate ÷ sslscan (same server, same rounds): $(awk -v a="$gate" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')× (goal: ≤ 1)."
+  echo
+  echo "Time to first probe (bench/first-probe.ts, $ROUNDS further rounds, goal ≤ 300 ms): spawn of the TLS-only \`secgate verify\` to its first connection $(field firstProbeMs) ms ($(awk -v a="$(field firstProbeMs)" -v b="$(field bareNodeMs)" 'BEGIN { printf "%.2f", a / b }')× \`node -e 0\` in the same rounds: $(field bareNodeMs) ms); the whole run $(field totalMs) ms."
+
 } >"$OUT"
 cat "$OUT"

