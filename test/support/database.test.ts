@@ -4,9 +4,16 @@
  * tables, schemas, sessions or settings the first case left, and `public` as
  * a database just made has it.
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createScratchDatabase } from './database.js';
+import {
+  createScratchDatabase,
+  databaseServerUrl,
+  holdRunLock,
+  sweepAbandonedRuns,
+  TEST_RUN_VARIABLE,
+} from './database.js';
 
 async function query<Row extends Record<string, unknown>>(url: string, text: string): Promise<Row[]> {
   const client = new pg.Client({ connectionString: url });
@@ -69,6 +76,50 @@ describe('scratch databases', () => {
     } finally {
       await second?.drop();
       await pristine.drop();
+    }
+  });
+});
+
+describe('runs killed before their teardown', () => {
+  /** A database (and role) named as a run with `token` names them. */
+  async function leftover(serverUrl: string, token: string): Promise<string> {
+    const name = `secgate_sweep_${token}_${randomBytes(6).toString('hex')}`;
+    await query(serverUrl, `CREATE ROLE ${name}`);
+    await query(serverUrl, `CREATE DATABASE ${name} OWNER ${name}`);
+    return name;
+  }
+
+  async function exists(serverUrl: string, name: string): Promise<{ database: boolean; role: boolean }> {
+    const [databases, roles] = await Promise.all([
+      query<{ n: string }>(serverUrl, `SELECT count(*) AS n FROM pg_database WHERE datname = '${name}'`),
+      query<{ n: string }>(serverUrl, `SELECT count(*) AS n FROM pg_roles WHERE rolname = '${name}'`),
+    ]);
+    return { database: databases[0]?.n === '1', role: roles[0]?.n === '1' };
+  }
+
+  it("are swept by a later run; a live run's databases (its lock held), this run's among them, are not", async () => {
+    const serverUrl = databaseServerUrl();
+    const deadToken = randomBytes(4).toString('hex');
+    const liveToken = randomBytes(4).toString('hex');
+    const releaseLive = await holdRunLock(serverUrl, liveToken);
+    const ours = await createScratchDatabase({ prefix: 'secgate_dbreuse' });
+    try {
+      const dead = await leftover(serverUrl, deadToken);
+      const live = await leftover(serverUrl, liveToken);
+      const swept = await sweepAbandonedRuns(serverUrl);
+      expect(swept).toContain(deadToken);
+      expect(swept).not.toContain(liveToken);
+      expect(swept).not.toContain(process.env[TEST_RUN_VARIABLE]);
+      expect(await exists(serverUrl, dead)).toEqual({ database: false, role: false });
+      expect(await exists(serverUrl, live)).toEqual({ database: true, role: true });
+      expect(await exists(serverUrl, new URL(ours.url).pathname.slice(1))).toMatchObject({ database: true });
+      // Once the live run is gone (its lock's connection closed), the next sweep takes its databases too.
+      await releaseLive();
+      expect(await sweepAbandonedRuns(serverUrl)).toContain(liveToken);
+      expect(await exists(serverUrl, live)).toEqual({ database: false, role: false });
+    } finally {
+      await releaseLive();
+      await ours.drop();
     }
   });
 });

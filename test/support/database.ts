@@ -156,6 +156,71 @@ export async function createScratchDatabase(options: ScratchDatabaseOptions): Pr
   };
 }
 
+/**
+ * Runs hold a session-level advisory lock on their token for as long as they live (global-setup.ts), on one
+ * connection of their own: the server releases it when that connection ends, however the run ended. A killed
+ * run leaves its databases (its teardown never ran), and a later run can tell them from a live run's by
+ * trying the lock. Two keys: a fixed one for secgate's test runs, then the token.
+ */
+const RUN_LOCK_CLASS = 0x5ec9a7e;
+
+function runLockKey(token: string): number {
+  // The token's 32 bits as PostgreSQL's signed int4.
+  return Number.parseInt(token, 16) | 0;
+}
+
+/** Holds `token`'s run lock until the returned function releases it (it closes the lock's connection). */
+export async function holdRunLock(serverUrl: string, token: string): Promise<() => Promise<void>> {
+  const holder = new pg.Client({ connectionString: serverUrl });
+  await holder.connect();
+  // A server restart or a dropped connection mid-run ends the lock, not the run: nothing to report here.
+  holder.on('error', () => {});
+  try {
+    await holder.query('SELECT pg_advisory_lock($1, $2)', [RUN_LOCK_CLASS, runLockKey(token)]);
+  } catch (error) {
+    await holder.end();
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  return () => {
+    released ??= holder.end();
+    return released;
+  };
+}
+
+/**
+ * Drops the databases and roles of every earlier run that is gone (killed before its teardown): a token whose
+ * run lock can be taken has no live run. A live run's (its lock is held) are left alone. Returns the tokens swept.
+ */
+export async function sweepAbandonedRuns(serverUrl: string): Promise<string[]> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const swept: string[] = [];
+  try {
+    const { rows } = await admin.query<{ token: string }>(
+      `SELECT DISTINCT substring(name FROM '_([0-9a-f]{8})_[0-9a-f]{12}$') AS token
+         FROM (SELECT datname AS name FROM pg_database UNION ALL SELECT rolname FROM pg_roles) AS names
+        WHERE name LIKE 'secgate\\_%' AND name ~ '_[0-9a-f]{8}_[0-9a-f]{12}$'`,
+    );
+    for (const { token } of rows) {
+      const { rows: taken } = await admin.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS free', [
+        RUN_LOCK_CLASS,
+        runLockKey(token),
+      ]);
+      if (!taken[0]?.free) continue;
+      try {
+        await dropRunDatabases(serverUrl, token);
+        swept.push(token);
+      } finally {
+        await admin.query('SELECT pg_advisory_unlock($1, $2)', [RUN_LOCK_CLASS, runLockKey(token)]);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  return swept;
+}
+
 /** Drops every database and role this run made (global-setup.ts, after the last worker). */
 export async function dropRunDatabases(serverUrl: string, token: string): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });

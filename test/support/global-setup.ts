@@ -9,7 +9,9 @@
  *   (test/support/database.ts); starting a cluster per case cost seconds each,
  *   and creating a database a tenth of a second of the server's CPU, so a
  *   worker empties a case's database and hands it to its next case; the
- *   teardown drops what the run made.
+ *   teardown drops what the run made. A run holds an advisory lock on its
+ *   token while it lives, and drops what runs killed before their teardown
+ *   left on a shared server (their lock is free).
  * - **Key material.** RSA key generation was a third of the suite's CPU time:
  *   every reference service made a 3072-bit CA and a server key, every TLS
  *   fixture its keys. The reference service's PKI is made here once and each
@@ -34,7 +36,7 @@ import type { KeyPairPem } from '../../fixtures/tls/key-pool.js';
 import { SCRYPT_COST_VARIABLE } from '../../src/service/auth/passwords.js';
 import { startEmbeddedDatabase } from '../../src/service/db/embedded.js';
 import { ensureServerCredentials } from '../../src/service/pki.js';
-import { dropRunDatabases, TEST_RUN_VARIABLE } from './database.js';
+import { dropRunDatabases, holdRunLock, sweepAbandonedRuns, TEST_RUN_VARIABLE } from './database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -80,12 +82,27 @@ async function databaseServer(): Promise<() => Promise<void>> {
   // (test/support/database.ts) carry the run's token in their names.
   const token = randomBytes(4).toString('hex');
   process.env[TEST_RUN_VARIABLE] = token;
-  if (serverUrl) return () => dropRunDatabases(serverUrl, token);
-  // A throwaway cluster: no durability needed, and CREATE DATABASE per case is then cheap.
+  if (serverUrl) {
+    // Held before any database of this run exists, so a later run's sweep never takes this run for a dead one;
+    // then what killed runs left on a shared server is dropped.
+    const releaseRunLock = await holdRunLock(serverUrl, token);
+    await sweepAbandonedRuns(serverUrl);
+    return async () => {
+      try {
+        await dropRunDatabases(serverUrl, token);
+      } finally {
+        await releaseRunLock();
+      }
+    };
+  }
+  // A throwaway cluster: no durability needed, and CREATE DATABASE per case is then cheap. The run lock is held
+  // here too, so a sweep (test/support/database.test.ts proves it) sees this run as alive.
   const embedded = await startEmbeddedDatabase({ throwaway: true });
   process.env.DATABASE_URL = embedded.databaseUrl;
+  const releaseRunLock = await holdRunLock(embedded.databaseUrl, token);
   return async () => {
     delete process.env.DATABASE_URL;
+    await releaseRunLock();
     await embedded.stop();
   };
 }
