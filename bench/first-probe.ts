@@ -6,7 +6,7 @@
  * when the first connection arrives; the gate runs a checklist aimed at the forwarder. Run by
  * bench/startup.sh (which starts the server and writes the checklist's certificate), or alone:
  *
- *   npx tsc -p tsconfig.bench.json
+ *   npm run build && npx tsc -p tsconfig.bench.json
  *   node dist/bench/first-probe.js --server 127.0.0.1:PORT --dir DIR_WITH_cert.pem [--rounds 11] [--json]
  */
 import { spawn } from 'node:child_process';

@@ -19,7 +19,7 @@
  *
  * Build and run (bench/ has its own build, tsconfig.bench.json):
  *
- *   npx tsc -p tsconfig.bench.json
+ *   npm run build && npx tsc -p tsconfig.bench.json   (build first: the fleet runs bin/secgate, the bundle in dist/cli)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node dist/bench/fleet.js --targets 50 --references 3 --record
  *
  * `--targets N` (default 50) counts every target, `--references R` (default
@@ -328,7 +328,7 @@ function formatReport(input: {
   return [
     '# A fleet: sequential, --all, and 4 shards joined',
     '',
-    `Produced by \`tsc -p tsconfig.bench.json && node dist/bench/fleet.js --targets ${input.count} --references ${input.references} --record\``,
+    `Produced by \`npm run build && tsc -p tsconfig.bench.json && node dist/bench/fleet.js --targets ${input.count} --references ${input.references} --record\``,
     `(with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test) on ${input.startedAt}.`,
     `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; load average ${input.loadAtStart.toFixed(1)} at the start, ${input.loadAtEnd.toFixed(1)} at the end (the machine is shared).`,
     '',

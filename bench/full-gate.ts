@@ -9,7 +9,9 @@
  * One deployment (`startDemoDeployment`, what `npm run demo` starts), then `--runs` gates in a row against it:
  * every run must pass, which also proves two runs in a row both pass.
  *
- *   tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs 7 [--out bench/results/full-gate.md]
+ *   npm run build && tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs 7 [--out bench/results/full-gate.md]
+ *
+ * (`npm run build` first: the gates run bin/secgate, i.e. the bundle in dist/cli, which tsc alone leaves as it was.)
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
@@ -211,7 +213,7 @@ async function main(): Promise<void> {
   const lines = [
     '# The whole default gate against the reference deployment',
     '',
-    `Produced by \`tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}${values.concurrency ? ` --concurrency ${values.concurrency}` : ''}\` on ${new Date().toISOString()}.`,
+    `Produced by \`npm run build && tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}${values.concurrency ? ` --concurrency ${values.concurrency}` : ''}\` on ${new Date().toISOString()}.`,
     '',
     `Machine: 2 cores, Node ${process.version}; load average ${loadBefore.map((load) => load.toFixed(1)).join(' / ')} before, ${loadAfter.map((load) => load.toFixed(1)).join(' / ')} after.`,
     '',

@@ -2,7 +2,7 @@
 # Bench: how long secgate takes to start, as a ratio to a bare `node -e 0` measured in the same loop
 # (the ratio holds on a loaded machine; the absolute times do not). Writes bench/results/startup.md.
 #
-#   bash bench/startup.sh [--rounds N]      (default 21; run after `npm run build`)
+#   bash bench/startup.sh [--rounds N]      (default 21; builds first)
 #
 # Each round runs, alternately: node -e 0, secgate --version, secgate keygen --help, secgate list --json,
 # secgate verify --help, and — against one local `openssl s_server` — a TLS-only `secgate verify`
@@ -43,8 +43,11 @@ sleep 1
 NAMES+=("secgate verify (TLS-only checklist)" "sslscan --no-ciphersuites (same server)")
 COMMANDS+=("cd $TLS_DIR && node $PWD/bin/secgate verify" "sslscan --no-ciphersuites --no-colour --xml=- 127.0.0.1:$TLS_PORT")
 
-npx tsc -p tsconfig.bench.json
+# Read before building: the bench's own compile must not count as the machine's load.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# bin/secgate runs the bundle (dist/cli): a bench of stale code would be stamped with this commit.
+npm run build >/dev/null
+npx tsc -p tsconfig.bench.json
 for _ in $(seq 1 "$ROUNDS"); do
   for index in "${!COMMANDS[@]}"; do
     SAMPLES[$index]+="$(millis "${COMMANDS[$index]}") "

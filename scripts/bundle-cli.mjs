@@ -9,17 +9,26 @@
  *
  * What is inlined: our own code and the pure-JS libraries every run loads before it probes (INLINED). Every
  * other package stays an import of node_modules, so the heavy clients (undici, pg, execa, fastify) still load
- * only when a check or sub-command needs them, a plugin's `import { z } from 'secgate'` and the bundle share
- * nothing they could disagree on (zod keeps its registry on globalThis for this reason), and a dependency
- * added later is external by default. The library exports (`secgate`, `secgate/testing`) stay tsc's output.
+ * only when a check or sub-command needs them, and a dependency added later is external by default. The
+ * library exports (`secgate`, `secgate/testing`) stay tsc's output, so a plugin's `import { z } from 'secgate'`
+ * is node_modules' zod while the engine reading the plugin's schemas is the bundle's copy: zod v4 is made for
+ * that (instanceof goes by trait names, its registry and config live on globalThis), provided both are the same
+ * release — which is why package.json pins zod to one exact version.
  *
  *   node scripts/bundle-cli.mjs        (after tsc -p tsconfig.build.json)
  */
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const INLINED = new Set(['zod', 'yaml', 'commander', 'chalk']);
 const OUT_DIR = 'dist/cli';
+/**
+ * Every file the bundle was made from, with its SHA-256: a `tsc` alone (or an upgraded zod) changes dist/src
+ * but not the bundle bin/secgate runs, and the test setup (test/support/global-setup.ts) refuses such a stale
+ * bundle instead of testing old code.
+ */
+const INPUTS_FILE = `${OUT_DIR}/inputs.json`;
 
 /** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
 function packageNameOf(specifier) {
@@ -39,7 +48,8 @@ const externalPackages = {
 
 // Chunk names carry content hashes: a stale chunk from an earlier build would otherwise stay and be shipped.
 rmSync(OUT_DIR, { recursive: true, force: true });
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { secgate: 'dist/src/cli/main.js' },
   outdir: OUT_DIR,
   chunkNames: 'chunks/[name]-[hash]',
@@ -59,3 +69,10 @@ await build({
   sourcemap: false,
   logLevel: 'warning',
 });
+
+const inputs = Object.fromEntries(
+  Object.keys(result.metafile.inputs)
+    .sort()
+    .map((file) => [file, createHash('sha256').update(readFileSync(file)).digest('hex')]),
+);
+writeFileSync(INPUTS_FILE, `${JSON.stringify(inputs, null, 1)}\n`);

@@ -1,8 +1,9 @@
 /**
  * secgate as a library, for checks written outside its tree (plugins): the check contract and its
- * types, and the zod the engine reads `with:` schemas with (a plugin builds its schema with this
- * one, so its issues are reported at file:line:column exactly as a built-in's). The command line
- * is bin/secgate; tests of a check use `secgate/testing`.
+ * types, and zod at the exact release the engine reads `with:` schemas with (bin/secgate carries its
+ * own copy, built from this one: package.json pins it; a plugin builds its schema with this one, so its
+ * issues are reported at file:line:column exactly as a built-in's). The command line is bin/secgate;
+ * tests of a check use `secgate/testing`.
  */
 export { z } from 'zod';
 // What a check may do besides HTTP and SQL (ctx.files, ctx.exec, ctx.tls, ctx.git), and the observations

@@ -147,14 +147,15 @@ export async function buildProgram(
 /** Runs the CLI and returns the exit code (0 pass, 1 control failed, 2 invalid invocation, 3 could not verify). */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.passed;
-  const program = await buildProgram(
-    io,
-    (code) => {
-      exitCode = code;
-    },
-    argv,
-  );
   try {
+    // Inside the try: a sub-command's module that cannot be loaded is secgate failing, exit 3, never exit 1.
+    const program = await buildProgram(
+      io,
+      (code) => {
+        exitCode = code;
+      },
+      argv,
+    );
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {

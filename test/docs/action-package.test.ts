@@ -120,6 +120,34 @@ describe('the npm package', () => {
     expect(readFileSync('LICENSE', 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
   });
 
+  it('packs every chunk the bundled CLI imports (statically or on demand)', () => {
+    const bundled = files.filter((file) => file.startsWith('dist/cli/') && file.endsWith('.js'));
+    expect(bundled.length).toBeGreaterThan(10);
+    const missing: string[] = [];
+    for (const file of bundled) {
+      const source = readFileSync(file, 'utf8');
+      for (const match of source.matchAll(/(?:from |import\(|import )"(\.{1,2}\/[^"]+)"/g)) {
+        const target = path.posix.join(path.posix.dirname(file), match[1] ?? '');
+        if (!files.includes(target)) missing.push(`${file} → ${target}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('pins zod to one release: the bundle carries its own copy, and a plugin’s schemas come from node_modules', () => {
+    expect(manifest.dependencies.zod).toMatch(/^\d+\.\d+\.\d+$/);
+    const installed = JSON.parse(readFileSync('node_modules/zod/package.json', 'utf8')) as { version: string };
+    expect(installed.version).toBe(manifest.dependencies.zod);
+  });
+
+  it('the release steps commit every built folder the package ships (the Action runs from the tag)', () => {
+    const { files: shipped } = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] };
+    const steps = readFileSync('docs/ci/README.md', 'utf8');
+    const added = /git add -f ([^`]+)`/.exec(steps)?.[1]?.split(/\s+/) ?? [];
+    expect(added.length).toBeGreaterThan(0);
+    expect(shipped.filter((entry) => entry.startsWith('dist/') && !added.includes(entry))).toEqual([]);
+  });
+
   it('exports the plugin API (secgate) and the table tester (secgate/testing), each with its types, in the tarball', () => {
     const { exports, peerDependencies, peerDependenciesMeta, dependencies } = JSON.parse(
       readFileSync('package.json', 'utf8'),

@@ -27,8 +27,8 @@
  *   a provisioned user's does. test/service/passwords.test.ts holds the
  *   production cost and the variable's bounds.
  */
-import { generateKeyPair, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, generateKeyPair, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -107,10 +107,41 @@ async function databaseServer(): Promise<() => Promise<void>> {
   };
 }
 
+/**
+ * Tests that spawn bin/secgate run the bundle (dist/cli, scripts/bundle-cli.mjs), not dist/src: after a `tsc`
+ * alone it would be the old code, and a green run would prove nothing about the new. The bundle lists the
+ * files it was made from with their hashes; any that changed since is a stale bundle, and the run stops.
+ */
+async function refuseStaleBundle(): Promise<void> {
+  const listed = 'dist/cli/inputs.json';
+  let inputs: Record<string, string>;
+  try {
+    inputs = JSON.parse(await readFile(listed, 'utf8')) as Record<string, string>;
+  } catch {
+    throw new Error(
+      `${listed} is missing: the CLI the tests spawn is not built. Run \`npm run build\` (npm test does).`,
+    );
+  }
+  const changed: string[] = [];
+  for (const [file, sha256] of Object.entries(inputs)) {
+    const now = await readFile(file).then(
+      (bytes) => createHash('sha256').update(bytes).digest('hex'),
+      () => 'gone',
+    );
+    if (now !== sha256) changed.push(file);
+  }
+  if (changed.length > 0)
+    throw new Error(
+      `dist/cli (what bin/secgate runs) was built from older files than these: ${changed.slice(0, 5).join(', ')}` +
+        `${changed.length > 5 ? ` and ${changed.length - 5} more` : ''}. Run \`npm run build\` (npm test does).`,
+    );
+}
+
 /** The lowest cost the service accepts: 1 MiB and about a millisecond per hash. */
 const TEST_SCRYPT_COST = '1024';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await refuseStaleBundle();
   process.env[SCRYPT_COST_VARIABLE] ??= TEST_SCRYPT_COST;
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), 'secgate-test-run-'));
   const referenceDir = path.join(scratchDir, 'reference');
