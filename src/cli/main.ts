@@ -186,6 +186,20 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 export async function main(argv: string[]): Promise<void> {
   // `secgate … | head` closes the pipe early: the reader's choice, never the verdict. processIo drops
   // writes to a closed stream, and the run goes on to its evidence and its own exit code.
-  const code = await runCli(argv);
-  process.exitCode = code;
+  try {
+    process.exitCode = await runCli(argv);
+  } catch (error) {
+    // runCli reports every failure itself; this is its reporting failing (the redactor could not load). The
+    // message could quote a secret and cannot be scrubbed here: only the failure's kind is named. Exit 3,
+    // never an unhandled rejection's 1, which would read as a failed control.
+    process.stderr.write(
+      `secgate: internal error (${failureKind(error)}); its message is withheld: it could not be scrubbed of secrets\n`,
+    );
+    process.exitCode = EXIT.couldNotVerify;
+  }
+}
+
+function failureKind(error: unknown): string {
+  if (error instanceof Error) return 'code' in error && typeof error.code === 'string' ? error.code : error.name;
+  return typeof error;
 }

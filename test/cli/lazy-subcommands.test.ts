@@ -6,7 +6,7 @@
  * what it loads up front is proven here too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,6 +131,28 @@ describe('the bundled CLI (dist/cli, what bin/secgate runs)', () => {
       expect(result.stderr).toMatch(
         /^secgate: internal error: cannot load the CLI \(run npm run build\?\): .*secgate\.js/,
       );
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a sub-command's chunk that cannot be loaded is secgate failing: exit 3, one line, never 1", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'secgate-nochunk-'));
+    try {
+      await cp('dist/cli', path.join(dir, 'dist/cli'), { recursive: true });
+      await mkdir(path.join(dir, 'bin'));
+      await copyFile('bin/secgate', path.join(dir, 'bin', 'secgate'));
+      await copyFile('package.json', path.join(dir, 'package.json'));
+      await symlink(path.resolve('node_modules'), path.join(dir, 'node_modules'), 'dir');
+      const chunk = /import\("\.\/chunks\/(verify-command-\w+\.js)"\)/.exec(source)?.[1] ?? '';
+      await rm(path.join(dir, 'dist/cli/chunks', chunk));
+      const result = await execa(process.execPath, [path.join(dir, 'bin', 'secgate'), 'verify'], {
+        cwd: dir,
+        reject: false,
+      });
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toMatch(/^secgate: internal error: Cannot find module .*verify-command-\w+\.js/);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });

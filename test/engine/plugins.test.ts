@@ -16,7 +16,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { runVerify } from '../../src/cli/verify.js';
 import { checkShapeProblems } from '../../src/engine/check-shape.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
-import { type LoadedChecklist, loadChecklist } from '../../src/engine/checklist/load.js';
+import { type LoadedChecklist, loadChecklist, loadPluginChecks } from '../../src/engine/checklist/load.js';
 import { loadPlugin } from '../../src/engine/checklist/plugins.js';
 import { compareChecklists } from '../../src/guard/compare.js';
 
@@ -246,6 +246,21 @@ describe('plugin: every mistake is exit 2 at the entry, in one sentence', () => 
     expect(problems[0]).toMatch(/importing plugin \.\/acme\.js threw: Error: cannot reach the vault with \[redacted/);
     expect(problems.join('\n')).not.toContain(secret);
     expect(problems.join('\n')).not.toMatch(/second line|\n\s+at /);
+  });
+
+  it("list -c and explain -c (loadPluginChecks) scrub a throwing module's message the same way", async () => {
+    const secret = randomBytes(12).toString('hex');
+    const where = await layout(oneEntry('acme.x', './acme.js'), {
+      'acme.js': `throw new Error('cannot reach the vault with ${secret}');\n`,
+    });
+    const error = await loadPluginChecks(where.checklist, allChecks, { VAULT_TOKEN: secret }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ChecklistError);
+    const text = (error as ChecklistError).problems.map((problem) => formatProblem(problem)).join('\n');
+    expect(text).toMatch(/importing plugin \.\/acme\.js threw: Error: cannot reach the vault with \[redacted/);
+    expect(text).not.toContain(secret);
   });
 
   it("a plugin cannot take the id of one of the gate's own records (secgate.cleanup)", async () => {

@@ -146,11 +146,7 @@ export async function loadChecklist(file: string, options: LoadOptions): Promise
   return checklistFromBytes(bytes, absolute, options);
 }
 
-/**
- * A checklist from its bytes (a file's, or standard input's): bounded in size,
- * parsed, validated, and every file it names (trust anchor, baselines) read
- * and checked, so that a wrong file is exit 2 now rather than an error mid-run.
- */
+/** A checklist over the size bound is refused before it is parsed (an alias bomb, or the wrong file). */
 function refuseOversized(bytes: Buffer, file: string): void {
   if (bytes.length <= MAX_CHECKLIST_BYTES) return;
   throw new ChecklistError([
@@ -164,6 +160,11 @@ function refuseOversized(bytes: Buffer, file: string): void {
   ]);
 }
 
+/**
+ * A checklist from its bytes (a file's, or standard input's): bounded in size,
+ * parsed, validated, and every file it names (trust anchor, baselines) read
+ * and checked, so that a wrong file is exit 2 now rather than an error mid-run.
+ */
 export async function checklistFromBytes(bytes: Buffer, file: string, options: LoadOptions): Promise<LoadedChecklist> {
   refuseOversized(bytes, file);
   const text = bytes.toString('utf8');
