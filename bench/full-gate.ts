@@ -9,7 +9,10 @@
  * One deployment (`startDemoDeployment`, what `npm run demo` starts), then `--runs` gates in a row against it:
  * every run must pass, which also proves two runs in a row both pass.
  *
- *   npm run build && tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs 7 [--out bench/results/full-gate.md]
+ *   npm run build && tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs 7 [--alone 3] [--out bench/results/full-gate.md]
+ *
+ * `--alone N` also runs every check by itself N times (`--only <id> --allow-partial`): its own duration and CPU,
+ * split between the verify process, the service and PostgreSQL: where the gate's CPU goes, check by check.
  *
  * (`npm run build` first: the gates run bin/secgate, i.e. the bundle in dist/cli, which tsc alone leaves as it was.)
  */
@@ -154,6 +157,55 @@ function cpuLines(measurements: readonly RunMeasurement[]): string[] {
   ];
 }
 
+type Deployment = Awaited<ReturnType<typeof startDemoDeployment>>;
+
+/** One gate of `secgate verify` with extra arguments: wall time, evidence, CPU by who spent it. */
+async function runGate(deployment: Deployment, extraArgs: readonly string[]): Promise<RunMeasurement> {
+  const cpuBefore = await cpuSnapshot();
+  const started = process.hrtime.bigint();
+  const gate = await execa(process.execPath, [...deployment.verifyArgs, ...extraArgs], {
+    cwd: PACKAGE_ROOT,
+    reject: false,
+    env: deployment.verifyEnv,
+    extendEnv: false,
+  });
+  const processMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = cpuSpent(cpuBefore, await cpuSnapshot());
+  const evidence = await readEvidence(deployment.evidencePath);
+  if (gate.exitCode !== 0) process.stderr.write(`${gate.stdout}\n${gate.stderr}\n`);
+  return { exitCode: gate.exitCode ?? 3, processMs, ...evidence, ...(cpu ? { cpu } : {}) };
+}
+
+/**
+ * Each check by itself, `rounds` times: where the gate's CPU goes, check by check (the whole gate runs at its
+ * CPU floor, so only less work per check makes it faster). Median of the rounds.
+ */
+async function measureAlone(deployment: Deployment, rounds: number, checks: readonly CheckTiming[]): Promise<string[]> {
+  if (!(rounds > 0)) return [];
+  const rows: string[] = [];
+  for (const { id } of checks) {
+    if (id === 'secgate.cleanup') continue;
+    const samples: RunMeasurement[] = [];
+    for (let round = 0; round < rounds; round++)
+      samples.push(await runGate(deployment, ['--only', id, '--allow-partial']));
+    const own = (sample: RunMeasurement) => sample.checks.find((check) => check.id === id);
+    const pick = (get: (sample: RunMeasurement) => number) => median(samples.map(get)).toFixed(2);
+    rows.push(
+      `| \`${id}\` | ${samples.map((sample) => own(sample)?.status ?? '?').join(' ')} | ${pick((sample) => (own(sample)?.durationMs ?? Number.NaN) / 1000)} | ${pick((sample) => sample.processMs / 1000)} | ${pick((sample) => sample.cpu?.verify ?? Number.NaN)} | ${pick((sample) => sample.cpu?.service ?? Number.NaN)} | ${pick((sample) => sample.cpu?.database ?? Number.NaN)} | ${pick((sample) => (sample.cpu ? cpuTotal(sample.cpu) : Number.NaN))} |`,
+    );
+    process.stderr.write(`  alone: ${id}\n`);
+  }
+  return [
+    `Each check by itself (\`--only <id> --allow-partial\`, median of ${rounds}): its own duration, the verify process's`,
+    'wall time, and CPU seconds by who spent them (the verify column includes start-up, about 0.2 CPU-s a process).',
+    '',
+    '| check | statuses | check s | process s | verify CPU-s | service CPU-s | PostgreSQL CPU-s | total CPU-s |',
+    '|:---|:---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+  ];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -161,6 +213,8 @@ async function main(): Promise<void> {
       /** Passed to verify as --concurrency (default: the checklist's settings.concurrency). */
       concurrency: { type: 'string' },
       out: { type: 'string', default: path.join(PACKAGE_ROOT, 'bench', 'results', 'full-gate.md') },
+      /** Also run every check by itself (`--only <id> --allow-partial`) this many times: its own wall time and CPU. */
+      alone: { type: 'string', default: '0' },
     },
   });
   const runs = Number(values.runs);
@@ -168,24 +222,16 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const deployment = await startDemoDeployment();
   const measurements: RunMeasurement[] = [];
+  let aloneRows: string[] = [];
   try {
     for (let run = 1; run <= runs; run++) {
-      const cpuBefore = await cpuSnapshot();
-      const started = process.hrtime.bigint();
-      const concurrencyArgs = values.concurrency ? ['--concurrency', values.concurrency] : [];
-      const gate = await execa(process.execPath, [...deployment.verifyArgs, ...concurrencyArgs], {
-        cwd: PACKAGE_ROOT,
-        reject: false,
-        env: deployment.verifyEnv,
-        extendEnv: false,
-      });
-      const processMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const cpu = cpuSpent(cpuBefore, await cpuSnapshot());
-      const evidence = await readEvidence(deployment.evidencePath);
-      measurements.push({ exitCode: gate.exitCode ?? 3, processMs, ...evidence, ...(cpu ? { cpu } : {}) });
-      process.stderr.write(`  run ${run}/${runs}: exit ${gate.exitCode}, gate ${seconds(evidence.gateMs)} s\n`);
-      if (gate.exitCode !== 0) process.stderr.write(`${gate.stdout}\n${gate.stderr}\n`);
+      const measurement = await runGate(deployment, values.concurrency ? ['--concurrency', values.concurrency] : []);
+      measurements.push(measurement);
+      process.stderr.write(
+        `  run ${run}/${runs}: exit ${measurement.exitCode}, gate ${seconds(measurement.gateMs)} s\n`,
+      );
     }
+    aloneRows = await measureAlone(deployment, Number(values.alone), measurements[0]?.checks ?? []);
   } finally {
     await deployment.stop();
   }
@@ -213,7 +259,7 @@ async function main(): Promise<void> {
   const lines = [
     '# The whole default gate against the reference deployment',
     '',
-    `Produced by \`npm run build && tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}${values.concurrency ? ` --concurrency ${values.concurrency}` : ''}\` on ${new Date().toISOString()}.`,
+    `Produced by \`npm run build && tsc -p tsconfig.bench.json && node dist/bench/full-gate.js --runs ${runs}${values.concurrency ? ` --concurrency ${values.concurrency}` : ''}${Number(values.alone) > 0 ? ` --alone ${values.alone}` : ''}\` on ${new Date().toISOString()}.`,
     '',
     `Machine: 2 cores, Node ${process.version}; load average ${loadBefore.map((load) => load.toFixed(1)).join(' / ')} before, ${loadAfter.map((load) => load.toFixed(1)).join(' / ')} after.`,
     '',
@@ -234,6 +280,7 @@ async function main(): Promise<void> {
     `Medians over ${runs} runs: verify process ${seconds(medianOf((row) => row.measurement.processMs))} s, gate ${seconds(medianOf((row) => row.measurement.gateMs))} s, slowest check ${seconds(medianOf((row) => row.slowest.durationMs))} s (${[...slowestCounts].map(([id, count]) => `\`${id}\` in ${count}`).join(', ')}).`,
     '',
     ...cpuLines(measurements),
+    ...aloneRows,
     '| goal (issue 19) | measured (median) | met |',
     '|:---|---:|:---|',
     `| gate ≤ 1.3 × its slowest check | ${ratio(medianOf((row) => row.gateOverSlowest))} × | ${medianOf((row) => row.gateOverSlowest) <= 1.3 ? 'yes' : '**no**'} |`,
