@@ -1,7 +1,10 @@
 /**
  * auth.refresh-rotation: a refresh token works once; its reuse is refused and
- * revokes the session. Probing (observeRefreshRotation) gathers a typed
- * observation; judgeRefreshRotation is pure.
+ * revokes the session. The session is rotated twice before the first token is
+ * sent again, and the newest token must then be dead: a service that revokes
+ * only the token its reuse replaced (the second) would otherwise look right.
+ * Probing (observeRefreshRotation) gathers a typed observation;
+ * judgeRefreshRotation is pure.
  */
 import { z } from 'zod';
 import type { AccountConfig } from '../../src/engine/checklist/schema.js';
@@ -53,11 +56,13 @@ export interface RefreshRotationSeen {
   first: Fingerprint | undefined;
   /** The first refresh with it, and the refresh token that came back. */
   rotated: (AnswerSeen & { refreshToken: Fingerprint | undefined }) | undefined;
+  /** The second refresh, with the token the first one gave, and the refresh token that came back. */
+  rotatedAgain: (AnswerSeen & { refreshToken: Fingerprint | undefined }) | undefined;
   /** The first refresh token sent again. */
   reuse: AnswerSeen | undefined;
-  /** The newer refresh token sent after the reuse. */
+  /** The newest refresh token (from the second refresh) sent after the reuse. */
   afterReuse: AnswerSeen | undefined;
-  /** The newer access token on the protected path after the reuse. */
+  /** The newest access token on the protected path after the reuse. */
   accessStatus: number | undefined;
   /** Set when something could not be observed: the `error` summary. */
   notSeen?: string;
@@ -90,11 +95,32 @@ export function judgeRefreshRotation(
     note: rotatedOk ? 'the refresh token rotated' : 'refresh token not rotated: the same refresh token came back',
   });
 
+  const { rotatedAgain } = seen;
+  if (!rotatedAgain) return stop('refresh rotation');
+  if (!rotatedAgain.accessToken || !rotatedAgain.refreshToken) {
+    observations.push({
+      probe: `POST ${seen.refreshPath} with the ${seen.tokenField} the first refresh gave`,
+      actual: rotatedAgain.response.shown,
+    });
+    return stop('a second refresh: the rotated refresh token was not exchanged for new tokens');
+  }
+  const third = rotatedAgain.refreshToken;
+  const rotatedAgainOk = !sameFingerprint(third, second) && !sameFingerprint(third, first);
+  observations.push({
+    probe: `POST ${seen.refreshPath} with the ${seen.tokenField} the first refresh gave ${JSON.stringify(second)}`,
+    expected: 'a new token pair with a refresh token not seen before',
+    actual: { status: rotatedAgain.response.status, refresh_token: third },
+    ok: rotatedAgainOk,
+    note: rotatedAgainOk
+      ? 'the refresh token rotated again'
+      : 'refresh token not rotated: the second refresh gave back a token already used',
+  });
+
   const { reuse, afterReuse } = seen;
   if (!reuse) return stop('refresh rotation');
   const reuseRefused = isRefused(reuse.response.status, params.refused_statuses) && !reuse.accessToken;
   observations.push({
-    probe: `POST ${seen.refreshPath} again with the already used ${seen.tokenField}`,
+    probe: `POST ${seen.refreshPath} again with the first ${seen.tokenField}, used two rotations ago`,
     expected: { status: params.refused_statuses, tokens: 'none' },
     actual: reuse.response.shown,
     ok: reuseRefused,
@@ -106,26 +132,26 @@ export function judgeRefreshRotation(
   if (!afterReuse) return stop('refresh rotation');
   const newerRevoked = isRefused(afterReuse.response.status, params.refused_statuses) && !afterReuse.accessToken;
   observations.push({
-    probe: `POST ${seen.refreshPath} with the newer ${seen.tokenField} after the reuse`,
+    probe: `POST ${seen.refreshPath} with the newest ${seen.tokenField} (from the second refresh) after the reuse`,
     expected: { status: params.refused_statuses },
     actual: afterReuse.response.shown,
     ok: newerRevoked,
     note: newerRevoked
       ? 'the session was revoked'
-      : `session not revoked: the newer refresh token still works after the old one was reused (${afterReuse.response.status})`,
+      : `session not revoked: the newest refresh token still works after the first one was reused (${afterReuse.response.status})`,
   });
 
   const access = seen.accessStatus;
   if (access === undefined) return stop('refresh rotation');
   const accessRevoked = isRefused(access, params.refused_statuses);
   observations.push({
-    probe: `GET ${seen.mePath} with the newer access token after the reuse`,
+    probe: `GET ${seen.mePath} with the newest access token after the reuse`,
     expected: params.expect_access_revoked ? { status: params.refused_statuses } : 'context only',
     actual: { status: access },
     ...(params.expect_access_revoked ? { ok: accessRevoked } : {}),
     note: accessRevoked
-      ? 'the newer access token was revoked with the session'
-      : `newer access token still accepted (${access}) until it expires`,
+      ? 'the newest access token was revoked with the session'
+      : `newest access token still accepted (${access}) until it expires`,
   });
   if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   return verdict(
@@ -135,7 +161,7 @@ export function judgeRefreshRotation(
   );
 }
 
-/** Probe: log in, refresh, reuse the first refresh token, then try the newer refresh and access tokens. */
+/** Probe: log in, refresh twice, reuse the first refresh token, then try the newest refresh and access tokens. */
 async function observeRefreshRotation(
   ctx: CheckContext,
   client: AuthClient,
@@ -153,6 +179,7 @@ async function observeRefreshRotation(
     loginRefreshField: client.mapping.response_fields.refresh_token,
     first: undefined,
     rotated: undefined,
+    rotatedAgain: undefined,
     reuse: undefined,
     afterReuse: undefined,
     accessStatus: undefined,
@@ -168,9 +195,17 @@ async function observeRefreshRotation(
       refreshToken: rotated.refreshToken ? fingerprintOf(ctx, rotated.refreshToken) : undefined,
     };
     if (!rotated.accessToken || !rotated.refreshToken) return seen;
+    const rotatedAgain = await client.refresh(rotated.refreshToken, route);
+    seen.rotatedAgain = {
+      ...answer(rotatedAgain),
+      refreshToken: rotatedAgain.refreshToken ? fingerprintOf(ctx, rotatedAgain.refreshToken) : undefined,
+    };
+    if (!rotatedAgain.accessToken || !rotatedAgain.refreshToken) return seen;
     seen.reuse = answer(await client.refresh(first, route));
-    seen.afterReuse = answer(await client.refresh(rotated.refreshToken, route));
-    seen.accessStatus = (await client.getWithCredential(client.mapping.me_path, rotated.accessToken, route)).status;
+    seen.afterReuse = answer(await client.refresh(rotatedAgain.refreshToken, route));
+    seen.accessStatus = (
+      await client.getWithCredential(client.mapping.me_path, rotatedAgain.accessToken, route)
+    ).status;
   } catch (error) {
     seen.notSeen = notObserved(ctx, 'refresh rotation', error);
   }
@@ -183,7 +218,7 @@ export default defineCheck({
   source: 'control A8 (docs/controls.md#A8): Refresh tokens rotate',
   docs: 'docs/controls.md#A8',
   remediation:
-    'Rotate the refresh token on every use, remember used tokens, and on reuse refuse the request and revoke the whole session (its newer refresh and access tokens).',
+    'Rotate the refresh token on every use, remember used tokens, and on reuse refuse the request and revoke the whole session (every newer refresh token and its access tokens).',
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
   effects: 'none',
   severity: 'high',
@@ -195,7 +230,7 @@ export default defineCheck({
     const client = createAuthClient(ctx);
     const probe = resolveAccount(client.mapping, params.account);
     if (!probe) return errorOutcome(ctx, `a session: the checklist gives no account ${params.account}`, undefined);
-    // Two failures: the reused refresh token and the newer one it revokes.
+    // Two failures: the reused refresh token and the newest one it revokes.
     const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
     return judgeRefreshRotation(await observeRefreshRotation(ctx, client, probe, route), params);
   },

@@ -13,6 +13,7 @@ const answer = (status: number, accessToken = false): AnswerSeen => ({
 });
 const first = { length: 43, sha256: 'aaaaaaaaaaaa' };
 const second = { length: 43, sha256: 'bbbbbbbbbbbb' };
+const third = { length: 43, sha256: 'cccccccccccc' };
 const params = { refused_statuses: [401, 403], expect_access_revoked: false };
 
 const rotating: RefreshRotationSeen = {
@@ -22,6 +23,7 @@ const rotating: RefreshRotationSeen = {
   loginRefreshField: 'refresh_token',
   first,
   rotated: { ...answer(200, true), refreshToken: second },
+  rotatedAgain: { ...answer(200, true), refreshToken: third },
   reuse: answer(401),
   afterReuse: answer(401),
   accessStatus: 401,
@@ -41,20 +43,32 @@ judgeTable<RefreshRotationSeen, Partial<typeof params>>(
       name: 'access token still works, not required',
       seen: { ...rotating, accessStatus: 200 },
       status: 'pass',
-      phrase: /newer access token still accepted \(200\) until it expires/,
+      phrase: /newest access token still accepted \(200\) until it expires/,
     },
     {
       name: 'access token still works, required',
       seen: { ...rotating, accessStatus: 200 },
       with: { expect_access_revoked: true },
       status: 'fail',
-      phrase: /newer access token still accepted \(200\)/,
+      phrase: /newest access token still accepted \(200\)/,
     },
     {
       name: 'the same refresh token comes back',
       seen: { ...rotating, rotated: { ...answer(200, true), refreshToken: first } },
       status: 'fail',
       phrase: /refresh token not rotated: the same refresh token came back/,
+    },
+    {
+      name: 'the second refresh gives back the first token',
+      seen: { ...rotating, rotatedAgain: { ...answer(200, true), refreshToken: first } },
+      status: 'fail',
+      phrase: /refresh token not rotated: the second refresh gave back a token already used/,
+    },
+    {
+      name: 'the second refresh gives no new pair',
+      seen: { ...rotating, rotatedAgain: { ...answer(401), refreshToken: undefined }, reuse: undefined },
+      status: 'error',
+      phrase: /could not observe a second refresh: the rotated refresh token was not exchanged for new tokens/,
     },
     {
       name: 'reuse accepted',
@@ -75,20 +89,33 @@ judgeTable<RefreshRotationSeen, Partial<typeof params>>(
       phrase: /reused refresh token accepted \(401\)/,
     },
     {
-      name: 'the newer refresh token survives the reuse',
+      // Only the token the reuse replaced (the second) was revoked: the newest, from the second refresh, lives on.
+      name: 'the newest refresh token survives the reuse',
       seen: { ...rotating, afterReuse: answer(200, true) },
       status: 'fail',
-      phrase: /session not revoked: the newer refresh token still works after the old one was reused \(200\)/,
+      phrase: /session not revoked: the newest refresh token still works after the first one was reused \(200\)/,
     },
     {
       name: 'the login hands out no refresh token',
-      seen: { ...rotating, first: undefined, rotated: undefined, reuse: undefined, afterReuse: undefined },
+      seen: {
+        ...rotating,
+        first: undefined,
+        rotated: undefined,
+        rotatedAgain: undefined,
+        reuse: undefined,
+        afterReuse: undefined,
+      },
       status: 'error',
       phrase: /could not observe a refresh token: the login gave no "refresh_token" field/,
     },
     {
       name: 'the first refresh gives no new pair',
-      seen: { ...rotating, rotated: { ...answer(400), refreshToken: undefined }, reuse: undefined },
+      seen: {
+        ...rotating,
+        rotated: { ...answer(400), refreshToken: undefined },
+        rotatedAgain: undefined,
+        reuse: undefined,
+      },
       status: 'error',
       phrase: /could not observe a first refresh: a fresh refresh token was not exchanged for new tokens/,
     },
@@ -116,6 +143,9 @@ judgeTable<RefreshRotationSeen, Partial<typeof params>>(
 describe('judgeRefreshRotation details', () => {
   it('keeps the rotation it saw when the reuse could not be sent', () => {
     const outcome = judgeRefreshRotation({ ...rotating, reuse: undefined, notSeen: 'could not observe x' }, params);
-    expect(outcome.observations.map((observation) => observation.note)).toEqual(['the refresh token rotated']);
+    expect(outcome.observations.map((observation) => observation.note)).toEqual([
+      'the refresh token rotated',
+      'the refresh token rotated again',
+    ]);
   });
 });

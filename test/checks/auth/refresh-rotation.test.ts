@@ -24,5 +24,10 @@ testCheck(refreshRotation, {
       target: authFixture({ flaws: ['refresh-reuse-allowed'] }),
       expect: /reused refresh token accepted \(200\): a stolen refresh token stays usable/,
     },
+    {
+      name: 'reuse revokes only the token that replaced the reused one',
+      target: authFixture({ flaws: ['refresh-reuse-revokes-child-only'] }),
+      expect: /session not revoked: the newest refresh token still works after the first one was reused \(200\)/,
+    },
   ],
 });
