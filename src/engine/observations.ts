@@ -40,6 +40,10 @@ export interface Occurrence {
   commit?: string;
   /** The blob holding it (history only). */
   blob?: string;
+  /** Set when it lies in a commit's or an annotated tag's message, not in a file: `path` then says which. */
+  message?: 'commit' | 'tag';
+  /** For a tag message: the tag object, and a ref that reaches it. */
+  tag?: { object: string; ref: string };
 }
 
 export interface SecretFinding {
@@ -74,7 +78,10 @@ export interface AbsentBlob extends BlobPlace {
 export type HistoryStep = 'cutoffs' | 'refs' | 'partial-clone' | 'walk' | 'read' | 'head';
 
 export interface HistoryTotals {
+  /** Commits walked; each one's message was scanned too. */
   commits: number;
+  /** Annotated tags whose messages were scanned. */
+  tagMessages: number;
   /** Blobs the walk found (present or not). */
   uniqueBlobs: number;
   /** Blob ids sent to `git cat-file --batch`. */
@@ -97,6 +104,8 @@ export interface HistorySeen {
   cutoffs?: string[];
   /** Every ref the walk starts from. */
   refs?: string[];
+  /** Stash entries (`stash@{0}` … `stash@{n}`) the walk starts from too: the older ones only a reflog holds. */
+  stashEntries?: number;
   partialClone?: boolean;
   totals?: HistoryTotals;
   /** Every path ever added or modified within the scope, with its first commit and blob. */

@@ -173,6 +173,92 @@ export async function blobsBehindRefs(
 }
 
 /**
+ * The commits of every stash entry, newest first (`stash@{0}` … `stash@{n}`). Only `stash@{0}` is a ref:
+ * the older entries live in the refs/stash reflog alone, which `git log --all` never reads. Empty when
+ * there is no stash.
+ */
+export async function stashEntries(repoDir: string, options: GitOptions = {}): Promise<string[]> {
+  // --ignore-missing: no stash at all is an empty answer, not an error.
+  const output = await runGit(repoDir, ['rev-list', '--walk-reflogs', '--ignore-missing', 'refs/stash'], options);
+  return output.split('\n').filter((line) => line.length > 0);
+}
+
+/** The message of an annotated tag object, and a ref that reaches it. */
+export interface TagMessage {
+  /** The tag object's id. */
+  object: string;
+  ref: string;
+  message: string;
+}
+
+/**
+ * The messages of every annotated tag a ref reaches, tags of tags included (the inner tag need not have
+ * a ref of its own). One `git cat-file --batch` per level of nesting: usually one in all.
+ */
+export async function tagMessages(
+  repoDir: string,
+  refs: readonly GitRef[],
+  options: GitOptions = {},
+): Promise<TagMessage[]> {
+  const messages: TagMessage[] = [];
+  const seen = new Set<string>();
+  let level = new Map<string, string>();
+  for (const ref of refs) if (ref.type === 'tag' && !level.has(ref.commit)) level.set(ref.commit, ref.name);
+  while (level.size > 0) {
+    for (const object of level.keys()) seen.add(object);
+    const next = new Map<string, string>();
+    for (const tag of await readTagObjects(repoDir, [...level.keys()], options)) {
+      const ref = level.get(tag.object) ?? '';
+      messages.push({ object: tag.object, ref, message: tag.message });
+      if (tag.type === 'tag' && !seen.has(tag.target)) next.set(tag.target, ref);
+    }
+    level = next;
+  }
+  return messages;
+}
+
+/** Reads tag objects whole through `git cat-file --batch` (they are small) and splits their headers from the message. */
+async function readTagObjects(
+  repoDir: string,
+  ids: readonly string[],
+  options: GitOptions,
+): Promise<{ object: string; target: string; type: string; message: string }[]> {
+  const result = await execa('git', [...offline, 'cat-file', '--batch'], {
+    cwd: repoDir,
+    env: gitEnvironment,
+    input: `${ids.join('\n')}\n`,
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  const output = Buffer.from(result.stdout);
+  const tags: { object: string; target: string; type: string; message: string }[] = [];
+  let at = 0;
+  for (const id of ids) {
+    const newline = output.indexOf(10, at);
+    const header = newline === -1 ? '' : output.toString('latin1', at, newline);
+    const match = /^([0-9a-f]{40,64}) tag (\d{1,15})$/.exec(header);
+    // Anything but the tag asked for (missing, another type, output cut short): a message was not read.
+    if (!match || match[1] !== id) throw new Error(`git cat-file answered ${JSON.stringify(header)} for tag ${id}`);
+    const start = newline + 1;
+    const end = start + Number(match[2]);
+    if (output[end] !== 10) throw new Error(`git cat-file output for tag ${id} does not end where its size says`);
+    const content = output.toString('utf8', start, end);
+    at = end + 1;
+    // Headers (`object`, `type`, `tag`, `tagger`), a blank line, then the message (and any signature).
+    const blank = content.indexOf('\n\n');
+    const headers = blank === -1 ? content : content.slice(0, blank);
+    tags.push({
+      object: id,
+      target: /^object (\S+)$/m.exec(headers)?.[1] ?? '',
+      type: /^type (\S+)$/m.exec(headers)?.[1] ?? '',
+      message: blank === -1 ? '' : content.slice(blank + 2),
+    });
+  }
+  return tags;
+}
+
+/**
  * What keeps part of the history out of reach of any walk: a shallow clone
  * (commits before its boundary were never fetched) or a grafts file (it
  * rewrites parents, hiding the commits behind them).
