@@ -19,6 +19,7 @@ import {
   realValueInEnvExample,
   secretsInUnusualContent,
   secretValueInComposeFile,
+  serviceAccountKeyCommitted,
   templateDefaultsCommitted,
   unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
@@ -123,6 +124,11 @@ testCheck(committedSecrets, {
         return scenario;
       }),
       expect: /private-key in deploy\/id_ecdsa\.pem:2/,
+    },
+    {
+      name: "a service-account key file: the key's line breaks are JSON escapes",
+      target: repoTarget(serviceAccountKeyCommitted),
+      expect: /private-key in deploy\/gcp-service-account\.json:5/,
     },
   ],
 });
