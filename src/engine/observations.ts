@@ -13,6 +13,38 @@ export interface GitOptions {
   signal?: AbortSignal;
 }
 
+/** One entry of the index (`git ls-files -s -v`): what `git commit` would record for the path. */
+export interface IndexEntry {
+  /** Relative to the top level, exactly as stored. */
+  path: string;
+  /** `100644`, `100755` (files), `120000` (a symlink), `160000` (a submodule's commit). */
+  mode: string;
+  /** The object id: a blob for files and symlinks, a commit for a submodule. */
+  object: string;
+  /** 0, or 1–3 for the sides of an unresolved merge conflict. */
+  stage: number;
+  /**
+   * `ls-files -v`'s status tag: lower case when the entry is marked assume-unchanged, `S` when
+   * skip-worktree (a sparse checkout): either way the work tree need not hold what the index does.
+   */
+  tag: string;
+}
+
+/**
+ * A blob read from the object store: its content when it is no larger than the reader's limit (a view
+ * that is only valid during the callback), else only its size (its bytes went to the large-blob sink).
+ */
+export type BlobContent =
+  | { sha: string; kind: 'text-or-binary'; size: number; content: Buffer }
+  | { sha: string; kind: 'too-large'; size: number }
+  | { sha: string; kind: 'missing'; size: 0 };
+
+export interface ReadBlobOptions extends GitOptions {
+  /** Blobs larger than this go piece by piece to the sink `onLargeBlob` gives, then are reported `too-large`. */
+  maxBlobBytes: number;
+  onLargeBlob?: (sha: string, size: number) => ((piece: Buffer) => void) | undefined;
+}
+
 export interface BlobIntroduction {
   /** The first commit (parents before children) whose diff added this blob. */
   commit: string;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { GitOptions } from '../engine/observations.js';
+import type { GitOptions, IndexEntry } from '../engine/observations.js';
 
 // The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
 export type { GitOptions } from '../engine/observations.js';
@@ -71,6 +71,27 @@ export async function repositoryTopLevel(dir: string, options: GitOptions = {}):
 export async function listTrackedFiles(repoDir: string, options: GitOptions = {}): Promise<string[]> {
   const output = await runGit(repoDir, ['ls-files', '-z', '--cached', '--full-name', '--', ':/'], options);
   return output.split('\0').filter((entry) => entry.length > 0);
+}
+
+/** `<tag> <mode> <object> <stage>\t<path>`, as `git ls-files -s -v` writes each entry. */
+const INDEX_ENTRY = /^(\S) (\d{6}) ([0-9a-f]{40}|[0-9a-f]{64}) ([0-3])\t(.+)$/s;
+
+/** Every index entry, relative to the top level wherever in the work tree `repoDir` is (NUL-separated, unquoted). */
+export async function indexEntries(repoDir: string, options: GitOptions = {}): Promise<IndexEntry[]> {
+  const output = await runGit(repoDir, ['ls-files', '-z', '--stage', '-v', '--full-name', '--', ':/'], options);
+  return output
+    .split('\0')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const match = INDEX_ENTRY.exec(line);
+      // An entry this does not understand must not be dropped: the file would go unread.
+      if (!match)
+        throw new Error(
+          `git ls-files --stage -v answered an entry it cannot parse: ${JSON.stringify(line.slice(0, 120))}`,
+        );
+      const [, tag = '', mode = '', object = '', stage = '0', path = ''] = match;
+      return { tag, mode, object, stage: Number(stage), path };
+    });
 }
 
 export async function headCommit(repoDir: string, options: GitOptions = {}): Promise<string | undefined> {
