@@ -10,8 +10,13 @@
  * with an attacker's domain after it (a prefix test), an attacker's name in
  * front of it (a suffix test), the same host over plain http (a test that
  * ignores the scheme) or a sibling subdomain (a loose regex). Those origins
- * are derived from target.url and sent too. Probing records the CORS headers
- * of each answer; judgeCorsAnswers is pure.
+ * are derived from target.url and sent too. The frontend a service really
+ * allows is usually another host (the SPA at https://app.example in front of
+ * https://api.example), so the same sloppy tests are aimed at it too: from
+ * each of `allowed_origins` the origins those tests confuse with it are
+ * derived and sent. The allowed origins themselves are never sent and nothing
+ * is exempted for them, so listing more origins only adds probes. Probing
+ * records the CORS headers of each answer; judgeCorsAnswers is pure.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -89,6 +94,92 @@ export function derivedHostileOrigins(targetUrl: string): HostileOrigin[] {
   return origins;
 }
 
+/** An entry of allowed_origins: `https://app.example`, or `https://*.app.example` for every subdomain of app.example. */
+export interface AllowedOrigin {
+  scheme: 'http' | 'https';
+  hostname: string;
+  /** `''` for the scheme's default port. */
+  port: string;
+  /** `https://*.app.example`: any subdomain is allowed on purpose; `hostname` is then the parent, `app.example`. */
+  wildcard: boolean;
+}
+
+/** Pure: `value` as an allowed origin; undefined when it is not exactly an origin (a path, a user, upper case, another scheme). */
+export function parseAllowedOrigin(value: string): AllowedOrigin | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  // An Origin header is scheme, host and port in canonical form: anything the URL parser rewrote is not one.
+  if (url.origin !== value || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
+  const wildcard = url.hostname.startsWith('*.');
+  const hostname = wildcard ? url.hostname.slice(2) : url.hostname;
+  if (hostname.includes('*')) return undefined;
+  return { scheme: url.protocol === 'https:' ? 'https' : 'http', hostname, port: url.port, wildcard };
+}
+
+/** A port the allowed origin does not use: a test that compares only the host lets it in. */
+function otherPort(port: string): string {
+  return port === '65535' ? '65534' : '65535';
+}
+
+/** Pure: origins an attacker can own (or reach) that sloppy allow-list tests confuse with one allowed origin. */
+function hostileVariants(value: string): HostileOrigin[] {
+  const allowed = parseAllowedOrigin(value);
+  if (!allowed) return [];
+  const { scheme, hostname, port, wildcard } = allowed;
+  // For a wildcard parent, the sloppy tests are aimed at one of its subdomains, which is legitimately allowed.
+  const host = wildcard ? `secgate.${hostname}` : hostname;
+  const withPort = port ? `:${port}` : '';
+  const of = `the allowed origin ${value}`;
+  // The prefix variants drop the port (a foreign domain follows the host, where a port would be); a suffix
+  // test reads the end of the origin, so those keep it.
+  const variants: HostileOrigin[] = [
+    { origin: `${scheme}://${host}.evil.example`, why: `${of} with a foreign domain after it (prefix test)` },
+    {
+      origin: `${scheme}://${host}-evil.example`,
+      why: `${of} with a foreign name after it (prefix test or unanchored regex)`,
+    },
+    {
+      origin: `${scheme}://evil${hostname}${withPort}`,
+      why: `a foreign name ending in the host of ${of} (suffix test)`,
+    },
+  ];
+  // A subdomain of a wildcard parent is allowed on purpose, and an IP address has none.
+  if (!wildcard && isIP(hostname.replace(/^\[|\]$/g, '')) === 0) {
+    variants.push({
+      origin: `${scheme}://evil.${hostname}${withPort}`,
+      why: `a subdomain of ${of} (a test that accepts any subdomain)`,
+    });
+  }
+  if (scheme === 'https') {
+    variants.push({
+      origin: `http://${host}${withPort}`,
+      why: `${of} over plain http (a test that ignores the scheme)`,
+    });
+  }
+  variants.push({
+    origin: `${scheme}://${host}:${otherPort(port)}`,
+    why: `${of} on another port (a test that ignores the port)`,
+  });
+  return variants;
+}
+
+/** Pure: the hostile variants of every allowed origin, and the opaque `null` origin an allow-list built for a frontend often lets in. */
+export function allowedHostileOrigins(allowedOrigins: readonly string[]): HostileOrigin[] {
+  if (allowedOrigins.length === 0) return [];
+  const variants = [
+    ...allowedOrigins.flatMap(hostileVariants),
+    { origin: 'null', why: 'the opaque origin of a sandboxed frame or a file: page, not an allowed origin' },
+  ];
+  return variants.filter((entry, index) => variants.findIndex((other) => other.origin === entry.origin) === index);
+}
+
+const ALLOWED_ORIGIN_MESSAGE =
+  'expected an origin such as https://app.example (scheme, lower-case host and port only, no path or trailing slash), or https://*.app.example for every subdomain';
+
 export const corsParams = z
   .object({
     paths: z
@@ -105,6 +196,12 @@ export const corsParams = z
       .boolean()
       .default(true)
       .describe("also send origins derived from the target's host name (see the module comment)"),
+    allowed_origins: z
+      .array(z.string().refine((value) => parseAllowedOrigin(value) !== undefined, { message: ALLOWED_ORIGIN_MESSAGE }))
+      .default([])
+      .describe(
+        'origins the service legitimately allows, e.g. its SPA https://app.example (https://*.app.example: every subdomain). Never sent themselves; the origins sloppy allow-list tests confuse with each are sent instead (a foreign domain after it, a foreign name ending in its host, a subdomain, plain http, another port, null) and must not be granted access: up to 6 origins each, 2 requests per origin and path',
+      ),
   })
   .strict();
 type CorsParams = z.output<typeof corsParams>;
@@ -124,13 +221,16 @@ export interface CorsAnswer {
 /** What the probe saw: the origins it sent (the derived ones with the test they fool) and every answer. */
 export interface CorsSeen {
   origins: string[];
+  /** Derived from the target's host. */
   derived: HostileOrigin[];
+  /** Derived from allowed_origins, none of them already among the foreign or target-derived origins. */
+  allowedDerived: HostileOrigin[];
   answers: CorsAnswer[];
 }
 
 /** The verdict on every answer. Pure: a foreign origin granted access fails; a request without an answer is an error. */
 export function judgeCorsAnswers(seen: CorsSeen, params: Pick<CorsParams, 'paths'>): CheckOutcome {
-  const whyOf = new Map(seen.derived.map((entry) => [entry.origin, entry.why]));
+  const whyOf = new Map([...seen.derived, ...seen.allowedDerived].map((entry) => [entry.origin, entry.why]));
   const observations: Observation[] = [];
   const failures: string[] = [];
   const unobserved: string[] = [];
@@ -162,14 +262,16 @@ export function judgeCorsAnswers(seen: CorsSeen, params: Pick<CorsParams, 'paths
   }
   if (seen.answers.length === 0) unobserved.push('no request was sent');
   return findingsVerdict({ failures, unobserved }, observations, {
-    pass: `none of ${seen.origins.length} foreign origins (${seen.derived.length} derived from the target host) granted access on ${params.paths.length} paths (${seen.answers.length} requests)`,
+    pass: `none of ${seen.origins.length} foreign origins (${seen.derived.length} derived from the target host${seen.allowedDerived.length > 0 ? `, ${seen.allowedDerived.length} from allowed_origins` : ''}) granted access on ${params.paths.length} paths (${seen.answers.length} requests)`,
   });
 }
 
 /** A preflight and a simple request per path and foreign origin: everything judgeCorsAnswers needs. */
 export async function probeCors(ctx: CheckContext, params: CorsParams): Promise<CorsSeen> {
   const derived = params.derived_origins ? derivedHostileOrigins(ctx.target.url) : [];
-  const origins = [...new Set([...params.foreign_origins, ...derived.map((entry) => entry.origin)])];
+  const earlier = new Set([...params.foreign_origins, ...derived.map((entry) => entry.origin)]);
+  const allowedDerived = allowedHostileOrigins(params.allowed_origins).filter((entry) => !earlier.has(entry.origin));
+  const origins = [...earlier, ...allowedDerived.map((entry) => entry.origin)];
   const requests = params.paths.flatMap((path) =>
     origins.flatMap((origin): CorsProbe[] => [
       {
@@ -205,7 +307,7 @@ export async function probeCors(ctx: CheckContext, params: CorsParams): Promise<
       };
     }),
   );
-  return { origins, derived, answers };
+  return { origins, derived, allowedDerived, answers };
 }
 
 export default defineCheck({
@@ -218,7 +320,13 @@ export default defineCheck({
   effects: 'none',
   severity: 'high',
   params: corsParams,
-  strength: { paths: 'verified', foreign_origins: 'verified', derived_origins: 'requirement' },
+  // allowed_origins exempts nothing, it only adds probes: more entries is stronger, as for foreign_origins.
+  strength: {
+    paths: 'verified',
+    foreign_origins: 'verified',
+    derived_origins: 'requirement',
+    allowed_origins: 'verified',
+  },
   async run(ctx, params) {
     return judgeCorsAnswers(await probeCors(ctx, params), params);
   },

@@ -6,6 +6,10 @@ const derived = [
   { origin: 'http://127.0.0.1:8443', why: 'the target host over plain http (a test that ignores the scheme)' },
 ];
 const origins = ['https://evil.example', 'null', ...derived.map((entry) => entry.origin)];
+const prefixed = 'https://app.example.evil.example';
+const allowedDerived = [
+  { origin: prefixed, why: 'the allowed origin https://app.example with a foreign domain after it (prefix test)' },
+];
 
 function answered(
   kind: CorsAnswer['kind'],
@@ -26,7 +30,13 @@ function answered(
 }
 
 const closed = origins.flatMap((origin) => [answered('preflight', origin), answered('simple request', origin)]);
-const seen: CorsSeen = { origins, derived, answers: closed };
+const seen: CorsSeen = { origins, derived, allowedDerived: [], answers: closed };
+const withAllowed: CorsSeen = {
+  origins: [...origins, ...allowedDerived.map((entry) => entry.origin)],
+  derived,
+  allowedDerived,
+  answers: [...closed, answered('preflight', prefixed), answered('simple request', prefixed)],
+};
 
 /** The closed sample with one more answer. */
 function plus(answer: CorsAnswer): CorsSeen {
@@ -70,6 +80,23 @@ judgeTable<CorsSeen>('judgeCorsAnswers', (sample) => judgeCorsAnswers(sample, { 
     status: 'fail',
     expect:
       /reflects foreign origin https:\/\/evil127\.0\.0\.1 in Access-Control-Allow-Origin with credentials: a foreign name ending in the target host \(suffix test\)$/,
+  },
+  {
+    name: 'origins derived from allowed_origins, none granted',
+    seen: withAllowed,
+    status: 'pass',
+    expect:
+      /^none of 5 foreign origins \(2 derived from the target host, 1 from allowed_origins\) granted access on 1 paths \(10 requests\)$/,
+  },
+  {
+    name: "an origin derived from the frontend's let in by a prefix test, with the allowed origin named",
+    seen: {
+      ...withAllowed,
+      answers: [...withAllowed.answers, answered('preflight', prefixed, prefixed, 'true')],
+    },
+    status: 'fail',
+    expect:
+      /^preflight OPTIONS \/health: reflects foreign origin https:\/\/app\.example\.evil\.example in Access-Control-Allow-Origin with credentials: the allowed origin https:\/\/app\.example with a foreign domain after it \(prefix test\)$/,
   },
   {
     name: 'a request without an answer',
