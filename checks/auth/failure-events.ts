@@ -153,13 +153,24 @@ export function judgeFailureEvents(
   const observations: Observation[] = [];
   const rows = seen.rows;
   if (!rows) return unobserved(seen.notSeen ?? 'could not observe the rejection paths', observations);
-  for (const event of seen.provoked) {
+  const candidates = seen.provoked.map((event) =>
+    rows.flatMap((row, index) =>
+      (event.ip === null || row.ip === event.ip) &&
+      eventKinds[event.path].includes(row.eventType) &&
+      (event.username === undefined || row.username === event.username)
+        ? [index]
+        : [],
+    ),
+  );
+  // Each rejection writes its own row: one row cannot stand for two paths that share an event type and address
+  // (a service that audits only one of two invalid-token paths would otherwise pass).
+  const assigned = assignDistinctRows(candidates);
+  seen.provoked.forEach((event, eventIndex) => {
     const kinds = eventKinds[event.path];
     const eventType = kinds.join(' or ');
     const fromAddress = rows.filter((row) => event.ip === null || row.ip === event.ip);
-    const matching = fromAddress.filter(
-      (row) => kinds.includes(row.eventType) && (event.username === undefined || row.username === event.username),
-    );
+    const matching = candidates[eventIndex] ?? [];
+    const own = assigned[eventIndex] !== undefined;
     const expected: Record<string, Json> = { event_type: eventType, ip_address: event.ip };
     if (event.username !== undefined) expected.username = event.username;
     observations.push({
@@ -170,13 +181,14 @@ export function judgeFailureEvents(
         matching_rows: matching.length,
         event_types_seen_from_address: [...new Set(fromAddress.map((row) => row.eventType))],
       },
-      ok: matching.length >= 1,
-      note:
-        matching.length >= 1
-          ? `${eventType} row written`
-          : `no ${eventType} row for the ${event.path} path (${event.probe} answered ${event.status})`,
+      ok: own,
+      note: own
+        ? `${eventType} row written`
+        : matching.length === 0
+          ? `no ${eventType} row for the ${event.path} path (${event.probe} answered ${event.status})`
+          : `no ${eventType} row of its own for the ${event.path} path: the ${matching.length} matching row${matching.length === 1 ? '' : 's'} from ${event.ip ?? 'its address'} belong${matching.length === 1 ? 's' : ''} to other rejections (${event.probe} answered ${event.status})`,
     });
-  }
+  });
   const outcome = verdict(
     observations,
     `${seen.provoked.length} rejection paths each wrote an audit row with the right type and address`,
@@ -191,6 +203,31 @@ export function judgeFailureEvents(
     `could not observe the ${notProvoked.join(', ')} path${notProvoked.length === 1 ? '' : 's'}: not provoked, so no audit row could be looked for`,
     observations,
   );
+}
+
+/**
+ * Pure: gives each event a row of its own from its candidates (indices into the rows), as many events as can be
+ * given one (a maximum bipartite matching, by augmenting paths: a few dozen rows and events at most). Returns,
+ * per event, its row's index, or undefined when no row is left for it.
+ */
+export function assignDistinctRows(candidates: readonly (readonly number[])[]): (number | undefined)[] {
+  const owner = new Map<number, number>();
+  const tryAssign = (event: number, visited: Set<number>): boolean => {
+    for (const row of candidates[event] ?? []) {
+      if (visited.has(row)) continue;
+      visited.add(row);
+      const holder = owner.get(row);
+      if (holder === undefined || tryAssign(holder, visited)) {
+        owner.set(row, event);
+        return true;
+      }
+    }
+    return false;
+  };
+  for (let event = 0; event < candidates.length; event++) tryAssign(event, new Set());
+  const rowOf: (number | undefined)[] = candidates.map(() => undefined);
+  for (const [row, event] of owner) rowOf[event] = row;
+  return rowOf;
 }
 
 /**

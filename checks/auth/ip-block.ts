@@ -64,6 +64,15 @@ export const ipBlockParams = z
       .max(20)
       .default(3)
       .describe('distinct (unknown) usernames the failures are spread over'),
+    known_account_failures: z
+      .number()
+      .int()
+      .min(0)
+      .max(4)
+      .default(2)
+      .describe(
+        "of the failures, this many are wrong passwords for the check's own account (below its lockout): credential stuffing tries real accounts, so a service that counts only unknown usernames must not pass",
+      ),
     blocked_status: z
       .number()
       .int()
@@ -94,6 +103,7 @@ type IpBlockParams = z.output<typeof ipBlockParams>;
 export interface IpBlockSeen {
   loginPath: string;
   mePath: string;
+  refreshPath: string;
   healthPath: string;
   failureTable: string;
   blocksTable: string;
@@ -119,7 +129,13 @@ export interface IpBlockSeen {
 /** What the judge weighs the observation against: the parameters, and the event types of the block's own row. */
 export type IpBlockRules = Pick<
   IpBlockParams,
-  'source_address' | 'threshold' | 'usernames' | 'blocked_status' | 'untrusted_source_address' | 'forwarded_address'
+  | 'source_address'
+  | 'threshold'
+  | 'usernames'
+  | 'known_account_failures'
+  | 'blocked_status'
+  | 'untrusted_source_address'
+  | 'forwarded_address'
 > & { blockedKinds: readonly string[] };
 
 /** Pure: the verdict on one block, what it refused and what the service wrote meanwhile. */
@@ -136,7 +152,7 @@ export function judgeIpBlock(seen: IpBlockSeen, rules: IpBlockRules): CheckOutco
   }
   if (!seen.failures) return stop();
   observations.push({
-    probe: `${rules.threshold + 1} failed logins from ${address} across ${rules.usernames} usernames`,
+    probe: `${rules.threshold + 1} failed logins from ${address}: ${rules.known_account_failures} wrong passwords for a real account, the rest across ${rules.usernames} unknown usernames`,
     actual: seen.failures,
     note: 'the failures that must trigger the block',
   });
@@ -208,7 +224,7 @@ export function judgeIpBlock(seen: IpBlockSeen, rules: IpBlockRules): CheckOutco
   if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   return verdict(
     observations,
-    `${address} blocked at once after ${rules.threshold + 1} failures; login (right and wrong password), ${seen.mePath} (valid and garbage token), a wrong TOTP code and ${seen.healthPath} got ${rules.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
+    `${address} blocked at once after ${rules.threshold + 1} failures (${rules.known_account_failures} of them wrong passwords for a real account); login (right and wrong password), ${seen.mePath} (valid and garbage token), ${seen.refreshPath} (real and garbage refresh token), a wrong TOTP code and ${seen.healthPath} got ${rules.blocked_status} without auth work; X-Forwarded-For from a client was ignored`,
     brokenNotes(observations),
   );
 }
@@ -231,6 +247,7 @@ async function observeIpBlock(
   const seen: IpBlockSeen = {
     loginPath: client.mapping.login.path,
     mePath: client.mapping.me_path,
+    refreshPath: client.mapping.refresh.path,
     healthPath,
     failureTable: client.mapping.tables.failure_events,
     blocksTable: client.mapping.tables.ip_blocks,
@@ -247,9 +264,9 @@ async function observeIpBlock(
     seen.since = await databaseNow(db);
     // Independent of the block, so started now and awaited later: a valid token from the default
     // address (to show that even valid credentials are stopped), and the forwarded-header sub-test.
-    const tokenPromise = probe.totp_secret
+    const tokensPromise = probe.totp_secret
       ? client.obtainTokens(probe).then(
-          (pair) => pair.accessToken,
+          (pair) => pair,
           () => undefined,
         )
       : Promise.resolve(undefined);
@@ -270,18 +287,27 @@ async function observeIpBlock(
     // An address refused already cannot show a fresh block: the judge says so, and nothing is sent.
     seen.statusBefore = (await client.get(healthPath, blockedRoute)).status;
     if (seen.statusBefore === params.blocked_status) {
-      await Promise.allSettled([tokenPromise, forwardedPromise]);
+      await Promise.allSettled([tokensPromise, forwardedPromise]);
       return seen;
     }
 
     // Ready before the failures, so that the probes go out the moment the block must hold.
-    const token = await tokenPromise;
+    const tokens = await tokensPromise;
+    const token = tokens?.accessToken;
+    const refreshToken = tokens?.refreshToken;
     const challenge = challengePromise ? await challengePromise : undefined;
     effect.started = true;
     const usernames = Array.from({ length: params.usernames }, () => probeValue('secgate-unknown'));
+    // The first few are wrong passwords for a real account (fewer than its lockout), the rest unknown users.
     const failures = await Promise.all(
       Array.from({ length: params.threshold + 1 }, (_, index) =>
-        client.login(usernames[index % usernames.length] ?? 'secgate-unknown', probeValue('wrong'), blockedRoute),
+        client.login(
+          index < params.known_account_failures
+            ? probe.username
+            : (usernames[index % usernames.length] ?? 'secgate-unknown'),
+          probeValue('wrong'),
+          blockedRoute,
+        ),
       ),
     );
     seen.failures = failures.map((answer) => answer.response.status);
@@ -309,6 +335,13 @@ async function observeIpBlock(
       {
         probe: `GET ${healthPath} from ${params.source_address}`,
         send: () => client.get(healthPath, blockedRoute),
+      },
+      // The refresh path is a way in as well: a real refresh token must buy nothing from the blocked address.
+      {
+        probe: `POST ${client.mapping.refresh.path} ${refreshToken ? 'with a real refresh token' : 'with a garbage refresh token'} from ${params.source_address}`,
+        send: async () =>
+          (await client.refresh(refreshToken ?? `secgate-garbage-${randomBytes(12).toString('hex')}`, blockedRoute))
+            .response,
       },
       // Failing requests: a service that checks them before refusing writes their failure rows.
       {
@@ -366,7 +399,7 @@ export default defineCheck({
   slow: true,
   severity: 'high',
   params: ipBlockParams,
-  strength: { threshold: 'lower' },
+  strength: { threshold: 'lower', known_account_failures: 'higher' },
   requires: (params) => ['database', `account:${params.account}`],
   probeAddresses: (params) => [params.source_address, params.untrusted_source_address],
   async run(ctx, params) {
@@ -384,16 +417,24 @@ export default defineCheck({
       );
     const effect = { started: false };
     let seen: IpBlockSeen;
-    let cleanup: Observation | undefined;
+    const cleanup: Observation[] = [];
     try {
       seen = await observeIpBlock(ctx, db, client, probe, { ...params, health_path: healthPath }, effect);
     } finally {
       if (effect.started) {
-        cleanup = await runCleanup(db, 'unblock_ip_sql', client.mapping.cleanup?.unblock_ip_sql, params.source_address);
+        cleanup.push(
+          await runCleanup(db, 'unblock_ip_sql', client.mapping.cleanup?.unblock_ip_sql, params.source_address),
+        );
+        // The wrong passwords for the real account count towards its lockout: the next run starts from zero.
+        if (params.known_account_failures > 0) {
+          cleanup.push(
+            await runCleanup(db, 'unlock_account_sql', client.mapping.cleanup?.unlock_account_sql, probe.username),
+          );
+        }
       }
     }
     const outcome = judgeIpBlock(seen, { ...params, blockedKinds });
-    if (cleanup) outcome.observations.push(cleanup);
+    outcome.observations.push(...cleanup);
     return outcome;
   },
 });

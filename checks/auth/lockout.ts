@@ -1,6 +1,9 @@
 /**
  * auth.lockout: after N wrong passwords the correct one is refused with the
- * wrong-password answer itself, and every attempt is audited. Probing
+ * wrong-password answer itself (status, body and headers: answer-shape.ts),
+ * and every attempt is audited. The lock is the account's, not the address's
+ * or the spelling's: the correct password is also sent from a second address
+ * and under the username in another case, and neither may get in. Probing
  * (observeLockout) gathers a typed observation; judgeLockout is pure.
  */
 import { z } from 'zod';
@@ -27,8 +30,9 @@ import {
   resolveEventTypes,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, verdict } from '../outcome.js';
+import { answerShape, noiseParts, shapeDifference } from './answer-shape.js';
 import { accountParam, eventTypesParam, sourceAddressParam } from './params.js';
-import { notObserved, type ResponseSeen, responseSeen, unobserved } from './seen.js';
+import { notObserved, partsOf, type ResponseSeen, responseSeen, unobserved } from './seen.js';
 
 export const lockoutParams = z
   .object({
@@ -57,13 +61,23 @@ export interface LockoutSeen {
   wrongAnswers: { status: number; token: boolean }[];
   /** The first wrong-password answer, the baseline the locked answer must equal. */
   reference: ResponseSeen | undefined;
+  /** Every wrong-password answer (hand-made samples may leave it out): what varies per request among them is noise. */
+  wrongResponses?: ResponseSeen[];
   /** The answer to the correct password after the wrong ones; `handedOut` is what it granted, if anything. */
-  locked: (ResponseSeen & { handedOut: 'token' | 'MFA challenge' | undefined }) | undefined;
+  locked: LockedAnswer | undefined;
+  /**
+   * The correct password again while locked, from another address and under the username in another case;
+   * `address` undefined: there was no second address to send from; `username` undefined: no other case.
+   */
+  elsewhere?: { address: string | undefined; answer: LockedAnswer | undefined };
+  caseVariant?: { username: string | undefined; answer: LockedAnswer | undefined };
   /** The account's audit rows since the start, from every address; undefined when not read. */
   accountRows: FailureEventRow[] | undefined;
   /** Set when something could not be observed: the `error` summary. */
   notSeen?: string;
 }
+
+type LockedAnswer = ResponseSeen & { handedOut: 'token' | 'MFA challenge' | undefined };
 
 /** What the judge weighs the observation against: the parameters, and the event types a locked attempt may carry. */
 export type LockoutRules = Pick<LockoutParams, 'attempts' | 'source_address'> & { lockedKinds: readonly string[] };
@@ -100,17 +114,57 @@ export function judgeLockout(seen: LockoutSeen, rules: LockoutRules): CheckOutco
       ? `account not locked: the correct password after ${attempts} wrong ones was accepted (${locked.status} with a ${locked.handedOut})`
       : 'the correct password was refused during lockout',
   });
-  // Both answers are whole: the auth client refuses a cut one (AuthFlowError) before it gets here.
-  const sameAnswer = locked.status === reference.status && locked.body === reference.body;
+  // Both answers are whole: the auth client refuses a cut one (AuthFlowError) before it gets here. What varies
+  // among the wrong-password answers themselves (a per-request id) is noise; everything else must be equal.
+  const noise = noiseParts([(seen.wrongResponses ?? [reference]).map(partsOf), [partsOf(locked)]]);
+  const referenceShape = answerShape(partsOf(reference), noise);
+  const lockedShape = answerShape(partsOf(locked), noise);
+  const withoutHeaders = (shape: string) => shape.replace(/^header:.*$\n?/gm, '');
+  const sameAnswer = lockedShape === referenceShape;
   observations.push({
-    probe: 'locked response compared with the wrong-password response',
+    probe: 'locked response compared with the wrong-password response (status, headers, body)',
     expected: reference.shown,
     actual: locked.shown,
     ok: sameAnswer,
     note: sameAnswer
-      ? 'identical status and body: the lockout is not observable'
-      : `locked response differs from the wrong-password response: ${locked.status} ${locked.body.slice(0, 120)} instead of ${reference.status} ${reference.body.slice(0, 120)}`,
+      ? `identical status, headers and body${noise.size ? ` (apart from what differs between any two answers: ${[...noise].join(', ')})` : ''}: the lockout is not observable`
+      : withoutHeaders(lockedShape) !== withoutHeaders(referenceShape)
+        ? `locked response differs from the wrong-password response: ${locked.status} ${locked.body.slice(0, 120)} instead of ${reference.status} ${reference.body.slice(0, 120)}`
+        : `locked response differs from the wrong-password response in its headers: ${shapeDifference(lockedShape, referenceShape)}`,
   });
+  const stillLocked = (what: string, answer: LockedAnswer | undefined, notTried: string | undefined) => {
+    if (notTried !== undefined) {
+      observations.push({ probe: what, note: `not tried: ${notTried}` });
+      return;
+    }
+    if (!answer) return;
+    const gotIn = answer.handedOut !== undefined;
+    observations.push({
+      probe: what,
+      expected: { token_or_mfa_challenge: false },
+      actual: { token_or_mfa_challenge: gotIn, response: answer.shown },
+      ok: !gotIn,
+      note: gotIn
+        ? `lockout bypassed: ${what.replace(/^POST \S+ /, '')} was accepted (${answer.status} with a ${answer.handedOut})`
+        : 'refused: the lock holds',
+    });
+  };
+  if (seen.elsewhere) {
+    stillLocked(
+      `POST ${seen.loginPath} as ${seen.username} with the correct password from ${seen.elsewhere.address ?? 'a second address'} during lockout`,
+      seen.elsewhere.answer,
+      seen.elsewhere.address === undefined
+        ? 'no second source address (list some in target.source_addresses)'
+        : undefined,
+    );
+  }
+  if (seen.caseVariant) {
+    stillLocked(
+      `POST ${seen.loginPath} as ${seen.caseVariant.username ?? seen.username} (another case) with the correct password during lockout`,
+      seen.caseVariant.answer,
+      seen.caseVariant.username === undefined ? 'the username has no letters to change the case of' : undefined,
+    );
+  }
   const accountRows = seen.accountRows;
   if (!accountRows) return stop();
   const rows = accountRows.filter((row) => address === null || row.ip === address);
@@ -144,13 +198,31 @@ export function judgeLockout(seen: LockoutSeen, rules: LockoutRules): CheckOutco
   if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   return verdict(
     observations,
-    `${seen.username} locked after ${attempts} wrong passwords, refused with the identical 401, ${attempts + 1} attempts audited`,
+    `${seen.username} locked after ${attempts} wrong passwords, refused with the identical 401${lockHeldWhere(seen)}, ${attempts + 1} attempts audited`,
     brokenNotes(observations),
   );
 }
 
+/** The summary's note of where else the lock was tried: only what was tried. */
+function lockHeldWhere(seen: LockoutSeen): string {
+  const places = [
+    ...(seen.elsewhere?.answer && seen.elsewhere.address ? [`from ${seen.elsewhere.address}`] : []),
+    ...(seen.caseVariant?.answer && seen.caseVariant.username ? [`as ${seen.caseVariant.username}`] : []),
+  ];
+  return places.length ? ` (also ${places.join(' and ')})` : '';
+}
+
+/** Pure: the username with the case of its letters changed (the first letter upper, the rest as they are), or undefined. */
+export function otherCase(username: string): string | undefined {
+  const upper = username.toUpperCase();
+  if (upper !== username) return username.replace(/[a-z]/, (letter) => letter.toUpperCase());
+  const lower = username.toLowerCase();
+  return lower !== username ? lower : undefined;
+}
+
 /**
- * Probe: N wrong passwords, the correct one, then the account's audit rows.
+ * Probe: N wrong passwords, the correct one (also from a second address and in another case), then the
+ * account's audit rows.
  * Sets `effect.started` once the account may be locked, so the caller unlocks it.
  */
 async function observeLockout(
@@ -162,6 +234,10 @@ async function observeLockout(
   effect: { started: boolean },
 ): Promise<LockoutSeen> {
   const route = { localAddress: params.source_address ?? undefined };
+  const locking = (answer: Awaited<ReturnType<AuthClient['login']>>): LockedAnswer => ({
+    ...responseSeen(ctx, answer.response),
+    handedOut: answer.accessToken ? 'token' : answer.mfaChallenge || answer.mfaRequired ? 'MFA challenge' : undefined,
+  });
   const seen: LockoutSeen = {
     username: account.username,
     loginPath: client.mapping.login.path,
@@ -187,11 +263,25 @@ async function observeLockout(
       token: Boolean(answer.accessToken),
     }));
     seen.reference = responseSeen(ctx, reference);
+    seen.wrongResponses = wrongAnswers.map((answer) => responseSeen(ctx, answer.response));
 
-    const locked = await client.login(account.username, account.password, route);
-    seen.locked = {
-      ...responseSeen(ctx, locked.response),
-      handedOut: locked.accessToken ? 'token' : locked.mfaChallenge || locked.mfaRequired ? 'MFA challenge' : undefined,
+    seen.locked = locking(await client.login(account.username, account.password, route));
+    // The lock must be the account's: a service that counts per address, or per spelling of the name, lets a
+    // distributed guesser in. Both attempts come from one pool address (two requests that may count as failures).
+    const second = await ctx.addresses.reserve(2);
+    const elsewhere = second !== undefined && second !== params.source_address ? second : undefined;
+    seen.elsewhere = {
+      address: elsewhere,
+      answer: elsewhere
+        ? locking(await client.login(account.username, account.password, { localAddress: elsewhere }))
+        : undefined,
+    };
+    const variant = otherCase(account.username);
+    seen.caseVariant = {
+      username: variant,
+      answer: variant
+        ? locking(await client.login(variant, account.password, { localAddress: second ?? route.localAddress }))
+        : undefined,
     };
     seen.accountRows = (await failureEventsSince(db, client.mapping, seen.since)).filter(
       (row) => row.username === account.username,

@@ -4,9 +4,15 @@
  * still hand out a session cookie, a token in a header or in another field;
  * so whatever the password step handed out — for an account without MFA, and
  * for the TOTP account before its second step — is presented on a protected
- * path, and a 2xx there is a failure. A challenge is no bearer token and
- * works once. Probing (observeMfaEnforced) gathers a typed observation;
- * judgeMfaEnforced is pure.
+ * path, and a 2xx there is a failure. Two more ways around the second
+ * factor are tried: every token-shaped value the TOTP account's password step
+ * handed out (its refresh token first) is sent to the refresh path, and must
+ * buy nothing; a challenge the account without MFA gets is sent to mfa_verify
+ * with codes from no enrolled device (000000, then the current code of a
+ * random secret, each with a challenge of its own), and must yield nothing.
+ * A challenge is no bearer token and works once. Each account's flow comes
+ * from one address of its own (see run). Probing (observeMfaEnforced) gathers
+ * a typed observation; judgeMfaEnforced is pure.
  */
 import { z } from 'zod';
 import type { AccountConfig } from '../../src/engine/checklist/schema.js';
@@ -23,7 +29,9 @@ import {
   credentialsHandedOut,
   type PresentedCredential,
   type RequestRoute,
+  randomTotpCode,
   resolveAccount,
+  tokensHandedOut,
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { type CookieJar, createCookieJar } from '../../src/probes/cookie-jar.js';
@@ -55,6 +63,10 @@ export const mfaEnforcedParams = z
 type MfaEnforcedParams = z.output<typeof mfaEnforcedParams>;
 
 const PRESENTED_EXPECTATION = 'not 2xx: nothing from the password step alone is a session';
+/** How many values of the TOTP account's password step go to the refresh path: each may count as a failure. */
+const MAX_REFRESH_TRIES = 2;
+/** How many codes from no enrolled device go to mfa_verify: each may count toward the account's lockout. */
+const WRONG_CODES = 2;
 
 /** Something a password step handed out, presented on the protected path: what it was, and the answer. */
 export interface PresentedSeen {
@@ -66,6 +78,26 @@ export interface PresentedSeen {
 export interface TokenAnswerSeen {
   response: ResponseSeen;
   accessToken: Fingerprint | undefined;
+}
+
+/** A value the TOTP account's password step handed out, sent to the refresh path before the second factor. */
+export interface RefreshSeen {
+  /** Where it came: `body field refresh_token`, `cookie sid`, … */
+  label: string;
+  response: ResponseSeen;
+  accessToken: boolean;
+  /** The access token it bought, presented on the protected path; undefined when it bought none. */
+  session: ResponseSeen | undefined;
+}
+
+/** A code from no enrolled device, sent with a challenge the account without MFA got. */
+export interface WrongCodeSeen {
+  /** What the code was, for evidence: `000000`, or the current code of a random secret. */
+  code: string;
+  /** The answer of mfa_verify; undefined when the login again gave no challenge to send it with. */
+  verify: AnswerSeen | undefined;
+  /** The access token it yielded, presented on the protected path. */
+  session: ResponseSeen | undefined;
 }
 
 /** What the MFA probe saw, step by step: plain data, judged by judgeMfaEnforced. A step not reached is undefined. */
@@ -80,10 +112,16 @@ export interface MfaEnforcedSeen {
   noMfaPresented: PresentedSeen[] | undefined;
   /** The refresh token that login handed out, if any, sent to the refresh path. */
   noMfaRefresh: AnswerSeen | undefined;
+  /** Codes from no enrolled device, sent with the challenges that account got ([] when it got none). */
+  noMfaWrongCodes: WrongCodeSeen[] | undefined;
   /** The password step of the TOTP account; `challenge` is its MFA challenge. */
   login: (AnswerSeen & { challenge: Fingerprint | undefined }) | undefined;
   /** Whatever that step handed out (and the cookies held after it), presented before the second factor. */
   beforeMfaPresented: PresentedSeen[] | undefined;
+  /** What that step handed out that may be a refresh token, sent to the refresh path (at most MAX_REFRESH_TRIES). */
+  beforeMfaRefresh: RefreshSeen[] | undefined;
+  /** The values past MAX_REFRESH_TRIES, not sent there. */
+  refreshNotTried: string[];
   /** The challenge presented as a bearer token. */
   challengeAsBearer: ResponseSeen | undefined;
   /** The challenge with the current TOTP code, then the same again. */
@@ -109,6 +147,41 @@ function judgePresented(
       note: accepted ? failure(label, response.status) : 'not a session',
     };
   });
+}
+
+/** Pure: a code from no enrolled device, sent with a challenge the account without MFA got, must yield nothing. */
+function judgeWrongCode(attempt: WrongCodeSeen, paths: MfaEnforcedSeen['paths'], username: string): Observation {
+  const probe = `POST ${paths.mfaVerify} with a challenge ${username} (no verified second factor) got and ${attempt.code}`;
+  const verify = attempt.verify;
+  if (!verify) return { probe, note: 'not tried: the login again gave no challenge' };
+  const session = attempt.session ? ` that answered ${attempt.session.status} on ${paths.me}` : '';
+  return {
+    probe,
+    expected: { access_token: 'absent' },
+    actual: verify.response.shown,
+    ok: !verify.accessToken,
+    note: verify.accessToken
+      ? `MFA bypass: ${username} has no enrolled second factor, yet completed the second step with a code from no enrolled device (${attempt.code}): ${paths.mfaVerify} answered ${verify.response.status} with an access token${session}`
+      : 'refused: no code completes a second factor the account does not have',
+  };
+}
+
+/** Pure: a value the TOTP account's password step handed out, sent to the refresh path, must buy nothing. */
+function judgeRefreshBeforeMfa(tried: RefreshSeen, paths: MfaEnforcedSeen['paths'], username: string): Observation {
+  const session = tried.session;
+  const bought =
+    session && is2xx(session.status)
+      ? `bought an access token at ${paths.refresh} that answered ${session.status} on ${paths.me} before the second factor`
+      : `bought an access token at ${paths.refresh} before the second factor${session ? ` (${paths.me} answered ${session.status} to it)` : ''}`;
+  return {
+    probe: `POST ${paths.refresh} with ${tried.label} from the password step of ${username}, before the second factor`,
+    expected: { access_token: 'absent' },
+    actual: tried.response.shown,
+    ok: !tried.accessToken,
+    note: tried.accessToken
+      ? `session before MFA: ${tried.label} from the password step of ${username} ${bought}`
+      : 'it buys nothing',
+  };
 }
 
 /** Pure: the verdict on the two password steps, what they handed out, and the challenge's life. */
@@ -152,6 +225,10 @@ export function judgeMfaEnforced(
         : 'the refresh token buys nothing',
     });
   }
+  // A challenge for an account without a second factor: no code may complete it.
+  const wrongCodes = seen.noMfaWrongCodes;
+  if (!wrongCodes) return stop();
+  observations.push(...wrongCodes.map((attempt) => judgeWrongCode(attempt, paths, noMfaUsername)));
 
   const login = seen.login;
   if (!login) return stop();
@@ -180,6 +257,16 @@ export function judgeMfaEnforced(
         `session before MFA: ${label} from the password step of ${username} answered ${status} on ${paths.me} before the second factor`,
     ),
   );
+  // Nor may it buy one at the refresh path: a refresh token of a session opened before the second factor.
+  const beforeMfaRefresh = seen.beforeMfaRefresh;
+  if (!beforeMfaRefresh) return stop();
+  observations.push(...beforeMfaRefresh.map((tried) => judgeRefreshBeforeMfa(tried, paths, username)));
+  for (const label of seen.refreshNotTried) {
+    observations.push({
+      probe: `POST ${paths.refresh} with ${label} from the password step of ${username}`,
+      note: `not tried: at most ${MAX_REFRESH_TRIES} values go to ${paths.refresh}`,
+    });
+  }
   const asBearer = seen.challengeAsBearer;
   if (!asBearer) return stop();
   const bearerRefused = isRefused(asBearer.status, params.refused_statuses);
@@ -217,9 +304,15 @@ export function judgeMfaEnforced(
   });
   if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   const presented = observations.filter((observation) => observation.expected === PRESENTED_EXPECTATION).length;
+  const codesSent = wrongCodes.filter((attempt) => attempt.verify).length;
+  const codesNotSent = wrongCodes.filter((attempt) => !attempt.verify).map((attempt) => attempt.code);
+  const notTried = [
+    ...seen.refreshNotTried.map((label) => `${label} at ${paths.refresh}`),
+    ...codesNotSent.map((code) => `${code} at ${paths.mfaVerify} (the login again gave no challenge)`),
+  ];
   return verdict(
     observations,
-    `${noMfaUsername} got no access token without a second factor, and none of the ${presented} other values the password steps handed out worked as a session; the challenge was refused as a bearer token and after one use`,
+    `${noMfaUsername} got no access token without a second factor${codesSent > 0 ? `, nor with ${codesSent === 1 ? 'a code' : `${codesSent} codes`} from no enrolled device for the challenge it got` : ''}, and none of the ${presented} other values the password steps handed out worked as a session${beforeMfaRefresh.length > 0 ? ` or bought one at ${paths.refresh} (${beforeMfaRefresh.length} sent)` : ''}; the challenge was refused as a bearer token and after one use${notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''}`,
     brokenNotes(observations),
   );
 }
@@ -256,16 +349,69 @@ function heldCookies(jar: CookieJar, client: AuthClient): PresentedCredential[] 
   ];
 }
 
+/** An access token an answer handed out, presented on the protected path where the mapping says. */
+async function sessionOf(
+  ctx: CheckContext,
+  client: AuthClient,
+  accessToken: string | undefined,
+  route: RequestRoute,
+): Promise<ResponseSeen | undefined> {
+  if (!accessToken) return undefined;
+  return responseSeen(ctx, await client.getWithCredential(client.mapping.me_path, accessToken, route));
+}
+
 /**
- * Probe: the password-only login of the account without MFA (and whatever it
- * handed out), then the TOTP account's password step, its challenge as a
- * bearer token, the second factor and the challenge's replay.
+ * A challenge the account without MFA got, sent to mfa_verify with codes from
+ * no enrolled device: 000000, then the current code of a random secret. A
+ * challenge may be single-use, so each code after the first gets one of its
+ * own from a login again (the right password: no lockout counts). Stops at the
+ * first code that yields a token.
+ */
+async function wrongCodes(
+  ctx: CheckContext,
+  client: AuthClient,
+  account: AccountConfig,
+  firstChallenge: string,
+  route: RequestRoute,
+): Promise<WrongCodeSeen[]> {
+  const now = ctx.clock.now();
+  let random = randomTotpCode(now);
+  while (random === '000000') random = randomTotpCode(now);
+  const codes = [
+    { code: '000000', value: '000000' },
+    { code: `the current code of a random secret (${random})`, value: random },
+  ].slice(0, WRONG_CODES);
+  const attempts: WrongCodeSeen[] = [];
+  for (const [index, { code, value }] of codes.entries()) {
+    const challenge =
+      index === 0 ? firstChallenge : (await client.login(account.username, account.password, route)).mfaChallenge;
+    if (!challenge) {
+      attempts.push({ code, verify: undefined, session: undefined });
+      continue;
+    }
+    const verified = await client.verifyMfa(challenge, value, route);
+    attempts.push({
+      code,
+      verify: { response: responseSeen(ctx, verified.response), accessToken: Boolean(verified.accessToken) },
+      session: await sessionOf(ctx, client, verified.accessToken, route),
+    });
+    if (verified.accessToken) break;
+  }
+  return attempts;
+}
+
+/**
+ * Probe: the password-only login of the account without MFA (whatever it
+ * handed out, and codes from no device for a challenge it got), then the TOTP
+ * account's password step (whatever it handed out, also at the refresh path),
+ * its challenge as a bearer token, the second factor and the challenge's
+ * replay. Each account's flow comes from its own route.
  */
 async function observeMfaEnforced(
   ctx: CheckContext,
   client: AuthClient,
   accounts: { noMfa: AccountConfig; probe: AccountConfig; totpSecret: string },
-  route: RequestRoute,
+  routes: { noMfa: RequestRoute; probe: RequestRoute },
 ): Promise<MfaEnforcedSeen> {
   const { noMfa, probe } = accounts;
   const tokenAnswer = (answer: { response: HttpResponse; accessToken: string | undefined }): TokenAnswerSeen => ({
@@ -284,13 +430,17 @@ async function observeMfaEnforced(
     noMfaLogin: undefined,
     noMfaPresented: undefined,
     noMfaRefresh: undefined,
+    noMfaWrongCodes: undefined,
     login: undefined,
     beforeMfaPresented: undefined,
+    beforeMfaRefresh: undefined,
+    refreshNotTried: [],
     challengeAsBearer: undefined,
     verify: undefined,
     replay: undefined,
   };
   try {
+    let route = routes.noMfa;
     const noMfaLogin = await client.login(noMfa.username, noMfa.password, route);
     seen.noMfaLogin = tokenAnswer(noMfaLogin);
     const handedOut = credentialsHandedOut(ctx, noMfaLogin.response, [noMfaLogin.accessToken ?? '']);
@@ -302,7 +452,13 @@ async function observeMfaEnforced(
         accessToken: Boolean(refreshed.accessToken),
       };
     }
+    // A token already fails the check; a challenge instead of a refusal must admit no code.
+    seen.noMfaWrongCodes =
+      noMfaLogin.mfaChallenge && !noMfaLogin.accessToken
+        ? await wrongCodes(ctx, client, noMfa, noMfaLogin.mfaChallenge, route)
+        : [];
 
+    route = routes.probe;
     // A jar of its own: a cookie service's pre-auth state (an anonymous session, the CSRF token) lives there.
     const jar = createCookieJar();
     const login = await client.login(probe.username, probe.password, { ...route, jar });
@@ -319,6 +475,24 @@ async function observeMfaEnforced(
       [...credentialsHandedOut(ctx, login.response, [challenge]), ...heldCookies(jar, client)],
       route,
     );
+    // What may be a refresh token (the refresh field first) goes to the refresh path too.
+    const refreshable = [
+      ...(login.refreshToken
+        ? [{ label: `body field ${client.mapping.response_fields.refresh_token}`, value: login.refreshToken }]
+        : []),
+      ...tokensHandedOut(ctx, login.response, [challenge, login.refreshToken ?? '']),
+    ];
+    seen.beforeMfaRefresh = [];
+    for (const { label, value } of refreshable.slice(0, MAX_REFRESH_TRIES)) {
+      const refreshed = await client.refresh(value, route);
+      seen.beforeMfaRefresh.push({
+        label,
+        response: responseSeen(ctx, refreshed.response),
+        accessToken: Boolean(refreshed.accessToken),
+        session: await sessionOf(ctx, client, refreshed.accessToken, route),
+      });
+    }
+    seen.refreshNotTried = refreshable.slice(MAX_REFRESH_TRIES).map(({ label }) => label);
     seen.challengeAsBearer = responseSeen(
       ctx,
       await client.getWithCredential(client.mapping.me_path, challenge, route),
@@ -363,9 +537,14 @@ export default defineCheck({
         undefined,
       );
     }
-    // About three failures: the challenge as a bearer token, its replay, a refresh it should not buy.
-    const route = { localAddress: await flowAddress(ctx, params.source_address, 3) };
-    const seen = await observeMfaEnforced(ctx, client, { noMfa, probe, totpSecret: probe.totp_secret }, route);
+    // Each account's flow from one address, reserved for the failures it may provoke. Without MFA: a refresh
+    // it should not buy, and its refused login or else the codes from no device; the TOTP account: its refresh
+    // tries, the challenge as a bearer token and its replay. A configured source_address carries both.
+    const routes = {
+      noMfa: { localAddress: await flowAddress(ctx, params.source_address, 1 + WRONG_CODES) },
+      probe: { localAddress: await flowAddress(ctx, params.source_address, MAX_REFRESH_TRIES + 2) },
+    };
+    const seen = await observeMfaEnforced(ctx, client, { noMfa, probe, totpSecret: probe.totp_secret }, routes);
     return judgeMfaEnforced(seen, params);
   },
 });

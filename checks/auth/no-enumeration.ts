@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   type CheckContext,
@@ -10,6 +9,7 @@ import {
 import { runCleanup } from '../../src/probes/auth-audit.js';
 import { createAuthClient, probeValue, type RequestRoute, resolveAccount } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, unobservedOutcome, unobservedWhat, verdict } from '../outcome.js';
+import { answerShape, comparableHeaders, noiseParts, shapeDifference } from './answer-shape.js';
 import { accountParam, sourceAddress } from './params.js';
 
 type SampleClass = 'unknown user' | 'wrong password' | 'locked account';
@@ -250,13 +250,13 @@ export default defineCheck({
 
 type NoEnumerationParams = z.output<typeof noEnumerationParams>;
 
-/** One rejection as the judge sees it: status, body (scrubbed; its digest groups identical answers), time. */
+/** One rejection as the judge sees it: status, headers and body (scrubbed), time. */
 export interface TimedAnswer {
   status: number;
-  /** The body with every secret the run knows scrubbed, for the evidence. */
+  /** The body with every secret the run knows scrubbed. */
   body: string;
-  /** sha256 of the whole body as received: two answers are the same answer only if these agree. */
-  bodyDigest: string;
+  /** The headers as answer-shape compares them (scrubbed, cookie values dropped). */
+  headers: Record<string, string>;
   elapsedMs: number;
   /** Set when the sample was sent once more on a fresh connection (see the auth client). */
   retried?: string;
@@ -284,7 +284,7 @@ function timedAnswer(ctx: CheckContext, response: HttpResponse): TimedAnswer {
   return {
     status: response.status,
     body: ctx.secrets.redact(response.body),
-    bodyDigest: createHash('sha256').update(response.body).digest('hex'),
+    headers: comparableHeaders(response.headers, (value) => ctx.secrets.redact(value)),
     elapsedMs: response.elapsedMs,
     ...(response.retried !== undefined ? { retried: response.retried } : {}),
   };
@@ -426,28 +426,44 @@ export function judgeNoEnumeration(seen: NoEnumerationSeen, params: NoEnumeratio
   // observation below says so), so the count the checklist asked for is held against the unknown-user class.
   const fewest = samples['unknown user'].length;
   const observations: Observation[] = [];
-  const variants = new Map<string, { status: number; body: string; classes: Record<string, number> }>();
+  // Every body is whole: the auth client refuses a cut answer (AuthFlowError) before it gets here. What differs
+  // between any two answers of every class (a per-request id) is noise; everything else must be one shape.
+  const noise = noiseParts(Object.values(samples));
+  const variants = new Map<string, { status: number; body: string; shape: string; classes: Record<string, number> }>();
   for (const [sampleClass, answers] of Object.entries(samples)) {
     for (const answer of answers) {
-      // Every body is whole: the auth client refuses a cut answer (AuthFlowError) before it gets here.
-      const key = `${answer.status}\n${answer.bodyDigest}`;
-      const variant = variants.get(key) ?? { status: answer.status, body: answer.body.slice(0, 200), classes: {} };
+      const shape = answerShape(answer, noise);
+      const variant = variants.get(shape) ?? {
+        status: answer.status,
+        body: answer.body.slice(0, 200),
+        shape,
+        classes: {},
+      };
       variant.classes[sampleClass] = (variant.classes[sampleClass] ?? 0) + 1;
-      variants.set(key, variant);
+      variants.set(shape, variant);
     }
   }
   const distinct = [...variants.values()];
+  // Which parts tell the variants apart: a status or body shows in the list, a header only in the difference.
+  const [firstVariant, secondVariant] = distinct;
+  const headerOnly =
+    firstVariant !== undefined &&
+    secondVariant !== undefined &&
+    firstVariant.status === secondVariant.status &&
+    firstVariant.body === secondVariant.body;
   observations.push({
     probe: `POST ${seen.loginPath}: ${samples['unknown user'].length} unknown users, ${samples['wrong password'].length} wrong passwords for ${seen.username}, ${samples['locked account'].length} attempts while locked`,
-    expected: 'one identical status and body for every class',
+    expected: 'one identical status, headers and body for every class',
     actual: distinct.map((variant) => ({ status: variant.status, body: variant.body, samples: variant.classes })),
     ok: distinct.length === 1,
     note:
       distinct.length === 1
-        ? 'every rejection looks the same'
-        : `responses differ between classes: ${distinct
-            .map((variant) => `${Object.keys(variant.classes).join('/')} → ${variant.status} ${variant.body}`)
-            .join(' | ')}`,
+        ? `every rejection looks the same${noise.size ? ` (apart from what differs between any two answers: ${[...noise].join(', ')})` : ''}`
+        : headerOnly
+          ? `responses differ between classes in their headers: ${Object.keys(firstVariant.classes).join('/')} against ${Object.keys(secondVariant.classes).join('/')}: ${shapeDifference(firstVariant.shape, secondVariant.shape)}`
+          : `responses differ between classes: ${distinct
+              .map((variant) => `${Object.keys(variant.classes).join('/')} → ${variant.status} ${variant.body}`)
+              .join(' | ')}`,
   });
 
   const {

@@ -6,6 +6,7 @@
 import type { CheckContext, CheckOutcome, HttpResponse, Json, Observation } from '../../src/engine/types.js';
 import { describeResponse } from '../../src/probes/auth-client.js';
 import { errorOutcome } from '../outcome.js';
+import { type AnswerParts, comparableHeaders } from './answer-shape.js';
 
 /** A response as a judge sees it: its status, its whole body redacted, and the form the evidence shows. */
 export interface ResponseSeen {
@@ -14,10 +15,22 @@ export interface ResponseSeen {
   body: string;
   /** What describeResponse shows (status, the body's start, a retry). */
   shown: Json;
+  /** The headers as answer-shape compares them (redacted; cookie values dropped); absent in hand-made samples. */
+  headers?: Record<string, string>;
 }
 
 export function responseSeen(ctx: CheckContext, response: HttpResponse): ResponseSeen {
-  return { status: response.status, body: ctx.secrets.redact(response.body), shown: describeResponse(ctx, response) };
+  return {
+    status: response.status,
+    body: ctx.secrets.redact(response.body),
+    shown: describeResponse(ctx, response),
+    headers: comparableHeaders(response.headers, (value) => ctx.secrets.redact(value)),
+  };
+}
+
+/** A response as answer-shape compares it. */
+export function partsOf(seen: ResponseSeen): AnswerParts {
+  return { status: seen.status, headers: seen.headers ?? {}, body: seen.body };
 }
 
 /** The summary of an `error` outcome for something not observed, worded and redacted as errorOutcome does. */

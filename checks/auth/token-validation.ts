@@ -20,9 +20,13 @@ import {
   type DecodedJwt,
   decodeJwt,
   elevatedPayload,
+  embeddedKeyToken,
+  foreignKeyPair,
   foreignKeyToken,
+  hmacAlg,
   hmacToken,
   type JwtPayload,
+  kidInjectionToken,
   publicKeyPemOf,
   signedToken,
   tamperedToken,
@@ -140,8 +144,10 @@ export interface JwtForgeries {
   foreignKeyUntried: boolean;
   /** A public key was at hand (HMAC key confusion was tried). */
   publicKey: boolean;
-  /** The service's signing key was at hand (expired and missing-claim tokens were signed with it). */
+  /** The service's signing key was at hand (expired, missing-claim and malformed tokens were signed with it). */
   signingKey: boolean;
+  /** The real token's claims (`aud`, `iss`) presented with another value, signed with the service key. */
+  variedClaims: string[];
   presented: PresentedForgery[];
   expiredReplay: ExpiredReplay | undefined;
 }
@@ -166,6 +172,25 @@ export interface TokenValidationSeen {
 
 /** The kind of the session aged past its lifetime: what proves, for sessions, that expiry is enforced. */
 const EXPIRED_SESSION = 'expired session';
+
+/** `alg: none` in the other cases a case-sensitive deny-list misses. */
+const ALG_NONE_CASES = ['None', 'NONE'] as const;
+const ALG_NONE_CASES_KIND = 'alg None or NONE';
+const JWK_HEADER_KIND = 'key in its jwk header';
+const X5C_HEADER_KIND = 'key in its x5c header';
+/** A `kid` a verifier may use as a file path or in SQL to find its key, either way finding an empty one. */
+const KID_INJECTIONS: readonly { kid: string; name: string }[] = [
+  { kid: '../../../../../../../../dev/null', name: 'a path to an empty file' },
+  { kid: "secgate-none' UNION SELECT '' -- ", name: 'a SQL injection selecting an empty key' },
+];
+const KID_KIND = 'kid injection';
+/** Registered claims a token signed with the service key is presented with another value of, when the real one has them. */
+const VARIED_CLAIMS = ['aud', 'iss'] as const;
+const WRONG_CLAIM_KIND = 'wrong aud or iss';
+const EXP_STRING_KIND = 'exp as a string';
+const CRIT_KIND = 'unknown crit header';
+/** The critical header parameter no service knows: a verifier must refuse the token. */
+const UNKNOWN_CRIT = 'secgate-unknown-extension';
 
 /** "3 × alg none, 8 × well-known secret": the kinds of token that were sent, in order. */
 function describeKinds(forgeries: readonly Pick<PresentedForgery, 'kind'>[]): string {
@@ -222,7 +247,13 @@ function notTried(forged: JwtForgeries | SessionForgeries, proveExpiry: boolean)
   const left: string[] = [];
   if (forged.credential === 'jwt') {
     if (!forged.publicKey) left.push('HMAC with the public key (no public_key_env, no asymmetric signing key)');
-    if (!forged.signingKey) left.push('missing-claim tokens (no signing_key_env)');
+    if (!forged.signingKey)
+      left.push('missing-claim, wrong aud/iss, string-exp and unknown-crit tokens (no signing_key_env)');
+    for (const claim of VARIED_CLAIMS) {
+      if (forged.signingKey && !forged.variedClaims.includes(claim)) {
+        left.push(`a wrong ${claim} (the real token has no ${claim})`);
+      }
+    }
     if (!proveExpiry) left.push('expired tokens (prove_expiry: false)');
   } else {
     if (!forged.logout) left.push('a session after logout (no auth.logout)');
@@ -241,14 +272,25 @@ function owedJwtKinds(
 ): Map<string, number> {
   const owed = new Map<string, number>([
     ['alg none', 1],
+    [ALG_NONE_CASES_KIND, ALG_NONE_CASES.length],
     ['tampered payload', 1],
   ]);
-  if (!forged.foreignKeyUntried) owed.set('foreign key', 1);
+  if (!forged.foreignKeyUntried) {
+    owed.set('foreign key', 1);
+    if (!forged.alg.startsWith('HS')) {
+      owed.set(JWK_HEADER_KIND, 1);
+      owed.set(X5C_HEADER_KIND, 1);
+    }
+  }
   if (forged.publicKey) owed.set('HMAC with the public key', 1);
   if (params.weak_secrets.length > 0) owed.set('well-known secret', params.weak_secrets.length);
+  owed.set(KID_KIND, KID_INJECTIONS.length);
   if (forged.signingKey) {
     owed.set('expired (signed with the service key)', 1);
     if (params.required_claims.length > 0) owed.set('missing claim', params.required_claims.length);
+    if (forged.variedClaims.length > 0) owed.set(WRONG_CLAIM_KIND, forged.variedClaims.length);
+    owed.set(EXP_STRING_KIND, 1);
+    owed.set(CRIT_KIND, 1);
   }
   return owed;
 }
@@ -485,9 +527,11 @@ async function probeSessionForgeries(
 }
 
 /**
- * The JWT forgeries: alg none, a tampered payload, a foreign key, HMAC with the public key, the
- * well-known secrets and, with the signing key, expired and missing-claim tokens; without it, the
- * real token replayed once it expired. Records them in `seen`, or why they could not be sent.
+ * The JWT forgeries: alg none (in three cases), a tampered payload, a foreign key (also carried in
+ * the token's jwk and x5c headers), HMAC with the public key, the well-known secrets, injected kids
+ * and, with the signing key, expired, missing-claim, wrong aud/iss, string-exp and unknown-crit
+ * tokens; without it, the real token replayed once it expired. Records them in `seen`, or why they
+ * could not be sent.
  */
 async function probeJwtForgeries(
   ctx: CheckContext,
@@ -512,6 +556,11 @@ async function probeJwtForgeries(
 
   const forgeries: { name: string; kind: string; token: string }[] = [
     { name: 'alg: none with the real claims', kind: 'alg none', token: unsignedToken(real.payload) },
+    ...ALG_NONE_CASES.map((spelling) => ({
+      name: `alg: ${spelling} with the real claims`,
+      kind: ALG_NONE_CASES_KIND,
+      token: unsignedToken(real.payload, spelling),
+    })),
     {
       name: 'payload tampered (privilege raised), original signature',
       kind: 'tampered payload',
@@ -524,17 +573,38 @@ async function probeJwtForgeries(
     foreignKeyUntried: false,
     publicKey: Boolean(publicKey),
     signingKey: Boolean(signingKey),
+    variedClaims: signingKey ? VARIED_CLAIMS.filter((claim) => real.payload[claim] !== undefined) : [],
     presented: [],
     expiredReplay: undefined,
   };
   // Recorded before anything is sent: an error from here on still shows what was not tried.
   seen.forged = forged;
   try {
-    forgeries.push({
-      name: `${alg} signed with a key the service never issued`,
-      kind: 'foreign key',
-      token: await foreignKeyToken(real.payload, real.header, alg),
-    });
+    // One foreign key pair (RSA, EC or Ed25519, as alg says) for the three forgeries: RSA keys are slow to make.
+    const keys = alg.startsWith('HS') ? undefined : await foreignKeyPair(alg);
+    const signed = [
+      {
+        name: `${alg} signed with a key the service never issued`,
+        kind: 'foreign key',
+        token: await foreignKeyToken(real.payload, real.header, alg, keys),
+      },
+    ];
+    // A symmetric jwk or x5c would be another forgery: these carry the public key that verifies the token.
+    if (keys) {
+      signed.push(
+        {
+          name: `${alg} signed with a foreign key carried in its own jwk header`,
+          kind: JWK_HEADER_KIND,
+          token: await embeddedKeyToken(real.payload, real.header, alg, keys, 'jwk'),
+        },
+        {
+          name: `${alg} signed with a foreign key whose self-signed certificate is in its own x5c header`,
+          kind: X5C_HEADER_KIND,
+          token: await embeddedKeyToken(real.payload, real.header, alg, keys, 'x5c'),
+        },
+      );
+    }
+    forgeries.push(...signed);
   } catch {
     // An algorithm jose cannot generate keys for: the other forgeries still run, and the evidence says so.
     forged.foreignKeyUntried = true;
@@ -551,6 +621,14 @@ async function probeJwtForgeries(
       name: `HS256 signed with well-known secret "${secret}"`,
       kind: 'well-known secret',
       token: await hmacToken(real.payload, secret),
+    });
+  }
+  const kidAlg = hmacAlg(alg);
+  for (const injection of KID_INJECTIONS) {
+    forgeries.push({
+      name: `${kidAlg} with kid ${JSON.stringify(injection.kid)} (${injection.name}), signed with an empty key`,
+      kind: KID_KIND,
+      token: kidInjectionToken(real.payload, real.header, kidAlg, injection.kid, ''),
     });
   }
   if (signingKey) {
@@ -574,6 +652,32 @@ async function probeJwtForgeries(
         token: await signedToken(payload, real.header, alg, signingKey),
       });
     }
+    for (const claim of forged.variedClaims) {
+      forgeries.push({
+        name: `${claim} set to another ${claim === 'aud' ? 'audience' : 'issuer'}, signed with the service key`,
+        kind: WRONG_CLAIM_KIND,
+        token: await signedToken({ ...real.payload, [claim]: `secgate-wrong-${claim}` }, real.header, alg, signingKey),
+      });
+    }
+    forgeries.push(
+      {
+        // A verifier that skips a non-numeric exp lets it through; one that coerces it sees it expired.
+        name: 'exp as a string, an hour past, signed with the service key',
+        kind: EXP_STRING_KIND,
+        token: await signedToken({ ...real.payload, exp: String(nowSeconds - 3_600) }, real.header, alg, signingKey),
+      },
+      {
+        name: `an unknown critical header parameter (crit: ["${UNKNOWN_CRIT}"]), signed with the service key`,
+        kind: CRIT_KIND,
+        token: await signedToken(
+          real.payload,
+          { ...real.header, crit: [UNKNOWN_CRIT], [UNKNOWN_CRIT]: true },
+          alg,
+          signingKey,
+          { [UNKNOWN_CRIT]: true },
+        ),
+      },
+    );
   }
   for (const forgery of forgeries) ctx.secrets.register(forgery.token);
   forged.presented = await presentForgeries(

@@ -18,7 +18,7 @@ export const commandParams = {
   shell: z
     .boolean()
     .default(false)
-    .describe('run `command` (a string) through /bin/sh; an argv array never needs a shell'),
+    .describe('run `command` (a string) through /bin/sh; not allowed with an argv array, which never needs a shell'),
   cwd: z.string().default('.').describe('working directory relative to the repository'),
   env: z.record(z.string(), z.string()).default({}).describe('explicit environment for the command'),
   inherit_env: z
@@ -35,6 +35,23 @@ export const gracePeriodParam = z
   .max(60_000)
   .default(5_000)
   .describe('time between SIGTERM and SIGKILL when the command (and everything it started) is stopped');
+
+/**
+ * An argv array with `shell: true` is refused at load: the shell would get the array joined with spaces,
+ * its quoting lost (`["sh", "-c", "exit 1"]` ran as `sh -c exit 1`, which exits 0), while the evidence
+ * shows the quoted argv. Applied with `.refine` to both checks' params, so it is a checklist error (exit 2).
+ */
+export const argvWithoutShell: [
+  (params: { command: string[] | string; shell: boolean }) => boolean,
+  { message: string; path: PropertyKey[] },
+] = [
+  (params: { command: string[] | string; shell: boolean }): boolean => !(params.shell && Array.isArray(params.command)),
+  {
+    message:
+      'shell: true needs command as one string; an argv array runs without a shell (its words would be joined and lose their quoting): drop shell: true, or write command as a string',
+    path: ['shell'],
+  },
+];
 
 export interface CommandParamValues {
   command: string[] | string;

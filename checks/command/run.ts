@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import {
+  argvWithoutShell,
   buildCommandSpec,
   type CommandEnding,
   commandEnding,
@@ -25,7 +26,8 @@ export const commandRunParams = z
       .describe('a command still running after this long is stopped, and the check is an error'),
     grace_ms: gracePeriodParam,
   })
-  .strict();
+  .strict()
+  .refine(...argvWithoutShell);
 type CommandRunParams = z.output<typeof commandRunParams>;
 
 /** What the probe saw: the command as shown, and how it ended, or why it was not run. */

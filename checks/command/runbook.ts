@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type CheckContext, type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import type { StopResult } from '../../src/probes/process.js';
 import {
+  argvWithoutShell,
   buildCommandSpec,
   type CommandEnding,
   commandEnding,
@@ -51,7 +52,8 @@ export const runbookParams = z
       .describe('time between two requests to health_url while the service starts'),
     grace_ms: gracePeriodParam,
   })
-  .strict();
+  .strict()
+  .refine(...argvWithoutShell);
 type RunbookParams = z.output<typeof runbookParams>;
 
 /** What the probe saw: the start, the health polls and the stop, or why the runbook was not started. */
@@ -66,7 +68,10 @@ export type RunbookSeen =
         last: string;
         /** When health_url first answered expect_status, counted from the start; undefined if it never did. */
         healthyAfterMs: number | undefined;
-        /** The command exited by itself while the service was still being waited for. */
+        /**
+         * The command exited by itself before the gate stopped it: while the service was waited for,
+         * or after health_url answered (then what answered was not the command's service).
+         */
         exitedEarly: boolean;
       };
       stop: StopResult;
@@ -75,9 +80,23 @@ export type RunbookSeen =
       cancelled: boolean;
     });
 
+/** `exited with code 3` or `was killed by SIGKILL`: how a command that ended by itself ended. */
+function howItEnded(ending: CommandEnding): string {
+  return ending.signal ? `was killed by ${ending.signal}` : `exited with code ${ending.exitCode}`;
+}
+
+/** The last line the command wrote (already scrubbed of secrets), cut short for a summary. */
+function lastOutputLine(ending: CommandEnding): string {
+  const line = ending.outputTail.trimEnd().split('\n').pop()?.trim() ?? '';
+  if (line === '') return 'no output';
+  return `last output: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+}
+
 /**
- * The verdict on the runbook. Pure: healthy within the startup timeout and stopped by SIGTERM
- * (or gone by itself) passes; a start that failed or a cancelled gate is an error.
+ * The verdict on the runbook. Pure: healthy within the startup timeout while the command still ran,
+ * then stopped by SIGTERM, passes. A command that exited by itself fails whatever its code: before
+ * health_url answered it never came up, after it something else answered. A start that failed or a
+ * cancelled gate is an error.
  */
 export function judgeRunbook(
   seen: RunbookSeen,
@@ -89,6 +108,11 @@ export function judgeRunbook(
   if ('problem' in seen) return { status: 'error', summary: `${params.name}: ${seen.problem}`, observations: [] };
   const { health, stop, ending, healthUrl } = seen;
   const { healthyAfterMs } = health;
+  const ownExit =
+    healthyAfterMs === undefined
+      ? `${params.name} ${howItEnded(ending)} before ${healthUrl} answered ${params.expect_status}`
+      : `${params.name} ${howItEnded(ending)} before the gate stopped it; what answered ${healthUrl} ` +
+        `${params.expect_status} was not its service (${lastOutputLine(ending)})`;
   const observations: Observation[] = [
     {
       probe: `${params.name}: start ${seen.display}`,
@@ -108,7 +132,7 @@ export function judgeRunbook(
         healthyAfterMs !== undefined
           ? `${healthUrl} answered ${params.expect_status} after ${Math.round(healthyAfterMs)} ms`
           : health.exitedEarly
-            ? `${params.name} exited with code ${ending.exitCode ?? ending.signal} before ${healthUrl} answered ${params.expect_status}`
+            ? ownExit
             : `${healthUrl} did not answer ${params.expect_status} within ${params.startup_timeout_ms} ms (last: ${health.last})`,
     },
   ];
@@ -125,12 +149,16 @@ export function judgeRunbook(
       output_sha256: ending.outputSha256,
       output_tail: ending.outputTail,
     },
-    ok: health.exitedEarly || cleanStop,
-    note: stop.survivors
-      ? `processes of ${params.name} survived SIGKILL`
-      : stop.stoppedBy === 'sigkill'
-        ? `${params.name} did not stop on SIGTERM within ${params.grace_ms} ms; SIGKILL was needed`
-        : `${params.name} stopped (${stop.stoppedBy})`,
+    // A command that was gone before the gate stopped it proves nothing about stopping, and its own
+    // exit (any code, or a signal the gate did not send) is a failure, never a clean stop.
+    ok: !health.exitedEarly && cleanStop,
+    note: health.exitedEarly
+      ? ownExit
+      : stop.survivors
+        ? `processes of ${params.name} survived SIGKILL`
+        : stop.stoppedBy === 'sigkill'
+          ? `${params.name} did not stop on SIGTERM within ${params.grace_ms} ms; SIGKILL was needed`
+          : `${params.name} stopped (${stop.stoppedBy})`,
   });
 
   if (ending.spawnError !== undefined) {
@@ -143,13 +171,29 @@ export function judgeRunbook(
   if (seen.cancelled) return { status: 'error', summary: `${params.name}: cancelled`, observations };
   const failing = observations.filter((observation) => observation.ok === false);
   if (failing.length > 0) {
-    return { status: 'fail', summary: failing.map((observation) => observation.note).join('; '), observations };
+    // An early exit is named by both the health poll and the stop: say it once.
+    const notes = new Set(failing.map((observation) => observation.note));
+    return { status: 'fail', summary: [...notes].join('; '), observations };
   }
   return {
     status: 'pass',
     summary: `${params.name} healthy after ${Math.round(healthyAfterMs ?? 0)} ms and stopped cleanly on SIGTERM`,
     observations,
   };
+}
+
+/** One GET of health_url: the status it answered, or why there was no answer (`ECONNREFUSED`). */
+async function pollHealth(
+  ctx: CheckContext,
+  healthUrl: URL,
+  timeoutMs: number,
+): Promise<{ status: number } | { noAnswer: string }> {
+  try {
+    const response = await ctx.http.request(healthUrl, { timeoutMs });
+    return { status: response.status };
+  } catch (error) {
+    return { noAnswer: describeProbeError(error) };
+  }
 }
 
 /** Starts the runbook, polls its health URL until it answers or time runs out, then stops it: everything judgeRunbook needs. */
@@ -164,30 +208,45 @@ export async function probeRunbook(ctx: CheckContext, params: RunbookParams): Pr
     return { problem: `health_url ${params.health_url} is not a URL` };
   }
 
+  // Whatever answers before the command starts is not its service: a leftover from an earlier run would
+  // pass the health poll while the new start dies on EADDRINUSE.
+  const before = await pollHealth(ctx, healthUrl, Math.min(2_000, params.startup_timeout_ms));
+  if ('status' in before) {
+    return {
+      problem:
+        `something already answers ${healthUrl.href} (HTTP ${before.status}) before the runbook's command ` +
+        'started: stop it or choose other ports',
+    };
+  }
+
   const running = await ctx.exec.start(built.spec);
   const started = ctx.clock.monotonicMs();
   const deadline = started + params.startup_timeout_ms;
   let attempts = 0;
   let lastSeen = 'no answer yet';
+  let answered = false;
   let healthyAfterMs: number | undefined;
   while (ctx.clock.monotonicMs() < deadline && !ctx.signal.aborted && !running.hasExited()) {
     attempts++;
-    try {
-      const remaining = Math.max(1, Math.floor(Math.min(2_000, deadline - ctx.clock.monotonicMs())));
-      const response = await ctx.http.request(healthUrl, { timeoutMs: remaining });
-      lastSeen = `HTTP ${response.status}`;
-      if (response.status === params.expect_status) {
+    const remaining = Math.max(1, Math.floor(Math.min(2_000, deadline - ctx.clock.monotonicMs())));
+    const seen = await pollHealth(ctx, healthUrl, remaining);
+    if ('status' in seen) {
+      lastSeen = `HTTP ${seen.status}`;
+      answered = true;
+      if (seen.status === params.expect_status) {
         healthyAfterMs = ctx.clock.monotonicMs() - started;
         break;
       }
-    } catch (error) {
+    } else if (!answered) {
       // An HTTP answer seen earlier is better evidence than the timeout of the final attempt.
-      if (!lastSeen.startsWith('HTTP')) lastSeen = describeProbeError(error);
+      lastSeen = seen.noAnswer;
     }
     await ctx.clock.sleep(params.poll_interval_ms, ctx.signal).catch(() => {});
   }
-  const exitedEarly = running.hasExited();
+  const exitedBeforeStop = running.hasExited();
   const stop = await running.stop(params.grace_ms);
+  // `exited` from stop: the group was already gone, though the exit had not reached us yet.
+  const exitedEarly = exitedBeforeStop || stop.stoppedBy === 'exited';
   const result = await running.exited;
   return {
     ...shownCommand(built),

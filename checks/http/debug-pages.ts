@@ -2,7 +2,7 @@
  * http.debug-pages: the service never answers with a framework's debug page —
  * Django's technical 404 (every URL pattern) or 500 (traceback and settings),
  * the Werkzeug debugger, Rails' exception page, Laravel's, ASP.NET's developer
- * page, an Express stack trace. Provoked the way any scanner does: paths that
+ * page, an Express or any other Node.js stack trace. Provoked the way any scanner does: paths that
  * cannot exist (at the root and under the API prefixes), a malformed body to
  * the login, a path with a broken escape; each answer's body is matched
  * against the signatures in framework-defaults.ts. Probing records which

@@ -32,6 +32,16 @@ export interface DebugSignature {
   source: string;
 }
 
+/**
+ * One V8 stack frame, as any Node framework's development error handler prints
+ * it: at the start of a line (a newline, an HTML `<br>` or a JSON `\n`), indented
+ * with spaces or `&nbsp;`, `at`, up to a few words of function name, then an
+ * absolute POSIX, Windows or file:/// path with `:line:column`. Prose that says
+ * "at" has no such path, so an error message cannot pass for a frame.
+ */
+const NODE_STACK_FRAME =
+  /(?:^|\n|<br>|\\n)(?:[ \t]|&nbsp;)+at (?:[^\s()]+ ){0,4}\(?(?:\/|[A-Za-z]:\\|file:\/\/\/(?:[A-Za-z]:)?)[^\s()<>:]*:\d+:\d+\)?/;
+
 /** Debug pages: with them on, any error lists the routes, the settings or the code. Samples in the test. */
 export const DEBUG_SIGNATURES: readonly DebugSignature[] = [
   {
@@ -41,7 +51,9 @@ export const DEBUG_SIGNATURES: readonly DebugSignature[] = [
   },
   {
     id: 'django-technical-500',
-    pattern: /You(?:'|&#x27;|&#39;)re seeing this error because you have <code>DEBUG = True<\/code>/,
+    // Django 4+ writes a typographic apostrophe (’), raw or as an entity; older releases a straight one.
+    pattern:
+      /You(?:'|\u2019|&#x27;|&#39;|&rsquo;|&#8217;|&#x2019;)re seeing this error because you have <code>DEBUG = True<\/code>|<code>DEBUG = True<\/code> in your\s+Django settings file/,
     source: 'Django technical 500 page (DEBUG = True): traceback and settings',
   },
   {
@@ -66,13 +78,20 @@ export const DEBUG_SIGNATURES: readonly DebugSignature[] = [
   },
   {
     id: 'express-stack-trace',
-    pattern: /at Layer\.handle \[as handle_request\]|node_modules\/express\/lib\//,
+    // A route error passes through Layer.handle; a body-parser error (malformed JSON) never does.
+    pattern:
+      /at Layer\.handle \[as handle_request\]|node_modules[\\/](?:express[\\/]lib[\\/]|(?:body-parser|raw-body)[\\/][\w.\\/-]+\.js:\d+:\d+)/,
     source: 'Express error handler in development (NODE_ENV unset): stack trace',
   },
   {
     id: 'spring-trace',
     pattern: /"trace"\s*:\s*"[a-z]+(\.[a-zA-Z$_]+)+Exception/,
     source: 'Spring Boot error with server.error.include-stacktrace',
+  },
+  {
+    id: 'node-stack-trace',
+    pattern: NODE_STACK_FRAME,
+    source: 'Node.js stack trace (the absolute paths and line numbers of the server code)',
   },
 ];
 

@@ -61,14 +61,19 @@ export function parseHsts(value: string): ParsedHsts {
   const seen = new Set<string>();
   let invalid: string | undefined;
   for (const directive of value.split(';')) {
-    const [rawName = '', rawValue] = directive.split('=', 2).map((part) => part.trim());
+    // Only the first `=` separates name from value: `max-age=31536000=0` has the value `31536000=0`.
+    const separator = directive.indexOf('=');
+    const rawName = (separator < 0 ? directive : directive.slice(0, separator)).trim();
+    const rawValue = separator < 0 ? undefined : directive.slice(separator + 1).trim();
     const name = rawName.toLowerCase();
     if (name === '') continue;
     if (seen.has(name)) invalid ??= `the directive ${rawName} appears twice`;
     seen.add(name);
-    if (name === 'max-age' && rawValue !== undefined) {
-      const digits = rawValue.replace(/^"|"$/g, '');
-      if (/^\d+$/.test(digits)) maxAge = Number(digits);
+    if (name === 'max-age') {
+      // delta-seconds, bare or as a whole quoted-string; anything else (`"31536000`, `1e9`) voids the header.
+      const digits = /^(\d+)$|^"(\d+)"$/.exec(rawValue ?? '');
+      if (digits) maxAge = Number(digits[1] ?? digits[2]);
+      else invalid ??= `its max-age value ${JSON.stringify(rawValue ?? '')} is not a number of seconds`;
     } else if (name === 'includesubdomains') includeSubdomains = true;
   }
   if (maxAge === undefined) invalid ??= 'it has no valid max-age';
@@ -80,21 +85,32 @@ function cspPolicies(cspValues: readonly string[]): string[] {
   return cspValues.flatMap((value) => value.split(',')).map((policy) => policy.trim());
 }
 
-/** The `frame-ancestors` sources of one CSP policy, or undefined when the directive is absent. */
-export function frameAncestors(csp: string): string[] | undefined {
-  for (const directive of csp.split(';')) {
-    const [name, ...sources] = directive.trim().split(/\s+/);
-    if (name?.toLowerCase() === 'frame-ancestors') return sources;
+/** One CSP policy as directive name (lower-cased) → its sources. */
+function cspDirectives(policy: string): Map<string, string[]> {
+  const directives = new Map<string, string[]>();
+  for (const directive of policy.split(';')) {
+    const [name = '', ...sources] = directive.trim().split(/\s+/);
+    // A repeated directive is ignored by browsers: the first one counts.
+    if (name !== '' && !directives.has(name.toLowerCase())) directives.set(name.toLowerCase(), sources);
   }
-  return undefined;
+  return directives;
 }
 
+/** The `frame-ancestors` sources of one CSP policy, or undefined when the directive is absent. */
+export function frameAncestors(csp: string): string[] | undefined {
+  return cspDirectives(csp).get('frame-ancestors');
+}
+
+/** A host-source whose host is `*`: `*`, `https://*`, `*:*`, `https://*:443/path` match every host. */
+const ANY_HOST_SOURCE = /^([a-z][a-z0-9+.-]*:\/\/)?\*(:[0-9*]+)?(\/.*)?$/i;
+
 /**
- * Sources that let any site frame the page: `*`, and scheme-only sources
+ * Sources that match any site (so, in frame-ancestors, let any site frame the
+ * page): a wildcard host (`*`, `https://*`, `*:*`), and scheme-only sources
  * (`https:`, `http:`, `data:` …) that match every origin of their scheme.
  */
-function permissiveAncestors(sources: readonly string[]): string[] {
-  return sources.filter((source) => source === '*' || /^[a-z][a-z0-9+.-]*:$/i.test(source));
+function anyOriginSources(sources: readonly string[]): string[] {
+  return sources.filter((source) => ANY_HOST_SOURCE.test(source) || /^[a-z][a-z0-9+.-]*:$/i.test(source));
 }
 
 function judgeHsts(values: string[], policy: HeaderPolicy): HeaderFinding {
@@ -146,7 +162,7 @@ function judgeHsts(values: string[], policy: HeaderPolicy): HeaderFinding {
  */
 function judgeFraming(xfoValues: string[], cspValues: string[]): HeaderFinding {
   const expected =
-    'CSP frame-ancestors without * or scheme-only sources, or (without it) X-Frame-Options DENY/SAMEORIGIN';
+    'CSP frame-ancestors without a wildcard host or scheme-only sources, or (without it) X-Frame-Options DENY/SAMEORIGIN';
   const ancestorLists = cspPolicies(cspValues)
     .map(frameAncestors)
     .filter((sources): sources is string[] => sources !== undefined);
@@ -154,9 +170,9 @@ function judgeFraming(xfoValues: string[], cspValues: string[]): HeaderFinding {
     const header = 'Content-Security-Policy frame-ancestors';
     const value = ancestorLists.map((sources) => sources.join(' ')).join(', ');
     // An empty source list matches nothing, like 'none'.
-    const restrictive = ancestorLists.some((sources) => permissiveAncestors(sources).length === 0);
+    const restrictive = ancestorLists.some((sources) => anyOriginSources(sources).length === 0);
     if (restrictive) return { header, value, ok: true, expected, note: 'framing restricted by CSP frame-ancestors' };
-    const permissive = [...new Set(ancestorLists.flatMap(permissiveAncestors))];
+    const permissive = [...new Set(ancestorLists.flatMap(anyOriginSources))];
     const xfo = xfoValues[0]?.trim();
     return {
       header,
@@ -191,19 +207,76 @@ function judgeNosniff(values: string[]): HeaderFinding {
   };
 }
 
+/**
+ * Directives that restrict what a page may load, run, submit or be framed by
+ * (CSP Level 3 and the directives browsers ship beside it). `report-uri` and
+ * `report-to` only report, and browsers skip names they do not know, so a
+ * policy with none of these enforces nothing.
+ */
+const RESTRICTING_DIRECTIVES = new Set([
+  'default-src',
+  'script-src',
+  'script-src-elem',
+  'script-src-attr',
+  'style-src',
+  'style-src-elem',
+  'style-src-attr',
+  'img-src',
+  'font-src',
+  'connect-src',
+  'media-src',
+  'object-src',
+  'frame-src',
+  'child-src',
+  'worker-src',
+  'manifest-src',
+  'prefetch-src',
+  'fenced-frame-src',
+  'base-uri',
+  'sandbox',
+  'form-action',
+  'frame-ancestors',
+  'navigate-to',
+  'upgrade-insecure-requests',
+  'block-all-mixed-content',
+  'require-trusted-types-for',
+  'trusted-types',
+]);
+
+/** Why a policy's scripts are barely restricted, if they are: recorded, not judged (control S3 asks for a policy). */
+function laxScripts(directives: Map<string, string[]>): string | undefined {
+  const sources = directives.get('script-src') ?? directives.get('default-src');
+  if (sources === undefined) return 'no script-src or default-src, so scripts may come from anywhere';
+  const anyHost = anyOriginSources(sources);
+  if (anyHost.length > 0) return `scripts may come from any host (${anyHost.join(' ')})`;
+  const lower = sources.map((source) => source.toLowerCase());
+  const pinned = lower.some((source) => /^'(nonce-|sha(256|384|512)-|strict-dynamic')/.test(source));
+  if (lower.includes("'unsafe-inline'") && !pinned) return "'unsafe-inline' scripts without a nonce or hash";
+  return undefined;
+}
+
 function judgeCsp(values: string[]): HeaderFinding {
   const header = 'Content-Security-Policy';
-  const value = values.join(', ').trim();
-  if (value === '') {
+  const expected = 'a Content-Security-Policy with at least one fetch, document or navigation directive';
+  // Untrimmed: two empty headers show as `", "`, which is what the service sent.
+  const value = values.join(', ');
+  if (value.trim() === '') return { header, value: null, ok: false, expected, note: 'Content-Security-Policy missing' };
+  // Several policies are all enforced, so one that restricts something is enough; empty ones are skipped.
+  const enforcing = cspPolicies(values)
+    .map(cspDirectives)
+    .filter((directives) => [...directives.keys()].some((name) => RESTRICTING_DIRECTIVES.has(name)));
+  if (enforcing.length === 0) {
     return {
       header,
-      value: null,
+      value,
       ok: false,
-      expected: 'a Content-Security-Policy',
-      note: 'Content-Security-Policy missing',
+      expected,
+      note: `Content-Security-Policy ${JSON.stringify(value)} has no fetch, document or navigation directive: it restricts nothing`,
     };
   }
-  return { header, value, ok: true, expected: 'a Content-Security-Policy', note: 'CSP present' };
+  const lax = enforcing.map(laxScripts);
+  const laxNote = lax.every((reason) => reason !== undefined) ? ` (not judged: ${lax.join('; ')})` : '';
+  return { header, value, ok: true, expected, note: `CSP present${laxNote}` };
 }
 
 function judgeBanner(header: string, values: string[], policy: HeaderPolicy): HeaderFinding | undefined {
@@ -323,7 +396,7 @@ export default defineCheck({
   source: 'control S3 (docs/controls.md#S3): Security headers on every response',
   docs: 'docs/controls.md#S3',
   remediation:
-    'Set the headers in a hook that runs for every response, errors included (Fastify: onSend; nginx: add_header … always): Strict-Transport-Security max-age=31536000 or more, X-Frame-Options DENY (or CSP frame-ancestors), X-Content-Type-Options nosniff, a Content-Security-Policy; remove version numbers from Server and X-Powered-By.',
+    'Set the headers in a hook that runs for every response, errors included (Fastify: onSend; nginx: add_header … always): Strict-Transport-Security max-age=31536000 or more, X-Frame-Options DENY (or CSP frame-ancestors), X-Content-Type-Options nosniff, a Content-Security-Policy with at least default-src; remove version numbers from Server and X-Powered-By.',
   effects: 'none',
   severity: 'medium',
   params: headersParams,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { IndexEntry } from '../../src/engine/observations.js';
 import { fingerprintSecret } from '../../src/engine/secrets.js';
 import {
   type CheckContext,
@@ -93,9 +94,18 @@ export interface TrackedFileSeen {
   unjudged?: string;
   /** The blob id git would store for an unjudged file, so that repo.history's baseline entry fits it too. */
   blob?: string;
+  /** Read from the index, not the work tree: why the work tree could not be trusted to show it. */
+  fromIndex?: IndexReason;
   matches: { rule: string; line: number; column: number; offset: number; fingerprint: SecretFingerprint }[];
   assignments: (Omit<NamedAssignment, 'value'> & { fingerprint: SecretFingerprint; value: AssignedValue })[];
 }
+
+/**
+ * Why a tracked file is read from the index: the work tree does not hold it (a sparse checkout, a deleted
+ * file), or git was told not to compare the two (assume-unchanged, skip-worktree), so the file on disk may
+ * differ from what is committed. Such a file on disk is scanned too.
+ */
+export type IndexReason = 'not in the work tree' | 'assume-unchanged' | 'skip-worktree';
 
 /** What the check saw of the tracked files; a failed step leaves what came before it. */
 export interface TrackedSeen {
@@ -108,9 +118,16 @@ export interface TrackedSeen {
   ignoreChecks: { path: string; ignored: boolean }[];
   /** Tracked files not read because ignore_paths covers them. */
   skipped: string[];
-  /** Every regular file read, in order (symlinks, submodules and files deleted in the work tree are not). */
+  /**
+   * Every regular file read, in order (symlinks and submodules are not): from the work tree, then what the
+   * index holds for those it does not show faithfully (`fromIndex`).
+   */
   files: TrackedFileSeen[];
-  failure?: { step: 'list' | 'check-ignore' | 'aborted' | 'read' | 'blob-ids'; path?: string; reason: string };
+  failure?: {
+    step: 'list' | 'check-ignore' | 'aborted' | 'read' | 'read-index' | 'blob-ids';
+    path?: string;
+    reason: string;
+  };
 }
 
 /**
@@ -161,9 +178,12 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
   };
   // Paths are relative to the repository's top level, wherever in it `repo:` points, as in repo.history.
   let topLevel: string;
+  let index: IndexEntry[];
   try {
     topLevel = await ctx.git.repositoryTopLevel(ctx.repoDir, { signal: ctx.signal });
-    seen.tracked = await ctx.git.listTrackedFiles(topLevel, { signal: ctx.signal });
+    index = await ctx.git.indexEntries(topLevel, { signal: ctx.signal });
+    // One path per file (an unresolved conflict has up to three entries for it).
+    seen.tracked = [...new Set(index.map((entry) => entry.path))];
   } catch (error) {
     seen.failure = { step: 'list', reason: ctx.secrets.redact(String(error)) };
     return seen;
@@ -186,54 +206,43 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
 
   seen.skipped = seen.tracked.filter((file) => params.ignore_paths.some((pattern) => pathMatches(pattern, file)));
   const skipped = new Set(seen.skipped);
+  // Files whose committed content the work tree does not show faithfully: read from the index below.
+  const fromIndex = new Map<string, IndexReason>();
+  const scanned = new Set(seen.tracked.filter((file) => !skipped.has(file)));
+  for (const entry of index) {
+    const reason = untrustedWorkTree(entry.tag);
+    if (reason && scanned.has(entry.path)) fromIndex.set(entry.path, reason);
+  }
   for (const file of seen.tracked) {
     if (skipped.has(file)) continue;
     if (ctx.signal.aborted) {
       seen.failure = { step: 'aborted', reason: 'aborted while scanning tracked files' };
       return seen;
     }
-    let scanned: ScannedFile | undefined;
+    let scanned: ScannedFile | 'absent' | undefined;
     try {
       scanned = await scanTrackedFile(ctx.files, path.join(topLevel, file), file, params.max_file_bytes, ctx.signal);
     } catch (error) {
       seen.failure = { step: 'read', path: file, reason: String(error) };
       return seen;
     }
-    if (!scanned) continue;
-    const { scan, text } = scanned;
-    // Only fingerprints and facts leave the scan: the observation never holds a secret.
-    seen.files.push({
-      path: file,
-      bytes: scanned.bytes,
-      streamed: scanned.bytes > params.max_file_bytes,
-      kind: scan.kind,
-      ...(scan.unjudged === undefined ? {} : { unjudged: scan.unjudged }),
-      matches: scan.matches.map((match) => ({
-        rule: match.ruleId,
-        line: match.line,
-        column: match.column,
-        offset: match.offset,
-        fingerprint: ctx.secrets.fingerprint(match.value),
-      })),
-      assignments:
-        text === undefined
-          ? []
-          : findNamedAssignments(text, params.names, file).map(({ value, ...assignment }) => ({
-              ...assignment,
-              fingerprint: ctx.secrets.fingerprint(value),
-              value: {
-                placeholder: isPlaceholder(value),
-                knownDefault: isKnownDefaultSecret(value),
-                variableName: /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value),
-                credentialFree: isCredentialFree(assignment.name, value),
-              },
-            })),
-    });
+    if (scanned === 'absent') {
+      // Tracked, yet not on disk (a sparse checkout, a deleted file): what is committed is in the index.
+      if (!fromIndex.has(file)) fromIndex.set(file, 'not in the work tree');
+      continue;
+    }
+    if (scanned) seen.files.push(seenFile(ctx, params, file, scanned));
+  }
+  try {
+    await scanIndexBlobs(ctx, params, topLevel, index, fromIndex, seen);
+  } catch (error) {
+    seen.failure = { step: 'read-index', reason: String(error) };
+    return seen;
   }
 
   // Content no scan can judge (an archive) is named by the blob id git would store for it, as repo.history names
-  // it, so that one baseline entry accepts a reviewed archive in both checks.
-  const unjudged = seen.files.filter((file) => file.unjudged !== undefined);
+  // it, so that one baseline entry accepts a reviewed archive in both checks (a file read from the index has it).
+  const unjudged = seen.files.filter((file) => file.unjudged !== undefined && file.blob === undefined);
   try {
     const ids = await ctx.git.blobIdsOf(
       topLevel,
@@ -247,6 +256,114 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
     seen.failure = { step: 'blob-ids', reason: String(error) };
   }
   return seen;
+}
+
+/** Only fingerprints and facts leave the scan: the observation never holds a secret. */
+function seenFile(
+  ctx: CheckContext,
+  params: CommittedSecretsParams,
+  file: string,
+  scanned: ScannedFile,
+  index?: { blob: string; reason: IndexReason },
+): TrackedFileSeen {
+  const { scan, text } = scanned;
+  return {
+    path: file,
+    bytes: scanned.bytes,
+    streamed: scanned.bytes > params.max_file_bytes,
+    kind: scan.kind,
+    ...(scan.unjudged === undefined ? {} : { unjudged: scan.unjudged }),
+    ...(index ? { blob: index.blob, fromIndex: index.reason } : {}),
+    matches: scan.matches.map((match) => ({
+      rule: match.ruleId,
+      line: match.line,
+      column: match.column,
+      offset: match.offset,
+      fingerprint: ctx.secrets.fingerprint(match.value),
+    })),
+    assignments:
+      text === undefined
+        ? []
+        : findNamedAssignments(text, params.names, file).map(({ value, ...assignment }) => ({
+            ...assignment,
+            fingerprint: ctx.secrets.fingerprint(value),
+            value: {
+              placeholder: isPlaceholder(value),
+              knownDefault: isKnownDefaultSecret(value),
+              variableName: /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value),
+              credentialFree: isCredentialFree(assignment.name, value),
+            },
+          })),
+  };
+}
+
+/** `ls-files -v` tags: lower case is assume-unchanged, `S` skip-worktree; either way the work tree may differ. */
+export function untrustedWorkTree(tag: string): IndexReason | undefined {
+  if (tag === 'S' || tag === 's') return 'skip-worktree';
+  return tag !== tag.toUpperCase() ? 'assume-unchanged' : undefined;
+}
+
+/** Regular files only: a symlink's blob is its target path, a submodule's entry a commit of another repository. */
+const REGULAR_FILE_MODES = new Set(['100644', '100755']);
+
+/**
+ * Scans what the index holds for each file in `fromIndex` (every stage of a conflicted one), through one
+ * `git cat-file --batch`: small blobs whole, larger ones as a stream, as the work-tree files are.
+ */
+async function scanIndexBlobs(
+  ctx: CheckContext,
+  params: CommittedSecretsParams,
+  topLevel: string,
+  index: readonly IndexEntry[],
+  fromIndex: ReadonlyMap<string, IndexReason>,
+  seen: TrackedSeen,
+): Promise<void> {
+  const wanted = index.filter((entry) => fromIndex.has(entry.path) && REGULAR_FILE_MODES.has(entry.mode));
+  if (wanted.length === 0) return;
+  const pathsOf = new Map<string, string[]>();
+  for (const entry of wanted) pathsOf.set(entry.object, [...(pathsOf.get(entry.object) ?? []), entry.path]);
+  const streams = new Map<string, ContentScanner[]>();
+  const record = (blob: string, file: string, scanned: ScannedFile) =>
+    seen.files.push(
+      seenFile(ctx, params, file, scanned, { blob, reason: fromIndex.get(file) ?? 'not in the work tree' }),
+    );
+  await ctx.git.readBlobs(
+    topLevel,
+    [...pathsOf.keys()],
+    {
+      maxBlobBytes: params.max_file_bytes,
+      signal: ctx.signal,
+      onLargeBlob: (blob) => {
+        const scanners = (pathsOf.get(blob) ?? []).map((file) => new ContentScanner(file));
+        streams.set(blob, scanners);
+        return (piece) => {
+          for (const scanner of scanners) scanner.push(piece);
+        };
+      },
+    },
+    (blob) => {
+      const files = pathsOf.get(blob.sha) ?? [];
+      if (blob.kind === 'missing') {
+        throw new Error(`the index names blob ${blob.sha} for ${files.join(', ')}, which the repository does not hold`);
+      }
+      if (blob.kind === 'too-large') {
+        (streams.get(blob.sha) ?? []).forEach((scanner, at) => {
+          record(blob.sha, files[at] ?? '', { scan: scanner.end(), bytes: blob.size });
+        });
+        return;
+      }
+      for (const file of files) {
+        // The content is a view valid only during this call: scanned, and its text decoded, now.
+        const scan = scanContent(blob.content, file);
+        const text = textOf(blob.content, scan);
+        record(blob.sha, file, { scan, bytes: blob.size, ...(text === undefined ? {} : { text }) });
+      }
+    },
+  );
+  // Every blob asked for must have been answered: a file not read is not a file without secrets.
+  const read = new Set(seen.files.filter((file) => file.fromIndex !== undefined).map((file) => file.path));
+  const unread = wanted.map((entry) => entry.path).filter((file) => !read.has(file));
+  if (unread.length > 0) throw new Error(`git cat-file did not answer for ${unread.join(', ')}`);
 }
 
 /**
@@ -320,8 +437,11 @@ export function judgeTrackedFiles(
     });
   }
   const counts = { scanned: 0, bytes: 0, streamed: 0, decoded: 0, binary: 0 };
+  const scannedPaths = new Set<string>();
   for (const file of seen.files) {
-    counts.scanned++;
+    // A file read from both the work tree and the index is one file scanned (twice).
+    if (!scannedPaths.has(file.path)) counts.scanned++;
+    scannedPaths.add(file.path);
     counts.bytes += file.bytes;
     if (file.streamed) counts.streamed++;
     if (file.kind === 'binary') counts.binary++;
@@ -357,6 +477,11 @@ export function judgeTrackedFiles(
   }
   if (failure?.step === 'aborted') return error(failure.reason);
   if (failure?.step === 'read') return error(`could not read ${failure.path}: ${failure.reason}`);
+  if (failure?.step === 'read-index') {
+    return error(
+      `could not read from the index the committed content of tracked files the work tree does not show: ${failure.reason}`,
+    );
+  }
 
   observations.push({
     probe: 'scan tracked files',
@@ -370,6 +495,20 @@ export function judgeTrackedFiles(
     },
     note: `scanned ${counts.scanned} of ${tracked.length} tracked files`,
   });
+  const indexed = seen.files.filter((file) => file.fromIndex !== undefined);
+  if (indexed.length > 0) {
+    const why = (reason: IndexReason) => indexed.filter((file) => file.fromIndex === reason).length;
+    observations.push({
+      probe: 'git ls-files --stage -v + git cat-file --batch',
+      actual: {
+        not_in_work_tree: why('not in the work tree'),
+        assume_unchanged: why('assume-unchanged'),
+        skip_worktree: why('skip-worktree'),
+        first: indexed.slice(0, 20).map((file) => file.path),
+      },
+      note: `${indexed.length} tracked file${indexed.length === 1 ? '' : 's'} read from the index, where the work tree does not show what is committed (sparse checkout, deleted, assume-unchanged or skip-worktree)`,
+    });
+  }
 
   // Accepted findings stay in the evidence, marked with their reason; open ones come first.
   let open = 0;
@@ -435,7 +574,7 @@ export function judgeTrackedFiles(
  * Reads and scans one tracked file: whole when it is small, as a stream in
  * bounded memory when it is larger than `maxBytes`. Undefined for what is not
  * a regular file (a symlink's or submodule's target is scanned where it
- * lives) or was deleted in the work tree.
+ * lives); `absent` when the work tree does not hold it (then the index is read).
  */
 async function scanTrackedFile(
   files: CheckFiles,
@@ -443,14 +582,14 @@ async function scanTrackedFile(
   file: string,
   maxBytes: number,
   signal: AbortSignal,
-): Promise<ScannedFile | undefined> {
+): Promise<ScannedFile | 'absent' | undefined> {
   let size: number;
   try {
     const stats = await files.lstat(absolute);
     if (stats.kind !== 'file') return undefined;
     size = stats.size;
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return 'absent';
     throw error;
   }
   if (size > maxBytes) {

@@ -44,13 +44,17 @@ export type HistoryParams = z.output<typeof historyParams>;
 /**
  * Seed 002 item 9 and the "JWT secret committed to git" pitfall: `git log
  * --all` keeps a secret forever, even after the file is deleted. Every ref
- * (branches, tags, remote-tracking refs, stash) is walked once; every unique
- * blob is read once and scanned (ctx.git.scanHistory, src/probes/history-scan.ts).
- * Each secret is one finding, however many blobs carry it.
+ * (branches, tags, remote-tracking refs, stash) and every stash entry is
+ * walked once; every unique blob is read once and scanned, and so is every
+ * commit's and annotated tag's message (ctx.git.scanHistory,
+ * src/probes/history-scan.ts). Each secret is one finding, however many
+ * blobs carry it.
  */
 export default defineCheck({
   id: 'repo.history',
-  title: 'No .env file and no secret was ever committed, on any branch, tag, remote-tracking ref or stash',
+  title:
+    'No .env file and no secret was ever committed (in a file or a commit or tag message), on any branch, tag, ' +
+    'remote-tracking ref or stash entry',
   source: 'control K3 (docs/controls.md#K3): No secret anywhere in the git history',
   docs: 'docs/controls.md#K3',
   remediation:
@@ -124,10 +128,13 @@ export function judgeHistory(
   if (failure?.step === 'refs' || refs === undefined) {
     return error(`could not walk the git history of ${repoDir} (listing its refs): ${failure?.reason ?? 'not listed'}`);
   }
+  const stash = seen.stashEntries ?? 0;
+  // stash@{0} is refs/stash itself; the older entries only its reflog holds, and they are walked too.
+  const stashNote = stash > 0 ? ` and ${stash} stash entr${stash === 1 ? 'y' : 'ies'}` : '';
   observations.push({
-    probe: 'git for-each-ref',
-    actual: { refs: refs.length, names: refs.slice(0, 100) },
-    note: `history walked from ${refs.length} refs (branches, tags, remote-tracking refs, stash)`,
+    probe: 'git for-each-ref; git rev-list --walk-reflogs refs/stash',
+    actual: { refs: refs.length, names: refs.slice(0, 100), stash_entries: stash },
+    note: `history walked from ${refs.length} refs (branches, tags, remote-tracking refs, stash)${stashNote}`,
   });
   if (failure?.step === 'partial-clone') {
     return error(`could not list the objects of a partial clone: ${failure.reason}`);
@@ -148,6 +155,8 @@ export function judgeHistory(
     probe: 'git log --all --raw + git cat-file --batch',
     actual: {
       commits: totals.commits,
+      commit_messages_scanned: totals.commits,
+      tag_messages_scanned: totals.tagMessages,
       unique_blobs: totals.uniqueBlobs,
       scanned_blobs: totals.scannedBlobs,
       scanned_bytes: totals.scannedBytes,
@@ -237,7 +246,10 @@ export function judgeHistory(
   }
   return {
     status: 'pass',
-    summary: `no open findings in ${totals.scannedBlobs} blobs of ${totals.commits} commits across ${refs.length} refs${baselinedNote}`,
+    summary:
+      `no open findings in ${totals.scannedBlobs} blobs and ${totals.commits} commit messages` +
+      (totals.tagMessages > 0 ? ` and ${totals.tagMessages} tag message${totals.tagMessages === 1 ? '' : 's'}` : '') +
+      ` of ${totals.commits} commits across ${refs.length} refs${stashNote}${baselinedNote}`,
     observations,
   };
 }
@@ -259,20 +271,18 @@ function secretObservation(
   const inHead = [
     ...new Set(finding.occurrences.flatMap((occurrence) => headPaths.get(occurrence.blob ?? '') ?? [])),
   ].sort();
-  const where = placeOf(introduced);
   const commit = introduced.commit ?? UNREACHABLE;
-  const origin =
-    commit === NO_COMMIT
-      ? `${introduced.rule} in ${where}, reachable from a ref without any commit`
-      : `${introduced.rule} in ${where} introduced by commit ${commit}`;
+  // HEAD holds files, not messages: for a secret found in messages only, whether HEAD holds it means nothing.
+  const inFiles = finding.occurrences.some((occurrence) => occurrence.message === undefined);
   const what =
-    origin +
+    originOf(introduced, commit) +
     (elsewhere.length > 0 ? `; also in ${elsewhere.length} other place${elsewhere.length === 1 ? '' : 's'}` : '') +
-    (inHead.length > 0 ? `; still in HEAD (${inHead.slice(0, 3).join(', ')})` : '; not in HEAD');
+    (inHead.length > 0 ? `; still in HEAD (${inHead.slice(0, 3).join(', ')})` : inFiles ? '; not in HEAD' : '');
   const describe = (occurrence: Occurrence) => ({
     rule: occurrence.rule,
     commit: occurrence.commit ?? UNREACHABLE,
     path: occurrence.path,
+    ...(occurrence.tag ? { tag_object: occurrence.tag.object, tag_ref: occurrence.tag.ref } : {}),
     ...(occurrence.alsoMatchedBy ? { also_matched_by: occurrence.alsoMatchedBy } : {}),
     ...(occurrence.line === undefined ? {} : { line: occurrence.line }),
     ...(occurrence.offset === undefined ? {} : { byte_offset: occurrence.offset }),
@@ -299,12 +309,29 @@ function secretObservation(
     },
     ok: verdict.accepted !== undefined,
     note: verdict.accepted ? `baselined: ${verdict.accepted.reason} (${what})` : what,
-    location: {
-      path: introduced.path,
-      ...(introduced.line === undefined ? {} : { line: introduced.line }),
-      ...(hasCommit(commit) ? { commit } : {}),
-    },
+    // A message is in no file: a location would send SARIF readers and annotations to a path that does not exist.
+    ...(introduced.message
+      ? {}
+      : {
+          location: {
+            path: introduced.path,
+            ...(introduced.line === undefined ? {} : { line: introduced.line }),
+            ...(hasCommit(commit) ? { commit } : {}),
+          },
+        }),
   };
+}
+
+/** Where a secret was introduced: a file of a commit, a commit's or a tag's message, or a blob no commit holds. */
+function originOf(introduced: Occurrence, commit: string): string {
+  const where = placeOf(introduced);
+  if (introduced.message === 'commit') return `${introduced.rule} in ${where} of commit ${commit}`;
+  if (introduced.message === 'tag') {
+    const tag = introduced.tag;
+    return `${introduced.rule} in ${where} of ${tag ? `${tag.ref} (tag object ${tag.object})` : 'an annotated tag'}`;
+  }
+  if (commit === NO_COMMIT) return `${introduced.rule} in ${where}, reachable from a ref without any commit`;
+  return `${introduced.rule} in ${where} introduced by commit ${commit}`;
 }
 
 /** Every absent blob, with its path, the commit that introduced it and a ref that reaches that commit. */

@@ -32,7 +32,9 @@ export const protocolsParams = z
     forbid: z
       .array(z.enum(SUITE_WEAKNESSES))
       .default([...SUITE_WEAKNESSES])
-      .describe('suite properties that fail the check when any accepted TLS 1.2 suite has them'),
+      .describe(
+        'suite properties that fail the check when any accepted TLS 1.2 suite has them; leaving out `finite-field-dhe` accepts DHE suites without checking their group size',
+      ),
     allow_suites: z
       .array(z.string().regex(/^TLS_[A-Z0-9_]+$/, { message: 'expected an IANA suite name' }))
       .default([])
@@ -120,12 +122,18 @@ export function assessProtocols(
     const weaknesses = suiteWeaknesses(name).filter((weakness) => forbidden.has(weakness));
     if (weaknesses.length === 0) continue;
     const waived = allowed.has(name);
+    const notes = [
+      ...(waived ? ['listed in allow_suites'] : []),
+      ...(weaknesses.includes('finite-field-dhe')
+        ? ['finite-field DHE: the group size is not checked; T3 asks for ECDHE']
+        : []),
+    ];
     observations.push({
       probe: `ClientHello ${suites.version} to ${endpoint} offering ${name}`,
       expected: `no accepted suite with: ${[...forbidden].join(', ')}`,
       actual: `${name} accepted (${weaknesses.join(', ')})`,
       ok: waived,
-      ...(waived ? { note: 'listed in allow_suites' } : {}),
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
     });
     if (!waived) weakSuites.push(name);
   }

@@ -3,16 +3,18 @@
  * one self-contained HTML page from a DSSE evidence envelope, with the
  * signature checked when a public key is given. The page is written even when
  * the signature is invalid (it says so at the top), and the exit code tells
- * CI: 0 rendered, 1 the signature does not verify, 2 the input is unusable.
+ * CI: 0 rendered, 1 the signature does not verify (or the signed predicate
+ * contradicts itself), 2 the input is unusable.
  */
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { errorMessage } from '../engine/errors.js';
-import { decodeStatement, isEnvelope, verifyEnvelope } from '../evidence/dsse.js';
+import { decodeStatement, isEnvelope } from '../evidence/dsse.js';
 import { loadPublicKey } from '../evidence/keys.js';
 import type { DsseEnvelope, EvidenceStatement } from '../evidence/types.js';
+import { verifyEvidence } from '../evidence/verify.js';
 import { renderHtml } from '../report/html.js';
 import type { SignatureInfo } from '../report/input.js';
 import { checkPredicate } from '../report/predicate-shape.js';
@@ -66,7 +68,7 @@ export async function renderEvidenceFile(
     } catch (error) {
       throw new UsageError(`cannot use public key ${keyFile}: ${errorMessage(error)}`);
     }
-    const verification = verifyEnvelope(envelope, publicKey);
+    const verification = verifyEvidence(envelope, publicKey);
     signature = verification.valid
       ? { status: 'valid', keyid: verification.keyid }
       : {
@@ -121,7 +123,8 @@ export function registerEvidenceRenderCommand(program: Command, deps: EvidenceRe
         `Evidence page: ${out === STDIO ? 'standard output' : out} (${SIGNATURE_LINES[rendered.signature.status]})\n`,
       );
       if (rendered.signature.status === 'invalid') {
-        io.stderr.write(`secgate: the signature of ${file} does not verify: ${rendered.signature.reason ?? ''}\n`);
+        // The reason says which: a signature that does not verify, or signed evidence that contradicts itself.
+        io.stderr.write(`secgate: ${file} does not verify: ${rendered.signature.reason ?? ''}\n`);
         deps.setExitCode(1);
         return;
       }

@@ -2,8 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { errorMessageWithCode } from '../engine/errors.js';
-import { verifyEnvelope } from '../evidence/dsse.js';
 import { loadPublicKey } from '../evidence/keys.js';
+import { verifyEvidence } from '../evidence/verify.js';
 import { formatCheckLine, formatVerdict } from '../report/text.js';
 import { type CliIo, chalkFor, readInput, STDIO, UsageError } from './io.js';
 
@@ -36,7 +36,7 @@ export function registerEvidenceCommand(program: Command, io: CliIo, setExitCode
         // The parser's message quotes the input; whatever was handed in is not echoed.
         throw new UsageError(`cannot read evidence ${file}: not JSON (expected a DSSE envelope)`);
       }
-      const result = verifyEnvelope(envelope, publicKey);
+      const result = verifyEvidence(envelope, publicKey);
       if (!result.valid || !result.statement) {
         io.stdout.write(`${chalk.red.bold('INVALID')} ${file}: ${result.reason}\n`);
         setExitCode(1);

@@ -100,7 +100,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
     summary: 'run and administer the reference service',
     load: async () => {
       const { registerServiceCommand } = await import('./service.js');
-      return (program) => registerServiceCommand(program);
+      return (program, { setExitCode }) => registerServiceCommand(program, setExitCode);
     },
   },
 ];

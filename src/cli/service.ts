@@ -91,8 +91,15 @@ async function readPasswordFromStdin(): Promise<string> {
   return password;
 }
 
-/** Runs an action, turning known errors into a message and exit code 2 instead of a stack trace. */
-function guarded<Args extends unknown[]>(action: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
+/**
+ * Runs an action, turning known errors into a message and exit code 2 instead of a stack trace. The code goes
+ * through runCli's setExitCode: runCli's return value becomes the process's exit code, so a `process.exitCode`
+ * set here would be overwritten with 0 (a service that refused to start must not exit 0).
+ */
+function guarded<Args extends unknown[]>(
+  setExitCode: (code: number) => void,
+  action: (...args: Args) => Promise<void>,
+): (...args: Args) => Promise<void> {
   return async (...args: Args) => {
     try {
       await action(...args);
@@ -104,7 +111,7 @@ function guarded<Args extends unknown[]>(action: (...args: Args) => Promise<void
         error instanceof InvalidArgumentError
       ) {
         process.stderr.write(`secgate service: ${error.message}\n`);
-        process.exitCode = 2;
+        setExitCode(2);
         return;
       }
       throw error;
@@ -152,7 +159,7 @@ interface StartFlags {
   rejectTotpReuse?: boolean;
 }
 
-export function registerServiceCommand(program: Command): void {
+export function registerServiceCommand(program: Command, setExitCode: (code: number) => void): void {
   const service = program.command('service').description('run and administer the reference service');
 
   service
@@ -175,7 +182,7 @@ export function registerServiceCommand(program: Command): void {
     .option('--access-ttl <seconds>', 'access-token lifetime', positive)
     .option('--reject-totp-reuse', 'refuse a TOTP code whose time step the device already used')
     .action(
-      guarded(async (flags: StartFlags) => {
+      guarded(setExitCode, async (flags: StartFlags) => {
         const options: ReferenceServiceOptions = {
           dataDir: flags.dataDir,
           host: flags.host,
@@ -230,7 +237,7 @@ export function registerServiceCommand(program: Command): void {
     .addOption(dataDirOption())
     .option('--hostname <name>', 'extra certificate name (repeatable)', collect)
     .action(
-      guarded(async (flags: { dataDir: string; hostname?: string[] }) => {
+      guarded(setExitCode, async (flags: { dataDir: string; hostname?: string[] }) => {
         const credentials = await ensureServerCredentials({ dataDir: flags.dataDir, hostnames: flags.hostname ?? [] });
         const pkiDir = path.dirname(credentials.caFile);
         process.stdout.write(
@@ -257,6 +264,7 @@ export function registerServiceCommand(program: Command): void {
     )
     .action(
       guarded(
+        setExitCode,
         async (
           username: string,
           flags: DatabaseOptions & { role: 'user' | 'admin'; mfa: 'totp' | 'none'; totpSecretEnv?: string },
@@ -301,7 +309,7 @@ export function registerServiceCommand(program: Command): void {
     .addOption(databaseUrlOption())
     .option('--code <code>', 'the first code shown by the authenticator')
     .action(
-      guarded(async (username: string, flags: DatabaseOptions & { code?: string }) => {
+      guarded(setExitCode, async (username: string, flags: DatabaseOptions & { code?: string }) => {
         await withDatabase(flags, async (pool) => {
           if (flags.code === undefined) {
             const enrollment = await beginTotpEnrollment(pool, username);
@@ -314,7 +322,7 @@ export function registerServiceCommand(program: Command): void {
             process.stdout.write(`TOTP device of ${username} verified; the account can sign in\n`);
           } else {
             process.stderr.write(`secgate service: the code does not match the pending device of ${username}\n`);
-            process.exitCode = 1;
+            setExitCode(1);
           }
         });
       }),
@@ -326,7 +334,7 @@ export function registerServiceCommand(program: Command): void {
     .addOption(dataDirOption())
     .addOption(databaseUrlOption())
     .action(
-      guarded(async (username: string, flags: DatabaseOptions) => {
+      guarded(setExitCode, async (username: string, flags: DatabaseOptions) => {
         await withDatabase(flags, (pool) => unlockAccount(pool, username));
         process.stdout.write(`account ${username} unlocked\n`);
       }),
@@ -338,7 +346,7 @@ export function registerServiceCommand(program: Command): void {
     .addOption(dataDirOption())
     .addOption(databaseUrlOption())
     .action(
-      guarded(async (address: string, flags: DatabaseOptions) => {
+      guarded(setExitCode, async (address: string, flags: DatabaseOptions) => {
         const lifted = await withDatabase(flags, (pool) => unblockIp(pool, ipAddress(address)));
         process.stdout.write(lifted > 0 ? `block of ${address} lifted\n` : `${address} had no active block\n`);
       }),
@@ -350,7 +358,7 @@ export function registerServiceCommand(program: Command): void {
       `print the private key (PEM) the service signs tokens with, derived from ${JWT_SECRET_VARIABLE}: the gate's signing_key_env in a test environment`,
     )
     .action(
-      guarded(async () => {
+      guarded(setExitCode, async () => {
         // Read from the environment like `service start`: a secret never goes in an argument, which `ps` shows.
         const secret = process.env[JWT_SECRET_VARIABLE];
         if (!secret)

@@ -31,9 +31,11 @@ import { loadPrivateKey } from '../evidence/keys.js';
 import { buildStatement, redactDeep, serializeStatement } from '../evidence/statement.js';
 import type { DsseEnvelope, EvidencePredicate, EvidenceStatement } from '../evidence/types.js';
 import {
+  addedBaselineEntries,
   BASELINE_CHECK_ID,
   BASELINE_CHECK_SOURCE,
   BASELINE_CHECK_TITLE,
+  BASELINE_FILE_CHECKS,
   BASELINE_REMEDIATION,
   BaselineError,
   baselineOutcome,
@@ -41,6 +43,7 @@ import {
   type ComparableChecklist,
   compareChecklists,
   parseComparableChecklist,
+  readBaselineFileVersions,
   readChecklistAtRef,
 } from '../guard/index.js';
 import { parseReportSpec, type ReportInput, type ReportSpec, ReportSpecError, reporters } from '../report/index.js';
@@ -538,7 +541,10 @@ async function compareWithBaseline(
         // may have changed, so any change to a plugin entry's parameters blocks.
         { registry },
       );
-      const edited = await changedPluginFiles(loaded, baseChecklist, ref, repoDir);
+      const edited = [
+        ...(await changedPluginFiles(loaded, baseChecklist, ref, repoDir)),
+        ...(await addedBaselineFileEntries(loaded, ref, repoDir)),
+      ];
       const comparison = {
         changes: [...compared.changes, ...edited],
         weakenings: [...compared.weakenings, ...edited],
@@ -595,6 +601,31 @@ async function changedPluginFiles(
         ? `${id}: ${plugin.path} differs from its version at ${ref} (sha256 ${short(before.sha256)} → ${short(plugin.sha256)}): other code judges the control, which nothing proves as strict`
         : `${id}: ${plugin.path} is not in the repository at ${ref}: other code judges the control, which nothing proves as strict`,
     });
+  }
+  return changes;
+}
+
+/**
+ * The checklist's text is not all that decides what passes: an entry added to a repository check's
+ * `baseline:` file accepts a finding as surely as a waiver does. Each such file (as the head checklist
+ * names it, resolved as the check resolves it) is compared with its version at the base ref.
+ */
+async function addedBaselineFileEntries(
+  loaded: LoadedChecklist,
+  ref: string,
+  repoDir: string,
+): Promise<ChecklistChange[]> {
+  const files = new Map<string, { entry: string; file: string }>();
+  for (const { id, check, params, plugin } of loaded.entries) {
+    if (plugin || !BASELINE_FILE_CHECKS.includes(check.id)) continue;
+    const baseline = (params as { baseline?: unknown }).baseline;
+    if (typeof baseline !== 'string') continue;
+    const file = path.resolve(loaded.baseDir, baseline);
+    if (!files.has(file)) files.set(file, { entry: id, file: baseline });
+  }
+  const changes: ChecklistChange[] = [];
+  for (const [file, names] of files) {
+    changes.push(...addedBaselineEntries(await readBaselineFileVersions(repoDir, ref, file, names), ref));
   }
   return changes;
 }

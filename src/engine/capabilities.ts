@@ -11,14 +11,17 @@
  * must fit it (context-io.ts wires them in, so the compiler checks that they do).
  */
 import type {
+  BlobContent,
   ChainRequest,
   CommandResult,
   CommandSpec,
   GitOptions,
   HistoryScanOptions,
   HistorySeen,
+  IndexEntry,
   PresentedChain,
   ProtocolVersion,
+  ReadBlobOptions,
   RunningCommand,
   RunOptions,
   ScanTarget,
@@ -108,6 +111,18 @@ export interface CheckGit {
   /** The top level of the repository holding `dir` (which may be any folder inside it). */
   repositoryTopLevel(dir: string, options?: GitOptions): Promise<string>;
   listTrackedFiles(repoDir: string, options?: GitOptions): Promise<string[]>;
+  /** Every index entry (paths relative to the top level), with its blob id and its assume-unchanged/skip-worktree tag. */
+  indexEntries(repoDir: string, options?: GitOptions): Promise<IndexEntry[]>;
+  /**
+   * Reads blobs by id through one `git cat-file --batch`, in order, handing each to `onBlob` as it arrives
+   * (its content valid only during the call): what the index holds for a file the work tree does not show.
+   */
+  readBlobs(
+    repoDir: string,
+    blobs: readonly string[],
+    options: ReadBlobOptions,
+    onBlob: (blob: BlobContent) => void,
+  ): Promise<void>;
   isIgnored(repoDir: string, relativePath: string, options?: GitOptions): Promise<boolean>;
   /** The blob id git would store for each work-tree file (relative to `repoDir`), in order: `git hash-object`. */
   blobIdsOf(repoDir: string, files: readonly string[], options?: GitOptions): Promise<string[]>;

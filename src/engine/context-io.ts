@@ -54,6 +54,10 @@ export function createCheckIo(baseDir: string): CheckIo {
     git: {
       repositoryTopLevel: async (...args) => (await gitProbes()).repositoryTopLevel(...args),
       listTrackedFiles: async (...args) => (await gitProbes()).listTrackedFiles(...args),
+      indexEntries: async (...args) => (await gitProbes()).indexEntries(...args),
+      async readBlobs(repoDir, blobs, options, onBlob) {
+        await (await gitHistory()).readBlobs(repoDir, blobs, options, onBlob);
+      },
       isIgnored: async (...args) => (await gitProbes()).isIgnored(...args),
       blobIdsOf: async (...args) => (await gitProbes()).blobIdsOf(...args),
       scanHistory: async (...args) => (await historyScan()).scanHistory(...args),
@@ -76,6 +80,7 @@ const certificateProbes = onFirstUse(() => import('../probes/certificate.js'));
 const tlsProbes = onFirstUse(() => import('../probes/tls-scan.js'));
 const gitProbes = onFirstUse(() => import('../probes/git.js'));
 const historyScan = onFirstUse(() => import('../probes/history-scan.js'));
+const gitHistory = onFirstUse(() => import('../probes/git-history.js'));
 
 function howItEnded(result: {
   timedOut: boolean;

@@ -13,6 +13,38 @@ export interface GitOptions {
   signal?: AbortSignal;
 }
 
+/** One entry of the index (`git ls-files -s -v`): what `git commit` would record for the path. */
+export interface IndexEntry {
+  /** Relative to the top level, exactly as stored. */
+  path: string;
+  /** `100644`, `100755` (files), `120000` (a symlink), `160000` (a submodule's commit). */
+  mode: string;
+  /** The object id: a blob for files and symlinks, a commit for a submodule. */
+  object: string;
+  /** 0, or 1–3 for the sides of an unresolved merge conflict. */
+  stage: number;
+  /**
+   * `ls-files -v`'s status tag: lower case when the entry is marked assume-unchanged, `S` when
+   * skip-worktree (a sparse checkout): either way the work tree need not hold what the index does.
+   */
+  tag: string;
+}
+
+/**
+ * A blob read from the object store: its content when it is no larger than the reader's limit (a view
+ * that is only valid during the callback), else only its size (its bytes went to the large-blob sink).
+ */
+export type BlobContent =
+  | { sha: string; kind: 'text-or-binary'; size: number; content: Buffer }
+  | { sha: string; kind: 'too-large'; size: number }
+  | { sha: string; kind: 'missing'; size: 0 };
+
+export interface ReadBlobOptions extends GitOptions {
+  /** Blobs larger than this go piece by piece to the sink `onLargeBlob` gives, then are reported `too-large`. */
+  maxBlobBytes: number;
+  onLargeBlob?: (sha: string, size: number) => ((piece: Buffer) => void) | undefined;
+}
+
 export interface BlobIntroduction {
   /** The first commit (parents before children) whose diff added this blob. */
   commit: string;
@@ -40,6 +72,10 @@ export interface Occurrence {
   commit?: string;
   /** The blob holding it (history only). */
   blob?: string;
+  /** Set when it lies in a commit's or an annotated tag's message, not in a file: `path` then says which. */
+  message?: 'commit' | 'tag';
+  /** For a tag message: the tag object, and a ref that reaches it. */
+  tag?: { object: string; ref: string };
 }
 
 export interface SecretFinding {
@@ -74,7 +110,10 @@ export interface AbsentBlob extends BlobPlace {
 export type HistoryStep = 'cutoffs' | 'refs' | 'partial-clone' | 'walk' | 'read' | 'head';
 
 export interface HistoryTotals {
+  /** Commits walked; each one's message was scanned too. */
   commits: number;
+  /** Annotated tags whose messages were scanned. */
+  tagMessages: number;
   /** Blobs the walk found (present or not). */
   uniqueBlobs: number;
   /** Blob ids sent to `git cat-file --batch`. */
@@ -97,6 +136,8 @@ export interface HistorySeen {
   cutoffs?: string[];
   /** Every ref the walk starts from. */
   refs?: string[];
+  /** Stash entries (`stash@{0}` … `stash@{n}`) the walk starts from too: the older ones only a reflog holds. */
+  stashEntries?: number;
   partialClone?: boolean;
   totals?: HistoryTotals;
   /** Every path ever added or modified within the scope, with its first commit and blob. */

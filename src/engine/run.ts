@@ -404,7 +404,7 @@ export function applyWaiver(result: CheckResult, waivers: Waiver[], now: Date): 
 }
 
 /** Exit code of the gate: 1 if any control failed, else 3 if any check could not decide, else 0. */
-export function exitCodeFor(results: readonly CheckResult[]): 0 | 1 | 3 {
+export function exitCodeFor(results: readonly Pick<CheckResult, 'status'>[]): 0 | 1 | 3 {
   if (results.some((result) => result.status === 'fail')) return 1;
   if (results.some((result) => result.status === 'error')) return 3;
   return 0;

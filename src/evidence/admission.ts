@@ -12,10 +12,10 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { checkPredicate } from '../report/predicate-shape.js';
 import { verifyEnvelope } from './dsse.js';
 import { ageProblems, FLEET_PREDICATE_TYPE, type FleetPredicate, verifiedCommit } from './fleet.js';
 import { type EvidenceStatement, PREDICATE_TYPE } from './types.js';
+import { checkEvidenceStatement } from './verify.js';
 
 export interface AdmissionPolicy {
   /** The commit being deployed (full hex). */
@@ -109,14 +109,16 @@ const fleetPredicateShape = z.object({
 function claimOf(statement: EvidenceStatement, target: string | undefined): Claim | { problem: string } {
   const predicateType: string = statement.predicateType;
   if (predicateType === PREDICATE_TYPE) {
-    const shape = checkPredicate(statement.predicate);
-    if (!shape.ok) return { problem: shape.problem };
+    // Its shape, and a verdict its own checks bear out: a signed 'pass' over a failed check admits nothing.
+    const checked = checkEvidenceStatement(statement);
+    if (!checked.ok) return { problem: checked.problem };
+    const { predicate } = checked.statement;
     return {
-      verdict: shape.predicate.verdict,
+      verdict: predicate.verdict,
       commit: verifiedCommit(statement),
-      checklistSha256: shape.predicate.checklist.sha256,
-      finishedAt: shape.predicate.finishedAt,
-      target: shape.predicate.fleet?.target,
+      checklistSha256: predicate.checklist.sha256,
+      finishedAt: predicate.finishedAt,
+      target: predicate.fleet?.target,
     };
   }
   if (predicateType === FLEET_PREDICATE_TYPE) {

@@ -8,9 +8,9 @@
  * from passing.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { checkPredicate } from '../report/predicate-shape.js';
 import { verifyEnvelope } from './dsse.js';
 import { type EvidencePredicate, type EvidenceStatement, type ResourceDescriptor, STATEMENT_TYPE } from './types.js';
+import { checkEvidenceStatement } from './verify.js';
 
 export const FLEET_PREDICATE_TYPE = 'https://secgate.dev/fleet/v1';
 /** The subject name of one target's evidence in a fleet statement. */
@@ -131,14 +131,11 @@ function verifyWithAnyKey(
       reason = result.reason ?? 'invalid';
       continue;
     }
-    if (result.statement.predicateType !== 'https://secgate.dev/evidence/v1') {
-      return { reason: `not secgate evidence (predicateType ${String(result.statement.predicateType)})` };
-    }
-    const shape = checkPredicate(result.statement.predicate);
-    if (!shape.ok) return { reason: shape.problem };
+    const checked = checkEvidenceStatement(result.statement);
+    if (!checked.ok) return { reason: checked.problem };
     const payload = Buffer.from((envelope as { payload: string }).payload, 'base64');
     return {
-      statement: { ...result.statement, predicate: shape.predicate },
+      statement: checked.statement,
       keyid: result.keyid,
       payloadSha256: createHash('sha256').update(payload).digest('hex'),
     };

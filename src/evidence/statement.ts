@@ -56,7 +56,7 @@ const VERDICTS: Record<0 | 1 | 3, Verdict> = { 0: 'pass', 1: 'fail', 3: 'error' 
  * with --allow-partial, for local iteration.
  */
 export function judgeRun(
-  results: readonly CheckResult[],
+  results: readonly Pick<CheckResult, 'status'>[],
   interrupted: boolean,
   partial: StatementInput['partial'],
 ): { verdict: Verdict; exitCode: 0 | 1 | 3 } {
@@ -67,10 +67,16 @@ export function judgeRun(
   return { verdict: 'pass', exitCode: 0 };
 }
 
+/** How many results ended in each status: the predicate's `counts`. */
+export function countStatuses(results: readonly Pick<CheckResult, 'status'>[]): Record<FinalStatus, number> {
+  const counts: Record<FinalStatus, number> = { pass: 0, fail: 0, error: 0, skip: 0, waived: 0 };
+  for (const result of results) counts[result.status] += 1;
+  return counts;
+}
+
 export function buildStatement(input: StatementInput): EvidenceStatement {
   const { verdict, exitCode } = judgeRun(input.results, input.interrupted, input.partial);
-  const counts: Record<FinalStatus, number> = { pass: 0, fail: 0, error: 0, skip: 0, waived: 0 };
-  for (const result of input.results) counts[result.status] += 1;
+  const counts = countStatuses(input.results);
 
   const subject: ResourceDescriptor[] = [];
   if (input.repository) {

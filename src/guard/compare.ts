@@ -16,6 +16,7 @@ import type { CheckEntry, Waiver } from '../engine/checklist/schema.js';
 import { redactUrlUserinfo } from '../engine/secrets.js';
 import { SEVERITIES } from '../engine/severity.js';
 import type { CheckDefinition, Json, Strength } from '../engine/types.js';
+import type { BaselineEntry } from '../secrets/baseline.js';
 
 /** The parts of a checklist that decide how strict the gate is. */
 export interface ComparableChecklist {
@@ -60,7 +61,8 @@ export type WeakeningKind =
   | 'waiver-added'
   | 'waiver-extended'
   | 'plugin-changed'
-  | 'plugin-added';
+  | 'plugin-added'
+  | 'baseline-entry-added';
 
 export interface ChecklistChange {
   kind: WeakeningKind;
@@ -351,6 +353,46 @@ function comparePlugin(base: CheckEntry, head: CheckEntry): ChecklistChange | un
     blocking: true,
     message: `${id}: the check is now loaded from ${name(head)} instead of ${name(base)}, other code that nothing proves as strict`,
   };
+}
+
+/** The checks whose `baseline:` file accepts findings: each entry in it turns a finding into a pass. */
+export const BASELINE_FILE_CHECKS: readonly string[] = ['repo.history', 'repo.committed-secrets'];
+
+export interface BaselineFileVersions {
+  /** The checklist entry that names the file, and the file as it names it. */
+  entry: string;
+  file: string;
+  /** The file's entries as the check will read them (the work tree). */
+  head: readonly BaselineEntry[];
+  /** Its entries at the base ref, or why there are none to compare with (absent, unreadable). */
+  base: readonly BaselineEntry[] | { none: string };
+}
+
+/** What an entry accepts: reasons may be reworded, but any other difference accepts something else. */
+const acceptance = (entry: BaselineEntry) =>
+  JSON.stringify([entry.fingerprint, entry.rule ?? null, entry.path ?? null]);
+
+/**
+ * A baseline entry the base ref's file does not have accepts a finding the base branch would fail on,
+ * like a new waiver that never expires: it blocks. Entries removed are stronger; an entry narrowed or
+ * widened (another rule or path) is another acceptance, so it blocks too.
+ */
+export function addedBaselineEntries(versions: BaselineFileVersions, ref: string): ChecklistChange[] {
+  const base = 'none' in versions.base ? [] : versions.base;
+  const where = 'none' in versions.base ? ` (${versions.base.none})` : '';
+  const accepted = new Set(base.map(acceptance));
+  return versions.head
+    .filter((entry) => !accepted.has(acceptance(entry)))
+    .map((entry) => {
+      const scope = [entry.rule, entry.path].filter((part) => part !== undefined).join(' in ');
+      return {
+        kind: 'baseline-entry-added' as const,
+        entry: versions.entry,
+        after: { file: versions.file, ...entry },
+        blocking: true,
+        message: `${versions.entry}: ${versions.file} accepts finding ${entry.fingerprint}${scope ? ` (${scope})` : ''}, which it does not accept at ${ref}${where} (${entry.reason})`,
+      };
+    });
 }
 
 export function compareChecklists(

@@ -1,5 +1,6 @@
 /** Reads the checklist as it is on another ref (`origin/main`) with `git show`, and parses the parts the guard compares. */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -8,7 +9,8 @@ import { checkEntrySchema, waiverSchema } from '../engine/checklist/schema.js';
 import { errorMessage } from '../engine/errors.js';
 import type { Json } from '../engine/types.js';
 import { gitOutput } from '../probes/git-output.js';
-import { type ComparableChecklist, SCOPE_KEYS } from './compare.js';
+import { type BaselineEntry, parseBaseline } from '../secrets/baseline.js';
+import { type BaselineFileVersions, type ComparableChecklist, SCOPE_KEYS } from './compare.js';
 
 /** Why the base checklist could not be read; the CLI reports it as an invalid invocation. */
 export class BaselineError extends Error {
@@ -65,6 +67,43 @@ export async function readChecklistAtRef(
     throw new BaselineError(`cannot read ${relative} at ${ref}: ${shown.stderr.trim()}`);
   }
   return { text: shown.stdout, sha256: createHash('sha256').update(shown.stdout).digest('hex'), ref, commit };
+}
+
+/**
+ * A repository check's `baseline:` file as the check will read it (`file`, absolute, on disk) and as
+ * committed at `ref`. A head file that cannot be read accepts nothing (the check reports it, as an
+ * error); a base file that is absent, outside the repository or unreadable accepted nothing, so every
+ * entry on disk is new.
+ */
+export async function readBaselineFileVersions(
+  repoDir: string,
+  ref: string,
+  file: string,
+  names: { entry: string; file: string },
+): Promise<BaselineFileVersions> {
+  let head: BaselineEntry[] = [];
+  try {
+    head = parseBaseline(await readFile(file, 'utf8'));
+  } catch {
+    // Nothing accepted: repo.history / repo.committed-secrets fail on an unreadable baseline themselves.
+  }
+  return { ...names, head, base: await baselineAtRef(repoDir, ref, file) };
+}
+
+async function baselineAtRef(repoDir: string, ref: string, file: string): Promise<BaselineFileVersions['base']> {
+  let committed: BaselineChecklist | undefined;
+  try {
+    committed = await readChecklistAtRef(repoDir, ref, file);
+  } catch (error) {
+    if (error instanceof BaselineError) return { none: error.message };
+    throw error;
+  }
+  if (!committed) return { none: 'the file does not exist there' };
+  try {
+    return parseBaseline(committed.text);
+  } catch {
+    return { none: 'the file there is not a valid baseline' };
+  }
 }
 
 const comparableSchema = z.object({

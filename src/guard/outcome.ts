@@ -9,7 +9,7 @@ import type { ChecklistComparison } from './compare.js';
 export const BASELINE_CHECK_TITLE = 'The checklist is not weaker than on the base branch';
 export const BASELINE_CHECK_SOURCE = 'secgate, issue 7 (guard against weakening the gate)';
 export const BASELINE_REMEDIATION =
-  'Restore the removed check, threshold, waiver expiry or target; or, if the weakening is intended, accept it with a waiver on secgate.baseline that gives the reason and an expiry date.';
+  'Restore the removed check, threshold, waiver expiry, target or baseline file; or, if the weakening is intended, accept it with a waiver on secgate.baseline that gives the reason and an expiry date.';
 
 export interface BaselineOutcomeInput {
   comparison: ChecklistComparison;
@@ -26,7 +26,7 @@ export function baselineOutcome(input: BaselineOutcomeInput): CheckOutcome {
   const context: Observation = {
     probe: `compare ${checklistPath} at ${ref} with the checklist under verification`,
     expected:
-      'no check removed, no threshold loosened, no waiver added or extended, the same target, database, auth and repo',
+      'no check removed, no threshold loosened, no waiver added or extended, no finding newly accepted in a baseline file, the same target, database, auth and repo',
     actual: { baseSha256: input.baseSha256, headSha256: input.headSha256, changes: comparison.changes.length },
     ok: comparison.weakenings.length === 0,
   };

@@ -99,6 +99,11 @@ export function totpCode(base32Secret: string, at: Date): string {
   });
 }
 
+/** The current code of a fresh random secret: a well-formed code that no enrolled device gives. */
+export function randomTotpCode(at: Date): string {
+  return totpCode(new Secret({ size: 20 }).base32, at);
+}
+
 function parseJsonObject(body: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
@@ -426,6 +431,53 @@ function stringFields(value: unknown, path: string, depth: number): { path: stri
   return Object.entries(value).flatMap(([key, child]) => stringFields(child, path ? `${path}.${key}` : key, depth - 1));
 }
 
+/** A value an auth answer handed out: where it came (a cookie, a header, a body field) and what it was. */
+interface HandedOutValue {
+  kind: 'cookie' | 'header' | 'body';
+  /** The cookie's or header's name, or the body field's path. */
+  name: string;
+  /** The value itself (a header's without its Bearer prefix). */
+  value: string;
+  /** As it came: the cookie's `name=value` pair, the header's whole value. */
+  raw: string;
+}
+
+/**
+ * Every value an answer handed out that may be a credential, registered with
+ * the run's redactor: every cookie it sets, token-shaped values of
+ * credential-like headers and every token-shaped string of the JSON body
+ * (`skip`ped values left out of the last two).
+ */
+function valuesHandedOut(ctx: CheckContext, response: HttpResponse, skip: ReadonlySet<string>): HandedOutValue[] {
+  const found: HandedOutValue[] = [];
+  const cookies = headerValues(response, 'set-cookie')
+    .map((line) => line.split(';')[0]?.trim() ?? '')
+    .filter((pair) => pair.includes('=') && !pair.endsWith('='));
+  for (const cookie of cookies) {
+    const [name = ''] = cookie.split('=', 1);
+    found.push({ kind: 'cookie', name, value: cookie.slice(name.length + 1), raw: cookie });
+  }
+  for (const [name, values] of Object.entries(response.headers)) {
+    if (!CREDENTIAL_HEADER.test(name) || NOT_A_CREDENTIAL_HEADER.has(name) || name === 'set-cookie') continue;
+    for (const raw of Array.isArray(values) ? values : [values]) {
+      const token = raw.replace(/^Bearer\s+/i, '').trim();
+      if (TOKEN_SHAPED.test(token) && !skip.has(token)) found.push({ kind: 'header', name, value: token, raw });
+    }
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    body = undefined;
+  }
+  for (const field of stringFields(body, '', 4)) {
+    if (TOKEN_SHAPED.test(field.value) && !skip.has(field.value))
+      found.push({ kind: 'body', name: field.path, value: field.value, raw: field.value });
+  }
+  for (const { value } of found) ctx.secrets.register(value);
+  return found;
+}
+
 /**
  * Everything an auth answer handed out that could work as a credential, each
  * as it would be presented: every cookie it sets (alone, and all together),
@@ -440,42 +492,39 @@ export function credentialsHandedOut(
   response: HttpResponse,
   except: readonly string[] = [],
 ): PresentedCredential[] {
-  const skip = new Set(except.filter(Boolean));
-  const presented: PresentedCredential[] = [];
-  const cookies = headerValues(response, 'set-cookie')
-    .map((line) => line.split(';')[0]?.trim() ?? '')
-    .filter((pair) => pair.includes('=') && !pair.endsWith('='));
-  for (const cookie of cookies) {
-    const [name = ''] = cookie.split('=', 1);
-    ctx.secrets.register(cookie.slice(name.length + 1));
-    presented.push({ label: `cookie ${name} from Set-Cookie`, headers: { cookie } });
-  }
-  if (cookies.length > 1) presented.push({ label: 'every cookie it set', headers: { cookie: cookies.join('; ') } });
-  for (const [name, values] of Object.entries(response.headers)) {
-    if (!CREDENTIAL_HEADER.test(name) || NOT_A_CREDENTIAL_HEADER.has(name) || name === 'set-cookie') continue;
-    for (const raw of Array.isArray(values) ? values : [values]) {
-      const token = raw.replace(/^Bearer\s+/i, '').trim();
-      if (!TOKEN_SHAPED.test(token) || skip.has(token)) continue;
-      ctx.secrets.register(token);
-      presented.push({ label: `header ${name}, sent back as it came`, headers: { [name]: raw } });
-      presented.push({ label: `header ${name}, as a bearer token`, headers: { authorization: `Bearer ${token}` } });
-    }
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(response.body);
-  } catch {
-    body = undefined;
-  }
-  for (const field of stringFields(body, '', 4)) {
-    if (!TOKEN_SHAPED.test(field.value) || skip.has(field.value)) continue;
-    ctx.secrets.register(field.value);
-    presented.push({
-      label: `body field ${field.path}, as a bearer token`,
-      headers: { authorization: `Bearer ${field.value}` },
-    });
-  }
+  const found = valuesHandedOut(ctx, response, new Set(except.filter(Boolean)));
+  const cookies = found.filter((value) => value.kind === 'cookie').map((cookie) => cookie.raw);
+  const presented: PresentedCredential[] = found.flatMap(({ kind, name, value, raw }): PresentedCredential[] => {
+    if (kind === 'cookie') return [{ label: `cookie ${name} from Set-Cookie`, headers: { cookie: raw } }];
+    if (kind === 'body')
+      return [{ label: `body field ${name}, as a bearer token`, headers: { authorization: `Bearer ${value}` } }];
+    return [
+      { label: `header ${name}, sent back as it came`, headers: { [name]: raw } },
+      { label: `header ${name}, as a bearer token`, headers: { authorization: `Bearer ${value}` } },
+    ];
+  });
+  if (cookies.length > 1)
+    presented.splice(cookies.length, 0, { label: 'every cookie it set', headers: { cookie: cookies.join('; ') } });
   return presented;
+}
+
+/**
+ * The token-shaped values an auth answer handed out (cookies, credential-like
+ * headers, body fields; `except` left out), each once and named by where it
+ * came: what may be a refresh token or a session id, to try as one.
+ */
+export function tokensHandedOut(
+  ctx: CheckContext,
+  response: HttpResponse,
+  except: readonly string[] = [],
+): { label: string; value: string }[] {
+  const skip = new Set(except.filter(Boolean));
+  const seen = new Set<string>();
+  return valuesHandedOut(ctx, response, skip).flatMap(({ kind, name, value }) => {
+    if (!TOKEN_SHAPED.test(value) || skip.has(value) || seen.has(value)) return [];
+    seen.add(value);
+    return [{ label: kind === 'body' ? `body field ${name}` : `${kind} ${name}`, value }];
+  });
 }
 
 /** Random printable value for wrong passwords and unknown usernames (never a real credential). */

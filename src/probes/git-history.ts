@@ -2,9 +2,11 @@
  * Streams a repository's whole history with two long-lived git processes:
  *
  *  1. `git log --all --topo-order --reverse --raw -z` walks every commit
- *     reachable from any ref (branches, tags, remote-tracking refs, stash),
- *     parents before children, and records for each blob the first commit and
- *     path that introduced it. One pass, no per-blob process.
+ *     reachable from any ref (branches, tags, remote-tracking refs, stash)
+ *     and from any further starting point given (the older stash entries,
+ *     which only a reflog holds), parents before children, and records for
+ *     each blob the first commit and path that introduced it, and hands on
+ *     each commit's message. One pass, no per-blob process.
  *  2. `git cat-file --batch` reads each unique blob once; the caller sees one
  *     blob at a time, and blobs above the size limit are never held: their
  *     content goes piece by piece to a sink the caller gives, so memory stays
@@ -91,9 +93,17 @@ export interface WalkOptions {
    * put it under one of them.
    */
   inScope?: (path: string) => boolean;
+  /**
+   * Commits to walk from besides every ref (`stash@{1}` … : the older stash entries live only in the
+   * refs/stash reflog, which `--all` does not read), with everything they reach.
+   */
+  starts?: readonly string[];
+  /** Called with each commit's message (whole, as `%B` gives it), in walk order. */
+  onMessage?: (commit: string, message: string) => void;
 }
 
 export async function walkHistory(repoDir: string, options: WalkOptions = {}): Promise<HistoryWalk> {
+  const starts = options.starts ?? [];
   const subprocess = execa(
     'git',
     [
@@ -104,6 +114,9 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
       'log.showRoot=true',
       '-c',
       'log.showSignature=false',
+      // Messages are scanned as UTF-8 text, whatever encoding the user asked git to show them in.
+      '-c',
+      'i18n.logOutputEncoding=UTF-8',
       'log',
       '--all',
       '--topo-order',
@@ -114,11 +127,16 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
       // A merge's own changes (conflict resolutions, evil merges) count against its first parent.
       '--diff-merges=first-parent',
       '-z',
-      '--format=commit %H',
+      // The message is its own token, right after its commit's: git stops a message at a NUL byte (a commit
+      // made with `hash-object --literally` can hold one), so it can never run into the tokens after it.
+      '--format=commit %H%x00%B',
+      ...(starts.length > 0 ? ['--stdin'] : []),
     ],
     {
       cwd: repoDir,
       env: gitEnvironment,
+      // Given on stdin, not as arguments: a long-lived stash can have more entries than a command line holds.
+      ...(starts.length > 0 ? { input: `${starts.join('\n')}\n` } : {}),
       buffer: { stdout: false, stderr: true },
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     },
@@ -129,8 +147,15 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
   let commit = '';
   // After a raw change line, the next token is its path: record it (blob) or skip it (deletion, submodule).
   let expectingPath: { blob: string } | 'skip' | undefined;
-  const { inScope } = options;
+  // After a commit's token comes its message, whatever it says (it may look like a change line).
+  let expectingMessage = false;
+  const { inScope, onMessage } = options;
   const splitter = new NulSplitter((rawToken) => {
+    if (expectingMessage) {
+      expectingMessage = false;
+      onMessage?.(commit, rawToken);
+      return;
+    }
     const token = rawToken.startsWith('\n') ? rawToken.slice(1) : rawToken;
     if (expectingPath !== undefined) {
       const change = expectingPath;
@@ -148,6 +173,7 @@ export async function walkHistory(repoDir: string, options: WalkOptions = {}): P
     if (token.startsWith('commit ')) {
       commit = token.slice('commit '.length).trim();
       commits++;
+      expectingMessage = true;
     } else if (token.startsWith(':')) {
       // ":<old mode> <new mode> <old sha> <new sha> <status>", read in place: one of these per change of
       // every commit, where splitting made five strings of each.

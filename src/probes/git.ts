@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { GitOptions } from '../engine/observations.js';
+import type { GitOptions, IndexEntry } from '../engine/observations.js';
 
 // The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
 export type { GitOptions } from '../engine/observations.js';
@@ -71,6 +71,27 @@ export async function repositoryTopLevel(dir: string, options: GitOptions = {}):
 export async function listTrackedFiles(repoDir: string, options: GitOptions = {}): Promise<string[]> {
   const output = await runGit(repoDir, ['ls-files', '-z', '--cached', '--full-name', '--', ':/'], options);
   return output.split('\0').filter((entry) => entry.length > 0);
+}
+
+/** `<tag> <mode> <object> <stage>\t<path>`, as `git ls-files -s -v` writes each entry. */
+const INDEX_ENTRY = /^(\S) (\d{6}) ([0-9a-f]{40}|[0-9a-f]{64}) ([0-3])\t(.+)$/s;
+
+/** Every index entry, relative to the top level wherever in the work tree `repoDir` is (NUL-separated, unquoted). */
+export async function indexEntries(repoDir: string, options: GitOptions = {}): Promise<IndexEntry[]> {
+  const output = await runGit(repoDir, ['ls-files', '-z', '--stage', '-v', '--full-name', '--', ':/'], options);
+  return output
+    .split('\0')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const match = INDEX_ENTRY.exec(line);
+      // An entry this does not understand must not be dropped: the file would go unread.
+      if (!match)
+        throw new Error(
+          `git ls-files --stage -v answered an entry it cannot parse: ${JSON.stringify(line.slice(0, 120))}`,
+        );
+      const [, tag = '', mode = '', object = '', stage = '0', path = ''] = match;
+      return { tag, mode, object, stage: Number(stage), path };
+    });
 }
 
 export async function headCommit(repoDir: string, options: GitOptions = {}): Promise<string | undefined> {
@@ -170,6 +191,92 @@ export async function blobsBehindRefs(
     }
   }
   return found;
+}
+
+/**
+ * The commits of every stash entry, newest first (`stash@{0}` … `stash@{n}`). Only `stash@{0}` is a ref:
+ * the older entries live in the refs/stash reflog alone, which `git log --all` never reads. Empty when
+ * there is no stash.
+ */
+export async function stashEntries(repoDir: string, options: GitOptions = {}): Promise<string[]> {
+  // --ignore-missing: no stash at all is an empty answer, not an error.
+  const output = await runGit(repoDir, ['rev-list', '--walk-reflogs', '--ignore-missing', 'refs/stash'], options);
+  return output.split('\n').filter((line) => line.length > 0);
+}
+
+/** The message of an annotated tag object, and a ref that reaches it. */
+export interface TagMessage {
+  /** The tag object's id. */
+  object: string;
+  ref: string;
+  message: string;
+}
+
+/**
+ * The messages of every annotated tag a ref reaches, tags of tags included (the inner tag need not have
+ * a ref of its own). One `git cat-file --batch` per level of nesting: usually one in all.
+ */
+export async function tagMessages(
+  repoDir: string,
+  refs: readonly GitRef[],
+  options: GitOptions = {},
+): Promise<TagMessage[]> {
+  const messages: TagMessage[] = [];
+  const seen = new Set<string>();
+  let level = new Map<string, string>();
+  for (const ref of refs) if (ref.type === 'tag' && !level.has(ref.commit)) level.set(ref.commit, ref.name);
+  while (level.size > 0) {
+    for (const object of level.keys()) seen.add(object);
+    const next = new Map<string, string>();
+    for (const tag of await readTagObjects(repoDir, [...level.keys()], options)) {
+      const ref = level.get(tag.object) ?? '';
+      messages.push({ object: tag.object, ref, message: tag.message });
+      if (tag.type === 'tag' && !seen.has(tag.target)) next.set(tag.target, ref);
+    }
+    level = next;
+  }
+  return messages;
+}
+
+/** Reads tag objects whole through `git cat-file --batch` (they are small) and splits their headers from the message. */
+async function readTagObjects(
+  repoDir: string,
+  ids: readonly string[],
+  options: GitOptions,
+): Promise<{ object: string; target: string; type: string; message: string }[]> {
+  const result = await execa('git', [...offline, 'cat-file', '--batch'], {
+    cwd: repoDir,
+    env: gitEnvironment,
+    input: `${ids.join('\n')}\n`,
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  const output = Buffer.from(result.stdout);
+  const tags: { object: string; target: string; type: string; message: string }[] = [];
+  let at = 0;
+  for (const id of ids) {
+    const newline = output.indexOf(10, at);
+    const header = newline === -1 ? '' : output.toString('latin1', at, newline);
+    const match = /^([0-9a-f]{40,64}) tag (\d{1,15})$/.exec(header);
+    // Anything but the tag asked for (missing, another type, output cut short): a message was not read.
+    if (!match || match[1] !== id) throw new Error(`git cat-file answered ${JSON.stringify(header)} for tag ${id}`);
+    const start = newline + 1;
+    const end = start + Number(match[2]);
+    if (output[end] !== 10) throw new Error(`git cat-file output for tag ${id} does not end where its size says`);
+    const content = output.toString('utf8', start, end);
+    at = end + 1;
+    // Headers (`object`, `type`, `tag`, `tagger`), a blank line, then the message (and any signature).
+    const blank = content.indexOf('\n\n');
+    const headers = blank === -1 ? content : content.slice(0, blank);
+    tags.push({
+      object: id,
+      target: /^object (\S+)$/m.exec(headers)?.[1] ?? '',
+      type: /^type (\S+)$/m.exec(headers)?.[1] ?? '',
+      message: blank === -1 ? '' : content.slice(blank + 2),
+    });
+  }
+  return tags;
 }
 
 /**

@@ -12,6 +12,7 @@ import { fingerprintSecret } from '../engine/secrets.js';
 import { type ContentScan, ContentScanner, scanContent } from '../secrets/content.js';
 import { groupByFingerprint, type Occurrence } from '../secrets/findings.js';
 import { inScope } from '../secrets/paths.js';
+import { type SecretMatch, scanText } from '../secrets/scanner.js';
 import {
   blobsBehindRefs,
   headBlobs,
@@ -22,6 +23,9 @@ import {
   localObjects,
   type RefOnlyBlob,
   refsReaching,
+  stashEntries,
+  type TagMessage,
+  tagMessages,
 } from './git.js';
 import { BlobIdQueue, type BlobIntroduction, readBlobs, walkHistory } from './git-history.js';
 
@@ -40,6 +44,9 @@ export type {
 export const NO_COMMIT = 'none';
 /** The "commit" of a blob no ref reaches (include_unreachable): there is none to name. */
 export const UNREACHABLE = 'unreachable';
+/** The "path" of a secret in a commit's message, or an annotated tag's: it lies in no file. */
+export const COMMIT_MESSAGE = 'commit message';
+export const TAG_MESSAGE = 'tag message';
 
 export async function scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen> {
   const { signal } = options;
@@ -53,18 +60,22 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
 
   // A walk can only judge the history that is there: a shallow clone or grafts would make it pass unseen.
   // The questions go to git at once.
-  const [cutoffsAsked, refsListed, partialAsked] = await Promise.allSettled([
+  const [cutoffsAsked, refsListed, partialAsked, stashListed] = await Promise.allSettled([
     historyCutoffs(repoDir, { signal }),
     listRefs(repoDir, { signal }),
     isPartialClone(repoDir, { signal }),
+    stashEntries(repoDir, { signal }),
   ]);
   if (cutoffsAsked.status === 'rejected') return failed('cutoffs', cutoffsAsked.reason);
   seen.cutoffs = cutoffsAsked.value;
   if (seen.cutoffs.length > 0) return seen;
   if (refsListed.status === 'rejected') return failed('refs', refsListed.reason);
   if (partialAsked.status === 'rejected') return failed('refs', partialAsked.reason);
+  if (stashListed.status === 'rejected') return failed('refs', stashListed.reason);
   const refs = refsListed.value;
   seen.refs = refs.map((ref) => ref.name);
+  const stash = stashListed.value;
+  seen.stashEntries = stash.length;
   seen.partialClone = partialAsked.value;
 
   // A partial clone lacks objects by design, and git would fetch each one it is asked for (or die trying):
@@ -99,12 +110,44 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   const walkSignal = AbortSignal.any([signal, walkStop.signal]);
   let readFailed = false;
   let walkFailed = false;
+  // Messages lie in no file: a path scope cannot leave them out. Their findings come after the blobs' (below).
+  const inMessages: { fingerprint: string; length: number; occurrence: Occurrence }[] = [];
+  const recordMessage = (matches: readonly SecretMatch[], place: Omit<Occurrence, 'rule' | 'line'>): void => {
+    for (const match of matches) {
+      const { length, sha256 } = fingerprintSecret(match.value);
+      inMessages.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, line: match.line } });
+    }
+  };
+  // The annotated tags' messages are read while the commits are walked.
+  const tagsReading = tagMessages(repoDir, refs, { signal: walkSignal });
+  tagsReading.catch(() => {});
   const walking = (async () => {
     const walk = await walkHistory(repoDir, {
       signal: walkSignal,
       onNewBlob: request,
+      starts: stash,
+      onMessage: (commit, message) => {
+        const matches = scanText(message);
+        if (matches.length > 0) recordMessage(matches, { path: COMMIT_MESSAGE, message: 'commit', commit });
+      },
       ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
     });
+    let tags: TagMessage[];
+    try {
+      tags = await tagsReading;
+    } catch (error) {
+      throw new Error(`could not read the annotated tags' messages: ${String(error)}`);
+    }
+    for (const tag of tags) {
+      const matches = scanText(tag.message);
+      if (matches.length > 0)
+        recordMessage(matches, {
+          path: TAG_MESSAGE,
+          message: 'tag',
+          commit: NO_COMMIT,
+          tag: { object: tag.object, ref: tag.ref },
+        });
+    }
     // Blobs a ref reaches without any commit (a tag on a blob or a tree): no commit walk sees them. They
     // have no path in the repository, so a path scope cannot leave them out.
     let refOnly: RefOnlyBlob[];
@@ -127,7 +170,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       for (const blob of unreachable) if (!origins.has(blob)) request(blob, undefined);
     }
     blobIds.end();
-    return walk;
+    return { walk, tagMessages: tags.length };
   })();
   // A failed walk ends the id stream with its error, which stops the reader too.
   walking.catch((error: unknown) => {
@@ -201,10 +244,11 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   if (walked.status === 'rejected' && !readFailed) return failed('walk', walked.reason);
   if (read.status === 'rejected') return failed('read', read.reason);
   if (walked.status === 'rejected') return failed('walk', walked.reason);
-  const walk = walked.value;
+  const { walk } = walked.value;
   const totals = read.value;
   seen.totals = {
     commits: walk.commits,
+    tagMessages: walked.value.tagMessages,
     uniqueBlobs: origins.size,
     requested,
     scannedBlobs: totals.blobs,
@@ -217,7 +261,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
     seconds: (performance.now() - started) / 1000,
   };
   seen.paths = [...walk.paths.values()];
-  seen.findings = groupByFingerprint(found);
+  seen.findings = groupByFingerprint([...found, ...inMessages]);
   seen.absent = absent;
 
   // Where HEAD still holds each blob, within the scope: the same content elsewhere is another service's.

@@ -64,7 +64,9 @@ export function startCommand(spec: CommandSpec, options: { tailBytes?: number } 
   const child: ResultPromise<typeof common> =
     typeof spec.command === 'string'
       ? execa(spec.command, { ...common, shell: spec.shell ? '/bin/sh' : false })
-      : execa(spec.command[0] ?? '', spec.command.slice(1), { ...common, shell: spec.shell ? '/bin/sh' : false });
+      : // An argv array never goes through a shell (the contract): execa would join it with spaces and
+        // lose its quoting, so `sh -c 'exit 1'` would run as `sh -c exit 1`.
+        execa(spec.command[0] ?? '', spec.command.slice(1), { ...common, shell: false });
 
   const drained = (async () => {
     if (!child.all) return;

@@ -25,7 +25,9 @@ export function groupByFingerprint(
       group = { finding: { fingerprint, length, occurrences: [] }, places: new Map() };
       groups.set(key, group);
     }
-    const place = `${occurrence.blob ?? ''}\0${occurrence.path}\0${occurrence.line ?? ''}\0${occurrence.offset ?? ''}`;
+    // What holds it: a blob, or for a message the commit or the tag object (every message has the same path).
+    const holder = occurrence.blob ?? occurrence.tag?.object ?? (occurrence.message ? occurrence.commit : '') ?? '';
+    const place = `${holder}\0${occurrence.path}\0${occurrence.line ?? ''}\0${occurrence.offset ?? ''}`;
     const known = group.places.get(place);
     if (!known) {
       const own = { ...occurrence };

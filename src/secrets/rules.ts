@@ -2,7 +2,8 @@
  * Secret detection rules as data (gitleaks style). Each rule names the token
  * format it finds, the keywords that must occur (case-insensitively) before
  * its regex is even run, the regex with the secret in a capture group, an
- * optional entropy floor and an allowlist. Every rule is proven by a table
+ * optional entropy floor, an allowlist and, where no regex can tell (what a
+ * base64 run decodes to), a check of the value. Every rule is proven by a table
  * test against samples that must and must not match
  * (test/secrets/rules.test.ts, fixtures/secrets-corpus/).
  */
@@ -17,8 +18,17 @@ export interface SecretRule {
   keywords: readonly string[];
   /** Must carry the `g` flag; the secret is capture group `secretGroup`. */
   regex: RegExp;
-  /** Capture group holding the secret value (0 = the whole match). */
-  secretGroup: number;
+  /**
+   * Capture group holding the secret value (0 = the whole match); for a
+   * regex of alternatives that each capture their own, the groups in order:
+   * the first that took part in the match holds the secret.
+   */
+  secretGroup: number | readonly number[];
+  /**
+   * What no regex can tell, decided on the secret alone (what a base64 run
+   * decodes to); false makes the match no finding. Runs only on a match.
+   */
+  confirm?: (secret: string) => boolean;
   /** Minimum Shannon entropy (bits/char) of the secret; below it the match is ignored. */
   minEntropy?: number;
   /** Extra patterns that, when they match the secret, make the match a false positive. */
@@ -88,8 +98,65 @@ const SECRET_NAME_KEYWORDS = ['secret', 'key', 'passw', 'pwd', 'token', 'credent
 /** A name that says it holds a secret: `JWT_SECRET_KEY`, `db_password`, `apiToken`. */
 const secretName = '(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}';
 
+/**
+ * A value that starts on the next line: a YAML block scalar (`key: |`, `>-`,
+ * `|+` …) or a parenthesised Python value (`SECRET_KEY = (`), then one line
+ * break and the indentation.
+ */
+const valueOnNextLine = String.raw`(?:(?:[|>][-+]?|\()[ \t]*\r?\n[ \t]*)?`;
+
 /** A type annotation before a default: `SECRET_KEY: str = …`, `password: Optional[str] = …` (pydantic settings). */
 const typeAnnotation = String.raw`[A-Za-z_][\w.]*(?:\[[\w., |]*\])?(?:\s*\|\s*None)?`;
+
+/** A PEM private key's first and last lines (RSA, EC, DSA, OpenSSH, PKCS#8, PGP). */
+const pemHeader = '-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----';
+const pemFooter = '-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----';
+
+/**
+ * A line break written as a string escape: `\n` or `\r\n` (doubled in JSON
+ * held in a string), where the next line may be the next string of a list or
+ * a concatenation (a notebook's `source`: `…\n",⏎ "…`; code: `…\n' +⏎ '…`).
+ */
+const escapedBreak = String.raw`(?:\\{1,2}r)?\\{1,2}n(?:["'][ \t]*[,+]?\s*["'])?`;
+/** A character of a base64 line, `/` escaped as `\/` too (PHP's json_encode). */
+const base64Char = String.raw`(?:[A-Za-z0-9+/=]|\\/)`;
+/**
+ * The body of a PEM key written with escaped line breaks: optional
+ * encryption headers (`Proc-Type: 4,ENCRYPTED`) and a blank line, then a
+ * line of at least 40 base64 characters (a PEM line holds 64, OpenSSH's 70),
+ * then more lines. A header with prose, a placeholder or a truncated line
+ * (`MIIE...`) after it has no such line.
+ */
+const escapedPemBody = `(?:${escapedBreak}[A-Za-z-]{1,30}:[ A-Za-z0-9,-]{0,80})*(?:${escapedBreak})?${escapedBreak}${base64Char}{40,}(?:${escapedBreak}${base64Char}+)*`;
+
+/**
+ * A private key's PEM. The secret is its body: after real line breaks, group
+ * 1; after escaped ones, group 2, which starts with the break that ends the
+ * header's line, so the finding is on the header's line (one line of JSON, or
+ * a notebook's first string).
+ */
+const privateKeyPem = String.raw`${pemHeader}(?:\s*?[\r\n]+([A-Za-z0-9+/=\s:,-]{64,}?)[\r\n]+|(${escapedPemBody})${escapedBreak})${pemFooter}`;
+/** The same, to test decoded text for one. */
+const privateKeyInText = new RegExp(privateKeyPem);
+
+/**
+ * How base64 of a PEM begins at a 4-character boundary: `-----BEGIN` when
+ * the encoded content starts with it (`base64 key.pem`), `---BEGIN` or
+ * `----BEGIN` when the header starts one or two bytes into a 3-byte group
+ * (a line before it, a key inside an encoded JSON file): the characters
+ * before the boundary also depend on the byte before the header.
+ */
+const base64PemStarts = ['LS0tLS1CRUdJT', 'LS0tQkVHSU4', 'LS0tLUJFR0lO'];
+const base64PemStart = new RegExp(base64PemStarts.join('|'));
+/** At most this much of a base64 run is decoded: a PEM key (RSA 8192 included) is far shorter. */
+const BASE64_DECODE_LIMIT = 64 * 1024;
+
+/** Whether a base64 run that begins with one of base64PemStarts decodes to a private key the private-key rule reports. */
+export function decodesToPrivateKey(run: string): boolean {
+  const decoded = Buffer.from(run.slice(0, BASE64_DECODE_LIMIT).replace(/\s+/g, ''), 'base64').toString('latin1');
+  // A run from a shifted start decodes to `---BEGIN` or `----BEGIN`: two more dashes make either a header.
+  return privateKeyInText.test(`--${decoded}`);
+}
 
 function escapeForRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -100,11 +167,28 @@ export const secretRules: readonly SecretRule[] = [
     id: 'private-key',
     description: 'PEM-encoded private key (RSA, EC, DSA, OpenSSH, PKCS#8, PGP)',
     keywords: ['private key'],
-    regex:
-      /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----\s*?[\r\n]+([A-Za-z0-9+/=\s:,-]{64,}?)[\r\n]+-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g,
-    secretGroup: 1,
+    // Real line breaks report the body, as before (its fingerprint and line are unchanged); escaped ones (a
+    // service-account JSON, a notebook's cell) report the body from the header's line.
+    regex: new RegExp(privateKeyPem, 'g'),
+    secretGroup: [1, 2],
     // A truncated key in documentation (`MIIE...`) is not a key.
     allowlist: [/\.\.\./],
+    placeholdersAllowed: false,
+  },
+  {
+    id: 'private-key-base64',
+    description:
+      "base64 of a PEM private key (`base64 -w0 key.pem`, a Kubernetes Secret's data), decoded to tell it from a certificate or public key",
+    keywords: base64PemStarts.map((start) => start.toLowerCase()),
+    startsAtKeyword: true,
+    // The run from the start of the PEM's base64 to its end, with the lines of wrapped base64 (GNU `base64` wraps
+    // at 76): up to 120 of them, past an RSA 8192 key, and a bound the windowed scan can hold (regex-reach.ts).
+    regex: new RegExp(
+      String.raw`((?:${base64PemStarts.join('|')})[A-Za-z0-9+/]*(?:\r?\n[ \t]*[A-Za-z0-9+/]{4,}(?=[=\s]|$)){0,120}={0,2})`,
+      'g',
+    ),
+    secretGroup: 1,
+    confirm: decodesToPrivateKey,
     placeholdersAllowed: false,
   },
   {
@@ -222,7 +306,7 @@ export const secretRules: readonly SecretRule[] = [
     keywords: SECRET_NAME_KEYWORDS,
     startsAtKeyword: true,
     regex: new RegExp(
-      String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*["'\`]?(${valueChars}{12,200})`,
+      String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*${valueOnNextLine}["'\`]?(${valueChars}{12,200})`,
       'gi',
     ),
     secretGroup: 1,
@@ -239,6 +323,8 @@ export const secretRules: readonly SecretRule[] = [
       /^\/(?:etc|var|run|home|usr|opt|srv|tmp)\//,
       /^(?:https?:\/\/|file:)/,
       PASSWORD_HASH,
+      // base64 holding a PEM block: private-key-base64 decodes it (a key is its finding, a certificate is none).
+      base64PemStart,
     ],
   },
   {

@@ -78,7 +78,15 @@ export function acceptsSecret(rule: SecretRule, value: string, path?: string): b
   if (rule.placeholdersAllowed !== false && isPlaceholder(value)) return false;
   if (publicSamples.has(value)) return false;
   if (path !== undefined && rule.allowlistPaths?.some((pattern) => pattern.test(path))) return false;
+  // Last: the one test that may decode the value.
+  if (rule.confirm && !rule.confirm(value)) return false;
   return true;
+}
+
+/** The capture group holding the secret in this match: the rule's, or the first of its groups that took part. */
+function secretGroupOf(rule: SecretRule, match: RegExpExecArray): number {
+  if (typeof rule.secretGroup === 'number') return rule.secretGroup;
+  return rule.secretGroup.find((group) => match[group] !== undefined) ?? (rule.secretGroup[0] as number);
 }
 
 /** Offset of capture group `group` inside the match, for exact line/column reporting. */
@@ -226,9 +234,10 @@ function runRules(text: string, rules: readonly TriggeredRule[], path: string | 
   const lines = new LineIndex(text);
   for (const { rule, index, keywordStarts } of rules) {
     for (const match of ruleMatches(text, rule, keywordStarts)) {
-      const value = match[rule.secretGroup];
+      const group = secretGroupOf(rule, match);
+      const value = match[group];
       if (value === undefined || !acceptsSecret(rule, value, path)) continue;
-      const offset = groupOffset(match, rule.secretGroup);
+      const offset = groupOffset(match, group);
       matches.push({ ruleId: rule.id, ...lines.position(offset), offset, value, rule: index });
     }
   }
@@ -424,9 +433,10 @@ export function scanBytes(
   const matches: (SecretMatch & { rule: number })[] = [];
   for (const { rule: index, match, base } of found) {
     const rule = rules[index];
-    const value = rule ? match[rule.secretGroup] : undefined;
+    const group = rule ? secretGroupOf(rule, match) : 0;
+    const value = rule ? match[group] : undefined;
     if (!rule || value === undefined || !acceptsSecret(rule, value, path)) continue;
-    const offset = base + groupOffset(match, rule.secretGroup);
+    const offset = base + groupOffset(match, group);
     matches.push({
       ruleId: rule.id,
       ...lines.position(offset),

@@ -75,6 +75,15 @@ describe('secgate CLI exit codes (child process)', () => {
     expect(result.stderr).toContain('nothing was probed');
   });
 
+  it('exit 2: the reference service refuses to start without its secrets (never 0, which a runbook would take for a clean stop)', async () => {
+    const directory = await checklist(secretStrengthChecklist());
+    const result = await run(directory, ['service', 'start', '--https-port', '0', '--http-port', '0'], {
+      PATH: process.env.PATH ?? '',
+    });
+    expect(result.stderr).toMatch(/secgate service: refusing to start: SECGATE_JWT_SECRET/);
+    expect(result.exitCode).toBe(2);
+  });
+
   it('exit 2: an unknown option', async () => {
     const result = await run(process.cwd(), ['verify', '--sign-kee', 'x']);
     expect(result.exitCode).toBe(2);

@@ -267,6 +267,16 @@ describe('what a check needs from the checklist (requires), verified at load', (
     ]);
   });
 
+  it('refuses an argv array with shell: true at its shell key (the shell would lose the argv quoting)', () => {
+    expect(
+      problemsWith(
+        `${head}checks:\n  - check: command.run\n    with:\n      name: lint\n      command: [sh, -c, "exit 1"]\n      shell: true\n`,
+      ),
+    ).toEqual([
+      '/repo/checklist.yaml:9:14: checks[0].with.shell: shell: true needs command as one string; an argv array runs without a shell (its words would be joined and lose their quoting): drop shell: true, or write command as a string, got boolean true',
+    ]);
+  });
+
   it('loads a check whose optional variables (env?:) are unset: the check judges them itself', () => {
     // repo.secret-strength fails on an unset secret (a finding), so the checklist still loads without it.
     expect(

@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { passingPredicate } from '../../fixtures/evidence/predicates.js';
+import { failingPredicate, passingPredicate } from '../../fixtures/evidence/predicates.js';
 import { judgeAdmission } from '../../src/evidence/admission.js';
 import { signPayload } from '../../src/evidence/dsse.js';
 import { aggregateFleet, type FleetStatement, serializeFleetStatement } from '../../src/evidence/fleet.js';
@@ -21,6 +21,20 @@ const OTHER_COMMIT = 'b'.repeat(40);
 const CHECKLIST_SHA = passingPredicate.checklist.sha256;
 const NOW = new Date('2026-12-03T12:00:00Z');
 const HOUR = 3_600_000;
+
+/** A failed run and a partial one, as a run records them (a verdict its checks do not bear out is refused). */
+const FAILED = {
+  verdict: 'fail',
+  exitCode: 1,
+  checks: failingPredicate.checks,
+  counts: failingPredicate.counts,
+  waivers: failingPredicate.waivers,
+} as const satisfies Partial<EvidencePredicate>;
+const PARTIAL = {
+  verdict: 'partial',
+  exitCode: 0,
+  partial: { deselected: ['command.gates'], allowed: true },
+} as const satisfies Partial<EvidencePredicate>;
 
 const keyPair = () => generateKeyPairSync('ed25519');
 const gate = keyPair();
@@ -121,8 +135,8 @@ describe('evidence aggregate', () => {
   });
 
   it.each([
-    ['failed', { verdict: 'fail', exitCode: 1 } as const, {}, 'fail', 'fail', []],
-    ['partial', { verdict: 'partial', exitCode: 0 } as const, {}, 'error', 'error', ['partial run']],
+    ['failed', FAILED, {}, 'fail', 'fail', []],
+    ['partial', PARTIAL, {}, 'error', 'error', ['partial run']],
     [
       'stale',
       { finishedAt: '2026-12-01T11:00:00.000Z' },
@@ -190,8 +204,8 @@ describe('evidence check (deploy-time admission)', () => {
       3,
       'stale: finished 60m ago, more than the 30m allowed',
     ],
-    ['a partial run', evidence('eu', { verdict: 'partial', exitCode: 0 }), {}, 3, "verdict is 'partial', not 'pass'"],
-    ['a failed run', evidence('eu', { verdict: 'fail', exitCode: 1 }), {}, 1, "verdict is 'fail', not 'pass'"],
+    ['a partial run', evidence('eu', PARTIAL), {}, 3, "verdict is 'partial', not 'pass'"],
+    ['a failed run', evidence('eu', FAILED), {}, 1, "verdict is 'fail', not 'pass'"],
     ['evidence from the future', evidence('eu', { finishedAt: '2026-12-03T13:00:00.000Z' }), {}, 3, 'in the future'],
     ['another checklist', evidence('eu'), { checklistSha256: '0'.repeat(64) }, 3, 'not the reviewed 0000'],
     ['another target', evidence('us'), {}, 3, "the evidence covers target 'us', not 'eu'"],
@@ -211,7 +225,7 @@ describe('evidence check (deploy-time admission)', () => {
   });
 
   it('reads a fleet statement: the named target must be covered and have passed the join', () => {
-    const statement = fleetOf(aggregate([evidence('eu'), evidence('us', { verdict: 'partial', exitCode: 0 })]));
+    const statement = fleetOf(aggregate([evidence('eu'), evidence('us', PARTIAL)]));
     const signed = signPayload(serializeFleetStatement(statement), gate.privateKey);
     expect(admit(signed).exitCode).toBe(0);
     expect(admit(signed, { target: 'us' }).reasons).toEqual(["verdict is 'partial', not 'pass'"]);

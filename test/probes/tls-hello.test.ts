@@ -221,6 +221,8 @@ describe('cipher suite table', () => {
     ['TLS_RSA_EXPORT_WITH_DES40_CBC_SHA', ['no-forward-secrecy', 'cbc', 'des', 'export']],
     ['TLS_DH_anon_WITH_AES_128_GCM_SHA256', ['no-forward-secrecy', 'anonymous']],
     ['TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256', ['no-forward-secrecy']],
+    ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', ['finite-field-dhe']],
+    ['TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA', ['no-forward-secrecy', 'finite-field-dhe', 'cbc', 'des', 'export']],
   ])('%s has weaknesses %j', (name, weaknesses) => {
     expect(suiteWeaknesses(name)).toEqual(weaknesses);
   });

@@ -19,7 +19,7 @@ describe('secret rules as data', () => {
       expect(rule.keywords.length).toBeGreaterThan(0);
       for (const keyword of rule.keywords) expect(keyword).toBe(keyword.toLowerCase());
       const groups = new RegExp(`${rule.regex.source}|`).exec('')?.length ?? 0;
-      expect(rule.secretGroup).toBeLessThan(groups);
+      for (const group of [rule.secretGroup].flat()) expect(group).toBeLessThan(groups);
     }
   });
 
@@ -77,6 +77,43 @@ describe('scanner', () => {
     const [match] = scanText(`key: |\n${pem}`);
     expect(match?.ruleId).toBe('private-key');
     expect(match?.line).toBe(3);
+  });
+
+  it('reports a key written with string escapes once, on the line of its header', () => {
+    for (const name of [
+      'GCP service-account key file (JSON-escaped line breaks)',
+      'notebook cell pasting a key, one JSON string a line',
+      'key concatenated from quoted lines in code',
+    ]) {
+      for (const sample of corpus.secrets.filter((candidate) => candidate.name === name)) {
+        const text = `\n${sample.text}`;
+        const header = text.split('\n').findIndex((line) => line.includes('-----BEGIN')) + 1;
+        const found = scanText(text, secretRules, sample.path).filter((match) =>
+          match.ruleId.startsWith('private-key'),
+        );
+        expect(
+          found.map((match) => [match.ruleId, match.line]),
+          name,
+        ).toEqual([['private-key', header]]);
+        expect(
+          scanBuffer(Buffer.from(text)).filter((match) => match.ruleId === 'private-key'),
+          name,
+        ).toEqual(found);
+      }
+    }
+  });
+
+  it('reports a base64 key once, where its run starts, whichever byte of a triplet the header starts at', () => {
+    const samples = corpus.secrets.filter((sample) => sample.ruleId === 'private-key-base64');
+    expect(new Set(samples.map((sample) => sample.name)).size).toBe(5);
+    for (const sample of samples) {
+      const found = scanText(sample.text, secretRules, sample.path);
+      expect(
+        found.map((match) => match.ruleId),
+        sample.name,
+      ).toEqual(['private-key-base64']);
+      expect(found[0]?.line, sample.name).toBe(sample.text.split('\n').findIndex((line) => /LS0t/.test(line)) + 1);
+    }
   });
 
   it('skips binary content and scans text buffers', () => {

@@ -25,7 +25,11 @@ afterEach(() => {
 /** Runs one command in-process and returns what it wrote and the exit code it set. */
 async function secgate(...args: string[]): Promise<{ out: string; err: string; code: number }> {
   const program = new Command('secgate').exitOverride();
-  registerServiceCommand(program);
+  // The code the command hands to runCli, which makes it the process's exit code (not process.exitCode).
+  let code = 0;
+  registerServiceCommand(program, (set) => {
+    code = set;
+  });
   let out = '';
   let err = '';
   const stdoutWrite = process.stdout.write.bind(process.stdout);
@@ -45,7 +49,7 @@ async function secgate(...args: string[]): Promise<{ out: string; err: string; c
     process.stdout.write = stdoutWrite;
     process.stderr.write = stderrWrite;
   }
-  return { out, err, code: Number(process.exitCode ?? 0) };
+  return { out, err, code };
 }
 
 describe('secgate service', () => {

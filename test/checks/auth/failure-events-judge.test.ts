@@ -3,7 +3,12 @@
  * is one thing the check can find, with the phrase the evidence must carry.
  */
 import { describe, expect, it } from 'vitest';
-import { type FailureEventsSeen, judgeFailureEvents, type Provoked } from '../../../checks/auth/failure-events.js';
+import {
+  assignDistinctRows,
+  type FailureEventsSeen,
+  judgeFailureEvents,
+  type Provoked,
+} from '../../../checks/auth/failure-events.js';
 import { REJECTION_PATHS, type RejectionPath } from '../../../checks/auth/params.js';
 import type { FailureEventRow } from '../../../src/probes/auth-audit.js';
 import { judgeTable } from '../../harness/judge-table.js';
@@ -56,6 +61,30 @@ judgeTable<FailureEventsSeen, Partial<Record<RejectionPath, string[]>>>(
       with: { invalid_token: ['token-bad', 'token-expired'] },
       status: 'pass',
       phrase: /token-bad or token-expired row written/,
+    },
+    {
+      // Two paths that the service audits under one type: one row cannot stand for both.
+      name: 'one row of a shared type for two paths',
+      seen: {
+        ...audited,
+        provoked: [...audited.provoked, provoked('bad_challenge')],
+        rows: [row('bad_password'), row('invalid_token', null), row('blocked_ip', null)],
+      },
+      with: { bad_challenge: ['invalid_token'] },
+      status: 'fail',
+      phrase:
+        /no invalid_token row of its own for the (invalid_token|bad_challenge) path: the 1 matching row from 127\.0\.0\.11 belongs to other rejections/,
+    },
+    {
+      name: 'two rows of a shared type for two paths',
+      seen: {
+        ...audited,
+        provoked: [...audited.provoked, provoked('bad_challenge')],
+        rows: [row('bad_password'), row('invalid_token', null), row('invalid_token', null), row('blocked_ip', null)],
+      },
+      with: { bad_challenge: ['invalid_token'] },
+      status: 'pass',
+      phrase: /4 rejection paths each wrote an audit row/,
     },
     {
       name: 'a path that writes no row',
@@ -145,5 +174,15 @@ describe('judgeFailureEvents details', () => {
       rows: [row('unknown_user', 'x', '::1')],
     };
     expect(judgeFailureEvents(seen, ownNames, ['unknown_user']).status).toBe('pass');
+  });
+});
+
+describe('assignDistinctRows', () => {
+  it('gives every event a row of its own where one exists, moving an earlier choice aside if it must', () => {
+    // Event 0 could take row 0 or 1; event 1 only row 0: a greedy first choice would leave event 1 without.
+    expect(assignDistinctRows([[0, 1], [0]])).toEqual([1, 0]);
+  });
+  it('leaves an event without a row when the rows run out', () => {
+    expect(assignDistinctRows([[0], [0]])).toEqual([0, undefined]);
   });
 });

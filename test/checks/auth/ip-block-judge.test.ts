@@ -11,6 +11,7 @@ const rules: IpBlockRules = {
   source_address: '127.0.0.9',
   threshold: 2,
   usernames: 2,
+  known_account_failures: 1,
   blocked_status: 403,
   untrusted_source_address: '127.0.0.13',
   forwarded_address: '203.0.113.77',
@@ -30,6 +31,7 @@ const answered = (probe: string, status: number) => ({
 const blocked: IpBlockSeen = {
   loginPath: '/login',
   mePath: '/me',
+  refreshPath: '/refresh',
   healthPath: '/health',
   failureTable: 'auth_failure_events',
   blocksTable: 'ip_blocks',

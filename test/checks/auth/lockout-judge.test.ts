@@ -48,6 +48,45 @@ judgeTable<LockoutSeen>('judgeLockout', (seen) => judgeLockout(seen, rules), [
     phrase: /accepted \(200 with a token\)/,
   },
   {
+    name: 'the correct password from a second address gets in',
+    seen: {
+      ...locked,
+      elsewhere: { address: '127.0.0.130', answer: { ...response(200, '{"mfa":"x"}'), handedOut: 'MFA challenge' } },
+    },
+    status: 'fail',
+    phrase:
+      /lockout bypassed: as probe with the correct password from 127\.0\.0\.130 during lockout was accepted \(200 with a MFA challenge\)/,
+  },
+  {
+    name: 'the name in another case gets in',
+    seen: {
+      ...locked,
+      caseVariant: {
+        username: 'Probe',
+        answer: { ...response(200, '{"access_token":"[redacted]"}'), handedOut: 'token' },
+      },
+    },
+    status: 'fail',
+    phrase: /lockout bypassed: as Probe \(another case\) with the correct password during lockout was accepted/,
+  },
+  {
+    name: 'refused from a second address and in another case: both named in the summary',
+    seen: {
+      ...locked,
+      elsewhere: { address: '127.0.0.130', answer: { ...response(401, WRONG), handedOut: undefined } },
+      caseVariant: { username: 'Probe', answer: { ...response(401, WRONG), handedOut: undefined } },
+    },
+    status: 'pass',
+    phrase: /refused with the identical 401 \(also from 127\.0\.0\.130 and as Probe\)/,
+  },
+  {
+    name: 'no second address to send from: said, not claimed',
+    seen: { ...locked, elsewhere: { address: undefined, answer: undefined } },
+    status: 'pass',
+    phrase:
+      /^probe locked after 3 wrong passwords, refused with the identical 401, 4 attempts audited .*not tried: no second source address/,
+  },
+  {
     name: 'the locked answer says so',
     seen: { ...locked, locked: { ...response(401, '{"detail":"Account locked"}'), handedOut: undefined } },
     status: 'fail',
@@ -135,7 +174,7 @@ describe('judgeLockout details', () => {
   it('keeps what it saw when the rest could not be observed', () => {
     const outcome = judgeLockout({ ...locked, accountRows: undefined, notSeen: 'could not observe x' }, rules);
     expect(outcome.observations.map((observation) => observation.probe)).toContain(
-      'locked response compared with the wrong-password response',
+      'locked response compared with the wrong-password response (status, headers, body)',
     );
   });
 });

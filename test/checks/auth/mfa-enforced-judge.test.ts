@@ -3,7 +3,13 @@
  * is one thing the check can find, with the phrase the evidence must carry.
  */
 import { describe, expect, it } from 'vitest';
-import { judgeMfaEnforced, type MfaEnforcedSeen, type PresentedSeen } from '../../../checks/auth/mfa-enforced.js';
+import {
+  judgeMfaEnforced,
+  type MfaEnforcedSeen,
+  type PresentedSeen,
+  type RefreshSeen,
+  type WrongCodeSeen,
+} from '../../../checks/auth/mfa-enforced.js';
 import type { ResponseSeen } from '../../../checks/auth/seen.js';
 import { judgeTable } from '../../harness/judge-table.js';
 
@@ -11,6 +17,17 @@ const response = (status: number, body = '{}'): ResponseSeen => ({ status, body,
 const token = { length: 40, sha256: 'cccccccccccc' };
 const challenge = { length: 32, sha256: 'dddddddddddd' };
 const presented = (label: string, status: number): PresentedSeen => ({ label, response: response(status) });
+const refreshTried = (status: number, session?: number): RefreshSeen => ({
+  label: 'body field refresh_token',
+  response: response(status),
+  accessToken: session !== undefined,
+  session: session === undefined ? undefined : response(session),
+});
+const wrongCode = (code: string, status: number | undefined, session?: number): WrongCodeSeen => ({
+  code,
+  verify: status === undefined ? undefined : { response: response(status), accessToken: session !== undefined },
+  session: session === undefined ? undefined : response(session),
+});
 
 const enforced: MfaEnforcedSeen = {
   paths: { login: '/login', mfaVerify: '/mfa', refresh: '/refresh', me: '/me' },
@@ -19,8 +36,11 @@ const enforced: MfaEnforcedSeen = {
   noMfaLogin: { response: response(403, '{"detail":"enrol first"}'), accessToken: undefined },
   noMfaPresented: [presented('cookie csrftoken from Set-Cookie', 401)],
   noMfaRefresh: undefined,
+  noMfaWrongCodes: [],
   login: { response: response(200), accessToken: false, challenge },
   beforeMfaPresented: [presented('cookie mfa_pending from Set-Cookie', 401)],
+  beforeMfaRefresh: [],
+  refreshNotTried: [],
   challengeAsBearer: response(401),
   verify: { response: response(200), accessToken: token },
   replay: { response: response(401), accessToken: false },
@@ -33,6 +53,30 @@ judgeTable<MfaEnforcedSeen>('judgeMfaEnforced', (seen) => judgeMfaEnforced(seen,
     seen: { ...enforced, noMfaRefresh: { response: response(401), accessToken: false } },
     status: 'pass',
     phrase: /the refresh token buys nothing/,
+  },
+  {
+    name: 'the challenge of the account without MFA admits no code from no device',
+    seen: { ...enforced, noMfaWrongCodes: [wrongCode('000000', 401), wrongCode('a random code', 401)] },
+    status: 'pass',
+    expect: /, nor with 2 codes from no enrolled device for the challenge it got,/,
+  },
+  {
+    name: 'a code not sent, for want of a fresh challenge, is named',
+    seen: { ...enforced, noMfaWrongCodes: [wrongCode('000000', 401), wrongCode('a random code', undefined)] },
+    status: 'pass',
+    expect: /nor with a code .*; not tried: a random code at \/mfa \(the login again gave no challenge\)$/,
+  },
+  {
+    name: 'the refresh token of the password step buys nothing',
+    seen: { ...enforced, beforeMfaRefresh: [refreshTried(401)] },
+    status: 'pass',
+    expect: /worked as a session or bought one at \/refresh \(1 sent\);/,
+  },
+  {
+    name: 'values past the refresh cap are named as not tried',
+    seen: { ...enforced, beforeMfaRefresh: [refreshTried(401)], refreshNotTried: ['cookie sid'] },
+    status: 'pass',
+    expect: /; not tried: cookie sid at \/refresh$/,
   },
   {
     name: 'an access token without a second factor',
@@ -63,6 +107,27 @@ judgeTable<MfaEnforcedSeen>('judgeMfaEnforced', (seen) => judgeMfaEnforced(seen,
     seen: { ...enforced, beforeMfaPresented: [presented('every cookie the client holds', 204)] },
     status: 'fail',
     phrase: /session before MFA: every cookie the client holds from the password step of probe answered 204/,
+  },
+  {
+    name: 'the account without MFA completes a challenge with any code',
+    seen: { ...enforced, noMfaWrongCodes: [wrongCode('000000', 200, 200)] },
+    status: 'fail',
+    phrase:
+      /MFA bypass: nomfa has no enrolled second factor, yet completed the second step with a code from no enrolled device \(000000\): \/mfa answered 200 with an access token that answered 200 on \/me/,
+  },
+  {
+    name: 'the refresh token of the password step buys a working access token',
+    seen: { ...enforced, beforeMfaRefresh: [refreshTried(200, 200)] },
+    status: 'fail',
+    phrase:
+      /session before MFA: body field refresh_token from the password step of probe bought an access token at \/refresh that answered 200 on \/me before the second factor/,
+  },
+  {
+    name: 'the refresh token of the password step buys an access token, even one /me refuses',
+    seen: { ...enforced, beforeMfaRefresh: [refreshTried(200, 401)] },
+    status: 'fail',
+    phrase:
+      /session before MFA: body field refresh_token from the password step of probe bought an access token at \/refresh before the second factor \(\/me answered 401 to it\)/,
   },
   {
     name: 'the challenge works as a bearer token',

@@ -44,6 +44,18 @@ testCheck(mfaEnforced, {
         /session before MFA: cookie session from Set-Cookie from the password step of secgate-probe answered 200 on \/api\/v1\/users\/me before the second factor/,
     },
     {
+      name: 'a refresh token from the password step, before the second factor',
+      target: authFixture({ flaws: ['refresh-before-mfa'] }),
+      expect:
+        /session before MFA: body field refresh_token from the password step of secgate-probe bought an access token at \/api\/v1\/auth\/refresh that answered 200 on \/api\/v1\/users\/me before the second factor/,
+    },
+    {
+      name: 'a challenge for the account without a second factor, completed with any code',
+      target: authFixture({ flaws: ['mfa-verify-without-device'] }),
+      expect:
+        /MFA bypass: secgate-probe-nomfa has no enrolled second factor, yet completed the second step with a code from no enrolled device \(000000\): \/api\/v1\/auth\/mfa\/verify answered 200 with an access token that answered 200 on \/api\/v1\/users\/me/,
+    },
+    {
       // The token lies past the first MiB: a cut answer must not read as "no token".
       name: 'optional MFA, answered with more than the probe reads',
       target: authFixture({ flaws: ['optional-mfa-oversized-answer'] }),

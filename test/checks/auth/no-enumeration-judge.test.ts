@@ -13,8 +13,7 @@ const REJECTED = '{"detail":"Invalid username or password"}';
 const answer = (elapsedMs: number, body = REJECTED, status = 401): TimedAnswer => ({
   status,
   body,
-  // The digest stands for the body as received: distinct bodies, distinct digests.
-  bodyDigest: `digest-of-${body}`,
+  headers: {},
   elapsedMs,
 });
 const times = (values: number[], body?: string) => values.map((value) => answer(value, body));
@@ -68,6 +67,52 @@ judgeTable<NoEnumerationSeen, Partial<typeof params>>(
       }),
       status: 'error',
       expect: /8 samples per class, the checklist asks for 15/,
+    },
+    {
+      // ProblemDetails-style: every body carries its own trace id, in every class. Not a difference.
+      name: 'a per-request trace id in every body',
+      seen: () => {
+        let request = 0;
+        const traced = (answers: TimedAnswer[]) =>
+          answers.map((one) => ({
+            ...one,
+            body: JSON.stringify({
+              detail: 'Invalid username or password',
+              traceId: `trace-${String(++request).padStart(8, '0')}`,
+            }),
+          }));
+        const base = seen();
+        return {
+          ...base,
+          samples: {
+            'unknown user': traced(base.samples['unknown user']),
+            'wrong password': traced(base.samples['wrong password']),
+            'locked account': traced(base.samples['locked account']),
+          },
+        };
+      },
+      status: 'pass',
+      expect: /same answer, and the medians agree within the bound/,
+      observations: /apart from what differs between any two answers: body:traceId/,
+    },
+    {
+      name: 'the wrong-password answers carry a header the unknown-user answers do not',
+      seen: () => {
+        const base = seen();
+        return {
+          ...base,
+          samples: {
+            ...base.samples,
+            'wrong password': base.samples['wrong password'].map((one) => ({
+              ...one,
+              headers: { 'x-ratelimit-remaining': '4' },
+            })),
+          },
+        };
+      },
+      status: 'fail',
+      expect:
+        /responses differ between classes in their headers: unknown user\/locked account against wrong password: header:x-ratelimit-remaining: \(absent\) against "4"/,
     },
     {
       name: 'the locked account answers with its own message',

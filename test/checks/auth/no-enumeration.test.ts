@@ -35,6 +35,17 @@ testCheck(noEnumeration, {
       target: authFixture({ flaws: ['lockout-distinct-message'] }),
       expect: /responses differ between classes: .*locked account → 401 \{"detail":"Account locked"\}/,
     },
+    {
+      name: 'wrong passwords for a real account carry a rate-limit header',
+      target: authFixture({ flaws: ['rate-limit-header-on-real-accounts'] }),
+      expect:
+        /responses differ between classes in their headers: .*wrong password.*header:x-ratelimit-remaining: .*"4"/,
+    },
+    {
+      name: 'the locked account answers with a Retry-After header',
+      target: authFixture({ flaws: ['lockout-retry-after-header'] }),
+      expect: /responses differ between classes in their headers: .*locked account.*header:retry-after/,
+    },
   ],
 });
 

@@ -24,13 +24,35 @@ function answered(name: string, kind: string, status: number): PresentedForgery 
   return { name, kind, answer: { status, shown: { status, body: status === 200 ? '{"sub":"probe"}' : '' } } };
 }
 
-const refusedTokens: PresentedForgery[] = [
+/** The forgeries that need no key of the service's (the public key aside). */
+const keylessTokens: PresentedForgery[] = [
   answered('alg: none with the real claims', 'alg none', 401),
+  answered('alg: None with the real claims', 'alg None or NONE', 401),
+  answered('alg: NONE with the real claims', 'alg None or NONE', 401),
   answered('payload tampered (privilege raised), original signature', 'tampered payload', 401),
   answered('RS256 signed with a key the service never issued', 'foreign key', 401),
+  answered('RS256 signed with a foreign key carried in its own jwk header', 'key in its jwk header', 401),
+  answered(
+    'RS256 signed with a foreign key whose self-signed certificate is in its own x5c header',
+    'key in its x5c header',
+    401,
+  ),
   answered('HS256 signed with the service public key', 'HMAC with the public key', 403),
+  answered('HS256 with kid "../dev/null" (a path to an empty file), signed with an empty key', 'kid injection', 401),
+  answered(
+    "HS256 with kid \"x' UNION SELECT '' -- \" (a SQL injection selecting an empty key), signed with an empty key",
+    'kid injection',
+    401,
+  ),
+];
+
+const refusedTokens: PresentedForgery[] = [
+  ...keylessTokens,
   answered('expired an hour ago, signed with the service key', 'expired (signed with the service key)', 401),
   answered('missing claim "exp", signed with the service key', 'missing claim', 401),
+  answered('aud set to another audience, signed with the service key', 'wrong aud or iss', 401),
+  answered('exp as a string, an hour past, signed with the service key', 'exp as a string', 401),
+  answered('an unknown critical header parameter, signed with the service key', 'unknown crit header', 401),
 ];
 
 const jwt: JwtForgeries = {
@@ -39,6 +61,7 @@ const jwt: JwtForgeries = {
   foreignKeyUntried: false,
   publicKey: true,
   signingKey: true,
+  variedClaims: ['aud'],
   presented: refusedTokens,
   expiredReplay: undefined,
 };
@@ -65,9 +88,12 @@ function accepting(kind: string, status = 200): TokenValidationSeen {
   return { ...seen, forged: { ...jwt, presented: answering(refusedTokens, kind, status) } };
 }
 
-/** No signing key: the four forgeries that need none, and the real token presented again once it expired. */
+/** No signing key: the forgeries that need none, and the real token presented again once it expired. */
 function withoutKey(expiredReplay: JwtForgeries['expiredReplay']): TokenValidationSeen {
-  return { ...seen, forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4), expiredReplay } };
+  return {
+    ...seen,
+    forged: { ...jwt, signingKey: false, variedClaims: [], presented: keylessTokens, expiredReplay },
+  };
 }
 
 const refusedSessions: PresentedForgery[] = [
@@ -93,7 +119,7 @@ judgeTable<TokenValidationSeen, typeof params>(
       seen,
       status: 'pass',
       expect:
-        /^all 6 tokens were refused: alg none, tampered payload, foreign key, HMAC with the public key, expired \(signed with the service key\), missing claim$/,
+        /^all 15 tokens were refused: alg none, 2 × alg None or NONE, tampered payload, foreign key, key in its jwk header, key in its x5c header, HMAC with the public key, 2 × kid injection, expired \(signed with the service key\), missing claim, wrong aud or iss, exp as a string, unknown crit header; not tried: a wrong iss \(the real token has no iss\)$/,
     },
     {
       name: 'forged alg: none accepted',
@@ -112,6 +138,51 @@ judgeTable<TokenValidationSeen, typeof params>(
       seen: accepting('foreign key', 204),
       status: 'fail',
       expect: /forged token accepted: RS256 signed with a key the service never issued got 204/,
+    },
+    {
+      name: "the key in the token's own jwk header trusted (CVE-2018-0114)",
+      seen: accepting('key in its jwk header'),
+      status: 'fail',
+      expect: /^forged token accepted: RS256 signed with a foreign key carried in its own jwk header got 200$/,
+    },
+    {
+      name: "the certificate in the token's own x5c header trusted",
+      seen: accepting('key in its x5c header'),
+      status: 'fail',
+      expect:
+        /^forged token accepted: RS256 signed with a foreign key whose self-signed certificate is in its own x5c header got 200$/,
+    },
+    {
+      name: 'alg none in another case accepted',
+      seen: accepting('alg None or NONE'),
+      status: 'fail',
+      expect:
+        /^forged token accepted: alg: None with the real claims got 200; forged token accepted: alg: NONE with the real claims got 200$/,
+    },
+    {
+      name: 'a kid naming an empty file or injecting SQL accepted',
+      seen: accepting('kid injection'),
+      status: 'fail',
+      expect:
+        /forged token accepted: HS256 with kid "\.\.\/dev\/null" \(a path to an empty file\), signed with an empty key got 200/,
+    },
+    {
+      name: 'another audience accepted',
+      seen: accepting('wrong aud or iss'),
+      status: 'fail',
+      expect: /^forged token accepted: aud set to another audience, signed with the service key got 200$/,
+    },
+    {
+      name: 'a string exp skipped',
+      seen: accepting('exp as a string'),
+      status: 'fail',
+      expect: /^forged token accepted: exp as a string, an hour past, signed with the service key got 200$/,
+    },
+    {
+      name: 'an unknown critical header ignored',
+      seen: accepting('unknown crit header'),
+      status: 'fail',
+      expect: /^forged token accepted: an unknown critical header parameter, signed with the service key got 200$/,
     },
     {
       name: 'HMAC key confusion accepted',
@@ -141,7 +212,8 @@ judgeTable<TokenValidationSeen, typeof params>(
       name: 'no key: the real token replayed after it expired is refused',
       seen: withoutKey({ answer: { status: 401, shown: { status: 401 } }, secondsPastExp: 3 }),
       status: 'pass',
-      expect: /expired \(the real token, replayed\); not tried: missing-claim tokens \(no signing_key_env\)$/,
+      expect:
+        /expired \(the real token, replayed\); not tried: missing-claim, wrong aud\/iss, string-exp and unknown-crit tokens \(no signing_key_env\)$/,
     },
     {
       name: 'no key: the real token still works after it expired',
@@ -157,15 +229,24 @@ judgeTable<TokenValidationSeen, typeof params>(
     },
     {
       name: 'expiry left out visibly',
-      seen: { ...seen, forged: { ...jwt, signingKey: false, publicKey: false, presented: refusedTokens.slice(0, 3) } },
+      seen: {
+        ...seen,
+        forged: {
+          ...jwt,
+          signingKey: false,
+          variedClaims: [],
+          publicKey: false,
+          presented: keylessTokens.filter((token) => token.kind !== 'HMAC with the public key'),
+        },
+      },
       with: { ...params, prove_expiry: false },
       status: 'pass',
       expect:
-        /; not tried: HMAC with the public key .*; missing-claim tokens .*; expired tokens \(prove_expiry: false\)$/,
+        /; not tried: HMAC with the public key .*; missing-claim, wrong aud\/iss, string-exp and unknown-crit tokens .*; expired tokens \(prove_expiry: false\)$/,
     },
     {
       name: 'expiry promised but neither signed nor replayed: not proven',
-      seen: { ...seen, forged: { ...jwt, signingKey: false, presented: refusedTokens.slice(0, 4) } },
+      seen: { ...seen, forged: { ...jwt, signingKey: false, variedClaims: [], presented: keylessTokens } },
       status: 'error',
       expect: /^could not observe expired tokens: none was presented$/,
     },
@@ -225,6 +306,41 @@ judgeTable<TokenValidationSeen, typeof params>(
       seen: { ...seen, forged: { ...jwt, presented: refusedTokens.filter((token) => token.kind !== 'foreign key') } },
       status: 'error',
       expect: /not presented: 1 foreign key$/,
+    },
+    {
+      name: 'a foreign key was made, yet no token carried it in its jwk header',
+      seen: {
+        ...seen,
+        forged: { ...jwt, presented: refusedTokens.filter((token) => token.kind !== 'key in its jwk header') },
+      },
+      status: 'error',
+      expect: /^could not observe every forged token: not presented: 1 key in its jwk header$/,
+    },
+    {
+      name: 'an HMAC service owes no jwk or x5c forgery (a symmetric jwk is another forgery)',
+      seen: {
+        ...seen,
+        forged: {
+          ...jwt,
+          alg: 'HS256',
+          publicKey: false,
+          presented: refusedTokens.filter((token) => !/^key in its|^HMAC with/.test(token.kind)),
+        },
+      },
+      status: 'pass',
+      expect: /^all 12 tokens were refused: /,
+    },
+    {
+      name: 'no kid injection presented',
+      seen: { ...seen, forged: { ...jwt, presented: refusedTokens.filter((token) => token.kind !== 'kid injection') } },
+      status: 'error',
+      expect: /not presented: 2 kid injection$/,
+    },
+    {
+      name: "the real token's iss was not varied, though the record says it has one",
+      seen: { ...seen, forged: { ...jwt, variedClaims: ['aud', 'iss'] } },
+      status: 'error',
+      expect: /not presented: 1 wrong aud or iss$/,
     },
     {
       name: 'one forgery accepted, another never presented: the acceptance is the verdict',

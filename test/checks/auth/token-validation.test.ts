@@ -33,6 +33,19 @@ testCheck(tokenValidation, {
       expect: /forged token accepted: alg: none with the real claims got 200/,
     },
     {
+      name: "the key in the token's own jwk header trusted (CVE-2018-0114)",
+      target: authFixture({ flaws: ['embedded-jwk-trusted'] }),
+      with: withKey,
+      expect: /^forged token accepted: RS256 signed with a foreign key carried in its own jwk header got 200$/,
+    },
+    {
+      name: 'the kid read as a key file path: a kid naming /dev/null makes the empty key valid',
+      target: authFixture({ flaws: ['kid-path-key'] }),
+      with: withKey,
+      expect:
+        /^forged token accepted: HS256 with kid "(\.\.\/)+dev\/null" \(a path to an empty file\), signed with an empty key got 200$/,
+    },
+    {
       name: 'expiry not checked',
       target: authFixture({ flaws: ['expiry-unchecked'] }),
       with: withKey,

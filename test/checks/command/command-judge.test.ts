@@ -124,6 +124,54 @@ describe('judgeRunbook', () => {
       expect: /^start service exited with code 2 before http:\/\/127\.0\.0\.1:8080\/health answered 200$/,
     },
     {
+      name: 'killed by a signal before it was healthy',
+      seen: {
+        ...healthy,
+        health: { attempts: 1, last: 'ECONNREFUSED', healthyAfterMs: undefined, exitedEarly: true },
+        stop: { stoppedBy: 'exited', survivors: false, durationMs: 0 },
+        ending: { ...exited0, exitCode: undefined, signal: 'SIGSEGV' },
+      },
+      status: 'fail',
+      expect: /^start service was killed by SIGSEGV before http:\/\/127\.0\.0\.1:8080\/health answered 200$/,
+    },
+    {
+      // Something else answered health_url (a service left from an earlier run) while the start died.
+      name: 'healthy, but the command had exited by itself with code 3',
+      seen: {
+        ...healthy,
+        health: { ...healthy.health, exitedEarly: true },
+        stop: { stoppedBy: 'exited', survivors: false, durationMs: 0 },
+        ending: { ...exited0, exitCode: 3, outputTail: 'starting\nError: listen EADDRINUSE 127.0.0.1:8080\n' },
+      },
+      status: 'fail',
+      expect:
+        /^start service exited with code 3 before the gate stopped it; what answered http:\/\/127\.0\.0\.1:8080\/health 200 was not its service \(last output: Error: listen EADDRINUSE 127\.0\.0\.1:8080\)$/,
+    },
+    {
+      name: 'healthy, but the command was killed by a signal the gate did not send',
+      seen: {
+        ...healthy,
+        health: { ...healthy.health, exitedEarly: true },
+        stop: { stoppedBy: 'exited', survivors: false, durationMs: 0 },
+        ending: { ...exited0, exitCode: undefined, signal: 'SIGKILL', outputTail: '' },
+      },
+      status: 'fail',
+      expect:
+        /^start service was killed by SIGKILL before the gate stopped it; what answered .* 200 was not its service \(no output\)$/,
+    },
+    {
+      // A start command that daemonizes and returns: the gate has nothing left to stop.
+      name: 'healthy, but the command had exited 0 by itself',
+      seen: {
+        ...healthy,
+        health: { ...healthy.health, exitedEarly: true },
+        stop: { stoppedBy: 'exited', survivors: false, durationMs: 0 },
+        ending: { ...exited0, exitCode: 0 },
+      },
+      status: 'fail',
+      expect: /^start service exited with code 0 before the gate stopped it; what answered .* 200 was not its service/,
+    },
+    {
       name: 'SIGKILL was needed',
       seen: { ...healthy, stop: { stoppedBy: 'sigkill', survivors: false, durationMs: 510 } },
       status: 'fail',
@@ -151,6 +199,15 @@ describe('judgeRunbook', () => {
       seen: { ...healthy, health: { ...healthy.health, healthyAfterMs: undefined }, cancelled: true },
       status: 'error',
       expect: /^start service: cancelled$/,
+    },
+    {
+      name: 'something answered health_url before the command started',
+      seen: {
+        problem:
+          "something already answers http://127.0.0.1:8080/health (HTTP 200) before the runbook's command started: stop it or choose other ports",
+      },
+      status: 'error',
+      expect: /^start service: something already answers http:\/\/127\.0\.0\.1:8080\/health \(HTTP 200\) before/,
     },
     {
       name: 'health_url that is no URL',

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import commandRun from '../../../checks/command/run.js';
+import commandRunbook from '../../../checks/command/runbook.js';
 import { createSecretRedactor } from '../../../src/engine/secrets.js';
+import { runCommand } from '../../../src/probes/process.js';
 import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
 
 let workDir = '';
@@ -82,6 +84,32 @@ testCheck(commandRun, {
       expect: /cwd \.\.\/\.\. is outside the repository/,
     },
   ],
+});
+
+describe('an argv array with shell: true', () => {
+  // It ran as `/bin/sh -c "sh -c exit 1"` (the words joined, the quoting lost), which exits 0, while the
+  // evidence showed `sh -c 'exit 1'`: refused in the parameters, so the checklist does not load (exit 2).
+  it.each([
+    ['command.run', commandRun, {}],
+    ['command.runbook', commandRunbook, { health_url: '/health' }],
+  ])('is refused by %s at load', (_id, check, required) => {
+    const parsed = check.params.safeParse({ name: 'lint', command: ['sh', '-c', 'exit 1'], shell: true, ...required });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['shell'],
+        message: expect.stringMatching(/^shell: true needs command as one string; an argv array runs without a shell/),
+      }),
+    ]);
+  });
+
+  it('is never handed to a shell by the process probe, whose contract says argv runs without one', async () => {
+    const result = await runCommand(
+      { command: ['sh', '-c', 'exit 1'], shell: true, cwd: workDir, env: { PATH: process.env.PATH ?? '' } },
+      { timeoutMs: 10_000 },
+    );
+    expect(result.exitCode).toBe(1);
+  });
 });
 
 describe('command.run evidence', () => {

@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +70,82 @@ async function runbookCase(script: string, extra: Record<string, unknown> = {}):
   };
 }
 
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts `server` on 127.0.0.1:port and hands the runbook a target that closes it afterwards. */
+function targetWithServer(server: Server, port: number): () => Promise<TargetHandle> {
+  return async () => {
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return {
+      context: { target: { url: `https://127.0.0.1:${port}` }, repoDir: workDir, env: { PATH: process.env.PATH } },
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  };
+}
+
+/** A start command that fails as a second instance does on a taken port. */
+const failingStart = ['sh', '-c', 'echo "boom: listen EADDRINUSE" >&2; exit 3'];
+
+/** A leftover service from an earlier run: something already answers the runbook's health URL. */
+async function leftoverServiceCase(): Promise<RunbookCase> {
+  const port = await freePort();
+  return {
+    target: targetWithServer(
+      createHttpServer((_request, response) => response.end('ok')),
+      port,
+    ),
+    with: {
+      name: 'start',
+      command: failingStart,
+      health_url: `http://127.0.0.1:${port}/`,
+      startup_timeout_ms: 3_000,
+      poll_interval_ms: 50,
+    },
+  };
+}
+
+/**
+ * Something else answers health_url, but only once the start command runs (another instance coming up
+ * beside it), and its answer arrives after the command has already exited 3. The command touches a
+ * marker file first: the listener drops connections made before the marker exists (the gate's check
+ * before the start), and answers 200 half a second after it appears, by when the command is gone.
+ * Deterministic form of the race the review found: the first poll was answered before the exit was seen.
+ */
+async function answeredAfterExitCase(secret: string): Promise<RunbookCase> {
+  const port = await freePort();
+  // Relative: the command runs in the repository (workDir), which is made only after the table is built.
+  const marker = `started-${port}`;
+  const markerExists = () =>
+    stat(path.join(workDir, marker)).then(
+      () => true,
+      () => false,
+    );
+  const server = createHttpServer(async (request, response) => {
+    for (let waited = 0; waited < 1_000 && !(await markerExists()); waited += 20) await pause(20);
+    if (!(await markerExists())) {
+      request.socket.destroy();
+      return;
+    }
+    await pause(500);
+    response.end('ok');
+  });
+  return {
+    target: targetWithServer(server, port),
+    with: {
+      name: 'start',
+      command: ['sh', '-c', ': > "$MARKER"; echo "boom: token $START_TOKEN rejected" >&2; exit 3'],
+      env: { MARKER: marker, START_TOKEN: secret },
+      health_url: `http://127.0.0.1:${port}/`,
+      startup_timeout_ms: 10_000,
+      poll_interval_ms: 50,
+    },
+  };
+}
+
 testCheck(commandRunbook, {
   // Each case has its own port and process; two of them wait out a deadline.
   concurrent: true,
@@ -88,6 +166,20 @@ testCheck(commandRunbook, {
       name: 'service crashes at start',
       ...(await runbookCase(service({ crash: true }))),
       expect: /start service exited with code 2 before http:\/\/127\.0\.0\.1:\d+\/health answered 200/,
+    },
+    {
+      name: 'something already answers health_url, and the start command fails',
+      status: 'error',
+      ...(await leftoverServiceCase()),
+      expect:
+        /^start: something already answers http:\/\/127\.0\.0\.1:\d+\/ \(HTTP 200\) before the runbook's command started: stop it or choose other ports$/,
+    },
+    {
+      name: 'health_url answered 200 after the start command had exited 3',
+      // Generated: a literal token in a test is a finding of the gate's own history scan.
+      ...(await answeredAfterExitCase(randomBytes(16).toString('hex'))),
+      expect:
+        /^start exited with code 3 before the gate stopped it; what answered http:\/\/127\.0\.0\.1:\d+\/ 200 was not its service \(last output: boom: token \[redacted len=32 sha256=[0-9a-f]{12}\] rejected\)$/,
     },
   ],
 });

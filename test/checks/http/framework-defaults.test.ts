@@ -10,6 +10,7 @@ import adminConsole from '../../../checks/http/admin-console.js';
 import debugPages from '../../../checks/http/debug-pages.js';
 import docsDisabled from '../../../checks/http/docs-disabled.js';
 import { DEBUG_SIGNATURES, debugSignatureOf, judgeAdminResponse } from '../../../checks/http/framework-defaults.js';
+import { startMisconfiguredServer } from '../../../fixtures/http/misconfigured-servers.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
 import { cookieFixture } from '../auth/support/cookie-fixture-target.js';
@@ -46,8 +47,21 @@ testCheck(debugPages, {
   valid: [
     { name: 'reference service', target: reference },
     { name: 'cookie-session fixture, correct mode', target: cookieFixture() },
+    { name: 'a JSON 400 on malformed JSON', target: () => startMisconfiguredServer() },
   ],
   invalid: [
+    {
+      name: 'Express 4 with NODE_ENV unset: the body-parser stack trace of a malformed JSON body',
+      target: () => startMisconfiguredServer({ malformedJson: 'express-dev' }),
+      expect:
+        /^debug page: \/api\/v1\/auth\/login answered 400 with the Express error handler in development \(NODE_ENV unset\): stack trace$/,
+    },
+    {
+      name: 'Django 4+ technical 500 (a typographic apostrophe in its explanation)',
+      target: () => startMisconfiguredServer({ malformedJson: 'django-debug' }),
+      expect:
+        /^debug page: \/api\/v1\/auth\/login answered 500 with the Django technical 500 page \(DEBUG = True\): traceback and settings$/,
+    },
     {
       name: 'DEBUG = True',
       target: cookieFixture({ flaws: ['debug-pages'] }),
@@ -87,6 +101,10 @@ describe('debug page signatures', () => {
         'TypeError: x is undefined<br> &nbsp; &nbsp;at Layer.handle [as handle_request] (/app/node_modules/express/lib/router/layer.js:95:5)',
       miss: '<pre>Cannot GET /x</pre>',
     },
+    'node-stack-trace': {
+      match: 'Error: boom\n    at handler (/srv/app/server.js:10:5)\n    at process.processTicksAndRejections',
+      miss: '{"error":"Unexpected token } in JSON at position 12"}',
+    },
     'spring-trace': {
       match:
         '{"status":500,"error":"Internal Server Error","trace":"java.lang.IllegalStateException: boom\\n\\tat com.example"}',
@@ -99,6 +117,41 @@ describe('debug page signatures', () => {
   it.each(Object.entries(samples))('%s', (id, sample) => {
     expect(debugSignatureOf(sample.match)?.id).toBe(id);
     expect(debugSignatureOf(sample.miss)).toBeUndefined();
+  });
+});
+
+describe('debug page signatures beyond the one sample each', () => {
+  it.each([
+    ['django-technical-500', 'You\u2019re seeing this error because you have <code>DEBUG = True</code> in your'],
+    ['django-technical-500', 'You&rsquo;re seeing this error because you have <code>DEBUG = True</code>'],
+    ['django-technical-500', 'You&#8217;re seeing this error because you have <code>DEBUG = True</code>'],
+    ['django-technical-500', 'because you have <code>DEBUG = True</code> in your\n    Django settings file'],
+    [
+      'express-stack-trace',
+      '<pre>SyntaxError: Unexpected end of JSON input<br> &nbsp; &nbsp;at JSON.parse (&lt;anonymous&gt;)<br> &nbsp; &nbsp;at parse (/srv/app/node_modules/body-parser/lib/types/json.js:92:19)</pre>',
+    ],
+    ['express-stack-trace', 'at invokeCallback (C:\\app\\node_modules\\raw-body\\index.js:238:16)'],
+    [
+      'node-stack-trace',
+      '<pre>TypeError: x is undefined<br> &nbsp; &nbsp;at handler (/srv/app/routes/users.js:12:7)</pre>',
+    ],
+    [
+      'node-stack-trace',
+      'Error: boom\n    at async Promise.all (index 0)\n    at async main (file:///srv/app/server.mjs:40:3)',
+    ],
+    ['node-stack-trace', 'Error: boom\n    at Object.<anonymous> (C:\\srv\\app\\server.js:3:9)'],
+    ['node-stack-trace', '{"message":"boom","stack":"Error: boom\\n    at handler (/srv/app/server.js:10:5)"}'],
+  ])('%s: %s', (id, body) => {
+    expect(debugSignatureOf(body)?.id).toBe(id);
+  });
+  it.each([
+    '{"error":"Unexpected end of JSON input at position 11"}',
+    '{"error":"bad request","detail":"failed at /api/v1/auth/login"}',
+    '<pre>Cannot POST /api/v1/auth/login</pre>',
+    '<p>Invalid input at line 1:12 of the body</p>',
+    '{"error":"invalid","at":"/srv/app/x.js:1:2"}',
+  ])('no debug page: %s', (body) => {
+    expect(debugSignatureOf(body)).toBeUndefined();
   });
 });
 

@@ -5,6 +5,7 @@ import httpHeaders, {
   parseHsts,
   passSummary,
 } from '../../../checks/http/headers.js';
+import { startMisconfiguredServer } from '../../../fixtures/http/misconfigured-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
@@ -17,6 +18,7 @@ testCheck(httpHeaders, {
       target: () => startHttpFixture(),
       with: { hsts_include_subdomains: true },
     },
+    { name: 'the misconfigured-server fixture with nothing misconfigured', target: () => startMisconfiguredServer() },
     {
       name: 'version banner only reported',
       target: () => startHttpFixture({ flaw: 'version-banner' }),
@@ -68,6 +70,49 @@ testCheck(httpHeaders, {
       expect: /CSP frame-ancestors allows any site \(https: http:\)/,
     },
     {
+      name: 'CSP frame-ancestors https://* with no X-Frame-Options: any https site may frame',
+      target: () =>
+        startMisconfiguredServer({
+          headers: {
+            'x-frame-options': null,
+            'content-security-policy': "default-src 'self'; frame-ancestors https://*",
+          },
+        }),
+      expect: /^CSP frame-ancestors allows any site \(https:\/\/\*\) on 200, 401, 404, 400 responses$/,
+    },
+    {
+      name: 'CSP frame-ancestors *:* (any host, any port)',
+      target: () =>
+        startMisconfiguredServer({
+          headers: { 'x-frame-options': null, 'content-security-policy': "default-src 'self'; frame-ancestors *:*" },
+        }),
+      expect: /^CSP frame-ancestors allows any site \(\*:\*\) on 200, 401, 404, 400 responses$/,
+    },
+    {
+      name: 'two empty Content-Security-Policy headers',
+      target: () => startMisconfiguredServer({ headers: { 'content-security-policy': ['', ''] } }),
+      expect:
+        /^Content-Security-Policy ", " has no fetch, document or navigation directive: it restricts nothing on 200, 401, 404, 400 responses$/,
+    },
+    {
+      name: 'a CSP that only reports',
+      target: () =>
+        startMisconfiguredServer({ headers: { 'content-security-policy': 'report-uri /csp; report-to csp' } }),
+      expect:
+        /^Content-Security-Policy "report-uri \/csp; report-to csp" has no fetch, document or navigation directive/,
+    },
+    {
+      name: 'HSTS max-age=31536000=0 (the value is not a number: browsers ignore the header)',
+      target: () => startMisconfiguredServer({ headers: { 'strict-transport-security': 'max-age=31536000=0' } }),
+      expect:
+        /^Strict-Transport-Security is invalid \(its max-age value "31536000=0" is not a number of seconds\), so browsers ignore it: as good as missing on 200, 401, 404, 400 responses$/,
+    },
+    {
+      name: 'HSTS with a half-quoted max-age',
+      target: () => startMisconfiguredServer({ headers: { 'strict-transport-security': 'max-age="31536000' } }),
+      expect: /^Strict-Transport-Security is invalid \(its max-age value "\\"31536000" is not a number of seconds\)/,
+    },
+    {
       name: 'version banners',
       target: () => startHttpFixture({ flaw: 'version-banner' }),
       expect:
@@ -85,6 +130,15 @@ describe('header parsing', () => {
       invalid: undefined,
     });
     expect(parseHsts('includeSubDomains')).toMatchObject({ maxAge: undefined, invalid: 'it has no valid max-age' });
+  });
+  it.each([
+    ['max-age=31536000=0', 'its max-age value "31536000=0" is not a number of seconds'],
+    ['max-age="31536000', 'its max-age value "\\"31536000" is not a number of seconds'],
+    ['max-age=31536000"', 'its max-age value "31536000\\"" is not a number of seconds'],
+    ['max-age=1e9', 'its max-age value "1e9" is not a number of seconds'],
+    ['max-age; includeSubDomains', 'its max-age value "" is not a number of seconds'],
+  ])('finds %s invalid: browsers ignore an HSTS header whose max-age is no delta-seconds', (value, invalid) => {
+    expect(parseHsts(value)).toMatchObject({ maxAge: undefined, invalid });
   });
   it('finds an HSTS header invalid when a directive repeats, in any case', () => {
     expect(parseHsts('max-age=31536000; includeSubDomains; IncludeSubDomains').invalid).toBe(
@@ -112,6 +166,11 @@ describe('header parsing', () => {
     // Every enforced policy must allow the frame: one restrictive policy among several is enough.
     { name: 'two policies in one header, one restrictive', csp: "frame-ancestors *, frame-ancestors 'none'", ok: true },
     { name: 'XFO ALLOWALL, no CSP', xfo: 'ALLOWALL', ok: false },
+    // A host-source whose host is `*` matches every host, whatever its scheme, port or path.
+    { name: 'frame-ancestors https://*', csp: 'frame-ancestors https://*', ok: false },
+    { name: 'XFO DENY with frame-ancestors *:*', xfo: 'DENY', csp: 'frame-ancestors *:*', ok: false },
+    { name: 'frame-ancestors https://*:443/app', csp: 'frame-ancestors https://*:443/app', ok: false },
+    { name: 'frame-ancestors with a wildcard subdomain', csp: 'frame-ancestors https://*.app.example', ok: true },
   ];
   it.each(framingCases)('framing: $name → ok: $ok', ({ xfo, csp, ok }) => {
     const policy = { hstsMinMaxAge: 1, hstsIncludeSubdomains: false, failOnVersionBanner: true };
@@ -121,6 +180,42 @@ describe('header parsing', () => {
     };
     const findings = judgeSecurityHeaders(headers, policy);
     expect(findings.find((finding) => /frame/i.test(finding.header))?.ok).toBe(ok);
+  });
+});
+
+describe('a CSP counts only when it restricts something', () => {
+  const policy = { hstsMinMaxAge: 1, hstsIncludeSubdomains: false, failOnVersionBanner: true };
+  const cspFinding = (csp: string | string[]) =>
+    judgeSecurityHeaders({ 'content-security-policy': csp }, policy).find(
+      (finding) => finding.header === 'Content-Security-Policy',
+    );
+  it.each([
+    [['', ''], false],
+    [';', false],
+    ['report-uri /csp', false],
+    ['report-to csp; report-uri /csp', false],
+    ['no-such-directive x', false],
+    [', ;', false],
+    ["default-src 'self'", true],
+    ["Frame-Ancestors 'none'", true],
+    ['upgrade-insecure-requests', true],
+    // Every policy is enforced: one that restricts among empty ones is enough.
+    [["default-src 'self'", ''], true],
+  ])('%j → ok: %s', (csp, ok) => {
+    expect(cspFinding(csp)?.ok).toBe(ok);
+  });
+  it('notes, without failing, a policy that lets scripts come from anywhere (control S3 asks for a policy)', () => {
+    expect(cspFinding("default-src * 'unsafe-inline' 'unsafe-eval' data: blob:")).toMatchObject({
+      ok: true,
+      note: 'CSP present (not judged: scripts may come from any host (* data: blob:))',
+    });
+    expect(cspFinding("default-src 'self'; script-src 'self' 'unsafe-inline'")?.note).toBe(
+      "CSP present (not judged: 'unsafe-inline' scripts without a nonce or hash)",
+    );
+    expect(cspFinding("script-src 'unsafe-inline' 'nonce-abc'")?.note).toBe('CSP present');
+    expect(cspFinding("frame-ancestors 'none'")?.note).toBe(
+      'CSP present (not judged: no script-src or default-src, so scripts may come from anywhere)',
+    );
   });
 });
 

@@ -17,8 +17,10 @@ import {
   notAGitRepository,
   passwordInNamedUrl,
   realValueInEnvExample,
+  secretNotInWorkTree,
   secretsInUnusualContent,
   secretValueInComposeFile,
+  serviceAccountKeyCommitted,
   templateDefaultsCommitted,
   unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
@@ -39,6 +41,10 @@ testCheck(committedSecrets, {
       name: 'a clean service in a monorepo whose other service committed a key, scoped with paths',
       target: repoTarget(() => monorepo()),
       with: { paths: ['services/auth'], must_ignore: ['services/auth/.env'] },
+    },
+    {
+      name: 'a sparse checkout of a clean repository: what it hides is read from the index, and is clean',
+      target: repoTarget(() => secretNotInWorkTree('sparse-checkout', false)),
     },
   ],
   invalid: [
@@ -124,6 +130,16 @@ testCheck(committedSecrets, {
       }),
       expect: /private-key in deploy\/id_ecdsa\.pem:2/,
     },
+    {
+      name: "a service-account key file: the key's line breaks are JSON escapes",
+      target: repoTarget(serviceAccountKeyCommitted),
+      expect: /private-key in deploy\/gcp-service-account\.json:5/,
+    },
+    ...(['sparse-checkout', 'deleted', 'assume-unchanged', 'skip-worktree'] as const).map((how) => ({
+      name: `a key committed in a file the work tree does not show (${how}): read from the index`,
+      target: repoTarget(() => secretNotInWorkTree(how)),
+      expect: /^1 problem in tracked files, first: stripe-key in deploy\/prod\.conf:2$/,
+    })),
   ],
 });
 
@@ -144,6 +160,36 @@ describe('repo.committed-secrets evidence', () => {
       expect(finding?.location).toEqual({ path: 'docker-compose.yml', line: 5, column: 26 });
     } finally {
       await scenario.fixture.cleanup();
+    }
+  });
+
+  it('says which files it read from the index, and streams a large one from there as from disk', async () => {
+    const clean = await secretNotInWorkTree('sparse-checkout', false);
+    try {
+      const outcome = await runCheckOn(committedSecrets, fixtureTarget(clean.fixture.dir));
+      expect(outcome.status).toBe('pass');
+      expect(outcome.observations).toContainEqual(
+        expect.objectContaining({
+          probe: 'git ls-files --stage -v + git cat-file --batch',
+          actual: { not_in_work_tree: 0, assume_unchanged: 0, skip_worktree: 1, first: ['deploy/prod.conf'] },
+        }),
+      );
+    } finally {
+      await clean.fixture.cleanup();
+    }
+    const hidden = await secretNotInWorkTree('deleted');
+    try {
+      const streamed = await runCheckOn(committedSecrets, fixtureTarget(hidden.fixture.dir), { max_file_bytes: 16 });
+      expect(streamed.status).toBe('fail');
+      expect(streamed.summary).toBe('1 problem in tracked files, first: stripe-key in deploy/prod.conf:2');
+      expect(streamed.observations).toContainEqual(
+        expect.objectContaining({
+          probe: 'git ls-files --stage -v + git cat-file --batch',
+          actual: expect.objectContaining({ not_in_work_tree: 1, first: ['deploy/prod.conf'] }),
+        }),
+      );
+    } finally {
+      await hidden.fixture.cleanup();
     }
   });
 

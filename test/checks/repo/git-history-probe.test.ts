@@ -34,6 +34,37 @@ describe('walkHistory', () => {
     }
   });
 
+  it("hands on each message whole, even one shaped like the walk's own tokens, and walks from extra starts", async () => {
+    const fixture = await GitFixture.create('message-tokens');
+    try {
+      const first = await fixture.commit('first', { 'a.txt': 'a\n' });
+      // A message that reads like a change line and a commit line must not be taken for either.
+      const odd = `:100644 100644 ${'0'.repeat(40)} ${'1'.repeat(40)} M\ncommit ${'2'.repeat(40)}`;
+      const second = await fixture.commit(odd, { 'b.txt': 'b\n' });
+      // A commit no ref reaches, walked only because it is given as a start (as an older stash entry is).
+      await fixture.git('checkout', '--quiet', '--detach');
+      const loose = await fixture.commit('loose', { 'c.txt': 'c\n' });
+      await fixture.git('checkout', '--quiet', 'main');
+      const messages = new Map<string, string>();
+      const walk = await walkHistory(fixture.dir, {
+        starts: [loose],
+        onMessage: (commit, message) => messages.set(commit, message),
+      });
+      expect(walk.commits).toBe(3);
+      expect(messages).toEqual(
+        new Map([
+          [first, 'first\n'],
+          [second, `${odd}\n`],
+          [loose, 'loose\n'],
+        ]),
+      );
+      expect([...walk.paths.keys()].sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
+      expect((await walkHistory(fixture.dir)).commits).toBe(2);
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+
   it("sees a root commit's files whatever the user's git config says", async () => {
     const fixture = await GitFixture.create('root-commit-config');
     const config = path.join(fixture.dir, '..', `${path.basename(fixture.dir)}.gitconfig`);

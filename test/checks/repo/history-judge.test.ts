@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { historyParams, judgeHistory } from '../../../checks/repo/history.js';
-import { type HistorySeen, type HistoryTotals, NO_COMMIT } from '../../../src/probes/history-scan.js';
+import {
+  COMMIT_MESSAGE,
+  type HistorySeen,
+  type HistoryTotals,
+  NO_COMMIT,
+  TAG_MESSAGE,
+} from '../../../src/probes/history-scan.js';
 import type { BaselineEntry } from '../../../src/secrets/baseline.js';
 import type { SecretFinding } from '../../../src/secrets/findings.js';
 import { judgeTable } from '../../harness/judge-table.js';
@@ -16,9 +22,11 @@ const envBlob = hex(40);
 const archiveBlob = hex(40);
 const absentBlob = hex(40);
 const fingerprint = hex(12);
+const tagObject = hex(40);
 
 const totals: HistoryTotals = {
   commits: 3,
+  tagMessages: 0,
   uniqueBlobs: 5,
   requested: 5,
   scannedBlobs: 5,
@@ -69,7 +77,53 @@ judgeTable('repo.history judge', judge([]), [
     name: 'a whole history without findings',
     seen: clean(),
     status: 'pass',
-    expect: /no open findings in 5 blobs of 3 commits across 2 refs$/,
+    expect: /no open findings in 5 blobs and 3 commit messages of 3 commits across 2 refs$/,
+  },
+  {
+    name: 'the stash entries only its reflog holds are counted apart from the refs',
+    seen: clean({ stashEntries: 2, totals: { ...totals, tagMessages: 1 } }),
+    status: 'pass',
+    expect:
+      /no open findings in 5 blobs and 3 commit messages and 1 tag message of 3 commits across 2 refs and 2 stash entries$/,
+    observations: /"stash_entries":2/,
+  },
+  {
+    name: "a secret in a commit's message: named by its commit, no file, no HEAD",
+    seen: clean({
+      findings: [
+        {
+          ...stripeFinding,
+          occurrences: [{ rule: 'stripe-key', path: COMMIT_MESSAGE, line: 3, commit, message: 'commit' }],
+        },
+      ],
+    }),
+    status: 'fail',
+    expect: new RegExp(`^1 secret finding in git history, first: stripe-key in commit message:3 of commit ${commit}$`),
+  },
+  {
+    name: "a secret in an annotated tag's message: named by its ref and tag object",
+    seen: clean({
+      findings: [
+        {
+          ...stripeFinding,
+          occurrences: [
+            {
+              rule: 'stripe-key',
+              path: TAG_MESSAGE,
+              line: 1,
+              commit: NO_COMMIT,
+              message: 'tag',
+              tag: { object: tagObject, ref: 'refs/tags/v1' },
+            },
+          ],
+        },
+      ],
+    }),
+    status: 'fail',
+    expect: new RegExp(
+      `^1 secret finding in git history, first: stripe-key in tag message:1 of refs/tags/v1 \\(tag object ${tagObject}\\)$`,
+    ),
+    observations: new RegExp(`"tag_object":"${tagObject}","tag_ref":"refs/tags/v1"`),
   },
   {
     name: 'a secret: where it was introduced, where else, whether HEAD holds it',
@@ -213,7 +267,7 @@ judgeTable('repo.history judge with a baseline', judge(accepting({ fingerprint, 
     name: 'a finding the baseline accepts, at every place, passes and stays in the evidence',
     seen: clean({ findings: [stripeFinding] }),
     status: 'pass',
-    expect: /no open findings in 5 blobs of 3 commits across 2 refs \(1 baselined\)/,
+    expect: /no open findings in 5 blobs and 3 commit messages of 3 commits across 2 refs \(1 baselined\)/,
     observations: /baselined: reviewed in the judge table \(stripe-key in config\/payments\.py:1/,
   },
   {

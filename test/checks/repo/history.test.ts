@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import repoHistory from '../../../checks/repo/history.js';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
@@ -15,7 +16,10 @@ import {
   type RepoScenario,
   secretCopiedThroughBlobs,
   secretHiddenByReplaceRef,
+  secretInCommitMessage,
+  secretInOlderStashEntry,
   secretInRenamedFile,
+  secretInTagMessage,
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
   secretsInUnusualContent,
@@ -23,6 +27,7 @@ import {
   templateDefaultsCommitted,
   unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
+import type { CheckOutcome } from '../../../src/engine/types.js';
 import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
 import { expectEachFoundOnce, repoTarget } from './repo-target.js';
 
@@ -195,6 +200,37 @@ testCheck(repoHistory, {
           ),
       ),
     },
+    {
+      // `git log --all` reads refs, not reflogs: stash@{1} is in the refs/stash reflog only.
+      name: 'a token only in an older stash entry (stash@{1})',
+      target: repoTarget(secretInOlderStashEntry, remember('older-stash')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `^1 secret finding in git history, first: gitlab-token in f\\.txt:1 introduced by commit ${commitOf('older-stash', 'older')}; not in HEAD$`,
+          ),
+      ),
+    },
+    {
+      name: 'a token in a commit message',
+      target: repoTarget(secretInCommitMessage, remember('commit-message')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `^1 secret finding in git history, first: gitlab-token in commit message:3 of commit ${commitOf('commit-message', 'message')}$`,
+          ),
+      ),
+    },
+    {
+      name: "a token in an annotated tag's message",
+      target: repoTarget(secretInTagMessage, remember('tag-message')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `^1 secret finding in git history, first: gitlab-token in tag message:1 of refs/tags/v1 \\(tag object ${commitOf('tag-message', 'tag')}\\)$`,
+          ),
+      ),
+    },
   ],
 });
 
@@ -215,6 +251,18 @@ async function withBaselineDir(
     await scenario.fixture.cleanup();
     await rm(baselineDir, { recursive: true, force: true });
   }
+}
+
+/** Writes a baseline file of these entries and runs the check again with it. */
+async function runWithBaseline(target: TargetHandle, baselineDir: string, findings: Record<string, unknown>[]) {
+  await writeFile(path.join(baselineDir, 'baseline.json'), JSON.stringify({ findings }));
+  return runCheckOn(repoHistory, target, { baseline: 'baseline.json' });
+}
+
+/** The first open finding of an outcome, with its fingerprint. */
+function firstOpenFinding(outcome: CheckOutcome) {
+  const finding = outcome.observations.find((observation) => observation.ok === false);
+  return { finding, fingerprint: (finding?.actual as { fingerprint?: string } | undefined)?.fingerprint };
 }
 
 describe('repo.history baseline and limits', () => {
@@ -260,6 +308,41 @@ describe('repo.history baseline and limits', () => {
       expect(second.status).toBe('fail');
       expect(second.summary).toContain(`first: ${openFinding?.note}`);
       expect(second.summary).not.toContain('baselined: accepted in test');
+    });
+  });
+
+  it('walks every stash entry and says so; a baselined one passes with the entries counted', async () => {
+    await withBaselineDir(secretInOlderStashEntry, async (target, baselineDir) => {
+      const first = await runCheckOn(repoHistory, target);
+      expect(first.status).toBe('fail');
+      const { fingerprint } = firstOpenFinding(first);
+      const second = await runWithBaseline(target, baselineDir, [
+        { fingerprint, rule: 'gitlab-token', reason: 'revoked test token' },
+      ]);
+      expect(second.status, JSON.stringify(second, null, 2)).toBe('pass');
+      // main and refs/stash; stash@{0} and stash@{1}, the second in the reflog only.
+      expect(second.summary).toMatch(/ of 4 commits across 2 refs and 2 stash entries \(1 baselined\)$/);
+    });
+  });
+
+  it('judges a commit message like a file: fingerprinted, never quoted, accepted by a baseline entry', async () => {
+    await withBaselineDir(secretInCommitMessage, async (target, baselineDir) => {
+      const repoDir = target.context.repoDir ?? '';
+      const message = (await execa('git', ['log', '-1', '--format=%B'], { cwd: repoDir })).stdout.trim();
+      const token = message.split(' ').at(-1) ?? message;
+      const first = await runCheckOn(repoHistory, target);
+      expect(first.status).toBe('fail');
+      expect(JSON.stringify(first)).not.toContain(token);
+      const { finding, fingerprint } = firstOpenFinding(first);
+      expect(finding?.location).toBeUndefined();
+      expect(finding?.actual).toMatchObject({ rule: 'gitlab-token', path: 'commit message', in_head: false });
+      const second = await runWithBaseline(target, baselineDir, [
+        { fingerprint, rule: 'gitlab-token', path: 'commit message', reason: 'revoked test token' },
+      ]);
+      expect(second.status, JSON.stringify(second, null, 2)).toBe('pass');
+      expect(second.summary).toMatch(
+        /^no open findings in 2 blobs and 2 commit messages of 2 commits across 1 refs \(1 baselined\)$/,
+      );
     });
   });
 

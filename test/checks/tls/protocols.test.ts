@@ -3,6 +3,7 @@ import tlsProtocols, { assessProtocols, protocolsParams, scanTargetFromUrl } fro
 import {
   acceptsTls11,
   closedPort,
+  dheWith1024BitGroup,
   legacyProtocols,
   plainTcpServer,
   silentTcpServer,
@@ -51,6 +52,18 @@ testCheck(tlsProtocols, {
       name: 'accepts RSA key exchange (no forward secrecy)',
       target: weakTls12Suites,
       expect: /TLS_RSA_WITH_AES_256_GCM_SHA384 accepted \(no-forward-secrecy\)/,
+    },
+    {
+      name: 'DHE-RSA with AES-GCM over a 1024-bit group: finite-field DHE is not the ECDHE T3 asks for',
+      target: dheWith1024BitGroup,
+      expect:
+        /^TLSv1\.2 accepts 2 weak suite\(s\): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, TLS_DHE_RSA_WITH_AES_256_GCM_SHA384$/,
+    },
+    {
+      name: 'DHE suites (observation says the group size went unchecked)',
+      target: dheWith1024BitGroup,
+      expect:
+        /"actual":"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 accepted \(finite-field-dhe\)","ok":false,"note":"finite-field DHE: the group size is not checked; T3 asks for ECDHE"/,
     },
     {
       name: 'refuses TLS 1.2 that the checklist requires',
@@ -134,6 +147,28 @@ describe('tls.protocols details', () => {
     const outcome = assessProtocols('h:443', verdicts, suites, protocolsParams.parse({}));
     expect(outcome.status).toBe('fail');
     expect(outcome.summary).toBe('TLSv1.2 accepts 1 weak suite(s): TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+  });
+
+  it('accepts DHE only where the checklist leaves finite-field-dhe out of forbid', () => {
+    const verdicts: VersionVerdict[] = [
+      { version: 'TLSv1.1', state: 'refused', answer: 'alert protocol_version (70)', elapsedMs: 1 },
+      {
+        version: 'TLSv1.2',
+        state: 'accepted',
+        cipherSuite: 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+        helloRetryRequest: false,
+        elapsedMs: 1,
+      },
+    ];
+    const suites = { version: 'TLSv1.2' as const, accepted: ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256'], hellos: 2 };
+    expect(assessProtocols('h:443', verdicts, suites, protocolsParams.parse({}))).toMatchObject({
+      status: 'fail',
+      summary: 'TLSv1.2 accepts 1 weak suite(s): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+    });
+    const dheAllowed = protocolsParams.parse({
+      forbid: ['no-forward-secrecy', 'cbc', 'rc4', '3des', 'des', 'null', 'export', 'anonymous'],
+    });
+    expect(assessProtocols('h:443', verdicts, suites, dheAllowed).status).toBe('pass');
   });
 
   it('a violation seen outranks a probe without an answer; no answer alone is an error', () => {
