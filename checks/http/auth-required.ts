@@ -7,9 +7,18 @@
  *
  * A gate that matches only the exact method and spelling is a common bypass:
  * the router may serve `HEAD`, a trailing slash or another letter case of a
- * protected path while the auth rule does not match it. Those variants, sent
- * without credentials, must never answer 2xx (a 404, 405 or a redirect is fine:
- * the variant need not exist). Probing records each request's status;
+ * protected path while the auth rule does not match it, or route a spelling
+ * the auth rule's prefix match never sees (`//api/v1/…`, `/%61pi/v1/…`,
+ * `/api%2Fv1/…`, `/api;x/v1/…`, `/./api/v1/…`: the router merges slashes, decodes,
+ * drops matrix parameters, resolves dot segments). Those variants, sent
+ * without credentials and exactly as written, must never answer 2xx (a 404,
+ * 405 or a redirect is fine: the variant need not exist).
+ *
+ * A rejection status is not enough either: a 401 whose body is the resource
+ * has served it. Each rejection's body is measured against the rejection of
+ * an unknown path under a protected prefix with the same credential (a path
+ * that holds nothing), so the service's own error format never counts
+ * against it. Probing records each request's status and body;
  * judgeAuthRequired is pure.
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -27,7 +36,6 @@ import {
   describeFailure,
   describeRequest,
   type HttpFailure,
-  targetUrl,
 } from '../../src/probes/http-attempt.js';
 import { findingsVerdict } from '../outcome.js';
 
@@ -68,8 +76,57 @@ export function forgedCredentials(now: Date): Credential[] {
   ];
 }
 
-export const PATH_VARIANTS = ['head', 'trailing-slash', 'case'] as const;
+export const PATH_VARIANTS = [
+  'head',
+  'trailing-slash',
+  'case',
+  'double-slash',
+  'percent-encoding',
+  'matrix-parameter',
+  'dot-segment',
+] as const;
 export type PathVariant = (typeof PATH_VARIANTS)[number];
+
+/** The spellings that differ in the path alone: one method each tells whether the auth rule sees them. */
+const PATH_ONLY_VARIANTS: readonly PathVariant[] = [
+  'double-slash',
+  'percent-encoding',
+  'matrix-parameter',
+  'dot-segment',
+];
+
+/**
+ * Pure: what a router that merges slashes, decodes percent-escapes, drops `;` parameters or resolves
+ * dot segments routes to `path`, while an auth rule matching the raw path does not see it (`//api/v1/…`,
+ * `/api//v1/…`, `/%61pi/v1/…`, `/api%2Fv1/…`, `/api;x/v1/…`, `…/me;x`, `/./api/v1/…`). The query is kept.
+ */
+export function pathSpellings(path: string, variant: PathVariant): string[] {
+  const queryAt = path.indexOf('?');
+  const pathname = queryAt === -1 ? path : path.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : path.slice(queryAt);
+  // The slash between the first and the second segment, when there is a second one.
+  const inner = pathname.indexOf('/', 1);
+  const hasInner = inner > 0 && inner < pathname.length - 1;
+  const spellings: string[] = [];
+  if (variant === 'double-slash') {
+    spellings.push(`/${pathname}`);
+    if (hasInner) spellings.push(`${pathname.slice(0, inner)}/${pathname.slice(inner)}`);
+  } else if (variant === 'percent-encoding') {
+    const letter = pathname.search(/[a-z]/i);
+    if (letter !== -1) {
+      const escaped = `%${pathname.charCodeAt(letter).toString(16).toUpperCase()}`;
+      spellings.push(`${pathname.slice(0, letter)}${escaped}${pathname.slice(letter + 1)}`);
+    }
+    if (hasInner) spellings.push(`${pathname.slice(0, inner)}%2F${pathname.slice(inner + 1)}`);
+  } else if (variant === 'matrix-parameter') {
+    // On the first segment a prefix match misses it, on the last an exact or suffix match; Tomcat-style routers drop both.
+    if (hasInner) spellings.push(`${pathname.slice(0, inner)};x${pathname.slice(inner)}`);
+    if (/[^/]\/?$/.test(pathname)) spellings.push(pathname.replace(/([^/])(\/?)$/, '$1;x$2'));
+  } else if (variant === 'dot-segment') {
+    spellings.push(`/.${pathname}`);
+  }
+  return spellings.map((spelling) => `${spelling}${query}`);
+}
 
 /** The requests that spell a protected route differently: same route for a lax router, maybe not for the auth rule. */
 export function variantRequests(
@@ -90,6 +147,13 @@ export function variantRequests(
       if (spelling === path) continue;
       for (const method of methods) requests.push({ variant: 'case', method, path: spelling });
     }
+  }
+  // These test the path handling, not the method: the route's first method alone keeps the request count modest.
+  const [method] = methods;
+  if (method === undefined) return requests;
+  for (const variant of PATH_ONLY_VARIANTS) {
+    if (!variants.includes(variant)) continue;
+    for (const spelling of pathSpellings(path, variant)) requests.push({ variant, method, path: spelling });
   }
   return requests;
 }
@@ -117,7 +181,9 @@ export const authRequiredParams = z
     prefixes: z
       .array(pathSchema.regex(/\/$/, { message: 'expected a prefix ending with /' }))
       .default(['/api/v1/'])
-      .describe('prefixes under which every path, even one that does not exist, must demand authentication'),
+      .describe(
+        'prefixes under which every path, even one that does not exist, must demand authentication; the rejection of such a path is the yardstick for rejection bodies, so at least one is needed',
+      ),
     public: z.array(pathSchema).default(['/health']).describe('paths that must stay reachable without credentials'),
     rejection_statuses: z
       .array(z.number().int().min(400).max(499))
@@ -127,7 +193,9 @@ export const authRequiredParams = z
     variants: z
       .array(z.enum(PATH_VARIANTS))
       .default([...PATH_VARIANTS])
-      .describe('spellings of each protected path probed without credentials; none of them may answer 2xx'),
+      .describe(
+        "spellings of each protected path probed without credentials, sent as written; none of them may answer 2xx (the path-only ones, double-slash to dot-segment, with the route's first method)",
+      ),
   })
   .strict();
 type AuthRequiredParams = z.output<typeof authRequiredParams>;
@@ -146,6 +214,8 @@ export interface AuthProbeSeen {
   /** The statuses that satisfy the control (none listed for a variant: anything but 2xx). */
   expected: number[];
   status: number | undefined;
+  /** The answer's body, for the judge only (never in the evidence): a rejection must not carry the resource. */
+  body: { text: string; truncated: boolean } | undefined;
   failure: HttpFailure | undefined;
 }
 
@@ -181,6 +251,139 @@ function judgeAuthAnswer(probe: AuthProbeSeen, status: number): { ok: boolean; n
   };
 }
 
+/** Keys of error bodies (RFC 9457 problem details, framework defaults), compared without case, `_` or `-`. */
+const ERROR_BODY_KEYS = new Set([
+  'error',
+  'errors',
+  'message',
+  'messages',
+  'msg',
+  'code',
+  'status',
+  'statuscode',
+  'detail',
+  'details',
+  'title',
+  'type',
+  'instance',
+  'reason',
+  'description',
+  'errordescription',
+  'errorcode',
+  'errortype',
+  'extensions',
+  'hint',
+  'timestamp',
+  'path',
+  'requestid',
+  'traceid',
+  'correlationid',
+  'success',
+  'ok',
+]);
+/** What a rejection may exceed the unknown path's by: a longer path echoed twice, and this much besides. */
+const REJECTION_BODY_SLACK_BYTES = 64;
+
+/** Pure: the key paths of a JSON object or array (`.errors[].message`), or undefined for any other body. */
+function jsonKeyPaths(text: string): string[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  const walk = (node: unknown, at: string): string[] => {
+    if (Array.isArray(node)) return node.flatMap((item) => walk(item, `${at}[]`));
+    if (node === null || typeof node !== 'object') return [];
+    return Object.entries(node).flatMap(([key, child]) => [`${at}.${key}`, ...walk(child, `${at}.${key}`)]);
+  };
+  return [...new Set(walk(value, ''))];
+}
+
+const lastKey = (keyPath: string): string => keyPath.slice(keyPath.lastIndexOf('.') + 1);
+const isErrorKey = (keyPath: string): boolean =>
+  ERROR_BODY_KEYS.has(lastKey(keyPath).toLowerCase().replace(/[-_]/g, ''));
+
+/**
+ * Pure: why a rejection's body looks like the resource rather than an error, or undefined when it is
+ * an error body. The yardstick is the rejection of a path that holds nothing (an unknown path under a
+ * protected prefix, same credential), so the service's own error format never counts against it: a
+ * JSON body passes with the same keys as that one, or with error keys only (a route's own error
+ * handler); any other body passes when it is not longer than that one, but for a longer path echoed
+ * in it and a few bytes.
+ */
+export function rejectionBodyProblem(
+  rejection: { path: string; text: string; truncated: boolean },
+  baseline: { path: string; text: string },
+): string | undefined {
+  if (rejection.text === baseline.text && !rejection.truncated) return undefined;
+  const bytes = Buffer.byteLength(rejection.text);
+  const baselineBytes = Buffer.byteLength(baseline.text);
+  const keys = rejection.truncated ? undefined : jsonKeyPaths(rejection.text);
+  if (keys !== undefined) {
+    const baselineKeys = new Set(jsonKeyPaths(baseline.text) ?? []);
+    const foreign = keys.filter((key) => !baselineKeys.has(key));
+    if (foreign.length === 0 || keys.every(isErrorKey)) return undefined;
+    const named = foreign.filter((key) => !isErrorKey(key)).map(lastKey);
+    const shown = [...new Set(named)].slice(0, 6).join(', ');
+    return `${bytes} bytes with fields (${shown}) that the rejection of an unknown path (${baselineBytes} bytes) lacks`;
+  }
+  const slack = REJECTION_BODY_SLACK_BYTES + 2 * Math.max(0, rejection.path.length - baseline.path.length);
+  if (!rejection.truncated && bytes <= baselineBytes + slack) return undefined;
+  return `${rejection.truncated ? 'more than ' : ''}${bytes} bytes, where the rejection of an unknown path has ${baselineBytes}`;
+}
+
+/**
+ * Pure: the rejection that is the yardstick for `probe`'s body: the unknown path requested with the
+ * same credential (under the prefix `probe.path` starts with, if one does) and answered with a
+ * rejection status. `missing` when no such path was requested with that credential at all;
+ * `failed` when it was, but its answer is itself a failure or unobserved (reported on its own).
+ */
+function rejectionBaseline(
+  probe: AuthProbeSeen,
+  seen: readonly AuthProbeSeen[],
+  rejectionStatuses: readonly number[],
+): AuthProbeSeen | 'missing' | 'failed' {
+  const candidates = seen.filter(
+    (other) => other.kind === 'unknown-sub-path' && other.credentialLabel === probe.credentialLabel,
+  );
+  if (candidates.length === 0) return 'missing';
+  const usable = candidates.filter(
+    (other) => other.status !== undefined && rejectionStatuses.includes(other.status) && other.body !== undefined,
+  );
+  const underSamePrefix = usable.find((other) =>
+    probe.path.startsWith(other.path.slice(0, other.path.lastIndexOf('/') + 1)),
+  );
+  return underSamePrefix ?? usable[0] ?? 'failed';
+}
+
+/** Pure: a rejection of a protected path or a spelling of one whose body looks like the resource (see rejectionBodyProblem). */
+function judgeRejectionBody(
+  probe: AuthProbeSeen,
+  seen: readonly AuthProbeSeen[],
+  rejectionStatuses: readonly number[],
+): { failure?: string; unobserved?: string } {
+  const { status, body } = probe;
+  if (probe.kind === 'public' || probe.kind === 'unknown-sub-path') return {};
+  if (status === undefined || body === undefined || !rejectionStatuses.includes(status)) return {};
+  const baseline = rejectionBaseline(probe, seen, rejectionStatuses);
+  if (baseline === 'failed') return {};
+  if (baseline === 'missing' || baseline.body === undefined) {
+    return {
+      unobserved: `rejection bodies with ${probe.credentialLabel} not compared: no unknown path under a protected prefix was requested with it`,
+    };
+  }
+  const problem = rejectionBodyProblem(
+    { path: probe.path, ...body },
+    { path: baseline.path, text: baseline.body.text },
+  );
+  if (problem === undefined) return {};
+  return {
+    failure: `${probe.method} ${probe.path} answered ${status} to ${probe.credentialLabel} with a body like the served resource: ${problem}`,
+  };
+}
+
 /**
  * The verdict on every request. Pure: a protected path must reject, a variant must not serve, a public
  * path must answer 200; a request without an answer is an error.
@@ -192,6 +395,8 @@ export function judgeAuthRequired(
   const observations: Observation[] = [];
   const failures: string[] = [];
   const unobserved: string[] = [];
+  // Once per credential, not per request: one missing yardstick leaves all its rejections uncompared.
+  const uncompared = new Set<string>();
   for (const probe of seen) {
     const base = {
       probe: `${probe.request} [${probe.kind}, ${probe.credentialLabel}]`,
@@ -203,14 +408,30 @@ export function judgeAuthRequired(
       unobserved.push(`${probe.request}: ${why}`);
       continue;
     }
-    const { ok, note } = judgeAuthAnswer(probe, probe.status);
-    observations.push({ ...base, actual: { credential: probe.credential, status: probe.status }, ok, note });
-    if (!ok) failures.push(note);
+    const answer = judgeAuthAnswer(probe, probe.status);
+    const body = answer.ok ? judgeRejectionBody(probe, seen, params.rejection_statuses) : {};
+    const ok = answer.ok && body.failure === undefined && body.unobserved === undefined;
+    const note = body.failure ?? body.unobserved ?? answer.note;
+    const actual = {
+      credential: probe.credential,
+      status: probe.status,
+      ...(probe.body ? { body_bytes: Buffer.byteLength(probe.body.text) } : {}),
+    };
+    observations.push({ ...base, actual, ok, note });
+    if (!answer.ok) failures.push(answer.note);
+    if (body.failure !== undefined) failures.push(body.failure);
+    if (body.unobserved !== undefined) uncompared.add(body.unobserved);
   }
   const count = (kind: PlannedProbe['kind']) => seen.filter((probe) => probe.kind === kind).length;
   // Fail closed on a record that could not have passed: no protected request at all, or not every one asked for.
   if (count('protected') === 0) unobserved.push('no protected path was requested');
   else unobserved.push(...unrequested(seen, params));
+  // Without any unknown path, `unrequested` names the prefix; without a prefix, nothing is the yardstick.
+  if (count('unknown-sub-path') > 0) unobserved.push(...uncompared);
+  else if (params.prefixes.length === 0)
+    unobserved.push(
+      'no protected prefix: rejection bodies have nothing to be compared with (an unknown path under one)',
+    );
   const variantCount = count('variant');
   const publicCount = count('public');
   return findingsVerdict({ failures, unobserved }, observations, {
@@ -261,13 +482,16 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
         })),
       ),
     ),
-    ...params.prefixes.map((prefix) => ({
-      kind: 'unknown-sub-path' as const,
-      method: 'GET',
-      path: `${prefix}${unknownSuffix}`,
-      credential: noCredentials,
-      expected: params.rejection_statuses,
-    })),
+    // With every credential: each one's rejection there is the yardstick for that credential's rejection bodies.
+    ...params.prefixes.flatMap((prefix) =>
+      credentials.map((credential) => ({
+        kind: 'unknown-sub-path' as const,
+        method: 'GET',
+        path: `${prefix}${unknownSuffix}`,
+        credential,
+        expected: params.rejection_statuses,
+      })),
+    ),
     ...params.protected.flatMap((entry) =>
       variantRequests(entry.path, entry.methods, params.variants).map((request) => ({
         kind: 'variant' as const,
@@ -289,13 +513,15 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
 
   return Promise.all(
     planned.map(async (probe): Promise<AuthProbeSeen> => {
-      const url = targetUrl(ctx.target.url, probe.path);
+      // Sent as written: a URL would fold the `/./` and `//` spellings before they reach the service.
+      const url = new URL(ctx.target.url);
       const headers: Record<string, string> = {};
       if (probe.credential.authorization) headers.authorization = probe.credential.authorization;
       const hasBody = METHODS_WITH_BODY.has(probe.method);
       if (hasBody) headers['content-type'] = 'application/json';
       const options = {
         method: probe.method,
+        requestTarget: probe.path,
         headers,
         ...(hasBody ? { body: '{}' } : {}),
       };
@@ -308,7 +534,7 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
         kind: probe.kind,
         method: probe.method,
         path: probe.path,
-        request: describeRequest(probe.method, url),
+        request: describeRequest(probe.method, `${url.origin}${probe.path}`),
         credentialLabel: probe.credential.label,
         // The forged token as evidence: its fingerprint, never its value.
         credential: probe.credential.authorization
@@ -319,8 +545,9 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
           : probe.credential.label,
         expected: probe.expected,
       };
-      if (attempt.failure) return { ...sent, status: undefined, failure: attempt.failure };
-      return { ...sent, status: attempt.response.status, failure: undefined };
+      if (attempt.failure) return { ...sent, status: undefined, body: undefined, failure: attempt.failure };
+      const { status, body: text, bodyTruncated: truncated } = attempt.response;
+      return { ...sent, status, body: { text, truncated }, failure: undefined };
     }),
   );
 }

@@ -5,6 +5,9 @@
  * must answer 404, 401 or 403 (any 4xx is accepted); a 2xx fails, and so does
  * a redirect that lands on a docs page — unless the 2xx is byte for byte the
  * page a path that cannot exist also gets (a single-page app's catch-all).
+ * The GraphQL introspection query fails only when its answer holds the
+ * schema: with introspection disabled, GraphQL over HTTP answers 200 with an
+ * `errors` array.
  * Probing records each answer's status, Location and body digest;
  * judgeDocsDisabled is pure.
  */
@@ -59,13 +62,24 @@ export const WELL_KNOWN_DOCS_ENDPOINTS: readonly { path: string; source: string 
   { path: '/swagger/', source: 'drf-yasg Swagger UI (schema_view.with_ui("swagger"))' },
   { path: '/redoc/', source: 'drf-yasg ReDoc (schema_view.with_ui("redoc"))' },
   { path: '/swagger.yaml', source: 'drf-yasg schema document' },
+  { path: '/api/openapi.json', source: 'Django Ninja OpenAPI document (NinjaAPI mounted at /api/)' },
+  { path: '/schema', source: 'Litestar OpenAPI UI (OpenAPIConfig path)' },
+  { path: '/schema/openapi.json', source: 'Litestar OpenAPI document' },
+  { path: '/apidocs/', source: 'Flasgger Swagger UI' },
+  { path: '/apispec_1.json', source: 'Flasgger OpenAPI document' },
+  { path: '/swagger/index.html', source: 'ASP.NET Swashbuckle UI page, Go gin-swagger' },
+  { path: '/swagger-ui/index.html', source: 'springdoc-openapi UI page (where /swagger-ui.html redirects)' },
+  { path: '/graphiql', source: 'GraphiQL IDE (express-graphql, GraphQL Yoga, Strawberry, graphene)' },
+  { path: '/playground', source: 'GraphQL Playground (Apollo Server 2, gqlgen, Hot Chocolate)' },
 ];
 const WELL_KNOWN_DOCS_PATHS = WELL_KNOWN_DOCS_ENDPOINTS.map((endpoint) => endpoint.path);
 
 /** Who serves docs at this path by default, for the failure message (a prefixed path names its root form). */
 function docsSource(path: string, prefixes: readonly string[]): string | undefined {
+  // A path well known by itself (/api/docs) is named by its own source before any prefixed form (/api/ + /docs).
+  const own = WELL_KNOWN_DOCS_ENDPOINTS.find((endpoint) => endpoint.path === path);
+  if (own !== undefined) return own.source;
   for (const endpoint of WELL_KNOWN_DOCS_ENDPOINTS) {
-    if (endpoint.path === path) return endpoint.source;
     const prefix = prefixes.find((candidate) => path === `${candidate.replace(/\/+$/, '')}${endpoint.path}`);
     if (prefix !== undefined) return `${endpoint.source}, under ${prefix}`;
   }
@@ -104,6 +118,27 @@ function locationPath(location: string): string {
   }
 }
 
+/**
+ * Pure: does the answer to the introspection query hold the schema? `data.__schema`, or schema words in a
+ * body without an `errors` array; a body longer than the probe reads is a schema too (an error is short).
+ * A server with introspection disabled answers 200 with `errors` only (GraphQL over HTTP, application/json).
+ */
+export function introspectionAnswered(body: string, truncated: boolean): boolean {
+  if (truncated) return true;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return DOCS_CONTENT_PATTERN.test(body);
+  }
+  if (parsed === null || typeof parsed !== 'object') return DOCS_CONTENT_PATTERN.test(body);
+  const { data, errors } = parsed as { data?: unknown; errors?: unknown };
+  if (data !== null && typeof data === 'object' && '__schema' in data && (data as { __schema: unknown }).__schema) {
+    return true;
+  }
+  return !Array.isArray(errors) && DOCS_CONTENT_PATTERN.test(body);
+}
+
 /** Pure: does this answer expose documentation? */
 export function judgeDocsResponse(status: number, location: string | undefined): DocsJudgement {
   if (status >= 200 && status < 300) return { ok: false, note: `served with ${status}` };
@@ -125,8 +160,10 @@ export const docsDisabledParams = z
       .describe('further paths to probe with GET, e.g. an admin console'),
     prefixes: z
       .array(z.string().regex(/^\/.*\/$/, { message: 'expected a prefix such as /api/v1/' }))
-      .default(['/api/v1/'])
-      .describe("API prefixes under which every well-known docs path is probed too (as http.auth-required's prefixes)"),
+      .default(['/api/v1/', '/api/'])
+      .describe(
+        "API prefixes under which every well-known docs path is probed too (http.auth-required's prefixes, and /api/ where frameworks mount an unversioned API)",
+      ),
     graphql_path: z
       .union([z.string().regex(/^\//, { message: 'expected a path starting with /' }), z.literal(false)])
       .default('/graphql')
@@ -142,6 +179,8 @@ export interface DocsAnswer {
   /** sha256 of the whole body; undefined when only its start was read. */
   bodySha256: string | undefined;
   truncated: boolean;
+  /** For the introspection query: whether the body holds the schema (introspectionAnswered); unknown counts as yes. */
+  schema?: boolean;
 }
 
 /** One docs request, and what came back (or why nothing did). */
@@ -197,12 +236,16 @@ export function judgeDocsDisabled(seen: DocsSeen, params: Pick<DocsDisabledParam
       continue;
     }
     const sameAsCatchAll = catchAllDigest !== undefined && !answer.truncated && answer.bodySha256 === catchAllDigest;
+    const refusedIntrospection =
+      request.introspection && answer.status >= 200 && answer.status < 300 && answer.schema === false;
     const judgement = sameAsCatchAll
       ? {
           ok: true,
           note: `served the catch-all page (${answer.status}), the same as a path that cannot exist: no documentation`,
         }
-      : judgeDocsResponse(answer.status, answer.location);
+      : refusedIntrospection
+        ? { ok: true, note: `answered ${answer.status} with errors and no schema: introspection is disabled` }
+        : judgeDocsResponse(answer.status, answer.location);
     observations.push({
       probe,
       expected,
@@ -265,7 +308,10 @@ export async function probeDocsDisabled(ctx: CheckContext, params: DocsDisabledP
         introspection: request.body !== undefined,
       };
       if (attempt.failure) return { ...sent, answer: undefined, failure: attempt.failure };
-      return { ...sent, answer: docsAnswer(attempt.response), failure: undefined };
+      const answer = docsAnswer(attempt.response);
+      if (!sent.introspection) return { ...sent, answer, failure: undefined };
+      const schema = introspectionAnswered(attempt.response.body, attempt.response.bodyTruncated);
+      return { ...sent, answer: { ...answer, schema }, failure: undefined };
     }),
   );
   const control = await controlRequest;

@@ -1,12 +1,17 @@
 /**
  * http.redirect: the plain-HTTP endpoint never serves content. It either
  * redirects permanently to the configured HTTPS origin (same host and port as
- * target.url) with the same path and query, or refuses the connection. The
+ * target.url) with the same path and query, or refuses the connection. Besides
+ * the checklist's paths, a path that cannot exist and the login path are
+ * requested (a listener that redirects only the routes it knows serves the
+ * rest), and one POST, which may also be redirected temporarily or refused
+ * with a 4xx, but never taken. The
  * redirect itself carries no page: a body that holds what the HTTPS endpoint
  * serves for that path has sent it in clear text. A timeout proves nothing (a
  * firewall that drops packets and a hung listener look alike), so it is `error`.
  * Probing records each answer (its body only as facts); judgeRedirects is pure.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   type CheckContext,
@@ -181,7 +186,9 @@ type RedirectParams = z.output<typeof redirectParams>;
 
 /** One plain-HTTP request, and its answer (status, Location, the facts of its body) or why there was none. */
 export interface RedirectProbe {
-  /** The path as the evidence names it: `/health`, or `/ on standard port 80`. */
+  /** GET, or POST for the one request with a body. */
+  method: string;
+  /** The request as the evidence names it: `/health`, `POST /api/v1/auth/login`, or `/ on standard port 80`. */
   path: string;
   url: string;
   answer: { status: number; location: string | undefined; body: RedirectBodyFacts } | undefined;
@@ -201,13 +208,13 @@ export type RedirectSeen =
 /** Pure: one plain-HTTP answer against the control; pushes its observation and what it breaks or left unseen. */
 function judgeOne(
   probe: RedirectProbe,
-  expected: Json,
+  expected: { [key: string]: Json },
   destination: RedirectDestination,
   params: Pick<RedirectParams, 'statuses' | 'allow_refused' | 'max_body_bytes'>,
   findings: { observations: Observation[]; failures: string[]; unobserved: string[] },
 ): void {
   const { observations, failures, unobserved } = findings;
-  const described = describeRequest('GET', probe.url);
+  const described = describeRequest(probe.method, probe.url);
   const { answer, path } = probe;
   if (!answer) {
     const failure = probe.failure;
@@ -229,6 +236,10 @@ function judgeOne(
     return;
   }
   const actual = { status: answer.status, location: answer.location ?? null };
+  if (probe.method !== 'GET') {
+    judgeOneWithBody(probe, answer, { described, expected, actual, destination, params }, findings);
+    return;
+  }
   if (!params.statuses.includes(answer.status)) {
     const note =
       answer.status >= 300 && answer.status < 400
@@ -249,6 +260,50 @@ function judgeOne(
     note: judgement.note,
   });
   if (!judgement.ok) failures.push(`${path}: ${judgement.note}`);
+}
+
+/** Statuses that redirect a request with a body without turning it into a GET (303 does, after processing it). */
+const BODY_REDIRECT_STATUSES = [301, 302, 307, 308];
+
+/**
+ * Pure: a request with a body over plain HTTP (a form or an API call) may be redirected to the HTTPS
+ * endpoint, or refused with a 4xx; a 2xx, a 303 or a 5xx means the service took it in clear text.
+ * Whether clients cache the redirect does not matter here, so the temporary statuses count too
+ * (whatever `statuses` says for a GET).
+ */
+function judgeOneWithBody(
+  probe: RedirectProbe,
+  answer: NonNullable<RedirectProbe['answer']>,
+  given: {
+    described: string;
+    expected: { [key: string]: Json };
+    actual: { status: number; location: string | null };
+    destination: RedirectDestination;
+    params: Pick<RedirectParams, 'max_body_bytes'>;
+  },
+  findings: { observations: Observation[]; failures: string[] },
+): void {
+  const { described, expected, actual, destination, params } = given;
+  const redirected = BODY_REDIRECT_STATUSES.includes(answer.status);
+  const refused = answer.status >= 400 && answer.status < 500;
+  const judgement: RedirectJudgement =
+    !redirected && !refused
+      ? {
+          ok: false,
+          note: `served ${answer.status} to a ${probe.method} over plain HTTP instead of redirecting or refusing it`,
+        }
+      : (judgeRedirectBodyFacts(answer.body, params.max_body_bytes) ??
+        (redirected
+          ? judgeRedirect(new URL(probe.url), answer.location, destination)
+          : { ok: true, note: `refused (${answer.status}) over plain HTTP` }));
+  findings.observations.push({
+    probe: described,
+    expected: { ...expected, status: BODY_REDIRECT_STATUSES, refusal: 'a 4xx' },
+    actual: { ...actual, body_bytes: answer.body.bytes },
+    ok: judgement.ok,
+    note: judgement.note,
+  });
+  if (!judgement.ok) findings.failures.push(`${probe.path}: ${judgement.note}`);
 }
 
 /**
@@ -289,20 +344,31 @@ export function judgeRedirects(
   if (seen.answers.length === 0) findings.unobserved.push('no path was requested');
   const { observations, failures, unobserved } = findings;
   const refused = observations.every((observation) => observation.note?.startsWith('connection refused'));
+  const gets = seen.answers.filter((probe) => probe.method === 'GET').length;
+  const withBody = seen.answers.length - gets;
   return findingsVerdict({ failures, unobserved }, observations, {
     pass: refused
       ? `plain HTTP refused on ${httpUrl}`
-      : `plain HTTP redirects to HTTPS on the same host and path (${params.paths.length} paths)`,
+      : `plain HTTP redirects to HTTPS on the same host and path (${gets} paths${
+          withBody > 0 ? `; a request with a body redirected or refused` : ''
+        })`,
     failPrefix: 'plain HTTP is not safely redirected: ',
     unobservedPrefix: 'could not observe the plain-HTTP endpoint: ',
   });
 }
 
 /** A plain-HTTP answer as the judge needs it: no body, its facts against the HTTPS page. */
-function redirectProbe(path: string, url: URL, attempt: HttpAttempt, httpsBody: string | undefined): RedirectProbe {
-  if (attempt.failure) return { path, url: url.toString(), answer: undefined, failure: attempt.failure };
+function redirectProbe(
+  path: string,
+  url: URL,
+  attempt: HttpAttempt,
+  httpsBody: string | undefined,
+  method = 'GET',
+): RedirectProbe {
+  if (attempt.failure) return { method, path, url: url.toString(), answer: undefined, failure: attempt.failure };
   const { response } = attempt;
   return {
+    method,
     path,
     url: url.toString(),
     answer: {
@@ -315,34 +381,65 @@ function redirectProbe(path: string, url: URL, attempt: HttpAttempt, httpsBody: 
 }
 
 /**
- * Requests each path over plain HTTP, and over HTTPS for what a redirect's body must not carry; when
- * every plain-HTTP connection was refused on a non-standard port (and refusal is allowed), the standard
- * port too. Everything judgeRedirects needs.
+ * Pure: the paths requested with GET over plain HTTP: the checklist's, a path that cannot exist (a
+ * listener that redirects only the routes it knows serves the rest in clear text) and the login path
+ * when the checklist's auth mapping names one; and the one path a POST goes to (the login, else the
+ * unknown path).
+ */
+export function plainHttpRequests(
+  paths: readonly string[],
+  unknownPath: string,
+  loginPath: string | undefined,
+): { gets: string[]; post: string } {
+  return {
+    gets: [...new Set([...paths, unknownPath, ...(loginPath === undefined ? [] : [loginPath])])],
+    post: loginPath ?? unknownPath,
+  };
+}
+
+/**
+ * Requests each path over plain HTTP, and over HTTPS for what a redirect's body must not carry; a POST
+ * with a body to one path; when every plain-HTTP connection was refused on a non-standard port (and
+ * refusal is allowed), the standard port too. Everything judgeRedirects needs.
  */
 export async function probeRedirects(ctx: CheckContext, params: RedirectParams): Promise<RedirectSeen> {
   const httpUrl = ctx.target.http_url;
   if (httpUrl === undefined) return { httpUrl: undefined };
+  const requests = plainHttpRequests(
+    params.paths,
+    `/secgate-${randomBytes(6).toString('hex')}`,
+    ctx.auth === undefined ? undefined : ctx.auth.login.path,
+  );
   // In parallel: a listener that never answers costs one timeout, not one per path. The same paths over
   // HTTPS give what a redirect's body must not carry; without a credential they may be refused and counted
-  // as failures, so they leave from the source-address pool, never from the operator's own address.
-  const [attempts, httpsBodies] = await Promise.all([
+  // as failures, so they leave from the source-address pool, never from the operator's own address. So
+  // does the POST, which a service that takes it would count as a failed login.
+  const postUrl = targetUrl(httpUrl, requests.post);
+  const [attempts, httpsBodies, post] = await Promise.all([
     Promise.all(
-      params.paths.map(async (path) => {
+      requests.gets.map(async (path) => {
         const url = targetUrl(httpUrl, path);
         return { path, url, attempt: await attemptRequest(ctx.http, url) };
       }),
     ),
     Promise.all(
-      params.paths.map(async (path) => (await attemptFailureRequest(ctx, targetUrl(ctx.target.url, path))).response),
+      requests.gets.map(async (path) => (await attemptFailureRequest(ctx, targetUrl(ctx.target.url, path))).response),
     ),
+    attemptFailureRequest(ctx, postUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    }),
   ]);
   const answers = attempts.map(({ path, url, attempt }, index) => {
     const https = httpsBodies[index];
     return redirectProbe(path, url, attempt, https && !https.bodyTruncated ? https.body : undefined);
   });
+  answers.push(redirectProbe(`POST ${requests.post}`, postUrl, post, undefined, 'POST'));
 
   const configuredPort = new URL(httpUrl).port;
-  const allRefused = attempts.every(({ attempt }) => attempt.failure?.kind === 'refused');
+  const allRefused =
+    post.failure?.kind === 'refused' && attempts.every(({ attempt }) => attempt.failure?.kind === 'refused');
   if (params.allow_refused && allRefused && configuredPort !== '' && Number(configuredPort) !== params.standard_port) {
     const standard = new URL(httpUrl);
     standard.port = String(params.standard_port);

@@ -105,6 +105,12 @@ export interface HttpRequestOptions {
    * proven safe, such as a login the audit rows show was not processed).
    */
   freshConnection?: boolean;
+  /**
+   * The request target (path and query) sent exactly as written, to the origin of the URL given: a URL
+   * folds `/./` segments and reads a leading `//` as a host, so a probe of the server's own path
+   * handling must bypass it.
+   */
+  requestTarget?: string;
 }
 
 export interface HttpResponse {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, buildConnector } from 'undici';
 import { errorMessage } from '../engine/errors.js';
 import type { HttpProbe, HttpRequestOptions, HttpResponse } from '../engine/types.js';
 import { errorCode } from './http-attempt.js';
@@ -159,11 +159,14 @@ async function send(
   signal: AbortSignal,
 ): Promise<HttpResponse> {
   const started = performance.now();
-  const response = await request(target, {
+  const url = typeof target === 'string' ? new URL(target) : target;
+  // The dispatcher's own request: undici's top-level request() would parse the target into a URL again.
+  const response = await dispatcher.request({
+    origin: url.origin,
+    path: requestOptions.requestTarget ?? `${url.pathname}${url.search}`,
     method: (requestOptions.method ?? 'GET') as 'GET',
     headers: requestOptions.headers ?? {},
     body: requestOptions.body ?? null,
-    dispatcher,
     signal,
   });
   const maxBytes = requestOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;

@@ -21,6 +21,26 @@ describe('HTTP probe', () => {
     }
   });
 
+  it('sends a requestTarget on the wire exactly as written, where a URL would fold it', async () => {
+    const seen: string[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.url ?? '');
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const probe = createHttpProbe({ timeoutMs: 5_000 });
+    const spellings = ['//api/v1/users/me', '/api//v1/users/me', '/./api/v1/users/me', '/%61pi%2Fv1/users/me;x?a=1'];
+    try {
+      for (const requestTarget of spellings) await probe.request(`http://127.0.0.1:${port}/`, { requestTarget });
+      await probe.request(`http://127.0.0.1:${port}/a/./b?c=1`);
+      expect(seen).toEqual([...spellings, '/a/b?c=1']);
+    } finally {
+      await probe.close();
+      server.close();
+    }
+  });
+
   it('keeps exactly the first maxBodyBytes of a longer body and says it was cut', async () => {
     const body = 'x'.repeat(300_000);
     const server = createServer((_request, response) => response.end(body));

@@ -20,6 +20,7 @@ function request(
   path: string,
   credentialLabel: string,
   status: number | undefined,
+  body = '{"error":"unauthorized"}',
 ): AuthProbeSeen {
   return {
     kind,
@@ -33,6 +34,7 @@ function request(
         : { kind: credentialLabel, length: 40, sha256: '0a1b2c3d4e5f' },
     expected: kind === 'variant' ? [] : kind === 'public' ? [200] : [401],
     status,
+    body: status === undefined ? undefined : { text: body, truncated: false },
     failure: undefined,
   };
 }
@@ -45,7 +47,10 @@ const secure: AuthProbeSeen[] = [
   request('unknown-sub-path', 'GET', '/api/v1/secgate-unknown-0a1b', 'no credentials', 401),
   request('variant', 'HEAD', me, 'no credentials', 401),
   request('variant', 'GET', '/API/V1/USERS/ME', 'no credentials', 404),
-  request('public', 'GET', '/health', 'no credentials', 200),
+  request('public', 'GET', '/health', 'no credentials', 200, '{"status":"ok"}'),
+  // The yardsticks for the forged credentials' rejection bodies.
+  request('unknown-sub-path', 'GET', '/api/v1/secgate-unknown-0a1b', 'garbage bearer token', 401),
+  request('unknown-sub-path', 'GET', '/api/v1/secgate-unknown-0a1b', 'tampered JWT (alg none, no signature)', 401),
 ];
 
 /** The secure sample with the request at `index` answered `status`. */
@@ -62,7 +67,7 @@ judgeTable<AuthProbeSeen[], typeof params>(
       seen: secure,
       status: 'pass',
       expect:
-        /^4 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public path reachable$/,
+        /^6 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served; 1 public path reachable$/,
     },
     {
       name: 'no credentials accepted',
@@ -103,6 +108,48 @@ judgeTable<AuthProbeSeen[], typeof params>(
       expect: /^public path \/health answered 401, expected 200$/,
     },
     {
+      name: 'a 401 that carries the protected resource',
+      seen: secure.map((probe, at) =>
+        at === 0 ? { ...probe, body: { text: '{"id":1,"username":"alice","role":"admin"}', truncated: false } } : probe,
+      ),
+      status: 'fail',
+      expect:
+        /^GET \/api\/v1\/users\/me answered 401 to no credentials with a body like the served resource: 42 bytes with fields \(id, username, role\) that the rejection of an unknown path \(24 bytes\) lacks$/,
+    },
+    {
+      name: 'a 401 to another spelling that carries a page',
+      seen: secure.map((probe, at) =>
+        at === 4 ? { ...probe, body: { text: `<pre>${'note '.repeat(40)}</pre>`, truncated: false } } : probe,
+      ),
+      status: 'fail',
+      expect:
+        /^HEAD \/api\/v1\/users\/me answered 401 to no credentials with a body like the served resource: 211 bytes, where the rejection of an unknown path has 24$/,
+    },
+    {
+      name: 'each credential measured against its own rejection: a longer message for a bad token is no leak',
+      // Django REST framework + simplejwt: a bad token gets more fields than no token at all.
+      seen: secure.map((probe, at) =>
+        at === 1 || at === 7
+          ? {
+              ...probe,
+              body: {
+                text: '{"detail":"Given token not valid","code":"token_not_valid","messages":[]}',
+                truncated: false,
+              },
+            }
+          : probe,
+      ),
+      status: 'pass',
+      expect: /^6 unauthenticated or forged requests rejected with 401/,
+    },
+    {
+      name: 'a forged credential never sent to an unknown path: its rejection body has no yardstick',
+      seen: secure.slice(0, 8),
+      status: 'error',
+      expect:
+        /^could not observe: rejection bodies with tampered JWT \(alg none, no signature\) not compared: no unknown path under a protected prefix was requested with it$/,
+    },
+    {
       name: 'a request without an answer',
       seen: [
         ...secure.slice(1),
@@ -134,6 +181,13 @@ judgeTable<AuthProbeSeen[], typeof params>(
       expect: /^could not observe: public path \/health: not requested$/,
     },
     {
+      name: 'no protected prefix: rejection bodies have no yardstick',
+      seen: secure.filter((probe) => probe.kind !== 'unknown-sub-path'),
+      with: { ...params, prefixes: [] },
+      status: 'error',
+      expect: /^could not observe: no protected prefix: rejection bodies have nothing to be compared with/,
+    },
+    {
       name: 'no unknown path under a prefix requested',
       seen: secure.filter((probe) => probe.kind !== 'unknown-sub-path'),
       status: 'error',
@@ -148,6 +202,7 @@ describe('judgeAuthRequired', () => {
     expect(outcome.observations[1]?.actual).toEqual({
       credential: { kind: 'garbage bearer token', length: 40, sha256: '0a1b2c3d4e5f' },
       status: 401,
+      body_bytes: 24,
     });
   });
 });

@@ -1,12 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import httpAuthRequired, { forgedCredentials, variantRequests } from '../../../checks/http/auth-required.js';
+import httpAuthRequired, {
+  forgedCredentials,
+  pathSpellings,
+  rejectionBodyProblem,
+  variantRequests,
+} from '../../../checks/http/auth-required.js';
+import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
 
 testCheck(httpAuthRequired, {
-  valid: validTargets(),
+  valid: [
+    ...validTargets(),
+    {
+      name: 'an auth rule on the raw path prefix, before a router that takes the path as it is',
+      target: () => startPathFixture(),
+    },
+  ],
   invalid: [
+    {
+      name: 'a router that merges slashes behind a raw-prefix auth rule',
+      target: () => startPathFixture({ flaw: 'router-merges-slashes' }),
+      expect:
+        /GET \/\/api\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips authentication; GET \/api\/\/v1\/users\/me answered 200 without credentials/,
+    },
+    {
+      name: 'a router that decodes percent-escapes behind a raw-prefix auth rule',
+      target: () => startPathFixture({ flaw: 'router-decodes-percent' }),
+      expect:
+        /GET \/%61pi\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips authentication; GET \/api%2Fv1\/users\/me answered 200 without credentials/,
+    },
+    {
+      name: 'a router that resolves dot segments behind a raw-prefix auth rule',
+      target: () => startPathFixture({ flaw: 'router-resolves-dot-segments' }),
+      expect: /GET \/\.\/api\/v1\/users\/me answered 200 without credentials/,
+    },
+    {
+      name: 'a router that drops matrix parameters behind a raw-prefix auth rule',
+      target: () => startPathFixture({ flaw: 'router-drops-matrix-parameters' }),
+      expect: /GET \/api;x\/v1\/users\/me answered 200 without credentials/,
+    },
+    {
+      name: 'a 401 whose body is the protected resource',
+      target: () => startPathFixture({ flaw: 'rejection-carries-resource' }),
+      expect:
+        /GET \/api\/v1\/users\/me answered 401 to no credentials with a body like the served resource: 71 bytes with fields \(id, username, email, role\) that the rejection of an unknown path \(24 bytes\) lacks/,
+    },
     {
       name: 'a protected sub-path answers 404',
       target: () => startHttpFixture({ flaw: 'protected-subpath-404' }),
@@ -64,6 +104,83 @@ describe('variantRequests', () => {
     expect(variantRequests('/api/v1/items/', ['POST'], ['head', 'trailing-slash'])).toEqual([
       { variant: 'trailing-slash', method: 'POST', path: '/api/v1/items' },
     ]);
+  });
+});
+
+describe('path spellings', () => {
+  it('merge, escape, parameterise and dot a path where a router may undo it', () => {
+    expect(pathSpellings('/api/v1/users/me', 'double-slash')).toEqual(['//api/v1/users/me', '/api//v1/users/me']);
+    expect(pathSpellings('/api/v1/users/me', 'percent-encoding')).toEqual(['/%61pi/v1/users/me', '/api%2Fv1/users/me']);
+    expect(pathSpellings('/api/v1/users/me', 'matrix-parameter')).toEqual(['/api;x/v1/users/me', '/api/v1/users/me;x']);
+    expect(pathSpellings('/api/v1/users/me', 'dot-segment')).toEqual(['/./api/v1/users/me']);
+  });
+  it('escape an upper-case letter in upper-case hex, keep the query and a trailing slash, skip what a path lacks', () => {
+    expect(pathSpellings('/Notes/', 'percent-encoding')).toEqual(['/%4Eotes/']);
+    expect(pathSpellings('/Notes/', 'matrix-parameter')).toEqual(['/Notes;x/']);
+    expect(pathSpellings('/me?full=1', 'double-slash')).toEqual(['//me?full=1']);
+    expect(pathSpellings('/1/2', 'percent-encoding')).toEqual(['/1%2F2']);
+  });
+  it("go with the route's first method only", () => {
+    const requests = variantRequests('/api/v1/notes', ['POST', 'GET'], ['dot-segment']);
+    expect(requests).toEqual([{ variant: 'dot-segment', method: 'POST', path: '/./api/v1/notes' }]);
+  });
+  it('reach the service exactly as written', async () => {
+    const target = await startPathFixture();
+    try {
+      await runCheckOn(httpAuthRequired, target);
+      expect(target.requestTargets).toEqual(
+        expect.arrayContaining([
+          '//api/v1/users/me',
+          '/api//v1/users/me',
+          '/%61pi/v1/users/me',
+          '/api%2Fv1/users/me',
+          '/api;x/v1/users/me',
+          '/api/v1/users/me;x',
+          '/./api/v1/users/me',
+        ]),
+      );
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('rejectionBodyProblem', () => {
+  const unknown = { path: '/api/v1/secgate-unknown-0a1b2c3d4e5f', text: '{"error":"unauthorized"}' };
+  const rejection = (text: string, path = '/api/v1/users/me', truncated = false) => ({ path, text, truncated });
+  it('accepts the same error, another message in the same fields, and error fields of another handler', () => {
+    expect(rejectionBodyProblem(rejection(unknown.text), unknown)).toBeUndefined();
+    expect(rejectionBodyProblem(rejection('{"error":"token signature invalid"}'), unknown)).toBeUndefined();
+    const fastify =
+      '{"statusCode":401,"code":"FST_JWT_NO_AUTHORIZATION_IN_HEADER","error":"Unauthorized","message":"No Authorization was found in request.headers"}';
+    expect(rejectionBodyProblem(rejection(fastify), unknown)).toBeUndefined();
+    const problem =
+      '{"type":"about:blank","title":"Unauthorized","status":401,"detail":"missing token","instance":"/api/v1/users/me"}';
+    expect(rejectionBodyProblem(rejection(problem), unknown)).toBeUndefined();
+  });
+  it('accepts an HTML error page that differs only by the longer path it echoes', () => {
+    const page = (path: string) => `<html><body><h1>401 Unauthorized</h1><p>${path} needs a login.</p></body></html>`;
+    const longPath = '/api/v1/organisations/current/settings/billing/invoices/latest';
+    expect(
+      rejectionBodyProblem(rejection(page(longPath), longPath), { path: unknown.path, text: page(unknown.path) }),
+    ).toBeUndefined();
+  });
+  it('rejects fields the rejection of an unknown path lacks, however short', () => {
+    expect(rejectionBodyProblem(rejection('{"id":1}'), unknown)).toBe(
+      '8 bytes with fields (id) that the rejection of an unknown path (24 bytes) lacks',
+    );
+    expect(rejectionBodyProblem(rejection('{"error":"unauthorized","user":{"id":1}}'), unknown)).toMatch(
+      /with fields \(user, id\)/,
+    );
+  });
+  it('rejects another body longer than the rejection of an unknown path, and one longer than the probe reads', () => {
+    const html = { path: unknown.path, text: '<h1>401</h1>' };
+    expect(rejectionBodyProblem(rejection(`<ul>${'<li>note</li>'.repeat(20)}</ul>`), html)).toBe(
+      '269 bytes, where the rejection of an unknown path has 12',
+    );
+    expect(rejectionBodyProblem(rejection('x'.repeat(100), '/a', true), html)).toBe(
+      'more than 100 bytes, where the rejection of an unknown path has 12',
+    );
   });
 });
 

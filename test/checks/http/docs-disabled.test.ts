@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import httpDocsDisabled, { docsPathsToProbe, judgeDocsResponse } from '../../../checks/http/docs-disabled.js';
+import httpDocsDisabled, {
+  docsPathsToProbe,
+  introspectionAnswered,
+  judgeDocsResponse,
+} from '../../../checks/http/docs-disabled.js';
+import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
@@ -16,6 +21,16 @@ const FRAMEWORK_DEFAULTS: [string, RegExp][] = [
   ['/v3/api-docs', /springdoc OpenAPI 3 document/],
   ['/api/v1/openapi.json', /FastAPI OpenAPI document \(openapi_url\), under \/api\/v1\//],
   ['/api/v1/docs', /FastAPI Swagger UI \(docs_url\), under \/api\/v1\//],
+  ['/api/openapi.json', /Django Ninja OpenAPI document/],
+  ['/schema', /Litestar OpenAPI UI/],
+  ['/schema/openapi.json', /Litestar OpenAPI document/],
+  ['/apidocs/', /Flasgger Swagger UI/],
+  ['/apispec_1.json', /Flasgger OpenAPI document/],
+  ['/swagger/index.html', /ASP\.NET Swashbuckle UI page, Go gin-swagger/],
+  ['/swagger-ui/index.html', /springdoc-openapi UI page/],
+  ['/graphiql', /GraphiQL IDE/],
+  ['/playground', /GraphQL Playground/],
+  ['/api/swagger.json', /swagger-jsdoc, hand-wired Express, under \/api\//],
 ];
 
 testCheck(httpDocsDisabled, {
@@ -24,6 +39,10 @@ testCheck(httpDocsDisabled, {
     {
       name: 'a single-page app answers every unknown path, /docs included, with its shell page',
       target: () => startHttpFixture({ spaCatchAll: true }),
+    },
+    {
+      name: 'GraphQL with introspection disabled: 200 with an errors array and no schema',
+      target: () => startPathFixture({ graphqlIntrospectionDisabled: true }),
     },
   ],
   invalid: [
@@ -82,6 +101,26 @@ describe('docsPathsToProbe', () => {
     // /api/docs is well known by itself and also /api/ + /docs: listed once.
     expect(paths.filter((path) => path === '/api/docs')).toHaveLength(1);
     expect(new Set(paths).size).toBe(paths.length);
+  });
+});
+
+describe('introspectionAnswered', () => {
+  it('finds the schema in data.__schema, or in schema words without errors', () => {
+    expect(introspectionAnswered('{"data":{"__schema":{"types":[]}}}', false)).toBe(true);
+    expect(introspectionAnswered('{"__schema":{"types":[]}}', false)).toBe(true);
+    expect(introspectionAnswered('<html><title>GraphiQL</title></html>', false)).toBe(true);
+  });
+  it('finds none in an errors answer, even one that names __schema', () => {
+    const disabled =
+      '{"errors":[{"message":"GraphQL introspection is not allowed, but the query contained __schema"}]}';
+    expect(introspectionAnswered(disabled, false)).toBe(false);
+    expect(
+      introspectionAnswered('{"data":null,"errors":[{"message":"Cannot query field \\"__schema\\""}]}', false),
+    ).toBe(false);
+    expect(introspectionAnswered('{"data":{"__schema":null},"errors":[]}', false)).toBe(false);
+  });
+  it('takes an answer longer than the probe reads for a schema', () => {
+    expect(introspectionAnswered('{"errors":[', true)).toBe(true);
   });
 });
 

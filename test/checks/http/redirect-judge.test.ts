@@ -17,10 +17,26 @@ const params = {
 const moved: RedirectBodyFacts = { bytes: 0, truncated: false, carriesHttpsPageBytes: undefined };
 
 function answered(path: string, status: number, location?: string, body = moved): RedirectProbe {
-  return { path, url: `http://app.example:8080${path}`, answer: { status, location, body }, failure: undefined };
+  return {
+    method: 'GET',
+    path,
+    url: `http://app.example:8080${path}`,
+    answer: { status, location, body },
+    failure: undefined,
+  };
 }
 function unanswered(path: string, failure: HttpFailure): RedirectProbe {
-  return { path, url: `http://app.example:8080${path}`, answer: undefined, failure };
+  return { method: 'GET', path, url: `http://app.example:8080${path}`, answer: undefined, failure };
+}
+/** A POST to /login over plain HTTP, answered `status`. */
+function posted(status: number, location?: string): RedirectProbe {
+  return {
+    method: 'POST',
+    path: 'POST /login',
+    url: 'http://app.example:8080/login',
+    answer: { status, location, body: moved },
+    failure: undefined,
+  };
 }
 
 const refusedFailure: HttpFailure = { kind: 'refused', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' };
@@ -58,6 +74,38 @@ judgeTable<RedirectSeen, typeof params>('judgeRedirects', (sample, given) => jud
     with: { ...params, allow_refused: false },
     status: 'fail',
     expect: /^plain HTTP is not safely redirected: \/: connection refused; \/health: connection refused$/,
+  },
+  {
+    name: 'a POST redirected temporarily, as a POST may be',
+    seen: { ...seen, answers: [...redirecting, posted(307, 'https://app.example:8443/login')] },
+    status: 'pass',
+    expect:
+      /^plain HTTP redirects to HTTPS on the same host and path \(2 paths; a request with a body redirected or refused\)$/,
+  },
+  {
+    name: 'a POST refused over plain HTTP',
+    seen: { ...seen, answers: [...redirecting, posted(405)] },
+    status: 'pass',
+    expect: /a request with a body redirected or refused/,
+  },
+  {
+    name: 'a POST taken over plain HTTP',
+    seen: { ...seen, answers: [...redirecting, posted(200)] },
+    status: 'fail',
+    expect:
+      /^plain HTTP is not safely redirected: POST \/login: served 200 to a POST over plain HTTP instead of redirecting or refusing it$/,
+  },
+  {
+    name: 'a POST answered "see other": processed, then redirected',
+    seen: { ...seen, answers: [...redirecting, posted(303, 'https://app.example:8443/')] },
+    status: 'fail',
+    expect: /POST \/login: served 303 to a POST over plain HTTP instead of redirecting or refusing it$/,
+  },
+  {
+    name: 'a POST redirected to plain HTTP',
+    seen: { ...seen, answers: [...redirecting, posted(308, 'http://app.example:8443/login')] },
+    status: 'fail',
+    expect: /POST \/login: redirects to http:\/\/ instead of https:\/\/$/,
   },
   {
     name: 'content served over plain HTTP',

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import httpRedirect, { judgeRedirect, judgeRedirectBody } from '../../../checks/http/redirect.js';
+import httpRedirect, { judgeRedirect, judgeRedirectBody, plainHttpRequests } from '../../../checks/http/redirect.js';
+import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture } from '../../../fixtures/http/servers.js';
 import { type TargetHandle, testCheck } from '../../harness/check-tester.js';
 
@@ -31,8 +32,36 @@ testCheck(httpRedirect, {
   valid: [
     ...validTargets(),
     { name: 'no plain-HTTP listener (connection refused)', target: () => startHttpFixture({ plainHttp: 'refused' }) },
+    { name: 'a listener that redirects every path and the POST', target: () => startPathFixture() },
+    {
+      name: 'a listener that redirects every path, the login path of the auth mapping too',
+      target: async () => {
+        const fixture = await startPathFixture();
+        return { ...fixture, context: { ...fixture.context, auth: { login: { path: '/api/v1/auth/login' } } } };
+      },
+    },
   ],
   invalid: [
+    {
+      name: 'a listener that redirects only the routes it knows',
+      target: () => startPathFixture({ flaw: 'redirects-known-paths-only' }),
+      expect: /\/secgate-[0-9a-f]{12}: served 200 over plain HTTP instead of redirecting/,
+    },
+    {
+      name: 'a listener that redirects only the routes it knows: the login path of the auth mapping',
+      target: async () => {
+        const fixture = await startPathFixture({ flaw: 'redirects-known-paths-only' });
+        return { ...fixture, context: { ...fixture.context, auth: { login: { path: '/api/v1/auth/login' } } } };
+      },
+      expect:
+        /; \/api\/v1\/auth\/login: served 200 over plain HTTP instead of redirecting; POST \/api\/v1\/auth\/login: served 200 to a POST over plain HTTP instead of redirecting or refusing it$/,
+    },
+    {
+      name: 'a listener that redirects GETs and takes a POST',
+      target: () => startPathFixture({ flaw: 'plain-http-takes-post' }),
+      expect:
+        /^plain HTTP is not safely redirected: POST \/secgate-[0-9a-f]{12}: served 200 to a POST over plain HTTP instead of redirecting or refusing it$/,
+    },
     {
       name: 'http_url refuses, but the standard port serves plain HTTP',
       target: refusedButStandardPortServes,
@@ -101,6 +130,25 @@ testCheck(httpRedirect, {
       expect: /target\.http_url is not set/,
     },
   ],
+});
+
+describe('plainHttpRequests', () => {
+  it("adds a path that cannot exist and the auth mapping's login path, and posts to the login", () => {
+    expect(plainHttpRequests(['/', '/health'], '/secgate-0a1b', '/api/v1/auth/login')).toEqual({
+      gets: ['/', '/health', '/secgate-0a1b', '/api/v1/auth/login'],
+      post: '/api/v1/auth/login',
+    });
+  });
+  it('posts to the path that cannot exist without a login path, and asks for no path twice', () => {
+    expect(plainHttpRequests(['/', '/login'], '/secgate-0a1b', '/login')).toEqual({
+      gets: ['/', '/login', '/secgate-0a1b'],
+      post: '/login',
+    });
+    expect(plainHttpRequests(['/'], '/secgate-0a1b', undefined)).toEqual({
+      gets: ['/', '/secgate-0a1b'],
+      post: '/secgate-0a1b',
+    });
+  });
 });
 
 describe('judgeRedirect', () => {
