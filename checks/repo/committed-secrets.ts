@@ -19,6 +19,13 @@ import {
 } from '../../src/secrets/assignments.js';
 import { acceptedBy, type BaselineEntry, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { type ContentKind, type ContentScan, ContentScanner, scanContent } from '../../src/secrets/content.js';
+import {
+  LFS_POINTER_MAX_BYTES,
+  type LfsObjectState,
+  type LfsPointer,
+  parseLfsPointer,
+  scanLfsObject,
+} from '../../src/secrets/lfs.js';
 import { inScope, pathMatches } from '../../src/secrets/paths.js';
 import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
 import { scopePathsParam } from './params.js';
@@ -68,6 +75,8 @@ interface ScannedFile {
   /** The text (decoded when it was UTF-16/32); absent for binary content and files streamed past. */
   text?: string;
   bytes: number;
+  /** An unsmudged Git LFS pointer: `scan` is of its content from the LFS store, when that was there. */
+  lfs?: { oid: string; size: number; object: LfsObjectState };
 }
 
 /**
@@ -96,6 +105,8 @@ export interface TrackedFileSeen {
   blob?: string;
   /** Read from the index, not the work tree: why the work tree could not be trusted to show it. */
   fromIndex?: IndexReason;
+  /** An unsmudged Git LFS pointer, and what came of looking for its content in the LFS store. */
+  lfs?: { oid: string; size: number; object: LfsObjectState };
   matches: { rule: string; line: number; column: number; offset: number; fingerprint: SecretFingerprint }[];
   assignments: (Omit<NamedAssignment, 'value'> & { fingerprint: SecretFingerprint; value: AssignedValue })[];
 }
@@ -213,6 +224,8 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
     const reason = untrustedWorkTree(entry.tag);
     if (reason && scanned.has(entry.path)) fromIndex.set(entry.path, reason);
   }
+  // Asked of git at the first Git LFS pointer only.
+  let commonDir: string | undefined;
   for (const file of seen.tracked) {
     if (skipped.has(file)) continue;
     if (ctx.signal.aborted) {
@@ -221,7 +234,13 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
     }
     let scanned: ScannedFile | 'absent' | undefined;
     try {
-      scanned = await scanTrackedFile(ctx.files, path.join(topLevel, file), file, params.max_file_bytes, ctx.signal);
+      const read = await scanTrackedFile(ctx.files, path.join(topLevel, file), file, params.max_file_bytes, ctx.signal);
+      scanned = read;
+      if (read !== 'absent' && read?.pointer) {
+        commonDir ??= await ctx.git.commonDir(topLevel, { signal: ctx.signal });
+        const pointed = { pointer: read.pointer, bytes: read.bytes };
+        scanned = await scanPointedContent(ctx.files, commonDir, pointed, file, params.max_file_bytes, ctx.signal);
+      }
     } catch (error) {
       seen.failure = { step: 'read', path: file, reason: String(error) };
       return seen;
@@ -274,6 +293,7 @@ function seenFile(
     kind: scan.kind,
     ...(scan.unjudged === undefined ? {} : { unjudged: scan.unjudged }),
     ...(index ? { blob: index.blob, fromIndex: index.reason } : {}),
+    ...(scanned.lfs ? { lfs: scanned.lfs } : {}),
     matches: scan.matches.map((match) => ({
       rule: match.ruleId,
       line: match.line,
@@ -436,12 +456,14 @@ export function judgeTrackedFiles(
       note: `${seen.skipped.length} tracked files not scanned because ignore_paths covers them`,
     });
   }
-  const counts = { scanned: 0, bytes: 0, streamed: 0, decoded: 0, binary: 0 };
+  const counts = { scanned: 0, bytes: 0, streamed: 0, decoded: 0, binary: 0, lfsPointers: 0, lfsObjects: 0 };
   const scannedPaths = new Set<string>();
   for (const file of seen.files) {
     // A file read from both the work tree and the index is one file scanned (twice).
     if (!scannedPaths.has(file.path)) counts.scanned++;
     scannedPaths.add(file.path);
+    if (file.lfs) counts.lfsPointers++;
+    if (file.lfs?.object === 'scanned') counts.lfsObjects++;
     counts.bytes += file.bytes;
     if (file.streamed) counts.streamed++;
     if (file.kind === 'binary') counts.binary++;
@@ -492,6 +514,8 @@ export function judgeTrackedFiles(
       streamed_large_files: counts.streamed,
       decoded_text_files: counts.decoded,
       binary_files_scanned_for_printable_runs: counts.binary,
+      lfs_pointers: counts.lfsPointers,
+      lfs_objects_scanned: counts.lfsObjects,
     },
     note: `scanned ${counts.scanned} of ${tracked.length} tracked files`,
   });
@@ -531,11 +555,22 @@ export function judgeTrackedFiles(
     const accepted =
       blob === '' ? undefined : acceptedBy(baseline, { fingerprint: blob, rule: 'unjudged-content', path: file.path });
     if (!accepted) openUnjudged++;
-    const what = `${file.path} is ${file.unjudged} (${file.bytes} bytes): no scan can see into it`;
+    const lfs = file.lfs;
+    // A pointer whose content was not seen says itself why, and what to do.
+    const what =
+      lfs && lfs.object !== 'scanned'
+        ? `${file.path} is ${file.unjudged}`
+        : `${file.path} is ${file.unjudged} (${file.bytes} bytes): no scan can see into it`;
     findingObservations.push({
       probe: file.path,
       expected: 'content a scan can judge',
-      actual: { rule: 'unjudged-content', path: file.path, blob, size: file.bytes },
+      actual: {
+        rule: 'unjudged-content',
+        path: file.path,
+        blob,
+        size: file.bytes,
+        ...(lfs ? { lfs_oid: lfs.oid, lfs_size: lfs.size } : {}),
+      },
       ok: accepted !== undefined,
       note: accepted ? `baselined: ${accepted.reason} (${what})` : `not judged: ${what}`,
       location: { path: file.path },
@@ -582,7 +617,7 @@ async function scanTrackedFile(
   file: string,
   maxBytes: number,
   signal: AbortSignal,
-): Promise<ScannedFile | 'absent' | undefined> {
+): Promise<(ScannedFile & { pointer?: LfsPointer }) | 'absent' | undefined> {
   let size: number;
   try {
     const stats = await files.lstat(absolute);
@@ -592,7 +627,8 @@ async function scanTrackedFile(
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return 'absent';
     throw error;
   }
-  if (size > maxBytes) {
+  // A Git LFS pointer is read whole whatever maxBytes is: streamed, it would not be recognised.
+  if (size > maxBytes && size > LFS_POINTER_MAX_BYTES) {
     const scanner = new ContentScanner(file);
     let bytes = 0;
     for await (const chunk of files.readChunks(absolute, { chunkBytes: 1024 * 1024, signal })) {
@@ -603,9 +639,32 @@ async function scanTrackedFile(
     return { scan: scanner.end(), bytes };
   }
   const content = await files.readFile(absolute, { signal });
+  // An unsmudged pointer (a smudged file is the content itself, scanned below like any other).
+  const pointer = parseLfsPointer(content);
+  if (pointer) return { scan: { kind: 'text', matches: [] }, bytes: content.length, pointer };
   const scan = scanContent(content, file);
   const text = textOf(content, scan);
   return { scan, bytes: content.length, ...(text === undefined ? {} : { text }) };
+}
+
+/**
+ * A Git LFS pointer's content, from the repository's LFS store, scanned in
+ * its place; when it is not there (or not as committed), the pointer is
+ * unjudged, and counts its own bytes (its blob id is what a baseline names).
+ */
+async function scanPointedContent(
+  files: CheckFiles,
+  commonDir: string,
+  { pointer, bytes }: { pointer: LfsPointer; bytes: number },
+  file: string,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<ScannedFile> {
+  const object = await scanLfsObject(files, commonDir, pointer, file, { maxBytes, signal });
+  const lfs = { oid: pointer.oid, size: pointer.size, object: object.state };
+  if (object.state !== 'scanned') return { scan: object.scan, bytes, lfs };
+  const text = object.content === undefined ? undefined : textOf(object.content, object.scan);
+  return { scan: object.scan, bytes: object.bytes, lfs, ...(text === undefined ? {} : { text }) };
 }
 
 /** The text of a file read whole, decoded as it was scanned; none for binary content. */

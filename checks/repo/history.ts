@@ -163,6 +163,8 @@ export function judgeHistory(
       decoded_text_blobs: totals.decodedTextBlobs,
       binary_blobs_scanned_for_printable_runs: totals.binaryBlobs,
       large_blobs_streamed: totals.streamedBlobs,
+      lfs_pointers: totals.lfsPointers,
+      lfs_objects_scanned: totals.lfsObjectsScanned,
       unjudged_blobs: unjudged.length,
       absent_blobs: absent.length,
       seconds: Math.round(totals.seconds * 1000) / 1000,
@@ -207,11 +209,21 @@ export function judgeHistory(
   for (const blob of unjudged) {
     const accepted = acceptedBy(baseline, { fingerprint: blob.blob, rule: 'unjudged-content', path: blob.path });
     if (!accepted) openUnjudged++;
-    const what = `${blob.what}, ${blob.size} bytes, at ${whereBlob(blob)}: no scan can see into it`;
+    // An LFS pointer's `what` says itself why its content was not seen, and what to do.
+    const what = blob.lfs
+      ? `${whereBlob(blob)} is ${blob.what}`
+      : `${blob.what}, ${blob.size} bytes, at ${whereBlob(blob)}: no scan can see into it`;
     findingObservations.push({
       probe: `git history blob ${blob.blob.slice(0, 12)}`,
       expected: 'content a scan can judge',
-      actual: { rule: 'unjudged-content', blob: blob.blob, path: blob.path, commit: blob.commit, size: blob.size },
+      actual: {
+        rule: 'unjudged-content',
+        blob: blob.blob,
+        path: blob.path,
+        commit: blob.commit,
+        size: blob.size,
+        ...(blob.lfs ? { lfs_oid: blob.lfs.oid, lfs_size: blob.lfs.size } : {}),
+      },
       ok: accepted !== undefined,
       note: accepted ? `baselined: ${accepted.reason} (${what})` : `not judged: ${what}`,
       location: { path: blob.path, ...(hasCommit(blob.commit) ? { commit: blob.commit } : {}) },

@@ -124,6 +124,8 @@ export interface CheckGit {
     onBlob: (blob: BlobContent) => void,
   ): Promise<void>;
   isIgnored(repoDir: string, relativePath: string, options?: GitOptions): Promise<boolean>;
+  /** The repository's common git directory, absolute (where the object store and the Git LFS store live). */
+  commonDir(dir: string, options?: GitOptions): Promise<string>;
   /** The blob id git would store for each work-tree file (relative to `repoDir`), in order: `git hash-object`. */
   blobIdsOf(repoDir: string, files: readonly string[], options?: GitOptions): Promise<string[]>;
   /** The whole history scan (refs, walk, read, scan), as an observation for the check to judge. */

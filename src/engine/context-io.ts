@@ -59,6 +59,7 @@ export function createCheckIo(baseDir: string): CheckIo {
         await (await gitHistory()).readBlobs(repoDir, blobs, options, onBlob);
       },
       isIgnored: async (...args) => (await gitProbes()).isIgnored(...args),
+      commonDir: async (...args) => (await gitProbes()).gitCommonDir(...args),
       blobIdsOf: async (...args) => (await gitProbes()).blobIdsOf(...args),
       scanHistory: async (...args) => (await historyScan()).scanHistory(...args),
     },
@@ -98,7 +99,7 @@ function howItEnded(result: {
   return `could not run (${result.code ?? 'unknown error'})`;
 }
 
-function createCheckFiles(resolve: (file: string) => string): CheckFiles {
+export function createCheckFiles(resolve: (file: string) => string): CheckFiles {
   return {
     lstat: async (file) => statsOf(await lstat(resolve(file))),
     stat: async (file) => statsOf(await stat(resolve(file))),

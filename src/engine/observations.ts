@@ -98,6 +98,8 @@ export interface BlobPlace {
 export interface UnjudgedBlob extends BlobPlace {
   what: string;
   size: number;
+  /** A Git LFS pointer whose content is not in the local LFS store (or not as committed): `what` says which. */
+  lfs?: { oid: string; size: number };
 }
 
 /** A blob of the history that is not in the object store (a partial clone, or a damaged one). */
@@ -107,7 +109,7 @@ export interface AbsentBlob extends BlobPlace {
 }
 
 /** The step of the scan that failed; what came before it is still in the observation. */
-export type HistoryStep = 'cutoffs' | 'refs' | 'partial-clone' | 'walk' | 'read' | 'head';
+export type HistoryStep = 'cutoffs' | 'refs' | 'partial-clone' | 'walk' | 'read' | 'lfs' | 'head';
 
 export interface HistoryTotals {
   /** Commits walked; each one's message was scanned too. */
@@ -126,6 +128,9 @@ export interface HistoryTotals {
   decodedTextBlobs: number;
   binaryBlobs: number;
   streamedBlobs: number;
+  /** Git LFS pointers among the blobs, and those whose content was read from the LFS store and scanned. */
+  lfsPointers: number;
+  lfsObjectsScanned: number;
   seconds: number;
 }
 

@@ -64,6 +64,17 @@ export async function repositoryTopLevel(dir: string, options: GitOptions = {}):
 }
 
 /**
+ * The repository's common git directory, absolute: where the object store and the Git LFS store live,
+ * shared by every worktree of the repository.
+ */
+export async function gitCommonDir(dir: string, options: GitOptions = {}): Promise<string> {
+  const commonDir = (await runGit(dir, ['rev-parse', '--git-common-dir'], options)).trim();
+  if (commonDir === '') throw new Error(`git rev-parse --git-common-dir answered nothing in ${dir}`);
+  // Relative to the directory git ran in, when it is relative.
+  return path.resolve(dir, commonDir);
+}
+
+/**
  * Paths of every file git tracks in the index, relative to the top level and
  * exactly as stored (NUL-separated, no quoting), wherever in the work tree
  * `repoDir` is.

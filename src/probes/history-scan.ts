@@ -7,14 +7,17 @@
  * or error, so its verdicts can be tested from sample observations without a
  * repository. Checks reach it as `ctx.git.scanHistory`.
  */
+import { createCheckFiles } from '../engine/context-io.js';
 import type { BlobPlace, HistoryScanOptions, HistorySeen, HistoryStep } from '../engine/observations.js';
 import { fingerprintSecret } from '../engine/secrets.js';
 import { type ContentScan, ContentScanner, scanContent } from '../secrets/content.js';
 import { groupByFingerprint, type Occurrence } from '../secrets/findings.js';
+import { LFS_POINTER_MAX_BYTES, type LfsPointer, parseLfsPointer, scanLfsObject } from '../secrets/lfs.js';
 import { inScope } from '../secrets/paths.js';
 import { type SecretMatch, scanText } from '../secrets/scanner.js';
 import {
   blobsBehindRefs,
+  gitCommonDir,
   headBlobs,
   historyCutoffs,
   isPartialClone,
@@ -204,11 +207,14 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   };
   // Blobs too large to hold are scanned as they stream past, one bounded window at a time.
   const streaming = new Map<string, ContentScanner>();
+  // Git LFS pointers stand for content outside git: it is looked for in the LFS store once every blob is read.
+  const pointers: { blob: string; size: number; pointer: LfsPointer }[] = [];
   const reading = readBlobs(
     repoDir,
     blobIds,
     {
-      maxBlobBytes: options.maxBlobBytes,
+      // Never below a pointer's size: a pointer streamed past would not be recognised.
+      maxBlobBytes: Math.max(options.maxBlobBytes, LFS_POINTER_MAX_BYTES),
       signal,
       onLargeBlob: (sha) => {
         const scanner = new ContentScanner(origins.get(sha)?.path);
@@ -229,6 +235,11 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
         record(blob.sha, blob.size, scanner.end());
         return;
       }
+      const pointer = blob.size <= LFS_POINTER_MAX_BYTES ? parseLfsPointer(blob.content) : undefined;
+      if (pointer) {
+        pointers.push({ blob: blob.sha, size: blob.size, pointer });
+        return;
+      }
       // The path only matters to rules that allow some paths (example files); unreachable blobs have none.
       record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path));
     },
@@ -246,6 +257,35 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   if (walked.status === 'rejected') return failed('walk', walked.reason);
   const { walk } = walked.value;
   const totals = read.value;
+  let lfsObjectsScanned = 0;
+  // A store that cannot be read is reported once the totals say what was read before it.
+  let lfsFailure: unknown;
+  if (pointers.length > 0) {
+    try {
+      const commonDir = await gitCommonDir(repoDir, { signal });
+      const files = createCheckFiles((file) => file);
+      for (const { blob, size, pointer } of pointers) {
+        const object = await scanLfsObject(files, commonDir, pointer, origins.get(blob)?.path, {
+          maxBytes: options.maxBlobBytes,
+          signal,
+        });
+        if (object.state === 'scanned') {
+          lfsObjectsScanned++;
+          record(blob, object.bytes, object.scan);
+        } else {
+          // The pointer blob is what a baseline entry names; its message says what the content is.
+          seen.unjudged.push({
+            ...placeOfBlob(blob),
+            what: object.scan.unjudged ?? '',
+            size,
+            lfs: { oid: pointer.oid, size: pointer.size },
+          });
+        }
+      }
+    } catch (error) {
+      lfsFailure = error;
+    }
+  }
   seen.totals = {
     commits: walk.commits,
     tagMessages: walked.value.tagMessages,
@@ -258,8 +298,11 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
     decodedTextBlobs: kinds.decoded_text,
     binaryBlobs: kinds.binary,
     streamedBlobs: kinds.streamed,
+    lfsPointers: pointers.length,
+    lfsObjectsScanned,
     seconds: (performance.now() - started) / 1000,
   };
+  if (lfsFailure !== undefined) return failed('lfs', `could not read the Git LFS store: ${String(lfsFailure)}`);
   seen.paths = [...walk.paths.values()];
   seen.findings = groupByFingerprint([...found, ...inMessages]);
   seen.absent = absent;

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import committedSecrets from '../../../checks/repo/committed-secrets.js';
@@ -12,7 +12,9 @@ import {
   envIgnoredOnlyLocally,
   envNotIgnored,
   keyOnlyReachableFromTag,
+  keyTrackedByLfs,
   knownDefaultInCode,
+  lfsMentionedInProse,
   monorepo,
   notAGitRepository,
   passwordInNamedUrl,
@@ -46,8 +48,55 @@ testCheck(committedSecrets, {
       name: 'a sparse checkout of a clean repository: what it hides is read from the index, and is clean',
       target: repoTarget(() => secretNotInWorkTree('sparse-checkout', false)),
     },
+    {
+      name: 'prose quoting a Git LFS pointer is not one (its object is absent: a pointer would be an error)',
+      target: repoTarget(lfsMentionedInProse),
+    },
+    {
+      name: 'a key tracked by Git LFS and deleted since (history is repo.history)',
+      target: repoTarget(() => keyTrackedByLfs('present', { deleted: true })),
+    },
   ],
   invalid: [
+    {
+      name: 'a key tracked by Git LFS: the pointer is committed, its content is in the LFS store',
+      target: repoTarget(() => keyTrackedByLfs('present')),
+      expect: /private-key in deploy\.pem:2/,
+    },
+    {
+      name: "a key tracked by Git LFS, in a linked worktree: the LFS store is in the repository's common git directory",
+      target: async () => {
+        const scenario = await keyTrackedByLfs('present');
+        const worktree = `${scenario.fixture.dir}-worktree`;
+        await scenario.fixture.git('worktree', 'add', '--quiet', '--detach', worktree);
+        return {
+          context: { target: { url: 'https://127.0.0.1:9' }, repoDir: worktree, baseDir: worktree },
+          close: async () => {
+            await scenario.fixture.cleanup();
+            await rm(worktree, { recursive: true, force: true });
+          },
+        };
+      },
+      expect: /private-key in deploy\.pem:2/,
+    },
+    {
+      name: 'a key tracked by Git LFS, smudged into the work tree: the file is the key itself',
+      target: repoTarget(() => keyTrackedByLfs('absent', { smudged: true })),
+      expect: /private-key in deploy\.pem:2/,
+    },
+    {
+      name: "a Git LFS pointer whose content is not in the clone's LFS store: not seen, so not judged",
+      target: repoTarget(() => keyTrackedByLfs('absent')),
+      status: 'error',
+      expect:
+        /not judged: deploy\.pem is a Git LFS pointer: the content \(\d+ bytes\) is stored outside git and is not in this clone's LFS store; run `git lfs fetch --all` or baseline it/,
+    },
+    {
+      name: 'a Git LFS object that does not hash to its pointer is not the committed content',
+      target: repoTarget(() => keyTrackedByLfs('corrupt')),
+      status: 'error',
+      expect: /not judged: deploy\.pem is a Git LFS pointer whose object in this clone's LFS store does not match/,
+    },
     {
       name: 'DATABASE_URL with a password is still a committed secret',
       target: repoTarget(passwordInNamedUrl),
@@ -260,33 +309,45 @@ describe('repo.committed-secrets evidence', () => {
 });
 
 describe('content no scan can judge', () => {
-  it('is accepted in both checks by one baseline entry naming its blob id, and only then', async () => {
-    const scenario = await archiveCommitted();
-    try {
-      const target = fixtureTarget(scenario.fixture.dir);
-      const blob = await scenario.fixture.git('rev-parse', 'HEAD:vendor/bundle.zip');
-      for (const check of [committedSecrets, repoHistory]) {
-        const outcome = await runCheckOn(check, target);
-        expect(outcome.status, check.id).toBe('error');
-        expect(JSON.stringify(outcome.observations), check.id).toContain(`"blob":"${blob}"`);
+  it.each([
+    { what: 'a zip archive', build: archiveCommitted, file: 'vendor/bundle.zip' },
+    {
+      what: "a Git LFS pointer whose content is not in the clone's store",
+      build: () => keyTrackedByLfs('absent'),
+      file: 'deploy.pem',
+    },
+  ])(
+    '$what is accepted in both checks by one baseline entry naming its blob id, and only then',
+    async ({ build, file }) => {
+      const scenario = await build();
+      try {
+        const target = fixtureTarget(scenario.fixture.dir);
+        const blob = await scenario.fixture.git('rev-parse', `HEAD:${file}`);
+        for (const check of [committedSecrets, repoHistory]) {
+          const outcome = await runCheckOn(check, target);
+          expect(outcome.status, check.id).toBe('error');
+          expect(JSON.stringify(outcome.observations), check.id).toContain(`"blob":"${blob}"`);
+        }
+        await writeFile(
+          path.join(scenario.fixture.dir, 'baseline.json'),
+          JSON.stringify([{ fingerprint: blob, rule: 'unjudged-content', reason: 'reviewed where it is kept' }]),
+        );
+        for (const check of [committedSecrets, repoHistory]) {
+          const outcome = await runCheckOn(check, target, { baseline: 'baseline.json' });
+          expect(outcome.status, check.id).toBe('pass');
+          expect(outcome.summary, check.id).toMatch(/1 baselined/);
+          expect(
+            outcome.observations.some((observation) =>
+              new RegExp(`^baselined: reviewed where it is kept \\(.*${file.replaceAll('.', '\\.')}`).test(
+                observation.note ?? '',
+              ),
+            ),
+            check.id,
+          ).toBe(true);
+        }
+      } finally {
+        await scenario.fixture.cleanup();
       }
-      await writeFile(
-        path.join(scenario.fixture.dir, 'baseline.json'),
-        JSON.stringify([{ fingerprint: blob, rule: 'unjudged-content', reason: 'vendored bundle, reviewed unpacked' }]),
-      );
-      for (const check of [committedSecrets, repoHistory]) {
-        const outcome = await runCheckOn(check, target, { baseline: 'baseline.json' });
-        expect(outcome.status, check.id).toBe('pass');
-        expect(outcome.summary, check.id).toMatch(/1 baselined/);
-        expect(
-          outcome.observations.some((observation) =>
-            /^baselined: vendored bundle, reviewed unpacked \(.*vendor\/bundle\.zip/.test(observation.note ?? ''),
-          ),
-          check.id,
-        ).toBe(true);
-      }
-    } finally {
-      await scenario.fixture.cleanup();
-    }
-  });
+    },
+  );
 });

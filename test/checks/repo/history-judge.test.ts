@@ -35,6 +35,8 @@ const totals: HistoryTotals = {
   decodedTextBlobs: 0,
   binaryBlobs: 0,
   streamedBlobs: 0,
+  lfsPointers: 0,
+  lfsObjectsScanned: 0,
   seconds: 0.01,
 };
 

@@ -11,6 +11,8 @@ import {
   envDeletedOnSideBranch,
   historyCutOff,
   keyOnlyReachableFromTag,
+  keyTrackedByLfs,
+  lfsMentionedInProse,
   monorepo,
   notAGitRepository,
   type RepoScenario,
@@ -51,8 +53,45 @@ testCheck(repoHistory, {
       target: repoTarget(() => monorepo()),
       with: { paths: ['services/auth'] },
     },
+    {
+      name: 'prose quoting a Git LFS pointer is not one (its object is absent: a pointer would be an error)',
+      target: repoTarget(lfsMentionedInProse),
+    },
   ],
   invalid: [
+    {
+      name: "a key tracked by Git LFS: its content, from the LFS store, is scanned under the pointer's path",
+      target: repoTarget(() => keyTrackedByLfs('present'), remember('lfs')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `private-key in deploy\\.pem:2 introduced by commit ${commitOf('lfs', 'keyAdded')}; still in HEAD \\(deploy\\.pem\\)`,
+          ),
+      ),
+    },
+    {
+      name: 'a deleted key that was tracked by Git LFS',
+      target: repoTarget(() => keyTrackedByLfs('present', { deleted: true }), remember('lfs-deleted')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            `private-key in deploy\\.pem:2 introduced by commit ${commitOf('lfs-deleted', 'keyAdded')}; not in HEAD`,
+          ),
+      ),
+    },
+    {
+      name: "a Git LFS pointer whose content is not in the clone's LFS store: not seen, so not judged",
+      target: repoTarget(() => keyTrackedByLfs('absent', { deleted: true })),
+      status: 'error',
+      expect:
+        /not judged: deploy\.pem @ [0-9a-f]{12} is a Git LFS pointer: the content \(\d+ bytes\) is stored outside git and is not in this clone's LFS store; run `git lfs fetch --all` or baseline it/,
+    },
+    {
+      name: 'a Git LFS object that does not hash to its pointer is not the committed content',
+      target: repoTarget(() => keyTrackedByLfs('corrupt')),
+      status: 'error',
+      expect: /not judged: deploy\.pem @ [0-9a-f]{12} is a Git LFS pointer whose object in this clone's LFS store/,
+    },
     {
       name: 'the same monorepo unscoped: the other service is in the history',
       target: repoTarget(() => monorepo()),
