@@ -137,7 +137,7 @@ export async function enumerateSuites(
   return {
     version,
     accepted: results.flatMap((result) => result.accepted),
-    dhGroups: Object.assign({}, ...results.map((result) => result.dhGroups)),
+    dhGroups: Object.fromEntries(results.flatMap((result) => Object.entries(result.dhGroups ?? {}))),
     hellos: results.reduce((total, result) => total + result.hellos, 0),
     ...(error ? { error } : {}),
   };
