@@ -2,7 +2,8 @@
  * The established scanners secgate's tls.protocols is compared with: sslscan
  * (`--no-ciphersuites`) and testssl.sh (`-p`). Each runner returns the
  * accepted/refused verdict per protocol version as the tool reported it, and
- * how long the tool took. Used by the agreement test and the bench.
+ * how long the tool took. Used by the agreement test and the bench; sslscan
+ * also for the DH group sizes of DHE suites, which the agreement test compares.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -53,6 +54,37 @@ export async function runSslscan(executable: string, host: string, port: number)
   const elapsedMs = performance.now() - started;
   if (result.exitCode !== 0) throw new Error(`sslscan exited ${result.exitCode}: ${result.stderr}`);
   return { tool: 'sslscan', command: `sslscan ${args.join(' ')}`, verdicts: parseSslscanXml(result.stdout), elapsedMs };
+}
+
+/**
+ * The DH group size sslscan reports for each accepted TLS 1.2 DHE suite
+ * (`<cipher … sslversion="TLSv1.2" … id="0x009E" … dhebits="1024" />`), by code point.
+ */
+export function parseSslscanDhGroups(xml: string): Record<number, number> {
+  const groups: Record<number, number> = {};
+  for (const match of xml.matchAll(/<cipher\b[^>]*>/g)) {
+    const attribute = (name: string): string | undefined => new RegExp(`\\b${name}="([^"]*)"`).exec(match[0])?.[1];
+    const id = attribute('id');
+    const bits = attribute('dhebits');
+    if (attribute('sslversion') === 'TLSv1.2' && id && bits) groups[Number.parseInt(id, 16)] = Number(bits);
+  }
+  return groups;
+}
+
+/** sslscan's TLS 1.2 suite scan, for the DH group sizes it reports. */
+export async function runSslscanDhGroups(
+  executable: string,
+  host: string,
+  port: number,
+): Promise<Record<number, number>> {
+  // TLS 1.2 suites only: the other tests (heartbleed, renegotiation, compression, fallback, groups) are not compared.
+  const args = ['--tls12', '--no-heartbleed', '--no-renegotiation', '--no-compression', '--no-fallback', '--no-groups'];
+  const result = await execa(executable, [...args, '--no-colour', '--xml=-', `${host}:${port}`], {
+    reject: false,
+    timeout: 120_000,
+  });
+  if (result.exitCode !== 0) throw new Error(`sslscan exited ${result.exitCode}: ${result.stderr}`);
+  return parseSslscanDhGroups(result.stdout);
 }
 
 const TESTSSL_IDS: Record<string, ProtocolVersion> = {

@@ -1,7 +1,8 @@
 /**
  * tls.protocols — seed 002, checklist item 3: TLS 1.2 is the minimum; SSLv3,
  * TLS 1.0 and 1.1 are refused; and (seed 002, "TLS version policy") the TLS 1.2
- * suites are forward-secret AEAD suites.
+ * suites are forward-secret AEAD suites. A DHE suite, where the checklist
+ * accepts one, must come with a DH group of at least 2048 bits.
  *
  * The minimum is a floor, not a version that must be offered: a server that
  * speaks only TLS 1.3 is stronger than the policy asks and passes. A version
@@ -14,8 +15,16 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type CheckOutcome, defineCheck, type Observation } from '../../src/engine/types.js';
 import { PROTOCOL_VERSIONS, type ProtocolVersion } from '../../src/probes/tls-hello.js';
-import type { ScanTarget, SuiteEnumeration, VersionVerdict } from '../../src/probes/tls-scan.js';
-import { SUITE_WEAKNESSES, type SuiteWeakness, suiteWeaknesses } from '../../src/probes/tls-suites.js';
+import type { DhGroupObservation, ScanTarget, SuiteEnumeration, VersionVerdict } from '../../src/probes/tls-scan.js';
+import {
+  DH_GROUP_WEAKNESS,
+  dhGroupTooSmall,
+  isFiniteFieldDhe,
+  MIN_DH_GROUP_BITS,
+  SUITE_WEAKNESSES,
+  type SuiteWeakness,
+  suiteWeaknesses,
+} from '../../src/probes/tls-suites.js';
 
 export const protocolsParams = z
   .object({
@@ -33,7 +42,7 @@ export const protocolsParams = z
       .array(z.enum(SUITE_WEAKNESSES))
       .default([...SUITE_WEAKNESSES])
       .describe(
-        'suite properties that fail the check when any accepted TLS 1.2 suite has them; leaving out `finite-field-dhe` accepts DHE suites without checking their group size',
+        'suite properties that fail the check when any accepted TLS 1.2 suite has them; leaving out `finite-field-dhe` accepts DHE suites whose DH group has at least 2048 bits (a smaller group always fails)',
       ),
     allow_suites: z
       .array(z.string().regex(/^TLS_[A-Z0-9_]+$/, { message: 'expected an IANA suite name' }))
@@ -81,6 +90,57 @@ function expectationFor(version: ProtocolVersion, params: ProtocolsParams): 'acc
   return params.require.some((required) => required === version) ? 'accepted' : 'either';
 }
 
+interface SuiteJudgement {
+  observation: Pick<Observation, 'actual' | 'ok' | 'note'>;
+  /** How the summary names the suite when it fails. */
+  weak?: string;
+  /** Why its DH group was not observed, when that alone stands between the suite and a pass. */
+  unseen?: string;
+}
+
+/**
+ * One accepted suite against the policy: the weaknesses `forbid` names (which
+ * allow_suites waives) and, for DHE, the group size, which no setting waives.
+ * Undefined for a suite there is nothing to say about. Pure.
+ */
+export function judgeSuite(
+  name: string,
+  group: DhGroupObservation | undefined,
+  forbidden: ReadonlySet<SuiteWeakness>,
+  listedInAllowSuites: boolean,
+): SuiteJudgement | undefined {
+  const weaknesses: string[] = suiteWeaknesses(name).filter((weakness) => forbidden.has(weakness));
+  const dhe = isFiniteFieldDhe(name);
+  if (weaknesses.length === 0 && !dhe) return undefined;
+  // A DHE suite without a group in the enumeration had no ServerKeyExchange read: not seen, never assumed fine.
+  const seen = dhe ? (group ?? { error: 'no ServerKeyExchange was read' }) : undefined;
+  const bits = seen && 'bits' in seen ? seen.bits : undefined;
+  const smallGroup = bits !== undefined && dhGroupTooSmall(bits);
+  const failsByPolicy = weaknesses.length > 0 && !listedInAllowSuites;
+  const fails = failsByPolicy || smallGroup;
+  const unseen = seen && 'error' in seen ? seen.error : undefined;
+  const all = smallGroup ? [...weaknesses, DH_GROUP_WEAKNESS] : weaknesses;
+  const notes = [
+    ...(listedInAllowSuites && weaknesses.length > 0 ? ['listed in allow_suites'] : []),
+    ...(listedInAllowSuites && smallGroup
+      ? [`allow_suites does not waive a DH group below ${MIN_DH_GROUP_BITS} bits`]
+      : []),
+    ...(weaknesses.includes('finite-field-dhe') ? ['finite-field DHE: T3 asks for ECDHE'] : []),
+    ...(unseen ? [`DH group not observed: ${unseen}`] : []),
+  ];
+  const groupText = bits === undefined ? '' : ` with a ${bits}-bit DH group`;
+  return {
+    observation: {
+      actual: `${name} accepted${groupText}${all.length > 0 ? ` (${all.join(', ')})` : ''}`,
+      ok: !fails && unseen === undefined,
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    },
+    ...(fails ? { weak: smallGroup ? `${name}${groupText}` : name } : {}),
+    // Where the suite fails anyway, the group it was served with changes nothing.
+    ...(!fails && unseen !== undefined ? { unseen } : {}),
+  };
+}
+
 /**
  * The verdict from the hello answers. Pure: everything it judges is in its
  * arguments, and every judgement becomes an observation.
@@ -119,23 +179,15 @@ export function assessProtocols(
   const allowed = new Set(params.allow_suites);
   const weakSuites: string[] = [];
   for (const name of suites.accepted) {
-    const weaknesses = suiteWeaknesses(name).filter((weakness) => forbidden.has(weakness));
-    if (weaknesses.length === 0) continue;
-    const waived = allowed.has(name);
-    const notes = [
-      ...(waived ? ['listed in allow_suites'] : []),
-      ...(weaknesses.includes('finite-field-dhe')
-        ? ['finite-field DHE: the group size is not checked; T3 asks for ECDHE']
-        : []),
-    ];
+    const judged = judgeSuite(name, suites.dhGroups?.[name], forbidden, allowed.has(name));
+    if (!judged) continue;
     observations.push({
       probe: `ClientHello ${suites.version} to ${endpoint} offering ${name}`,
-      expected: `no accepted suite with: ${[...forbidden].join(', ')}`,
-      actual: `${name} accepted (${weaknesses.join(', ')})`,
-      ok: waived,
-      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+      expected: `no accepted suite with: ${[...forbidden, DH_GROUP_WEAKNESS].join(', ')}`,
+      ...judged.observation,
     });
-    if (!waived) weakSuites.push(name);
+    if (judged.weak) weakSuites.push(judged.weak);
+    if (judged.unseen) unknowns.push(`${suites.version} ${name}: DH group not observed (${judged.unseen})`);
   }
   observations.push({
     probe: `${suites.version} cipher-suite enumeration on ${endpoint} (${suites.hellos} hellos)`,

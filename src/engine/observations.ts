@@ -264,10 +264,15 @@ export interface ScanTarget extends HelloTarget {
   serverName: string | undefined;
 }
 
+/** The finite-field group a DHE suite was served with: its prime's size, or why the prime could not be read. */
+export type DhGroupObservation = { bits: number } | { error: string };
+
 export interface SuiteEnumeration {
   version: ProtocolVersion;
   /** IANA names of accepted suites, in the order the server chose them. */
   accepted: string[];
+  /** For each accepted DHE suite (by IANA name), the group its ServerKeyExchange carried. */
+  dhGroups?: Record<string, DhGroupObservation>;
   /** Hellos sent. */
   hellos: number;
   /** Set when a hello got no usable answer: the list may be incomplete. */

@@ -3,14 +3,16 @@
  * testssl.sh and sslyze do) so that whether a server accepts SSLv3, TLS 1.0 or
  * an RC4 suite never depends on what the local OpenSSL is willing to offer.
  *
- * The core is pure: `buildClientHello` returns the record bytes and
+ * The core is pure: `buildClientHello` returns the record bytes,
  * `parseServerResponse` reads the first answer (ServerHello, HelloRetryRequest
- * or alert). `sendClientHello` is the thin I/O edge: one TCP connection, one
- * hello, the first answer, close.
+ * or alert) and `parseDhGroup` the DH prime's size from the ServerKeyExchange
+ * that follows a DHE suite's ServerHello. `sendClientHello` is the thin I/O
+ * edge: one TCP connection, one hello, the first answer (read on to the
+ * ServerKeyExchange when asked to), close.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { HelloTarget, ProtocolVersion } from '../engine/observations.js';
+import type { DhGroupObservation, HelloTarget, ProtocolVersion } from '../engine/observations.js';
 
 // The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
 export type { HelloTarget, ProtocolVersion } from '../engine/observations.js';
@@ -39,6 +41,8 @@ const RECORD_HANDSHAKE = 22;
 const RECORD_ALERT = 21;
 const HANDSHAKE_CLIENT_HELLO = 1;
 const HANDSHAKE_SERVER_HELLO = 2;
+const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
+const HANDSHAKE_SERVER_HELLO_DONE = 14;
 
 const EXTENSION_SERVER_NAME = 0x0000;
 const EXTENSION_SUPPORTED_GROUPS = 0x000a;
@@ -259,6 +263,66 @@ function parseServerHello(body: Buffer): ServerResponse {
   };
 }
 
+interface HandshakeRun {
+  /** The fragments of the leading run of handshake records, joined: messages may span records. */
+  handshake: Buffer;
+  /** The server's answer when a record before any handshake record already decides it (an alert, garbage). */
+  answer?: Extract<ServerResponse, { kind: 'alert' | 'malformed' }>;
+  /** The first record of another type after the handshake run began. */
+  next?: TlsRecord;
+}
+
+function joinHandshake(records: readonly TlsRecord[]): HandshakeRun {
+  const fragments: Buffer[] = [];
+  for (const record of records) {
+    // After the ServerHello, TLS 1.3 servers send ChangeCipherSpec and encrypted records: stop reading there.
+    if (record.type !== RECORD_HANDSHAKE && fragments.length > 0) {
+      return { handshake: Buffer.concat(fragments), next: record };
+    }
+    if (record.type === RECORD_ALERT) {
+      if (record.fragment.length < 2) {
+        return {
+          handshake: Buffer.alloc(0),
+          answer: { kind: 'malformed', reason: 'alert record shorter than 2 bytes' },
+        };
+      }
+      // A warning (level 1) other than close_notify, such as Apache's unrecognized_name before its
+      // ServerHello, is not an answer: keep reading.
+      if (record.fragment.readUInt8(0) === 1 && record.fragment.readUInt8(1) !== 0) continue;
+      return {
+        handshake: Buffer.alloc(0),
+        answer: { kind: 'alert', level: record.fragment.readUInt8(0), description: record.fragment.readUInt8(1) },
+      };
+    }
+    if (record.type !== RECORD_HANDSHAKE) {
+      return {
+        handshake: Buffer.alloc(0),
+        answer: { kind: 'malformed', reason: `record type ${record.type} before ServerHello` },
+      };
+    }
+    fragments.push(record.fragment);
+  }
+  return { handshake: Buffer.concat(fragments) };
+}
+
+interface HandshakeMessage {
+  type: number;
+  body: Buffer;
+}
+
+/** The complete messages at the front of the joined handshake bytes; one record may hold several. */
+function handshakeMessages(handshake: Buffer): HandshakeMessage[] {
+  const messages: HandshakeMessage[] = [];
+  let offset = 0;
+  while (offset + 4 <= handshake.length) {
+    const end = offset + 4 + handshake.readUIntBE(offset + 1, 3);
+    if (end > handshake.length) break;
+    messages.push({ type: handshake.readUInt8(offset), body: handshake.subarray(offset + 4, end) });
+    offset = end;
+  }
+  return messages;
+}
+
 /**
  * Reads the server's first answer to a ClientHello from the bytes received so
  * far. Handshake messages may be split over several records, so the handshake
@@ -266,49 +330,115 @@ function parseServerHello(body: Buffer): ServerResponse {
  */
 export function parseServerResponse(bytes: Buffer): ServerResponse {
   const { records, malformed } = readRecords(bytes);
-  const handshake: Buffer[] = [];
-  for (const record of records) {
-    // After the ServerHello, TLS 1.3 servers send ChangeCipherSpec and encrypted records: stop reading there.
-    if (record.type !== RECORD_HANDSHAKE && handshake.length > 0) break;
-    if (record.type === RECORD_ALERT) {
-      if (record.fragment.length < 2) return { kind: 'malformed', reason: 'alert record shorter than 2 bytes' };
-      // A warning (level 1) other than close_notify, such as Apache's unrecognized_name before its
-      // ServerHello, is not an answer: keep reading.
-      if (record.fragment.readUInt8(0) === 1 && record.fragment.readUInt8(1) !== 0) continue;
-      return { kind: 'alert', level: record.fragment.readUInt8(0), description: record.fragment.readUInt8(1) };
-    }
-    if (record.type !== RECORD_HANDSHAKE) {
-      return { kind: 'malformed', reason: `record type ${record.type} before ServerHello` };
-    }
-    handshake.push(record.fragment);
-  }
-  const messages = Buffer.concat(handshake);
-  if (messages.length >= 4) {
-    const type = messages.readUInt8(0);
+  const { handshake, answer } = joinHandshake(records);
+  if (answer) return answer;
+  if (handshake.length >= 4) {
+    const type = handshake.readUInt8(0);
     if (type !== HANDSHAKE_SERVER_HELLO)
       return { kind: 'malformed', reason: `handshake message ${type} instead of ServerHello` };
-    const length = messages.readUIntBE(1, 3);
-    if (messages.length >= 4 + length) return parseServerHello(messages.subarray(4, 4 + length));
+    const [serverHello] = handshakeMessages(handshake);
+    if (serverHello) return parseServerHello(serverHello.body);
   }
   if (malformed) return { kind: 'malformed', reason: malformed };
   return { kind: 'incomplete' };
 }
 
+export type DhGroupResponse =
+  | { kind: 'dh-group'; bits: number }
+  /** Not enough bytes yet to decide. */
+  | { kind: 'incomplete' }
+  /** The server's flight ended or broke off without a readable ServerKeyExchange. */
+  | { kind: 'not-seen'; reason: string };
+
+/**
+ * The size of dh_p, the first field of the ServerDHParams that open a DHE
+ * suite's ServerKeyExchange (RFC 5246 §7.4.3): `opaque dh_p<1..2^16-1>`.
+ * Counted from the highest set bit, so a zero-padded prime is not overstated.
+ */
+export function dhPrimeBits(serverKeyExchange: Buffer): DhGroupResponse {
+  if (serverKeyExchange.length < 2) return { kind: 'not-seen', reason: 'ServerKeyExchange shorter than 2 bytes' };
+  const length = serverKeyExchange.readUInt16BE(0);
+  if (2 + length > serverKeyExchange.length) {
+    return {
+      kind: 'not-seen',
+      reason: `ServerKeyExchange dh_p of ${length} bytes overruns the ${serverKeyExchange.length}-byte message`,
+    };
+  }
+  const prime = serverKeyExchange.subarray(2, 2 + length);
+  const first = prime.findIndex((byte) => byte !== 0);
+  const top = prime[first];
+  if (first < 0 || top === undefined) return { kind: 'not-seen', reason: 'ServerKeyExchange dh_p is zero' };
+  return { kind: 'dh-group', bits: (prime.length - first - 1) * 8 + (32 - Math.clz32(top)) };
+}
+
+/**
+ * Reads on past a TLS 1.2 (or older) ServerHello for a DHE suite: Certificate,
+ * then the ServerKeyExchange whose DH prime gives the group size. The
+ * messages may span records and one record may hold several.
+ */
+export function parseDhGroup(bytes: Buffer): DhGroupResponse {
+  const { records, malformed } = readRecords(bytes);
+  const { handshake, answer, next } = joinHandshake(records);
+  if (answer) {
+    const reason = answer.kind === 'alert' ? `alert ${alertName(answer.description)}` : answer.reason;
+    return { kind: 'not-seen', reason: `${reason} instead of a ServerHello` };
+  }
+  for (const message of handshakeMessages(handshake)) {
+    if (message.type === HANDSHAKE_SERVER_KEY_EXCHANGE) return dhPrimeBits(message.body);
+    if (message.type === HANDSHAKE_SERVER_HELLO_DONE) {
+      return { kind: 'not-seen', reason: 'ServerHelloDone without a ServerKeyExchange' };
+    }
+  }
+  if (next?.type === RECORD_ALERT && next.fragment.length >= 2) {
+    const description = next.fragment.readUInt8(1);
+    return {
+      kind: 'not-seen',
+      reason: `alert ${alertName(description)} (${description}) before the ServerKeyExchange`,
+    };
+  }
+  if (next) return { kind: 'not-seen', reason: `record type ${next.type} before the ServerKeyExchange` };
+  if (malformed) return { kind: 'not-seen', reason: malformed };
+  return { kind: 'incomplete' };
+}
+
 export type HelloResult =
-  | { outcome: 'server-hello'; version: number; cipherSuite: number; helloRetryRequest: boolean; elapsedMs: number }
+  | {
+      outcome: 'server-hello';
+      version: number;
+      cipherSuite: number;
+      helloRetryRequest: boolean;
+      /** Set when `readDhGroupOf` asked for this suite's group (TLS 1.2 and older only). */
+      dhGroup?: DhGroupObservation;
+      elapsedMs: number;
+    }
   | { outcome: 'alert'; level: number; description: number; elapsedMs: number }
   /** The server closed or reset the connection without answering: a refusal some servers use. */
   | { outcome: 'closed'; reason: string; elapsedMs: number }
   /** Nothing that allows a verdict: connect failed, timeout, garbage. */
   | { outcome: 'error'; reason: string; elapsedMs: number };
 
-/** Sends one ClientHello and resolves with the server's first answer. Never rejects. */
-export function sendClientHello(target: HelloTarget, hello: Buffer): Promise<HelloResult> {
+export interface SendOptions {
+  /**
+   * Suites (by code point) whose DH group to read: for these the probe reads
+   * on past a TLS 1.2 (or older) ServerHello to the ServerKeyExchange, since
+   * the ServerHello names the suite but not the group's size.
+   */
+  readDhGroupOf?: (cipherSuite: number) => boolean;
+}
+
+/**
+ * Sends one ClientHello and resolves with the server's first answer; for a
+ * suite `readDhGroupOf` selects, with the DH group read or why it was not.
+ * Never rejects.
+ */
+export function sendClientHello(target: HelloTarget, hello: Buffer, options: SendOptions = {}): Promise<HelloResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
     let connected = false;
     let settled = false;
+    /** The ServerHello of a DHE suite, held while the ServerKeyExchange is still to come. */
+    let awaitingGroup: Extract<ServerResponse, { kind: 'server-hello' }> | undefined;
     const socket = net.connect({ host: target.host, port: target.port });
     const finish = (result: HelloResult): void => {
       if (settled) return;
@@ -319,18 +449,41 @@ export function sendClientHello(target: HelloTarget, hello: Buffer): Promise<Hel
       resolve(result);
     };
     const elapsed = (): number => Math.round((performance.now() - started) * 10) / 10;
+    const finishHello = (
+      { version, cipherSuite, helloRetryRequest }: Extract<ServerResponse, { kind: 'server-hello' }>,
+      dhGroup?: DhGroupObservation,
+    ): void =>
+      finish({
+        outcome: 'server-hello',
+        version,
+        cipherSuite,
+        helloRetryRequest,
+        ...(dhGroup ? { dhGroup } : {}),
+        elapsedMs: elapsed(),
+      });
+    // The suite is accepted either way; only its group goes unseen when the rest of the flight does not come.
+    const groupNotSeen = (reason: string): boolean => {
+      if (!awaitingGroup) return false;
+      finishHello(awaitingGroup, { error: reason });
+      return true;
+    };
+    const readGroup = (serverHello: Extract<ServerResponse, { kind: 'server-hello' }>): void => {
+      const group = parseDhGroup(received);
+      if (group.kind === 'dh-group') finishHello(serverHello, { bits: group.bits });
+      else if (group.kind === 'not-seen') finishHello(serverHello, { error: group.reason });
+      else awaitingGroup = serverHello;
+    };
     const onAbort = (): void => finish({ outcome: 'error', reason: 'aborted', elapsedMs: elapsed() });
-    const timer = setTimeout(
-      () =>
-        finish({
-          outcome: 'error',
-          reason: connected
-            ? `no answer within ${target.timeoutMs} ms`
-            : `connect to ${target.host}:${target.port} timed out after ${target.timeoutMs} ms`,
-          elapsedMs: elapsed(),
-        }),
-      target.timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      if (groupNotSeen(`no ServerKeyExchange within ${target.timeoutMs} ms`)) return;
+      finish({
+        outcome: 'error',
+        reason: connected
+          ? `no answer within ${target.timeoutMs} ms`
+          : `connect to ${target.host}:${target.port} timed out after ${target.timeoutMs} ms`,
+        elapsedMs: elapsed(),
+      });
+    }, target.timeoutMs);
     if (target.signal?.aborted) return onAbort();
     target.signal?.addEventListener('abort', onAbort, { once: true });
     socket.setNoDelay(true);
@@ -340,10 +493,16 @@ export function sendClientHello(target: HelloTarget, hello: Buffer): Promise<Hel
     });
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
+      if (awaitingGroup) return readGroup(awaitingGroup);
       const response = parseServerResponse(received);
       if (response.kind === 'server-hello') {
-        const { version, cipherSuite, helloRetryRequest } = response;
-        finish({ outcome: 'server-hello', version, cipherSuite, helloRetryRequest, elapsedMs: elapsed() });
+        // TLS 1.3 negotiates named groups in the hello itself; only TLS 1.2 and older send ServerDHParams.
+        const readsGroup =
+          response.version <= VERSION_CODES['TLSv1.2'] &&
+          !response.helloRetryRequest &&
+          options.readDhGroupOf?.(response.cipherSuite) === true;
+        if (readsGroup) readGroup(response);
+        else finishHello(response);
       } else if (response.kind === 'alert') {
         finish({ outcome: 'alert', level: response.level, description: response.description, elapsedMs: elapsed() });
       } else if (response.kind === 'malformed') {
@@ -351,6 +510,7 @@ export function sendClientHello(target: HelloTarget, hello: Buffer): Promise<Hel
       }
     });
     const onClosed = (reason: string): void => {
+      if (groupNotSeen(`connection ${reason} before the ServerKeyExchange`)) return;
       if (received.length > 0) {
         finish({
           outcome: 'error',

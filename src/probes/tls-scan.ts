@@ -1,10 +1,10 @@
 /**
  * Protocol and cipher-suite scanning on top of the raw hello probe: which
  * versions a server accepts (one hello per version, all in parallel) and which
- * TLS 1.2 suites it accepts (repeat the hello without the suite it chose).
- * Knows nothing of checks or policy.
+ * TLS 1.2 suites it accepts (repeat the hello without the suite it chose),
+ * with the DH group size of each DHE suite. Knows nothing of checks or policy.
  */
-import type { ScanTarget, SuiteEnumeration, VersionVerdict } from '../engine/observations.js';
+import type { DhGroupObservation, ScanTarget, SuiteEnumeration, VersionVerdict } from '../engine/observations.js';
 import {
   alertName,
   buildClientHello,
@@ -14,10 +14,10 @@ import {
   versionCode,
   versionName,
 } from './tls-hello.js';
-import { cipherSuiteName, LEGACY_SUITES, TLS13_SUITES } from './tls-suites.js';
+import { cipherSuiteName, isFiniteFieldDhe, LEGACY_SUITES, TLS13_SUITES } from './tls-suites.js';
 
 // The contract owns these types (src/engine/observations.ts); re-exported for this module's importers.
-export type { ScanTarget, SuiteEnumeration, VersionVerdict } from '../engine/observations.js';
+export type { DhGroupObservation, ScanTarget, SuiteEnumeration, VersionVerdict } from '../engine/observations.js';
 
 /** What a server's answer to a hello for `version` says about that version. Pure. */
 export function judgeVersion(version: ProtocolVersion, result: HelloResult): VersionVerdict {
@@ -62,10 +62,13 @@ export async function probeVersion(target: ScanTarget, version: ProtocolVersion)
   return judgeVersion(version, await sendClientHello(target, hello));
 }
 
+/** The hello names a DHE suite but not its group: for those, read on to the ServerKeyExchange. */
+const readDhGroupOf = (cipherSuite: number): boolean => isFiniteFieldDhe(cipherSuiteName(cipherSuite));
+
 /**
- * Offers `offered`, records the suite the server picks, removes it and asks
- * again until the server refuses. The result does not depend on whether the
- * server or the client order wins.
+ * Offers `offered`, records the suite the server picks (and a DHE suite's
+ * group), removes it and asks again until the server refuses. The result does
+ * not depend on whether the server or the client order wins.
  */
 async function enumerateGroup(
   target: ScanTarget,
@@ -74,24 +77,26 @@ async function enumerateGroup(
 ): Promise<SuiteEnumeration> {
   const remaining = [...offered];
   const accepted: string[] = [];
+  const dhGroups: Record<string, DhGroupObservation> = {};
   let hellos = 0;
   while (remaining.length > 0) {
     hellos += 1;
     const hello = buildClientHello({ version, cipherSuites: remaining, serverName: target.serverName });
-    let result = await sendClientHello(target, hello);
+    let result = await sendClientHello(target, hello, { readDhGroupOf });
     // A reset or an unexpected alert is not "none of the rest is accepted": ask once more, then give up
     // with an error rather than a verdict, so a transient failure cannot hide a weak suite.
     if (!endsEnumeration(result)) {
       hellos += 1;
-      result = await sendClientHello(target, hello);
+      result = await sendClientHello(target, hello, { readDhGroupOf });
     }
-    if (result.outcome === 'error') return { version, accepted, hellos, error: result.reason };
+    if (result.outcome === 'error') return { version, accepted, dhGroups, hellos, error: result.reason };
     if (result.outcome === 'server-hello' && result.version !== versionCode(version)) break;
     if (result.outcome !== 'server-hello') {
       if (endsEnumeration(result)) break;
       return {
         version,
         accepted,
+        dhGroups,
         hellos,
         error: `the server answered ${result.outcome === 'alert' ? `alert ${alertName(result.description)}` : 'by closing the connection'} instead of choosing a suite or refusing with handshake_failure`,
       };
@@ -101,14 +106,17 @@ async function enumerateGroup(
       return {
         version,
         accepted,
+        dhGroups,
         hellos,
         error: `server chose ${cipherSuiteName(result.cipherSuite)}, which was not offered`,
       };
     }
-    accepted.push(cipherSuiteName(result.cipherSuite));
+    const name = cipherSuiteName(result.cipherSuite);
+    accepted.push(name);
+    if (result.dhGroup) dhGroups[name] = result.dhGroup;
     remaining.splice(index, 1);
   }
-  return { version, accepted, hellos };
+  return { version, accepted, dhGroups, hellos };
 }
 
 /**
@@ -129,6 +137,7 @@ export async function enumerateSuites(
   return {
     version,
     accepted: results.flatMap((result) => result.accepted),
+    dhGroups: Object.fromEntries(results.flatMap((result) => Object.entries(result.dhGroups ?? {}))),
     hellos: results.reduce((total, result) => total + result.hellos, 0),
     ...(error ? { error } : {}),
   };

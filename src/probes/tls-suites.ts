@@ -15,8 +15,8 @@ export interface CipherSuite {
 /** A property of a suite that a policy may forbid. */
 export const SUITE_WEAKNESSES = [
   'no-forward-secrecy',
-  // Forward-secret, but over a finite-field group whose size the hello does not show (1024-bit groups are
-  // Logjam-class); control T3 asks for ECDHE. A checklist that accepts DHE leaves it out of `forbid`.
+  // Forward-secret, but over a finite-field group; control T3 asks for ECDHE. A checklist that accepts DHE
+  // leaves it out of `forbid`, and the group's size is still checked (DH_GROUP_WEAKNESS).
   'finite-field-dhe',
   'cbc',
   'rc4',
@@ -27,6 +27,24 @@ export const SUITE_WEAKNESSES = [
   'anonymous',
 ] as const;
 export type SuiteWeakness = (typeof SUITE_WEAKNESSES)[number];
+
+/**
+ * Smallest acceptable DH prime. 1024-bit groups are Logjam-class (precomputation
+ * within a nation state's reach); 2048 bits is the floor of NIST SP 800-57 and RFC 7919.
+ */
+export const MIN_DH_GROUP_BITS = 2048;
+
+/**
+ * A DHE suite served over a group below MIN_DH_GROUP_BITS. Not one of the
+ * SUITE_WEAKNESSES a policy chooses to forbid: it is forbidden always, also
+ * where the checklist accepts finite-field DHE.
+ */
+export const DH_GROUP_WEAKNESS = 'dh-group-below-2048';
+
+/** Whether the group of a DHE suite whose prime has `bits` bits is too small. Pure. */
+export function dhGroupTooSmall(bits: number): boolean {
+  return bits < MIN_DH_GROUP_BITS;
+}
 
 /** TLS 1.3 suites (RFC 8446): all AEAD, all with ephemeral key exchange. */
 export const TLS13_SUITES: readonly CipherSuite[] = [
@@ -170,6 +188,11 @@ export function cipherSuiteName(code: number): string {
   return suitesByCode.get(code)?.name ?? `0x${code.toString(16).padStart(4, '0')}`;
 }
 
+/** DHE key exchange (export grade too): the suites whose ServerKeyExchange carries a finite-field group. */
+export function isFiniteFieldDhe(name: string): boolean {
+  return /^TLS_DHE_/.test(name);
+}
+
 /** Weaknesses of a suite, read from its IANA name. TLS 1.3 suites have none of these. */
 export function suiteWeaknesses(name: string): SuiteWeakness[] {
   const match = /^TLS_(.+)_WITH_(.+)$/.exec(name);
@@ -178,7 +201,7 @@ export function suiteWeaknesses(name: string): SuiteWeakness[] {
   const cipher = match[2] ?? '';
   const weaknesses: SuiteWeakness[] = [];
   if (!/^(ECDHE|DHE)_/.test(keyExchange) || keyExchange.includes('EXPORT')) weaknesses.push('no-forward-secrecy');
-  if (/^DHE_/.test(keyExchange)) weaknesses.push('finite-field-dhe');
+  if (isFiniteFieldDhe(name)) weaknesses.push('finite-field-dhe');
   if (/_CBC_/.test(`_${cipher}_`)) weaknesses.push('cbc');
   if (cipher.includes('RC4')) weaknesses.push('rc4');
   if (cipher.startsWith('3DES')) weaknesses.push('3des');

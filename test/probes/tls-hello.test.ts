@@ -2,11 +2,14 @@
  * The pure core of the raw TLS probe, against byte sequences written out by
  * hand from the RFCs (RFC 5246 §7.4, RFC 8446 §4.1, RFC 8448 §3).
  */
+import { getDiffieHellman, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   alertName,
   buildClientHello,
+  dhPrimeBits,
+  parseDhGroup,
   parseServerResponse,
   sendClientHello,
   versionName,
@@ -165,6 +168,124 @@ describe('parseServerResponse', () => {
   });
 });
 
+/** A handshake message: type, 24-bit length, body. */
+function handshakeMessage(type: number, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([type, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
+}
+
+/** Handshake records carrying `handshake`, cut into fragments of the given sizes (the rest in a last one). */
+function handshakeRecords(handshake: Buffer, sizes: readonly number[] = []): Buffer {
+  const records: Buffer[] = [];
+  let offset = 0;
+  for (const size of [...sizes, handshake.length]) {
+    if (offset >= handshake.length) break;
+    const fragment = handshake.subarray(offset, Math.min(handshake.length, offset + size));
+    records.push(Buffer.from([22, 3, 3, fragment.length >> 8, fragment.length & 0xff]), fragment);
+    offset += fragment.length;
+  }
+  return Buffer.concat(records);
+}
+
+/** A TLS 1.2 ServerHello choosing `suite`, without extensions. */
+function tls12ServerHello(suite: number): Buffer {
+  return handshakeMessage(
+    2,
+    Buffer.concat([hex('0303'), fixedRandom, hex('00'), Buffer.from([suite >> 8, suite & 0xff, 0])]),
+  );
+}
+
+/**
+ * ServerDHParams (dh_p, dh_g, dh_Ys) followed by a signature, as a DHE_RSA
+ * ServerKeyExchange body (RFC 5246 §7.4.3). The prime comes from a well-known
+ * group; Ys and the signature are random bytes (nothing here verifies them).
+ */
+function dheServerKeyExchange(prime: Buffer): Buffer {
+  const opaque16 = (value: Buffer): Buffer =>
+    Buffer.concat([Buffer.from([value.length >> 8, value.length & 0xff]), value]);
+  return Buffer.concat([
+    opaque16(prime),
+    opaque16(Buffer.from([2])),
+    opaque16(randomBytes(prime.length)),
+    hex('0401'), // rsa_pkcs1_sha256
+    opaque16(randomBytes(256)),
+  ]);
+}
+
+/** ServerHello, Certificate (random bytes, several kB so it spans records), ServerKeyExchange, ServerHelloDone. */
+function dheFlight(prime: Buffer): Buffer {
+  return Buffer.concat([
+    tls12ServerHello(0x009e),
+    handshakeMessage(11, randomBytes(3000)),
+    handshakeMessage(12, dheServerKeyExchange(prime)),
+    handshakeMessage(14, Buffer.alloc(0)),
+  ]);
+}
+
+const MODP2_PRIME = getDiffieHellman('modp2').getPrime();
+const MODP14_PRIME = getDiffieHellman('modp14').getPrime();
+
+describe('parseDhGroup (the ServerKeyExchange after a DHE ServerHello)', () => {
+  it('reads the prime size when ServerHello, Certificate, ServerKeyExchange and ServerHelloDone share one record', () => {
+    expect(parseDhGroup(handshakeRecords(dheFlight(MODP2_PRIME)))).toEqual({ kind: 'dh-group', bits: 1024 });
+    expect(parseDhGroup(handshakeRecords(dheFlight(MODP14_PRIME)))).toEqual({ kind: 'dh-group', bits: 2048 });
+  });
+
+  it('joins a ServerKeyExchange split across records, and waits while part of it is missing', () => {
+    const flight = dheFlight(MODP2_PRIME);
+    // ServerHello, then the Certificate's 4-byte header and 3000-byte body.
+    const keyExchangeStart = tls12ServerHello(0x009e).length + 4 + 3000;
+    expect(flight.readUInt8(keyExchangeStart)).toBe(12);
+    // Cut inside the Certificate, inside the ServerKeyExchange header, inside dh_p, and inside the signature.
+    const split = handshakeRecords(flight, [100, keyExchangeStart - 100 + 2, 60, 5, 200]);
+    expect(parseDhGroup(split)).toEqual({ kind: 'dh-group', bits: 1024 });
+    // Only the records up to the middle of dh_p: nothing to decide yet.
+    const recordsUpToPrime = handshakeRecords(flight.subarray(0, keyExchangeStart + 4 + 2 + 60), [
+      100,
+      keyExchangeStart - 100 + 2,
+      60,
+    ]);
+    expect(parseDhGroup(recordsUpToPrime)).toEqual({ kind: 'incomplete' });
+    // A record cut short (its header promises more bytes than have come) waits too.
+    expect(parseDhGroup(split.subarray(0, split.length - 10))).toEqual({ kind: 'incomplete' });
+  });
+
+  it('reads a one-byte-per-record flight', () => {
+    const flight = dheFlight(MODP14_PRIME);
+    expect(parseDhGroup(handshakeRecords(flight, Array(flight.length).fill(1)))).toEqual({
+      kind: 'dh-group',
+      bits: 2048,
+    });
+  });
+
+  it('counts the prime from its highest set bit, so zero padding does not overstate it', () => {
+    const padded = Buffer.concat([Buffer.alloc(2), MODP2_PRIME]);
+    expect(dhPrimeBits(dheServerKeyExchange(padded))).toEqual({ kind: 'dh-group', bits: 1024 });
+    expect(dhPrimeBits(dheServerKeyExchange(hex('017f')))).toEqual({ kind: 'dh-group', bits: 9 });
+  });
+
+  it('reports what it could not see: no ServerKeyExchange, an alert, a dh_p that overruns its message', () => {
+    const withoutKeyExchange = Buffer.concat([
+      tls12ServerHello(0x009e),
+      handshakeMessage(11, randomBytes(100)),
+      handshakeMessage(14, Buffer.alloc(0)),
+    ]);
+    expect(parseDhGroup(handshakeRecords(withoutKeyExchange))).toEqual({
+      kind: 'not-seen',
+      reason: 'ServerHelloDone without a ServerKeyExchange',
+    });
+    const alertAfterHello = Buffer.concat([handshakeRecords(tls12ServerHello(0x009e)), hex('15 0303 0002 02 28')]);
+    expect(parseDhGroup(alertAfterHello)).toEqual({
+      kind: 'not-seen',
+      reason: 'alert handshake_failure (40) before the ServerKeyExchange',
+    });
+    expect(dhPrimeBits(hex('0100 ffff'))).toEqual({
+      kind: 'not-seen',
+      reason: 'ServerKeyExchange dh_p of 256 bytes overruns the 4-byte message',
+    });
+    expect(dhPrimeBits(hex('0002 0000'))).toEqual({ kind: 'not-seen', reason: 'ServerKeyExchange dh_p is zero' });
+  });
+});
+
 describe('judgeVersion', () => {
   it('accepts only a ServerHello for the offered version', () => {
     const accepted = judgeVersion('TLSv1.0', {
@@ -265,6 +386,76 @@ describe('sendClientHello (the I/O edge)', () => {
         outcome: 'closed',
       });
     } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  const dheHello = buildClientHello({ version: 'TLSv1.2', cipherSuites: [0x009e] });
+  const readDhGroupOf = (suite: number): boolean => suite === 0x009e;
+
+  it('reads on to a ServerKeyExchange that arrives in pieces, for the suites it is asked about', async () => {
+    const flight = handshakeRecords(dheFlight(MODP2_PRIME), [2000, 1500]);
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        // The ServerHello and part of the Certificate first, the rest a moment later.
+        socket.write(flight.subarray(0, 600));
+        setTimeout(() => socket.write(flight.subarray(600)), 50);
+      });
+    });
+    const port = await listenOnLoopback(server);
+    try {
+      const target = { host: '127.0.0.1', port, timeoutMs: 2_000 };
+      expect(await sendClientHello(target, dheHello, { readDhGroupOf })).toMatchObject({
+        outcome: 'server-hello',
+        cipherSuite: 0x009e,
+        dhGroup: { bits: 1024 },
+      });
+      // Not asked: the ServerHello alone answers, as before.
+      const plain = await sendClientHello(target, dheHello);
+      expect(plain).toMatchObject({ outcome: 'server-hello', cipherSuite: 0x009e });
+      expect(plain).not.toHaveProperty('dhGroup');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('keeps the accepted suite but reports its group unseen when the server closes after the ServerHello', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end(handshakeRecords(tls12ServerHello(0x009e))));
+    });
+    const port = await listenOnLoopback(server);
+    try {
+      const result = await sendClientHello({ host: '127.0.0.1', port, timeoutMs: 2_000 }, dheHello, {
+        readDhGroupOf,
+      });
+      expect(result).toMatchObject({
+        outcome: 'server-hello',
+        cipherSuite: 0x009e,
+        dhGroup: { error: 'connection closed without an alert before the ServerKeyExchange' },
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reports the group unseen when the ServerKeyExchange never comes', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.once('data', () => socket.write(handshakeRecords(tls12ServerHello(0x009e))));
+    });
+    const port = await listenOnLoopback(server);
+    try {
+      const result = await sendClientHello({ host: '127.0.0.1', port, timeoutMs: 200 }, dheHello, { readDhGroupOf });
+      expect(result).toMatchObject({
+        outcome: 'server-hello',
+        dhGroup: { error: 'no ServerKeyExchange within 200 ms' },
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     }
   });

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import tlsProtocols, { assessProtocols, protocolsParams, scanTargetFromUrl } from '../../../checks/tls/protocols.js';
+import tlsProtocols, {
+  assessProtocols,
+  judgeSuite,
+  protocolsParams,
+  scanTargetFromUrl,
+} from '../../../checks/tls/protocols.js';
 import {
   acceptsTls11,
   closedPort,
+  dheServerHelloThenClose,
   dheWith1024BitGroup,
+  dheWith2048BitGroup,
   legacyProtocols,
   plainTcpServer,
   silentTcpServer,
@@ -13,8 +20,12 @@ import {
 } from '../../../fixtures/tls/servers.js';
 import { PROTOCOL_VERSIONS } from '../../../src/probes/tls-hello.js';
 import type { VersionVerdict } from '../../../src/probes/tls-scan.js';
+import { SUITE_WEAKNESSES } from '../../../src/probes/tls-suites.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
+
+/** A checklist that accepts finite-field DHE: every default weakness but `finite-field-dhe`. */
+const DHE_ALLOWED = { forbid: SUITE_WEAKNESSES.filter((weakness) => weakness !== 'finite-field-dhe') };
 
 testCheck(tlsProtocols, {
   valid: [
@@ -35,6 +46,7 @@ testCheck(tlsProtocols, {
       },
     },
     { name: 'reference service', target: () => startReferenceTarget() },
+    { name: 'DHE accepted by the checklist, over a 2048-bit group', target: dheWith2048BitGroup, with: DHE_ALLOWED },
   ],
   invalid: [
     { name: 'accepts TLS 1.0 and 1.1', target: legacyProtocols, expect: /TLSv1\.0 accepted.*TLSv1\.1 accepted/ },
@@ -54,16 +66,49 @@ testCheck(tlsProtocols, {
       expect: /TLS_RSA_WITH_AES_256_GCM_SHA384 accepted \(no-forward-secrecy\)/,
     },
     {
-      name: 'DHE-RSA with AES-GCM over a 1024-bit group: finite-field DHE is not the ECDHE T3 asks for',
+      name: 'DHE-RSA with AES-GCM over a 1024-bit group: finite-field DHE is not the ECDHE T3 asks for, and the group is small',
       target: dheWith1024BitGroup,
+      expect:
+        /^TLSv1\.2 accepts 2 weak suite\(s\): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 with a 1024-bit DH group, TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 with a 1024-bit DH group$/,
+    },
+    {
+      name: 'DHE suites (observation names the group size read from the ServerKeyExchange)',
+      target: dheWith1024BitGroup,
+      expect:
+        /"actual":"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 accepted with a 1024-bit DH group \(finite-field-dhe, dh-group-below-2048\)","ok":false,"note":"finite-field DHE: T3 asks for ECDHE"/,
+    },
+    {
+      name: 'DHE over a 2048-bit group, with the default policy: still not ECDHE',
+      target: dheWith2048BitGroup,
       expect:
         /^TLSv1\.2 accepts 2 weak suite\(s\): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, TLS_DHE_RSA_WITH_AES_256_GCM_SHA384$/,
     },
     {
-      name: 'DHE suites (observation says the group size went unchecked)',
+      name: 'DHE accepted by the checklist, over a 1024-bit group (Logjam-class): the group size fails it',
       target: dheWith1024BitGroup,
+      with: DHE_ALLOWED,
       expect:
-        /"actual":"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 accepted \(finite-field-dhe\)","ok":false,"note":"finite-field DHE: the group size is not checked; T3 asks for ECDHE"/,
+        /^TLSv1\.2 accepts 2 weak suite\(s\): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 with a 1024-bit DH group, TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 with a 1024-bit DH group$/,
+    },
+    {
+      name: 'DHE suites listed in allow_suites, over a 1024-bit group: allow_suites does not waive the group',
+      target: dheWith1024BitGroup,
+      with: { allow_suites: ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384'] },
+      expect:
+        /"actual":"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 accepted with a 1024-bit DH group \(finite-field-dhe, dh-group-below-2048\)","ok":false,"note":"listed in allow_suites; allow_suites does not waive a DH group below 2048 bits; finite-field DHE: T3 asks for ECDHE"/,
+    },
+    {
+      name: 'DHE accepted by the checklist, but the server closes before its ServerKeyExchange: group not observed',
+      target: dheServerHelloThenClose,
+      with: DHE_ALLOWED,
+      status: 'error',
+      expect:
+        /^could not observe 127\.0\.0\.1:\d+: TLSv1\.2 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: DH group not observed \(connection closed without an alert before the ServerKeyExchange\)$/,
+    },
+    {
+      name: 'DHE forbidden and the group not observed: the suite fails on DHE alone',
+      target: dheServerHelloThenClose,
+      expect: /^TLSv1\.2 accepts 1 weak suite\(s\): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256$/,
     },
     {
       name: 'refuses TLS 1.2 that the checklist requires',
@@ -165,10 +210,79 @@ describe('tls.protocols details', () => {
       status: 'fail',
       summary: 'TLSv1.2 accepts 1 weak suite(s): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
     });
-    const dheAllowed = protocolsParams.parse({
-      forbid: ['no-forward-secrecy', 'cbc', 'rc4', '3des', 'des', 'null', 'export', 'anonymous'],
+    const dheAllowed = protocolsParams.parse(DHE_ALLOWED);
+    const with2048 = { ...suites, dhGroups: { TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: { bits: 2048 } } };
+    expect(assessProtocols('h:443', verdicts, with2048, dheAllowed).status).toBe('pass');
+    const with1024 = { ...suites, dhGroups: { TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: { bits: 1024 } } };
+    expect(assessProtocols('h:443', verdicts, with1024, dheAllowed)).toMatchObject({
+      status: 'fail',
+      summary: 'TLSv1.2 accepts 1 weak suite(s): TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 with a 1024-bit DH group',
     });
-    expect(assessProtocols('h:443', verdicts, suites, dheAllowed).status).toBe('pass');
+    // An enumeration that carries no group for a DHE suite has not seen it: no pass by omission.
+    expect(assessProtocols('h:443', verdicts, suites, dheAllowed)).toMatchObject({
+      status: 'error',
+      summary:
+        'could not observe h:443: TLSv1.2 TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: DH group not observed (no ServerKeyExchange was read)',
+    });
+  });
+
+  it.each([
+    // name, group, DHE forbidden, in allow_suites -> weak label, unseen, ok
+    ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', { bits: 2048 }, false, false, undefined, undefined, true],
+    [
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+      { bits: 2047 },
+      false,
+      false,
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 with a 2047-bit DH group',
+      undefined,
+      false,
+    ],
+    [
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+      { bits: 4096 },
+      true,
+      false,
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+      undefined,
+      false,
+    ],
+    ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', { bits: 2048 }, true, true, undefined, undefined, true],
+    [
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+      { bits: 1024 },
+      true,
+      true,
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 with a 1024-bit DH group',
+      undefined,
+      false,
+    ],
+    ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', { error: 'reset' }, false, false, undefined, 'reset', false],
+    ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', { error: 'reset' }, true, true, undefined, 'reset', false],
+    [
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+      { error: 'reset' },
+      true,
+      false,
+      'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256',
+      undefined,
+      false,
+    ],
+  ] as const)(
+    'judgeSuite %s %j (DHE forbidden: %s, allow_suites: %s)',
+    (name, group, dheForbidden, listed, weak, unseen, ok) => {
+      const forbid = dheForbidden ? [...SUITE_WEAKNESSES] : DHE_ALLOWED.forbid;
+      const judged = judgeSuite(name, group, new Set(forbid), listed);
+      expect(judged?.weak).toBe(weak);
+      expect(judged?.unseen).toBe(unseen);
+      expect(judged?.observation.ok).toBe(ok);
+    },
+  );
+
+  it('judgeSuite has nothing to say about an ECDHE AEAD suite, whatever it carries', () => {
+    expect(judgeSuite('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', undefined, new Set(SUITE_WEAKNESSES), false)).toBe(
+      undefined,
+    );
   });
 
   it('a violation seen outranks a probe without an answer; no answer alone is an error', () => {
