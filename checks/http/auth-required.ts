@@ -12,7 +12,10 @@
  * `/api%2Fv1/…`, `/api;x/v1/…`, `/./api/v1/…`: the router merges slashes, decodes,
  * drops matrix parameters, resolves dot segments). Those variants, sent
  * without credentials and exactly as written, must never answer 2xx (a 404,
- * 405 or a redirect is fine: the variant need not exist).
+ * 405 or a redirect is fine: the variant need not exist) — unless the 2xx is
+ * byte for byte the page a path that cannot exist also gets, an HTML page
+ * rather than JSON (a single-page app's catch-all serving its shell: no data).
+ * The protected path's own spelling never earns that exemption.
  *
  * A rejection status is not enough either: a 401 whose body is the resource
  * has served it. Each rejection's body is measured against the rejection of
@@ -30,6 +33,7 @@ import {
   type Json,
   type Observation,
 } from '../../src/engine/types.js';
+import { headerValue } from '../../src/probes/http.js';
 import {
   attemptFailureRequest,
   attemptRequest,
@@ -159,7 +163,8 @@ export function variantRequests(
 }
 
 interface PlannedProbe {
-  kind: 'protected' | 'unknown-sub-path' | 'public' | 'variant';
+  /** `catch-all`: a path that cannot exist, the yardstick for a variant's 2xx page (judged by nothing else). */
+  kind: 'protected' | 'unknown-sub-path' | 'public' | 'variant' | 'catch-all';
   method: string;
   path: string;
   credential: Credential;
@@ -194,7 +199,7 @@ export const authRequiredParams = z
       .array(z.enum(PATH_VARIANTS))
       .default([...PATH_VARIANTS])
       .describe(
-        "spellings of each protected path probed without credentials, sent as written; none of them may answer 2xx (the path-only ones, double-slash to dot-segment, with the route's first method)",
+        "spellings of each protected path probed without credentials, sent as written; none of them may answer 2xx but with the non-JSON page a path that cannot exist gets (an app's shell) (the path-only ones, double-slash to dot-segment, with the route's first method)",
       ),
   })
   .strict();
@@ -214,15 +219,72 @@ export interface AuthProbeSeen {
   /** The statuses that satisfy the control (none listed for a variant: anything but 2xx). */
   expected: number[];
   status: number | undefined;
-  /** The answer's body, for the judge only (never in the evidence): a rejection must not carry the resource. */
-  body: { text: string; truncated: boolean } | undefined;
+  /**
+   * The answer's body and Content-Type, for the judge only (never in the evidence): a rejection must
+   * not carry the resource, a variant's 2xx is measured against the catch-all's page.
+   */
+  body: { text: string; truncated: boolean; contentType: string | undefined } | undefined;
   failure: HttpFailure | undefined;
 }
 
+/** A catch-all's page as a yardstick: its Content-Type (normalised) and whole body. */
+interface ShellPage {
+  contentType: string;
+  text: string;
+}
+
+const normaliseContentType = (value: string): string => value.toLowerCase().replace(/\s+/g, '');
+const is2xx = (status: number): boolean => status >= 200 && status < 300;
+
+/** Pure: a body that is JSON by its Content-Type or its text; the resource of an API, never a shell. */
+function isJsonBody(text: string, contentType: string): boolean {
+  if (/[/+]json\b/.test(contentType)) return true;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pure: the page the target serves on a path that cannot exist, when it can serve as a yardstick:
+ * a 2xx, read whole, not empty, with a Content-Type, and not JSON (a catch-all that answers JSON
+ * could be answering the resource; an empty body tells nothing apart). Undefined otherwise.
+ */
+export function catchAllShell(seen: readonly AuthProbeSeen[]): ShellPage | undefined {
+  const control = seen.find((probe) => probe.kind === 'catch-all');
+  if (control?.status === undefined || !is2xx(control.status) || control.body === undefined) return undefined;
+  const { text, truncated, contentType } = control.body;
+  if (truncated || text === '' || contentType === undefined) return undefined;
+  const normalised = normaliseContentType(contentType);
+  return isJsonBody(text, normalised) ? undefined : { contentType: normalised, text };
+}
+
+/**
+ * Pure: does a variant's 2xx serve exactly the catch-all's page: same Content-Type, identical whole body?
+ * Never for a protected path's own spelling (a HEAD of it): there the route itself answered.
+ */
+function servesShell(probe: AuthProbeSeen, shell: ShellPage | undefined, protectedPaths: ReadonlySet<string>): boolean {
+  if (shell === undefined || probe.kind !== 'variant' || protectedPaths.has(probe.path)) return false;
+  const { body } = probe;
+  if (body === undefined || body.truncated || body.contentType === undefined) return false;
+  return normaliseContentType(body.contentType) === shell.contentType && body.text === shell.text;
+}
+
 /** Pure: the sentence for one answer; `ok` says whether it satisfies the control. */
-function judgeAuthAnswer(probe: AuthProbeSeen, status: number): { ok: boolean; note: string } {
+function judgeAuthAnswer(probe: AuthProbeSeen, status: number, shell: boolean): { ok: boolean; note: string } {
+  if (probe.kind === 'catch-all') {
+    return { ok: true, note: `a path that cannot exist answered ${status}: the yardstick for the spellings' pages` };
+  }
   if (probe.kind === 'variant') {
-    const ok = status < 200 || status >= 300;
+    if (is2xx(status) && shell) {
+      return {
+        ok: true,
+        note: `${probe.method} ${probe.path} answers the same page as a path that cannot exist: the app's shell, not the resource`,
+      };
+    }
+    const ok = !is2xx(status);
     return {
       ok,
       note: ok
@@ -365,7 +427,7 @@ function judgeRejectionBody(
   rejectionStatuses: readonly number[],
 ): { failure?: string; unobserved?: string } {
   const { status, body } = probe;
-  if (probe.kind === 'public' || probe.kind === 'unknown-sub-path') return {};
+  if (probe.kind === 'public' || probe.kind === 'unknown-sub-path' || probe.kind === 'catch-all') return {};
   if (status === undefined || body === undefined || !rejectionStatuses.includes(status)) return {};
   const baseline = rejectionBaseline(probe, seen, rejectionStatuses);
   if (baseline === 'failed') return {};
@@ -385,8 +447,8 @@ function judgeRejectionBody(
 }
 
 /**
- * The verdict on every request. Pure: a protected path must reject, a variant must not serve, a public
- * path must answer 200; a request without an answer is an error.
+ * The verdict on every request. Pure: a protected path must reject, a variant must not serve (but for
+ * the catch-all's page), a public path must answer 200; a request without an answer is an error.
  */
 export function judgeAuthRequired(
   seen: readonly AuthProbeSeen[],
@@ -397,10 +459,18 @@ export function judgeAuthRequired(
   const unobserved: string[] = [];
   // Once per credential, not per request: one missing yardstick leaves all its rejections uncompared.
   const uncompared = new Set<string>();
+  const shell = catchAllShell(seen);
+  const protectedPaths = new Set(params.protected.map((entry) => entry.path));
+  let shellAnswers = 0;
   for (const probe of seen) {
     const base = {
       probe: `${probe.request} [${probe.kind}, ${probe.credentialLabel}]`,
-      expected: probe.kind === 'variant' ? 'anything but 2xx' : { status: probe.expected },
+      expected:
+        probe.kind === 'variant'
+          ? "anything but 2xx, or a path that cannot exist's page (not JSON)"
+          : probe.kind === 'catch-all'
+            ? 'any answer (a yardstick)'
+            : { status: probe.expected },
     };
     if (probe.status === undefined) {
       const why = probe.failure ? describeFailure(probe.failure) : 'no answer';
@@ -408,7 +478,9 @@ export function judgeAuthRequired(
       unobserved.push(`${probe.request}: ${why}`);
       continue;
     }
-    const answer = judgeAuthAnswer(probe, probe.status);
+    const isShell = is2xx(probe.status) && servesShell(probe, shell, protectedPaths);
+    if (isShell) shellAnswers += 1;
+    const answer = judgeAuthAnswer(probe, probe.status, isShell);
     const body = answer.ok ? judgeRejectionBody(probe, seen, params.rejection_statuses) : {};
     const ok = answer.ok && body.failure === undefined && body.unobserved === undefined;
     const note = body.failure ?? body.unobserved ?? answer.note;
@@ -437,7 +509,7 @@ export function judgeAuthRequired(
   return findingsVerdict({ failures, unobserved }, observations, {
     pass: `${count('protected') + count('unknown-sub-path')} unauthenticated or forged requests rejected with ${params.rejection_statuses.join('/')}${
       variantCount > 0 ? `; ${variantCount} other spellings (${params.variants.join(', ')}) not served` : ''
-    }; ${publicCount} public ${publicCount === 1 ? 'path' : 'paths'} reachable`,
+    }${shellAnswers > 0 ? ` (${shellAnswers} answered the app's shell, the page of a path that cannot exist)` : ''}; ${publicCount} public ${publicCount === 1 ? 'path' : 'paths'} reachable`,
   });
 }
 
@@ -470,6 +542,9 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
   const [noCredentials] = credentials;
   if (noCredentials === undefined) throw new Error('forgedCredentials() returned no credentials');
   const unknownSuffix = `secgate-unknown-${randomBytes(6).toString('hex')}`;
+  // A path that cannot exist, outside every prefix: what a single-page app's catch-all serves to any
+  // unknown route. A variant that gets exactly this page got the app shell, not the protected route.
+  const catchAllPath = `/secgate-no-such-page-${randomBytes(6).toString('hex')}`;
   const planned: PlannedProbe[] = [
     ...params.protected.flatMap((entry) =>
       entry.methods.flatMap((method) =>
@@ -502,6 +577,13 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
         expected: [],
       })),
     ),
+    {
+      kind: 'catch-all' as const,
+      method: 'GET',
+      path: catchAllPath,
+      credential: noCredentials,
+      expected: [],
+    },
     ...params.public.map((path) => ({
       kind: 'public' as const,
       method: 'GET',
@@ -547,7 +629,8 @@ export async function probeAuthRequired(ctx: CheckContext, params: AuthRequiredP
       };
       if (attempt.failure) return { ...sent, status: undefined, body: undefined, failure: attempt.failure };
       const { status, body: text, bodyTruncated: truncated } = attempt.response;
-      return { ...sent, status, body: { text, truncated }, failure: undefined };
+      const contentType = headerValue(attempt.response, 'content-type');
+      return { ...sent, status, body: { text, truncated, contentType }, failure: undefined };
     }),
   );
 }

@@ -21,6 +21,7 @@ function request(
   credentialLabel: string,
   status: number | undefined,
   body = '{"error":"unauthorized"}',
+  contentType = 'application/json; charset=utf-8',
 ): AuthProbeSeen {
   return {
     kind,
@@ -34,7 +35,7 @@ function request(
         : { kind: credentialLabel, length: 40, sha256: '0a1b2c3d4e5f' },
     expected: kind === 'variant' ? [] : kind === 'public' ? [200] : [401],
     status,
-    body: status === undefined ? undefined : { text: body, truncated: false },
+    body: status === undefined ? undefined : { text: body, truncated: false, contentType },
     failure: undefined,
   };
 }
@@ -52,6 +53,20 @@ const secure: AuthProbeSeen[] = [
   request('unknown-sub-path', 'GET', '/api/v1/secgate-unknown-0a1b', 'garbage bearer token', 401),
   request('unknown-sub-path', 'GET', '/api/v1/secgate-unknown-0a1b', 'tampered JWT (alg none, no signature)', 401),
 ];
+
+/** A single-page app's shell, as its catch-all serves it for any unknown path. */
+const shell = '<!doctype html><html><head><title>Notes</title></head><body><div id="root"></div></body></html>';
+const html = 'text/html; charset=utf-8';
+const catchAll = (text = shell, contentType = html, truncated = false): AuthProbeSeen => ({
+  ...request('catch-all', 'GET', '/secgate-no-such-page-0a1b', 'no credentials', 200, text, contentType),
+  expected: [],
+  body: { text, truncated, contentType },
+});
+/** The secure sample with the capitalised spelling answered 200 with `text`, and the catch-all's answer. */
+function spa(text = shell, contentType = html, control = catchAll()): AuthProbeSeen[] {
+  const capitalised = request('variant', 'GET', '/API/V1/USERS/ME', 'no credentials', 200, text, contentType);
+  return [...secure.map((probe, at) => (at === 5 ? capitalised : probe)), control];
+}
 
 /** The secure sample with the request at `index` answered `status`. */
 function answering(index: number, status: number): AuthProbeSeen[] {
@@ -102,6 +117,48 @@ judgeTable<AuthProbeSeen[], typeof params>(
         /^GET \/API\/V1\/USERS\/ME answered 200 without credentials: this spelling of a protected path skips authentication$/,
     },
     {
+      name: "a spelling answers the app's shell, byte for byte the page of a path that cannot exist",
+      seen: spa(),
+      status: 'pass',
+      expect:
+        /^6 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served \(1 answered the app's shell, the page of a path that cannot exist\); 1 public path reachable$/,
+    },
+    {
+      name: 'a spelling answers a page like the shell, but with the resource in it',
+      seen: spa(shell.replace('</body>', '<script>window.__DATA__={"id":1}</script></body>')),
+      status: 'fail',
+      expect: /^GET \/API\/V1\/USERS\/ME answered 200 without credentials: this spelling of a protected path skips/,
+    },
+    {
+      name: "the shell's bytes under another Content-Type are not the shell",
+      seen: spa(shell, 'text/plain'),
+      status: 'fail',
+      expect: /^GET \/API\/V1\/USERS\/ME answered 200 without credentials/,
+    },
+    {
+      name: 'a catch-all that answers JSON is never a shell: the same JSON on a spelling fails',
+      seen: spa('{"id":1,"username":"alice"}', html, catchAll('{"id":1,"username":"alice"}')),
+      status: 'fail',
+      expect: /^GET \/API\/V1\/USERS\/ME answered 200 without credentials/,
+    },
+    {
+      name: 'a catch-all read only in part is no yardstick',
+      seen: spa(shell, html, catchAll(shell, html, true)),
+      status: 'fail',
+      expect: /^GET \/API\/V1\/USERS\/ME answered 200 without credentials/,
+    },
+    {
+      name: "the protected path's own spelling (HEAD) never passes for the shell",
+      seen: [
+        ...secure.map((probe, at) =>
+          at === 4 ? request('variant', 'HEAD', me, 'no credentials', 200, shell, html) : probe,
+        ),
+        catchAll(),
+      ],
+      status: 'fail',
+      expect: /^HEAD \/api\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips/,
+    },
+    {
       name: 'the public path locked',
       seen: answering(6, 401),
       status: 'fail',
@@ -110,7 +167,12 @@ judgeTable<AuthProbeSeen[], typeof params>(
     {
       name: 'a 401 that carries the protected resource',
       seen: secure.map((probe, at) =>
-        at === 0 ? { ...probe, body: { text: '{"id":1,"username":"alice","role":"admin"}', truncated: false } } : probe,
+        at === 0
+          ? {
+              ...probe,
+              body: { text: '{"id":1,"username":"alice","role":"admin"}', truncated: false, contentType: undefined },
+            }
+          : probe,
       ),
       status: 'fail',
       expect:
@@ -119,7 +181,9 @@ judgeTable<AuthProbeSeen[], typeof params>(
     {
       name: 'a 401 to another spelling that carries a page',
       seen: secure.map((probe, at) =>
-        at === 4 ? { ...probe, body: { text: `<pre>${'note '.repeat(40)}</pre>`, truncated: false } } : probe,
+        at === 4
+          ? { ...probe, body: { text: `<pre>${'note '.repeat(40)}</pre>`, truncated: false, contentType: 'text/html' } }
+          : probe,
       ),
       status: 'fail',
       expect:
@@ -135,6 +199,7 @@ judgeTable<AuthProbeSeen[], typeof params>(
               body: {
                 text: '{"detail":"Given token not valid","code":"token_not_valid","messages":[]}',
                 truncated: false,
+                contentType: 'application/json',
               },
             }
           : probe,

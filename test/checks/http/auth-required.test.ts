@@ -7,8 +7,13 @@ import httpAuthRequired, {
 } from '../../../checks/http/auth-required.js';
 import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
+import { startSpaFixture } from '../../../fixtures/http/spa-servers.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
+
+/** Both slash-merged spellings of /api/v1/users/me served without credentials. */
+const mergedSlashesServed =
+  /GET \/\/api\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips authentication; GET \/api\/\/v1\/users\/me answered 200 without credentials/;
 
 testCheck(httpAuthRequired, {
   valid: [
@@ -17,13 +22,16 @@ testCheck(httpAuthRequired, {
       name: 'an auth rule on the raw path prefix, before a router that takes the path as it is',
       target: () => startPathFixture(),
     },
+    {
+      name: "a single-page app: every unknown spelling gets the app's shell, the API prefix answers 401",
+      target: () => startSpaFixture(),
+    },
   ],
   invalid: [
     {
       name: 'a router that merges slashes behind a raw-prefix auth rule',
       target: () => startPathFixture({ flaw: 'router-merges-slashes' }),
-      expect:
-        /GET \/\/api\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips authentication; GET \/api\/\/v1\/users\/me answered 200 without credentials/,
+      expect: mergedSlashesServed,
     },
     {
       name: 'a router that decodes percent-escapes behind a raw-prefix auth rule',
@@ -40,6 +48,17 @@ testCheck(httpAuthRequired, {
       name: 'a router that drops matrix parameters behind a raw-prefix auth rule',
       target: () => startPathFixture({ flaw: 'router-drops-matrix-parameters' }),
       expect: /GET \/api;x\/v1\/users\/me answered 200 without credentials/,
+    },
+    {
+      name: 'a single-page app whose router merges slashes: the user as JSON beside the shell',
+      target: () => startSpaFixture({ flaw: 'router-merges-slashes' }),
+      expect: mergedSlashesServed,
+    },
+    {
+      name: 'a single-page app that renders the user into the shell of a spelling of the API path',
+      target: () => startSpaFixture({ flaw: 'shell-renders-resource' }),
+      expect:
+        /GET \/\/api\/v1\/users\/me answered 200 without credentials: this spelling of a protected path skips authentication/,
     },
     {
       name: 'a 401 whose body is the protected resource',
@@ -181,6 +200,23 @@ describe('rejectionBodyProblem', () => {
     expect(rejectionBodyProblem(rejection('x'.repeat(100), '/a', true), html)).toBe(
       'more than 100 bytes, where the rejection of an unknown path has 12',
     );
+  });
+});
+
+describe('a single-page app', () => {
+  it("passes because the odd spellings got the app's shell, byte for byte a path that cannot exist's page", async () => {
+    const target = await startSpaFixture();
+    try {
+      const outcome = await runCheckOn(httpAuthRequired, target);
+      expect(outcome.status).toBe('pass');
+      // Per route, the spellings outside the prefix: two double-slash, two escaped, the leading matrix
+      // parameter, the dot segment and two letter cases (a POST in another case gets 405, not the shell).
+      expect(outcome.summary).toMatch(
+        /not served \(16 answered the app's shell, the page of a path that cannot exist\); 1 public path reachable$/,
+      );
+    } finally {
+      await target.close();
+    }
   });
 });
 
