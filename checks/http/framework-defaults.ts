@@ -1,7 +1,8 @@
 /**
  * What web frameworks serve when nobody turns it off, as data: admin consoles
- * at their default paths, and the signatures of their debug pages (the
- * technical 404/500 pages that list routes, settings or a stack trace). Each
+ * at their default paths, the signatures of their debug pages (the technical
+ * 404/500 pages that list routes, settings or a stack trace), and their debug
+ * consoles at their default paths with what only each serves there. Each
  * entry names who serves it, for the failure message; the checks that use
  * them (http.admin-console, http.debug-pages) only probe and judge.
  */
@@ -94,6 +95,102 @@ export const DEBUG_SIGNATURES: readonly DebugSignature[] = [
     source: 'Node.js stack trace (the absolute paths and line numbers of the server code)',
   },
 ];
+
+export interface DebugConsole {
+  id: string;
+  /** Requested with GET and no credentials; several entries may share one path (one request). */
+  path: string;
+  /** What only this console serves there: a generic 200 (an app's shell, a catch-all page) lacks it. */
+  pattern: RegExp;
+  source: string;
+}
+
+/**
+ * Framework debug consoles at their default paths: each runs code, dumps the configuration or the
+ * traffic of the service. Matched only on the answer to their own path, first entry first (the more
+ * telling entries of a shared path come first). Samples in the test. The heap dump is recognised in
+ * the Actuator index that links it, never downloaded: requesting it makes the JVM dump its heap.
+ */
+export const DEBUG_CONSOLES: readonly DebugConsole[] = [
+  {
+    id: 'werkzeug-console',
+    path: '/console',
+    pattern: /Interactive Console|[?&]__debugger__=yes/,
+    source: 'Werkzeug interactive console (runs Python on the server)',
+  },
+  {
+    id: 'spring-actuator-heapdump',
+    path: '/actuator',
+    pattern: /"_links"\s*:[\s\S]*"heapdump"\s*:\s*\{\s*"href"/,
+    source: 'Spring Boot Actuator index, linking /actuator/heapdump (the process memory, secrets included)',
+  },
+  {
+    id: 'spring-actuator',
+    path: '/actuator',
+    pattern: /"_links"\s*:[\s\S]*"href"\s*:\s*"[^"]*\/actuator[/"]/,
+    source: 'Spring Boot Actuator index (every exposed management endpoint)',
+  },
+  {
+    id: 'spring-actuator-env',
+    path: '/actuator/env',
+    pattern: /"propertySources"\s*:\s*\[|"activeProfiles"\s*:\s*\[/,
+    source: 'Spring Boot Actuator env endpoint (the configuration properties)',
+  },
+  {
+    id: 'symfony-profiler',
+    path: '/_profiler',
+    pattern: /Symfony Profiler/,
+    source: 'Symfony web profiler (every recorded request, its session and configuration)',
+  },
+  {
+    // Where /_profiler redirects: the profiler's own page, served 200.
+    id: 'symfony-profiler-search',
+    path: '/_profiler/empty/search/results?limit=10',
+    pattern: /Symfony Profiler/,
+    source: 'Symfony web profiler search (every recorded request, its session and configuration)',
+  },
+  {
+    id: 'django-debug-toolbar',
+    path: '/__debug__/',
+    pattern: /id="djDebug"|\bdjdt-/,
+    source: 'django-debug-toolbar (SQL, settings and request data of every page)',
+  },
+  {
+    id: 'go-pprof',
+    path: '/debug/pprof/',
+    pattern: /Types of profiles available/,
+    source: 'Go net/http/pprof (goroutine stacks, heap and CPU profiles)',
+  },
+  {
+    id: 'laravel-telescope',
+    path: '/telescope',
+    pattern: /window\.Telescope\s*=|<title>\s*Telescope\b/,
+    source: 'Laravel Telescope (every request, query, job and exception, with their data)',
+  },
+  {
+    id: 'laravel-horizon',
+    path: '/horizon',
+    pattern: /window\.Horizon\s*=|<title>\s*Horizon\b/,
+    source: 'Laravel Horizon (queues and their job payloads)',
+  },
+  {
+    id: 'laravel-debugbar',
+    path: '/_debugbar/assets/javascript',
+    pattern: /PhpDebugBar/,
+    source: 'Laravel Debugbar (its assets are served: the debug bar is on)',
+  },
+  {
+    id: 'laravel-debugbar-open',
+    path: '/_debugbar/open',
+    pattern: /"utime"\s*:\s*"?\d/,
+    source: 'Laravel Debugbar open handler (the stored requests, with their queries and session)',
+  },
+];
+
+/** Pure: the console the answer to a console path shows, if any (only that path's entries are tried). */
+export function debugConsoleOf(path: string, body: string): DebugConsole | undefined {
+  return DEBUG_CONSOLES.find((console) => console.path === path && console.pattern.test(body));
+}
 
 /** Pure: the debug page a body is, if any. */
 export function debugSignatureOf(body: string): DebugSignature | undefined {

@@ -13,9 +13,15 @@ function answered(path: string, status: number, debugPage?: string): DebugPagePr
     path,
     url: `https://127.0.0.1:8443${path}`,
     why: 'a sample',
+    console: false,
     answer: { status, debugPage },
     failure: undefined,
   };
+}
+
+/** A debug console's path answered `status`, its body matched to `consolePage` (a DEBUG_CONSOLES id) or not. */
+function consolePath(path: string, status: number, consolePage?: string): DebugPageProbe {
+  return { ...answered(path, status, consolePage), why: 'a debug console path', console: true };
 }
 
 const plain = [
@@ -57,6 +63,38 @@ judgeTable<DebugPageProbe[]>('judgeDebugPages', (seen) => judgeDebugPages(seen),
     ],
     status: 'fail',
     expect: /\/x answered 500 with the Express error handler/,
+  },
+  {
+    name: "console paths refused, or answered with a page that is no console (an app's shell)",
+    seen: [
+      ...plain,
+      consolePath('/console', 404),
+      consolePath('/actuator/env', 401, 'spring-actuator-env'),
+      consolePath('/telescope', 403, 'laravel-telescope'),
+      consolePath('/debug/pprof/', 200),
+    ],
+    status: 'pass',
+    expect:
+      /^none of the 3 error answers is a framework debug page; none of the 4 debug console paths serves its console$/,
+  },
+  {
+    name: 'the Werkzeug console served',
+    seen: [...plain, consolePath('/console', 200, 'werkzeug-console')],
+    status: 'fail',
+    expect: /^debug page: \/console answered 200 with the Werkzeug interactive console \(runs Python on the server\)$/,
+  },
+  {
+    name: 'the Actuator index served, linking the heap dump',
+    seen: [...plain, consolePath('/actuator', 200, 'spring-actuator-heapdump')],
+    status: 'fail',
+    expect:
+      /^debug page: \/actuator answered 200 with the Spring Boot Actuator index, linking \/actuator\/heapdump \(the process memory, secrets included\)$/,
+  },
+  {
+    name: 'a console path that gets a debug page (any status) fails as that debug page',
+    seen: [...plain, consolePath('/__debug__/', 404, 'django-technical-404')],
+    status: 'fail',
+    expect: /^debug page: \/__debug__\/ answered 404 with the Django technical 404 page/,
   },
   {
     name: 'a request without an answer: error',

@@ -9,8 +9,16 @@ import { describe, expect, it } from 'vitest';
 import adminConsole from '../../../checks/http/admin-console.js';
 import debugPages from '../../../checks/http/debug-pages.js';
 import docsDisabled from '../../../checks/http/docs-disabled.js';
-import { DEBUG_SIGNATURES, debugSignatureOf, judgeAdminResponse } from '../../../checks/http/framework-defaults.js';
+import {
+  DEBUG_CONSOLES,
+  DEBUG_SIGNATURES,
+  debugConsoleOf,
+  debugSignatureOf,
+  judgeAdminResponse,
+} from '../../../checks/http/framework-defaults.js';
+import { consoleSample, NOT_CONSOLE_BODIES, startConsoleFixture } from '../../../fixtures/http/console-servers.js';
 import { startMisconfiguredServer } from '../../../fixtures/http/misconfigured-servers.js';
+import { startSpaFixture } from '../../../fixtures/http/spa-servers.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
 import { cookieFixture } from '../auth/support/cookie-fixture-target.js';
@@ -48,6 +56,8 @@ testCheck(debugPages, {
     { name: 'reference service', target: reference },
     { name: 'cookie-session fixture, correct mode', target: cookieFixture() },
     { name: 'a JSON 400 on malformed JSON', target: () => startMisconfiguredServer() },
+    { name: "a single-page app: every console path gets the app's shell (200)", target: () => startSpaFixture() },
+    { name: 'every console path answers 404', target: () => startConsoleFixture() },
   ],
   invalid: [
     {
@@ -152,6 +162,59 @@ describe('debug page signatures beyond the one sample each', () => {
     '{"error":"invalid","at":"/srv/app/x.js:1:2"}',
   ])('no debug page: %s', (body) => {
     expect(debugSignatureOf(body)).toBeUndefined();
+  });
+});
+
+/** Each debug console served at its default path, and the failure that names it. */
+const CONSOLE_FAILURES: [id: string, expect: RegExp][] = [
+  ['werkzeug-console', /^debug page: \/console answered 200 with the Werkzeug interactive console/],
+  [
+    'spring-actuator-heapdump',
+    /^debug page: \/actuator answered 200 with the Spring Boot Actuator index, linking \/actuator\/heapdump/,
+  ],
+  ['spring-actuator', /^debug page: \/actuator answered 200 with the Spring Boot Actuator index \(every exposed/],
+  ['spring-actuator-env', /^debug page: \/actuator\/env answered 200 with the Spring Boot Actuator env endpoint/],
+  ['symfony-profiler', /^debug page: \/_profiler answered 200 with the Symfony web profiler \(/],
+  [
+    'symfony-profiler-search',
+    /^debug page: \/_profiler\/empty\/search\/results\?limit=10 answered 200 with the Symfony web profiler search/,
+  ],
+  ['django-debug-toolbar', /^debug page: \/__debug__\/ answered 200 with the django-debug-toolbar/],
+  ['go-pprof', /^debug page: \/debug\/pprof\/ answered 200 with the Go net\/http\/pprof/],
+  ['laravel-telescope', /^debug page: \/telescope answered 200 with the Laravel Telescope/],
+  ['laravel-horizon', /^debug page: \/horizon answered 200 with the Laravel Horizon/],
+  [
+    'laravel-debugbar',
+    /^debug page: \/_debugbar\/assets\/javascript answered 200 with the Laravel Debugbar \(its assets/,
+  ],
+  ['laravel-debugbar-open', /^debug page: \/_debugbar\/open answered 200 with the Laravel Debugbar open handler/],
+];
+
+const consoleEntry = (id: string) => {
+  const entry = DEBUG_CONSOLES.find((candidate) => candidate.id === id);
+  if (entry === undefined) throw new Error(`no debug console ${id}`);
+  return entry;
+};
+
+testCheck(debugPages, {
+  valid: [],
+  invalid: CONSOLE_FAILURES.map(([id, expect]) => ({
+    name: `${id} served at its default path`,
+    target: () => startConsoleFixture(consoleEntry(id)),
+    expect,
+  })),
+});
+
+describe('debug console signatures', () => {
+  it('every console has a failing row, and no row is left without a console', () => {
+    expect(CONSOLE_FAILURES.map(([id]) => id).sort()).toEqual(DEBUG_CONSOLES.map((entry) => entry.id).sort());
+  });
+  it.each(DEBUG_CONSOLES.map((entry) => [entry.id, entry.path]))('%s at %s', (id, path) => {
+    expect(debugConsoleOf(path, consoleSample(id, 'https://127.0.0.1:8443').body)?.id).toBe(id);
+    for (const body of NOT_CONSOLE_BODIES) expect(debugConsoleOf(path, body)).toBeUndefined();
+  });
+  it("a console's page at another console's path is no match there", () => {
+    expect(debugConsoleOf('/horizon', consoleSample('laravel-telescope', 'https://x').body)).toBeUndefined();
   });
 });
 
