@@ -17,6 +17,7 @@ import {
   lfsMentionedInProse,
   monorepo,
   namedPasswordInHistory,
+  namedPasswordTrackedByLfs,
   namedPlaceholdersInHistory,
   notAGitRepository,
   type RepoScenario,
@@ -125,6 +126,17 @@ testCheck(repoHistory, {
           new RegExp(
             '^1 secret finding in git history, first: named-secret-value POSTGRES_PASSWORD in docker-compose\\.yml:5 ' +
               `introduced by commit ${commitOf('named-replaced', 'passwordAdded')}; not in HEAD$`,
+          ),
+      ),
+    },
+    {
+      name: 'the short password in a file tracked by Git LFS: its content, from the LFS store, is judged too',
+      target: repoTarget(namedPasswordTrackedByLfs, remember('named-lfs')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            '^1 secret finding in git history, first: named-secret-value POSTGRES_PASSWORD in deploy/db\\.yml:5 ' +
+              `introduced by commit ${commitOf('named-lfs', 'passwordAdded')}; not in HEAD$`,
           ),
       ),
     },
