@@ -10,13 +10,7 @@ import {
   type Observation,
   type SecretFingerprint,
 } from '../../src/engine/types.js';
-import {
-  findNamedAssignments,
-  isCredentialFree,
-  isEnvFile,
-  isExampleFile,
-  type NamedAssignment,
-} from '../../src/secrets/assignments.js';
+import { findNamedAssignments, isEnvFile, type NamedAssignment } from '../../src/secrets/assignments.js';
 import { acceptedBy, type BaselineEntry, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { type ContentKind, type ContentScan, ContentScanner, scanContent } from '../../src/secrets/content.js';
 import {
@@ -26,18 +20,24 @@ import {
   parseLfsPointer,
   scanLfsObject,
 } from '../../src/secrets/lfs.js';
+import {
+  type AssignedValue,
+  assignedValueFacts,
+  decodedText,
+  judgeNamedValue,
+  NAMED_SECRET_RULE,
+} from '../../src/secrets/named-secrets.js';
 import { inScope, pathMatches } from '../../src/secrets/paths.js';
-import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
-import { scopePathsParam } from './params.js';
+import { scopePathsParam, secretNamesParam } from './params.js';
+
+// The facts the judge weighs, now shared with repo.history (src/secrets/named-secrets.ts).
+export type { AssignedValue } from '../../src/secrets/named-secrets.js';
 
 export const committedSecretsParams = z
   .object({
-    names: z
-      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
-      .default(['JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'AUTH_SECRET', 'DATABASE_URL', 'AUTH_BASIC_PASSWORD'])
-      .describe(
-        'secret variable names: no tracked file may assign them a value (placeholders in .env.example excepted)',
-      ),
+    names: secretNamesParam(
+      'secret variable names: no tracked file may assign them a value (placeholders in .env.example excepted)',
+    ),
     max_file_bytes: z
       .number()
       .int()
@@ -77,19 +77,6 @@ interface ScannedFile {
   bytes: number;
   /** An unsmudged Git LFS pointer: `scan` is of its content from the LFS store, when that was there. */
   lfs?: { oid: string; size: number; object: LfsObjectState };
-}
-
-/**
- * What a value assigned to a secret's name is, found where the value is read: the
- * value itself stays there, and the judge weighs these facts with the file's path.
- */
-export interface AssignedValue {
-  placeholder: boolean;
-  knownDefault: boolean;
-  /** Another variable's name (`SECRET_KEY`), not a value. */
-  variableName: boolean;
-  /** No URL with a password or token, for a name that may hold a plain URL (DATABASE_URL). */
-  credentialFree: boolean;
 }
 
 /** One tracked file read and scanned. */
@@ -307,12 +294,7 @@ function seenFile(
         : findNamedAssignments(text, params.names, file).map(({ value, ...assignment }) => ({
             ...assignment,
             fingerprint: ctx.secrets.fingerprint(value),
-            value: {
-              placeholder: isPlaceholder(value),
-              knownDefault: isKnownDefaultSecret(value),
-              variableName: /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value),
-              credentialFree: isCredentialFree(assignment.name, value),
-            },
+            value: assignedValueFacts(assignment.name, value),
           })),
   };
 }
@@ -375,7 +357,7 @@ async function scanIndexBlobs(
       for (const file of files) {
         // The content is a view valid only during this call: scanned, and its text decoded, now.
         const scan = scanContent(blob.content, file);
-        const text = textOf(blob.content, scan);
+        const text = decodedText(blob.content, scan.kind);
         record(blob.sha, file, { scan, bytes: blob.size, ...(text === undefined ? {} : { text }) });
       }
     },
@@ -473,7 +455,7 @@ export function judgeTrackedFiles(
       if (observation.ok) observations.push(observation);
       else
         findings.push({
-          rule: 'named-secret-value',
+          rule: NAMED_SECRET_RULE,
           path: file.path,
           fingerprint: assignment.fingerprint.sha256,
           observation,
@@ -643,7 +625,7 @@ async function scanTrackedFile(
   const pointer = parseLfsPointer(content);
   if (pointer) return { scan: { kind: 'text', matches: [] }, bytes: content.length, pointer };
   const scan = scanContent(content, file);
-  const text = textOf(content, scan);
+  const text = decodedText(content, scan.kind);
   return { scan, bytes: content.length, ...(text === undefined ? {} : { text }) };
 }
 
@@ -663,21 +645,8 @@ async function scanPointedContent(
   const object = await scanLfsObject(files, commonDir, pointer, file, { maxBytes, signal });
   const lfs = { oid: pointer.oid, size: pointer.size, object: object.state };
   if (object.state !== 'scanned') return { scan: object.scan, bytes, lfs };
-  const text = object.content === undefined ? undefined : textOf(object.content, object.scan);
+  const text = object.content === undefined ? undefined : decodedText(object.content, object.scan.kind);
   return { scan: object.scan, bytes: object.bytes, lfs, ...(text === undefined ? {} : { text }) };
-}
-
-/** The text of a file read whole, decoded as it was scanned; none for binary content. */
-function textOf(content: Buffer, scan: ContentScan): string | undefined {
-  switch (scan.kind) {
-    case 'text':
-      return content.toString('utf8');
-    case 'utf-16le':
-    case 'utf-16be':
-      return new TextDecoder(scan.kind).decode(content);
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -686,16 +655,11 @@ function textOf(content: Buffer, scan: ContentScan): string | undefined {
  * any other value is a finding.
  */
 function judgeAssignment(assignment: TrackedFileSeen['assignments'][number], file: string): Observation {
-  const example = isExampleFile(file);
-  const facts = assignment.value;
-  // `changeme` is a fine placeholder in .env.example, but a live default in code or compose files.
-  const knownDefault = facts.knownDefault && !(example && facts.placeholder);
-  // In code, a default is live (getenv("X", "changeme")) unless it is only another variable's name.
-  const placeholder = !knownDefault && facts.placeholder && (assignment.form === 'assignment' || facts.variableName);
+  const verdict = judgeNamedValue(assignment.form, assignment.value, file);
   const location = { path: file, line: assignment.line, column: assignment.column };
   const actual = { name: assignment.name, form: assignment.form, ...assignment.fingerprint };
   const base = { probe: `${file}:${assignment.line}`, expected: 'placeholder or environment reference', location };
-  if (placeholder) {
+  if (verdict.why === 'placeholder') {
     return {
       ...base,
       actual: { ...actual, placeholder: true },
@@ -703,7 +667,7 @@ function judgeAssignment(assignment: TrackedFileSeen['assignments'][number], fil
       note: `${assignment.name} has a placeholder value in ${file}`,
     };
   }
-  if (!knownDefault && facts.credentialFree) {
+  if (verdict.why === 'credential-free') {
     return {
       ...base,
       actual: { ...actual, credentials: false },
@@ -711,9 +675,10 @@ function judgeAssignment(assignment: TrackedFileSeen['assignments'][number], fil
       note: `${assignment.name} in ${file}:${assignment.line} holds no credentials (no URL with a password or token)`,
     };
   }
+  const knownDefault = verdict.why === 'known-default';
   const why = knownDefault
     ? `${assignment.name} is given a known default secret in ${file}:${assignment.line}`
-    : example
+    : verdict.why === 'example-value'
       ? `${assignment.name} has a real value, not a placeholder, in example file ${file}:${assignment.line}`
       : `${assignment.name} has a value in ${file}:${assignment.line}; only .env.example with placeholders may name it`;
   return {

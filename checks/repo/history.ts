@@ -12,7 +12,7 @@ import {
 import { isEnvFile } from '../../src/secrets/assignments.js';
 import { acceptedBy, type BaselineEntry, listedFindings, loadBaselineFile } from '../../src/secrets/baseline.js';
 import { baselineVerdict, type Occurrence, placeOf, type SecretFinding } from '../../src/secrets/findings.js';
-import { scopePathsParam } from './params.js';
+import { scopePathsParam, secretNamesParam } from './params.js';
 
 /** Absent objects named one by one in the evidence; beyond that they are counted. */
 const MAX_LISTED_ABSENT = 1000;
@@ -37,6 +37,10 @@ export const historyParams = z
       .default(8 * 1024 * 1024)
       .describe('blobs above this size are not held in memory: they are scanned as a stream'),
     paths: scopePathsParam,
+    names: secretNamesParam(
+      'secret variable names: no committed text file may ever have assigned them a value, judged as ' +
+        'repo.committed-secrets judges it (placeholders in .env.example excepted), whatever its length',
+    ),
   })
   .strict();
 export type HistoryParams = z.output<typeof historyParams>;
@@ -65,7 +69,7 @@ export default defineCheck({
   slow: true,
   severity: 'high',
   params: historyParams,
-  strength: { include_unreachable: 'requirement', max_blob_bytes: 'higher' },
+  strength: { include_unreachable: 'requirement', max_blob_bytes: 'higher', names: 'verified' },
   async run(ctx, params) {
     const loadedBaseline = await loadBaselineFile(ctx.files, ctx.baseDir, params.baseline);
     const before = loadedBaseline.observation ? [loadedBaseline.observation] : [];
@@ -76,6 +80,7 @@ export default defineCheck({
       paths: params.paths,
       includeUnreachable: params.include_unreachable,
       maxBlobBytes: params.max_blob_bytes,
+      names: params.names,
       signal: ctx.signal,
     });
     const outcome = judgeHistory(seen, params, loadedBaseline.entries);
@@ -292,6 +297,7 @@ function secretObservation(
     (inHead.length > 0 ? `; still in HEAD (${inHead.slice(0, 3).join(', ')})` : inFiles ? '; not in HEAD' : '');
   const describe = (occurrence: Occurrence) => ({
     rule: occurrence.rule,
+    ...(occurrence.name === undefined ? {} : { name: occurrence.name }),
     commit: occurrence.commit ?? UNREACHABLE,
     path: occurrence.path,
     ...(occurrence.tag ? { tag_object: occurrence.tag.object, tag_ref: occurrence.tag.ref } : {}),
@@ -337,13 +343,15 @@ function secretObservation(
 /** Where a secret was introduced: a file of a commit, a commit's or a tag's message, or a blob no commit holds. */
 function originOf(introduced: Occurrence, commit: string): string {
   const where = placeOf(introduced);
-  if (introduced.message === 'commit') return `${introduced.rule} in ${where} of commit ${commit}`;
+  // A named secret's rule says which variable: `named-secret-value POSTGRES_PASSWORD in compose.yml:5 …`.
+  const rule = introduced.name === undefined ? introduced.rule : `${introduced.rule} ${introduced.name}`;
+  if (introduced.message === 'commit') return `${rule} in ${where} of commit ${commit}`;
   if (introduced.message === 'tag') {
     const tag = introduced.tag;
-    return `${introduced.rule} in ${where} of ${tag ? `${tag.ref} (tag object ${tag.object})` : 'an annotated tag'}`;
+    return `${rule} in ${where} of ${tag ? `${tag.ref} (tag object ${tag.object})` : 'an annotated tag'}`;
   }
-  if (commit === NO_COMMIT) return `${introduced.rule} in ${where}, reachable from a ref without any commit`;
-  return `${introduced.rule} in ${where} introduced by commit ${commit}`;
+  if (commit === NO_COMMIT) return `${rule} in ${where}, reachable from a ref without any commit`;
+  return `${rule} in ${where} introduced by commit ${commit}`;
 }
 
 /** Every absent blob, with its path, the commit that introduced it and a ref that reaches that commit. */

@@ -72,6 +72,8 @@ export interface Occurrence {
   commit?: string;
   /** The blob holding it (history only). */
   blob?: string;
+  /** The secret variable given the value, for a `named-secret-value` occurrence (`POSTGRES_PASSWORD`). */
+  name?: string;
   /** Set when it lies in a commit's or an annotated tag's message, not in a file: `path` then says which. */
   message?: 'commit' | 'tag';
   /** For a tag message: the tag object, and a ref that reaches it. */
@@ -165,6 +167,11 @@ export interface HistoryScanOptions {
   includeUnreachable: boolean;
   /** Blobs above this size are scanned as a stream. */
   maxBlobBytes: number;
+  /**
+   * Secret variable names whose values are judged in every text blob held whole (the named-secret rule,
+   * src/secrets/named-secrets.ts); unset or empty, none.
+   */
+  names?: readonly string[] | undefined;
   signal: AbortSignal;
 }
 

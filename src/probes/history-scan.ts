@@ -13,6 +13,13 @@ import { fingerprintSecret } from '../engine/secrets.js';
 import { type ContentScan, ContentScanner, scanContent } from '../secrets/content.js';
 import { groupByFingerprint, type Occurrence } from '../secrets/findings.js';
 import { LFS_POINTER_MAX_BYTES, type LfsPointer, parseLfsPointer, scanLfsObject } from '../secrets/lfs.js';
+import {
+  decodedText,
+  NAMED_SECRET_MARKER,
+  NAMED_SECRET_RULE,
+  namedSecretFindings,
+  namedSecretRules,
+} from '../secrets/named-secrets.js';
 import { inScope } from '../secrets/paths.js';
 import { type SecretMatch, scanText } from '../secrets/scanner.js';
 import {
@@ -55,6 +62,10 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   const { signal } = options;
   const scope = options.paths;
   const started = performance.now();
+  // The names are keywords of the one prefilter pass: a blob without any costs nothing more. Every scan below
+  // uses this one rule list, so that the prefilter is built once; only text blobs held whole heed its marker.
+  const names = options.names ?? [];
+  const rules = namedSecretRules(names);
   const seen: HistorySeen = { repoDir, paths: [], findings: [], headPaths: new Map(), unjudged: [], absent: [] };
   const failed = (step: HistoryStep, reason: unknown): HistorySeen => {
     seen.failure = { step, reason: String(reason) };
@@ -117,6 +128,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   const inMessages: { fingerprint: string; length: number; occurrence: Occurrence }[] = [];
   const recordMessage = (matches: readonly SecretMatch[], place: Omit<Occurrence, 'rule' | 'line'>): void => {
     for (const match of matches) {
+      if (match.ruleId === NAMED_SECRET_MARKER) continue;
       const { length, sha256 } = fingerprintSecret(match.value);
       inMessages.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, line: match.line } });
     }
@@ -130,7 +142,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       onNewBlob: request,
       starts: stash,
       onMessage: (commit, message) => {
-        const matches = scanText(message);
+        const matches = scanText(message, rules);
         if (matches.length > 0) recordMessage(matches, { path: COMMIT_MESSAGE, message: 'commit', commit });
       },
       ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
@@ -142,7 +154,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       throw new Error(`could not read the annotated tags' messages: ${String(error)}`);
     }
     for (const tag of tags) {
-      const matches = scanText(tag.message);
+      const matches = scanText(tag.message, rules);
       if (matches.length > 0)
         recordMessage(matches, {
           path: TAG_MESSAGE,
@@ -191,18 +203,37 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   };
   const found: { fingerprint: string; length: number; occurrence: Occurrence }[] = [];
   const kinds = { decoded_text: 0, binary: 0, streamed: 0 };
-  const record = (blob: string, size: number, scan: ContentScan): void => {
+  /** `content`: the content held whole, where the names are looked for (`names`: even without the marker). */
+  const record = (blob: string, size: number, scan: ContentScan, content?: Uint8Array, lookForNames = false): void => {
     if (scan.kind === 'binary') kinds.binary++;
     else if (scan.kind !== 'text') kinds.decoded_text++;
     // The common case, a text blob without findings, allocates nothing here.
-    if (scan.unjudged === undefined && scan.matches.length === 0) return;
+    if (scan.unjudged === undefined && scan.matches.length === 0 && !lookForNames) return;
     const place = placeOfBlob(blob);
     if (scan.unjudged !== undefined) seen.unjudged.push({ ...place, what: scan.unjudged, size });
+    let named = lookForNames;
     for (const match of scan.matches) {
+      if (match.ruleId === NAMED_SECRET_MARKER) {
+        named = true;
+        continue;
+      }
       // Only the fingerprint leaves the scan: the observation never holds a secret.
       const { length, sha256 } = fingerprintSecret(match.value);
       const position = scan.kind === 'binary' ? { offset: match.offset } : { line: match.line };
       found.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, ...position } });
+    }
+    // A name occurs: its values judged as repo.committed-secrets judges them, in text held whole (as there, not in
+    // binary content nor in a blob streamed past). After the rules: a value a rule found too stays that rule's
+    // finding, and this rule joins it (groupByFingerprint).
+    const text = named && content && names.length > 0 ? decodedText(content, scan.kind) : undefined;
+    if (text === undefined) return;
+    for (const assignment of namedSecretFindings(text, names, origins.get(blob)?.path ?? '')) {
+      const { length, sha256 } = fingerprintSecret(assignment.value);
+      found.push({
+        fingerprint: sha256,
+        length,
+        occurrence: { rule: NAMED_SECRET_RULE, name: assignment.name, ...place, line: assignment.line },
+      });
     }
   };
   // Blobs too large to hold are scanned as they stream past, one bounded window at a time.
@@ -217,7 +248,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       maxBlobBytes: Math.max(options.maxBlobBytes, LFS_POINTER_MAX_BYTES),
       signal,
       onLargeBlob: (sha) => {
-        const scanner = new ContentScanner(origins.get(sha)?.path);
+        const scanner = new ContentScanner(origins.get(sha)?.path, rules);
         streaming.set(sha, scanner);
         return (piece) => scanner.push(piece);
       },
@@ -241,7 +272,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
         return;
       }
       // The path only matters to rules that allow some paths (example files); unreachable blobs have none.
-      record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path));
+      record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path, rules), blob.content);
     },
   );
   reading.catch(() => {
@@ -271,7 +302,8 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
         });
         if (object.state === 'scanned') {
           lfsObjectsScanned++;
-          record(blob, object.bytes, object.scan);
+          // Scanned with the default rules (lfs.ts): no marker, so its text is searched for the names directly.
+          record(blob, object.bytes, object.scan, object.content, object.content !== undefined);
         } else {
           // The pointer blob is what a baseline entry names; its message says what the content is.
           seen.unjudged.push({

@@ -78,9 +78,10 @@ export function findNamedAssignments(text: string, names: readonly string[], fil
     found.push({ name, value, form, ...positionIn(starts, offset) });
   };
 
-  // NAME = value | NAME: value | "NAME": "value" | export NAME=value; quoted values may hold spaces.
+  // NAME = value | NAME: value | "NAME": "value" | export NAME=value; quoted values may hold spaces. A `#` opens a
+  // comment only after whitespace (YAML, shell, dotenv, compose): `Kx7#qp2Lm` is one value, `: # set later` none.
   const assignment = new RegExp(
-    String.raw`(?<![A-Za-z0-9_])(${alternation})(?![A-Za-z0-9_])["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|\x60([^\x60\n]*)\x60|([^\s#;,]*))`,
+    String.raw`(?<![A-Za-z0-9_])(${alternation})(?![A-Za-z0-9_])["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|\x60([^\x60\n]*)\x60|(?!#)([^\s;,]*))`,
     'g',
   );
   for (let match = assignment.exec(text); match !== null; match = assignment.exec(text)) {

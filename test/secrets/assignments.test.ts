@@ -44,6 +44,16 @@ describe('findNamedAssignments', () => {
     ]);
   });
 
+  it('reads a `#` inside a bare value as part of it, and one after the separator as a comment', () => {
+    expect(found('      POSTGRES_PASSWORD: ab1#cd2', 'docker-compose.yml')).toEqual([
+      { name: 'POSTGRES_PASSWORD', line: 1, value: 'ab1#cd2', form: 'assignment' },
+    ]);
+    expect(found('POSTGRES_PASSWORD=ab1#cd2 # from the vault', '.env')).toEqual([
+      { name: 'POSTGRES_PASSWORD', line: 1, value: 'ab1#cd2', form: 'assignment' },
+    ]);
+    expect(found('      POSTGRES_PASSWORD: # set by CI', 'docker-compose.yml')).toEqual([]);
+  });
+
   it('does not match longer names and reports lines', () => {
     expect(found('MY_AUTH_SECRET_FILE=/run/secrets/auth\n\nAUTH_SECRET=x9', '.env')).toEqual([
       { name: 'AUTH_SECRET', line: 3, value: 'x9', form: 'assignment' },

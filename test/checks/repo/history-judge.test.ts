@@ -90,6 +90,32 @@ judgeTable('repo.history judge', judge([]), [
     observations: /"stash_entries":2/,
   },
   {
+    name: "a secret name's value: the finding names the variable, and a baseline entry for its rule is read as usual",
+    seen: clean({
+      findings: [
+        {
+          fingerprint,
+          length: 9,
+          occurrences: [
+            {
+              rule: 'named-secret-value',
+              name: 'POSTGRES_PASSWORD',
+              path: 'docker-compose.yml',
+              line: 5,
+              commit,
+              blob,
+            },
+          ],
+        },
+      ],
+    }),
+    status: 'fail',
+    expect: new RegExp(
+      `^1 secret finding in git history, first: named-secret-value POSTGRES_PASSWORD in docker-compose\\.yml:5 introduced by commit ${commit}; not in HEAD$`,
+    ),
+    observations: /"introduced":\{"rule":"named-secret-value","name":"POSTGRES_PASSWORD"/,
+  },
+  {
     name: "a secret in a commit's message: named by its commit, no file, no HEAD",
     seen: clean({
       findings: [

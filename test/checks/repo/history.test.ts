@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import committedSecrets from '../../../checks/repo/committed-secrets.js';
 import repoHistory from '../../../checks/repo/history.js';
 import { GitFixture } from '../../../fixtures/repos/git-fixture.js';
 import {
@@ -12,8 +13,12 @@ import {
   historyCutOff,
   keyOnlyReachableFromTag,
   keyTrackedByLfs,
+  knownDefaultPasswordInCompose,
   lfsMentionedInProse,
   monorepo,
+  namedPasswordInHistory,
+  namedPasswordTrackedByLfs,
+  namedPlaceholdersInHistory,
   notAGitRepository,
   type RepoScenario,
   secretCopiedThroughBlobs,
@@ -29,6 +34,7 @@ import {
   templateDefaultsCommitted,
   unusualContentFindings,
 } from '../../../fixtures/repos/scenarios.js';
+import { fingerprintSecret } from '../../../src/engine/secrets.js';
 import type { CheckOutcome } from '../../../src/engine/types.js';
 import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
 import { expectEachFoundOnce, repoTarget } from './repo-target.js';
@@ -56,6 +62,15 @@ testCheck(repoHistory, {
     {
       name: 'prose quoting a Git LFS pointer is not one (its object is absent: a pointer would be an error)',
       target: repoTarget(lfsMentionedInProse),
+    },
+    {
+      name: 'secret names given only a reference, changeme in .env.example, a URL without credentials',
+      target: repoTarget(namedPlaceholdersInHistory),
+    },
+    {
+      name: 'a short POSTGRES_PASSWORD when the checklist names other secrets only',
+      target: repoTarget(() => namedPasswordInHistory(true)),
+      with: { names: ['AUTH_SECRET'] },
     },
   ],
   invalid: [
@@ -91,6 +106,50 @@ testCheck(repoHistory, {
       target: repoTarget(() => keyTrackedByLfs('corrupt')),
       status: 'error',
       expect: /not judged: deploy\.pem @ [0-9a-f]{12} is a Git LFS pointer whose object in this clone's LFS store/,
+    },
+    {
+      name: 'a short POSTGRES_PASSWORD (too short for the generic rule), named by variable, commit, path and line',
+      target: repoTarget(() => namedPasswordInHistory(), remember('named')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            '^1 secret finding in git history, first: named-secret-value POSTGRES_PASSWORD in docker-compose\\.yml:5 ' +
+              `introduced by commit ${commitOf('named', 'passwordAdded')}; still in HEAD \\(docker-compose\\.yml\\)$`,
+          ),
+      ),
+    },
+    {
+      name: 'the same password replaced by an environment reference: HEAD is clean, history is not',
+      target: repoTarget(() => namedPasswordInHistory(true), remember('named-replaced')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            '^1 secret finding in git history, first: named-secret-value POSTGRES_PASSWORD in docker-compose\\.yml:5 ' +
+              `introduced by commit ${commitOf('named-replaced', 'passwordAdded')}; not in HEAD$`,
+          ),
+      ),
+    },
+    {
+      name: 'the short password in a file tracked by Git LFS: its content, from the LFS store, is judged too',
+      target: repoTarget(namedPasswordTrackedByLfs, remember('named-lfs')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            '^1 secret finding in git history, first: named-secret-value POSTGRES_PASSWORD in deploy/db\\.yml:5 ' +
+              `introduced by commit ${commitOf('named-lfs', 'passwordAdded')}; not in HEAD$`,
+          ),
+      ),
+    },
+    {
+      name: 'a known default (postgres) as the password in a compose file, as repo.committed-secrets judges it',
+      target: repoTarget(knownDefaultPasswordInCompose, remember('named-default')),
+      expect: lazy(
+        () =>
+          new RegExp(
+            'named-secret-value POSTGRES_PASSWORD in docker-compose\\.yml:5 ' +
+              `introduced by commit ${commitOf('named-default', 'initial')}; still in HEAD`,
+          ),
+      ),
     },
     {
       name: 'the same monorepo unscoped: the other service is in the history',
@@ -303,6 +362,55 @@ function firstOpenFinding(outcome: CheckOutcome) {
   const finding = outcome.observations.find((observation) => observation.ok === false);
   return { finding, fingerprint: (finding?.actual as { fingerprint?: string } | undefined)?.fingerprint };
 }
+
+describe('repo.history and the named secrets of repo.committed-secrets', () => {
+  it('judges a value under a secret name as repo.committed-secrets does, in the work tree and in history', async () => {
+    for (const [build, status] of [
+      [() => namedPasswordInHistory(), 'fail'],
+      [namedPlaceholdersInHistory, 'pass'],
+      [knownDefaultPasswordInCompose, 'fail'],
+    ] as const) {
+      const target = await repoTarget(build)();
+      try {
+        const [tracked, history] = [await runCheckOn(committedSecrets, target), await runCheckOn(repoHistory, target)];
+        expect([tracked.status, history.status], `${tracked.summary}\n${history.summary}`).toEqual([status, status]);
+      } finally {
+        await target.close();
+      }
+    }
+  });
+
+  it('fingerprints the whole value, never quotes it, and a baseline entry accepts it', async () => {
+    await withBaselineDir(
+      () => namedPasswordInHistory(true),
+      async (target, baselineDir) => {
+        const repoDir = target.context.repoDir ?? '';
+        const compose = await execa('git', ['show', 'HEAD~1:docker-compose.yml'], { cwd: repoDir });
+        const password = /POSTGRES_PASSWORD: (\S+)/.exec(compose.stdout)?.[1] ?? 'not found';
+        expect(password).toHaveLength(9);
+        const first = await runCheckOn(repoHistory, target);
+        expect(first.status).toBe('fail');
+        expect(JSON.stringify(first)).not.toContain(password);
+        const { finding, fingerprint } = firstOpenFinding(first);
+        // The `#` is inside the value, not a comment: the fingerprint is of all nine characters.
+        expect(fingerprint).toBe(fingerprintSecret(password).sha256);
+        expect(finding?.actual).toMatchObject({
+          rule: 'named-secret-value',
+          length: 9,
+          path: 'docker-compose.yml',
+          introduced: { rule: 'named-secret-value', name: 'POSTGRES_PASSWORD', line: 5 },
+          in_head: false,
+        });
+        expect(finding?.location).toMatchObject({ path: 'docker-compose.yml', line: 5 });
+        const second = await runWithBaseline(target, baselineDir, [
+          { fingerprint, rule: 'named-secret-value', path: 'docker-compose.yml', reason: 'rotated dev password' },
+        ]);
+        expect(second.status, JSON.stringify(second, null, 2)).toBe('pass');
+        expect(second.summary).toMatch(/\(1 baselined\)$/);
+      },
+    );
+  });
+});
 
 describe('repo.history baseline and limits', () => {
   it('reports a baselined finding as accepted, never hidden, and passes when every finding is baselined', async () => {
