@@ -11,8 +11,10 @@
  * with the values that are per-request noise masked. A value is noise only
  * when the samples prove it: it differs within one class of answers, is
  * constant within none, is present in every answer, and every value of it
- * looks like an identifier or a number (no words: "wrong password (req 7)"
- * is compared whole). Anything else is compared exactly, so a field or header
+ * looks like an identifier (no words: "wrong password (req 7)" is compared
+ * whole); a header's value may also be a number (a rate-limit count, a
+ * response time) or an HTTP date. A body's short number (attempts left) is
+ * never noise. Anything else is compared exactly, so a field or header
  * that only one class carries, or that one class holds constant, tells the
  * classes apart. Pure functions, no I/O.
  */
@@ -30,8 +32,17 @@ export interface AnswerParts {
  */
 const UNCOMPARED_HEADERS = new Set(['date', 'content-length', 'etag', 'connection', 'keep-alive', 'age']);
 
-/** A value that may be a per-request id, time or counter: one token, no spaces, or a number. */
+/** A value that may be a per-request id or time: one token, no spaces, at least 8 characters. */
 const IDENTIFIER_LIKE = /^[A-Za-z0-9._:+/=-]{8,200}$/;
+/**
+ * What else a header's value may be when it changes per request: a number with an optional unit (a rate-limit
+ * counter shared by every request, `X-Response-Time: 97.42ms`), a `Server-Timing` list, or an HTTP date.
+ */
+const HEADER_NOISE_LIKE = [
+  /^\d{1,15}(\.\d+)?(ms|s)?$/,
+  /^[a-z0-9_-]+(;\s*(dur|desc)=[^,;]*)*(,\s*[a-z0-9_-]+(;\s*(dur|desc)=[^,;]*)*)*$/i,
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+];
 
 /**
  * Pure: the headers of a response as the shape compares them. Set-Cookie keeps each cookie's name and attributes,
@@ -54,11 +65,17 @@ export function comparableHeaders(
   return comparable;
 }
 
-/** `name=value; Path=/; HttpOnly` → `name; path=/; httponly` */
+/**
+ * `name=value; Path=/; HttpOnly` → `name; path=/; httponly`. Expires and Max-Age go too: a cookie set with a
+ * lifetime carries a date that moves with every answer.
+ */
 function cookieWithoutValue(setCookie: string): string {
   const [pair = '', ...attributes] = setCookie.split(';');
   const name = pair.split('=')[0]?.trim() ?? '';
-  return [name, ...attributes.map((attribute) => attribute.trim().toLowerCase())].join('; ');
+  const kept = attributes
+    .map((attribute) => attribute.trim().toLowerCase())
+    .filter((attribute) => !/^(expires|max-age)=/.test(attribute));
+  return [name, ...kept].join('; ');
 }
 
 /** Every comparable part of an answer by a path: `status`, `header:<name>`, `body` or `body:<json path>`. */
@@ -104,7 +121,11 @@ export function noiseParts(classes: readonly (readonly AnswerParts[])[]): Set<st
     if (path === 'status' || path === 'body') continue;
     if (!allAnswers.every((parts) => parts.has(path))) continue;
     const values = allAnswers.map((parts) => parts.get(path) ?? '');
-    if (!values.every((value) => IDENTIFIER_LIKE.test(value.replace(/^"|"$/g, '')))) continue;
+    const header = path.startsWith('header:');
+    const noiseLike = (value: string) =>
+      IDENTIFIER_LIKE.test(value.replace(/^"|"$/g, '')) ||
+      (header && HEADER_NOISE_LIKE.some((shape) => shape.test(value)));
+    if (!values.every(noiseLike)) continue;
     const multiSample = partsByClass.filter((answers) => answers.length >= 2);
     const varies = (answers: Map<string, string>[]) => new Set(answers.map((parts) => parts.get(path))).size > 1;
     if (multiSample.some(varies) && multiSample.every(varies)) noise.add(path);

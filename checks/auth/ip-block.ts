@@ -415,25 +415,37 @@ export default defineCheck({
         `a valid login from the blocked address: the checklist gives no account ${params.account}`,
         undefined,
       );
+    // Wrong passwords for a real account count towards its lockout. Sent only where they can be undone (unlock SQL)
+    // or land on an account of the check's own: the shared probe accounts sign other checks in, run after run.
+    const sharedAccount = params.account === 'probe_account' || params.account === 'no_mfa_account';
+    const canUnlock = Boolean(client.mapping.cleanup?.unlock_account_sql);
+    const knownFailures = sharedAccount && !canUnlock ? 0 : params.known_account_failures;
+    const effective = { ...params, health_path: healthPath, known_account_failures: knownFailures };
     const effect = { started: false };
     let seen: IpBlockSeen;
     const cleanup: Observation[] = [];
+    if (knownFailures < params.known_account_failures) {
+      cleanup.push({
+        probe: `wrong passwords for ${probe.username} among the failures`,
+        note: `not tried: ${params.account} is shared with other checks and auth.cleanup.unlock_account_sql is not set, so its lockout counter could not be reset (give the check an account of its own under auth.accounts)`,
+      });
+    }
     try {
-      seen = await observeIpBlock(ctx, db, client, probe, { ...params, health_path: healthPath }, effect);
+      seen = await observeIpBlock(ctx, db, client, probe, effective, effect);
     } finally {
       if (effect.started) {
         cleanup.push(
           await runCleanup(db, 'unblock_ip_sql', client.mapping.cleanup?.unblock_ip_sql, params.source_address),
         );
         // The wrong passwords for the real account count towards its lockout: the next run starts from zero.
-        if (params.known_account_failures > 0) {
+        if (knownFailures > 0) {
           cleanup.push(
             await runCleanup(db, 'unlock_account_sql', client.mapping.cleanup?.unlock_account_sql, probe.username),
           );
         }
       }
     }
-    const outcome = judgeIpBlock(seen, { ...params, blockedKinds });
+    const outcome = judgeIpBlock(seen, { ...effective, blockedKinds });
     outcome.observations.push(...cleanup);
     return outcome;
   },

@@ -70,7 +70,7 @@ export interface LockoutSeen {
    * `address` undefined: there was no second address to send from; `username` undefined: no other case.
    */
   elsewhere?: { address: string | undefined; answer: LockedAnswer | undefined };
-  caseVariant?: { username: string | undefined; answer: LockedAnswer | undefined };
+  caseVariant?: { username: string | undefined; answer: LockedAnswer | undefined; notTried?: string };
   /** The account's audit rows since the start, from every address; undefined when not read. */
   accountRows: FailureEventRow[] | undefined;
   /** Set when something could not be observed: the `error` summary. */
@@ -162,7 +162,8 @@ export function judgeLockout(seen: LockoutSeen, rules: LockoutRules): CheckOutco
     stillLocked(
       `POST ${seen.loginPath} as ${seen.caseVariant.username ?? seen.username} (another case) with the correct password during lockout`,
       seen.caseVariant.answer,
-      seen.caseVariant.username === undefined ? 'the username has no letters to change the case of' : undefined,
+      seen.caseVariant.notTried ??
+        (seen.caseVariant.username === undefined ? 'the username has no letters to change the case of' : undefined),
     );
   }
   const accountRows = seen.accountRows;
@@ -277,12 +278,20 @@ async function observeLockout(
         : undefined,
     };
     const variant = otherCase(account.username);
-    seen.caseVariant = {
-      username: variant,
-      answer: variant
-        ? locking(await client.login(variant, account.password, { localAddress: second ?? route.localAddress }))
-        : undefined,
-    };
+    // From the pool address only: the check's own address already carries N + 1 failures of this run.
+    seen.caseVariant =
+      variant && second === undefined
+        ? {
+            username: variant,
+            answer: undefined,
+            notTried: 'no second source address to send it from (list some in target.source_addresses)',
+          }
+        : {
+            username: variant,
+            answer: variant
+              ? locking(await client.login(variant, account.password, { localAddress: second }))
+              : undefined,
+          };
     seen.accountRows = (await failureEventsSince(db, client.mapping, seen.since)).filter(
       (row) => row.username === account.username,
     );

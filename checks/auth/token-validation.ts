@@ -191,6 +191,8 @@ const EXP_STRING_KIND = 'exp as a string';
 const CRIT_KIND = 'unknown crit header';
 /** The critical header parameter no service knows: a verifier must refuse the token. */
 const UNKNOWN_CRIT = 'secgate-unknown-extension';
+/** How an accepted unknown-crit token is recorded: noted, never the verdict. */
+const CRIT_NOTED = 'noted, not failed: an unknown critical header was ignored';
 
 /** "3 × alg none, 8 × well-known secret": the kinds of token that were sent, in order. */
 function describeKinds(forgeries: readonly Pick<PresentedForgery, 'kind'>[]): string {
@@ -207,8 +209,19 @@ function judgePresented(
   refusedStatuses: readonly number[],
 ): Observation {
   const refused = isRefused(forgery.answer.status, refusedStatuses);
+  const probe = `GET ${mePath} with ${credential === 'jwt' ? `a token: ${forgery.name}` : forgery.name}`;
+  if (!refused && forgery.kind === CRIT_KIND) {
+    // RFC 7515 §4.1.11 says to refuse an unknown critical parameter, yet widely used libraries (jsonwebtoken,
+    // java-jwt) ignore `crit`, and this token needs the service's own key: recorded, not a failure.
+    return {
+      probe,
+      expected: { status: [...refusedStatuses] },
+      actual: forgery.answer.shown,
+      note: `${CRIT_NOTED}: ${forgery.name} got ${forgery.answer.status} (RFC 7515 asks to refuse it; forging it takes the service's key, and many JWT libraries ignore crit)`,
+    };
+  }
   return {
-    probe: `GET ${mePath} with ${credential === 'jwt' ? `a token: ${forgery.name}` : forgery.name}`,
+    probe,
     expected: { status: [...refusedStatuses] },
     actual: forgery.answer.shown,
     ok: refused,
@@ -375,13 +388,18 @@ export function judgeTokenValidation(
   for (const probe of left) observations.push({ probe, note: 'not tried' });
   const sent: Pick<PresentedForgery, 'kind'>[] = [...forged.presented];
   if (replay) sent.push({ kind: 'expired (the real token, replayed)' });
+  // Only what was refused is called refused: an ignored unknown crit header is named on its own.
+  const critIgnored = observations.some((observation) => observation.note?.startsWith(CRIT_NOTED));
+  const refusedKinds = critIgnored ? sent.filter((forgery) => forgery.kind !== CRIT_KIND) : sent;
   const refused =
     forged.credential === 'jwt'
-      ? `all ${sent.length} tokens were refused`
+      ? critIgnored
+        ? `${refusedKinds.length} of ${sent.length} tokens were refused`
+        : `all ${sent.length} tokens were refused`
       : `all ${sent.length} forged or ended sessions were refused`;
   return verdict(
     observations,
-    `${refused}: ${describeKinds(sent)}${left.length > 0 ? `; not tried: ${left.join('; ')}` : ''}`,
+    `${refused}: ${describeKinds(refusedKinds)}${critIgnored ? `; an unknown crit header was ignored (noted, not failed)` : ''}${left.length > 0 ? `; not tried: ${left.join('; ')}` : ''}`,
     brokenNotes(observations),
   );
 }

@@ -325,6 +325,9 @@ async function scanIndexBlobs(
   const pathsOf = new Map<string, string[]>();
   for (const entry of wanted) pathsOf.set(entry.object, [...(pathsOf.get(entry.object) ?? []), entry.path]);
   const streams = new Map<string, ContentScanner[]>();
+  // Git LFS pointers among them: judged by their content from the LFS store once the batch is read (the blob
+  // callback is synchronous), as an unsmudged pointer in the work tree is.
+  const pointers: { blob: string; file: string; pointer: LfsPointer; bytes: number }[] = [];
   const record = (blob: string, file: string, scanned: ScannedFile) =>
     seen.files.push(
       seenFile(ctx, params, file, scanned, { blob, reason: fromIndex.get(file) ?? 'not in the work tree' }),
@@ -354,6 +357,11 @@ async function scanIndexBlobs(
         });
         return;
       }
+      const pointer = blob.size <= LFS_POINTER_MAX_BYTES ? parseLfsPointer(blob.content) : undefined;
+      if (pointer) {
+        for (const file of files) pointers.push({ blob: blob.sha, file, pointer, bytes: blob.size });
+        return;
+      }
       for (const file of files) {
         // The content is a view valid only during this call: scanned, and its text decoded, now.
         const scan = scanContent(blob.content, file);
@@ -362,6 +370,16 @@ async function scanIndexBlobs(
       }
     },
   );
+  if (pointers.length > 0) {
+    const commonDir = await ctx.git.commonDir(topLevel, { signal: ctx.signal });
+    for (const { blob, file, pointer, bytes } of pointers) {
+      record(
+        blob,
+        file,
+        await scanPointedContent(ctx.files, commonDir, { pointer, bytes }, file, params.max_file_bytes, ctx.signal),
+      );
+    }
+  }
   // Every blob asked for must have been answered: a file not read is not a file without secrets.
   const read = new Set(seen.files.filter((file) => file.fromIndex !== undefined).map((file) => file.path));
   const unread = wanted.map((entry) => entry.path).filter((file) => !read.has(file));

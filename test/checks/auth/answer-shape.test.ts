@@ -56,6 +56,46 @@ describe('answer shapes', () => {
       alike: true,
     },
     {
+      // express-rate-limit's standard headers: one counter for every request from the address, in every class.
+      name: 'a rate-limit counter and a response time on every answer',
+      classes: [
+        [
+          answer({ d: 'no' }, { 'ratelimit-remaining': '9', 'x-response-time': '97.42ms' }),
+          answer({ d: 'no' }, { 'ratelimit-remaining': '8', 'x-response-time': '12.5ms' }),
+        ],
+        [
+          answer({ d: 'no' }, { 'ratelimit-remaining': '7', 'x-response-time': '40.1ms' }),
+          answer({ d: 'no' }, { 'ratelimit-remaining': '6', 'x-response-time': '8.02ms' }),
+        ],
+      ],
+      alike: true,
+    },
+    {
+      name: 'an Expires date and a cookie with a lifetime on every answer',
+      classes: [
+        [
+          answer({ d: 'no' }, { expires: 'Fri, 04 Dec 2026 14:00:00 GMT' }),
+          answer({ d: 'no' }, { expires: 'Fri, 04 Dec 2026 14:00:01 GMT' }),
+        ],
+        [
+          answer({ d: 'no' }, { expires: 'Fri, 04 Dec 2026 14:00:02 GMT' }),
+          answer({ d: 'no' }, { expires: 'Fri, 04 Dec 2026 14:00:03 GMT' }),
+        ],
+      ].map((answers, index) =>
+        answers.map((one, at) => ({
+          ...one,
+          headers: comparableHeaders(
+            {
+              ...one.headers,
+              'set-cookie': `csrf=token-${index}-${at}; Path=/; Expires=Fri, 04 Dec 2026 15:00:0${index * 2 + at} GMT; Max-Age=3600`,
+            },
+            (v) => v,
+          ),
+        })),
+      ),
+      alike: true,
+    },
+    {
       name: 'a rate-limit header on wrong passwords only',
       classes: [
         [answer({ d: 'no' }), answer({ d: 'no' })],

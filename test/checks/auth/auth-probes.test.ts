@@ -4,6 +4,7 @@
  * given or obtained appears in its outcome.
  */
 import { describe, expect, it } from 'vitest';
+import ipBlock from '../../../checks/auth/ip-block.js';
 import lockout from '../../../checks/auth/lockout.js';
 import refreshRotation from '../../../checks/auth/refresh-rotation.js';
 import tokenTransport from '../../../checks/auth/token-transport.js';
@@ -77,6 +78,23 @@ describe('auth checks keep their promises', () => {
       expect(outcome.status).toBe('pass');
       expect(outcome.observations).toContainEqual(
         expect.objectContaining({ probe: 'cleanup unlock_account_sql for secgate-probe', actual: 'not configured' }),
+      );
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('sends no wrong passwords for a shared probe account whose lockout it could not reset, and says so', async () => {
+    const target = await authFixture({ withoutCleanup: true })();
+    try {
+      const outcome = await runCheckOn(ipBlock, target);
+      expect(outcome.summary).toMatch(/after 11 failures \(0 of them wrong passwords for a real account\)/);
+      expect(outcome.observations).toContainEqual(
+        expect.objectContaining({
+          note: expect.stringMatching(
+            /^not tried: probe_account is shared with other checks and auth\.cleanup\.unlock_account_sql is not set/,
+          ),
+        }),
       );
     } finally {
       await target.close();

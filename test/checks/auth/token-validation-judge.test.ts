@@ -179,10 +179,11 @@ judgeTable<TokenValidationSeen, typeof params>(
       expect: /^forged token accepted: exp as a string, an hour past, signed with the service key got 200$/,
     },
     {
+      // Many JWT libraries ignore crit, and the token needs the service's key: said, not the verdict.
       name: 'an unknown critical header ignored',
       seen: accepting('unknown crit header'),
-      status: 'fail',
-      expect: /^forged token accepted: an unknown critical header parameter, signed with the service key got 200$/,
+      status: 'pass',
+      expect: /^14 of 15 tokens were refused: .*; an unknown crit header was ignored \(noted, not failed\)/,
     },
     {
       name: 'HMAC key confusion accepted',

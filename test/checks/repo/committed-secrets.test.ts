@@ -79,6 +79,17 @@ testCheck(committedSecrets, {
       },
       expect: /private-key in deploy\.pem:2/,
     },
+    ...(['deleted', 'skip-worktree'] as const).map((how) => ({
+      // Read from the index, the pointer still leads to its content in the LFS store.
+      name: `a key tracked by Git LFS, the pointer file hidden from the work tree (${how}): read from the index`,
+      target: repoTarget(async () => {
+        const scenario = await keyTrackedByLfs('present');
+        if (how === 'deleted') await rm(path.join(scenario.fixture.dir, 'deploy.pem'));
+        else await scenario.fixture.git('update-index', '--skip-worktree', '--', 'deploy.pem');
+        return scenario;
+      }),
+      expect: /private-key in deploy\.pem:2/,
+    })),
     {
       name: 'a key tracked by Git LFS, smudged into the work tree: the file is the key itself',
       target: repoTarget(() => keyTrackedByLfs('absent', { smudged: true })),
