@@ -414,8 +414,9 @@ export function answeredByAnotherLayer(
   const type = mediaType(rejection.contentType);
   const baselineType = mediaType(baseline.contentType);
   if (type === undefined || baselineType === undefined || type === baselineType) return undefined;
-  if (/[/+]json$/.test(type) || (!rejection.truncated && jsonKeyPaths(rejection.text) !== undefined)) return undefined;
-  return type;
+  // A body cut short cannot be parsed: one that opens like JSON is measured all the same (fail closed).
+  const looksJson = rejection.truncated ? /^\s*[[{]/.test(rejection.text) : jsonKeyPaths(rejection.text) !== undefined;
+  return /[/+]json$/.test(type) || looksJson ? undefined : type;
 }
 
 /**

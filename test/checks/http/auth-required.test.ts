@@ -203,6 +203,12 @@ describe('rejectionBodyProblem', () => {
       '413 bytes, where the rejection of an unknown path has 12',
     );
     expect(answeredByAnotherLayer({ ...page, contentType: undefined }, json)).toBeUndefined();
+    // JSON mislabelled as HTML, whole or cut short, is the app's own answer: measured.
+    const mislabelled = { ...rejection('{"id":1,"username":"alice"}'), contentType: 'text/html' };
+    expect(rejectionBodyProblem(mislabelled, json)).toMatch(/with fields \(id, username\)/);
+    expect(rejectionBodyProblem({ ...mislabelled, text: `[${'{"id":1},'.repeat(50)}`, truncated: true }, json)).toBe(
+      'more than 451 bytes, where the rejection of an unknown path has 24',
+    );
   });
   it('rejects fields the rejection of an unknown path lacks, however short', () => {
     expect(rejectionBodyProblem(rejection('{"id":1}'), unknown)).toBe(
