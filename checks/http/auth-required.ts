@@ -14,14 +14,17 @@
  * without credentials and exactly as written, must never answer 2xx (a 404,
  * 405 or a redirect is fine: the variant need not exist) — unless the 2xx is
  * byte for byte the page a path that cannot exist also gets, an HTML page
- * rather than JSON (a single-page app's catch-all serving its shell: no data).
- * The protected path's own spelling never earns that exemption.
+ * rather than JSON (a single-page app's catch-all serving its shell: no data),
+ * but for its long opaque tokens (a CSP nonce, a CSRF token: new on every
+ * response). The protected path's own spelling never earns that exemption.
  *
  * A rejection status is not enough either: a 401 whose body is the resource
  * has served it. Each rejection's body is measured against the rejection of
  * an unknown path under a protected prefix with the same credential (a path
  * that holds nothing), so the service's own error format never counts
- * against it. Probing records each request's status and body;
+ * against it; a page of another content type than that rejection (a proxy's
+ * or a WAF's own 403 page before a JSON API) was answered by another layer,
+ * not the app, and is noted, not measured. Probing records each request's status and body;
  * judgeAuthRequired is pure.
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -262,14 +265,30 @@ export function catchAllShell(seen: readonly AuthProbeSeen[]): ShellPage | undef
 }
 
 /**
- * Pure: does a variant's 2xx serve exactly the catch-all's page: same Content-Type, identical whole body?
- * Never for a protected path's own spelling (a HEAD of it): there the route itself answered.
+ * Runs of base64/base64url/hex characters long enough to be a per-response token (a CSP nonce, a CSRF
+ * token), `=` padding included. Words of 16 letters are caught too, harmlessly: both pages are
+ * normalised alike, and everything between the runs must still match.
+ */
+const OPAQUE_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const OPAQUE_PLACEHOLDER = '\u0000token\u0000';
+
+/** Pure: `text` with each long opaque token replaced by one placeholder, so two renderings of one shell compare equal. */
+export function withoutOpaqueTokens(text: string): string {
+  return text.replace(OPAQUE_TOKEN, OPAQUE_PLACEHOLDER);
+}
+
+/**
+ * Pure: does a variant's 2xx serve exactly the catch-all's page: same Content-Type, the whole body
+ * identical but for its long opaque tokens (a nonce differs on every response; data rendered into the
+ * page does not pass for one)? Never for a protected path's own spelling (a HEAD of it): there the
+ * route itself answered.
  */
 function servesShell(probe: AuthProbeSeen, shell: ShellPage | undefined, protectedPaths: ReadonlySet<string>): boolean {
   if (shell === undefined || probe.kind !== 'variant' || protectedPaths.has(probe.path)) return false;
   const { body } = probe;
   if (body === undefined || body.truncated || body.contentType === undefined) return false;
-  return normaliseContentType(body.contentType) === shell.contentType && body.text === shell.text;
+  if (normaliseContentType(body.contentType) !== shell.contentType) return false;
+  return body.text === shell.text || withoutOpaqueTokens(body.text) === withoutOpaqueTokens(shell.text);
 }
 
 /** Pure: the sentence for one answer; `ok` says whether it satisfies the control. */
@@ -313,10 +332,14 @@ function judgeAuthAnswer(probe: AuthProbeSeen, status: number, shell: boolean): 
   };
 }
 
-/** Keys of error bodies (RFC 9457 problem details, framework defaults), compared without case, `_` or `-`. */
+/**
+ * Keys of error bodies (RFC 9457 problem details, framework defaults, API gateways' links and request
+ * ids), compared without case, `_` or `-`.
+ */
 const ERROR_BODY_KEYS = new Set([
   'error',
   'errors',
+  'documentationurl',
   'message',
   'messages',
   'msg',
@@ -367,17 +390,47 @@ const lastKey = (keyPath: string): string => keyPath.slice(keyPath.lastIndexOf('
 const isErrorKey = (keyPath: string): boolean =>
   ERROR_BODY_KEYS.has(lastKey(keyPath).toLowerCase().replace(/[-_]/g, ''));
 
+/** A rejection body as the judge compares it; a Content-Type is only known when the answer had one. */
+interface RejectionBody {
+  path: string;
+  text: string;
+  contentType?: string | undefined;
+}
+
+/** Pure: `text/html` of `text/html; charset=utf-8`, or undefined for none. */
+const mediaType = (contentType: string | undefined): string | undefined =>
+  contentType === undefined ? undefined : normaliseContentType(contentType).split(';')[0] || undefined;
+
+/**
+ * Pure: the media type of a rejection that another layer answered (a proxy's, WAF's or CDN's own
+ * page, HTML, before an app whose rejections are JSON): a body that is not JSON, with a Content-Type
+ * other than the one of the rejection of an unknown path. Undefined when either Content-Type is
+ * unknown (then the body is measured, fail closed) or they agree.
+ */
+export function answeredByAnotherLayer(
+  rejection: RejectionBody & { truncated: boolean },
+  baseline: RejectionBody,
+): string | undefined {
+  const type = mediaType(rejection.contentType);
+  const baselineType = mediaType(baseline.contentType);
+  if (type === undefined || baselineType === undefined || type === baselineType) return undefined;
+  // A body cut short cannot be parsed: one that opens like JSON is measured all the same (fail closed).
+  const looksJson = rejection.truncated ? /^\s*[[{]/.test(rejection.text) : jsonKeyPaths(rejection.text) !== undefined;
+  return /[/+]json$/.test(type) || looksJson ? undefined : type;
+}
+
 /**
  * Pure: why a rejection's body looks like the resource rather than an error, or undefined when it is
  * an error body. The yardstick is the rejection of a path that holds nothing (an unknown path under a
  * protected prefix, same credential), so the service's own error format never counts against it: a
- * JSON body passes with the same keys as that one, or with error keys only (a route's own error
- * handler); any other body passes when it is not longer than that one, but for a longer path echoed
- * in it and a few bytes.
+ * JSON body passes unless it has fields that are neither error fields nor in that one (a route's own
+ * error handler adds a link or a request id, the resource adds its own fields); a page another layer
+ * answered (see answeredByAnotherLayer) has nothing of the app to measure; any other body passes when
+ * it is not longer than that one, but for a longer path echoed in it and a few bytes.
  */
 export function rejectionBodyProblem(
-  rejection: { path: string; text: string; truncated: boolean },
-  baseline: { path: string; text: string },
+  rejection: RejectionBody & { truncated: boolean },
+  baseline: RejectionBody,
 ): string | undefined {
   if (rejection.text === baseline.text && !rejection.truncated) return undefined;
   const bytes = Buffer.byteLength(rejection.text);
@@ -385,12 +438,12 @@ export function rejectionBodyProblem(
   const keys = rejection.truncated ? undefined : jsonKeyPaths(rejection.text);
   if (keys !== undefined) {
     const baselineKeys = new Set(jsonKeyPaths(baseline.text) ?? []);
-    const foreign = keys.filter((key) => !baselineKeys.has(key));
-    if (foreign.length === 0 || keys.every(isErrorKey)) return undefined;
-    const named = foreign.filter((key) => !isErrorKey(key)).map(lastKey);
+    const named = keys.filter((key) => !baselineKeys.has(key) && !isErrorKey(key)).map(lastKey);
+    if (named.length === 0) return undefined;
     const shown = [...new Set(named)].slice(0, 6).join(', ');
     return `${bytes} bytes with fields (${shown}) that the rejection of an unknown path (${baselineBytes} bytes) lacks`;
   }
+  if (answeredByAnotherLayer(rejection, baseline) !== undefined) return undefined;
   const slack = REJECTION_BODY_SLACK_BYTES + 2 * Math.max(0, rejection.path.length - baseline.path.length);
   if (!rejection.truncated && bytes <= baselineBytes + slack) return undefined;
   return `${rejection.truncated ? 'more than ' : ''}${bytes} bytes, where the rejection of an unknown path has ${baselineBytes}`;
@@ -425,7 +478,7 @@ function judgeRejectionBody(
   probe: AuthProbeSeen,
   seen: readonly AuthProbeSeen[],
   rejectionStatuses: readonly number[],
-): { failure?: string; unobserved?: string } {
+): { failure?: string; unobserved?: string; note?: string } {
   const { status, body } = probe;
   if (probe.kind === 'public' || probe.kind === 'unknown-sub-path' || probe.kind === 'catch-all') return {};
   if (status === undefined || body === undefined || !rejectionStatuses.includes(status)) return {};
@@ -436,11 +489,13 @@ function judgeRejectionBody(
       unobserved: `rejection bodies with ${probe.credentialLabel} not compared: no unknown path under a protected prefix was requested with it`,
     };
   }
-  const problem = rejectionBodyProblem(
-    { path: probe.path, ...body },
-    { path: baseline.path, text: baseline.body.text },
-  );
-  if (problem === undefined) return {};
+  const rejection = { path: probe.path, ...body };
+  const yardstick = { path: baseline.path, text: baseline.body.text, contentType: baseline.body.contentType };
+  const problem = rejectionBodyProblem(rejection, yardstick);
+  if (problem === undefined) {
+    const layer = answeredByAnotherLayer(rejection, yardstick);
+    return layer === undefined ? {} : { note: `answered by another layer (${layer})` };
+  }
   return {
     failure: `${probe.method} ${probe.path} answered ${status} to ${probe.credentialLabel} with a body like the served resource: ${problem}`,
   };
@@ -483,7 +538,7 @@ export function judgeAuthRequired(
     const answer = judgeAuthAnswer(probe, probe.status, isShell);
     const body = answer.ok ? judgeRejectionBody(probe, seen, params.rejection_statuses) : {};
     const ok = answer.ok && body.failure === undefined && body.unobserved === undefined;
-    const note = body.failure ?? body.unobserved ?? answer.note;
+    const note = body.failure ?? body.unobserved ?? (body.note ? `${answer.note}; ${body.note}` : answer.note);
     const actual = {
       credential: probe.credential,
       status: probe.status,

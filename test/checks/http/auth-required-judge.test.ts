@@ -2,6 +2,7 @@
  * http.auth-required's judge, on sample observations: no server. Each row is what a probe could have
  * seen; the verdict and the phrase that names the break come from the judge alone.
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type AuthProbeSeen, judgeAuthRequired } from '../../../checks/http/auth-required.js';
 import { judgeTable } from '../../harness/judge-table.js';
@@ -68,6 +69,26 @@ function spa(text = shell, contentType = html, control = catchAll()): AuthProbeS
   return [...secure.map((probe, at) => (at === 5 ? capitalised : probe)), control];
 }
 
+/**
+ * The shell as a server that sets a CSP nonce and a CSRF token renders it: both differ on every
+ * response, so they are made here, at run time, never written down.
+ */
+const noncedShell = (): string => {
+  const nonce = randomBytes(18).toString('base64');
+  const csrf = randomBytes(24).toString('base64url');
+  return shell
+    .replace('</head>', `<meta name="csrf-token" content="${csrf}"></head>`)
+    .replace('</body>', `<script nonce="${nonce}" src="/assets/index.js"></script></body>`);
+};
+
+/** nginx's stock 403 page, as a proxy in front of the app answers a spelling it refuses. */
+const nginx403 =
+  '<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+/** The secure sample with the capitalised spelling refused by a proxy in front of the app. */
+const proxyRefused = secure.map((probe, at) =>
+  at === 5 ? request('variant', 'GET', '/API/V1/USERS/ME', 'no credentials', 403, nginx403, 'text/html') : probe,
+);
+
 /** The secure sample with the request at `index` answered `status`. */
 function answering(index: number, status: number): AuthProbeSeen[] {
   return secure.map((probe, at) => (at === index ? { ...probe, status } : probe));
@@ -122,6 +143,23 @@ judgeTable<AuthProbeSeen[], typeof params>(
       status: 'pass',
       expect:
         /^6 unauthenticated or forged requests rejected with 401; 2 other spellings \(head, case\) not served \(1 answered the app's shell, the page of a path that cannot exist\); 1 public path reachable$/,
+    },
+    {
+      name: 'a shell with a per-response CSP nonce and CSRF token is still the shell',
+      seen: spa(noncedShell(), html, catchAll(noncedShell())),
+      status: 'pass',
+      expect:
+        /not served \(1 answered the app's shell, the page of a path that cannot exist\); 1 public path reachable$/,
+    },
+    {
+      name: 'a nonced shell that renders the user is not the shell',
+      seen: spa(
+        noncedShell().replace('</body>', '<script>window.__DATA__={"id":1}</script></body>'),
+        html,
+        catchAll(noncedShell()),
+      ),
+      status: 'fail',
+      expect: /^GET \/API\/V1\/USERS\/ME answered 200 without credentials: this spelling of a protected path skips/,
     },
     {
       name: 'a spelling answers a page like the shell, but with the resource in it',
@@ -179,15 +217,44 @@ judgeTable<AuthProbeSeen[], typeof params>(
         /^GET \/api\/v1\/users\/me answered 401 to no credentials with a body like the served resource: 42 bytes with fields \(id, username, role\) that the rejection of an unknown path \(24 bytes\) lacks$/,
     },
     {
-      name: 'a 401 to another spelling that carries a page',
+      name: 'a 401 to another spelling that carries a page, where the rejection of an unknown path is a page too',
       seen: secure.map((probe, at) =>
-        at === 4
-          ? { ...probe, body: { text: `<pre>${'note '.repeat(40)}</pre>`, truncated: false, contentType: 'text/html' } }
-          : probe,
+        at === 3
+          ? { ...probe, body: { text: '<h1>401 Unauthorized</h1>', truncated: false, contentType: 'text/html' } }
+          : at === 4
+            ? {
+                ...probe,
+                body: { text: `<pre>${'note '.repeat(40)}</pre>`, truncated: false, contentType: 'text/html' },
+              }
+            : probe,
       ),
       status: 'fail',
       expect:
-        /^HEAD \/api\/v1\/users\/me answered 401 to no credentials with a body like the served resource: 211 bytes, where the rejection of an unknown path has 24$/,
+        /^HEAD \/api\/v1\/users\/me answered 401 to no credentials with a body like the served resource: 211 bytes, where the rejection of an unknown path has 25$/,
+    },
+    {
+      name: "a spelling refused by a proxy with its own 403 page, where the app's rejection is JSON: another layer",
+      seen: proxyRefused,
+      with: { ...params, rejection_statuses: [401, 403] },
+      status: 'pass',
+      expect: /^6 unauthenticated or forged requests rejected with 401\/403; 2 other spellings/,
+    },
+    {
+      name: 'a route-level JSON error with a documentation link beside its message',
+      seen: secure.map((probe, at) =>
+        at === 0
+          ? {
+              ...probe,
+              body: {
+                text: '{"message":"Requires authentication","documentation_url":"https://docs.example.com/rest"}',
+                truncated: false,
+                contentType: 'application/json',
+              },
+            }
+          : probe,
+      ),
+      status: 'pass',
+      expect: /^6 unauthenticated or forged requests rejected with 401/,
     },
     {
       name: 'each credential measured against its own rejection: a longer message for a bad token is no leak',
@@ -269,5 +336,10 @@ describe('judgeAuthRequired', () => {
       status: 401,
       body_bytes: 24,
     });
+  });
+
+  it('says a spelling refused with a page of another content type was answered by another layer', () => {
+    const outcome = judgeAuthRequired(proxyRefused, { ...params, rejection_statuses: [401, 403] });
+    expect(outcome.observations[5]?.note).toBe('not served (403); answered by another layer (text/html)');
   });
 });

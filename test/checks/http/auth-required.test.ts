@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import httpAuthRequired, {
+  answeredByAnotherLayer,
   forgedCredentials,
   pathSpellings,
   rejectionBodyProblem,
   variantRequests,
+  withoutOpaqueTokens,
 } from '../../../checks/http/auth-required.js';
 import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
@@ -184,6 +186,30 @@ describe('rejectionBodyProblem', () => {
       rejectionBodyProblem(rejection(page(longPath), longPath), { path: unknown.path, text: page(unknown.path) }),
     ).toBeUndefined();
   });
+  it('accepts a route-level error with a documentation link or a request id beside its message', () => {
+    const github = '{"message":"Requires authentication","documentation_url":"https://docs.example.com/rest"}';
+    expect(rejectionBodyProblem(rejection(github), unknown)).toBeUndefined();
+    expect(rejectionBodyProblem(rejection('{"error":"unauthorized","request_id":"r-1","path":"/x"}'), unknown)).toBe(
+      undefined,
+    );
+  });
+  it("accepts a page another layer answered (a proxy's HTML before a JSON API), whatever its size", () => {
+    const json = { ...unknown, contentType: 'application/json; charset=utf-8' };
+    const page = { ...rejection(`<html>${' '.repeat(400)}</html>`), contentType: 'text/html' };
+    expect(answeredByAnotherLayer(page, json)).toBe('text/html');
+    expect(rejectionBodyProblem(page, json)).toBeUndefined();
+    // The same page where the app's own rejections are HTML is measured; so is one with no Content-Type.
+    expect(rejectionBodyProblem(page, { ...json, text: '<h1>401</h1>', contentType: 'text/html' })).toBe(
+      '413 bytes, where the rejection of an unknown path has 12',
+    );
+    expect(answeredByAnotherLayer({ ...page, contentType: undefined }, json)).toBeUndefined();
+    // JSON mislabelled as HTML, whole or cut short, is the app's own answer: measured.
+    const mislabelled = { ...rejection('{"id":1,"username":"alice"}'), contentType: 'text/html' };
+    expect(rejectionBodyProblem(mislabelled, json)).toMatch(/with fields \(id, username\)/);
+    expect(rejectionBodyProblem({ ...mislabelled, text: `[${'{"id":1},'.repeat(50)}`, truncated: true }, json)).toBe(
+      'more than 451 bytes, where the rejection of an unknown path has 24',
+    );
+  });
   it('rejects fields the rejection of an unknown path lacks, however short', () => {
     expect(rejectionBodyProblem(rejection('{"id":1}'), unknown)).toBe(
       '8 bytes with fields (id) that the rejection of an unknown path (24 bytes) lacks',
@@ -200,6 +226,15 @@ describe('rejectionBodyProblem', () => {
     expect(rejectionBodyProblem(rejection('x'.repeat(100), '/a', true), html)).toBe(
       'more than 100 bytes, where the rejection of an unknown path has 12',
     );
+  });
+});
+
+describe('withoutOpaqueTokens', () => {
+  it('folds per-response tokens, keeps data and short words', () => {
+    const token = (seed: string) => Buffer.from(seed.repeat(16)).toString('base64');
+    const page = (nonce: string) => `<script nonce="${nonce}">run()</script>`;
+    expect(withoutOpaqueTokens(page(token('a')))).toBe(withoutOpaqueTokens(page(token('b'))));
+    expect(withoutOpaqueTokens('{"id":1,"username":"alice"}')).toBe('{"id":1,"username":"alice"}');
   });
 });
 
