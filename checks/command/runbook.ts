@@ -208,10 +208,11 @@ export async function probeRunbook(ctx: CheckContext, params: RunbookParams): Pr
     return { problem: `health_url ${params.health_url} is not a URL` };
   }
 
-  // Whatever answers before the command starts is not its service: a leftover from an earlier run would
-  // pass the health poll while the new start dies on EADDRINUSE.
+  // Whatever answers expect_status before the command starts is not its service: a leftover from an earlier
+  // run would pass the health poll while the new start dies on EADDRINUSE. Another answer (a proxy's 502 until
+  // its backend is up) cannot pass the poll, so it is only the starting point.
   const before = await pollHealth(ctx, healthUrl, Math.min(2_000, params.startup_timeout_ms));
-  if ('status' in before) {
+  if ('status' in before && before.status === params.expect_status) {
     return {
       problem:
         `something already answers ${healthUrl.href} (HTTP ${before.status}) before the runbook's command ` +

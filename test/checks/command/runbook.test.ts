@@ -146,10 +146,41 @@ async function answeredAfterExitCase(secret: string): Promise<RunbookCase> {
   };
 }
 
+/**
+ * A proxy in front of the service: it answers 502 until the runbook's command is up (a marker file), then 200.
+ * Its 502 before the start is not a leftover service: the check must start the command and pass.
+ */
+async function proxyBeforeStartCase(): Promise<RunbookCase> {
+  const port = await freePort();
+  const marker = `up-${port}`;
+  const server = createHttpServer(async (_request, response) => {
+    const up = await stat(path.join(workDir, marker)).then(
+      () => true,
+      () => false,
+    );
+    response.statusCode = up ? 200 : 502;
+    response.end(up ? 'ok' : 'bad gateway');
+  });
+  return {
+    target: targetWithServer(server, port),
+    with: {
+      name: 'start',
+      command: ['sh', '-c', ': > "$MARKER"; trap "exit 0" TERM; while :; do sleep 0.05; done'],
+      env: { MARKER: marker },
+      health_url: `http://127.0.0.1:${port}/`,
+      startup_timeout_ms: 10_000,
+      poll_interval_ms: 50,
+    },
+  };
+}
+
 testCheck(commandRunbook, {
   // Each case has its own port and process; two of them wait out a deadline.
   concurrent: true,
-  valid: [{ name: 'service that becomes healthy and stops on SIGTERM', ...(await runbookCase(service())) }],
+  valid: [
+    { name: 'service that becomes healthy and stops on SIGTERM', ...(await runbookCase(service())) },
+    { name: 'a proxy answers 502 before the start (not a leftover service)', ...(await proxyBeforeStartCase()) },
+  ],
   invalid: [
     {
       name: 'health endpoint answers 500',
