@@ -255,14 +255,22 @@ async function readTagObjects(
   ids: readonly string[],
   options: GitOptions,
 ): Promise<{ object: string; target: string; type: string; message: string }[]> {
-  const result = await execa('git', [...offline, 'cat-file', '--batch'], {
-    cwd: repoDir,
-    env: gitEnvironment,
-    input: `${ids.join('\n')}\n`,
-    encoding: 'buffer',
-    stripFinalNewline: false,
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-  });
+  let result: { stdout: Uint8Array };
+  try {
+    result = await execa('git', [...offline, 'cat-file', '--batch'], {
+      cwd: repoDir,
+      env: gitEnvironment,
+      input: `${ids.join('\n')}\n`,
+      encoding: 'buffer',
+      stripFinalNewline: false,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
+  } catch (error) {
+    // execa's message carries the output read so far: tag messages, which may hold the very secret the scan
+    // looks for. The short message names the command and why it ended, nothing it printed.
+    const short = (error as { shortMessage?: unknown }).shortMessage;
+    throw new Error(`could not read the tag objects: ${typeof short === 'string' ? short : 'git cat-file failed'}`);
+  }
   const output = Buffer.from(result.stdout);
   const tags: { object: string; target: string; type: string; message: string }[] = [];
   let at = 0;
@@ -271,7 +279,13 @@ async function readTagObjects(
     const header = newline === -1 ? '' : output.toString('latin1', at, newline);
     const match = /^([0-9a-f]{40,64}) tag (\d{1,15})$/.exec(header);
     // Anything but the tag asked for (missing, another type, output cut short): a message was not read.
-    if (!match || match[1] !== id) throw new Error(`git cat-file answered ${JSON.stringify(header)} for tag ${id}`);
+    if (!match || match[1] !== id) {
+      // Out of step, this "header" may be a line of a tag's message: quoted only when it has a header's shape.
+      const quoted = /^[0-9a-f]{40,64} [a-z]+( \d+)?$/.test(header)
+        ? JSON.stringify(header)
+        : `a ${header.length}-byte line`;
+      throw new Error(`git cat-file answered ${quoted} for tag ${id}`);
+    }
     const start = newline + 1;
     const end = start + Number(match[2]);
     if (output[end] !== 10) throw new Error(`git cat-file output for tag ${id} does not end where its size says`);
