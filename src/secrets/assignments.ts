@@ -41,6 +41,28 @@ export function isCodeFile(filePath: string): boolean {
   return CODE_EXTENSIONS.has(path.extname(filePath).toLowerCase());
 }
 
+const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
+/**
+ * Words that continue a sentence in documentation (`AUTH_SECRET: now required at startup`): after a name in
+ * prose they are the sentence going on, not a value. A bare value only, in prose files only; a quoted value or
+ * any other word is judged as a value.
+ */
+const PROSE_WORDS = new Set(
+  (
+    'a an the now is are was be must should will can may not no required optional needed see set unset ' +
+    'to in on of for from with as if when where which that this it its default defaults also only'
+  ).split(' '),
+);
+
+/** Whether a bare value after a name in a documentation file is the sentence going on (see PROSE_WORDS). */
+function continuesProse(filePath: string, value: string, following: string): boolean {
+  return (
+    PROSE_EXTENSIONS.has(path.extname(filePath).toLowerCase()) &&
+    PROSE_WORDS.has(value.toLowerCase()) &&
+    /^[ \t]+[A-Za-z]/.test(following)
+  );
+}
+
 const EXAMPLE_BASENAME = /(?:^|[._-])(?:example|sample|template|dist|defaults?)(?:$|[._-])/i;
 
 /** `.env.example`, `.env.sample`, `example.env`, `config.example.yml`: files meant to hold placeholders. */
@@ -91,6 +113,11 @@ export function findNamedAssignments(text: string, names: readonly string[], fil
     if (quoted === undefined && (code || bare === undefined || bare === '')) continue;
     const value = quoted ?? bare ?? '';
     if (value === '') continue;
+    if (
+      quoted === undefined &&
+      continuesProse(filePath, value, text.slice(assignment.lastIndex, assignment.lastIndex + 2))
+    )
+      continue;
     record(name, value, match.index + match[0].length - value.length - (quoted === undefined ? 0 : 1), 'assignment');
   }
 

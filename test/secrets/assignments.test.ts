@@ -24,6 +24,18 @@ describe('findNamedAssignments', () => {
     expect(found(text, file)).toEqual([{ name: expect.any(String), line: 1, value, form: 'assignment' }]);
   });
 
+  it('reads a sentence going on after a name in documentation as prose, not a value', () => {
+    expect(found('- AUTH_SECRET: now required at startup', 'CHANGELOG.md')).toEqual([]);
+    expect(found('POSTGRES_PASSWORD: the password of the superuser', 'docs/setup.rst')).toEqual([]);
+    // A value in documentation is still a value: alone, quoted, not a sentence word, or in a config file.
+    expect(found('POSTGRES_PASSWORD: hunter2 before you start', 'README.md').map(({ value }) => value)).toEqual([
+      'hunter2',
+    ]);
+    expect(found('POSTGRES_PASSWORD: now', 'README.md').map(({ value }) => value)).toEqual(['now']);
+    expect(found('POSTGRES_PASSWORD: "the" here', 'README.md').map(({ value }) => value)).toEqual(['the']);
+    expect(found('POSTGRES_PASSWORD: now here', 'compose.yml').map(({ value }) => value)).toEqual(['now']);
+  });
+
   it('ignores expressions in code: the secret is read, not held', () => {
     expect(found('JWT_SECRET_KEY = os.environ["JWT_SECRET_KEY"]', 'settings.py')).toEqual([]);
     expect(found('const AUTH_SECRET = process.env.AUTH_SECRET;', 'config.ts')).toEqual([]);
