@@ -45,6 +45,7 @@ import {
   type HttpFailure,
 } from '../../src/probes/http-attempt.js';
 import { findingsVerdict } from '../outcome.js';
+import { withoutOpaqueTokens } from './shell-page.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const methodSchema = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -262,19 +263,6 @@ export function catchAllShell(seen: readonly AuthProbeSeen[]): ShellPage | undef
   if (truncated || text === '' || contentType === undefined) return undefined;
   const normalised = normaliseContentType(contentType);
   return isJsonBody(text, normalised) ? undefined : { contentType: normalised, text };
-}
-
-/**
- * Runs of base64/base64url/hex characters long enough to be a per-response token (a CSP nonce, a CSRF
- * token), `=` padding included. Words of 16 letters are caught too, harmlessly: both pages are
- * normalised alike, and everything between the runs must still match.
- */
-const OPAQUE_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
-const OPAQUE_PLACEHOLDER = '\u0000token\u0000';
-
-/** Pure: `text` with each long opaque token replaced by one placeholder, so two renderings of one shell compare equal. */
-export function withoutOpaqueTokens(text: string): string {
-  return text.replace(OPAQUE_TOKEN, OPAQUE_PLACEHOLDER);
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   targetUrl,
 } from '../../src/probes/http-attempt.js';
 import { findingsVerdict } from '../outcome.js';
+import { withoutOpaqueTokens } from './shell-page.js';
 
 /**
  * Where frameworks serve API documentation when nobody turns it off: data,
@@ -176,7 +177,7 @@ type DocsDisabledParams = z.output<typeof docsDisabledParams>;
 export interface DocsAnswer {
   status: number;
   location: string | undefined;
-  /** sha256 of the whole body; undefined when only its start was read. */
+  /** sha256 of the whole body, its long opaque tokens normalised (shell-page.ts); undefined when only its start was read. */
   bodySha256: string | undefined;
   truncated: boolean;
   /** For the introspection query: whether the body holds the schema (introspectionAnswered); unknown counts as yes. */
@@ -274,7 +275,8 @@ function docsAnswer(response: HttpResponse): DocsAnswer {
   return {
     status: response.status,
     location: headerValue(response, 'location'),
-    bodySha256: response.bodyTruncated ? undefined : sha256(response.body),
+    // Per-response tokens (a CSP nonce in the shell) normalised, or an app shell would differ from itself.
+    bodySha256: response.bodyTruncated ? undefined : sha256(withoutOpaqueTokens(response.body)),
     truncated: response.bodyTruncated,
   };
 }

@@ -169,6 +169,15 @@ describe('comparableHeaders', () => {
 });
 
 describe('shapeDifference', () => {
+  it('shows an opaque value (a session id in a header) by its length, never itself', () => {
+    const noise = new Set<string>();
+    const session = 'sid-'.concat('q7Zk2'.repeat(8));
+    const first = answerShape(answer({ d: 'no' }, { 'x-session': session }), noise);
+    const second = answerShape(answer({ d: 'no' }), noise);
+    const said = shapeDifference(first, second);
+    expect(said).toBe('header:x-session: (a 44-character value) against (absent)');
+    expect(said).not.toContain(session);
+  });
   it('names the differing parts, status and headers first', () => {
     const noise = new Set<string>();
     const first = answerShape(answer({ d: 'no' }, { 'retry-after': '900' }), noise);

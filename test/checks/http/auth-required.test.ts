@@ -5,8 +5,8 @@ import httpAuthRequired, {
   pathSpellings,
   rejectionBodyProblem,
   variantRequests,
-  withoutOpaqueTokens,
 } from '../../../checks/http/auth-required.js';
+import { withoutOpaqueTokens } from '../../../checks/http/shell-page.js';
 import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { startSpaFixture } from '../../../fixtures/http/spa-servers.js';
@@ -27,6 +27,10 @@ testCheck(httpAuthRequired, {
     {
       name: "a single-page app: every unknown spelling gets the app's shell, the API prefix answers 401",
       target: () => startSpaFixture(),
+    },
+    {
+      name: 'a single-page app whose shell carries a fresh CSP nonce on every response',
+      target: () => startSpaFixture({ nonce: true }),
     },
   ],
   invalid: [

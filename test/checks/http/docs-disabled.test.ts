@@ -6,6 +6,7 @@ import httpDocsDisabled, {
 } from '../../../checks/http/docs-disabled.js';
 import { startPathFixture } from '../../../fixtures/http/path-servers.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
+import { startSpaFixture } from '../../../fixtures/http/spa-servers.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
 
@@ -39,6 +40,11 @@ testCheck(httpDocsDisabled, {
     {
       name: 'a single-page app answers every unknown path, /docs included, with its shell page',
       target: () => startHttpFixture({ spaCatchAll: true }),
+    },
+    {
+      // Each answer's shell carries its own CSP nonce: the same page, though never the same bytes.
+      name: 'a single-page app whose shell carries a fresh CSP nonce on every response',
+      target: () => startSpaFixture({ nonce: true }),
     },
     {
       name: 'GraphQL with introspection disabled: 200 with an errors array and no schema',
