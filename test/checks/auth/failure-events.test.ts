@@ -1,10 +1,16 @@
-import failureEvents from '../../../checks/auth/failure-events.js';
+import failureEvents, { failureEventsParams } from '../../../checks/auth/failure-events.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { authFixture, referenceService, SIGNING_KEY_ENV } from './support/auth-fixture-target.js';
 
 const withKey = { signing_key_env: SIGNING_KEY_ENV };
 /** How a service secgate did not build names two paths in its audit table. */
 const OWN_KINDS = { missing_token: 'anonymous', mfa_not_enrolled: 'no-mfa-device' };
+/** The default paths plus bad_challenge, which the fixture audits as invalid_token: two paths, one type, one address. */
+const withBadChallenge = {
+  ...withKey,
+  events: [...failureEventsParams.parse({}).events, 'bad_challenge'],
+};
+const challengeAsInvalidToken = { bad_challenge: 'invalid_token' };
 
 testCheck(failureEvents, {
   valid: [
@@ -27,6 +33,11 @@ testCheck(failureEvents, {
       with: { events: ['missing_token'] },
     },
     {
+      name: 'a forged MFA challenge audited under invalid_token, beside the invalid-token path',
+      target: authFixture({ eventTypes: challengeAsInvalidToken }),
+      with: withBadChallenge,
+    },
+    {
       name: 'a dedicated probe account of its own, under auth.accounts',
       target: authFixture({ extraAccounts: ['audit_probe'] }),
       with: { ...withKey, account: 'audit_probe', events: ['bad_password', 'locked_account'] },
@@ -39,6 +50,14 @@ testCheck(failureEvents, {
       with: withKey,
       expect:
         /no bad_totp row for the bad_totp path \(POST \/api\/v1\/auth\/mfa\/verify with a wrong TOTP code answered 401\)/,
+    },
+    {
+      // The invalid-token path's row is the only invalid_token row from the address: it cannot also stand for this one.
+      name: 'a forged MFA challenge writes no audit row, while the invalid-token path writes one of the same type',
+      target: authFixture({ flaws: ['unaudited-bad-challenge'], eventTypes: challengeAsInvalidToken }),
+      with: withBadChallenge,
+      expect:
+        /^no invalid_token row of its own for the bad_challenge path: the 1 matching row from 127\.0\.0\.11 belongs to other rejections \(POST \/api\/v1\/auth\/mfa\/verify with a challenge the service never issued answered 401\)$/,
     },
     {
       name: 'no lockout, so no locked_account path',

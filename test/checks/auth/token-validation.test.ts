@@ -33,6 +33,21 @@ testCheck(tokenValidation, {
       expect: /forged token accepted: alg: none with the real claims got 200/,
     },
     {
+      // Only the exact lowercase spelling is refused; alg names are case-sensitive, so None is not a signature.
+      name: 'alg: none refused, but None and NONE accepted',
+      target: authFixture({ flaws: ['alg-none-any-case'] }),
+      with: withKey,
+      // The whole summary: both other spellings taken, the lowercase one not among them.
+      expect:
+        /^forged token accepted: alg: None with the real claims got 200; forged token accepted: alg: NONE with the real claims got 200$/,
+    },
+    {
+      name: 'audience not checked: a token minted for another API accepted',
+      target: authFixture({ flaws: ['audience-unchecked'] }),
+      with: withKey,
+      expect: /^forged token accepted: aud set to another audience, signed with the service key got 200$/,
+    },
+    {
       name: "the key in the token's own jwk header trusted (CVE-2018-0114)",
       target: authFixture({ flaws: ['embedded-jwk-trusted'] }),
       with: withKey,
