@@ -10,7 +10,9 @@
  * buy nothing; a challenge the account without MFA gets is sent to mfa_verify
  * with codes from no enrolled device (000000, then the current code of a
  * random secret, each with a challenge of its own), and must yield nothing.
- * A challenge is no bearer token and works once. Each account's flow comes
+ * A challenge is no bearer token and works once: a wrong code spends it too
+ * (seed 002: a challenge is "only authorized to submit one TOTP code"), or
+ * six digits fall to guessing within its lifetime. Each account's flow comes
  * from one address of its own (see run). Probing (observeMfaEnforced) gathers
  * a typed observation; judgeMfaEnforced is pure.
  */
@@ -100,6 +102,17 @@ export interface WrongCodeSeen {
   session: ResponseSeen | undefined;
 }
 
+/**
+ * A challenge of the TOTP account's own, sent a wrong code and then the right one: the second try must yield
+ * nothing, or the challenge admits guess after guess. Undefined parts were not reached.
+ */
+export interface WrongThenRightSeen {
+  /** The wrong code's answer; undefined when the login again gave no challenge. */
+  wrong: AnswerSeen | undefined;
+  /** The current TOTP code with the same challenge, after the wrong one. */
+  right: AnswerSeen | undefined;
+}
+
 /** What the MFA probe saw, step by step: plain data, judged by judgeMfaEnforced. A step not reached is undefined. */
 export interface MfaEnforcedSeen {
   paths: { login: string; mfaVerify: string; refresh: string; me: string };
@@ -124,6 +137,8 @@ export interface MfaEnforcedSeen {
   refreshNotTried: string[];
   /** The challenge presented as a bearer token. */
   challengeAsBearer: ResponseSeen | undefined;
+  /** A second challenge, sent a wrong code and then the right one. */
+  wrongThenRight: WrongThenRightSeen | undefined;
   /** The challenge with the current TOTP code, then the same again. */
   verify: TokenAnswerSeen | undefined;
   replay: AnswerSeen | undefined;
@@ -149,21 +164,50 @@ function judgePresented(
   });
 }
 
+/** Pure: an answer that must carry no access token; `bypass` says what a token there means. */
+function noTokenObservation(probe: string, answer: AnswerSeen, bypass: string, refused: string): Observation {
+  return {
+    probe,
+    expected: { access_token: 'absent' },
+    actual: answer.response.shown,
+    ok: !answer.accessToken,
+    note: answer.accessToken ? bypass : refused,
+  };
+}
+
 /** Pure: a code from no enrolled device, sent with a challenge the account without MFA got, must yield nothing. */
 function judgeWrongCode(attempt: WrongCodeSeen, paths: MfaEnforcedSeen['paths'], username: string): Observation {
   const probe = `POST ${paths.mfaVerify} with a challenge ${username} (no verified second factor) got and ${attempt.code}`;
   const verify = attempt.verify;
   if (!verify) return { probe, note: 'not tried: the login again gave no challenge' };
   const session = attempt.session ? ` that answered ${attempt.session.status} on ${paths.me}` : '';
-  return {
+  return noTokenObservation(
     probe,
-    expected: { access_token: 'absent' },
-    actual: verify.response.shown,
-    ok: !verify.accessToken,
-    note: verify.accessToken
-      ? `MFA bypass: ${username} has no enrolled second factor, yet completed the second step with a code from no enrolled device (${attempt.code}): ${paths.mfaVerify} answered ${verify.response.status} with an access token${session}`
-      : 'refused: no code completes a second factor the account does not have',
-  };
+    verify,
+    `MFA bypass: ${username} has no enrolled second factor, yet completed the second step with a code from no enrolled device (${attempt.code}): ${paths.mfaVerify} answered ${verify.response.status} with an access token${session}`,
+    'refused: no code completes a second factor the account does not have',
+  );
+}
+
+/** Pure: after a wrong code, the same challenge must not take the right one. */
+function judgeWrongThenRight(seen: WrongThenRightSeen, paths: MfaEnforcedSeen['paths'], username: string): Observation {
+  const probe = `POST ${paths.mfaVerify} with a fresh challenge of ${username} and a wrong code, then the same challenge with the current TOTP code`;
+  if (!seen.wrong) return { probe, note: 'not observed: the login again gave no challenge' };
+  if (seen.wrong.accessToken || !seen.right) {
+    return noTokenObservation(
+      probe,
+      seen.wrong,
+      `MFA bypass: a wrong TOTP code yielded an access token for ${username} (${seen.wrong.response.status})`,
+      'refused',
+    );
+  }
+  const right = seen.right;
+  return noTokenObservation(
+    probe,
+    right,
+    `MFA challenge takes more than one code: after a wrong code, the same challenge took the current code and yielded an access token (${right.response.status}); one login buys guess after guess at six digits`,
+    'a wrong code spends the challenge',
+  );
 }
 
 /** Pure: a value the TOTP account's password step handed out, sent to the refresh path, must buy nothing. */
@@ -280,6 +324,19 @@ export function judgeMfaEnforced(
       : `MFA challenge accepted as a bearer token (${asBearer.status}): the second factor can be skipped`,
   });
 
+  const guessed = seen.wrongThenRight;
+  if (!guessed) return stop();
+  const burn = judgeWrongThenRight(guessed, paths, username);
+  observations.push(burn);
+  // Single use is this probe's to prove: without a second challenge it is not seen, which is not a pass.
+  if (!guessed.wrong)
+    return unobserved(
+      `could not observe whether a wrong code spends a challenge of ${username}: the login again gave no challenge`,
+      observations,
+    );
+  // A challenge that took a second code already fails; the right code may be spent for the flow below.
+  if (burn.ok === false) return verdict(observations, '', brokenNotes(observations));
+
   const first = seen.verify;
   if (!first) return stop();
   if (!first.accessToken) {
@@ -312,7 +369,7 @@ export function judgeMfaEnforced(
   ];
   return verdict(
     observations,
-    `${noMfaUsername} got no access token without a second factor${codesSent > 0 ? `, nor with ${codesSent === 1 ? 'a code' : `${codesSent} codes`} from no enrolled device for the challenge it got` : ''}, and none of the ${presented} other values the password steps handed out worked as a session${beforeMfaRefresh.length > 0 ? ` or bought one at ${paths.refresh} (${beforeMfaRefresh.length} sent)` : ''}; the challenge was refused as a bearer token and after one use${notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''}`,
+    `${noMfaUsername} got no access token without a second factor${codesSent > 0 ? `, nor with ${codesSent === 1 ? 'a code' : `${codesSent} codes`} from no enrolled device for the challenge it got` : ''}, and none of the ${presented} other values the password steps handed out worked as a session${beforeMfaRefresh.length > 0 ? ` or bought one at ${paths.refresh} (${beforeMfaRefresh.length} sent)` : ''}; the challenge was refused as a bearer token, after a wrong code and after one use${notTried.length > 0 ? `; not tried: ${notTried.join('; ')}` : ''}`,
     brokenNotes(observations),
   );
 }
@@ -401,6 +458,36 @@ async function wrongCodes(
 }
 
 /**
+ * A challenge of its own for the TOTP account (a login again, the right
+ * password), sent a well-formed code that the account's device gives in no
+ * window near now, then the current code. The wrong code may count toward the
+ * account's lockout; the second factor completed later in the flow resets it.
+ */
+async function wrongThenRight(
+  ctx: CheckContext,
+  client: AuthClient,
+  account: AccountConfig,
+  totpSecret: string,
+  route: RequestRoute,
+): Promise<WrongThenRightSeen> {
+  const login = await client.login(account.username, account.password, route);
+  const challenge = login.accessToken ? undefined : login.mfaChallenge;
+  if (!challenge) return { wrong: undefined, right: undefined };
+  const now = ctx.clock.now();
+  const near = [-1, 0, 1].map((steps) => totpCode(totpSecret, new Date(now.getTime() + steps * 30_000)));
+  let wrongCode = randomTotpCode(now);
+  while (near.includes(wrongCode)) wrongCode = randomTotpCode(now);
+  const wrong = await client.verifyMfa(challenge, wrongCode, route);
+  const wrongSeen = { response: responseSeen(ctx, wrong.response), accessToken: Boolean(wrong.accessToken) };
+  if (wrong.accessToken) return { wrong: wrongSeen, right: undefined };
+  const right = await client.verifyMfa(challenge, totpCode(totpSecret, ctx.clock.now()), route);
+  return {
+    wrong: wrongSeen,
+    right: { response: responseSeen(ctx, right.response), accessToken: Boolean(right.accessToken) },
+  };
+}
+
+/**
  * Probe: the password-only login of the account without MFA (whatever it
  * handed out, and codes from no device for a challenge it got), then the TOTP
  * account's password step (whatever it handed out, also at the refresh path),
@@ -411,7 +498,7 @@ async function observeMfaEnforced(
   ctx: CheckContext,
   client: AuthClient,
   accounts: { noMfa: AccountConfig; probe: AccountConfig; totpSecret: string },
-  routes: { noMfa: RequestRoute; probe: RequestRoute },
+  routes: { noMfa: RequestRoute; probe: RequestRoute; guess: RequestRoute },
 ): Promise<MfaEnforcedSeen> {
   const { noMfa, probe } = accounts;
   const tokenAnswer = (answer: { response: HttpResponse; accessToken: string | undefined }): TokenAnswerSeen => ({
@@ -436,6 +523,7 @@ async function observeMfaEnforced(
     beforeMfaRefresh: undefined,
     refreshNotTried: [],
     challengeAsBearer: undefined,
+    wrongThenRight: undefined,
     verify: undefined,
     replay: undefined,
   };
@@ -498,6 +586,9 @@ async function observeMfaEnforced(
       await client.getWithCredential(client.mapping.me_path, challenge, route),
     );
     const code = totpCode(accounts.totpSecret, ctx.clock.now());
+    // Before the current code is spent below: a service that refuses a code's reuse must still be able to take it.
+    seen.wrongThenRight = await wrongThenRight(ctx, client, probe, accounts.totpSecret, routes.guess);
+    if (seen.wrongThenRight.right?.accessToken) return seen;
     const first = await client.verifyMfa(challenge, code, route);
     seen.verify = tokenAnswer(first);
     if (!first.accessToken) return seen;
@@ -515,7 +606,7 @@ export default defineCheck({
   source: 'control A1 (docs/controls.md#A1): MFA is enforced for every account',
   docs: 'docs/controls.md#A1',
   remediation:
-    'Issue tokens only after a verified TOTP (or WebAuthn) step for every account; answer a login of an account without a verified device with an enrolment requirement, never a token; make challenge tokens single-use and refuse them as bearer tokens.',
+    'Issue tokens only after a verified TOTP (or WebAuthn) step for every account; answer a login of an account without a verified device with an enrolment requirement, never a token; make challenge tokens single-use (a wrong code spends one too) and refuse them as bearer tokens.',
   rationale: 'Optional MFA is skipped by exactly the high-value accounts attackers want.',
   effects: 'none',
   severity: 'critical',
@@ -539,10 +630,12 @@ export default defineCheck({
     }
     // Each account's flow from one address, reserved for the failures it may provoke. Without MFA: a refresh
     // it should not buy, and its refused login or else the codes from no device; the TOTP account: its refresh
-    // tries, the challenge as a bearer token and its replay. A configured source_address carries both.
+    // tries, the challenge as a bearer token, the wrong code and the right one after it, and the replay. A configured source_address carries both.
     const routes = {
       noMfa: { localAddress: await flowAddress(ctx, params.source_address, 1 + WRONG_CODES) },
       probe: { localAddress: await flowAddress(ctx, params.source_address, MAX_REFRESH_TRIES + 2) },
+      // The wrong code and the right one after it: two failures of their own, from an address of their own.
+      guess: { localAddress: await flowAddress(ctx, params.source_address, 2) },
     };
     const seen = await observeMfaEnforced(ctx, client, { noMfa, probe, totpSecret: probe.totp_secret }, routes);
     return judgeMfaEnforced(seen, params);

@@ -42,6 +42,10 @@ const enforced: MfaEnforcedSeen = {
   beforeMfaRefresh: [],
   refreshNotTried: [],
   challengeAsBearer: response(401),
+  wrongThenRight: {
+    wrong: { response: response(401), accessToken: false },
+    right: { response: response(401), accessToken: false },
+  },
   verify: { response: response(200), accessToken: token },
   replay: { response: response(401), accessToken: false },
 };
@@ -140,6 +144,39 @@ judgeTable<MfaEnforcedSeen>('judgeMfaEnforced', (seen) => judgeMfaEnforced(seen,
     seen: { ...enforced, replay: { response: response(200), accessToken: true } },
     status: 'fail',
     phrase: /MFA challenge reusable: its second use yielded another access token \(200\)/,
+  },
+  {
+    name: 'a wrong code spends the challenge',
+    seen: enforced,
+    status: 'pass',
+    expect: /the challenge was refused as a bearer token, after a wrong code and after one use/,
+  },
+  {
+    name: 'after a wrong code, the same challenge takes the right one',
+    seen: {
+      ...enforced,
+      wrongThenRight: {
+        wrong: { response: response(401), accessToken: false },
+        right: { response: response(200), accessToken: true },
+      },
+      verify: undefined,
+      replay: undefined,
+    },
+    status: 'fail',
+    phrase:
+      /MFA challenge takes more than one code: after a wrong code, the same challenge took the current code and yielded an access token \(200\)/,
+  },
+  {
+    name: 'a wrong code yields a token',
+    seen: { ...enforced, wrongThenRight: { wrong: { response: response(200), accessToken: true }, right: undefined } },
+    status: 'fail',
+    phrase: /MFA bypass: a wrong TOTP code yielded an access token for probe \(200\)/,
+  },
+  {
+    name: 'no second challenge to send a wrong code with: not seen, not passed',
+    seen: { ...enforced, wrongThenRight: { wrong: undefined, right: undefined } },
+    status: 'error',
+    phrase: /could not observe whether a wrong code spends a challenge of probe: the login again gave no challenge/,
   },
   {
     name: 'no challenge from the password step',

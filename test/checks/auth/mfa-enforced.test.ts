@@ -56,6 +56,12 @@ testCheck(mfaEnforced, {
         /MFA bypass: secgate-probe-nomfa has no enrolled second factor, yet completed the second step with a code from no enrolled device \(000000\): \/api\/v1\/auth\/mfa\/verify answered 200 with an access token that answered 200 on \/api\/v1\/users\/me/,
     },
     {
+      name: 'a challenge that a wrong code leaves open (six digits to guess at will)',
+      target: authFixture({ flaws: ['challenge-survives-wrong-code'] }),
+      expect:
+        /MFA challenge takes more than one code: after a wrong code, the same challenge took the current code and yielded an access token \(200\)/,
+    },
+    {
       // The token lies past the first MiB: a cut answer must not read as "no token".
       name: 'optional MFA, answered with more than the probe reads',
       target: authFixture({ flaws: ['optional-mfa-oversized-answer'] }),
