@@ -6,15 +6,16 @@
  * service logged since, and fails if any canary is there. It first proves it
  * is reading the right log: the probe's own request must appear in it.
  *
- * Two ways a leaking logger looks clean: it writes later (buffered or
- * asynchronous loggers flush after the access line), and it writes a cut
- * credential (the first 30-40 characters of a header). So, once the canary
+ * Ways a leaking logger looks clean: it writes later (buffered or
+ * asynchronous loggers flush after the access line), and it writes a cut,
+ * masked or encoded credential (the first 30 characters of a header, the last
+ * 16 of a token, `abcdef...uvwxyz`, base64 of the header value). So, once the canary
  * requests are answered, the check sends a closing request and reads until the
  * service has logged that too: a log is a stream, so whatever a buffered logger
  * queued for the canary requests is written before the closing line. It then
  * reads `grace_ms` longer for lines written out of order (a background task
- * logging after the response), and counts any prefix of a canary that carries
- * 8 or more of its random characters as the canary.
+ * logging after the response), and counts any 8 characters of a canary in one
+ * stretch, or both its ends around a cut, as the canary (canary-traces.ts).
  *
  * Waiting for a closing line, not for the log to fall quiet, is what lets the
  * check finish in well under a second on a log that other checks (or real
@@ -35,6 +36,7 @@ import {
 } from '../../src/engine/types.js';
 import { authMapping } from '../../src/probes/auth-client.js';
 import { attemptFailureRequest, attemptRequest, describeFailure, targetUrl } from '../../src/probes/http-attempt.js';
+import { type Canary, describeTrace, findCanaryTraces, randomCanary } from './canary-traces.js';
 
 const params = z
   .object({
@@ -74,48 +76,9 @@ const params = z
 
 type Params = z.output<typeof params>;
 
-interface Canary {
-  kind: string;
-  value: string;
-}
-
-const CANARY_PREFIX = 'secgate-canary-';
-
-/** A canary is unique to this run, so finding it anywhere can only mean it was logged. */
-function canary(label: string): string {
-  return `${CANARY_PREFIX}${label}-${randomBytes(12).toString('hex')}`;
-}
-
-/**
- * Random characters a cut canary must still carry to count: 8 hex digits are
- * 32 bits, so a log cannot hold them by chance, while a logger that keeps
- * "only the first 30 characters" of a header still leaks this much.
- */
-export const MIN_RANDOM_CHARACTERS = 8;
-
-/** The shortest start of `value` that still carries MIN_RANDOM_CHARACTERS of its random tail. */
-function shortestLeakingPrefix(value: string): string {
-  const randomStart = value.lastIndexOf('-') + 1;
-  return value.slice(0, Math.min(value.length, randomStart + MIN_RANDOM_CHARACTERS));
-}
-
-/**
- * Where each canary occurs in the log text, as 1-based line numbers (the lines
- * themselves are never copied): whole or cut after enough random characters,
- * raw, URL-encoded or base64-encoded.
- */
-export function findCanaries(logText: string, canaries: Canary[]): Map<string, number[]> {
-  const found = new Map<string, number[]>();
-  const lines = logText.split('\n');
-  for (const item of canaries) {
-    const prefix = shortestLeakingPrefix(item.value);
-    // A base64 prefix is stable only in whole 3-byte groups.
-    const base64Prefix = Buffer.from(prefix.slice(0, prefix.length - (prefix.length % 3))).toString('base64');
-    const forms = [prefix, encodeURIComponent(prefix), base64Prefix];
-    const hits = lines.flatMap((line, index) => (forms.some((form) => line.includes(form)) ? [index + 1] : []));
-    if (hits.length > 0) found.set(item.kind, hits);
-  }
-  return found;
+/** A marker is unique to this run, so a log line holding it is the line for the request that carried it. */
+function marker(label: string): string {
+  return `secgate-canary-${label}-${randomBytes(12).toString('hex')}`;
 }
 
 interface LogReader {
@@ -243,8 +206,11 @@ export interface LogsSeen {
     /** The closing request was logged: everything queued before it has been written. */
     closingSeen: boolean;
   };
-  /** Every canary sent, with the log lines it appears on (none: absent). */
-  canaries: { kind: string; lines: number[] }[];
+  /**
+   * Every canary sent, with the log lines it appears on (none: absent) and, in words, what those lines
+   * hold of it (which characters, in what form; never the characters).
+   */
+  canaries: { kind: string; lines: number[]; shapes: string[] }[];
 }
 
 /**
@@ -252,22 +218,22 @@ export interface LogsSeen {
  * the closing line (or settle_ms). Decides nothing: judgeLogs does.
  */
 async function observeLogs(ctx: CheckContext, options: Params): Promise<LogsSeen> {
-  const marker = canary('marker');
-  const closingMarker = canary('closing');
-  const probePath = `/api/v1/${marker}`;
+  const probeMarker = marker('marker');
+  const closingMarker = marker('closing');
+  const probePath = `/api/v1/${probeMarker}`;
   const closingPath = `/api/v1/${closingMarker}`;
   const canaries: Canary[] = [
-    { kind: 'Authorization bearer token', value: canary('bearer') },
-    { kind: 'cookie value', value: canary('cookie') },
-    { kind: 'password in a JSON body', value: canary('password') },
-    { kind: 'token in the query string', value: canary('query') },
+    { kind: 'Authorization bearer token', value: randomCanary() },
+    { kind: 'cookie value', value: randomCanary() },
+    { kind: 'password in a JSON body', value: randomCanary() },
+    { kind: 'token in the query string', value: randomCanary() },
   ];
   const seen: LogsSeen = {
     source: { describe: '' },
     probePath,
     closingPath,
     requests: [],
-    canaries: canaries.map((item) => ({ kind: item.kind, lines: [] })),
+    canaries: canaries.map((item) => ({ kind: item.kind, lines: [], shapes: [] })),
   };
   let reader: LogReader;
   try {
@@ -297,7 +263,7 @@ async function observeLogs(ctx: CheckContext, options: Params): Promise<LogsSeen
     send(targetUrl(ctx.target.url, loginPath), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ [usernameField]: `${marker}-user`, [passwordField]: password }),
+      body: JSON.stringify({ [usernameField]: `${probeMarker}-user`, [passwordField]: password }),
     }),
   ]);
   seen.requests.push(
@@ -324,7 +290,12 @@ async function observeLogs(ctx: CheckContext, options: Params): Promise<LogsSeen
 
   let reading: LogReading;
   try {
-    reading = await readUntilClosingLine(reader, { marker, closingMarker, ...options }, ctx.clock, ctx.signal);
+    reading = await readUntilClosingLine(
+      reader,
+      { marker: probeMarker, closingMarker, ...options },
+      ctx.clock,
+      ctx.signal,
+    );
   } catch (error) {
     seen.readError = ctx.secrets.redact(errorMessage(error));
     return seen;
@@ -336,9 +307,16 @@ async function observeLogs(ctx: CheckContext, options: Params): Promise<LogsSeen
     markerSeen: reading.markerSeen,
     closingSeen: reading.closingSeen,
   };
-  // Only line numbers leave the log: the lines themselves may hold other users' credentials.
-  const found = findCanaries(text, canaries);
-  seen.canaries = canaries.map((item) => ({ kind: item.kind, lines: found.get(item.kind) ?? [] }));
+  // Only line numbers and shapes leave the log: the lines themselves may hold other users' credentials.
+  const found = findCanaryTraces(text, canaries);
+  seen.canaries = canaries.map((item) => {
+    const traces = found.get(item.kind) ?? [];
+    return {
+      kind: item.kind,
+      lines: traces.map((trace) => trace.line),
+      shapes: [...new Set(traces.map((trace) => describeTrace(trace)))],
+    };
+  });
   return seen;
 }
 
@@ -388,14 +366,15 @@ export function judgeLogs(seen: LogsSeen, options: Pick<Params, 'settle_ms' | 'g
   // A canary found is proof whatever else was missed: the run's own random credential is in the log.
   const canaryObservations: Observation[] = [];
   const leaked: string[] = [];
-  for (const { kind, lines } of seen.canaries) {
+  for (const { kind, lines, shapes } of seen.canaries) {
     const present = lines.length > 0;
     if (present) leaked.push(kind);
+    const held = shapes.length > 0 ? `: ${shapes.slice(0, 3).join('; ')}` : '';
     canaryObservations.push({
       probe: `search ${source} for the ${kind} canary`,
       expected: 'absent',
       actual: present
-        ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})`
+        ? `present on ${lines.length} line(s) of the new log output (lines ${lines.slice(0, 5).join(', ')})${held}`
         : 'absent',
       ok: !present,
       ...(present ? { note: `the service logged a ${kind}` } : {}),

@@ -18,12 +18,12 @@ function clean(changes: Partial<LogsSeen> = {}): LogsSeen {
       { ...closingRequest, answer: { status: 401 } },
     ],
     log: { characters: 300, lines: 4, markerSeen: true, closingSeen: true },
-    canaries: kinds.map((kind) => ({ kind, lines: [] })),
+    canaries: kinds.map((kind) => ({ kind, lines: [], shapes: [] })),
     ...changes,
   };
 }
-const leaking = (kind: string, lines: number[]) =>
-  kinds.map((each) => ({ kind: each, lines: each === kind ? lines : [] }));
+const leaking = (kind: string, lines: number[], shapes: string[] = ['all 32 of its characters']) =>
+  kinds.map((each) => ({ kind: each, lines: each === kind ? lines : [], shapes: each === kind ? shapes : [] }));
 const options = { settle_ms: 10_000, grace_ms: 500 };
 
 judgeTable('logs.no-credentials judge', (seen: LogsSeen) => judgeLogs(seen, options), [
@@ -38,16 +38,34 @@ judgeTable('logs.no-credentials judge', (seen: LogsSeen) => judgeLogs(seen, opti
     seen: clean({ canaries: leaking('Authorization bearer token', [2]) }),
     status: 'fail',
     expect: /^the service logged credentials: Authorization bearer token$/,
-    observations: /present on 1 line\(s\) of the new log output \(lines 2\)/,
+    observations: /present on 1 line\(s\) of the new log output \(lines 2\): all 32 of its characters"/,
+  },
+  {
+    name: 'the end of the bearer token on one line, its masked ends on another: both shapes named',
+    seen: clean({
+      canaries: leaking(
+        'Authorization bearer token',
+        [2, 5],
+        ['its last 16 of 32 characters', 'its first 6 and last 6 of 32 characters, case changed'],
+      ),
+    }),
+    status: 'fail',
+    expect: /^the service logged credentials: Authorization bearer token$/,
+    observations:
+      /\(lines 2, 5\): its last 16 of 32 characters; its first 6 and last 6 of 32 characters, case changed"/,
   },
   {
     name: 'two canaries on many lines, only five line numbers named',
     seen: clean({
-      canaries: kinds.map((kind, index) => ({ kind, lines: index < 2 ? [1, 2, 3, 4, 5, 6, 7] : [] })),
+      canaries: kinds.map((kind, index) => ({
+        kind,
+        lines: index < 2 ? [1, 2, 3, 4, 5, 6, 7] : [],
+        shapes: index < 2 ? ['all 32 of its characters'] : [],
+      })),
     }),
     status: 'fail',
     expect: /logged credentials: Authorization bearer token, cookie value$/,
-    observations: /present on 7 line\(s\) of the new log output \(lines 1, 2, 3, 4, 5\)"/,
+    observations: /present on 7 line\(s\) of the new log output \(lines 1, 2, 3, 4, 5\): all 32 of its characters"/,
   },
   {
     name: 'the log source could not be opened',

@@ -3,7 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import noCredentials, { findCanaries, MIN_RANDOM_CHARACTERS } from '../../../checks/logs/no-credentials.js';
+import noCredentials from '../../../checks/logs/no-credentials.js';
 import {
   BUFFER_FLUSH_MS,
   LATE_LOG_DELAY_MS,
@@ -45,7 +45,37 @@ testCheck(noCredentials, {
     {
       name: 'logs the first 30 characters of the Authorization header',
       ...logCase('logs-authorization-truncated'),
-      expect: /Authorization bearer token canary.*present on 1 line/,
+      expect: /Authorization bearer token canary.*present on 1 line.*its first 30 of 32 characters/,
+    },
+    {
+      name: 'logs the last 16 characters of the bearer token (a suffix)',
+      ...logCase('logs-authorization-suffix'),
+      expect: /Authorization bearer token canary.*present on 1 line.*its last 16 of 32 characters/,
+    },
+    {
+      name: 'logs a 14-character middle slice of the bearer token',
+      ...logCase('logs-authorization-middle'),
+      expect: /Authorization bearer token canary.*present on 1 line.*its characters 13 to 26 of 32/,
+    },
+    {
+      name: 'logs the bearer token masked as its first 6 and last 6 characters',
+      ...logCase('logs-authorization-masked'),
+      expect: /Authorization bearer token canary.*present on 1 line.*its first 6 and last 6 of 32 characters/,
+    },
+    {
+      name: 'logs the Authorization header value base64-encoded',
+      ...logCase('logs-authorization-base64'),
+      expect: /Authorization bearer token canary.*present on 1 line.*all 32 of its characters, base64-encoded/,
+    },
+    {
+      name: 'logs the Authorization header upper-cased',
+      ...logCase('logs-authorization-uppercased'),
+      expect: /Authorization bearer token canary.*present on 1 line.*all 32 of its characters, case changed/,
+    },
+    {
+      name: 'logs the first 12 characters of the password',
+      ...logCase('logs-password-start'),
+      expect: /password in a JSON body canary.*present on 1 line.*its first 12 of 32 characters/,
     },
     { name: 'logs cookies', ...logCase('logs-cookie'), expect: /cookie value canary.*present/ },
     { name: 'logs request bodies', ...logCase('logs-body'), expect: /password in a JSON body canary.*present/ },
@@ -84,20 +114,6 @@ testCheck(noCredentials, {
       expect: /cannot read the service's logs: ENOENT/,
     },
   ],
-});
-
-describe('findCanaries', () => {
-  const value = 'secgate-canary-x-0123456789abcdef01234567';
-  it('finds raw, URL-encoded and base64 forms and reports line numbers only', () => {
-    const text = `a\n${encodeURIComponent(value)}\nb\n${Buffer.from(value).toString('base64')}\n`;
-    expect(findCanaries(text, [{ kind: 'k', value }]).get('k')).toEqual([2, 4]);
-    expect(findCanaries('nothing here', [{ kind: 'k', value }]).size).toBe(0);
-  });
-  it(`counts a cut canary that keeps ${MIN_RANDOM_CHARACTERS} of its random characters, not one that keeps fewer`, () => {
-    const prefix = value.slice(0, value.lastIndexOf('-') + 1);
-    expect(findCanaries(`auth=${prefix}01234567…`, [{ kind: 'k', value }]).get('k')).toEqual([1]);
-    expect(findCanaries(`auth=${prefix}0123456…`, [{ kind: 'k', value }]).size).toBe(0);
-  });
 });
 
 describe('logs.no-credentials with a log command that fails', () => {
