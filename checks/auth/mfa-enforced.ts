@@ -468,8 +468,10 @@ async function wrongThenRight(
   client: AuthClient,
   account: AccountConfig,
   totpSecret: string,
-  route: RequestRoute,
+  givenRoute: RequestRoute,
 ): Promise<WrongThenRightSeen> {
+  // One jar for the flow, as a browser keeps one: a cookie service ties the challenge to its pre-auth session.
+  const route = { ...givenRoute, jar: createCookieJar() };
   const login = await client.login(account.username, account.password, route);
   const challenge = login.accessToken ? undefined : login.mfaChallenge;
   if (!challenge) return { wrong: undefined, right: undefined };

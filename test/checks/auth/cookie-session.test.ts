@@ -33,6 +33,11 @@ testCheck(mfaEnforced, {
       expect:
         /session before MFA: every cookie the client holds after the password step \(csrftoken, sessionid, mfa_pending\) from the password step of secgate-probe answered 200/,
     },
+    {
+      name: 'cookie-session fixture: the pre-auth challenge cookie takes another code after a wrong one',
+      target: cookieFixture({ flaws: ['challenge-survives-wrong-code'] }),
+      expect: /MFA challenge takes more than one code: after a wrong code, the same challenge took the current code/,
+    },
   ],
 });
 
