@@ -428,7 +428,7 @@ async function wrongCodes(
   ctx: CheckContext,
   client: AuthClient,
   account: AccountConfig,
-  firstChallenge: string,
+  first: { challenge: string; jar: CookieJar },
   route: RequestRoute,
 ): Promise<WrongCodeSeen[]> {
   const now = ctx.clock.now();
@@ -440,13 +440,15 @@ async function wrongCodes(
   ].slice(0, WRONG_CODES);
   const attempts: WrongCodeSeen[] = [];
   for (const [index, { code, value }] of codes.entries()) {
+    const jar = index === 0 ? first.jar : createCookieJar();
+    const flow = { ...route, jar };
     const challenge =
-      index === 0 ? firstChallenge : (await client.login(account.username, account.password, route)).mfaChallenge;
+      index === 0 ? first.challenge : (await client.login(account.username, account.password, flow)).mfaChallenge;
     if (!challenge) {
       attempts.push({ code, verify: undefined, session: undefined });
       continue;
     }
-    const verified = await client.verifyMfa(challenge, value, route);
+    const verified = await client.verifyMfa(challenge, value, flow);
     attempts.push({
       code,
       verify: { response: responseSeen(ctx, verified.response), accessToken: Boolean(verified.accessToken) },
@@ -531,7 +533,10 @@ async function observeMfaEnforced(
   };
   try {
     let route = routes.noMfa;
-    const noMfaLogin = await client.login(noMfa.username, noMfa.password, route);
+    // The login's cookies are kept for its challenge's codes (a cookie service ties a challenge to its pre-auth
+    // session); what it handed out is presented below on its own, without them.
+    const noMfaJar = createCookieJar();
+    const noMfaLogin = await client.login(noMfa.username, noMfa.password, { ...route, jar: noMfaJar });
     seen.noMfaLogin = tokenAnswer(noMfaLogin);
     const handedOut = credentialsHandedOut(ctx, noMfaLogin.response, [noMfaLogin.accessToken ?? '']);
     seen.noMfaPresented = await presentEach(ctx, client, handedOut, route);
@@ -545,7 +550,7 @@ async function observeMfaEnforced(
     // A token already fails the check; a challenge instead of a refusal must admit no code.
     seen.noMfaWrongCodes =
       noMfaLogin.mfaChallenge && !noMfaLogin.accessToken
-        ? await wrongCodes(ctx, client, noMfa, noMfaLogin.mfaChallenge, route)
+        ? await wrongCodes(ctx, client, noMfa, { challenge: noMfaLogin.mfaChallenge, jar: noMfaJar }, route)
         : [];
 
     route = routes.probe;
