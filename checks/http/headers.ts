@@ -6,6 +6,7 @@
  * fail when they name a version.
  */
 import { randomBytes } from 'node:crypto';
+import { parse as parseDomain } from 'tldts';
 import { z } from 'zod';
 import {
   type CheckContext,
@@ -113,6 +114,31 @@ function anyOriginSources(sources: readonly string[]): string[] {
   return sources.filter((source) => ANY_HOST_SOURCE.test(source) || /^[a-z][a-z0-9+.-]*:$/i.test(source));
 }
 
+/** A host-source with a wildcard subdomain (`*.example.com`, `https://*.com:443/app`): its host after `*.`. */
+const WILDCARD_SUBDOMAIN_SOURCE = /^(?:[a-z][a-z0-9+.-]*:\/\/)?\*\.([^:/]+)(?::[0-9*]+)?(?:\/.*)?$/i;
+
+/**
+ * Sources whose wildcard stands directly under a public suffix — `*.com`,
+ * `*.co.uk`, `*.github.io`, `*.herokuapp.com` — so they match every site anyone
+ * can register there, not one owner's subdomains. The Public Suffix List with
+ * its private section (hosting platforms) decides, through tldts; a name it
+ * does not list is a suffix by the list's default rule, as browsers treat it.
+ */
+function publicSuffixWildcards(sources: readonly string[]): string[] {
+  return sources.filter((source) => {
+    const host = WILDCARD_SUBDOMAIN_SOURCE.exec(source)?.[1]?.toLowerCase().replace(/\.$/, '');
+    if (host === undefined) return false;
+    // The host is itself a suffix; a host that is no valid name (browsers drop that source) is not.
+    const parsed = parseDomain(host, { allowPrivateDomains: true });
+    return parsed.hostname !== null && parsed.publicSuffix === parsed.hostname;
+  });
+}
+
+/** Sources that let sites nobody reviewed frame the page: any site, or any site under a public suffix. */
+function openFramingSources(sources: readonly string[]): { anySite: string[]; underSuffix: string[] } {
+  return { anySite: anyOriginSources(sources), underSuffix: publicSuffixWildcards(sources) };
+}
+
 function judgeHsts(values: string[], policy: HeaderPolicy): HeaderFinding {
   const header = 'Strict-Transport-Security';
   const expected = `max-age>=${policy.hstsMinMaxAge}${policy.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
@@ -162,24 +188,30 @@ function judgeHsts(values: string[], policy: HeaderPolicy): HeaderFinding {
  */
 function judgeFraming(xfoValues: string[], cspValues: string[]): HeaderFinding {
   const expected =
-    'CSP frame-ancestors without a wildcard host or scheme-only sources, or (without it) X-Frame-Options DENY/SAMEORIGIN';
+    'CSP frame-ancestors without a wildcard host, a wildcard directly under a public suffix (*.com, *.github.io) or scheme-only sources, or (without it) X-Frame-Options DENY/SAMEORIGIN';
   const ancestorLists = cspPolicies(cspValues)
     .map(frameAncestors)
     .filter((sources): sources is string[] => sources !== undefined);
   if (ancestorLists.length > 0) {
     const header = 'Content-Security-Policy frame-ancestors';
     const value = ancestorLists.map((sources) => sources.join(' ')).join(', ');
+    const open = ancestorLists.map(openFramingSources);
     // An empty source list matches nothing, like 'none'.
-    const restrictive = ancestorLists.some((sources) => anyOriginSources(sources).length === 0);
+    const restrictive = open.some(({ anySite, underSuffix }) => anySite.length === 0 && underSuffix.length === 0);
     if (restrictive) return { header, value, ok: true, expected, note: 'framing restricted by CSP frame-ancestors' };
-    const permissive = [...new Set(ancestorLists.flatMap(anyOriginSources))];
+    const anySite = [...new Set(open.flatMap((sources) => sources.anySite))];
+    const underSuffix = [...new Set(open.flatMap((sources) => sources.underSuffix))];
+    const allows = [
+      ...(anySite.length > 0 ? [`any site (${anySite.join(' ')})`] : []),
+      ...(underSuffix.length > 0 ? [`any site under a public suffix (${underSuffix.join(' ')})`] : []),
+    ].join(' and ');
     const xfo = xfoValues[0]?.trim();
     return {
       header,
       value,
       ok: false,
       expected,
-      note: `CSP frame-ancestors allows any site (${permissive.join(' ')})${xfo === undefined ? '' : `, and browsers then ignore X-Frame-Options ${JSON.stringify(xfo)}`}`,
+      note: `CSP frame-ancestors allows ${allows}${xfo === undefined ? '' : `, and browsers then ignore X-Frame-Options ${JSON.stringify(xfo)}`}`,
     };
   }
   const header = 'X-Frame-Options';

@@ -12,8 +12,9 @@ import { loadFleetInventory } from '../engine/checklist/load.js';
 import { errorMessageWithCode } from '../engine/errors.js';
 import { judgeAdmission } from '../evidence/admission.js';
 import { signPayload } from '../evidence/dsse.js';
-import { aggregateFleet, type FleetStatement, formatAge, serializeFleetStatement } from '../evidence/fleet.js';
+import { aggregateFleet, formatAge, serializeFleetStatement } from '../evidence/fleet.js';
 import { loadPrivateKey, loadPublicKey } from '../evidence/keys.js';
+import { formatFleet } from '../report/fleet-text.js';
 import { type CliIo, chalkFor, EXIT, readInput, STDIO, UsageError } from './io.js';
 import { proveWritable, writeOutputFile } from './output-file.js';
 import { VERSION } from './package-info.js';
@@ -199,30 +200,4 @@ async function reviewedChecklistSha256(io: CliIo, options: CheckOptions): Promis
   } catch (error) {
     throw new UsageError(`cannot read the checklist ${options.checklist}: ${errorMessageWithCode(error)}`);
   }
-}
-
-function formatFleet(statement: FleetStatement, chalk: ReturnType<typeof chalkFor>): string[] {
-  const { predicate } = statement;
-  const width =
-    Math.max(8, ...predicate.targets.map((row) => row.name.length), ...predicate.missing.map((name) => name.length)) +
-    2;
-  const lines = predicate.targets.map((row) => {
-    const status =
-      row.status === 'pass'
-        ? chalk.green('PASS ')
-        : row.status === 'fail'
-          ? chalk.red('FAIL ')
-          : chalk.magenta('ERROR');
-    return `${status} ${row.name.padEnd(width)}${row.verdict}${row.problems.length > 0 ? `: ${row.problems.join('; ')}` : ''}`;
-  });
-  for (const name of predicate.missing) lines.push(`${chalk.magenta('MISSING')} ${name.padEnd(width)}no evidence`);
-  const { counts } = predicate;
-  const summary = `${counts.pass} of ${counts.targets} targets pass, ${counts.fail} fail, ${counts.error} not proven, ${counts.missing} missing`;
-  lines.push(
-    '',
-    predicate.verdict === 'pass'
-      ? chalk.green.bold(`FLEET PASSED — ${summary}`)
-      : chalk.red.bold(`FLEET ${predicate.verdict.toUpperCase()} — ${summary}`),
-  );
-  return lines;
 }

@@ -11,9 +11,9 @@
  * commit or checklist, too old, partial, error, the target not covered).
  */
 import type { KeyObject } from 'node:crypto';
-import { z } from 'zod';
 import { verifyEnvelope } from './dsse.js';
-import { ageProblems, FLEET_PREDICATE_TYPE, type FleetPredicate, verifiedCommit } from './fleet.js';
+import { ageProblems, FLEET_PREDICATE_TYPE, verifiedCommit } from './fleet.js';
+import { checkFleetStatement } from './fleet-check.js';
 import { type EvidenceStatement, PREDICATE_TYPE } from './types.js';
 import { checkEvidenceStatement } from './verify.js';
 
@@ -91,20 +91,6 @@ export function admissionReasons(claim: Claim, policy: AdmissionPolicy): string[
   return reasons;
 }
 
-const fleetPredicateShape = z.object({
-  checklist: z.object({ sha256: z.string() }),
-  commit: z.string().nullable(),
-  targets: z.array(
-    z.object({
-      name: z.string(),
-      status: z.enum(['pass', 'fail', 'error']),
-      verdict: z.string(),
-      finishedAt: z.string(),
-    }),
-  ),
-  missing: z.array(z.string()),
-});
-
 /** The claim a statement makes about the target asked for, or why it makes none. */
 function claimOf(statement: EvidenceStatement, target: string | undefined): Claim | { problem: string } {
   const predicateType: string = statement.predicateType;
@@ -122,9 +108,10 @@ function claimOf(statement: EvidenceStatement, target: string | undefined): Clai
     };
   }
   if (predicateType === FLEET_PREDICATE_TYPE) {
-    const shape = fleetPredicateShape.safeParse(statement.predicate);
-    if (!shape.success) return { problem: 'not a secgate fleet predicate' };
-    const fleet = shape.data as Pick<FleetPredicate, 'checklist' | 'commit' | 'targets' | 'missing'>;
+    // Its shape, and a verdict and rows the join's own rules bear out: a signed row 'pass' the row itself denies admits nothing.
+    const checked = checkFleetStatement(statement);
+    if (!checked.ok) return { problem: checked.problem };
+    const fleet = checked.statement.predicate;
     if (target === undefined) return { problem: 'a fleet statement admits one target at a time: name it (--target)' };
     const row = fleet.targets.find((candidate) => candidate.name === target);
     if (!row) {
@@ -134,7 +121,7 @@ function claimOf(statement: EvidenceStatement, target: string | undefined): Clai
           : `target '${target}' is not in the fleet (${fleet.targets.map((candidate) => candidate.name).join(', ')})`,
       };
     }
-    // The join already judged the row (freshness, commit, checklist); its status, not its raw verdict, counts.
+    // The join judged the row (freshness, commit, checklist) and the reader re-judged it; its status, not its raw verdict, counts.
     return {
       verdict: row.status === 'pass' ? 'pass' : row.verdict === 'pass' ? 'error' : row.verdict,
       commit: fleet.commit,

@@ -8,55 +8,82 @@
  * from passing.
  */
 import { createHash, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
 import { verifyEnvelope } from './dsse.js';
-import { type EvidencePredicate, type EvidenceStatement, type ResourceDescriptor, STATEMENT_TYPE } from './types.js';
+import {
+  type EvidencePredicate,
+  type EvidenceStatement,
+  resourceDescriptorSchema,
+  STATEMENT_TYPE,
+  statusCountsSchema,
+  verdictSchema,
+} from './types.js';
 import { checkEvidenceStatement } from './verify.js';
 
 export const FLEET_PREDICATE_TYPE = 'https://secgate.dev/fleet/v1';
 /** The subject name of one target's evidence in a fleet statement. */
 export const TARGET_SUBJECT_PREFIX = 'secgate-target:';
 
-export type TargetStatus = 'pass' | 'fail' | 'error';
+const targetStatusSchema = z.enum(['pass', 'fail', 'error']);
+export type TargetStatus = z.output<typeof targetStatusSchema>;
 
-export interface FleetTargetRecord {
-  name: string;
-  status: TargetStatus;
+// The schemas are the one definition of the fleet statement, as types.ts is of a target's:
+// the join builds values of these types, and every reader parses what it was handed with them.
+export const fleetTargetRecordSchema = z.object({
+  name: z.string(),
+  status: targetStatusSchema,
   /** The target's own verdict, as its evidence says. */
-  verdict: EvidencePredicate['verdict'];
+  verdict: verdictSchema,
   /** Why it is not `pass` beyond its verdict (stale, another checklist, another commit). */
-  problems: string[];
-  url: string;
-  commit: string | null;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
+  problems: z.array(z.string()),
+  url: z.string(),
+  /** The clean commit its evidence verified (null: none, or uncommitted changes). */
+  commit: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
   /** The key that signed it (sha256 of the public key) and the sha256 of its signed payload. */
-  keyid: string;
-  evidenceSha256: string;
-  counts: EvidencePredicate['counts'];
-}
+  keyid: z.string(),
+  evidenceSha256: z.string(),
+  counts: statusCountsSchema,
+});
+export type FleetTargetRecord = z.output<typeof fleetTargetRecordSchema>;
 
-export interface FleetPredicate {
-  tool: { name: 'secgate'; version: string };
-  generatedAt: string;
-  checklist: { sha256: string; inventory?: { path: string; sha256: string } };
+const fleetCountsSchema = z.object({
+  targets: z.number(),
+  pass: z.number(),
+  fail: z.number(),
+  error: z.number(),
+  missing: z.number(),
+});
+export type FleetCounts = z.output<typeof fleetCountsSchema>;
+
+export const fleetPredicateSchema = z.object({
+  tool: z.object({ name: z.literal('secgate'), version: z.string() }),
+  generatedAt: z.string(),
+  checklist: z.object({
+    sha256: z.string(),
+    inventory: z.object({ path: z.string(), sha256: z.string() }).optional(),
+  }),
   /** The commit every target verified (null when they disagree: then none of them passes). */
-  commit: string | null;
-  maxAgeSeconds: number;
-  verdict: 'pass' | 'fail' | 'error';
-  exitCode: 0 | 1 | 3;
-  counts: { targets: number; pass: number; fail: number; error: number; missing: number };
-  targets: FleetTargetRecord[];
+  commit: z.string().nullable(),
+  maxAgeSeconds: z.number(),
+  verdict: targetStatusSchema,
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]),
+  counts: fleetCountsSchema,
+  targets: z.array(fleetTargetRecordSchema),
   /** Targets of the inventory with no evidence. */
-  missing: string[];
-}
+  missing: z.array(z.string()),
+});
+export type FleetPredicate = z.output<typeof fleetPredicateSchema>;
 
-export interface FleetStatement {
-  _type: typeof STATEMENT_TYPE;
-  subject: ResourceDescriptor[];
-  predicateType: typeof FLEET_PREDICATE_TYPE;
-  predicate: FleetPredicate;
-}
+export const fleetStatementSchema = z.object({
+  _type: z.literal(STATEMENT_TYPE),
+  subject: z.array(resourceDescriptorSchema),
+  predicateType: z.literal(FLEET_PREDICATE_TYPE),
+  predicate: fleetPredicateSchema,
+});
+export type FleetStatement = z.output<typeof fleetStatementSchema>;
 
 export interface EnvelopeInput {
   /** How the caller names it (a file path), for refusals. */
@@ -154,20 +181,15 @@ function fleetStatement(input: AggregateInput, verified: readonly Verified[]): F
   // Evidence that names no clean commit fails on its own; it does not make the others' commit ambiguous.
   const commits = new Set(verified.map((entry) => verifiedCommit(entry.statement)).filter((commit) => commit !== null));
   const commit = input.commit ?? (commits.size === 1 ? ([...commits][0] ?? null) : null);
+  // The statement records whole seconds; the age is judged by what it records, so a reader judges alike.
+  const maxAgeSeconds = Math.floor(input.maxAgeMs / 1000);
+  const expected = { checklistSha256: input.checklistSha256, commit, maxAgeMs: maxAgeSeconds * 1000, now: input.now };
   const records = input.targets
     .map((name) => verified.find((entry) => entry.target === name))
     .filter((entry) => entry !== undefined)
-    .map((entry) => judgeTarget(entry, input, commit));
+    .map((entry) => judgeTarget(entry, expected));
   const missing = input.targets.filter((name) => !verified.some((entry) => entry.target === name));
-  const count = (status: TargetStatus) => records.filter((record) => record.status === status).length;
-  const counts = {
-    targets: input.targets.length,
-    pass: count('pass'),
-    fail: count('fail'),
-    error: count('error'),
-    missing: missing.length,
-  };
-  const { verdict, exitCode } = judgeFleet(counts);
+  const { counts, verdict, exitCode } = summarizeFleet(records, missing);
   return {
     _type: STATEMENT_TYPE,
     subject: records.map((record) => ({
@@ -180,7 +202,7 @@ function fleetStatement(input: AggregateInput, verified: readonly Verified[]): F
       generatedAt: input.now.toISOString(),
       checklist: { sha256: input.checklistSha256, ...(input.inventory ? { inventory: input.inventory } : {}) },
       commit,
-      maxAgeSeconds: Math.floor(input.maxAgeMs / 1000),
+      maxAgeSeconds,
       verdict,
       exitCode,
       counts,
@@ -190,8 +212,27 @@ function fleetStatement(input: AggregateInput, verified: readonly Verified[]): F
   };
 }
 
+/**
+ * Pure: the fleet's counts, verdict and exit code from its rows' statuses and
+ * its missing targets — what the join writes and what every reader recomputes.
+ */
+export function summarizeFleet(
+  rows: readonly Pick<FleetTargetRecord, 'status'>[],
+  missing: readonly string[],
+): { counts: FleetCounts; verdict: FleetPredicate['verdict']; exitCode: 0 | 1 | 3 } {
+  const count = (status: TargetStatus) => rows.filter((row) => row.status === status).length;
+  const counts = {
+    targets: rows.length + missing.length,
+    pass: count('pass'),
+    fail: count('fail'),
+    error: count('error'),
+    missing: missing.length,
+  };
+  return { counts, ...judgeFleet(counts) };
+}
+
 /** Pure: fail when a control failed anywhere; else error when anything is unproven or missing; else pass. */
-export function judgeFleet(counts: FleetPredicate['counts']): {
+export function judgeFleet(counts: FleetCounts): {
   verdict: FleetPredicate['verdict'];
   exitCode: 0 | 1 | 3;
 } {
@@ -201,19 +242,25 @@ export function judgeFleet(counts: FleetPredicate['counts']): {
   return { verdict: 'pass', exitCode: 0 };
 }
 
-function judgeTarget(entry: Verified, input: AggregateInput, commit: string | null): FleetTargetRecord {
+/** Pure: a target passes only when its own verdict is pass and nothing keeps its evidence from proving it. */
+export function judgeTargetStatus(verdict: EvidencePredicate['verdict'], problems: readonly string[]): TargetStatus {
+  if (verdict === 'fail') return 'fail';
+  return verdict === 'pass' && problems.length === 0 ? 'pass' : 'error';
+}
+
+interface Expected {
+  checklistSha256: string;
+  commit: string | null;
+  maxAgeMs: number;
+  now: Date;
+}
+
+function judgeTarget(entry: Verified, expected: Expected): FleetTargetRecord {
   const { predicate } = entry.statement;
-  const problems = evidenceProblems(entry.statement, {
-    checklistSha256: input.checklistSha256,
-    commit,
-    maxAgeMs: input.maxAgeMs,
-    now: input.now,
-  });
-  const status: TargetStatus =
-    predicate.verdict === 'fail' ? 'fail' : predicate.verdict === 'pass' && problems.length === 0 ? 'pass' : 'error';
+  const problems = evidenceProblems(entry.statement, expected);
   return {
     name: entry.target,
-    status,
+    status: judgeTargetStatus(predicate.verdict, problems),
     verdict: predicate.verdict,
     problems,
     url: predicate.target.url,
@@ -235,25 +282,36 @@ const FUTURE_SKEW_MS = 5 * 60 * 1000;
  * verdict — made for another checklist or commit, or too old (or from the
  * future) to count. Empty when it proves it.
  */
-export function evidenceProblems(
-  statement: EvidenceStatement,
-  expected: { checklistSha256: string; commit: string | null; maxAgeMs: number; now: Date },
-): string[] {
+export function evidenceProblems(statement: EvidenceStatement, expected: Expected): string[] {
   const { predicate } = statement;
+  const checklist =
+    predicate.checklist.sha256 === expected.checklistSha256
+      ? []
+      : [
+          `verified checklist sha256 ${predicate.checklist.sha256.slice(0, 12)}…, not ${expected.checklistSha256.slice(0, 12)}…`,
+        ];
+  const record = { verdict: predicate.verdict, commit: verifiedCommit(statement), finishedAt: predicate.finishedAt };
+  return [...checklist, ...recordProblems(record, expected)];
+}
+
+/**
+ * Pure: the problems a target's row in a fleet statement shows by itself — a
+ * partial run, no clean commit or not the fleet's, too old or from the future
+ * at the join's time. The join lists them; a reader recomputes them from the
+ * row and refuses a row that leaves one out.
+ */
+export function recordProblems(
+  record: Pick<FleetTargetRecord, 'verdict' | 'commit' | 'finishedAt'>,
+  expected: Pick<Expected, 'commit' | 'maxAgeMs' | 'now'>,
+): string[] {
   const problems: string[] = [];
-  if (predicate.verdict === 'partial') problems.push('partial run: checks were left out (--only/--skip)');
-  if (predicate.checklist.sha256 !== expected.checklistSha256) {
-    problems.push(
-      `verified checklist sha256 ${predicate.checklist.sha256.slice(0, 12)}…, not ${expected.checklistSha256.slice(0, 12)}…`,
-    );
-  }
-  const commit = verifiedCommit(statement);
+  if (record.verdict === 'partial') problems.push('partial run: checks were left out (--only/--skip)');
   if (expected.commit === null)
     problems.push('the fleet names no single commit (its evidence verified different ones)');
-  else if (commit === null) problems.push('it names no clean commit (no git subject, or uncommitted changes)');
-  else if (commit !== expected.commit)
-    problems.push(`verified commit ${commit.slice(0, 12)}, not ${expected.commit.slice(0, 12)}`);
-  problems.push(...ageProblems(predicate.finishedAt, expected.maxAgeMs, expected.now));
+  else if (record.commit === null) problems.push('it names no clean commit (no git subject, or uncommitted changes)');
+  else if (record.commit !== expected.commit)
+    problems.push(`verified commit ${record.commit.slice(0, 12)}, not ${expected.commit.slice(0, 12)}`);
+  problems.push(...ageProblems(record.finishedAt, expected.maxAgeMs, expected.now));
   return problems;
 }
 

@@ -88,6 +88,16 @@ export type CheckRecord = z.output<typeof checkRecordSchema>;
 export const verdictSchema = z.enum(['pass', 'fail', 'error', 'partial']);
 export type Verdict = z.output<typeof verdictSchema>;
 
+/** How many checks ended in each status. */
+const countSchema = z.number().int().nonnegative();
+export const statusCountsSchema = z.object({
+  pass: countSchema,
+  fail: countSchema,
+  error: countSchema,
+  skip: countSchema,
+  waived: countSchema,
+});
+
 export const fleetRecordSchema = z.object({
   /** The target's name in the checklist's `targets:` (or its inventory's). */
   target: z.string(),
@@ -120,7 +130,7 @@ export const evidencePredicateSchema = z.object({
   /** `pass` ⇒ exit 0, `fail` ⇔ exit 1, `error` ⇒ exit 3, `partial` ⇒ exit 0 with --allow-partial, else 3. */
   verdict: verdictSchema,
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]),
-  counts: z.object({ pass: z.number(), fail: z.number(), error: z.number(), skip: z.number(), waived: z.number() }),
+  counts: statusCountsSchema,
   checks: z.array(checkRecordSchema),
   waivers: z.array(waiverRecordSchema),
   /** Set when --only / --skip left checks out: such a run cannot pass the gate unless --allow-partial. */

@@ -14,7 +14,13 @@ import type { FinalStatus } from '../engine/types.js';
 import { checkPredicate } from '../report/predicate-shape.js';
 import { type EnvelopeVerification, verifyEnvelope } from './dsse.js';
 import { countStatuses, judgeRun } from './statement.js';
-import { type CheckRecord, type EvidencePredicate, type EvidenceStatement, PREDICATE_TYPE } from './types.js';
+import {
+  type CheckRecord,
+  type EvidencePredicate,
+  type EvidenceStatement,
+  PREDICATE_TYPE,
+  type Verdict,
+} from './types.js';
 
 export type EvidenceCheck = { ok: true; statement: EvidenceStatement } | { ok: false; problem: string };
 
@@ -65,8 +71,19 @@ export function predicateContradictions(predicate: EvidencePredicate): string[] 
 
 const STATUSES: readonly FinalStatus[] = ['pass', 'fail', 'error', 'skip', 'waived'];
 
-function formatCounts(counts: Record<FinalStatus, number>): string {
+export function formatCounts(counts: Record<FinalStatus, number>): string {
   return STATUSES.map((status) => `${counts[status]} ${status}`).join(', ');
+}
+
+/**
+ * Pure: the verdicts a run whose checks ended in these counts can have, by
+ * judgeRun's rules — where only the checks themselves were recorded (a fleet
+ * statement's row). Counts alone cannot tell an interrupted or partial run.
+ */
+export function verdictsAllowedByCounts(counts: Record<FinalStatus, number>): Verdict[] {
+  const statuses = STATUSES.filter((status) => counts[status] > 0).map((status) => ({ status }));
+  const judged = judgeRun(statuses, false, undefined);
+  return judged.exitCode === 0 ? ['pass', 'error', 'partial'] : [judged.verdict];
 }
 
 /** A check's status the run could not have recorded (see judgeOutcome and applyWaiver in src/engine/run.ts). */

@@ -3,85 +3,25 @@
  * judgements over really signed envelopes: what they accept, and every way
  * they refuse.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { failingPredicate, passingPredicate } from '../../fixtures/evidence/predicates.js';
 import { judgeAdmission } from '../../src/evidence/admission.js';
-import { signPayload } from '../../src/evidence/dsse.js';
-import { aggregateFleet, type FleetStatement, serializeFleetStatement } from '../../src/evidence/fleet.js';
+import { aggregateFleet } from '../../src/evidence/fleet.js';
+import type { EvidencePredicate } from '../../src/evidence/types.js';
 import {
-  type EvidencePredicate,
-  type EvidenceStatement,
-  PREDICATE_TYPE,
-  STATEMENT_TYPE,
-} from '../../src/evidence/types.js';
-
-const COMMIT = 'a'.repeat(40);
-const OTHER_COMMIT = 'b'.repeat(40);
-const CHECKLIST_SHA = passingPredicate.checklist.sha256;
-const NOW = new Date('2026-12-03T12:00:00Z');
-const HOUR = 3_600_000;
-
-/** A failed run and a partial one, as a run records them (a verdict its checks do not bear out is refused). */
-const FAILED = {
-  verdict: 'fail',
-  exitCode: 1,
-  checks: failingPredicate.checks,
-  counts: failingPredicate.counts,
-  waivers: failingPredicate.waivers,
-} as const satisfies Partial<EvidencePredicate>;
-const PARTIAL = {
-  verdict: 'partial',
-  exitCode: 0,
-  partial: { deselected: ['command.gates'], allowed: true },
-} as const satisfies Partial<EvidencePredicate>;
-
-const keyPair = () => generateKeyPairSync('ed25519');
-const gate = keyPair();
-const stranger = keyPair();
-
-function evidence(
-  target: string | undefined,
-  overrides: Partial<EvidencePredicate> = {},
-  options: { commit?: string; uncommitted?: boolean; key?: KeyObject } = {},
-) {
-  const statement: EvidenceStatement = {
-    _type: STATEMENT_TYPE,
-    subject: [
-      {
-        name: 'https://git.example/org/service.git',
-        digest: { gitCommit: options.commit ?? COMMIT },
-        ...(options.uncommitted ? { annotations: { uncommittedChanges: true } } : {}),
-      },
-      { name: 'checklist.yaml', digest: { sha256: CHECKLIST_SHA } },
-    ],
-    predicateType: PREDICATE_TYPE,
-    predicate: {
-      ...passingPredicate,
-      startedAt: '2026-12-03T11:00:00.000Z',
-      finishedAt: '2026-12-03T11:00:04.000Z',
-      ...(target ? { fleet: { target } } : {}),
-      ...overrides,
-    },
-  };
-  return signPayload(Buffer.from(JSON.stringify(statement)), options.key ?? gate.privateKey);
-}
-
-const aggregate = (envelopes: unknown[], targets = ['eu', 'us'], keys = [gate.publicKey]) =>
-  aggregateFleet({
-    envelopes: envelopes.map((envelope, index) => ({ source: `e${index}.json`, envelope })),
-    keys,
-    targets,
-    checklistSha256: CHECKLIST_SHA,
-    maxAgeMs: 24 * HOUR,
-    now: NOW,
-    toolVersion: '0.1.0',
-  });
-
-function fleetOf(result: ReturnType<typeof aggregate>): FleetStatement {
-  if ('refused' in result) throw new Error(`refused: ${result.refused.join('; ')}`);
-  return result.statement;
-}
+  aggregate,
+  CHECKLIST_SHA,
+  COMMIT,
+  evidence,
+  FAILED,
+  fleetOf,
+  gate,
+  HOUR,
+  NOW,
+  OTHER_COMMIT,
+  PARTIAL,
+  signFleet,
+  stranger,
+} from './signed-evidence.js';
 
 describe('evidence aggregate', () => {
   it('joins passing evidence: one subject per target, verdict pass', () => {
@@ -226,10 +166,10 @@ describe('evidence check (deploy-time admission)', () => {
 
   it('reads a fleet statement: the named target must be covered and have passed the join', () => {
     const statement = fleetOf(aggregate([evidence('eu'), evidence('us', PARTIAL)]));
-    const signed = signPayload(serializeFleetStatement(statement), gate.privateKey);
+    const signed = signFleet(statement);
     expect(admit(signed).exitCode).toBe(0);
     expect(admit(signed, { target: 'us' }).reasons).toEqual(["verdict is 'partial', not 'pass'"]);
-    const missing = signPayload(serializeFleetStatement(fleetOf(aggregate([evidence('eu')]))), gate.privateKey);
+    const missing = signFleet(fleetOf(aggregate([evidence('eu')])));
     expect(admit(missing, { target: 'us' }).reasons).toEqual([
       "target 'us' is missing from the fleet (no evidence was joined for it)",
     ]);

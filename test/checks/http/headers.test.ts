@@ -89,6 +89,24 @@ testCheck(httpHeaders, {
       expect: /^CSP frame-ancestors allows any site \(\*:\*\) on 200, 401, 404, 400 responses$/,
     },
     {
+      name: 'X-Frame-Options DENY overridden by CSP frame-ancestors https://*.github.io (any GitHub Pages site)',
+      target: () => startHttpFixture({ flaw: 'frame-ancestors-public-suffix-wildcard' }),
+      expect:
+        /^CSP frame-ancestors allows any site under a public suffix \(https:\/\/\*\.github\.io\), and browsers then ignore X-Frame-Options "DENY" on 200, 401, 404, 400 responses$/,
+    },
+    {
+      name: 'CSP frame-ancestors * and *.co.uk with no X-Frame-Options',
+      target: () =>
+        startMisconfiguredServer({
+          headers: {
+            'x-frame-options': null,
+            'content-security-policy': "default-src 'self'; frame-ancestors * *.co.uk",
+          },
+        }),
+      expect:
+        /^CSP frame-ancestors allows any site \(\*\) and any site under a public suffix \(\*\.co\.uk\) on 200, 401, 404, 400 responses$/,
+    },
+    {
       name: 'two empty Content-Security-Policy headers',
       target: () => startMisconfiguredServer({ headers: { 'content-security-policy': ['', ''] } }),
       expect:
@@ -171,6 +189,28 @@ describe('header parsing', () => {
     { name: 'XFO DENY with frame-ancestors *:*', xfo: 'DENY', csp: 'frame-ancestors *:*', ok: false },
     { name: 'frame-ancestors https://*:443/app', csp: 'frame-ancestors https://*:443/app', ok: false },
     { name: 'frame-ancestors with a wildcard subdomain', csp: 'frame-ancestors https://*.app.example', ok: true },
+    // A wildcard directly under a public suffix matches every site anyone registers there.
+    { name: 'frame-ancestors https://*.com', csp: 'frame-ancestors https://*.com', ok: false },
+    { name: 'frame-ancestors *.co.uk (no scheme)', csp: 'frame-ancestors *.co.uk', ok: false },
+    { name: 'frame-ancestors https://*.github.io', csp: "frame-ancestors 'self' https://*.github.io", ok: false },
+    { name: 'frame-ancestors https://*.herokuapp.com', csp: 'frame-ancestors https://*.herokuapp.com', ok: false },
+    {
+      name: 'XFO DENY with frame-ancestors https://*.COM.:443/app',
+      xfo: 'DENY',
+      csp: 'frame-ancestors https://*.COM.:443/app',
+      ok: false,
+    },
+    {
+      name: 'frame-ancestors https://*.example.com (a registrable domain)',
+      csp: 'frame-ancestors https://*.example.com',
+      ok: true,
+    },
+    { name: 'frame-ancestors https://*.example.co.uk', csp: 'frame-ancestors https://*.example.co.uk', ok: true },
+    {
+      name: 'frame-ancestors https://*.team.github.io (a site under a private suffix)',
+      csp: 'frame-ancestors https://*.team.github.io',
+      ok: true,
+    },
   ];
   it.each(framingCases)('framing: $name → ok: $ok', ({ xfo, csp, ok }) => {
     const policy = { hstsMinMaxAge: 1, hstsIncludeSubdomains: false, failOnVersionBanner: true };
