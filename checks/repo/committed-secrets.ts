@@ -31,6 +31,14 @@ import { inScope, pathMatches } from '../../src/secrets/paths.js';
 import { secretRules } from '../../src/secrets/rules.js';
 import { scopePathsParam, secretNamesParam } from './params.js';
 
+/** Absent files named one by one in the evidence; beyond that they are counted. */
+const MAX_LISTED_ABSENT = 1000;
+
+/** `3 tracked files`, `1 tracked file`. */
+function countOf(count: number, what: string): string {
+  return `${count} ${what}${count === 1 ? '' : 's'}`;
+}
+
 // The facts the judge weighs, now shared with repo.history (src/secrets/named-secrets.ts).
 export type { AssignedValue } from '../../src/secrets/named-secrets.js';
 
@@ -130,6 +138,11 @@ export interface TrackedSeen {
    * index holds for those it does not show faithfully (`fromIndex`).
    */
   files: TrackedFileSeen[];
+  /**
+   * Tracked files the work tree does not show whose blob a partial clone (`--filter`) does not hold: not read,
+   * and not fetched (that would be a network call to the promisor remote).
+   */
+  absent: { path: string; blob: string }[];
   failure?: {
     step: 'list' | 'check-ignore' | 'aborted' | 'read' | 'read-index' | 'blob-ids';
     path?: string;
@@ -182,6 +195,7 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
     ignoreChecks: [],
     skipped: [],
     files: [],
+    absent: [],
   };
   // Paths are relative to the repository's top level, wherever in it `repo:` points, as in repo.history.
   let topLevel: string;
@@ -338,7 +352,15 @@ async function scanIndexBlobs(
   fromIndex: ReadonlyMap<string, IndexReason>,
   seen: TrackedSeen,
 ): Promise<void> {
-  const wanted = index.filter((entry) => fromIndex.has(entry.path) && REGULAR_FILE_MODES.has(entry.mode));
+  const regular = index.filter((entry) => fromIndex.has(entry.path) && REGULAR_FILE_MODES.has(entry.mode));
+  if (regular.length === 0) return;
+  // A partial clone lacks blobs by design, and git would fetch each one it is asked for (or die trying): only
+  // those here are read, the others are named.
+  const absent = new Set(
+    await ctx.git.absentObjects(topLevel, [...new Set(regular.map((entry) => entry.object))], { signal: ctx.signal }),
+  );
+  for (const entry of regular) if (absent.has(entry.object)) seen.absent.push({ path: entry.path, blob: entry.object });
+  const wanted = regular.filter((entry) => !absent.has(entry.object));
   if (wanted.length === 0) return;
   const pathsOf = new Map<string, string[]>();
   for (const entry of wanted) pathsOf.set(entry.object, [...(pathsOf.get(entry.object) ?? []), entry.path]);
@@ -548,6 +570,21 @@ export function judgeTrackedFiles(
     });
   }
 
+  const { absent } = seen;
+  if (absent.length > 0) {
+    observations.push({
+      probe: 'git cat-file --batch (absent objects)',
+      expected: "every tracked file's blob in the object store or the file in the work tree",
+      actual: {
+        absent: absent.length,
+        files: absent.slice(0, MAX_LISTED_ABSENT),
+        ...(absent.length > MAX_LISTED_ABSENT ? { not_listed: absent.length - MAX_LISTED_ABSENT } : {}),
+      },
+      ok: false,
+      note: `${countOf(absent.length, 'tracked file')} in no work tree and absent from this partial clone's object store: not read, and not fetched`,
+    });
+  }
+
   // Accepted findings stay in the evidence, marked with their reason; open ones come first.
   let open = 0;
   const findingObservations = withoutDuplicates(findings).map((finding) => {
@@ -594,7 +631,9 @@ export function judgeTrackedFiles(
 
   const problems = notIgnored + open;
   const accepted = findingObservations.filter((observation) => observation.ok).length;
-  const notJudged = openUnjudged > 0 ? `${openUnjudged} file${openUnjudged === 1 ? '' : 's'} not judged` : '';
+  const notRead = absent.length > 0 ? `${countOf(absent.length, 'tracked file')} not read` : '';
+  const notJudged = openUnjudged > 0 ? `${countOf(openUnjudged, 'file')} not judged` : '';
+  const notSeen = [notRead, notJudged].filter((part) => part !== '').join(', and ');
   if (problems > 0) {
     const first =
       observations.find((observation) => observation.probe.startsWith('git check-ignore') && !observation.ok)?.note ??
@@ -602,15 +641,24 @@ export function judgeTrackedFiles(
       '';
     return {
       status: 'fail',
-      summary: `${problems} problem${problems === 1 ? '' : 's'} in tracked files${accepted > 0 ? ` (${accepted} baselined)` : ''}${notJudged ? `, and ${notJudged}` : ''}, first: ${first}`,
+      summary: `${problems} problem${problems === 1 ? '' : 's'} in tracked files${accepted > 0 ? ` (${accepted} baselined)` : ''}${notSeen ? `, and ${notSeen}` : ''}, first: ${first}`,
       observations,
     };
   }
-  if (openUnjudged > 0) {
-    const named = findingObservations.filter((observation) => !observation.ok).slice(0, 3);
-    return error(
-      `cannot judge every tracked file: ${notJudged} (${named.map((observation) => observation.note).join('; ')})`,
-    );
+  if (notSeen !== '') {
+    const parts: string[] = [];
+    if (absent.length > 0) {
+      const named = absent.slice(0, 3).map((file) => `${file.path} (${file.blob})`);
+      parts.push(
+        `${notRead}, absent from this partial clone's object store: ${named.join(', ')}${absent.length > 3 ? ` and ${absent.length - 3} more` : ''}; ` +
+          'fetch them (git sparse-checkout disable, git fetch --refetch, or clone without --filter)',
+      );
+    }
+    if (openUnjudged > 0) {
+      const named = findingObservations.filter((observation) => !observation.ok).slice(0, 3);
+      parts.push(`${notJudged} (${named.map((observation) => observation.note).join('; ')})`);
+    }
+    return error(`cannot judge every tracked file: ${parts.join('; and ')}`);
   }
   return {
     status: 'pass',
