@@ -29,6 +29,7 @@ import {
   secretInTagMessage,
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
+  secretShapedDecoys,
   secretsInUnusualContent,
   secretsOnlyBehindTags,
   templateDefaultsCommitted,
@@ -484,6 +485,34 @@ describe('named secrets in content not held whole as text', () => {
       expectEachFoundOnce(outcome, [
         'JWT_SECRET has a value in config/big.yml:201;',
         'JWT_SECRET has a value in assets/app.bin (byte 16);',
+      ]);
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+});
+
+describe('repo.history and what only looks like a secret', () => {
+  it('passes SSH public keys and integrity digests in block scalars, and prose after a name in commit messages', async () => {
+    const scenario = await secretShapedDecoys();
+    try {
+      const outcome = await runCheckOn(repoHistory, fixtureTarget(scenario.fixture.dir));
+      expect(outcome.status, outcome.summary).toBe('pass');
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('still finds a real value and a private key in the same shapes', async () => {
+    const scenario = await secretShapedDecoys(true);
+    const commit = scenario.commits.secrets ?? 'not built';
+    try {
+      const outcome = await runCheckOn(repoHistory, fixtureTarget(scenario.fixture.dir));
+      expect(outcome.status, outcome.summary).toBe('fail');
+      expectEachFoundOnce(outcome, [
+        `generic-secret-assignment in commit message:1 of commit ${commit}`,
+        `generic-secret-assignment in deploy/secrets.yml:2 introduced by commit ${commit}`,
+        `private-key in deploy/secrets.yml:`,
       ]);
     } finally {
       await scenario.fixture.cleanup();
