@@ -21,7 +21,7 @@ import {
   namedSecretRules,
   unacceptedAssignments,
 } from '../secrets/named-secrets.js';
-import { inScope } from '../secrets/paths.js';
+import { COMMIT_MESSAGE, inScope, TAG_MESSAGE } from '../secrets/paths.js';
 import { type SecretMatch, scanText } from '../secrets/scanner.js';
 import {
   blobsBehindRefs,
@@ -55,9 +55,8 @@ export type {
 export const NO_COMMIT = 'none';
 /** The "commit" of a blob no ref reaches (include_unreachable): there is none to name. */
 export const UNREACHABLE = 'unreachable';
-/** The "path" of a secret in a commit's message, or an annotated tag's: it lies in no file. */
-export const COMMIT_MESSAGE = 'commit message';
-export const TAG_MESSAGE = 'tag message';
+/** The "path" of a secret in a commit's message, or an annotated tag's: it lies in no file (src/secrets/paths.ts). */
+export { COMMIT_MESSAGE, TAG_MESSAGE } from '../secrets/paths.js';
 
 export async function scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen> {
   const { signal } = options;
@@ -144,7 +143,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       onNewBlob: request,
       starts: stash,
       onMessage: (commit, message) => {
-        const matches = scanText(message, rules);
+        const matches = scanText(message, rules, COMMIT_MESSAGE);
         if (matches.length > 0) recordMessage(matches, { path: COMMIT_MESSAGE, message: 'commit', commit });
       },
       ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
@@ -156,7 +155,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       throw new Error(`could not read the annotated tags' messages: ${String(error)}`);
     }
     for (const tag of tags) {
-      const matches = scanText(tag.message, rules);
+      const matches = scanText(tag.message, rules, TAG_MESSAGE);
       if (matches.length > 0)
         recordMessage(matches, {
           path: TAG_MESSAGE,

@@ -6,6 +6,7 @@
  * (seed 000 item 1). Pure and line-aware.
  */
 import path from 'node:path';
+import { COMMIT_MESSAGE, isProsePath, TAG_MESSAGE } from './paths.js';
 import { positionIn } from './scanner.js';
 
 export interface NamedAssignment {
@@ -41,7 +42,6 @@ export function isCodeFile(filePath: string): boolean {
   return CODE_EXTENSIONS.has(path.extname(filePath).toLowerCase());
 }
 
-const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
 /**
  * Words that continue a sentence in documentation (`AUTH_SECRET: now required at startup`): after a name in
  * prose they are the sentence going on, not a value. A bare value only, in prose files only; a quoted value or
@@ -57,7 +57,9 @@ const PROSE_WORDS = new Set(
 /** Whether a bare value after a name in a documentation file is the sentence going on (see PROSE_WORDS). */
 function continuesProse(filePath: string, value: string, following: string): boolean {
   return (
-    PROSE_EXTENSIONS.has(path.extname(filePath).toLowerCase()) &&
+    isProsePath(filePath) &&
+    filePath !== COMMIT_MESSAGE &&
+    filePath !== TAG_MESSAGE &&
     PROSE_WORDS.has(value.toLowerCase()) &&
     /^[ \t]+[A-Za-z]/.test(following)
   );

@@ -8,6 +8,7 @@
  */
 import { shannonEntropy } from './entropy.js';
 import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
+import { isProsePath } from './paths.js';
 import { isPlaceholder } from './placeholders.js';
 import { type RegexReach, regexReach } from './regex-reach.js';
 import { publicSampleSecrets, readsAsWords, type SecretRule, secretRules } from './rules.js';
@@ -74,7 +75,7 @@ const publicSamples = new Set(publicSampleSecrets);
  */
 export function acceptsSecret(rule: SecretRule, value: string, path?: string, sentence?: string): boolean {
   if (rule.minEntropy !== undefined && shannonEntropy(value) < rule.minEntropy) return false;
-  if (sentence !== undefined && readsAsWords(value)) return false;
+  if (sentence !== undefined && isProsePath(path) && readsAsWords(value)) return false;
   if (rule.allowlist?.some((pattern) => pattern.test(value))) return false;
   if (rule.placeholdersAllowed !== false && isPlaceholder(value)) return false;
   if (publicSamples.has(value)) return false;
