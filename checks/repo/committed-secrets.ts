@@ -28,7 +28,16 @@ import {
   NAMED_SECRET_RULE,
 } from '../../src/secrets/named-secrets.js';
 import { inScope, pathMatches } from '../../src/secrets/paths.js';
+import { secretRules } from '../../src/secrets/rules.js';
 import { scopePathsParam, secretNamesParam } from './params.js';
+
+/** Absent files named one by one in the evidence; beyond that they are counted. */
+const MAX_LISTED_ABSENT = 1000;
+
+/** `3 tracked files`, `1 tracked file`. */
+function countOf(count: number, what: string): string {
+  return `${count} ${what}${count === 1 ? '' : 's'}`;
+}
 
 // The facts the judge weighs, now shared with repo.history (src/secrets/named-secrets.ts).
 export type { AssignedValue } from '../../src/secrets/named-secrets.js';
@@ -69,10 +78,13 @@ interface FileFinding {
   path: string;
 }
 
-/** A file's content as scanned: its findings, and its text where named assignments can be looked for. */
+/** A file's content as scanned: its findings, and its text where named assignments are looked for in it. */
 interface ScannedFile {
   scan: ContentScan;
-  /** The text (decoded when it was UTF-16/32); absent for binary content and files streamed past. */
+  /**
+   * Plain or UTF-16 text read whole; absent where the scan itself looked for the names (`scan.assignments`:
+   * binary content, UTF-32, files streamed past).
+   */
   text?: string;
   bytes: number;
   /** An unsmudged Git LFS pointer: `scan` is of its content from the LFS store, when that was there. */
@@ -83,7 +95,7 @@ interface ScannedFile {
 export interface TrackedFileSeen {
   path: string;
   bytes: number;
-  /** Larger than max_file_bytes: scanned as a stream, so named assignments were not looked for. */
+  /** Larger than max_file_bytes: scanned as a stream (named assignments looked for in each window). */
   streamed: boolean;
   kind: ContentKind;
   /** What no scan can see into (an archive). */
@@ -95,7 +107,12 @@ export interface TrackedFileSeen {
   /** An unsmudged Git LFS pointer, and what came of looking for its content in the LFS store. */
   lfs?: { oid: string; size: number; object: LfsObjectState };
   matches: { rule: string; line: number; column: number; offset: number; fingerprint: SecretFingerprint }[];
-  assignments: (Omit<NamedAssignment, 'value'> & { fingerprint: SecretFingerprint; value: AssignedValue })[];
+  assignments: (Omit<NamedAssignment, 'value'> & {
+    /** In binary content: the value's byte offset (its lines mean nothing). */
+    offset?: number;
+    fingerprint: SecretFingerprint;
+    value: AssignedValue;
+  })[];
 }
 
 /**
@@ -121,6 +138,11 @@ export interface TrackedSeen {
    * index holds for those it does not show faithfully (`fromIndex`).
    */
   files: TrackedFileSeen[];
+  /**
+   * Tracked files the work tree does not show whose blob a partial clone (`--filter`) does not hold: not read,
+   * and not fetched (that would be a network call to the promisor remote).
+   */
+  absent: { path: string; blob: string }[];
   failure?: {
     step: 'list' | 'check-ignore' | 'aborted' | 'read' | 'read-index' | 'blob-ids';
     path?: string;
@@ -173,6 +195,7 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
     ignoreChecks: [],
     skipped: [],
     files: [],
+    absent: [],
   };
   // Paths are relative to the repository's top level, wherever in it `repo:` points, as in repo.history.
   let topLevel: string;
@@ -221,12 +244,12 @@ async function observeTrackedFiles(ctx: CheckContext, params: CommittedSecretsPa
     }
     let scanned: ScannedFile | 'absent' | undefined;
     try {
-      const read = await scanTrackedFile(ctx.files, path.join(topLevel, file), file, params.max_file_bytes, ctx.signal);
+      const read = await scanTrackedFile(ctx.files, path.join(topLevel, file), file, params, ctx.signal);
       scanned = read;
       if (read !== 'absent' && read?.pointer) {
         commonDir ??= await ctx.git.commonDir(topLevel, { signal: ctx.signal });
         const pointed = { pointer: read.pointer, bytes: read.bytes };
-        scanned = await scanPointedContent(ctx.files, commonDir, pointed, file, params.max_file_bytes, ctx.signal);
+        scanned = await scanPointedContent(ctx.files, commonDir, pointed, file, params, ctx.signal);
       }
     } catch (error) {
       seen.failure = { step: 'read', path: file, reason: String(error) };
@@ -272,7 +295,7 @@ function seenFile(
   scanned: ScannedFile,
   index?: { blob: string; reason: IndexReason },
 ): TrackedFileSeen {
-  const { scan, text } = scanned;
+  const { scan } = scanned;
   return {
     path: file,
     bytes: scanned.bytes,
@@ -288,15 +311,24 @@ function seenFile(
       offset: match.offset,
       fingerprint: ctx.secrets.fingerprint(match.value),
     })),
-    assignments:
-      text === undefined
-        ? []
-        : findNamedAssignments(text, params.names, file).map(({ value, ...assignment }) => ({
-            ...assignment,
-            fingerprint: ctx.secrets.fingerprint(value),
-            value: assignedValueFacts(assignment.name, value),
-          })),
+    assignments: assignmentsOf(scanned, params.names, file).map(({ value, offset, ...assignment }) => ({
+      ...assignment,
+      // Binary content has no lines: where its value lies is a byte offset.
+      ...(scan.kind === 'binary' && offset !== undefined ? { offset } : {}),
+      fingerprint: ctx.secrets.fingerprint(value),
+      value: assignedValueFacts(assignment.name, value),
+    })),
   };
+}
+
+/** The values given to the names in a scanned file: found by its scan, or looked for here in its text. */
+function assignmentsOf(
+  { scan, text }: ScannedFile,
+  names: readonly string[],
+  file: string,
+): (NamedAssignment & { offset?: number })[] {
+  if (scan.assignments !== undefined) return scan.assignments.map(({ start: _start, ...assignment }) => assignment);
+  return text === undefined ? [] : findNamedAssignments(text, names, file);
 }
 
 /** `ls-files -v` tags: lower case is assume-unchanged, `S` skip-worktree; either way the work tree may differ. */
@@ -320,7 +352,15 @@ async function scanIndexBlobs(
   fromIndex: ReadonlyMap<string, IndexReason>,
   seen: TrackedSeen,
 ): Promise<void> {
-  const wanted = index.filter((entry) => fromIndex.has(entry.path) && REGULAR_FILE_MODES.has(entry.mode));
+  const regular = index.filter((entry) => fromIndex.has(entry.path) && REGULAR_FILE_MODES.has(entry.mode));
+  if (regular.length === 0) return;
+  // A partial clone lacks blobs by design, and git would fetch each one it is asked for (or die trying): only
+  // those here are read, the others are named.
+  const absent = new Set(
+    await ctx.git.absentObjects(topLevel, [...new Set(regular.map((entry) => entry.object))], { signal: ctx.signal }),
+  );
+  for (const entry of regular) if (absent.has(entry.object)) seen.absent.push({ path: entry.path, blob: entry.object });
+  const wanted = regular.filter((entry) => !absent.has(entry.object));
   if (wanted.length === 0) return;
   const pathsOf = new Map<string, string[]>();
   for (const entry of wanted) pathsOf.set(entry.object, [...(pathsOf.get(entry.object) ?? []), entry.path]);
@@ -339,7 +379,7 @@ async function scanIndexBlobs(
       maxBlobBytes: params.max_file_bytes,
       signal: ctx.signal,
       onLargeBlob: (blob) => {
-        const scanners = (pathsOf.get(blob) ?? []).map((file) => new ContentScanner(file));
+        const scanners = (pathsOf.get(blob) ?? []).map((file) => new ContentScanner(file, secretRules, params.names));
         streams.set(blob, scanners);
         return (piece) => {
           for (const scanner of scanners) scanner.push(piece);
@@ -364,8 +404,8 @@ async function scanIndexBlobs(
       }
       for (const file of files) {
         // The content is a view valid only during this call: scanned, and its text decoded, now.
-        const scan = scanContent(blob.content, file);
-        const text = decodedText(blob.content, scan.kind);
+        const scan = scanContent(blob.content, file, secretRules, params.names);
+        const text = scan.assignments === undefined ? decodedText(blob.content, scan.kind) : undefined;
         record(blob.sha, file, { scan, bytes: blob.size, ...(text === undefined ? {} : { text }) });
       }
     },
@@ -373,11 +413,7 @@ async function scanIndexBlobs(
   if (pointers.length > 0) {
     const commonDir = await ctx.git.commonDir(topLevel, { signal: ctx.signal });
     for (const { blob, file, pointer, bytes } of pointers) {
-      record(
-        blob,
-        file,
-        await scanPointedContent(ctx.files, commonDir, { pointer, bytes }, file, params.max_file_bytes, ctx.signal),
-      );
+      record(blob, file, await scanPointedContent(ctx.files, commonDir, { pointer, bytes }, file, params, ctx.signal));
     }
   }
   // Every blob asked for must have been answered: a file not read is not a file without secrets.
@@ -534,6 +570,21 @@ export function judgeTrackedFiles(
     });
   }
 
+  const { absent } = seen;
+  if (absent.length > 0) {
+    observations.push({
+      probe: 'git cat-file --batch (absent objects)',
+      expected: "every tracked file's blob in the object store or the file in the work tree",
+      actual: {
+        absent: absent.length,
+        files: absent.slice(0, MAX_LISTED_ABSENT),
+        ...(absent.length > MAX_LISTED_ABSENT ? { not_listed: absent.length - MAX_LISTED_ABSENT } : {}),
+      },
+      ok: false,
+      note: `${countOf(absent.length, 'tracked file')} in no work tree and absent from this partial clone's object store: not read, and not fetched`,
+    });
+  }
+
   // Accepted findings stay in the evidence, marked with their reason; open ones come first.
   let open = 0;
   const findingObservations = withoutDuplicates(findings).map((finding) => {
@@ -580,7 +631,9 @@ export function judgeTrackedFiles(
 
   const problems = notIgnored + open;
   const accepted = findingObservations.filter((observation) => observation.ok).length;
-  const notJudged = openUnjudged > 0 ? `${openUnjudged} file${openUnjudged === 1 ? '' : 's'} not judged` : '';
+  const notRead = absent.length > 0 ? `${countOf(absent.length, 'tracked file')} not read` : '';
+  const notJudged = openUnjudged > 0 ? `${countOf(openUnjudged, 'file')} not judged` : '';
+  const notSeen = [notRead, notJudged].filter((part) => part !== '').join(', and ');
   if (problems > 0) {
     const first =
       observations.find((observation) => observation.probe.startsWith('git check-ignore') && !observation.ok)?.note ??
@@ -588,15 +641,24 @@ export function judgeTrackedFiles(
       '';
     return {
       status: 'fail',
-      summary: `${problems} problem${problems === 1 ? '' : 's'} in tracked files${accepted > 0 ? ` (${accepted} baselined)` : ''}${notJudged ? `, and ${notJudged}` : ''}, first: ${first}`,
+      summary: `${problems} problem${problems === 1 ? '' : 's'} in tracked files${accepted > 0 ? ` (${accepted} baselined)` : ''}${notSeen ? `, and ${notSeen}` : ''}, first: ${first}`,
       observations,
     };
   }
-  if (openUnjudged > 0) {
-    const named = findingObservations.filter((observation) => !observation.ok).slice(0, 3);
-    return error(
-      `cannot judge every tracked file: ${notJudged} (${named.map((observation) => observation.note).join('; ')})`,
-    );
+  if (notSeen !== '') {
+    const parts: string[] = [];
+    if (absent.length > 0) {
+      const named = absent.slice(0, 3).map((file) => `${file.path} (${file.blob})`);
+      parts.push(
+        `${notRead}, absent from this partial clone's object store: ${named.join(', ')}${absent.length > 3 ? ` and ${absent.length - 3} more` : ''}; ` +
+          'fetch them (git sparse-checkout disable, git fetch --refetch, or clone without --filter)',
+      );
+    }
+    if (openUnjudged > 0) {
+      const named = findingObservations.filter((observation) => !observation.ok).slice(0, 3);
+      parts.push(`${notJudged} (${named.map((observation) => observation.note).join('; ')})`);
+    }
+    return error(`cannot judge every tracked file: ${parts.join('; and ')}`);
   }
   return {
     status: 'pass',
@@ -615,7 +677,7 @@ async function scanTrackedFile(
   files: CheckFiles,
   absolute: string,
   file: string,
-  maxBytes: number,
+  { max_file_bytes: maxBytes, names }: Pick<CommittedSecretsParams, 'max_file_bytes' | 'names'>,
   signal: AbortSignal,
 ): Promise<(ScannedFile & { pointer?: LfsPointer }) | 'absent' | undefined> {
   let size: number;
@@ -629,7 +691,7 @@ async function scanTrackedFile(
   }
   // A Git LFS pointer is read whole whatever maxBytes is: streamed, it would not be recognised.
   if (size > maxBytes && size > LFS_POINTER_MAX_BYTES) {
-    const scanner = new ContentScanner(file);
+    const scanner = new ContentScanner(file, secretRules, names);
     let bytes = 0;
     for await (const chunk of files.readChunks(absolute, { chunkBytes: 1024 * 1024, signal })) {
       if (!(chunk instanceof Uint8Array)) throw new Error(`${file}: the stream did not yield bytes`);
@@ -642,8 +704,8 @@ async function scanTrackedFile(
   // An unsmudged pointer (a smudged file is the content itself, scanned below like any other).
   const pointer = parseLfsPointer(content);
   if (pointer) return { scan: { kind: 'text', matches: [] }, bytes: content.length, pointer };
-  const scan = scanContent(content, file);
-  const text = decodedText(content, scan.kind);
+  const scan = scanContent(content, file, secretRules, names);
+  const text = scan.assignments === undefined ? decodedText(content, scan.kind) : undefined;
   return { scan, bytes: content.length, ...(text === undefined ? {} : { text }) };
 }
 
@@ -657,13 +719,16 @@ async function scanPointedContent(
   commonDir: string,
   { pointer, bytes }: { pointer: LfsPointer; bytes: number },
   file: string,
-  maxBytes: number,
+  { max_file_bytes: maxBytes, names }: Pick<CommittedSecretsParams, 'max_file_bytes' | 'names'>,
   signal: AbortSignal,
 ): Promise<ScannedFile> {
-  const object = await scanLfsObject(files, commonDir, pointer, file, { maxBytes, signal });
+  const object = await scanLfsObject(files, commonDir, pointer, file, { maxBytes, names, signal });
   const lfs = { oid: pointer.oid, size: pointer.size, object: object.state };
   if (object.state !== 'scanned') return { scan: object.scan, bytes, lfs };
-  const text = object.content === undefined ? undefined : decodedText(object.content, object.scan.kind);
+  const text =
+    object.content === undefined || object.scan.assignments !== undefined
+      ? undefined
+      : decodedText(object.content, object.scan.kind);
   return { scan: object.scan, bytes: object.bytes, lfs, ...(text === undefined ? {} : { text }) };
 }
 
@@ -674,9 +739,17 @@ async function scanPointedContent(
  */
 function judgeAssignment(assignment: TrackedFileSeen['assignments'][number], file: string): Observation {
   const verdict = judgeNamedValue(assignment.form, assignment.value, file);
-  const location = { path: file, line: assignment.line, column: assignment.column };
-  const actual = { name: assignment.name, form: assignment.form, ...assignment.fingerprint };
-  const base = { probe: `${file}:${assignment.line}`, expected: 'placeholder or environment reference', location };
+  // In binary content a byte offset says where, as for the rules' findings there; its lines mean nothing.
+  const binary = assignment.offset !== undefined;
+  const where = binary ? `${file} (byte ${assignment.offset})` : `${file}:${assignment.line}`;
+  const location = binary ? { path: file } : { path: file, line: assignment.line, column: assignment.column };
+  const actual = {
+    name: assignment.name,
+    form: assignment.form,
+    ...assignment.fingerprint,
+    ...(binary ? { byte_offset: assignment.offset } : {}),
+  };
+  const base = { probe: binary ? file : where, expected: 'placeholder or environment reference', location };
   if (verdict.why === 'placeholder') {
     return {
       ...base,
@@ -690,15 +763,15 @@ function judgeAssignment(assignment: TrackedFileSeen['assignments'][number], fil
       ...base,
       actual: { ...actual, credentials: false },
       ok: true,
-      note: `${assignment.name} in ${file}:${assignment.line} holds no credentials (no URL with a password or token)`,
+      note: `${assignment.name} in ${where} holds no credentials (no URL with a password or token)`,
     };
   }
   const knownDefault = verdict.why === 'known-default';
   const why = knownDefault
-    ? `${assignment.name} is given a known default secret in ${file}:${assignment.line}`
+    ? `${assignment.name} is given a known default secret in ${where}`
     : verdict.why === 'example-value'
-      ? `${assignment.name} has a real value, not a placeholder, in example file ${file}:${assignment.line}`
-      : `${assignment.name} has a value in ${file}:${assignment.line}; only .env.example with placeholders may name it`;
+      ? `${assignment.name} has a real value, not a placeholder, in example file ${where}`
+      : `${assignment.name} has a value in ${where}; only .env.example with placeholders may name it`;
   return {
     ...base,
     actual: { ...actual, placeholder: false, known_default: knownDefault },

@@ -128,6 +128,11 @@ export interface CheckGit {
   commonDir(dir: string, options?: GitOptions): Promise<string>;
   /** The blob id git would store for each work-tree file (relative to `repoDir`), in order: `git hash-object`. */
   blobIdsOf(repoDir: string, files: readonly string[], options?: GitOptions): Promise<string[]>;
+  /**
+   * Those of `objects` a partial clone (`--filter`) does not hold, in order; none for any other clone. Reading
+   * one would make git fetch it from the promisor remote (or die trying): ask this before reading.
+   */
+  absentObjects(repoDir: string, objects: readonly string[], options?: GitOptions): Promise<string[]>;
   /** The whole history scan (refs, walk, read, scan), as an observation for the check to judge. */
   scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen>;
 }

@@ -61,6 +61,7 @@ export function createCheckIo(baseDir: string): CheckIo {
       isIgnored: async (...args) => (await gitProbes()).isIgnored(...args),
       commonDir: async (...args) => (await gitProbes()).gitCommonDir(...args),
       blobIdsOf: async (...args) => (await gitProbes()).blobIdsOf(...args),
+      absentObjects: async (...args) => (await gitProbes()).absentObjects(...args),
       scanHistory: async (...args) => (await historyScan()).scanHistory(...args),
     },
   };

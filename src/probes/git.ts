@@ -361,6 +361,17 @@ export async function localObjects(repoDir: string, options: GitOptions = {}): P
   return new Set(output.split('\n').filter((line) => line.length > 0));
 }
 
+/** Those of `objects` a partial clone does not hold, in order; none when the clone is not partial. */
+export async function absentObjects(
+  repoDir: string,
+  objects: readonly string[],
+  options: GitOptions = {},
+): Promise<string[]> {
+  if (objects.length === 0 || !(await isPartialClone(repoDir, options))) return [];
+  const present = await localObjects(repoDir, options);
+  return objects.filter((object) => !present.has(object));
+}
+
 /**
  * The blobs of HEAD's tree, each with its paths (relative to the top level);
  * empty when HEAD names no commit yet.

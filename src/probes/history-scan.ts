@@ -19,8 +19,9 @@ import {
   NAMED_SECRET_RULE,
   namedSecretFindings,
   namedSecretRules,
+  unacceptedAssignments,
 } from '../secrets/named-secrets.js';
-import { inScope } from '../secrets/paths.js';
+import { COMMIT_MESSAGE, inScope, TAG_MESSAGE } from '../secrets/paths.js';
 import { type SecretMatch, scanText } from '../secrets/scanner.js';
 import {
   blobsBehindRefs,
@@ -54,16 +55,16 @@ export type {
 export const NO_COMMIT = 'none';
 /** The "commit" of a blob no ref reaches (include_unreachable): there is none to name. */
 export const UNREACHABLE = 'unreachable';
-/** The "path" of a secret in a commit's message, or an annotated tag's: it lies in no file. */
-export const COMMIT_MESSAGE = 'commit message';
-export const TAG_MESSAGE = 'tag message';
+/** The "path" of a secret in a commit's message, or an annotated tag's: it lies in no file (src/secrets/paths.ts). */
+export { COMMIT_MESSAGE, TAG_MESSAGE } from '../secrets/paths.js';
 
 export async function scanHistory(repoDir: string, options: HistoryScanOptions): Promise<HistorySeen> {
   const { signal } = options;
   const scope = options.paths;
   const started = performance.now();
   // The names are keywords of the one prefilter pass: a blob without any costs nothing more. Every scan below
-  // uses this one rule list, so that the prefilter is built once; only text blobs held whole heed its marker.
+  // uses this one rule list, so that the prefilter is built once; text blobs held whole heed its marker, and
+  // every other scan (streamed, binary, decoded) looks for the names itself (ContentScan.assignments).
   const names = options.names ?? [];
   const rules = namedSecretRules(names);
   const seen: HistorySeen = { repoDir, paths: [], findings: [], headPaths: new Map(), unjudged: [], absent: [] };
@@ -142,7 +143,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       onNewBlob: request,
       starts: stash,
       onMessage: (commit, message) => {
-        const matches = scanText(message, rules);
+        const matches = scanText(message, rules, COMMIT_MESSAGE);
         if (matches.length > 0) recordMessage(matches, { path: COMMIT_MESSAGE, message: 'commit', commit });
       },
       ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
@@ -154,7 +155,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       throw new Error(`could not read the annotated tags' messages: ${String(error)}`);
     }
     for (const tag of tags) {
-      const matches = scanText(tag.message, rules);
+      const matches = scanText(tag.message, rules, TAG_MESSAGE);
       if (matches.length > 0)
         recordMessage(matches, {
           path: TAG_MESSAGE,
@@ -203,14 +204,17 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   };
   const found: { fingerprint: string; length: number; occurrence: Occurrence }[] = [];
   const kinds = { decoded_text: 0, binary: 0, streamed: 0 };
-  /** `content`: the content held whole, where the names are looked for (`names`: even without the marker). */
+  /** `content`: text held whole, where the names are looked for (`lookForNames`: even without the marker). */
   const record = (blob: string, size: number, scan: ContentScan, content?: Uint8Array, lookForNames = false): void => {
     if (scan.kind === 'binary') kinds.binary++;
     else if (scan.kind !== 'text') kinds.decoded_text++;
     // The common case, a text blob without findings, allocates nothing here.
-    if (scan.unjudged === undefined && scan.matches.length === 0 && !lookForNames) return;
+    if (scan.unjudged === undefined && scan.matches.length === 0 && !lookForNames && !scan.assignments?.length) return;
     const place = placeOfBlob(blob);
     if (scan.unjudged !== undefined) seen.unjudged.push({ ...place, what: scan.unjudged, size });
+    // Binary content has no lines: its positions are byte offsets.
+    const positionOf = (found: { line: number; offset?: number }) =>
+      scan.kind === 'binary' && found.offset !== undefined ? { offset: found.offset } : { line: found.line };
     let named = lookForNames;
     for (const match of scan.matches) {
       if (match.ruleId === NAMED_SECRET_MARKER) {
@@ -219,20 +223,25 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       }
       // Only the fingerprint leaves the scan: the observation never holds a secret.
       const { length, sha256 } = fingerprintSecret(match.value);
-      const position = scan.kind === 'binary' ? { offset: match.offset } : { line: match.line };
-      found.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, ...position } });
+      found.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, ...positionOf(match) } });
     }
-    // A name occurs: its values judged as repo.committed-secrets judges them, in text held whole (as there, not in
-    // binary content nor in a blob streamed past). After the rules: a value a rule found too stays that rule's
-    // finding, and this rule joins it (groupByFingerprint).
-    const text = named && content && names.length > 0 ? decodedText(content, scan.kind) : undefined;
-    if (text === undefined) return;
-    for (const assignment of namedSecretFindings(text, names, origins.get(blob)?.path ?? '')) {
+    // A name occurs: its values judged as repo.committed-secrets judges them. After the rules: a value a rule found
+    // too stays that rule's finding, and this rule joins it (groupByFingerprint). The scan found them itself in
+    // what was not text held whole (streamed past, binary, decoded); text held whole is searched here.
+    const path = origins.get(blob)?.path ?? '';
+    const text = scan.assignments === undefined && named && content ? decodedText(content, scan.kind) : undefined;
+    const assignments =
+      scan.assignments !== undefined
+        ? unacceptedAssignments(scan.assignments, path)
+        : text === undefined
+          ? []
+          : namedSecretFindings(text, names, path);
+    for (const assignment of assignments) {
       const { length, sha256 } = fingerprintSecret(assignment.value);
       found.push({
         fingerprint: sha256,
         length,
-        occurrence: { rule: NAMED_SECRET_RULE, name: assignment.name, ...place, line: assignment.line },
+        occurrence: { rule: NAMED_SECRET_RULE, name: assignment.name, ...place, ...positionOf(assignment) },
       });
     }
   };
@@ -248,7 +257,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       maxBlobBytes: Math.max(options.maxBlobBytes, LFS_POINTER_MAX_BYTES),
       signal,
       onLargeBlob: (sha) => {
-        const scanner = new ContentScanner(origins.get(sha)?.path, rules);
+        const scanner = new ContentScanner(origins.get(sha)?.path, rules, names);
         streaming.set(sha, scanner);
         return (piece) => scanner.push(piece);
       },
@@ -272,7 +281,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
         return;
       }
       // The path only matters to rules that allow some paths (example files); unreachable blobs have none.
-      record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path, rules), blob.content);
+      record(blob.sha, blob.size, scanContent(blob.content, origins.get(blob.sha)?.path, rules, names), blob.content);
     },
   );
   reading.catch(() => {
@@ -298,6 +307,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       for (const { blob, size, pointer } of pointers) {
         const object = await scanLfsObject(files, commonDir, pointer, origins.get(blob)?.path, {
           maxBytes: options.maxBlobBytes,
+          names,
           signal,
         });
         if (object.state === 'scanned') {

@@ -6,6 +6,7 @@
  * (seed 000 item 1). Pure and line-aware.
  */
 import path from 'node:path';
+import { COMMIT_MESSAGE, isProsePath, TAG_MESSAGE } from './paths.js';
 import { positionIn } from './scanner.js';
 
 export interface NamedAssignment {
@@ -41,7 +42,6 @@ export function isCodeFile(filePath: string): boolean {
   return CODE_EXTENSIONS.has(path.extname(filePath).toLowerCase());
 }
 
-const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
 /**
  * Words that continue a sentence in documentation (`AUTH_SECRET: now required at startup`): after a name in
  * prose they are the sentence going on, not a value. A bare value only, in prose files only; a quoted value or
@@ -57,7 +57,9 @@ const PROSE_WORDS = new Set(
 /** Whether a bare value after a name in a documentation file is the sentence going on (see PROSE_WORDS). */
 function continuesProse(filePath: string, value: string, following: string): boolean {
   return (
-    PROSE_EXTENSIONS.has(path.extname(filePath).toLowerCase()) &&
+    isProsePath(filePath) &&
+    filePath !== COMMIT_MESSAGE &&
+    filePath !== TAG_MESSAGE &&
     PROSE_WORDS.has(value.toLowerCase()) &&
     /^[ \t]+[A-Za-z]/.test(following)
   );
@@ -88,37 +90,84 @@ function lineStarts(text: string): number[] {
 }
 
 export function findNamedAssignments(text: string, names: readonly string[], filePath: string): NamedAssignment[] {
+  return findAssignments(text, names, filePath, false).map(({ start: _start, offset: _offset, ...found }) => found);
+}
+
+/** A named assignment found in bytes: where its match starts and where its value starts, in bytes. */
+export interface NamedAssignmentInBytes extends NamedAssignment {
+  /** Byte offset of the match (the name, or the quote or `env` before it): the window that holds it reports it. */
+  start: number;
+  /** Byte offset of the value. */
+  offset: number;
+}
+
+/**
+ * findNamedAssignments over bytes that are not held as one string (a window of
+ * content streamed past, the printable runs of binary content): read as latin1,
+ * one byte one character, so offsets and columns count bytes, as the secret
+ * rules' do there. Values are turned back into the UTF-8 they were, and a bare
+ * value ends where the decoded text has whitespace, so each value is the one
+ * findNamedAssignments finds in the decoded text.
+ */
+export function findNamedAssignmentsInBytes(
+  bytes: Uint8Array,
+  names: readonly string[],
+  filePath: string,
+): NamedAssignmentInBytes[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!names.some((name) => buffer.includes(name))) return [];
+  return findAssignments(buffer.toString('latin1'), names, filePath, true);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test is "any byte >= 0x80"
+const NON_ASCII = /[^\x00-\x7f]/;
+/** A latin1 string's characters are the original bytes: the UTF-8 text they were. */
+function utf8Of(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * The one finder of both: `latin1` text is bytes, where a bare value runs to ASCII whitespace (a latin1 0xA0 may
+ * be the middle of a UTF-8 character) and is then cut where its UTF-8 text has whitespace.
+ */
+function findAssignments(
+  text: string,
+  names: readonly string[],
+  filePath: string,
+  latin1: boolean,
+): NamedAssignmentInBytes[] {
   if (names.length === 0) return [];
   const present = names.filter((name) => text.includes(name));
   if (present.length === 0) return [];
   const alternation = present.map(escapeRegex).join('|');
   const code = isCodeFile(filePath);
-  const found: NamedAssignment[] = [];
+  const found: NamedAssignmentInBytes[] = [];
   let starts: number[] | undefined;
-  const record = (name: string, value: string, offset: number, form: NamedAssignment['form']): void => {
+  const record = (name: string, raw: string, offset: number, start: number, form: NamedAssignment['form']): void => {
+    const value = latin1 ? utf8Of(raw) : raw;
     starts ??= lineStarts(text);
-    found.push({ name, value, form, ...positionIn(starts, offset) });
+    found.push({ name, value, form, start, offset, ...positionIn(starts, offset) });
   };
+  const bareValue = latin1 ? String.raw`[^\t\n\v\f\r ;,]*` : String.raw`[^\s;,]*`;
 
   // NAME = value | NAME: value | "NAME": "value" | export NAME=value; quoted values may hold spaces. A `#` opens a
   // comment only after whitespace (YAML, shell, dotenv, compose): `Kx7#qp2Lm` is one value, `: # set later` none.
   const assignment = new RegExp(
-    String.raw`(?<![A-Za-z0-9_])(${alternation})(?![A-Za-z0-9_])["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|\x60([^\x60\n]*)\x60|(?!#)([^\s;,]*))`,
+    String.raw`(?<![A-Za-z0-9_])(${alternation})(?![A-Za-z0-9_])["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|\x60([^\x60\n]*)\x60|(?!#)(${bareValue}))`,
     'g',
   );
   for (let match = assignment.exec(text); match !== null; match = assignment.exec(text)) {
     const name = match[1] ?? '';
     const quoted = match[2] ?? match[3] ?? match[4];
-    const bare = match[5];
+    // In bytes, the bare value as the decoded text would end it: at its first whitespace, `;` or `,`.
+    const bare = latin1 && match[5] !== undefined ? cutAtUtf8Space(match[5]) : match[5];
     if (quoted === undefined && (code || bare === undefined || bare === '')) continue;
     const value = quoted ?? bare ?? '';
     if (value === '') continue;
-    if (
-      quoted === undefined &&
-      continuesProse(filePath, value, text.slice(assignment.lastIndex, assignment.lastIndex + 2))
-    )
+    const end = match.index + match[0].length - (match[5] ?? '').length + (bare ?? '').length;
+    if (quoted === undefined && continuesProse(filePath, latin1 ? utf8Of(value) : value, text.slice(end, end + 2)))
       continue;
-    record(name, value, match.index + match[0].length - value.length - (quoted === undefined ? 0 : 1), 'assignment');
+    record(name, value, end - value.length - (quoted === undefined ? 0 : 1), match.index, 'assignment');
   }
 
   // getenv("NAME", "fallback"), environ.get('NAME', 'fallback'), process.env.NAME ?? 'fallback', || "fallback".
@@ -129,9 +178,17 @@ export function findNamedAssignments(text: string, names: readonly string[], fil
   for (let match = codeDefault.exec(text); match !== null; match = codeDefault.exec(text)) {
     const name = match[1] ?? match[3] ?? '';
     const value = match[2] ?? match[4] ?? '';
-    record(name, value, match.index + match[0].lastIndexOf(value), 'code-default');
+    record(name, value, match.index + match[0].lastIndexOf(value), match.index, 'code-default');
   }
   return found.sort((left, right) => left.line - right.line || left.column - right.column);
+}
+
+/** The latin1 text of a bare value up to where its UTF-8 text has whitespace (U+00A0, U+2003 …), `;` or `,`. */
+function cutAtUtf8Space(raw: string): string {
+  if (!NON_ASCII.test(raw)) return raw;
+  const cut = /[\s;,]/.exec(Buffer.from(raw, 'latin1').toString('utf8'));
+  if (cut === null) return raw;
+  return Buffer.from(Buffer.from(raw, 'latin1').toString('utf8').slice(0, cut.index), 'utf8').toString('latin1');
 }
 
 /** A variable named for a location (`DATABASE_URL`, `REDIS_URI`, `SENTRY_DSN`): its secret, if any, is a credential inside. */

@@ -10,6 +10,7 @@
  * straight to `scanBytes`, so nothing in this file costs a text blob
  * anything (bench/results/history-scan.md).
  */
+import { findNamedAssignmentsInBytes, type NamedAssignmentInBytes } from './assignments.js';
 import { type SecretRule, secretRules } from './rules.js';
 import { anyKeyword, looksBinary, type SecretMatch, scanBytes } from './scanner.js';
 
@@ -23,6 +24,12 @@ export interface ContentScan {
    * lines mean nothing).
    */
   matches: SecretMatch[];
+  /**
+   * The values given to the secret names the scan was asked to look for, positioned as `matches` are; set
+   * only when names were given and the content was not plain text held whole (that text is searched as one
+   * string by the caller, findNamedAssignments).
+   */
+  assignments?: NamedAssignmentInBytes[];
   /** Set when no scan can judge the content: what it is (`a zip archive`). */
   unjudged?: string;
 }
@@ -173,6 +180,7 @@ const CONTEXT_BYTES = 512;
  */
 class WindowedScan {
   readonly matches: SecretMatch[] = [];
+  readonly assignments: NamedAssignmentInBytes[] = [];
   private buffer = new Uint8Array(0);
   private filled = 0;
   /** Offset in the stream of buffer[0]. */
@@ -186,6 +194,7 @@ class WindowedScan {
   constructor(
     private readonly rules: readonly SecretRule[],
     private readonly path: string | undefined,
+    private readonly names: readonly string[],
   ) {}
 
   push(bytes: Uint8Array): void {
@@ -217,9 +226,15 @@ class WindowedScan {
     for (const match of scanBytes(window, this.rules, this.path)) {
       const offset = this.base + match.offset;
       if (offset < this.reportFrom || offset >= reportBefore) continue;
-      const line = this.linesBefore + match.line;
-      const column = match.line === 1 ? this.base - this.lineStart + match.column : match.column;
-      this.matches.push({ ...match, offset, line, column });
+      this.matches.push({ ...match, ...this.inStream(match), offset });
+    }
+    // A named assignment is reported by the window its match starts in: that window holds the OVERLAP_BYTES after
+    // it, where the value lies, however far the name is from it, and the byte before it, which says the name is
+    // not the end of a longer one.
+    for (const found of findNamedAssignmentsInBytes(window, this.names, this.path ?? '')) {
+      const start = this.base + found.start;
+      if (start < this.reportFrom || start >= reportBefore) continue;
+      this.assignments.push({ ...found, ...this.inStream(found), start, offset: this.base + found.offset });
     }
     if (last) return;
     const keepFrom = reportBefore - CONTEXT_BYTES - this.base;
@@ -228,6 +243,13 @@ class WindowedScan {
     this.filled -= keepFrom;
     this.base += keepFrom;
     this.reportFrom = reportBefore;
+  }
+
+  /** Line and column in the whole stream of a position in the current window. */
+  private inStream(position: { line: number; column: number }): { line: number; column: number } {
+    const line = this.linesBefore + position.line;
+    const column = position.line === 1 ? this.base - this.lineStart + position.column : position.column;
+    return { line, column };
   }
 
   private countLines(dropped: Uint8Array): void {
@@ -251,8 +273,13 @@ export class ContentScanner {
   private decided: { kind: ContentKind; unjudged?: string; toBytes: (chunk: Uint8Array) => Uint8Array } | undefined;
   private readonly windows: WindowedScan;
 
-  constructor(path?: string, rules: readonly SecretRule[] = secretRules) {
-    this.windows = new WindowedScan(rules, path);
+  /** `names`: secret names whose assigned values are looked for in every window too (ContentScan.assignments). */
+  constructor(
+    path?: string,
+    rules: readonly SecretRule[] = secretRules,
+    private readonly names: readonly string[] = [],
+  ) {
+    this.windows = new WindowedScan(rules, path, names);
   }
 
   push(chunk: Uint8Array): void {
@@ -274,7 +301,11 @@ export class ContentScanner {
     if (!decided) throw new Error('content scan ended undecided');
     if (decided.unjudged !== undefined) return { kind: decided.kind, matches: [], unjudged: decided.unjudged };
     this.windows.end();
-    return { kind: decided.kind, matches: this.windows.matches };
+    return {
+      kind: decided.kind,
+      matches: this.windows.matches,
+      ...(this.names.length > 0 ? { assignments: this.windows.assignments } : {}),
+    };
   }
 
   /** Decides what the content is from its start, then scans the pieces kept until then. */
@@ -297,24 +328,34 @@ export class ContentScanner {
 
 /**
  * Scans a whole file or blob. Plain text goes straight to the rules, exactly
- * as `scanBuffer` does; anything else is decoded, reduced to its printable
- * runs, or named as not judged.
+ * as `scanBuffer` does (its named assignments are the caller's to look for in
+ * its text); anything else is decoded, reduced to its printable runs, or named
+ * as not judged, and searched for `names`' values here.
  */
 export function scanContent(
   content: Uint8Array,
   path?: string,
   rules: readonly SecretRule[] = secretRules,
+  names: readonly string[] = [],
 ): ContentScan {
   if (!looksBinary(content)) return { kind: 'text', matches: scanBytes(content, rules, path) };
   const { kind, unjudged } = classifyBinary(content.subarray(0, HEAD_BYTES));
   if (kind === 'binary' && unjudged === undefined) {
-    // The printable runs keep every text byte where it is, and keywords are text: a keyword absent from
-    // the raw bytes is absent from the runs, and then no rule can match (most images and compiled files).
-    if (!anyKeyword(content, rules)) return { kind, matches: [] };
+    const assigned = names.length > 0 ? { assignments: [] } : {};
+    // The printable runs keep every text byte where it is, and keywords and names are text: one absent from
+    // the raw bytes is absent from the runs, and then nothing can match (most images and compiled files).
+    const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    if (!anyKeyword(content, rules) && !names.some((name) => bytes.includes(name)))
+      return { kind, matches: [], ...assigned };
     // One window holds it all: what ContentScanner would find, without copying the blob into a window.
-    if (content.length <= WINDOW_BYTES) return { kind, matches: scanBytes(printableRuns(content), rules, path) };
+    if (content.length <= WINDOW_BYTES) {
+      const runs = printableRuns(content);
+      const matches = scanBytes(runs, rules, path);
+      if (names.length === 0) return { kind, matches };
+      return { kind, matches, assignments: findNamedAssignmentsInBytes(runs, names, path ?? '') };
+    }
   }
-  const scanner = new ContentScanner(path, rules);
+  const scanner = new ContentScanner(path, rules, names);
   scanner.push(content);
   return scanner.end();
 }

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CheckFiles } from '../engine/types.js';
 import { type ContentScan, ContentScanner, scanContent } from './content.js';
+import { secretRules } from './rules.js';
 
 /** git-lfs only looks for pointers among blobs this small (its `blobSizeCutoff`). */
 export const LFS_POINTER_MAX_BYTES = 1024;
@@ -116,8 +117,9 @@ export async function scanLfsObject(
   commonDir: string,
   pointer: LfsPointer,
   file: string | undefined,
-  options: { maxBytes: number; signal?: AbortSignal },
+  options: { maxBytes: number; names?: readonly string[]; signal?: AbortSignal },
 ): Promise<LfsObjectScan> {
+  const names = options.names ?? [];
   const notJudged = (state: Exclude<LfsObjectState, 'scanned'>): LfsObjectScan => ({
     state,
     scan: { kind: 'binary', matches: [], unjudged: lfsUnjudged(pointer, state) },
@@ -141,9 +143,9 @@ export async function scanLfsObject(
     const content = await files.readFile(object, options.signal ? { signal: options.signal } : {});
     hash.update(content);
     if (content.length !== pointer.size || hash.digest('hex') !== pointer.oid) return notJudged('mismatch');
-    return { state: 'scanned', scan: scanContent(content, file), bytes: content.length, content };
+    return { state: 'scanned', scan: scanContent(content, file, secretRules, names), bytes: content.length, content };
   }
-  const scanner = new ContentScanner(file);
+  const scanner = new ContentScanner(file, secretRules, names);
   let bytes = 0;
   for await (const chunk of files.readChunks(object, {
     chunkBytes: 1024 * 1024,

@@ -76,7 +76,15 @@ export function namedSecretFindings(
   names: readonly string[],
   file: string,
 ): (NamedAssignment & { verdict: NamedVerdict })[] {
-  return findNamedAssignments(text, names, file)
+  return unacceptedAssignments(findNamedAssignments(text, names, file), file);
+}
+
+/** The assignments found in a file (as text or as bytes) that the judge does not accept, each with why. */
+export function unacceptedAssignments<Found extends NamedAssignment>(
+  assignments: readonly Found[],
+  file: string,
+): (Found & { verdict: NamedVerdict })[] {
+  return assignments
     .map((assignment) => ({
       ...assignment,
       verdict: judgeNamedValue(assignment.form, assignedValueFacts(assignment.name, assignment.value), file),
@@ -115,7 +123,10 @@ export function namedSecretRules(names: readonly string[]): readonly SecretRule[
   return rules;
 }
 
-/** The text of content read whole, decoded as it was scanned; none where names are not looked for (binary, UTF-32). */
+/**
+ * The text of content read whole, decoded as it was scanned; none for binary content and UTF-32, whose
+ * scan looks for the names itself (ContentScan.assignments).
+ */
 export function decodedText(content: Uint8Array, kind: ContentKind): string | undefined {
   switch (kind) {
     case 'text':

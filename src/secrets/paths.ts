@@ -51,3 +51,21 @@ export function inScope(scope: readonly string[] | undefined, filePath: string):
   if (scope === undefined) return true;
   return scope.some((entry) => entry === '' || filePath === entry || filePath.startsWith(`${entry}/`));
 }
+
+/** The "path" of a secret in a commit's message, or an annotated tag's: it lies in no file. */
+export const COMMIT_MESSAGE = 'commit message';
+export const TAG_MESSAGE = 'tag message';
+
+const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
+
+/**
+ * Whether text at this path is prose: a commit or tag message, or a documentation file. There a value that
+ * reads as words with the sentence going on after it is the sentence, not a secret; in a config file or a
+ * script (`MYSQL_PASSWORD=BlueHarborSunset2024 docker compose up`) it is a value.
+ */
+export function isProsePath(filePath: string | undefined): boolean {
+  if (filePath === undefined) return false;
+  if (filePath === COMMIT_MESSAGE || filePath === TAG_MESSAGE) return true;
+  const dot = filePath.lastIndexOf('.');
+  return dot > filePath.lastIndexOf('/') && PROSE_EXTENSIONS.has(filePath.slice(dot).toLowerCase());
+}

@@ -39,6 +39,11 @@ export interface SecretRule {
    * tested once a match is found, never on the scan's common path.
    */
   allowlistPaths?: readonly RegExp[];
+  /**
+   * Capture group set when a sentence goes on after the secret on its line: a secret that reads as words
+   * (readsAsWords) so followed is prose, not a finding.
+   */
+  sentenceGroup?: number;
   /** Whether the shared placeholder list (`changeme`, `<…>`, `${…}`) applies. Default true. */
   placeholdersAllowed?: boolean;
   /**
@@ -85,6 +90,41 @@ export const publicSampleSecrets: readonly string[] = [
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
   'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
 ];
+
+/**
+ * The key types of OpenSSH public keys (`authorized_keys`, `known_hosts`, cloud-init's `ssh_authorized_keys`):
+ * the first word of a public key line. Under a key-named field (`host_key: ecdsa-sha2-nistp256 AAAA…`) it was
+ * read as the value; the key after it is public.
+ */
+const SSH_PUBLIC_KEY_TYPE =
+  /^(?:sk-)?(?:ssh-(?:rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v01)?(?:@openssh\.com)?$|^rsa-sha2-(?:256|512)$/;
+
+/**
+ * A Subresource Integrity or package-manager integrity digest (`sha384-…`, npm's `sha512-…`): a hash of a public
+ * file, exactly as long as the algorithm's digest in base64.
+ */
+const INTEGRITY_DIGEST = /^(?:sha256-[A-Za-z0-9+/]{43}=|sha384-[A-Za-z0-9+/]{64}|sha512-[A-Za-z0-9+/]{86}==)$/;
+
+/**
+ * Whether a value reads as words joined into one (`refresh_rotation_v2`, `rotateSigningKeys2`,
+ * `JWKS-endpoint-cached`, `docs/controls.md#K3`): at least two words of three letters or more, each with a
+ * vowel and without four consonants in a row, hold most of its letters. Random characters seldom do.
+ */
+export function readsAsWords(value: string): boolean {
+  const letters = value.replace(/[^A-Za-z]/g, '').length;
+  const words = (value.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])/g) ?? []).filter(
+    (word) => word.length >= 3 && (/[aeiouy]/i.test(word) || /^[A-Z]{3,5}$/.test(word)) && !/[^aeiouy]{4}/i.test(word),
+  );
+  const inWords = words.reduce((sum, word) => sum + word.length, 0);
+  return words.length >= 2 && inWords >= 0.7 * letters;
+}
+
+/**
+ * After a value, a sentence that goes on (`token: refresh_rotation_v2 revokes the family`, as a commit
+ * message, a comment or a changelog writes): the next word, captured when there is one. The lookahead
+ * always succeeds; it only tells the rule what follows.
+ */
+const sentenceGoesOn = String.raw`(?=([,;.]?[ \t]+[a-z]{2,}(?![A-Za-z0-9_]))|)`;
 
 /** A regular expression literal, e.g. `const SECRET_NAMES = /PASS|SECRET|TOKEN/i`. */
 const REGEX_LITERAL = /^\/.+\/[dgimsuvy]*$/;
@@ -133,9 +173,10 @@ const escapedPemBody = `(?:${escapedBreak}[A-Za-z-]{1,30}:[ A-Za-z0-9,-]{0,80})*
  * A private key's PEM. The secret is its body: after real line breaks, group
  * 1; after escaped ones, group 2, which starts with the break that ends the
  * header's line, so the finding is on the header's line (one line of JSON, or
- * a notebook's first string).
+ * a notebook's first string). Its lines may be indented, the footer's too (a
+ * YAML block scalar: `tls_key: |`).
  */
-const privateKeyPem = String.raw`${pemHeader}(?:\s*?[\r\n]+([A-Za-z0-9+/=\s:,-]{64,}?)[\r\n]+|(${escapedPemBody})${escapedBreak})${pemFooter}`;
+const privateKeyPem = String.raw`${pemHeader}(?:\s*?[\r\n]+([A-Za-z0-9+/=\s:,-]{64,}?)[\r\n]+[ \t]*|(${escapedPemBody})${escapedBreak})${pemFooter}`;
 /** The same, to test decoded text for one. */
 const privateKeyInText = new RegExp(privateKeyPem);
 
@@ -306,13 +347,16 @@ export const secretRules: readonly SecretRule[] = [
     keywords: SECRET_NAME_KEYWORDS,
     startsAtKeyword: true,
     regex: new RegExp(
-      String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*${valueOnNextLine}["'\`]?(${valueChars}{12,200})`,
+      String.raw`(?:secret|key|passw(?:or)?d|pwd|token|credential)[A-Za-z0-9_.-]{0,40}["']?\s*(?::=|=>|=|:)\s*${valueOnNextLine}["'\`]?(${valueChars}{12,200})${sentenceGoesOn}`,
       'gi',
     ),
     secretGroup: 1,
+    sentenceGroup: 2,
     minEntropy: 3.5,
     allowlist: [
       TEST_VALUE_WORDS,
+      SSH_PUBLIC_KEY_TYPE,
+      INTEGRITY_DIGEST,
       REGEX_LITERAL,
       // Code, not a value: a property path (process.env.JWT_SECRET, settings.api_key) or a call.
       /^[A-Za-z_$][\w$]*(?:\??\.[\w$]+)+!?$/,

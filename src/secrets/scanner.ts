@@ -8,9 +8,10 @@
  */
 import { shannonEntropy } from './entropy.js';
 import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
+import { isProsePath } from './paths.js';
 import { isPlaceholder } from './placeholders.js';
 import { type RegexReach, regexReach } from './regex-reach.js';
-import { publicSampleSecrets, type SecretRule, secretRules } from './rules.js';
+import { publicSampleSecrets, readsAsWords, type SecretRule, secretRules } from './rules.js';
 
 export interface SecretMatch {
   ruleId: string;
@@ -72,8 +73,9 @@ const publicSamples = new Set(publicSampleSecrets);
  * allowlists; `path` (relative to the repository's top level) for the rules
  * that allow some paths.
  */
-export function acceptsSecret(rule: SecretRule, value: string, path?: string): boolean {
+export function acceptsSecret(rule: SecretRule, value: string, path?: string, sentence?: string): boolean {
   if (rule.minEntropy !== undefined && shannonEntropy(value) < rule.minEntropy) return false;
+  if (sentence !== undefined && isProsePath(path) && readsAsWords(value)) return false;
   if (rule.allowlist?.some((pattern) => pattern.test(value))) return false;
   if (rule.placeholdersAllowed !== false && isPlaceholder(value)) return false;
   if (publicSamples.has(value)) return false;
@@ -81,6 +83,11 @@ export function acceptsSecret(rule: SecretRule, value: string, path?: string): b
   // Last: the one test that may decode the value.
   if (rule.confirm && !rule.confirm(value)) return false;
   return true;
+}
+
+/** What follows the secret when a sentence goes on after it (the rule's sentenceGroup), else undefined. */
+function sentenceOf(rule: SecretRule, match: RegExpExecArray): string | undefined {
+  return rule.sentenceGroup === undefined ? undefined : match[rule.sentenceGroup];
 }
 
 /** The capture group holding the secret in this match: the rule's, or the first of its groups that took part. */
@@ -236,7 +243,7 @@ function runRules(text: string, rules: readonly TriggeredRule[], path: string | 
     for (const match of ruleMatches(text, rule, keywordStarts)) {
       const group = secretGroupOf(rule, match);
       const value = match[group];
-      if (value === undefined || !acceptsSecret(rule, value, path)) continue;
+      if (value === undefined || !acceptsSecret(rule, value, path, sentenceOf(rule, match))) continue;
       const offset = groupOffset(match, group);
       matches.push({ ruleId: rule.id, ...lines.position(offset), offset, value, rule: index });
     }
@@ -435,7 +442,7 @@ export function scanBytes(
     const rule = rules[index];
     const group = rule ? secretGroupOf(rule, match) : 0;
     const value = rule ? match[group] : undefined;
-    if (!rule || value === undefined || !acceptsSecret(rule, value, path)) continue;
+    if (!rule || value === undefined || !acceptsSecret(rule, value, path, sentenceOf(rule, match))) continue;
     const offset = base + groupOffset(match, group);
     matches.push({
       ruleId: rule.id,

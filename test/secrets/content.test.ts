@@ -1,7 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${NAME}` is literal placeholder text under test
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { findNamedAssignments } from '../../src/secrets/assignments.js';
 import { ContentScanner, classifyBinary, scanContent } from '../../src/secrets/content.js';
+import { secretRules } from '../../src/secrets/rules.js';
 import { scanBuffer } from '../../src/secrets/scanner.js';
 
 /** A Stripe-shaped key derived from a seed, joined from parts so that this file holds none. */
@@ -115,6 +117,58 @@ describe('ContentScanner (streaming in bounded windows)', () => {
       for (let at = 0; at < bytes.length; at += pieceSize) scanner.push(bytes.subarray(at, at + pieceSize));
       expect(summary(scanner.end()), `pieces of ${pieceSize}`).toEqual(expected);
     }
+  });
+
+  it('finds each named assignment once, where a window ends or stops reporting too, as the whole text has it', () => {
+    const names = ['JWT_SECRET'];
+    const filler = 'filler line without anything secret in it, padding only\n';
+    const lines: string[] = [];
+    let bytes = 0;
+    const add = (line: string) => {
+      lines.push(line);
+      bytes += Buffer.byteLength(line);
+    };
+    add(`JWT_SECRET: ${'é'}${'v0'}\n`);
+    const window = 1024 * 1024;
+    const overlap = 64 * 1024;
+    const second = window - overlap - 512;
+    // The name starts 8, 1, 0 and 12 bytes before each point (the value after it), then a code default and a
+    // name after a long run of spaces, whose value lies 600 bytes past it.
+    for (const mark of [window - overlap, window, second + window - overlap, second + window]) {
+      for (const [before, line] of [
+        [8, (value: string) => `JWT_SECRET=${value}\n`],
+        [1, (value: string) => `JWT_SECRET=${value}\n`],
+        [0, (value: string) => `JWT_SECRET=${value}\n`],
+        [12, (value: string) => `getenv("JWT_SECRET", "${value}")\n`],
+        [4, (value: string) => `JWT_SECRET${' '.repeat(600)}= ${value}\n`],
+      ] as const) {
+        const target = mark - before - 1 + (before === 4 ? -700 : 0);
+        while (bytes + filler.length < target - 10) add(filler);
+        if (target - bytes - 1 > 0) add(`${'x'.repeat(target - bytes - 1)}\n`);
+        add(line(`v${mark}-${before}`));
+      }
+    }
+    while (bytes < 3 * 1024 * 1024) add(filler);
+    add('JWT_SECRET: last\n');
+    const text = lines.join('');
+    const expected = findNamedAssignments(text, names, 'dump.txt').map(({ value, line }) => `${line}=${value}`);
+    expect(expected).toHaveLength(2 + 4 * 5);
+    const content = Buffer.from(text);
+    for (const pieceSize of [1000, 65_536, 1024 * 1024, 3 * 1024 * 1024 + 7]) {
+      const scanner = new ContentScanner('dump.txt', secretRules, names);
+      for (let at = 0; at < content.length; at += pieceSize) scanner.push(content.subarray(at, at + pieceSize));
+      const found = (scanner.end().assignments ?? []).map(({ value, line }) => `${line}=${value}`);
+      expect(found, `pieces of ${pieceSize}`).toEqual(expected);
+    }
+  });
+
+  it('finds named assignments in the printable runs of binary content, at their byte offsets', () => {
+    const bytes = Buffer.concat([Buffer.from([0, 1, 2, 0, 0xff]), Buffer.from('JWT_SECRET=x9\0JWT_SECRET: y8\n')]);
+    const scan = scanContent(bytes, 'app.bin', secretRules, ['JWT_SECRET']);
+    expect(scan.kind).toBe('binary');
+    expect(scan.assignments?.map(({ value, offset }) => `${offset}=${value}`)).toEqual(['16=x9', '31=y8']);
+    // Without names, nothing is looked for: the scan is as it was.
+    expect(scanContent(bytes, 'app.bin').assignments).toBeUndefined();
   });
 
   it('decodes UTF-16 pieces cut inside a character', () => {

@@ -73,7 +73,7 @@ describe('scanner', () => {
   });
 
   it('reports a multi-line PEM key on the line of its body', () => {
-    const pem = corpus.secrets.find((sample) => sample.ruleId === 'private-key')?.text ?? '';
+    const pem = corpus.secrets.find((sample) => sample.name === 'PEM private key')?.text ?? '';
     const [match] = scanText(`key: |\n${pem}`);
     expect(match?.ruleId).toBe('private-key');
     expect(match?.line).toBe(3);

@@ -60,6 +60,7 @@ function clean(changes: Partial<TrackedSeen> = {}): TrackedSeen {
     ignoreChecks: [{ path: '.env', ignored: true }],
     skipped: [],
     files,
+    absent: [],
     ...changes,
   };
 }
@@ -150,6 +151,24 @@ judgeTable('repo.committed-secrets judge', judge([]), [
     status: 'error',
     expect:
       /cannot judge every tracked file: 1 file not judged \(not judged: vendor\/bundle\.zip is a zip archive \(410 bytes\)/,
+  },
+  {
+    name: 'a tracked file a partial clone holds in no work tree and no object store is an error, never a pass',
+    seen: clean({ absent: [{ path: 'deploy/prod.yml', blob: archiveBlob }] }),
+    status: 'error',
+    expect: new RegExp(
+      `^cannot judge every tracked file: 1 tracked file not read, absent from this partial clone's object store: deploy/prod\\.yml \\(${archiveBlob}\\); fetch them`,
+    ),
+    observations: /1 tracked file in no work tree and absent from this partial clone's object store/,
+  },
+  {
+    name: 'a finding fails even when a file was not read, and says so',
+    seen: clean({
+      files: [archive, aFile({ path: 'config/settings.py', matches: [stripe] })],
+      absent: [{ path: 'deploy/prod.yml', blob: archiveBlob }],
+    }),
+    status: 'fail',
+    expect: /^1 problem in tracked files, and 1 tracked file not read, and 1 file not judged, first: stripe-key/,
   },
   {
     name: 'an archive without a blob id stays open',

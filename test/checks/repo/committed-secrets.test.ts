@@ -253,6 +253,49 @@ describe('repo.committed-secrets evidence', () => {
     }
   });
 
+  it('on a partial sparse clone, names the tracked files whose blobs are absent, fetches nothing, scans the rest', async () => {
+    const source = await cleanRepo();
+    await source.fixture.commit('deploy settings', {
+      'deploy/prod.yml': `api_token: ${['glpat', 'Zq8Xw2Lm9Pv4Rt7Yb1Kc'].join('-')}\n`,
+    });
+    const clone = await GitFixture.partialClone(source.fixture, 'partial-sparse', { sparse: true });
+    const localObjects = () => clone.git('cat-file', '--batch-all-objects', '--batch-check=%(objectname)');
+    try {
+      const blob = await source.fixture.git('rev-parse', 'HEAD:deploy/prod.yml');
+      const before = await localObjects();
+      const outcome = await runCheckOn(committedSecrets, fixtureTarget(clone.dir));
+      expect(outcome.status, outcome.summary).toBe('error');
+      expect(outcome.summary).toMatch(
+        /^cannot judge every tracked file: 2 tracked files not read, absent from this partial clone's object store: deploy\/prod\.yml \([0-9a-f]{40}\), src\/config\.ts \([0-9a-f]{40}\); fetch them/,
+      );
+      // Read as it is: the promisor remote (a file:// URL any git could fetch from) was never asked.
+      expect(await localObjects()).toBe(before);
+      expect(outcome.observations).toContainEqual(
+        expect.objectContaining({
+          probe: 'git cat-file --batch (absent objects)',
+          actual: expect.objectContaining({
+            absent: 2,
+            files: expect.arrayContaining([{ path: 'deploy/prod.yml', blob }]),
+          }),
+          ok: false,
+        }),
+      );
+      // What the clone does hold is still scanned: a secret there fails the check, with the absent files named.
+      await clone.write({
+        'ci.sh': `git clone https://oauth2:${['glpat', 'Yq8Xw2Lm9Pv4Rt7Yb1Kd'].join('-')}@gitlab.example/a.git\n`,
+      });
+      await clone.git('add', 'ci.sh');
+      const failed = await runCheckOn(committedSecrets, fixtureTarget(clone.dir));
+      expect(failed.status).toBe('fail');
+      expect(failed.summary).toMatch(
+        /^1 problem in tracked files, and 2 tracked files not read, first: gitlab-token in ci\.sh:1$/,
+      );
+    } finally {
+      await clone.cleanup();
+      await source.fixture.cleanup();
+    }
+  });
+
   it('accepts baselined findings with their reason and skips ignore_paths visibly', async () => {
     const scenario = await secretValueInComposeFile();
     try {

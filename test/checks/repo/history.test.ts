@@ -29,6 +29,7 @@ import {
   secretInTagMessage,
   secretOnlyInStash,
   secretOnlyOnRemoteTrackingRef,
+  secretShapedDecoys,
   secretsInUnusualContent,
   secretsOnlyBehindTags,
   templateDefaultsCommitted,
@@ -37,7 +38,7 @@ import {
 import { fingerprintSecret } from '../../../src/engine/secrets.js';
 import type { CheckOutcome } from '../../../src/engine/types.js';
 import { runCheckOn, type TargetHandle, testCheck } from '../../harness/check-tester.js';
-import { expectEachFoundOnce, repoTarget } from './repo-target.js';
+import { expectEachFoundOnce, fixtureTarget, repoTarget } from './repo-target.js';
 
 /** Commit ids are only known once a fixture is built; the expectations read them lazily. */
 const built = new Map<string, RepoScenario>();
@@ -409,6 +410,113 @@ describe('repo.history and the named secrets of repo.committed-secrets', () => {
         expect(second.summary).toMatch(/\(1 baselined\)$/);
       },
     );
+  });
+});
+
+/**
+ * A short value under JWT_SECRET (too short for the generic rule: only the named rule can find it) in a text
+ * file larger than the limit, which is scanned as a stream, and in a binary file, scanned for its printable runs.
+ */
+async function namedValueInLargeAndBinaryFiles() {
+  const scenario = await cleanRepo();
+  const value = ['Tr0', 'ub4', 'd&3'].join('');
+  const commit = await scenario.fixture.commit('vendor a settings dump and a build product', {
+    'config/big.yml': `${'# filler line\n'.repeat(200)}JWT_SECRET: ${value}\n`,
+    'assets/app.bin': Buffer.concat([
+      Buffer.from([0, 1, 2, 0, 0xff]),
+      Buffer.from(`JWT_SECRET=${value}`),
+      Buffer.from([0]),
+    ]),
+  });
+  return { scenario, value, commit };
+}
+
+describe('named secrets in content not held whole as text', () => {
+  it('repo.history judges a name in a blob streamed past and in a binary blob, each once', async () => {
+    const { scenario, value, commit } = await namedValueInLargeAndBinaryFiles();
+    try {
+      const outcome = await runCheckOn(repoHistory, fixtureTarget(scenario.fixture.dir), {
+        names: ['JWT_SECRET'],
+        max_blob_bytes: 1024,
+      });
+      expect(outcome.status, outcome.summary).toBe('fail');
+      expect(JSON.stringify(outcome)).not.toContain(value);
+      const { finding } = firstOpenFinding(outcome);
+      const actual = finding?.actual as { fingerprint: string; introduced: object; also_in: object[] };
+      expect(actual.fingerprint).toBe(fingerprintSecret(value).sha256);
+      // One secret, in both places (whichever git read first is the introduction).
+      const places = [actual.introduced, ...actual.also_in];
+      expect(places).toHaveLength(2);
+      expect(places).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            rule: 'named-secret-value',
+            name: 'JWT_SECRET',
+            path: 'config/big.yml',
+            line: 201,
+            commit,
+          }),
+          expect.objectContaining({
+            rule: 'named-secret-value',
+            name: 'JWT_SECRET',
+            path: 'assets/app.bin',
+            byte_offset: 16,
+          }),
+        ]),
+      );
+      expect(outcome.observations.find((o) => o.probe.startsWith('git log --all'))?.actual).toMatchObject({
+        large_blobs_streamed: 1,
+        binary_blobs_scanned_for_printable_runs: 1,
+      });
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('repo.committed-secrets judges a name in a file streamed past and in a binary file', async () => {
+    const { scenario, value } = await namedValueInLargeAndBinaryFiles();
+    try {
+      const outcome = await runCheckOn(committedSecrets, fixtureTarget(scenario.fixture.dir), {
+        names: ['JWT_SECRET'],
+        max_file_bytes: 1024,
+      });
+      expect(outcome.status, outcome.summary).toBe('fail');
+      expect(JSON.stringify(outcome)).not.toContain(value);
+      expectEachFoundOnce(outcome, [
+        'JWT_SECRET has a value in config/big.yml:201;',
+        'JWT_SECRET has a value in assets/app.bin (byte 16);',
+      ]);
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+});
+
+describe('repo.history and what only looks like a secret', () => {
+  it('passes SSH public keys and integrity digests in block scalars, and prose after a name in commit messages', async () => {
+    const scenario = await secretShapedDecoys();
+    try {
+      const outcome = await runCheckOn(repoHistory, fixtureTarget(scenario.fixture.dir));
+      expect(outcome.status, outcome.summary).toBe('pass');
+    } finally {
+      await scenario.fixture.cleanup();
+    }
+  });
+
+  it('still finds a real value and a private key in the same shapes', async () => {
+    const scenario = await secretShapedDecoys(true);
+    const commit = scenario.commits.secrets ?? 'not built';
+    try {
+      const outcome = await runCheckOn(repoHistory, fixtureTarget(scenario.fixture.dir));
+      expect(outcome.status, outcome.summary).toBe('fail');
+      expectEachFoundOnce(outcome, [
+        `generic-secret-assignment in commit message:1 of commit ${commit}`,
+        `generic-secret-assignment in deploy/secrets.yml:2 introduced by commit ${commit}`,
+        `private-key in deploy/secrets.yml:`,
+      ]);
+    } finally {
+      await scenario.fixture.cleanup();
+    }
   });
 });
 
