@@ -38,7 +38,7 @@ export const historyParams = z
       .describe('blobs above this size are not held in memory: they are scanned as a stream'),
     paths: scopePathsParam,
     names: secretNamesParam(
-      'secret variable names: no committed text file may ever have assigned them a value, judged as ' +
+      'secret variable names: no committed file, commit message or tag message may ever have assigned them a value, judged as ' +
         'repo.committed-secrets judges it (placeholders in .env.example excepted), whatever its length',
     ),
   })

@@ -127,11 +127,29 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
   let walkFailed = false;
   // Messages lie in no file: a path scope cannot leave them out. Their findings come after the blobs' (below).
   const inMessages: { fingerprint: string; length: number; occurrence: Occurrence }[] = [];
-  const recordMessage = (matches: readonly SecretMatch[], place: Omit<Occurrence, 'rule' | 'line'>): void => {
+  const recordMessage = (
+    message: string,
+    matches: readonly SecretMatch[],
+    place: Omit<Occurrence, 'rule' | 'line'> & { path: string },
+  ): void => {
+    let named = false;
     for (const match of matches) {
-      if (match.ruleId === NAMED_SECRET_MARKER) continue;
+      if (match.ruleId === NAMED_SECRET_MARKER) {
+        named = true;
+        continue;
+      }
       const { length, sha256 } = fingerprintSecret(match.value);
       inMessages.push({ fingerprint: sha256, length, occurrence: { rule: match.ruleId, ...place, line: match.line } });
+    }
+    // A name in a message: its values judged as in a documentation file (a sentence going on is prose).
+    if (!named || names.length === 0) return;
+    for (const assignment of namedSecretFindings(message, names, place.path)) {
+      const { length, sha256 } = fingerprintSecret(assignment.value);
+      inMessages.push({
+        fingerprint: sha256,
+        length,
+        occurrence: { rule: NAMED_SECRET_RULE, name: assignment.name, ...place, line: assignment.line },
+      });
     }
   };
   // The annotated tags' messages are read while the commits are walked.
@@ -144,7 +162,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
       starts: stash,
       onMessage: (commit, message) => {
         const matches = scanText(message, rules, COMMIT_MESSAGE);
-        if (matches.length > 0) recordMessage(matches, { path: COMMIT_MESSAGE, message: 'commit', commit });
+        if (matches.length > 0) recordMessage(message, matches, { path: COMMIT_MESSAGE, message: 'commit', commit });
       },
       ...(scope ? { inScope: (path: string) => inScope(scope, path) } : {}),
     });
@@ -157,7 +175,7 @@ export async function scanHistory(repoDir: string, options: HistoryScanOptions):
     for (const tag of tags) {
       const matches = scanText(tag.message, rules, TAG_MESSAGE);
       if (matches.length > 0)
-        recordMessage(matches, {
+        recordMessage(tag.message, matches, {
           path: TAG_MESSAGE,
           message: 'tag',
           commit: NO_COMMIT,

@@ -6,7 +6,7 @@
  * (seed 000 item 1). Pure and line-aware.
  */
 import path from 'node:path';
-import { COMMIT_MESSAGE, isProsePath, TAG_MESSAGE } from './paths.js';
+import { isProsePath } from './paths.js';
 import { positionIn } from './scanner.js';
 
 export interface NamedAssignment {
@@ -56,13 +56,7 @@ const PROSE_WORDS = new Set(
 
 /** Whether a bare value after a name in a documentation file is the sentence going on (see PROSE_WORDS). */
 function continuesProse(filePath: string, value: string, following: string): boolean {
-  return (
-    isProsePath(filePath) &&
-    filePath !== COMMIT_MESSAGE &&
-    filePath !== TAG_MESSAGE &&
-    PROSE_WORDS.has(value.toLowerCase()) &&
-    /^[ \t]+[A-Za-z]/.test(following)
-  );
+  return isProsePath(filePath) && PROSE_WORDS.has(value.toLowerCase()) && /^[ \t]+[A-Za-z]/.test(following);
 }
 
 const EXAMPLE_BASENAME = /(?:^|[._-])(?:example|sample|template|dist|defaults?)(?:$|[._-])/i;

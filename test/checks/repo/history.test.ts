@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -488,6 +489,27 @@ describe('named secrets in content not held whole as text', () => {
       ]);
     } finally {
       await scenario.fixture.cleanup();
+    }
+  });
+});
+
+describe('named secrets in commit and tag messages', () => {
+  it('judges a name given a value in a message, and passes the sentence going on after a name', async () => {
+    const fixture = await GitFixture.create('named-in-message');
+    const value = `${randomBytes(6).toString('hex')}Q`;
+    try {
+      await fixture.commit('initial layout\n\nJWT_SECRET: now required at startup', { 'README.md': '# app\n' });
+      const leaked = await fixture.commit(`staging\n\nredeployed with JWT_SECRET=${value} for the demo`, {
+        'CHANGELOG.md': '- staging\n',
+      });
+      const outcome = await runCheckOn(repoHistory, fixtureTarget(fixture.dir), { names: ['JWT_SECRET'] });
+      expect(outcome.status, outcome.summary).toBe('fail');
+      expect(JSON.stringify(outcome)).not.toContain(value);
+      expectEachFoundOnce(outcome, [`named-secret-value JWT_SECRET in commit message:3 of commit ${leaked}`]);
+      const { finding } = firstOpenFinding(outcome);
+      expect(finding?.actual).toMatchObject({ fingerprint: fingerprintSecret(value).sha256 });
+    } finally {
+      await fixture.cleanup();
     }
   });
 });
