@@ -61,7 +61,7 @@ const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
 /**
  * Whether text at this path is prose: a commit or tag message, or a documentation file. There a value that
  * reads as words with the sentence going on after it is the sentence, not a secret; in a config file or a
- * script (`MYSQL_PASSWORD=BlueHarborSunset2024 docker compose up`) it is a value.
+ * script (a database password of joined words, then `docker compose up`) it is a value.
  */
 export function isProsePath(filePath: string | undefined): boolean {
   if (filePath === undefined) return false;

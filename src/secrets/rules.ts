@@ -120,9 +120,9 @@ export function readsAsWords(value: string): boolean {
 }
 
 /**
- * After a value, a sentence that goes on (`token: refresh_rotation_v2 revokes the family`, as a commit
- * message, a comment or a changelog writes): the next word, captured when there is one. The lookahead
- * always succeeds; it only tells the rule what follows.
+ * After a value, a sentence that goes on (a subject `token:` then `refresh_rotation_v2 revokes the family`, as
+ * a commit message or a changelog writes): the next word, captured when there is one. The lookahead always
+ * succeeds; it only tells the rule what follows, and the scanner heeds it in prose only (isProsePath).
  */
 const sentenceGoesOn = String.raw`(?=([,;.]?[ \t]+[a-z]{2,}(?![A-Za-z0-9_]))|)`;
 
