@@ -35,6 +35,8 @@ export const PROBE_NAMES = [
   'unknown field',
   'prototype key',
   'malformed JSON',
+  'wrong field type',
+  'non-object body',
   'oversized body',
   'wrong content type',
 ] as const;
@@ -77,7 +79,10 @@ export function judgeInputProbe(name: ProbeName, status: number, expected: numbe
       note: `${name} accepted: answered ${status} (${processed}), expected ${expected.join(' or ')}`,
     };
   }
-  return { ok: false, note: `${name} answered ${status}, expected ${expected.join(' or ')}` };
+  return {
+    ok: false,
+    note: `${name} answered ${status}, expected ${isAnyFourXx(expected) ? '4xx' : expected.join(' or ')}`,
+  };
 }
 
 const FOUR_XX = Array.from({ length: 100 }, (_, index) => 400 + index);
@@ -198,9 +203,22 @@ export function judgeStrictInput(seen: StrictInputSeen): CheckOutcome {
   }
   return {
     status: 'pass',
-    summary: `${request} rejects unknown fields, malformed, oversized and mistyped bodies without a 5xx`,
+    summary: `${request} rejects unknown fields, malformed, mistyped, oversized and wrong-content-type bodies without a 5xx`,
     observations,
   };
+}
+
+/**
+ * The valid body with its first field's value of another JSON type: a string (or number, boolean) becomes
+ * the object `{"$gt":""}` (the shape of a query-operator injection), an object or array becomes a string.
+ * An empty body gets `unknown_field` with that object.
+ */
+export function withWrongFieldType(body: Record<string, unknown>, unknownField: string): string {
+  const [first] = Object.entries(body);
+  if (!first) return JSON.stringify({ [unknownField]: { $gt: '' } });
+  const [name, value] = first;
+  const other = value !== null && typeof value === 'object' ? '$gt' : { $gt: '' };
+  return JSON.stringify({ ...body, [name]: other });
 }
 
 /** Sends the baseline, then each malformed body, one at a time: everything judgeStrictInput needs. */
@@ -222,6 +240,8 @@ export async function probeStrictInput(ctx: CheckContext, params: StrictInputPar
   // JSON.stringify drops __proto__ keys of object literals, so the text is built by hand.
   const withPrototypeKey = `${json.slice(0, -1)}${json === '{}' ? '' : ','}"__proto__":{"${params.unknown_field}":true}}`;
   const malformed = `${json.slice(0, -1)},`;
+  const mistyped = withWrongFieldType(body, params.unknown_field);
+  const wrapped = `[${json}]`;
   const filler = 'a'.repeat(params.oversize_bytes);
   const oversized = JSON.stringify({ ...body, [usernameField]: filler });
   const jsonType = 'application/json';
@@ -249,6 +269,9 @@ export async function probeStrictInput(ctx: CheckContext, params: StrictInputPar
       expected: params.rejection_statuses,
     },
     { name: 'malformed JSON', sent: describe(malformed), body: malformed, contentType: jsonType, expected: FOUR_XX },
+    // Well-formed JSON of another shape: a handler that checks keys but trusts types must not reach a 5xx.
+    { name: 'wrong field type', sent: describe(mistyped), body: mistyped, contentType: jsonType, expected: FOUR_XX },
+    { name: 'non-object body', sent: describe(wrapped), body: wrapped, contentType: jsonType, expected: FOUR_XX },
     {
       name: 'oversized body',
       sent: `${Buffer.byteLength(oversized)} bytes of JSON (${usernameField} is ${params.oversize_bytes} × "a")`,

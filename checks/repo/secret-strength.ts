@@ -79,7 +79,7 @@ export function judgeSecretStrength(seen: SecretsSeen, params: SecretStrengthPar
   const weak: string[] = [];
   for (const { name, value } of seen.secrets) {
     const verdict = judgeSecret(value, policy);
-    const reasons = verdict.problems.map((problem) => describeProblem(problem, policy));
+    const reasons = verdict.problems.map((problem) => describeProblem(problem, policy, verdict.encoded));
     if (verdict.problems.length > 0) weak.push(`${name} ${reasons.join(', ')}`);
     observations.push({
       probe: `environment variable ${name}`,
@@ -97,6 +97,16 @@ export function judgeSecretStrength(seen: SecretsSeen, params: SecretStrengthPar
             entropy_bits_per_char: Math.round(verdict.entropy * 100) / 100,
             distinct_characters: verdict.distinct,
             problems: verdict.problems,
+            // What the value encodes is described by its form, length and problems, never its text.
+            ...(verdict.encoded
+              ? {
+                  encodes: {
+                    form: verdict.encoded.form,
+                    text_length: verdict.encoded.length,
+                    problems: verdict.encoded.problems,
+                  },
+                }
+              : {}),
           }
         : { set: false },
       ok: verdict.problems.length === 0,

@@ -18,7 +18,12 @@ export const certificateParams = z
       .min(0)
       .default(30)
       .describe('fewer days left than this passes with a warning in the observations'),
-    fail_days: z.number().int().min(0).default(7).describe('fewer days left than this fails'),
+    fail_days: z
+      .number()
+      .int()
+      .min(0)
+      .default(7)
+      .describe('fewer days left than this, on the leaf or on an issuing certificate clients rely on, fails'),
   })
   .strict()
   .refine((params) => params.fail_days <= params.warn_days, {
@@ -59,6 +64,39 @@ function keyVerdict(certificate: X509Certificate): { actual: string; ok: boolean
     return { actual: `EC ${key.curve ?? '?'} (${key.bits ?? '?'} bits)`, ok: (key.bits ?? 0) >= 256 };
   if (key.type === 'ed25519' || key.type === 'ed448') return { actual: key.type, ok: true };
   return { actual: `${key.type} ${key.bits ?? '?'} bits`, ok: false };
+}
+
+/** One issuing certificate's dates against the thresholds: what they say, and the problem when too few days are left. */
+function issuerValidityOf(
+  certificate: X509Certificate,
+  now: Date,
+  params: CertificateParams,
+): { subject: string; actual: string; problem: string | undefined } {
+  const subject = distinguishedName(certificate.subject);
+  const notBefore = new Date(certificate.validFrom);
+  const notAfter = new Date(certificate.validTo);
+  const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+  if (now > notAfter) {
+    return {
+      subject,
+      actual: `expired on ${notAfter.toISOString()} (${-daysLeft} days ago)`,
+      problem: `${subject} in the chain expired on ${notAfter.toISOString()}`,
+    };
+  }
+  if (now < notBefore) {
+    return {
+      subject,
+      actual: `not valid before ${notBefore.toISOString()}`,
+      problem: `${subject} in the chain is not valid before ${notBefore.toISOString()}`,
+    };
+  }
+  const actual = `valid until ${notAfter.toISOString()} (${daysLeft} days left)`;
+  if (daysLeft >= params.fail_days) return { subject, actual, problem: undefined };
+  return {
+    subject,
+    actual,
+    problem: `${subject} in the chain expires in ${daysLeft} days (fail below ${params.fail_days})`,
+  };
 }
 
 export interface CertificateFacts {
@@ -139,6 +177,19 @@ export function assessCertificate(facts: CertificateFacts, params: CertificatePa
   if (expired) problems.push(`certificate expired on ${notAfter.toISOString()}`);
   else if (notYetValid) problems.push(`certificate not valid before ${notBefore.toISOString()}`);
   else if (!validityOk) problems.push(`certificate expires in ${daysLeft} days (fail below ${params.fail_days})`);
+
+  // The leaf's dates are not the chain's: clients stop verifying it when any certificate they rely on expires.
+  const issuers = presented.trustPath.slice(1);
+  if (issuers.length > 0) {
+    const issuerValidity = issuers.map((certificate) => issuerValidityOf(certificate, now, params));
+    observations.push({
+      probe: `validity of the issuing certificates on the trust path of ${endpoint}`,
+      expected: `each valid now with at least ${params.fail_days} days left`,
+      actual: issuerValidity.map(({ subject, actual }) => ({ subject, validity: actual })),
+      ok: issuerValidity.every((validity) => validity.problem === undefined),
+    });
+    for (const { problem } of issuerValidity) if (problem !== undefined) problems.push(problem);
+  }
 
   const selfSigned = isSelfSigned(leaf);
   observations.push({

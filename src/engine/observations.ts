@@ -234,6 +234,12 @@ export interface RunningCommand {
 export interface PresentedChain {
   /** Leaf first, then each issuer as OpenSSL built the path (may end at the trust anchor). */
   chain: X509Certificate[];
+  /**
+   * The certificates a client's verification rests on: the leaf, each presented issuer up to the first one
+   * a trust anchor issued, and that anchor. A presented certificate past it (a cross-signature) is not on
+   * it. When no anchor issued any of them, the whole chain.
+   */
+  trustPath: X509Certificate[];
   /** OpenSSL's chain verification against the trust anchor. */
   verified: boolean;
   /** OpenSSL's reason when not verified, e.g. DEPTH_ZERO_SELF_SIGNED_CERT. */

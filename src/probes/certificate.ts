@@ -29,6 +29,40 @@ function chainFrom(peer: tls.DetailedPeerCertificate): X509Certificate[] {
   return chain;
 }
 
+/** The PEM certificates of a trust store (`ca_file`'s text), each parsed; one that does not parse is left out. */
+function certificatesOf(pems: readonly string[]): X509Certificate[] {
+  return pems.flatMap((pem) => {
+    try {
+      return [new X509Certificate(pem)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The trust anchors the handshake verified against: the configured CA's certificates, else Node's store. */
+export function trustAnchorsOf(caPem: string | undefined): X509Certificate[] {
+  return certificatesOf(caPem === undefined ? tls.rootCertificates : (caPem.match(PEM_CERTIFICATE) ?? []));
+}
+
+/**
+ * The part of `chain` a verifier relies on. OpenSSL looks for each certificate's issuer among the trust
+ * anchors first, so the path ends at the first certificate an anchor issued, with that anchor: what the
+ * server presents past it (a cross-signed root, an expired one) is never used. Pure.
+ */
+export function trustPathOf(chain: readonly X509Certificate[], anchors: readonly X509Certificate[]): X509Certificate[] {
+  for (const [index, certificate] of chain.entries()) {
+    if (anchors.some((anchor) => anchor.fingerprint256 === certificate.fingerprint256)) {
+      return chain.slice(0, index + 1);
+    }
+    const issuer = anchors.find((anchor) => certificate.checkIssued(anchor) && certificate.verify(anchor.publicKey));
+    if (issuer) return [...chain.slice(0, index + 1), issuer];
+  }
+  return [...chain];
+}
+
 export function fetchPresentedChain(request: ChainRequest): Promise<PresentedChain> {
   return new Promise((resolve, reject) => {
     const endpoint = `${request.host}:${request.port}`;
@@ -60,8 +94,10 @@ export function fetchPresentedChain(request: ChainRequest): Promise<PresentedCha
     );
     request.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('secureConnect', () => {
+      const chain = chainFrom(socket.getPeerCertificate(true));
       const result: PresentedChain = {
-        chain: chainFrom(socket.getPeerCertificate(true)),
+        chain,
+        trustPath: trustPathOf(chain, trustAnchorsOf(request.caPem)),
         verified: socket.authorized,
         verificationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
         protocol: socket.getProtocol(),

@@ -40,3 +40,19 @@ export function repeatingUnitLength(value: string): number {
   }
   return length;
 }
+
+/**
+ * Length of the shortest unit that the value mostly repeats: at least `share` of its characters past the
+ * first unit equal the one a unit earlier (`password123!password123!password123!x` → 12). A character added,
+ * dropped or changed does not make a repeated pattern random; a random value repeats about one character
+ * in its alphabet's size.
+ */
+export function mostlyRepeatingUnitLength(value: string, share = 0.9): number {
+  const length = value.length;
+  for (let unit = 1; unit <= length / 2; unit++) {
+    let same = 0;
+    for (let index = unit; index < length; index++) if (value[index] === value[index - unit]) same++;
+    if (same >= share * (length - unit)) return unit;
+  }
+  return length;
+}

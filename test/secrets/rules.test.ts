@@ -1,11 +1,18 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${NAME}` is literal placeholder text under test
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildCorpus } from '../../fixtures/secrets-corpus/corpus.js';
-import { distinctCharacters, repeatingUnitLength, shannonEntropy } from '../../src/secrets/entropy.js';
+import {
+  distinctCharacters,
+  mostlyRepeatingUnitLength,
+  repeatingUnitLength,
+  shannonEntropy,
+} from '../../src/secrets/entropy.js';
 import { buildKeywordFilter } from '../../src/secrets/keyword-filter.js';
 import { isKnownDefaultSecret, isPlaceholder } from '../../src/secrets/placeholders.js';
 import { type SecretRule, secretRules } from '../../src/secrets/rules.js';
 import { looksBinary, scanBuffer, scanText, triggeredRules } from '../../src/secrets/scanner.js';
+import { encodedText } from '../../src/secrets/strength.js';
 
 const corpus = buildCorpus({ truePositives: 120 });
 
@@ -132,6 +139,19 @@ describe('entropy and defaults', () => {
     expect(distinctCharacters('0123456789012345')).toBe(10);
     expect(repeatingUnitLength('0123456789'.repeat(4))).toBe(10);
     expect(repeatingUnitLength('abcdef')).toBe(6);
+    expect(mostlyRepeatingUnitLength(`${'0123456789'.repeat(4)}x`)).toBe(10);
+    expect(mostlyRepeatingUnitLength('0123456789'.repeat(4))).toBe(10);
+    // Random values repeat about one character in their alphabet's size, never nine in ten.
+    for (let round = 0; round < 50; round++) {
+      const value = randomBytes(48).toString('base64url');
+      expect(mostlyRepeatingUnitLength(value), value).toBe(value.length);
+      expect(encodedText(value), value).toBeUndefined();
+      expect(encodedText(randomBytes(32).toString('hex'))).toBeUndefined();
+    }
+    expect(encodedText(Buffer.from('a text of thirty-two characters!').toString('base64'))).toEqual({
+      form: 'base64',
+      text: 'a text of thirty-two characters!',
+    });
   });
 
   it('knows placeholders and default secrets', () => {

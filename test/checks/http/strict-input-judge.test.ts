@@ -17,6 +17,8 @@ const expectedOf: Record<ProbeName, number[]> = {
   'unknown field': [400, 422],
   'prototype key': [400, 422],
   'malformed JSON': fourXx,
+  'wrong field type': fourXx,
+  'non-object body': fourXx,
   'oversized body': [413],
   'wrong content type': [400, 415, 422],
 };
@@ -25,6 +27,8 @@ const strictStatus: Record<ProbeName, number> = {
   'unknown field': 400,
   'prototype key': 400,
   'malformed JSON': 400,
+  'wrong field type': 400,
+  'non-object body': 422,
   'oversized body': 413,
   'wrong content type': 415,
 };
@@ -52,7 +56,7 @@ judgeTable<StrictInputSeen>('judgeStrictInput', (seen) => judgeStrictInput(seen)
     name: 'every malformed body rejected, the baseline processed',
     seen: { request, answers: strict },
     status: 'pass',
-    expect: /rejects unknown fields, malformed, oversized and mistyped bodies without a 5xx$/,
+    expect: /rejects unknown fields, malformed, mistyped, oversized and wrong-content-type bodies without a 5xx$/,
   },
   {
     name: 'an unknown field processed',
@@ -77,6 +81,24 @@ judgeTable<StrictInputSeen>('judgeStrictInput', (seen) => judgeStrictInput(seen)
     seen: answering('malformed JSON', 500),
     status: 'fail',
     expect: /^malformed JSON caused a server error \(500\)$/,
+  },
+  {
+    name: 'a field of another JSON type crashes the service',
+    seen: answering('wrong field type', 500),
+    status: 'fail',
+    expect: /^wrong field type caused a server error \(500\)$/,
+  },
+  {
+    name: 'a JSON array body crashes the service',
+    seen: answering('non-object body', 502),
+    status: 'fail',
+    expect: /^non-object body caused a server error \(502\)$/,
+  },
+  {
+    name: 'a JSON array body processed',
+    seen: answering('non-object body', 200),
+    status: 'fail',
+    expect: /^non-object body answered 200, expected 4xx$/,
   },
   {
     name: 'no body limit',
@@ -123,7 +145,7 @@ judgeTable<StrictInputSeen>('judgeStrictInput', (seen) => judgeStrictInput(seen)
     seen: { request, answers: strict.slice(0, 1) },
     status: 'error',
     expect:
-      /: unknown field: not sent; prototype key: not sent; malformed JSON: not sent; oversized body: not sent; wrong content type: not sent$/,
+      /: unknown field: not sent; prototype key: not sent; malformed JSON: not sent; wrong field type: not sent; non-object body: not sent; oversized body: not sent; wrong content type: not sent$/,
   },
   {
     name: 'the oversized body never sent, the rest rejected',

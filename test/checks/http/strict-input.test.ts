@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import httpStrictInput, { judgeInputProbe } from '../../../checks/http/strict-input.js';
+import httpStrictInput, { judgeInputProbe, withWrongFieldType } from '../../../checks/http/strict-input.js';
 import { startHttpFixture, startUnreachableTarget } from '../../../fixtures/http/servers.js';
 import { runCheckOn, testCheck } from '../../harness/check-tester.js';
 import { validTargets } from './valid-targets.js';
@@ -21,6 +21,17 @@ testCheck(httpStrictInput, {
       name: 'no body size limit',
       target: () => startHttpFixture({ flaw: 'no-body-limit' }),
       expect: /oversized body answered 401, expected 413/,
+    },
+    {
+      // Keys are checked, types are not: {"username":{"$gt":""}} reaches code that expects a string.
+      name: 'a field of another JSON type causes a 500',
+      target: () => startHttpFixture({ flaw: 'trusts-field-types' }),
+      expect: /^wrong field type caused a server error \(500\)$/,
+    },
+    {
+      name: 'a JSON array body causes a 500',
+      target: () => startHttpFixture({ flaw: 'trusts-body-is-object' }),
+      expect: /^non-object body caused a server error \(500\)$/,
     },
     {
       name: 'the baseline body is itself invalid',
@@ -49,5 +60,15 @@ describe('strict-input evidence', () => {
   it('judges a 5xx as a failure whatever the probe', () => {
     expect(judgeInputProbe('baseline', 502, [400])).toMatchObject({ ok: false });
     expect(judgeInputProbe('wrong content type', 500, [415])).toMatchObject({ ok: false });
+  });
+});
+
+describe('strict-input bodies', () => {
+  it('gives the first field another JSON type', () => {
+    expect(withWrongFieldType({ username: 'u', password: 'p' }, 'is_admin')).toBe(
+      '{"username":{"$gt":""},"password":"p"}',
+    );
+    expect(withWrongFieldType({ filter: { a: 1 } }, 'is_admin')).toBe('{"filter":"$gt"}');
+    expect(withWrongFieldType({}, 'is_admin')).toBe('{"is_admin":{"$gt":""}}');
   });
 });

@@ -55,6 +55,40 @@ judgeTable('repo.secret-strength judge', (sample: SecretsSeen) => judgeSecretStr
     expect: /has low entropy \(below 3 bits per character\)/,
   },
   {
+    // Encoding adds characters, not randomness: the text inside is what an attacker guesses.
+    name: 'base64 of a known default repeated',
+    seen: () => seen(['AUTH_SECRET', Buffer.from('admin123'.repeat(4)).toString('base64')]),
+    status: 'fail',
+    expect:
+      /AUTH_SECRET is base64 of a 32-character text that uses fewer than 10 distinct characters, is a short pattern repeated$/,
+  },
+  {
+    name: 'hex of a phrase',
+    seen: () =>
+      seen(['AUTH_SECRET', Buffer.from(['my', 'jwt', 'signing', 'secret', 'for', 'prod!'].join('-')).toString('hex')]),
+    status: 'fail',
+    expect: /^1 of 1 secrets are weak: AUTH_SECRET is hex of a 31-character text that is shorter than 32 characters$/,
+    observations: /"encodes":\{"form":"hex","text_length":31,"problems":\["too-short"\]\}/,
+  },
+  {
+    name: 'base64url of random printable text long enough is judged as that text, and passes',
+    seen: () => seen(['AUTH_SECRET', Buffer.from(strong()).toString('base64url')]),
+    status: 'pass',
+    expect: /^the 1 secret is set, long and random$/,
+  },
+  {
+    name: 'hex of random bytes',
+    seen: () => seen(['AUTH_SECRET', randomBytes(32).toString('hex')]),
+    status: 'pass',
+    expect: /^the 1 secret is set, long and random$/,
+  },
+  {
+    name: 'a pattern repeated with a character added',
+    seen: () => seen(['AUTH_SECRET', `${['pass', 'word', '123!'].join('').repeat(3)}x`]),
+    status: 'fail',
+    expect: /AUTH_SECRET is a short pattern repeated/,
+  },
+  {
     name: 'no secret named: nothing judged is not a pass',
     seen: seen(),
     status: 'error',

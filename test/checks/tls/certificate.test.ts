@@ -1,11 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import tlsCertificate, { assessCertificate, certificateParams } from '../../../checks/tls/certificate.js';
-import { createCertificateAuthority, issueLeaf } from '../../../fixtures/tls/pki.js';
+import { createCertificateAuthority, issueIntermediate, issueLeaf } from '../../../fixtures/tls/pki.js';
 import {
   closedPort,
   expiredLeaf,
+  expiringIntermediate,
   expiringLeaf,
+  longLivedIntermediate,
   plainTcpServer,
   selfSignedLeaf,
   sha1SignedLeaf,
@@ -14,7 +16,7 @@ import {
   wellConfigured,
   wrongHostLeaf,
 } from '../../../fixtures/tls/servers.js';
-import { publicKeyFacts, signatureAlgorithmOf } from '../../../src/probes/certificate.js';
+import { publicKeyFacts, signatureAlgorithmOf, trustPathOf } from '../../../src/probes/certificate.js';
 import type { TargetHandle } from '../../harness/check-tester.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { startReferenceTarget } from '../../support/reference-service.js';
@@ -43,6 +45,7 @@ testCheck(tlsCertificate, {
       target: expiringLeaf,
       with: { warn_days: 30, fail_days: 2 },
     },
+    { name: 'leaf from an intermediate CA with years left', target: longLivedIntermediate },
     { name: 'reference service', target: () => startReferenceTarget() },
   ],
   invalid: [
@@ -57,6 +60,13 @@ testCheck(tlsCertificate, {
       name: 'expires inside fail_days',
       target: expiringLeaf,
       expect: /certificate expires in [23] days \(fail below 7\)/,
+    },
+    {
+      // The leaf has a year left, but clients stop verifying the chain when its intermediate expires.
+      name: 'intermediate CA expires inside fail_days',
+      target: expiringIntermediate,
+      expect:
+        /CN=secgate fixture intermediate CA, O=secgate fixtures in the chain expires in [23] days \(fail below 7\)/,
     },
     {
       name: 'wrong host name',
@@ -138,8 +148,10 @@ describe('tls.certificate details', () => {
   it('warns, without failing, between fail_days and warn_days', () => {
     const now = new Date();
     const pem = issueLeaf(ca, { validFromDays: -80, validForDays: 90 }, now).certPem;
+    const chain = [new X509Certificate(pem), new X509Certificate(ca.certPem)];
     const presented = {
-      chain: [new X509Certificate(pem), new X509Certificate(ca.certPem)],
+      chain,
+      trustPath: chain,
       verified: true,
       verificationError: undefined,
       protocol: 'TLSv1.3',
@@ -169,6 +181,7 @@ describe('tls.certificate details', () => {
     const leaf = new X509Certificate(issueLeaf(ca, {}, now).certPem);
     const presented = {
       chain: [leaf, new X509Certificate(ca.certPem)],
+      trustPath: [leaf, new X509Certificate(ca.certPem)],
       verified: true,
       verificationError: undefined,
       protocol: 'TLSv1.3',
@@ -190,6 +203,37 @@ describe('tls.certificate details', () => {
     });
     const chain = outcome.observations.find((observation) => observation.probe.startsWith('certificate chain'));
     expect(Array.isArray(chain?.actual) && chain.actual.length).toBe(2);
+  });
+
+  it('judges the dates of the path a client verifies, not of certificates presented past it', () => {
+    const now = new Date();
+    const intermediate = issueIntermediate(ca, { validFromDays: -1, validForDays: 1825 }, now);
+    const leaf = new X509Certificate(issueLeaf(intermediate, {}, now).certPem);
+    // A server still sending an old cross-signature past the intermediate: expired, and unused.
+    const stale = new X509Certificate(issueIntermediate(ca, { validFromDays: -400, validForDays: 30 }, now).certPem);
+    const anchor = new X509Certificate(ca.certPem);
+    const chain = [leaf, new X509Certificate(intermediate.certPem), stale];
+    const trustPath = trustPathOf(chain, [anchor]);
+    expect(trustPath.map((certificate) => certificate.fingerprint256)).toEqual([
+      leaf.fingerprint256,
+      chain[1]?.fingerprint256,
+      anchor.fingerprint256,
+    ]);
+    const presented = {
+      chain,
+      trustPath,
+      verified: true,
+      verificationError: undefined,
+      protocol: 'TLSv1.3',
+      cipher: 'x',
+    };
+    const facts = { endpoint: 'h:443', hostname: 'localhost', trustAnchor: 'x', presented, now };
+    expect(assessCertificate(facts, certificateParams.parse({})).status).toBe('pass');
+    // The intermediate's own dates count: judged four years and eleven months on, it has days left no more.
+    const later = new Date(now.getTime() + 1820 * 86_400_000);
+    expect(assessCertificate({ ...facts, now: later }, certificateParams.parse({})).summary).toMatch(
+      /CN=secgate fixture intermediate CA, O=secgate fixtures in the chain expires in [34] days/,
+    );
   });
 
   it('rejects fail_days above warn_days and unknown keys', () => {
