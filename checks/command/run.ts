@@ -127,6 +127,8 @@ export default defineCheck({
   params: commandRunParams,
   requires: inheritedEnv,
   strength: { timeout_ms: 'lower' },
+  // The command's own limit, then the grace between SIGTERM and SIGKILL.
+  deadlineMs: (params) => params.timeout_ms + params.grace_ms,
   async run(ctx, params) {
     return judgeCommandRun(await probeCommandRun(ctx, params), params);
   },

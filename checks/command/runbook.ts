@@ -56,6 +56,11 @@ export const runbookParams = z
   .refine(...argvWithoutShell);
 type RunbookParams = z.output<typeof runbookParams>;
 
+/** How long the check looks for a leftover instance answering health_url before it starts the command. */
+function leftoverLookMs(params: Pick<RunbookParams, 'startup_timeout_ms'>): number {
+  return Math.min(2_000, params.startup_timeout_ms);
+}
+
 /** What the probe saw: the start, the health polls and the stop, or why the runbook was not started. */
 export type RunbookSeen =
   | { problem: string }
@@ -211,7 +216,7 @@ export async function probeRunbook(ctx: CheckContext, params: RunbookParams): Pr
   // Whatever answers expect_status before the command starts is not its service: a leftover from an earlier
   // run would pass the health poll while the new start dies on EADDRINUSE. Another answer (a proxy's 502 until
   // its backend is up) cannot pass the poll, so it is only the starting point.
-  const before = await pollHealth(ctx, healthUrl, Math.min(2_000, params.startup_timeout_ms));
+  const before = await pollHealth(ctx, healthUrl, leftoverLookMs(params));
   if ('status' in before && before.status === params.expect_status) {
     return {
       problem:
@@ -281,6 +286,8 @@ export default defineCheck({
   params: runbookParams,
   requires: inheritedEnv,
   strength: { startup_timeout_ms: 'lower' },
+  // The look for a leftover instance, the start, then the grace between SIGTERM and SIGKILL.
+  deadlineMs: (params) => leftoverLookMs(params) + params.startup_timeout_ms + params.grace_ms,
   async run(ctx, params) {
     return judgeRunbook(await probeRunbook(ctx, params), params);
   },

@@ -263,6 +263,13 @@ export interface CheckMeta<Params extends z.ZodType> {
    * gate ends with its slowest check rather than after it.
    */
   slow?: boolean;
+  /**
+   * The longest the check may take by its own parameters (a command's `timeout_ms` and the grace to stop it).
+   * Without the entry's own `timeout_ms`, the engine's deadline for it is at least this plus a margin, so that
+   * the check's own limit, not `settings.check_timeout_ms`, decides; an entry `timeout_ms` below it is
+   * refused at load.
+   */
+  deadlineMs?: (params: z.output<Params>) => number;
 }
 
 /**

@@ -505,17 +505,39 @@ function planEntries(
         message: requirementMessage(id, requirement),
       });
     }
+    const ownDeadline = check.deadlineMs?.(params.data);
+    if (entry.timeout_ms !== undefined && ownDeadline !== undefined && entry.timeout_ms < ownDeadline) {
+      problems.push({
+        ...locate(['checks', index, 'timeout_ms']),
+        keyPath: `checks[${index}].timeout_ms`,
+        message: `${entry.timeout_ms} ms ends the check before its own limits can (${ownDeadline} ms by its parameters: a timeout and the grace to stop what it started); raise it or lower those`,
+      });
+      return;
+    }
     entries.push({
       id,
       check,
       params: params.data,
-      timeoutMs: entry.timeout_ms ?? checklist.settings.check_timeout_ms,
+      timeoutMs: entryDeadline(entry.timeout_ms, checklist.settings.check_timeout_ms, ownDeadline),
       ...(entry.severity ? { severity: entry.severity } : {}),
       line: locate(['checks', index]).line,
       ...(plugin ? { plugin } : {}),
     });
   });
   return entries;
+}
+
+/** What a check takes past its own limits to report: the stop, the evidence of what it ran. */
+export const DEADLINE_MARGIN_MS = 10_000;
+
+/**
+ * Pure: the engine's deadline for one entry. The entry's own `timeout_ms` when given (checked against the
+ * check's needs at load); else the settings' default, raised to what the check's own parameters allow it
+ * plus a margin: a test suite with `timeout_ms: 300000` must be stopped by its own limit, as the evidence says.
+ */
+export function entryDeadline(entryMs: number | undefined, settingsMs: number, ownMs: number | undefined): number {
+  if (entryMs !== undefined) return entryMs;
+  return ownMs === undefined ? settingsMs : Math.max(settingsMs, ownMs + DEADLINE_MARGIN_MS);
 }
 
 type EntryProblem = (key: 'check' | 'plugin', message: string) => void;
