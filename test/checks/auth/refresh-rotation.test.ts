@@ -29,5 +29,12 @@ testCheck(refreshRotation, {
       target: authFixture({ flaws: ['refresh-reuse-revokes-child-only'] }),
       expect: /session not revoked: the newest refresh token still works after the first one was reused \(200\)/,
     },
+    {
+      // Reuse two rotations back is refused and revokes; the token replaced last is still taken, for ever.
+      name: 'the refresh token just replaced stays good until its successor is used',
+      target: authFixture({ flaws: ['refresh-previous-token-accepted'] }),
+      expect:
+        /reused refresh token accepted \(200\): the refresh token just replaced, sent again before its successor was used, still bought new tokens/,
+    },
   ],
 });
