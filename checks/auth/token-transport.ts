@@ -58,7 +58,9 @@ const tokenTransportParams = z
       .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
       .min(1)
       .default(['token', 'access_token'])
-      .describe('query parameters a token is offered in (?access_token=…): none may be accepted'),
+      .describe(
+        "query parameters a token is offered in (?access_token=…), besides the credential's own name (a session cookie's, ?sessionid=…): none may be accepted",
+      ),
     refused_statuses: refusedStatusesParam,
   })
   .strict();
@@ -183,6 +185,15 @@ export function judgeTokenTransport(
   );
 }
 
+/**
+ * The query parameters the real token is offered in: the configured ones and the credential's own name, as a
+ * service that reads the session id from the URL under the cookie's name (PHP's ?PHPSESSID=, URL rewriting
+ * for cookieless clients) expects it; ?token= alone would never reach that code.
+ */
+export function offeredParameters(configured: readonly string[], credentialName: string): string[] {
+  return [...new Set([...configured, credentialName])];
+}
+
 /** Logs in (and refreshes), then offers the real token in the query string: everything judgeTokenTransport needs. */
 export async function probeTokenTransport(
   ctx: CheckContext,
@@ -202,8 +213,12 @@ export async function probeTokenTransport(
     seen.unobserved = `a token flow: the checklist gives no account ${params.account}`;
     return seen;
   }
+  const parameters = offeredParameters(
+    params.query_parameters,
+    client.mapping.credential?.name ?? client.mapping.response_fields.access_token,
+  );
   // One failure per token put in the query string.
-  const route = { localAddress: await flowAddress(ctx, params.source_address, params.query_parameters.length) };
+  const route = { localAddress: await flowAddress(ctx, params.source_address, parameters.length) };
   try {
     const pair = await client.obtainTokens(probe, route);
     const responses = [...pair.responses];
@@ -233,7 +248,7 @@ export async function probeTokenTransport(
     seen.baselineStatus = header.status;
     // Refusals measured against a token that does not work prove nothing: the judge says so.
     if (!is2xx(header.status)) return seen;
-    for (const parameter of params.query_parameters) {
+    for (const parameter of parameters) {
       const url = client.url(client.mapping.me_path);
       url.searchParams.set(parameter, pair.accessToken);
       const response = await ctx.http.request(url, {

@@ -82,6 +82,12 @@ testCheck(tokenTransport, {
       target: cookieFixture({ flaws: ['cookie-flags-after-mfa'] }),
       expect: /credential cookie sessionid lacks HttpOnly, SameSite/,
     },
+    {
+      // The default ?token= and ?access_token= are refused: only the cookie's own name gets the session in.
+      name: 'cookie-session fixture: the session id taken from the query string under the cookie name',
+      target: cookieFixture({ flaws: ['session-id-in-query'] }),
+      expect: /token accepted from the URL query \?sessionid= \(200\)/,
+    },
   ],
 });
 
