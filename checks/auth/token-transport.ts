@@ -8,6 +8,7 @@ import {
   type SecretFingerprint,
 } from '../../src/engine/types.js';
 import { createAuthClient, resolveAccount } from '../../src/probes/auth-client.js';
+import { parseSetCookie } from '../../src/probes/cookie-jar.js';
 import {
   brokenNotes,
   is2xx,
@@ -80,6 +81,8 @@ export interface SeenCookie {
   attributes: string;
   /** The value is a credential the flow handed out (only the probe, which knows it, can say). */
   carriesCredential: boolean;
+  /** The line expires the cookie (an empty value, Max-Age=0, an Expires in the past): the browser drops it. */
+  clears: boolean;
 }
 
 /** What the probe saw: plain data with secrets only as fingerprints, judged by judgeTokenTransport. */
@@ -115,6 +118,15 @@ function judgeStep(step: TokenTransportSeen['steps'][number]): Observation[] {
     const carriesToken =
       cookie.carriesCredential || (CREDENTIAL_COOKIE.test(cookie.name) && !CSRF_COOKIE.test(cookie.name));
     if (!carriesToken) continue;
+    // A deletion hands the browser nothing to protect (Django's delete_cookie writes no HttpOnly): evidence, no verdict.
+    if (cookie.clears && !cookie.carriesCredential) {
+      observations.push({
+        probe: `${step.step} response: Set-Cookie ${cookie.name}`,
+        actual: cookie.attributes,
+        note: 'the cookie is cleared: no credential to protect',
+      });
+      continue;
+    }
     const missing = missingFlags(cookie.attributes.split(';'));
     observations.push({
       probe: `${step.step} response: Set-Cookie ${cookie.name}`,
@@ -240,6 +252,7 @@ export async function probeTokenTransport(
           name: nameValue.split('=')[0]?.trim() ?? '',
           attributes: ctx.secrets.redact(cookie.split(';').slice(1).join(';').trim()),
           carriesCredential: carries(nameValue),
+          clears: parseSetCookie(cookie)?.expired ?? false,
         };
       }),
     }));

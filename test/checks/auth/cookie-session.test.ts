@@ -75,7 +75,14 @@ testCheck(tokenValidation, {
 });
 
 testCheck(tokenTransport, {
-  valid: [{ name: 'cookie-session fixture, correct mode', target: cookieFixture() }],
+  valid: [
+    { name: 'cookie-session fixture, correct mode', target: cookieFixture() },
+    {
+      // A Set-Cookie that expires the cookie carries no credential: its flags protect nothing.
+      name: 'cookie-session fixture: the password step clears the anonymous session with a bare deletion line',
+      target: cookieFixture({ flaws: ['login-clears-anonymous-session'] }),
+    },
+  ],
   invalid: [
     {
       name: 'cookie-session fixture: the session cookie set after MFA lacks HttpOnly and SameSite',
