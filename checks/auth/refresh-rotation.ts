@@ -18,6 +18,7 @@ import {
   type LoginAnswer,
   type RequestRoute,
   resolveAccount,
+  untilNextTotpStep,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
@@ -75,6 +76,9 @@ export interface RefreshRotationSeen {
   /** Set when something could not be observed: the `error` summary. */
   notSeen?: string;
 }
+
+/** Past the step boundary by this much, so a service clock a little behind the gate's is in the new step too. */
+const TOTP_STEP_MARGIN_MS = 1_500;
 
 /** Pure: the verdict on one refresh, its reuse and what the reuse revoked. */
 export function judgeRefreshRotation(
@@ -237,7 +241,9 @@ async function observeRefreshRotation(
     seen.accessStatus = (
       await client.getWithCredential(client.mapping.me_path, rotatedAgain.accessToken, route)
     ).status;
-    // A session of its own: the first one is revoked by now, and every token of it refused for that alone.
+    // A session of its own: the first one is revoked by now, and every token of it refused for that alone. Its
+    // login waits for the next TOTP step: a service that refuses a code's second use is right to refuse the first's.
+    await ctx.clock.sleep(untilNextTotpStep(ctx.clock.now()) + TOTP_STEP_MARGIN_MS, ctx.signal);
     const other = await client.obtainTokens(account, route);
     if (!other.refreshToken) return seen;
     const refreshed = await client.refresh(other.refreshToken, route);
@@ -260,6 +266,8 @@ export default defineCheck({
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
   effects: 'none',
   severity: 'high',
+  // Its second session waits for the next TOTP step: up to half a minute.
+  slow: true,
   params: refreshRotationParams,
   strength: { expect_access_revoked: 'requirement', refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
