@@ -3,6 +3,9 @@
  * revokes the session. The session is rotated twice before the first token is
  * sent again, and the newest token must then be dead: a service that revokes
  * only the token its reuse replaced (the second) would otherwise look right.
+ * A second session sends its first token again right after one refresh, before
+ * the token that replaced it is used: a service that keeps the token it just
+ * replaced good (a "grace" without end) refuses only older tokens.
  * Probing (observeRefreshRotation) gathers a typed observation;
  * judgeRefreshRotation is pure.
  */
@@ -15,6 +18,7 @@ import {
   type LoginAnswer,
   type RequestRoute,
   resolveAccount,
+  untilNextTotpStep,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
@@ -64,9 +68,17 @@ export interface RefreshRotationSeen {
   afterReuse: AnswerSeen | undefined;
   /** The newest access token on the protected path after the reuse. */
   accessStatus: number | undefined;
+  /**
+   * A second session: its first refresh (which must give new tokens), then that first token sent again while
+   * the token that replaced it is still unused.
+   */
+  justReplaced: { refreshed: AnswerSeen; reuse: AnswerSeen | undefined } | undefined;
   /** Set when something could not be observed: the `error` summary. */
   notSeen?: string;
 }
+
+/** Past the step boundary by this much, so a service clock a little behind the gate's is in the new step too. */
+const TOTP_STEP_MARGIN_MS = 1_500;
 
 /** Pure: the verdict on one refresh, its reuse and what the reuse revoked. */
 export function judgeRefreshRotation(
@@ -153,6 +165,28 @@ export function judgeRefreshRotation(
       ? 'the newest access token was revoked with the session'
       : `newest access token still accepted (${access}) until it expires`,
   });
+
+  const { justReplaced } = seen;
+  if (!justReplaced) return stop('the reuse of a refresh token just replaced');
+  if (!justReplaced.refreshed.accessToken) {
+    observations.push({
+      probe: `POST ${seen.refreshPath} with a second session's fresh ${seen.tokenField}`,
+      actual: justReplaced.refreshed.response.shown,
+    });
+    return stop("the reuse of a refresh token just replaced: the second session's fresh token was not exchanged");
+  }
+  if (!justReplaced.reuse) return stop('the reuse of a refresh token just replaced');
+  const { reuse: recent } = justReplaced;
+  const recentRefused = isRefused(recent.response.status, params.refused_statuses) && !recent.accessToken;
+  observations.push({
+    probe: `POST ${seen.refreshPath} in a second session with its first ${seen.tokenField} again, right after it was replaced (the new one unused)`,
+    expected: { status: params.refused_statuses, tokens: 'none' },
+    actual: recent.response.shown,
+    ok: recentRefused,
+    note: recentRefused
+      ? 'reuse of the token just replaced refused'
+      : `reused refresh token accepted (${recent.response.status}): the refresh token just replaced, sent again before its successor was used, still bought new tokens`,
+  });
   if (seen.notSeen !== undefined) return unobserved(seen.notSeen, observations);
   return verdict(
     observations,
@@ -183,6 +217,7 @@ async function observeRefreshRotation(
     reuse: undefined,
     afterReuse: undefined,
     accessStatus: undefined,
+    justReplaced: undefined,
   };
   try {
     const pair = await client.obtainTokens(account, route);
@@ -206,6 +241,15 @@ async function observeRefreshRotation(
     seen.accessStatus = (
       await client.getWithCredential(client.mapping.me_path, rotatedAgain.accessToken, route)
     ).status;
+    // A session of its own: the first one is revoked by now, and every token of it refused for that alone. Its
+    // login waits for the next TOTP step: a service that refuses a code's second use is right to refuse the first's.
+    await ctx.clock.sleep(untilNextTotpStep(ctx.clock.now()) + TOTP_STEP_MARGIN_MS, ctx.signal);
+    const other = await client.obtainTokens(account, route);
+    if (!other.refreshToken) return seen;
+    const refreshed = await client.refresh(other.refreshToken, route);
+    seen.justReplaced = { refreshed: answer(refreshed), reuse: undefined };
+    if (!refreshed.accessToken) return seen;
+    seen.justReplaced.reuse = answer(await client.refresh(other.refreshToken, route));
   } catch (error) {
     seen.notSeen = notObserved(ctx, 'refresh rotation', error);
   }
@@ -218,10 +262,12 @@ export default defineCheck({
   source: 'control A8 (docs/controls.md#A8): Refresh tokens rotate',
   docs: 'docs/controls.md#A8',
   remediation:
-    'Rotate the refresh token on every use, remember used tokens, and on reuse refuse the request and revoke the whole session (every newer refresh token and its access tokens).',
+    'Rotate the refresh token on every use, remember used tokens (the one just replaced too: no grace that outlives a lost answer), and on reuse refuse the request and revoke the whole session (every newer refresh token and its access tokens).',
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
   effects: 'none',
   severity: 'high',
+  // Its second session waits for the next TOTP step: up to half a minute.
+  slow: true,
   params: refreshRotationParams,
   strength: { expect_access_revoked: 'requirement', refused_statuses: 'accepted' },
   probeAddresses: (params) => [params.source_address],
@@ -230,8 +276,8 @@ export default defineCheck({
     const client = createAuthClient(ctx);
     const probe = resolveAccount(client.mapping, params.account);
     if (!probe) return errorOutcome(ctx, `a session: the checklist gives no account ${params.account}`, undefined);
-    // Two failures: the reused refresh token and the newest one it revokes.
-    const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
+    // Three failures: the reused refresh token, the newest one it revokes, and the second session's reused one.
+    const route = { localAddress: await flowAddress(ctx, params.source_address, 3) };
     return judgeRefreshRotation(await observeRefreshRotation(ctx, client, probe, route), params);
   },
 });

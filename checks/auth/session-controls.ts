@@ -1,7 +1,8 @@
 /**
  * auth.session-controls: what a server-side session must do beyond being hard
  * to forge. The session id is new at login (a planted or pre-auth id never
- * becomes the authenticated one: fixation), the cookie that carries the
+ * becomes the authenticated one, nor stays signed in beside a new one:
+ * fixation), the cookie that carries the
  * credential is HttpOnly, Secure and SameSite on the very response that sets
  * it (after MFA, not only on the first answer), logout ends the session on
  * the server (the old cookie replayed is refused), and a session expires on
@@ -77,6 +78,12 @@ export interface SessionObservation {
   /** The Set-Cookie line of the response that handed out the credential (cookie credentials), its value scrubbed. */
   credentialSetCookie: string | undefined;
   credentialStep: string;
+  /**
+   * The ids the client held before login (the planted one, a pre-auth cookie of the credential's name), each
+   * replayed as the credential once the login is done: a new id is no rotation while the old one still works.
+   * Undefined until replayed (cookie credentials only).
+   */
+  oldIdsAfterLogin: { label: string; status: number }[] | undefined;
   /** The session replayed after logout: the replay's status, and what the logout itself answered. */
   afterLogout: { status: number; logoutStatus: number } | undefined;
   /** The session replayed after it expired server-side, and how its life was ended. */
@@ -101,6 +108,48 @@ export function judgeRotation(seen: SessionObservation): Observation {
         })`
       : 'the session id is rotated at login',
   };
+}
+
+/**
+ * Pure: fixation by an id that outlives the login. Issuing a new id is no rotation when the one the client
+ * came with (planted by an attacker) is signed in too and still answers (PHP's session_regenerate_id()
+ * without delete_old_session).
+ */
+export function judgeOldIds(
+  seen: SessionObservation,
+  replays: readonly { label: string; status: number }[],
+  refused: readonly number[],
+): Observation {
+  const working = replays.filter((replay) => !isRefused(replay.status, refused));
+  return {
+    probe: `GET with each ${seen.credentialName} the client held before login, replayed after it (${replays.map((replay) => replay.label).join(', ')})`,
+    expected: { status: [...refused] },
+    actual: replays.map((replay) => ({ id: replay.label, status: replay.status })),
+    ok: working.length === 0,
+    note:
+      working.length === 0
+        ? 'the ids held before login no longer work'
+        : `session fixation: ${working.map((replay) => `${replay.label} still answered ${replay.status}`).join('; ')} after login: a new id was issued but the old one was not ended`,
+  };
+}
+
+/** The ids of the credential's name the client held before login, other than the credential itself: each to replay. */
+export function oldSessionIds(
+  credentialName: string,
+  credential: string,
+  planted: string,
+  cookiesBeforeCredential: readonly { name: string; value: string }[],
+): { label: string; value: string }[] {
+  const held = [
+    { label: `the planted ${credentialName}`, value: planted },
+    ...cookiesBeforeCredential
+      .filter((cookie) => cookie.name === credentialName)
+      .map((cookie) => ({ label: `the pre-auth ${credentialName}`, value: cookie.value })),
+  ];
+  // One that equals the credential is the fixation judgeRotation names; each other value is replayed once.
+  return held.filter(
+    (id, index) => id.value !== credential && held.findIndex((other) => other.value === id.value) === index,
+  );
 }
 
 /** Pure: the cookie that carries the credential, on the response that sets it. */
@@ -192,7 +241,11 @@ export function judgeSessionControls(
   }
   const { session } = seen;
   if (session) {
-    observations.push(judgeRotation(session), judgeCredentialCookie(session));
+    observations.push(judgeRotation(session));
+    if (session.oldIdsAfterLogin && session.oldIdsAfterLogin.length > 0) {
+      observations.push(judgeOldIds(session, session.oldIdsAfterLogin, params.refused_statuses));
+    }
+    observations.push(judgeCredentialCookie(session));
     const { afterLogout, afterExpiry } = session;
     if (afterLogout) {
       const detail = `logout answered ${afterLogout.logoutStatus}`;
@@ -207,6 +260,9 @@ export function judgeSessionControls(
   // Fail closed on a record that could not have passed: a life the probe did not follow to its end.
   if (!seen.baseline || !session) {
     return unobservedOutcome('the session lifecycle: no session was handed out', observations);
+  }
+  if (session.credentialIn === 'cookie' && !session.oldIdsAfterLogin) {
+    return unobservedOutcome('the ids held before login: they were not replayed after it', observations);
   }
   if (!session.afterLogout) return unobservedOutcome('the session after logout: it was not replayed', observations);
   if (params.prove_expiry && !session.afterExpiry) {
@@ -263,8 +319,8 @@ export async function probeSessionControls(
   }
   const credentialIn = client.mapping.credential?.in ?? 'body';
   const credentialName = client.mapping.credential?.name ?? client.mapping.response_fields.access_token;
-  // Failures: the replays after logout and after expiry.
-  const route = { localAddress: await flowAddress(ctx, params.source_address, 2) };
+  // Failures: the replays of the ids held before login (the planted one, a pre-auth one), after logout and after expiry.
+  const route = { localAddress: await flowAddress(ctx, params.source_address, 4) };
   try {
     // A planted id, as an attacker sets it in the victim's browser before login.
     const planted = randomBytes(24).toString('base64url');
@@ -292,10 +348,20 @@ export async function probeSessionControls(
       // The line as evidence: the session id in it scrubbed (the judge reads only the attributes).
       credentialSetCookie: setCookie.map((line) => ctx.secrets.redact(line)).at(-1),
       credentialStep: last?.step ?? 'login',
+      oldIdsAfterLogin: undefined,
       afterLogout: undefined,
       afterExpiry: undefined,
     };
     seen.session = session;
+
+    if (credentialIn === 'cookie') {
+      const replays: { label: string; status: number }[] = [];
+      for (const old of oldSessionIds(credentialName, pair.accessToken, planted, pair.cookiesBeforeCredential)) {
+        const replay = await client.getWithCredential(client.mapping.me_path, old.value, route);
+        replays.push({ label: old.label, status: replay.status });
+      }
+      session.oldIdsAfterLogin = replays;
+    }
 
     const logout = await client.logout(pair.accessToken, { ...route, jar: pair.jar });
     const afterLogout = await client.getWithCredential(client.mapping.me_path, pair.accessToken, route);
@@ -325,7 +391,7 @@ export default defineCheck({
   docs: 'docs/controls.md#A9',
   severity: 'high',
   remediation:
-    "Issue a new session id when the second factor completes (Django: login() cycles the key; never promote the visitor's id), set the session cookie with HttpOnly; Secure; SameSite on that response, delete the session row on logout, and enforce the session's expiry on the server, not only in the cookie.",
+    "Issue a new session id when the second factor completes (Django: login() cycles the key; never promote the visitor's id, and delete the old one: PHP's session_regenerate_id(true)), set the session cookie with HttpOnly; Secure; SameSite on that response, delete the session row on logout, and enforce the session's expiry on the server, not only in the cookie.",
   rationale:
     'A session id the attacker planted, a cookie scripts can read, or a session that outlives logout or its lifetime is a stolen session waiting to be used.',
   effects: 'none',

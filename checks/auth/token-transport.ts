@@ -8,6 +8,7 @@ import {
   type SecretFingerprint,
 } from '../../src/engine/types.js';
 import { createAuthClient, resolveAccount } from '../../src/probes/auth-client.js';
+import { parseSetCookie } from '../../src/probes/cookie-jar.js';
 import {
   brokenNotes,
   is2xx,
@@ -58,7 +59,9 @@ const tokenTransportParams = z
       .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
       .min(1)
       .default(['token', 'access_token'])
-      .describe('query parameters a token is offered in (?access_token=…): none may be accepted'),
+      .describe(
+        "query parameters a token is offered in (?access_token=…), besides the credential's own name (a session cookie's, ?sessionid=…): none may be accepted",
+      ),
     refused_statuses: refusedStatusesParam,
   })
   .strict();
@@ -78,6 +81,8 @@ export interface SeenCookie {
   attributes: string;
   /** The value is a credential the flow handed out (only the probe, which knows it, can say). */
   carriesCredential: boolean;
+  /** The line expires the cookie (an empty value, Max-Age=0, an Expires in the past): the browser drops it. */
+  clears: boolean;
 }
 
 /** What the probe saw: plain data with secrets only as fingerprints, judged by judgeTokenTransport. */
@@ -113,6 +118,15 @@ function judgeStep(step: TokenTransportSeen['steps'][number]): Observation[] {
     const carriesToken =
       cookie.carriesCredential || (CREDENTIAL_COOKIE.test(cookie.name) && !CSRF_COOKIE.test(cookie.name));
     if (!carriesToken) continue;
+    // A deletion hands the browser nothing to protect (Django's delete_cookie writes no HttpOnly): evidence, no verdict.
+    if (cookie.clears && !cookie.carriesCredential) {
+      observations.push({
+        probe: `${step.step} response: Set-Cookie ${cookie.name}`,
+        actual: cookie.attributes,
+        note: 'the cookie is cleared: no credential to protect',
+      });
+      continue;
+    }
     const missing = missingFlags(cookie.attributes.split(';'));
     observations.push({
       probe: `${step.step} response: Set-Cookie ${cookie.name}`,
@@ -183,6 +197,15 @@ export function judgeTokenTransport(
   );
 }
 
+/**
+ * The query parameters the real token is offered in: the configured ones and the credential's own name, as a
+ * service that reads the session id from the URL under the cookie's name (PHP's ?PHPSESSID=, URL rewriting
+ * for cookieless clients) expects it; ?token= alone would never reach that code.
+ */
+export function offeredParameters(configured: readonly string[], credentialName: string): string[] {
+  return [...new Set([...configured, credentialName])];
+}
+
 /** Logs in (and refreshes), then offers the real token in the query string: everything judgeTokenTransport needs. */
 export async function probeTokenTransport(
   ctx: CheckContext,
@@ -202,8 +225,12 @@ export async function probeTokenTransport(
     seen.unobserved = `a token flow: the checklist gives no account ${params.account}`;
     return seen;
   }
+  const parameters = offeredParameters(
+    params.query_parameters,
+    client.mapping.credential?.name ?? client.mapping.response_fields.access_token,
+  );
   // One failure per token put in the query string.
-  const route = { localAddress: await flowAddress(ctx, params.source_address, params.query_parameters.length) };
+  const route = { localAddress: await flowAddress(ctx, params.source_address, parameters.length) };
   try {
     const pair = await client.obtainTokens(probe, route);
     const responses = [...pair.responses];
@@ -225,6 +252,7 @@ export async function probeTokenTransport(
           name: nameValue.split('=')[0]?.trim() ?? '',
           attributes: ctx.secrets.redact(cookie.split(';').slice(1).join(';').trim()),
           carriesCredential: carries(nameValue),
+          clears: parseSetCookie(cookie)?.expired ?? false,
         };
       }),
     }));
@@ -233,7 +261,7 @@ export async function probeTokenTransport(
     seen.baselineStatus = header.status;
     // Refusals measured against a token that does not work prove nothing: the judge says so.
     if (!is2xx(header.status)) return seen;
-    for (const parameter of params.query_parameters) {
+    for (const parameter of parameters) {
       const url = client.url(client.mapping.me_path);
       url.searchParams.set(parameter, pair.accessToken);
       const response = await ctx.http.request(url, {

@@ -94,9 +94,19 @@ export function resolveEventTypes(
 
 /** The current TOTP code (RFC 6238, SHA-1, 6 digits, 30 s) for a base32 secret. */
 export function totpCode(base32Secret: string, at: Date): string {
-  return new TOTP({ secret: Secret.fromBase32(base32Secret), digits: 6, period: 30 }).generate({
+  return new TOTP({ secret: Secret.fromBase32(base32Secret), digits: 6, period: TOTP_STEP_MS / 1000 }).generate({
     timestamp: at.getTime(),
   });
+}
+
+const TOTP_STEP_MS = 30_000;
+
+/**
+ * How long until the next TOTP time step begins. A service may refuse a code's second use (RFC 6238 §5.2):
+ * a flow that logs the same account in twice waits this long so the second login gets a code of its own.
+ */
+export function untilNextTotpStep(at: Date): number {
+  return TOTP_STEP_MS - (at.getTime() % TOTP_STEP_MS);
 }
 
 /** The current code of a fresh random secret: a well-formed code that no enrolled device gives. */

@@ -75,12 +75,25 @@ testCheck(tokenValidation, {
 });
 
 testCheck(tokenTransport, {
-  valid: [{ name: 'cookie-session fixture, correct mode', target: cookieFixture() }],
+  valid: [
+    { name: 'cookie-session fixture, correct mode', target: cookieFixture() },
+    {
+      // A Set-Cookie that expires the cookie carries no credential: its flags protect nothing.
+      name: 'cookie-session fixture: the password step clears the anonymous session with a bare deletion line',
+      target: cookieFixture({ flaws: ['login-clears-anonymous-session'] }),
+    },
+  ],
   invalid: [
     {
       name: 'cookie-session fixture: the session cookie set after MFA lacks HttpOnly and SameSite',
       target: cookieFixture({ flaws: ['cookie-flags-after-mfa'] }),
       expect: /credential cookie sessionid lacks HttpOnly, SameSite/,
+    },
+    {
+      // The default ?token= and ?access_token= are refused: only the cookie's own name gets the session in.
+      name: 'cookie-session fixture: the session id taken from the query string under the cookie name',
+      target: cookieFixture({ flaws: ['session-id-in-query'] }),
+      expect: /token accepted from the URL query \?sessionid= \(200\)/,
     },
   ],
 });

@@ -27,6 +27,7 @@ const rotating: RefreshRotationSeen = {
   reuse: answer(401),
   afterReuse: answer(401),
   accessStatus: 401,
+  justReplaced: { refreshed: answer(200, true), reuse: answer(401) },
 };
 
 judgeTable<RefreshRotationSeen, Partial<typeof params>>(
@@ -69,6 +70,26 @@ judgeTable<RefreshRotationSeen, Partial<typeof params>>(
       seen: { ...rotating, rotatedAgain: { ...answer(401), refreshToken: undefined }, reuse: undefined },
       status: 'error',
       phrase: /could not observe a second refresh: the rotated refresh token was not exchanged for new tokens/,
+    },
+    {
+      name: 'the token just replaced still accepted in a second session',
+      seen: { ...rotating, justReplaced: { refreshed: answer(200, true), reuse: answer(200, true) } },
+      status: 'fail',
+      phrase:
+        /reused refresh token accepted \(200\): the refresh token just replaced, sent again before its successor was used, still bought new tokens/,
+    },
+    {
+      name: "the second session's refresh gives no new pair",
+      seen: { ...rotating, justReplaced: { refreshed: answer(401), reuse: undefined } },
+      status: 'error',
+      phrase:
+        /could not observe the reuse of a refresh token just replaced: the second session's fresh token was not exchanged/,
+    },
+    {
+      name: 'the second session never reached',
+      seen: { ...rotating, justReplaced: undefined },
+      status: 'error',
+      phrase: /^could not observe the reuse of a refresh token just replaced/,
     },
     {
       name: 'reuse accepted',

@@ -20,6 +20,7 @@ const session: SessionObservation = {
   reusedPreAuthCookies: [],
   credentialSetCookie: 'sessionid=[redacted len=32 sha256=0123456789ab]; Path=/; HttpOnly; Secure; SameSite=Lax',
   credentialStep: 'mfa_verify',
+  oldIdsAfterLogin: [{ label: 'the planted sessionid', status: 403 }],
   afterLogout: { status: 401, logoutStatus: 204 },
   afterExpiry: { status: 401, how: 'aged with auth.sessions.expire_sql' },
 };
@@ -64,6 +65,25 @@ judgeTable<SessionControlsSeen, typeof params>(
       seen: living({ reusedPreAuthCookies: ['visitor'] }),
       status: 'fail',
       expect: /the pre-auth cookie visitor became the session/,
+    },
+    {
+      name: 'session fixation: a new id, but the planted one still works',
+      seen: living({ oldIdsAfterLogin: [{ label: 'the planted sessionid', status: 200 }] }),
+      status: 'fail',
+      expect:
+        /^session fixation: the planted sessionid still answered 200 after login: a new id was issued but the old one was not ended$/,
+    },
+    {
+      name: 'bearer credential: no id held before login to replay',
+      seen: living({ credentialIn: 'body', credentialSetCookie: undefined, oldIdsAfterLogin: undefined }),
+      status: 'pass',
+      expect: /^the session id rotates at login, logout ends it server-side and it expires server-side$/,
+    },
+    {
+      name: 'cookie credential, the ids held before login never replayed: fail closed',
+      seen: living({ oldIdsAfterLogin: undefined }),
+      status: 'error',
+      expect: /^could not observe the ids held before login: they were not replayed after it$/,
     },
     {
       name: 'the session cookie scripts can read',

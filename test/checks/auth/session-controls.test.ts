@@ -41,6 +41,14 @@ testCheck(sessionControls, {
       expect: /session fixation: the session id is not rotated at login \(the planted sessionid became the session\)/,
     },
     {
+      // PHP's session_regenerate_id() without delete_old_session: the response carries a new id, so the rotation
+      // looks done, but the planted id the client came with was signed in too.
+      name: 'a new session id at login, while the planted one is signed in as well (old session kept)',
+      target: cookieFixture({ flaws: ['old-session-kept'] }),
+      expect:
+        /session fixation: the planted sessionid still answered 200 after login: a new id was issued but the old one was not ended/,
+    },
+    {
       name: 'session cookie without HttpOnly and SameSite on the MFA response',
       target: cookieFixture({ flaws: ['cookie-flags-after-mfa'] }),
       expect: /the session cookie sessionid set by the mfa_verify response lacks HttpOnly, SameSite/,
@@ -66,6 +74,7 @@ const base: SessionObservation = {
   reusedPreAuthCookies: [],
   credentialSetCookie: 'sessionid=x; Path=/; HttpOnly; Secure; SameSite=Lax',
   credentialStep: 'mfa_verify',
+  oldIdsAfterLogin: [{ label: 'the planted sessionid', status: 403 }],
   afterLogout: undefined,
   afterExpiry: undefined,
 };

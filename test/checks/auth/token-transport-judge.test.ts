@@ -23,7 +23,7 @@ const refusedInQuery: TokenTransportSeen['inQuery'] = [
 const login = {
   step: 'login',
   locations: [],
-  cookies: [{ name: 'csrftoken', attributes: 'Path=/', carriesCredential: false }],
+  cookies: [{ name: 'csrftoken', attributes: 'Path=/', carriesCredential: false, clears: false }],
 };
 const mfa = { step: 'mfa_verify', locations: [], cookies: [] };
 
@@ -34,7 +34,7 @@ const seen: TokenTransportSeen = {
     {
       step: 'mfa_verify',
       locations: [{ shown: '/home', carriesCredential: false }],
-      cookies: [{ name: 'sessionid', attributes: flagged, carriesCredential: true }],
+      cookies: [{ name: 'sessionid', attributes: flagged, carriesCredential: true, clears: false }],
     },
   ],
   baselineStatus: 200,
@@ -81,25 +81,42 @@ judgeTable<TokenTransportSeen>('judgeTokenTransport', (sample) => judgeTokenTran
   },
   {
     name: 'a session cookie scripts can read',
-    seen: withCookie({ name: 'sessionid', attributes: 'Path=/; Secure; SameSite=Strict', carriesCredential: true }),
+    seen: withCookie({
+      name: 'sessionid',
+      attributes: 'Path=/; Secure; SameSite=Strict',
+      carriesCredential: true,
+      clears: false,
+    }),
     status: 'fail',
     expect: /^credential cookie sessionid lacks HttpOnly$/,
   },
   {
     name: 'a cookie holding the token under an innocent name, unflagged',
-    seen: withCookie({ name: 'prefs', attributes: 'Path=/', carriesCredential: true }),
+    seen: withCookie({ name: 'prefs', attributes: 'Path=/', carriesCredential: true, clears: false }),
     status: 'fail',
     expect: /^credential cookie prefs lacks HttpOnly, Secure, SameSite$/,
   },
   {
     name: 'a cookie named like a credential, even without the value',
-    seen: withCookie({ name: 'auth_hint', attributes: 'Path=/; HttpOnly', carriesCredential: false }),
+    seen: withCookie({ name: 'auth_hint', attributes: 'Path=/; HttpOnly', carriesCredential: false, clears: false }),
     status: 'fail',
     expect: /^credential cookie auth_hint lacks Secure, SameSite$/,
   },
   {
+    name: 'a credential cookie cleared by a bare deletion line: nothing to protect',
+    seen: withCookie({ name: 'sessionid', attributes: 'Max-Age=0; Path=/', carriesCredential: false, clears: true }),
+    status: 'pass',
+    expect: /^tokens only in bodies/,
+  },
+  {
+    name: 'a line that expires the cookie yet carries the credential is judged',
+    seen: withCookie({ name: 'sessionid', attributes: 'Max-Age=0; Path=/', carriesCredential: true, clears: true }),
+    status: 'fail',
+    expect: /^credential cookie sessionid lacks HttpOnly, Secure, SameSite$/,
+  },
+  {
     name: 'an anti-CSRF cookie is meant to be read by scripts',
-    seen: withCookie({ name: 'XSRF-TOKEN', attributes: 'Path=/', carriesCredential: false }),
+    seen: withCookie({ name: 'XSRF-TOKEN', attributes: 'Path=/', carriesCredential: false, clears: false }),
     status: 'pass',
     expect: /^tokens only in bodies/,
   },

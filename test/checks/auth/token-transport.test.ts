@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import tokenTransport, { missingCookieFlags } from '../../../checks/auth/token-transport.js';
+import tokenTransport, { missingCookieFlags, offeredParameters } from '../../../checks/auth/token-transport.js';
 import { testCheck } from '../../harness/check-tester.js';
 import { authFixture, referenceService } from './support/auth-fixture-target.js';
 
@@ -15,6 +15,13 @@ testCheck(tokenTransport, {
       expect: /token accepted from the URL query \?token= \(200\)/,
     },
   ],
+});
+
+describe('offeredParameters', () => {
+  it("adds the credential's own name, once", () => {
+    expect(offeredParameters(['token', 'access_token'], 'sessionid')).toEqual(['token', 'access_token', 'sessionid']);
+    expect(offeredParameters(['token', 'access_token'], 'access_token')).toEqual(['token', 'access_token']);
+  });
 });
 
 describe('missingCookieFlags', () => {
