@@ -34,6 +34,7 @@ const CONTRACT_KEYS = new Set([
   'docs',
   'strength',
   'slow',
+  'deadlineMs',
   'run',
 ]);
 
@@ -77,7 +78,7 @@ export function checkShapeProblems(value: unknown): string[] {
   if (check.rationale !== undefined && !isText(check.rationale)) {
     problems.push(`rationale: expected a non-empty string, got ${describe(check.rationale)}`);
   }
-  for (const key of ['run', 'requires', 'probeAddresses'] as const) {
+  for (const key of ['run', 'requires', 'probeAddresses', 'deadlineMs'] as const) {
     const optional = key !== 'run';
     if ((optional && check[key] === undefined) || typeof check[key] === 'function') continue;
     problems.push(`${key}: expected a function, got ${describe(check[key])}`);

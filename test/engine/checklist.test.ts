@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allChecks } from '../../checks/index.js';
 import { ChecklistError, formatProblem } from '../../src/engine/checklist/errors.js';
-import { loadChecklist, parseChecklist } from '../../src/engine/checklist/load.js';
+import { DEADLINE_MARGIN_MS, entryDeadline, loadChecklist, parseChecklist } from '../../src/engine/checklist/load.js';
 import { sampleRegistry } from './sample-checks.js';
 
 const FILE = '/repo/checklist.yaml';
@@ -469,5 +469,48 @@ checks:
 
   it('every built-in check declares its severity', () => {
     expect(allChecks.filter((check) => check.severity === undefined).map((check) => check.id)).toEqual([]);
+  });
+});
+
+describe("an entry's deadline and the check's own limits", () => {
+  const commandEntry = (extra: string) => `version: 1
+target:
+  url: https://localhost:8443
+checks:
+  - check: command.run
+${extra}    with:
+      name: tests
+      command: [node, -e, "0"]
+      timeout_ms: 300000
+`;
+
+  it.each([
+    { name: 'an entry deadline given wins', entryMs: 90_000, settingsMs: 60_000, ownMs: 80_000, deadline: 90_000 },
+    { name: 'no own limits: the settings', entryMs: undefined, settingsMs: 60_000, ownMs: undefined, deadline: 60_000 },
+    { name: 'own limits past the settings', entryMs: undefined, settingsMs: 60_000, ownMs: 305_000, deadline: 315_000 },
+    { name: 'own limits well inside', entryMs: undefined, settingsMs: 60_000, ownMs: 6_000, deadline: 60_000 },
+  ])('$name', ({ entryMs, settingsMs, ownMs, deadline }) => {
+    expect(entryDeadline(entryMs, settingsMs, ownMs)).toBe(deadline);
+  });
+
+  it('gives a command.run entry its own timeout_ms and grace, not check_timeout_ms', () => {
+    const loaded = parseChecklist(commandEntry(''), FILE, { env, registry: allChecks });
+    // 300000 ms to run, 5000 ms between SIGTERM and SIGKILL, then the margin for the evidence.
+    expect(loaded.entries[0]?.timeoutMs).toBe(300_000 + 5_000 + DEADLINE_MARGIN_MS);
+  });
+
+  it('refuses an entry timeout_ms that would end the command before its own limits', () => {
+    let problems: string[] = [];
+    try {
+      parseChecklist(commandEntry('    timeout_ms: 60000\n'), FILE, { env, registry: allChecks });
+    } catch (error) {
+      if (!(error instanceof ChecklistError)) throw error;
+      problems = error.problems.map(formatProblem);
+    }
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /checklist\.yaml:6:17: checks\[0\]\.timeout_ms: 60000 ms ends the check before its own limits can \(305000 ms by its parameters/,
+      ),
+    ]);
   });
 });

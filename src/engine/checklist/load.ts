@@ -506,6 +506,10 @@ function planEntries(
       });
     }
     const ownDeadline = check.deadlineMs?.(params.data);
+    if (ownDeadline !== undefined && !(Number.isFinite(ownDeadline) && ownDeadline > 0)) {
+      problem('check', `${check.id}: its deadlineMs gave ${String(ownDeadline)}, not a positive number of ms`);
+      return;
+    }
     if (entry.timeout_ms !== undefined && ownDeadline !== undefined && entry.timeout_ms < ownDeadline) {
       problems.push({
         ...locate(['checks', index, 'timeout_ms']),
