@@ -18,7 +18,6 @@ import {
   type LoginAnswer,
   type RequestRoute,
   resolveAccount,
-  untilNextTotpStep,
 } from '../../src/probes/auth-client.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
@@ -76,9 +75,6 @@ export interface RefreshRotationSeen {
   /** Set when something could not be observed: the `error` summary. */
   notSeen?: string;
 }
-
-/** Past the step boundary by this much, so a service clock a little behind the gate's is in the new step too. */
-const TOTP_STEP_MARGIN_MS = 1_500;
 
 /** Pure: the verdict on one refresh, its reuse and what the reuse revoked. */
 export function judgeRefreshRotation(
@@ -241,9 +237,8 @@ async function observeRefreshRotation(
     seen.accessStatus = (
       await client.getWithCredential(client.mapping.me_path, rotatedAgain.accessToken, route)
     ).status;
-    // A session of its own: the first one is revoked by now, and every token of it refused for that alone. Its
-    // login waits for the next TOTP step: a service that refuses a code's second use is right to refuse the first's.
-    await ctx.clock.sleep(untilNextTotpStep(ctx.clock.now()) + TOTP_STEP_MARGIN_MS, ctx.signal);
+    // A session of its own: the first one is revoked by now, and every token of it refused for that alone.
+    // Its login takes a TOTP step of its own where the service refuses a code's reuse (the run's TOTP ledger).
     const other = await client.obtainTokens(account, route);
     if (!other.refreshToken) return seen;
     const refreshed = await client.refresh(other.refreshToken, route);
@@ -266,7 +261,7 @@ export default defineCheck({
   rationale: 'A stolen refresh token must be usable at most once, and its reuse is the signal that it was stolen.',
   effects: 'none',
   severity: 'high',
-  // Its second session waits for the next TOTP step: up to half a minute.
+  // Its second session may wait for the next TOTP step (a service that refuses a code's reuse): up to 30 s.
   slow: true,
   params: refreshRotationParams,
   strength: { expect_access_revoked: 'requirement', refused_statuses: 'accepted' },
@@ -276,8 +271,9 @@ export default defineCheck({
     const client = createAuthClient(ctx);
     const probe = resolveAccount(client.mapping, params.account);
     if (!probe) return errorOutcome(ctx, `a session: the checklist gives no account ${params.account}`, undefined);
-    // Three failures: the reused refresh token, the newest one it revokes, and the second session's reused one.
-    const route = { localAddress: await flowAddress(ctx, params.source_address, 3) };
+    // Four failures: the reused refresh token, the newest one it revokes, the second session's reused one, and
+    // a TOTP code's second use where the service refuses it.
+    const route = { localAddress: await flowAddress(ctx, params.source_address, 4) };
     return judgeRefreshRotation(await observeRefreshRotation(ctx, client, probe, route), params);
   },
 });

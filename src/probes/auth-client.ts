@@ -18,6 +18,7 @@ import type { CheckContext, HttpResponse, Json } from '../engine/types.js';
 import { databaseNow, failureRowsOfAttempt } from './auth-audit.js';
 import { type CookieJar, createCookieJar, parseSetCookie, type StoredCookie } from './cookie-jar.js';
 import { closedWithoutAnswer } from './http.js';
+import { totpLedger } from './totp-ledger.js';
 
 export interface RequestRoute {
   /** Client socket address (e.g. 127.0.0.9), so the service sees a distinct IP. */
@@ -53,6 +54,9 @@ export interface TokenPair {
 }
 
 /** A flow step that did not go as the contract says; carries what was seen. */
+/** A code of a TOTP step this run had spent was refused: the service refuses reuse; a new login will do. */
+class SpentTotpRefused extends Error {}
+
 export class AuthFlowError extends Error {
   constructor(
     message: string,
@@ -100,14 +104,6 @@ export function totpCode(base32Secret: string, at: Date): string {
 }
 
 const TOTP_STEP_MS = 30_000;
-
-/**
- * How long until the next TOTP time step begins. A service may refuse a code's second use (RFC 6238 §5.2):
- * a flow that logs the same account in twice waits this long so the second login gets a code of its own.
- */
-export function untilNextTotpStep(at: Date): number {
-  return TOTP_STEP_MS - (at.getTime() % TOTP_STEP_MS);
-}
 
 /** The current code of a fresh random secret: a well-formed code that no enrolled device gives. */
 export function randomTotpCode(at: Date): string {
@@ -161,6 +157,15 @@ export interface AuthClient {
   logout(value: string, route?: RequestRoute): Promise<HttpResponse>;
   login(username: string, password: string, route?: RequestRoute): Promise<LoginAnswer>;
   verifyMfa(challenge: string, code: string, route?: RequestRoute): Promise<LoginAnswer>;
+  /**
+   * The account's current TOTP code with the challenge, as the run's TOTP ledger allows (totp-ledger.ts): a
+   * step of its own where the service refuses a code's reuse. `spent`: the code's step was used before.
+   */
+  verifyWithLedger(
+    account: AccountConfig,
+    challenge: string,
+    route?: RequestRoute,
+  ): Promise<LoginAnswer & { spent: boolean; code: string }>;
   refresh(refreshToken: string, route?: RequestRoute): Promise<LoginAnswer>;
   /** Password, then TOTP when asked: a real token pair, or an AuthFlowError saying which step broke. */
   obtainTokens(account: AccountConfig, route?: RequestRoute): Promise<TokenPair>;
@@ -310,59 +315,87 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
         await client.postJson(mapping.refresh.path, { [mapping.refresh.token_field]: refreshToken }, route),
       );
     },
-    async obtainTokens(account, givenRoute = {}) {
-      // One jar per probe session: the pre-auth cookie and the CSRF token stay with this flow only.
-      const jar = givenRoute.jar ?? createCookieJar();
-      const route = { ...givenRoute, jar };
-      const responses: TokenPair['responses'] = [];
-      let cookiesBeforeCredential = jar.all(url(mapping.login.path));
-      const login = await client.login(account.username, account.password, route);
-      responses.push({ step: 'login', response: login.response });
-      if (login.accessToken) {
-        return {
-          accessToken: login.accessToken,
-          refreshToken: login.refreshToken,
-          responses,
-          jar,
-          cookiesBeforeCredential,
-        };
-      }
-      if (!login.mfaChallenge) {
-        throw new AuthFlowError(
-          `login of ${account.username} gave neither a token nor an MFA challenge`,
-          'login',
-          login.response,
-        );
-      }
-      if (!account.totp_secret) {
-        throw new AuthFlowError(
-          `login of ${account.username} asks for MFA but the checklist gives no totp_secret`,
-          'login',
-          login.response,
-        );
-      }
-      cookiesBeforeCredential = jar.all(url(mapping.mfa_verify.path));
-      const verified = await client.verifyMfa(
-        login.mfaChallenge,
-        totpCode(account.totp_secret, ctx.clock.now()),
-        route,
+    async verifyWithLedger(account, challenge, route) {
+      const secret = account.totp_secret ?? '';
+      const claim = await totpLedger.claim(
+        `${url(mapping.login.path).origin} ${account.username}`,
+        ctx.clock,
+        ctx.signal,
       );
-      responses.push({ step: 'mfa_verify', response: verified.response });
-      if (!verified.accessToken) {
-        throw new AuthFlowError(
-          `MFA verification of ${account.username} with the current TOTP code gave no access token`,
-          'mfa_verify',
-          verified.response,
-        );
+      const code = totpCode(secret, claim.stepTime);
+      let answer: LoginAnswer;
+      try {
+        answer = await client.verifyMfa(challenge, code, route);
+      } catch (error) {
+        claim.settle(undefined);
+        throw error;
       }
+      claim.settle(Boolean(answer.accessToken));
+      return { ...answer, spent: claim.spent, code };
+    },
+    async obtainTokens(account, givenRoute = {}) {
+      try {
+        return await obtainTokensOnce(account, givenRoute);
+      } catch (error) {
+        // A code of a step this run had spent, refused: the service refuses a code's reuse (the ledger now
+        // knows). Once more, with a login of its own and a step of its own.
+        if (error instanceof SpentTotpRefused) return obtainTokensOnce(account, givenRoute);
+        throw error;
+      }
+    },
+  };
+  /** One login and, when asked, one second factor (obtainTokens tries again where a spent TOTP step was refused). */
+  const obtainTokensOnce = async (account: AccountConfig, givenRoute: RequestRoute = {}): Promise<TokenPair> => {
+    // One jar per probe session: the pre-auth cookie and the CSRF token stay with this flow only.
+    const jar = givenRoute.jar ?? createCookieJar();
+    const route = { ...givenRoute, jar };
+    const responses: TokenPair['responses'] = [];
+    let cookiesBeforeCredential = jar.all(url(mapping.login.path));
+    const login = await client.login(account.username, account.password, route);
+    responses.push({ step: 'login', response: login.response });
+    if (login.accessToken) {
       return {
-        accessToken: verified.accessToken,
-        refreshToken: verified.refreshToken,
+        accessToken: login.accessToken,
+        refreshToken: login.refreshToken,
         responses,
         jar,
         cookiesBeforeCredential,
       };
-    },
+    }
+    if (!login.mfaChallenge) {
+      throw new AuthFlowError(
+        `login of ${account.username} gave neither a token nor an MFA challenge`,
+        'login',
+        login.response,
+      );
+    }
+    if (!account.totp_secret) {
+      throw new AuthFlowError(
+        `login of ${account.username} asks for MFA but the checklist gives no totp_secret`,
+        'login',
+        login.response,
+      );
+    }
+    cookiesBeforeCredential = jar.all(url(mapping.mfa_verify.path));
+    const verified = await client.verifyWithLedger(account, login.mfaChallenge, route);
+    responses.push({ step: 'mfa_verify', response: verified.response });
+    if (!verified.accessToken && verified.spent) {
+      throw new SpentTotpRefused(`${account.username}'s code of a TOTP step this run had used was refused`);
+    }
+    if (!verified.accessToken) {
+      throw new AuthFlowError(
+        `MFA verification of ${account.username} with the current TOTP code gave no access token`,
+        'mfa_verify',
+        verified.response,
+      );
+    }
+    return {
+      accessToken: verified.accessToken,
+      refreshToken: verified.refreshToken,
+      responses,
+      jar,
+      cookiesBeforeCredential,
+    };
   };
   return client;
 }

@@ -24,6 +24,18 @@ testCheck(sessionControls, {
       },
       with: { prove_expiry: false },
     },
+    {
+      // One code, one success (RFC 6238 §5.2): its logins of the same account must not share a code.
+      name: 'reference service refusing a TOTP code used twice',
+      target: async () => {
+        const target = await startReferenceTarget({ rejectTotpReuse: true });
+        return {
+          ...target,
+          context: { ...target.context, auth: { ...target.context.auth, logout: { path: '/api/v1/auth/logout' } } },
+        };
+      },
+      with: { prove_expiry: false },
+    },
     { name: 'cookie-session fixture, correct mode (expiry through auth.sessions.expire_sql)', target: cookieFixture() },
     {
       name: 'cookie-session fixture, correct mode, expiry proven by waiting out a 2-second session',
