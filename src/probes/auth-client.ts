@@ -335,17 +335,21 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
     },
     async obtainTokens(account, givenRoute = {}) {
       try {
-        return await obtainTokensOnce(account, givenRoute);
+        return await obtainTokensOnce(account, givenRoute, false);
       } catch (error) {
         // A code of a step this run had spent, refused: the service refuses a code's reuse (the ledger now
         // knows). Once more, with a login of its own and a step of its own.
-        if (error instanceof SpentTotpRefused) return obtainTokensOnce(account, givenRoute);
+        if (error instanceof SpentTotpRefused) return obtainTokensOnce(account, givenRoute, true);
         throw error;
       }
     },
   };
   /** One login and, when asked, one second factor (obtainTokens tries again where a spent TOTP step was refused). */
-  const obtainTokensOnce = async (account: AccountConfig, givenRoute: RequestRoute = {}): Promise<TokenPair> => {
+  const obtainTokensOnce = async (
+    account: AccountConfig,
+    givenRoute: RequestRoute,
+    lastTry: boolean,
+  ): Promise<TokenPair> => {
     // One jar per probe session: the pre-auth cookie and the CSRF token stay with this flow only.
     const jar = givenRoute.jar ?? createCookieJar();
     const route = { ...givenRoute, jar };
@@ -379,7 +383,7 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
     cookiesBeforeCredential = jar.all(url(mapping.mfa_verify.path));
     const verified = await client.verifyWithLedger(account, login.mfaChallenge, route);
     responses.push({ step: 'mfa_verify', response: verified.response });
-    if (!verified.accessToken && verified.spent) {
+    if (!verified.accessToken && verified.spent && !lastTry) {
       throw new SpentTotpRefused(`${account.username}'s code of a TOTP step this run had used was refused`);
     }
     if (!verified.accessToken) {
