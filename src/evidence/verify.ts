@@ -13,6 +13,7 @@ import { judgeOutcome, waiverExpiry } from '../engine/run.js';
 import type { FinalStatus } from '../engine/types.js';
 import { checkPredicate } from '../report/predicate-shape.js';
 import { type EnvelopeVerification, verifyEnvelope } from './dsse.js';
+import { FLEET_PREDICATE_TYPE } from './fleet.js';
 import { countStatuses, judgeRun } from './statement.js';
 import {
   type CheckRecord,
@@ -37,6 +38,13 @@ export function verifyEvidence(envelope: unknown, publicKey: KeyObject): Envelop
 export function checkEvidenceStatement(statement: EvidenceStatement): EvidenceCheck {
   // The type says PREDICATE_TYPE; the bytes said whatever was signed.
   const predicateType: unknown = statement.predicateType;
+  if (predicateType === FLEET_PREDICATE_TYPE) {
+    return {
+      ok: false,
+      problem:
+        "a fleet statement, not one target's evidence: `secgate evidence verify` reads it, and `secgate evidence check --target NAME` admits one of its targets",
+    };
+  }
   if (predicateType !== PREDICATE_TYPE) {
     return { ok: false, problem: `not secgate evidence (predicateType ${String(predicateType)})` };
   }

@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as recorded from '../../fixtures/evidence/predicates.js';
 import { signPayload } from '../../src/evidence/dsse.js';
+import { FLEET_PREDICATE_TYPE } from '../../src/evidence/fleet.js';
 import { type EvidencePredicate, PREDICATE_TYPE, STATEMENT_TYPE } from '../../src/evidence/types.js';
 import { predicateContradictions, verifyEvidence } from '../../src/evidence/verify.js';
 
@@ -139,6 +140,15 @@ describe('verifyEvidence', () => {
       valid: false,
       keyid: expect.any(String),
       reason: 'not secgate evidence (predicateType https://slsa.dev/provenance/v1)',
+    });
+  });
+
+  it("names a fleet statement handed to a reader of one target's evidence, and where it is read", () => {
+    expect(verifyEvidence(envelopeOf(passingPredicate, FLEET_PREDICATE_TYPE), gate.publicKey)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(
+        /^a fleet statement, not one target's evidence: `secgate evidence verify` reads it/,
+      ),
     });
   });
 });
