@@ -56,7 +56,7 @@ export function inScope(scope: readonly string[] | undefined, filePath: string):
 export const COMMIT_MESSAGE = 'commit message';
 export const TAG_MESSAGE = 'tag message';
 
-const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
+const DOCUMENT_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
 
 /**
  * Whether text at this path is prose: a commit or tag message, or a documentation file. There a value that
@@ -64,8 +64,22 @@ const PROSE_EXTENSIONS = new Set(['.md', '.markdown', '.rst', '.txt', '.adoc']);
  * script (a database password of joined words, then `docker compose up`) it is a value.
  */
 export function isProsePath(filePath: string | undefined): boolean {
-  if (filePath === undefined) return false;
-  if (filePath === COMMIT_MESSAGE || filePath === TAG_MESSAGE) return true;
+  return filePath !== undefined && (isMessagePath(filePath) || DOCUMENT_EXTENSIONS.has(extensionOf(filePath)));
+}
+
+/**
+ * Prose where a value that reads as words may be the sentence going on (the generic rule's exemption): as
+ * isProsePath, but not a `.txt` file, where credentials get dumped (`passwords.txt`, `notes.txt`).
+ */
+export function isSentenceProsePath(filePath: string | undefined): boolean {
+  return isProsePath(filePath) && extensionOf(filePath ?? '') !== '.txt';
+}
+
+function isMessagePath(filePath: string): boolean {
+  return filePath === COMMIT_MESSAGE || filePath === TAG_MESSAGE;
+}
+
+function extensionOf(filePath: string): string {
   const dot = filePath.lastIndexOf('.');
-  return dot > filePath.lastIndexOf('/') && PROSE_EXTENSIONS.has(filePath.slice(dot).toLowerCase());
+  return dot > filePath.lastIndexOf('/') ? filePath.slice(dot).toLowerCase() : '';
 }

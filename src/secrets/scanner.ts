@@ -8,7 +8,7 @@
  */
 import { shannonEntropy } from './entropy.js';
 import { buildKeywordFilter, type KeywordFilter } from './keyword-filter.js';
-import { isProsePath } from './paths.js';
+import { isSentenceProsePath } from './paths.js';
 import { isPlaceholder } from './placeholders.js';
 import { type RegexReach, regexReach } from './regex-reach.js';
 import { publicSampleSecrets, readsAsWords, type SecretRule, secretRules } from './rules.js';
@@ -75,7 +75,7 @@ const publicSamples = new Set(publicSampleSecrets);
  */
 export function acceptsSecret(rule: SecretRule, value: string, path?: string, sentence?: string): boolean {
   if (rule.minEntropy !== undefined && shannonEntropy(value) < rule.minEntropy) return false;
-  if (sentence !== undefined && isProsePath(path) && readsAsWords(value)) return false;
+  if (sentence !== undefined && isSentenceProsePath(path) && readsAsWords(value)) return false;
   if (rule.allowlist?.some((pattern) => pattern.test(value))) return false;
   if (rule.placeholdersAllowed !== false && isPlaceholder(value)) return false;
   if (publicSamples.has(value)) return false;
@@ -86,8 +86,13 @@ export function acceptsSecret(rule: SecretRule, value: string, path?: string, se
 }
 
 /** What follows the secret when a sentence goes on after it (the rule's sentenceGroup), else undefined. */
-function sentenceOf(rule: SecretRule, match: RegExpExecArray): string | undefined {
-  return rule.sentenceGroup === undefined ? undefined : match[rule.sentenceGroup];
+function sentenceOf(rule: SecretRule, match: RegExpExecArray, group: number): string | undefined {
+  const sentence = rule.sentenceGroup === undefined ? undefined : match[rule.sentenceGroup];
+  if (sentence === undefined) return undefined;
+  // Only after a colon, as a subject line or a heading writes (`token: refresh_rotation_v2 revokes …`): after
+  // `=`, `:=` or `=>` a value is assigned, whatever follows it on the line.
+  const before = match[0].slice(0, groupOffset(match, group) - match.index);
+  return /(?<![:=]):[ \t]*["'`]?$/.test(before) ? sentence : undefined;
 }
 
 /** The capture group holding the secret in this match: the rule's, or the first of its groups that took part. */
@@ -243,7 +248,7 @@ function runRules(text: string, rules: readonly TriggeredRule[], path: string | 
     for (const match of ruleMatches(text, rule, keywordStarts)) {
       const group = secretGroupOf(rule, match);
       const value = match[group];
-      if (value === undefined || !acceptsSecret(rule, value, path, sentenceOf(rule, match))) continue;
+      if (value === undefined || !acceptsSecret(rule, value, path, sentenceOf(rule, match, group))) continue;
       const offset = groupOffset(match, group);
       matches.push({ ruleId: rule.id, ...lines.position(offset), offset, value, rule: index });
     }
@@ -442,7 +447,7 @@ export function scanBytes(
     const rule = rules[index];
     const group = rule ? secretGroupOf(rule, match) : 0;
     const value = rule ? match[group] : undefined;
-    if (!rule || value === undefined || !acceptsSecret(rule, value, path, sentenceOf(rule, match))) continue;
+    if (!rule || value === undefined || !acceptsSecret(rule, value, path, sentenceOf(rule, match, group))) continue;
     const offset = base + groupOffset(match, group);
     matches.push({
       ruleId: rule.id,
