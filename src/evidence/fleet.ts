@@ -13,8 +13,8 @@ import { verifyEnvelope } from './dsse.js';
 import {
   type EvidencePredicate,
   type EvidenceStatement,
-  resourceDescriptorSchema,
   STATEMENT_TYPE,
+  statementSchema,
   statusCountsSchema,
   verdictSchema,
 } from './types.js';
@@ -77,12 +77,7 @@ export const fleetPredicateSchema = z.object({
 });
 export type FleetPredicate = z.output<typeof fleetPredicateSchema>;
 
-export const fleetStatementSchema = z.object({
-  _type: z.literal(STATEMENT_TYPE),
-  subject: z.array(resourceDescriptorSchema),
-  predicateType: z.literal(FLEET_PREDICATE_TYPE),
-  predicate: fleetPredicateSchema,
-});
+export const fleetStatementSchema = statementSchema(FLEET_PREDICATE_TYPE, fleetPredicateSchema);
 export type FleetStatement = z.output<typeof fleetStatementSchema>;
 
 export interface EnvelopeInput {

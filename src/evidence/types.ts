@@ -142,12 +142,20 @@ export const evidencePredicateSchema = z.object({
 });
 export type EvidencePredicate = z.output<typeof evidencePredicateSchema>;
 
-export const evidenceStatementSchema = z.object({
-  _type: z.literal(STATEMENT_TYPE),
-  subject: z.array(resourceDescriptorSchema),
-  predicateType: z.literal(PREDICATE_TYPE),
-  predicate: evidencePredicateSchema,
-});
+/** An in-toto statement of one predicate type: the envelope shape a target's evidence and a fleet's share. */
+export function statementSchema<Type extends string, Predicate extends z.ZodType>(
+  predicateType: Type,
+  predicate: Predicate,
+) {
+  return z.object({
+    _type: z.literal(STATEMENT_TYPE),
+    subject: z.array(resourceDescriptorSchema),
+    predicateType: z.literal(predicateType),
+    predicate,
+  });
+}
+
+export const evidenceStatementSchema = statementSchema(PREDICATE_TYPE, evidencePredicateSchema);
 export type EvidenceStatement = z.output<typeof evidenceStatementSchema>;
 
 export interface DsseSignature {

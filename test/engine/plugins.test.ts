@@ -225,6 +225,19 @@ describe('plugin: every mistake is exit 2 at the entry, in one sentence', () => 
       /checks\[0\]\.check: acme\.needs: requires\(\) returned 'databse', expected one of database/,
     ],
     [
+      'a deadlineMs that throws',
+      oneEntry('acme.slow', './acme.js'),
+      { 'acme.js': pluginSource('acme.slow', "deadlineMs: () => { throw new Error('no limits'); },") },
+      /checks\[0\]\.check: acme\.slow: deadlineMs\(\) threw: no limits$/,
+    ],
+    [
+      // Past Node's longest timer a deadline fires at once: the check would end before it starts.
+      'a deadlineMs past the longest timer',
+      oneEntry('acme.slow', './acme.js'),
+      { 'acme.js': pluginSource('acme.slow', 'deadlineMs: () => 2 ** 31,') },
+      /checks\[0\]\.check: acme\.slow: its deadlineMs gave 2147483648, not a positive number of ms up to \d+$/,
+    ],
+    [
       'a ${VAR} in the specifier',
       oneEntry('acme.x', '"./${DIR}/acme.js"'),
       {},

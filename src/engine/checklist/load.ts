@@ -505,11 +505,12 @@ function planEntries(
         message: requirementMessage(id, requirement),
       });
     }
-    const ownDeadline = check.deadlineMs?.(params.data);
-    if (ownDeadline !== undefined && !(Number.isFinite(ownDeadline) && ownDeadline > 0)) {
-      problem('check', `${check.id}: its deadlineMs gave ${String(ownDeadline)}, not a positive number of ms`);
+    const declared = declaredDeadline(check, params.data);
+    if ('problem' in declared) {
+      problem('check', `${check.id}: ${declared.problem}`);
       return;
     }
+    const ownDeadline = declared.ms;
     if (entry.timeout_ms !== undefined && ownDeadline !== undefined && entry.timeout_ms < ownDeadline) {
       problems.push({
         ...locate(['checks', index, 'timeout_ms']),
@@ -605,6 +606,22 @@ function pluginCheck(
     return undefined;
   }
   return { check, plugin: origin };
+}
+
+/** Node's longest timer: a longer deadline would fire at once, ending the check before it starts. */
+const MAX_DEADLINE_MS = 2 ** 31 - 1 - DEADLINE_MARGIN_MS;
+
+/** The longest a check says it takes by its parameters, held to a positive timer length (a plugin's may be anything). */
+function declaredDeadline(check: CheckDefinition, params: unknown): { ms: number | undefined } | { problem: string } {
+  let ms: unknown;
+  try {
+    ms = check.deadlineMs?.(params);
+  } catch (error) {
+    return { problem: `deadlineMs() threw: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  }
+  if (ms === undefined) return { ms };
+  if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && ms <= MAX_DEADLINE_MS) return { ms };
+  return { problem: `its deadlineMs gave ${String(ms)}, not a positive number of ms up to ${MAX_DEADLINE_MS}` };
 }
 
 /** The requirements a check declares for its parameters, held to the known kinds (a plugin's may be anything). */
