@@ -649,7 +649,8 @@ export default defineCheck({
     // tries, the challenge as a bearer token, the wrong code and the right one after it, and the replay. A configured source_address carries both.
     const routes = {
       noMfa: { localAddress: await flowAddress(ctx, params.source_address, 1 + WRONG_CODES) },
-      probe: { localAddress: await flowAddress(ctx, params.source_address, MAX_REFRESH_TRIES + 2) },
+      // …and a code of a step another check spent, refused where the service refuses a code's reuse.
+      probe: { localAddress: await flowAddress(ctx, params.source_address, MAX_REFRESH_TRIES + 3) },
       // The wrong code and the right one after it: two failures of their own, from an address of their own.
       guess: { localAddress: await flowAddress(ctx, params.source_address, 2) },
     };

@@ -229,8 +229,8 @@ export async function probeTokenTransport(
     params.query_parameters,
     client.mapping.credential?.name ?? client.mapping.response_fields.access_token,
   );
-  // One failure per token put in the query string.
-  const route = { localAddress: await flowAddress(ctx, params.source_address, parameters.length) };
+  // One failure per token put in the query string, and a TOTP code's second use where the service refuses it.
+  const route = { localAddress: await flowAddress(ctx, params.source_address, parameters.length + 1) };
   try {
     const pair = await client.obtainTokens(probe, route);
     const responses = [...pair.responses];

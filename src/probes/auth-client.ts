@@ -316,15 +316,16 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
       );
     },
     async verifyWithLedger(account, challenge, route) {
-      const secret = account.totp_secret ?? '';
       const claim = await totpLedger.claim(
         `${url(mapping.login.path).origin} ${account.username}`,
         ctx.clock,
         ctx.signal,
       );
-      const code = totpCode(secret, claim.stepTime);
+      let code: string;
       let answer: LoginAnswer;
       try {
+        // Inside the try: a claim left unsettled (a secret that does not decode) would stall every later claim.
+        code = totpCode(account.totp_secret ?? '', claim.stepTime);
         answer = await client.verifyMfa(challenge, code, route);
       } catch (error) {
         claim.settle(undefined);
