@@ -29,6 +29,7 @@ import {
   type AuthClient,
   createAuthClient,
   credentialsHandedOut,
+  type LoginAnswer,
   type PresentedCredential,
   type RequestRoute,
   randomTotpCode,
@@ -37,6 +38,7 @@ import {
   totpCode,
 } from '../../src/probes/auth-client.js';
 import { type CookieJar, createCookieJar } from '../../src/probes/cookie-jar.js';
+import { untilInsideNextStep } from '../../src/probes/totp-ledger.js';
 import { brokenNotes, errorOutcome, isRefused, verdict } from '../outcome.js';
 import { accountParam, flowAddress, flowSourceAddressParam, refusedStatusesParam } from './params.js';
 import {
@@ -111,6 +113,11 @@ export interface WrongThenRightSeen {
   wrong: AnswerSeen | undefined;
   /** The current TOTP code with the same challenge, after the wrong one. */
   right: AnswerSeen | undefined;
+  /**
+   * The right code was refused while another flow of this run had used its TOTP step, at a service not seen to
+   * allow a code's reuse: the refusal may be for the reuse, so the challenge's spending was not observed.
+   */
+  reuseMayExplain?: boolean;
 }
 
 /** What the MFA probe saw, step by step: plain data, judged by judgeMfaEnforced. A step not reached is undefined. */
@@ -202,6 +209,13 @@ function judgeWrongThenRight(seen: WrongThenRightSeen, paths: MfaEnforcedSeen['p
     );
   }
   const right = seen.right;
+  if (seen.reuseMayExplain) {
+    return {
+      probe,
+      actual: right.response.shown,
+      note: 'not observed: the current code was refused, and another login of this run had used its TOTP step',
+    };
+  }
   return noTokenObservation(
     probe,
     right,
@@ -328,6 +342,11 @@ export function judgeMfaEnforced(
   if (!guessed) return stop();
   const burn = judgeWrongThenRight(guessed, paths, username);
   observations.push(burn);
+  if (guessed.reuseMayExplain)
+    return unobserved(
+      `could not observe whether a wrong code spends a challenge of ${username}: the current code was refused, but another login of this run had used its TOTP step and the service may refuse a code's reuse`,
+      observations,
+    );
   // Single use is this probe's to prove: without a second challenge it is not seen, which is not a pass.
   if (!guessed.wrong)
     return unobserved(
@@ -484,11 +503,32 @@ async function wrongThenRight(
   const wrong = await client.verifyMfa(challenge, wrongCode, route);
   const wrongSeen = { response: responseSeen(ctx, wrong.response), accessToken: Boolean(wrong.accessToken) };
   if (wrong.accessToken) return { wrong: wrongSeen, right: undefined };
-  const right = await client.verifyMfa(challenge, totpCode(totpSecret, ctx.clock.now()), route);
-  return {
-    wrong: wrongSeen,
-    right: { response: responseSeen(ctx, right.response), accessToken: Boolean(right.accessToken) },
-  };
+  // The right code through the run's TOTP ledger: a refusal proves a spent challenge only where the code itself
+  // could not have been refused as a reuse. A step another login had used, at a service not yet seen to allow
+  // reuse, is ambiguous: then once more in the next step.
+  for (let attempt = 0; ; attempt++) {
+    const claim = await client.claimTotp(account);
+    const ambiguous = claim.spent && !claim.reuseAllowed;
+    if (ambiguous && attempt === 0) {
+      claim.settle(undefined);
+      await ctx.clock.sleep(untilInsideNextStep(ctx.clock.now()), ctx.signal);
+      continue;
+    }
+    let right: LoginAnswer;
+    try {
+      right = await client.verifyMfa(challenge, claim.code, route);
+    } catch (error) {
+      claim.settle(undefined);
+      throw error;
+    }
+    // A refusal says nothing of the code (the challenge may be spent); an acceptance uses its step.
+    claim.settle(right.accessToken ? true : undefined);
+    return {
+      wrong: wrongSeen,
+      right: { response: responseSeen(ctx, right.response), accessToken: Boolean(right.accessToken) },
+      reuseMayExplain: !right.accessToken && ambiguous,
+    };
+  }
 }
 
 /**
@@ -649,8 +689,10 @@ export default defineCheck({
     // tries, the challenge as a bearer token, the wrong code and the right one after it, and the replay. A configured source_address carries both.
     const routes = {
       noMfa: { localAddress: await flowAddress(ctx, params.source_address, 1 + WRONG_CODES) },
-      // …and a code of a step another check spent, refused where the service refuses a code's reuse.
-      probe: { localAddress: await flowAddress(ctx, params.source_address, MAX_REFRESH_TRIES + 3) },
+      // Not counted: the run's one try of a TOTP code's reuse (the ledger), refused where the service refuses
+      // it, may come from this flow; counting it would ask for a whole address (the cap), which the pool
+      // cannot give once every address carries one failure.
+      probe: { localAddress: await flowAddress(ctx, params.source_address, MAX_REFRESH_TRIES + 2) },
       // The wrong code and the right one after it: two failures of their own, from an address of their own.
       guess: { localAddress: await flowAddress(ctx, params.source_address, 2) },
     };

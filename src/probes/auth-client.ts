@@ -18,7 +18,7 @@ import type { CheckContext, HttpResponse, Json } from '../engine/types.js';
 import { databaseNow, failureRowsOfAttempt } from './auth-audit.js';
 import { type CookieJar, createCookieJar, parseSetCookie, type StoredCookie } from './cookie-jar.js';
 import { closedWithoutAnswer } from './http.js';
-import { totpLedger } from './totp-ledger.js';
+import { type TotpClaim, totpLedger } from './totp-ledger.js';
 
 export interface RequestRoute {
   /** Client socket address (e.g. 127.0.0.9), so the service sees a distinct IP. */
@@ -161,6 +161,11 @@ export interface AuthClient {
    * The account's current TOTP code with the challenge, as the run's TOTP ledger allows (totp-ledger.ts): a
    * step of its own where the service refuses a code's reuse. `spent`: the code's step was used before.
    */
+  /**
+   * A TOTP step of the run's ledger and the account's code for it, for a probe that sends the code itself;
+   * it must `settle` the claim with what the answer says about the code.
+   */
+  claimTotp(account: AccountConfig): Promise<TotpClaim & { code: string }>;
   verifyWithLedger(
     account: AccountConfig,
     challenge: string,
@@ -245,6 +250,9 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
     return { route: withJar, headers: token ? { [csrf.header]: token } : {} };
   };
 
+  /** An account at this service, as the run's TOTP ledger knows it. */
+  const ledgerKey = (account: AccountConfig): string => `${url(mapping.login.path).origin} ${account.username}`;
+
   const client: AuthClient = {
     mapping,
     url,
@@ -315,12 +323,17 @@ export function createAuthClient(ctx: CheckContext): AuthClient {
         await client.postJson(mapping.refresh.path, { [mapping.refresh.token_field]: refreshToken }, route),
       );
     },
+    async claimTotp(account) {
+      const claim = await totpLedger.claim(ledgerKey(account), ctx.clock, ctx.signal);
+      try {
+        return { ...claim, code: totpCode(account.totp_secret ?? '', claim.stepTime) };
+      } catch (error) {
+        claim.settle(undefined);
+        throw error;
+      }
+    },
     async verifyWithLedger(account, challenge, route) {
-      const claim = await totpLedger.claim(
-        `${url(mapping.login.path).origin} ${account.username}`,
-        ctx.clock,
-        ctx.signal,
-      );
+      const claim = await totpLedger.claim(ledgerKey(account), ctx.clock, ctx.signal);
       let code: string;
       let answer: LoginAnswer;
       try {

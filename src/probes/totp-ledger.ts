@@ -6,11 +6,13 @@
  * run. Without a ledger every login after the first in a step is refused, and
  * the checks error (and the refusals count toward the account's lockout).
  *
- * A login claims a step. The first step of an account is free. A second use
- * of a step is tried once per run and account (other claimants wait for its
- * outcome): accepted, the service allows reuse and nobody waits again;
- * refused, every later claim gets a step of its own, the next one after the
- * highest claimed, and waits until it begins.
+ * A login claims a step; a step counts as used only once the service
+ * accepted a code of it (a refused code uses nothing). Until the run knows
+ * whether the service allows reuse, an account's codes go one at a time: the
+ * first accepted code of a step makes the next claim of that step the run's
+ * one try of a reuse. Accepted, the service allows reuse and nobody waits
+ * again; refused, every later claim gets a step of its own, after the highest
+ * claimed, and waits until it begins.
  */
 const TOTP_STEP_MS = 30_000;
 /** Past a step's start by this much, so that a service clock a little behind the gate's is in the step too. */
@@ -19,18 +21,23 @@ const STEP_MARGIN_MS = 1_500;
 type ReuseVerdict = 'unknown' | 'accepted' | 'refused';
 
 interface AccountSteps {
+  /** The highest step a claim was given. */
   highest: number;
+  /** The highest step whose code the service accepted. */
+  accepted: number | undefined;
   reuse: ReuseVerdict;
-  /** Settles when the one try of a step's second use has an outcome. */
-  trying: Promise<void> | undefined;
+  /** Settles when the code in flight (while the reuse verdict is unknown) has its answer. */
+  busy: Promise<void> | undefined;
 }
 
 export interface TotpClaim {
   /** The time step whose code to send: `stepTime` is inside it. */
   step: number;
   stepTime: Date;
-  /** Whether this run had already sent a code of this step for the account. */
+  /** Whether the service already accepted a code of this step for the account in this run. */
   spent: boolean;
+  /** Whether the run has seen the service accept a code's reuse (then a refusal is for the code's own sake). */
+  reuseAllowed: boolean;
   /**
    * Reports how the service answered the code (true: accepted; false: refused; undefined: no answer or the
    * answer says nothing about the code). Must be called once per claim.
@@ -47,6 +54,11 @@ export function stepOf(at: Date): number {
   return Math.floor(at.getTime() / TOTP_STEP_MS);
 }
 
+/** How long from `at` until a moment inside the next step (past its start by the margin). */
+export function untilInsideNextStep(at: Date): number {
+  return insideStep(stepOf(at) + 1).getTime() - at.getTime();
+}
+
 /** A moment inside the step, past its start by the margin. */
 function insideStep(step: number): Date {
   return new Date(step * TOTP_STEP_MS + STEP_MARGIN_MS);
@@ -59,45 +71,61 @@ export class TotpLedger {
   async claim(account: string, clock: LedgerClock, signal?: AbortSignal): Promise<TotpClaim> {
     for (;;) {
       const now = stepOf(clock.now());
-      const steps = this.accounts.get(account);
-      if (steps === undefined || now > steps.highest) {
-        if (steps) steps.highest = now;
-        else this.accounts.set(account, { highest: now, reuse: 'unknown', trying: undefined });
-        return fresh(now, clock.now());
+      let steps = this.accounts.get(account);
+      if (steps === undefined) {
+        steps = { highest: now, accepted: undefined, reuse: 'unknown', busy: undefined };
+        this.accounts.set(account, steps);
       }
-      if (steps.reuse === 'accepted') return { step: now, stepTime: clock.now(), spent: true, settle: () => {} };
+      if (steps.reuse === 'accepted') {
+        return {
+          step: now,
+          stepTime: clock.now(),
+          spent: steps.accepted === now,
+          reuseAllowed: true,
+          settle: () => {},
+        };
+      }
       if (steps.reuse === 'refused') {
-        const step = steps.highest + 1;
+        const step = Math.max(now, steps.highest + 1);
         steps.highest = step;
         const wait = insideStep(step).getTime() - clock.now().getTime();
         if (wait > 0) await clock.sleep(wait, signal);
-        return fresh(step, insideStep(step));
+        return this.tracked(steps, step, step === now ? clock.now() : insideStep(step), false);
       }
-      if (steps.trying) {
-        await steps.trying;
+      if (steps.busy) {
+        await steps.busy;
         continue;
       }
-      // This claim is the run's one try of a step's second use; the others wait for what it shows.
-      let done: () => void = () => {};
-      steps.trying = new Promise((resolve) => {
-        done = resolve;
-      });
-      return {
-        step: now,
-        stepTime: clock.now(),
-        spent: true,
-        settle: (accepted) => {
-          if (accepted !== undefined) steps.reuse = accepted ? 'accepted' : 'refused';
-          steps.trying = undefined;
-          done();
-        },
-      };
+      // Unknown yet: one code at a time. A step the service already accepted makes this the one try of reuse.
+      steps.highest = Math.max(steps.highest, now);
+      return this.tracked(steps, now, clock.now(), steps.accepted === now);
     }
   }
-}
 
-function fresh(step: number, stepTime: Date): TotpClaim {
-  return { step, stepTime, spent: false, settle: () => {} };
+  private tracked(steps: AccountSteps, step: number, stepTime: Date, spent: boolean): TotpClaim {
+    let done: () => void = () => {};
+    const unknown = steps.reuse === 'unknown';
+    if (unknown) {
+      steps.busy = new Promise((resolve) => {
+        done = resolve;
+      });
+    }
+    return {
+      step,
+      stepTime,
+      spent,
+      reuseAllowed: false,
+      settle: (accepted) => {
+        if (accepted === true) steps.accepted = Math.max(steps.accepted ?? step, step);
+        if (spent && accepted !== undefined && steps.reuse === 'unknown')
+          steps.reuse = accepted ? 'accepted' : 'refused';
+        if (unknown) {
+          steps.busy = undefined;
+          done();
+        }
+      },
+    };
+  }
 }
 
 /** The ledger of this process: one gate run, every check of it. */

@@ -25,6 +25,7 @@ describe('TotpLedger', () => {
     expect(first).toMatchObject({ step: 100, spent: false });
     const other = await ledger.claim('svc bob', clock);
     expect(other).toMatchObject({ step: 100, spent: false });
+    first.settle(true);
     await clock.sleep(30_000);
     expect(await ledger.claim('svc alice', clock)).toMatchObject({ step: 101, spent: false });
     expect(clock.slept).toEqual([30_000]);
@@ -59,6 +60,47 @@ describe('TotpLedger', () => {
     expect([a.spent, b.spent]).toEqual([false, false]);
     for (const claim of [a, b]) expect(stepOf(claim.stepTime)).toBe(claim.step);
     expect(clock.slept.length).toBe(2);
+  });
+
+  it('one code at a time while reuse is unknown: a second claim waits for the first answer', async () => {
+    const clock = manualClock(inStep(100));
+    const ledger = new TotpLedger();
+    const first = await ledger.claim('svc alice', clock);
+    let secondDone = false;
+    const second = ledger.claim('svc alice', clock).then((claim) => {
+      secondDone = true;
+      return claim;
+    });
+    await Promise.resolve();
+    expect(secondDone).toBe(false);
+    first.settle(true);
+    expect(await second).toMatchObject({ step: 100, spent: true });
+  });
+
+  it('a refused code uses no step: the next claim of it is no reuse try, and its acceptance proves nothing', async () => {
+    const clock = manualClock(inStep(100));
+    const ledger = new TotpLedger();
+    (await ledger.claim('svc alice', clock)).settle(false);
+    const next = await ledger.claim('svc alice', clock);
+    expect(next).toMatchObject({ step: 100, spent: false });
+    next.settle(true);
+    // Only now is step 100 used: the next claim is the try, and a refusal means the service refuses reuse.
+    const trying = await ledger.claim('svc alice', clock);
+    expect(trying).toMatchObject({ step: 100, spent: true });
+    trying.settle(false);
+    expect(await ledger.claim('svc alice', clock)).toMatchObject({ step: 101, spent: false });
+  });
+
+  it('tells a probe whether a refusal of a spent step may be for the reuse', async () => {
+    const clock = manualClock(inStep(100));
+    const ledger = new TotpLedger();
+    (await ledger.claim('svc alice', clock)).settle(true);
+    // Step 100 used, reuse not yet known: a refusal could be for the reuse.
+    const ambiguous = await ledger.claim('svc alice', clock);
+    expect(ambiguous).toMatchObject({ spent: true, reuseAllowed: false });
+    ambiguous.settle(true);
+    // The service accepted the second use: a refusal now is for the code's own sake.
+    expect(await ledger.claim('svc alice', clock)).toMatchObject({ spent: true, reuseAllowed: true });
   });
 
   it('a try without an outcome (no answer) leaves the question open for the next claim', async () => {

@@ -167,6 +167,20 @@ judgeTable<MfaEnforcedSeen>('judgeMfaEnforced', (seen) => judgeMfaEnforced(seen,
       /MFA challenge takes more than one code: after a wrong code, the same challenge took the current code and yielded an access token \(200\)/,
   },
   {
+    name: 'the right code refused while another login of the run had used its step: not seen, not passed',
+    seen: {
+      ...enforced,
+      wrongThenRight: {
+        wrong: { response: response(401), accessToken: false },
+        right: { response: response(401), accessToken: false },
+        reuseMayExplain: true,
+      },
+    },
+    status: 'error',
+    phrase:
+      /could not observe whether a wrong code spends a challenge of probe: the current code was refused, but another login of this run had used its TOTP step/,
+  },
+  {
     name: 'a wrong code yields a token',
     seen: { ...enforced, wrongThenRight: { wrong: { response: response(200), accessToken: true }, right: undefined } },
     status: 'fail',
