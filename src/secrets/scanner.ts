@@ -89,8 +89,8 @@ export function acceptsSecret(rule: SecretRule, value: string, path?: string, se
 function sentenceOf(rule: SecretRule, match: RegExpExecArray, group: number): string | undefined {
   const sentence = rule.sentenceGroup === undefined ? undefined : match[rule.sentenceGroup];
   if (sentence === undefined) return undefined;
-  // Only after a colon, as a subject line or a heading writes (`token: refresh_rotation_v2 revokes …`): after
-  // `=`, `:=` or `=>` a value is assigned, whatever follows it on the line.
+  // Only after a colon, as a subject line or a heading writes (a name, a colon, joined words, then the
+  // sentence): after `=`, `:=` or `=>` a value is assigned, whatever follows it on the line.
   const before = match[0].slice(0, groupOffset(match, group) - match.index);
   return /(?<![:=]):[ \t]*["'`]?$/.test(before) ? sentence : undefined;
 }
